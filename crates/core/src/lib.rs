@@ -1,0 +1,13 @@
+//! Domain types and pure rules of chargemesh.
+//!
+//! Nothing here performs I/O, spawns tasks or reads a clock: instants are passed in. Every other crate,
+//! including the ledger's state machine, builds on these types.
+
+pub mod authorization;
+pub mod charger;
+pub mod energy;
+pub mod ids;
+pub mod metering;
+
+pub use energy::Energy;
+pub use ids::{IdToken, StationId};

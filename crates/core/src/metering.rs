@@ -1,0 +1,211 @@
+//! Turning what chargers report about energy into trustworthy numbers.
+//!
+//! Chargers report energy in Wh or kWh, on several registers, per phase or in total, and sometimes
+//! wrongly: a charger that was offline may report a `Transaction.Begin` reading of 0 although its
+//! register stands at hundreds of kWh. Billing on that zero once charged a driver 910 kWh for 0.083 kWh.
+
+use crate::charger::MeterSample;
+use crate::energy::{Energy, EnergyUnit};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// The register a session's energy is measured on.
+pub const ENERGY_IMPORT_REGISTER: &str = "Energy.Active.Import.Register";
+
+/// No charger delivers more than this; a reading implying more power is not believed.
+pub const PLAUSIBLE_MAX_POWER_WATTS: i64 = 1_000_000;
+
+/// A reading of the energy import register at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterReading {
+    pub at: Timestamp,
+    pub energy: Energy,
+}
+
+/// The total energy import register value in `sample`, normalized to milliwatt-hours, or `None` when
+/// the sample is something else (another measurand, one phase, the EV side, not a number).
+/// A sample without measurand is the energy import register and one without unit is in Wh, as OCPP says.
+pub fn energy_register_value(sample: &MeterSample) -> Option<Energy> {
+    if sample.measurand != ENERGY_IMPORT_REGISTER || sample.phase.is_some() || sample.signed {
+        return None;
+    }
+    if !matches!(sample.location.as_str(), "Outlet" | "Inlet") {
+        return None;
+    }
+    let unit = match sample.unit.as_str() {
+        "Wh" => EnergyUnit::Wh,
+        "kWh" => EnergyUnit::KWh,
+        _ => return None,
+    };
+    Energy::parse_reading(&sample.value, unit).ok()
+}
+
+/// Register readings in `samples`, one per instant (the outlet's when a charger reports both ends).
+pub fn register_readings(samples: &[MeterSample]) -> Vec<RegisterReading> {
+    let mut readings: Vec<(RegisterReading, bool)> = samples
+        .iter()
+        .filter_map(|s| {
+            energy_register_value(s).map(|energy| (RegisterReading { at: s.at, energy }, s.location == "Outlet"))
+        })
+        .collect();
+    readings.sort_by_key(|(r, outlet)| (r.at, !outlet));
+    readings.dedup_by_key(|(r, _)| r.at);
+    readings.into_iter().map(|(r, _)| r).collect()
+}
+
+/// Why a session's energy was not simply `stop - start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnergyFlag {
+    /// The start reading was 0 but the next reading implied an impossible power: the start was replaced
+    /// by that next reading.
+    ZeroStartIgnored,
+    /// The register went backwards (meter replaced or reset); only increases were counted.
+    RegisterWentBackwards,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnergyAssessment {
+    pub start: RegisterReading,
+    pub end: RegisterReading,
+    pub delivered: Energy,
+    pub flags: Vec<EnergyFlag>,
+}
+
+/// The energy a session delivered, from its start reading, the register readings reported during it and,
+/// once it ended, its stop reading. Readings are ordered by time; readings before the start are ignored.
+pub fn assess_session_energy(
+    start: RegisterReading,
+    during: &[RegisterReading],
+    stop: Option<RegisterReading>,
+) -> EnergyAssessment {
+    let mut series: Vec<RegisterReading> = during.iter().copied().filter(|r| r.at >= start.at).collect();
+    series.extend(stop);
+    series.sort_by_key(|r| r.at);
+
+    let mut flags = Vec::new();
+    let mut first = start;
+    if start.energy == Energy::ZERO
+        && let Some(next) = series.iter().find(|r| r.energy > Energy::ZERO)
+        && implies_impossible_power(start, *next)
+    {
+        first = *next;
+        flags.push(EnergyFlag::ZeroStartIgnored);
+    }
+
+    let mut delivered = Energy::ZERO;
+    let mut previous = first;
+    for reading in series.iter().filter(|r| r.at >= first.at) {
+        if reading.energy < previous.energy {
+            if !flags.contains(&EnergyFlag::RegisterWentBackwards) {
+                flags.push(EnergyFlag::RegisterWentBackwards);
+            }
+        } else {
+            delivered = delivered + (reading.energy - previous.energy);
+        }
+        previous = *reading;
+    }
+    EnergyAssessment { start: first, end: previous, delivered, flags }
+}
+
+fn implies_impossible_power(from: RegisterReading, to: RegisterReading) -> bool {
+    let energy_mwh = i128::from((to.energy - from.energy).mwh());
+    let millis = i128::from(to.at.as_millisecond() - from.at.as_millisecond()).max(1);
+    // mWh / h = mW; compare with the maximum in mW: energy_mwh * 3_600_000 / millis > max_w * 1000.
+    energy_mwh * 3_600_000 > i128::from(PLAUSIBLE_MAX_POWER_WATTS) * 1_000 * millis
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minutes: i64) -> Timestamp {
+        Timestamp::from_second(1_700_000_000 + minutes * 60).unwrap()
+    }
+
+    fn reading(minutes: i64, wh: i64) -> RegisterReading {
+        RegisterReading { at: at(minutes), energy: Energy::from_wh(wh) }
+    }
+
+    fn sample(measurand: &str, unit: &str, value: &str) -> MeterSample {
+        MeterSample {
+            at: at(0),
+            measurand: measurand.into(),
+            context: "Sample.Periodic".into(),
+            phase: None,
+            location: "Outlet".into(),
+            unit: unit.into(),
+            value: value.into(),
+            signed: false,
+        }
+    }
+
+    #[test]
+    fn reads_the_import_register_in_wh_and_kwh() {
+        assert_eq!(energy_register_value(&sample(ENERGY_IMPORT_REGISTER, "Wh", "1500")), Some(Energy::from_wh(1500)));
+        assert_eq!(energy_register_value(&sample(ENERGY_IMPORT_REGISTER, "kWh", "1.5")), Some(Energy::from_wh(1500)));
+        assert_eq!(energy_register_value(&sample("Power.Active.Import", "W", "7000")), None);
+        assert_eq!(energy_register_value(&sample("Energy.Active.Export.Register", "Wh", "1")), None);
+        let mut phase = sample(ENERGY_IMPORT_REGISTER, "Wh", "10");
+        phase.phase = Some("L1".into());
+        assert_eq!(energy_register_value(&phase), None);
+        let mut ev = sample(ENERGY_IMPORT_REGISTER, "Wh", "10");
+        ev.location = "EV".into();
+        assert_eq!(energy_register_value(&ev), None);
+    }
+
+    #[test]
+    fn plain_session_is_stop_minus_start() {
+        let a = assess_session_energy(reading(0, 1000), &[reading(10, 3000)], Some(reading(20, 5000)));
+        assert_eq!(a.delivered, Energy::from_wh(4000));
+        assert!(a.flags.is_empty());
+    }
+
+    #[test]
+    fn a_new_meter_may_legitimately_start_at_zero() {
+        let a = assess_session_energy(reading(0, 0), &[reading(10, 1500)], Some(reading(20, 3000)));
+        assert_eq!(a.delivered, Energy::from_wh(3000));
+        assert!(a.flags.is_empty());
+    }
+
+    #[test]
+    fn an_impossible_zero_start_is_not_billed() {
+        // 910 kWh on the register, 83 Wh delivered: the zero start would imply 5.4 MW for ten minutes.
+        let a = assess_session_energy(
+            reading(0, 0),
+            &[reading(1, 910_000)],
+            Some(reading(10, 910_083)),
+        );
+        assert_eq!(a.delivered, Energy::from_wh(83));
+        assert_eq!(a.flags, vec![EnergyFlag::ZeroStartIgnored]);
+    }
+
+    #[test]
+    fn a_register_going_backwards_counts_only_increases() {
+        let a = assess_session_energy(reading(0, 5000), &[reading(10, 6000), reading(11, 0)], Some(reading(20, 400)));
+        assert_eq!(a.delivered, Energy::from_wh(1400));
+        assert_eq!(a.flags, vec![EnergyFlag::RegisterWentBackwards]);
+    }
+
+    #[test]
+    fn open_session_uses_the_latest_reading() {
+        let a = assess_session_energy(reading(0, 100), &[reading(5, 200), reading(3, 150)], None);
+        assert_eq!(a.end, reading(5, 200));
+        assert_eq!(a.delivered, Energy::from_wh(100));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn monotone_series_delivers_last_minus_first(steps in proptest::collection::vec(0i64..50_000, 1..40), base in 1i64..10_000_000) {
+            let mut wh = base;
+            let mut during = Vec::new();
+            for (i, step) in steps.iter().enumerate() {
+                wh += step;
+                during.push(reading(i as i64 + 1, wh));
+            }
+            let a = assess_session_energy(reading(0, base), &during, None);
+            proptest::prop_assert_eq!(a.delivered, Energy::from_wh(wh - base));
+            proptest::prop_assert!(a.flags.is_empty());
+        }
+    }
+}
