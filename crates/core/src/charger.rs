@@ -190,13 +190,27 @@ pub struct DataTransfer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChargerReply {
-    Boot { registration: Registration, interval_seconds: u32, current_time: Timestamp },
-    Heartbeat { current_time: Timestamp },
+    Boot {
+        registration: Registration,
+        interval_seconds: u32,
+        current_time: Timestamp,
+    },
+    Heartbeat {
+        current_time: Timestamp,
+    },
     Acknowledged,
     Authorization(Authorization),
-    TransactionStarted { transaction_id: i64, authorization: Authorization },
-    TransactionStopped { authorization: Option<Authorization> },
-    DataTransfer { status: DataTransferStatus, data: Option<String> },
+    TransactionStarted {
+        transaction_id: i64,
+        authorization: Authorization,
+    },
+    TransactionStopped {
+        authorization: Option<Authorization>,
+    },
+    DataTransfer {
+        status: DataTransferStatus,
+        data: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,14 +279,34 @@ impl AuthorizationStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum ChargerCommand {
-    RemoteStart { connector: Option<u32>, id_token: IdToken },
-    RemoteStop { transaction_id: i64 },
-    Reset { hard: bool },
-    UnlockConnector { connector: u32 },
-    ChangeAvailability { connector: u32, operative: bool },
-    ChangeConfiguration { key: String, value: String },
-    GetConfiguration { keys: Vec<String> },
-    TriggerMessage { message: TriggerableMessage, connector: Option<u32> },
+    RemoteStart {
+        connector: Option<u32>,
+        id_token: IdToken,
+    },
+    RemoteStop {
+        transaction_id: i64,
+    },
+    Reset {
+        hard: bool,
+    },
+    UnlockConnector {
+        connector: u32,
+    },
+    ChangeAvailability {
+        connector: u32,
+        operative: bool,
+    },
+    ChangeConfiguration {
+        key: String,
+        value: String,
+    },
+    GetConfiguration {
+        keys: Vec<String>,
+    },
+    TriggerMessage {
+        message: TriggerableMessage,
+        connector: Option<u32>,
+    },
     ClearCache,
     DataTransfer(DataTransfer),
 }
@@ -310,8 +344,14 @@ pub enum TriggerableMessage {
 pub enum CommandOutcome {
     /// The charger answered with a status such as `Accepted`, `Rejected`, `Scheduled`, `Unlocked`.
     Status { status: String },
-    Configuration { known: Vec<ConfigurationEntry>, unknown: Vec<String> },
-    DataTransfer { status: String, data: Option<String> },
+    Configuration {
+        known: Vec<ConfigurationEntry>,
+        unknown: Vec<String>,
+    },
+    DataTransfer {
+        status: String,
+        data: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

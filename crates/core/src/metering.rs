@@ -40,14 +40,9 @@ pub fn energy_register_value(sample: &MeterSample) -> Option<Energy> {
     Energy::parse_reading(&sample.value, unit).ok()
 }
 
-/// Register readings in `samples`, one per instant (the outlet's when a charger reports both ends).
-pub fn register_readings(samples: &[MeterSample]) -> Vec<RegisterReading> {
-    let mut readings: Vec<(RegisterReading, bool)> = samples
-        .iter()
-        .filter_map(|s| {
-            energy_register_value(s).map(|energy| (RegisterReading { at: s.at, energy }, s.location == "Outlet"))
-        })
-        .collect();
+/// Readings in time order, one per instant; `(reading, at_outlet)`, the outlet's kept when a charger
+/// reports both ends of the cable at once.
+pub fn one_reading_per_instant(mut readings: Vec<(RegisterReading, bool)>) -> Vec<RegisterReading> {
     readings.sort_by_key(|(r, outlet)| (r.at, !outlet));
     readings.dedup_by_key(|(r, _)| r.at);
     readings.into_iter().map(|(r, _)| r).collect()
@@ -79,7 +74,11 @@ pub fn assess_session_energy(
     during: &[RegisterReading],
     stop: Option<RegisterReading>,
 ) -> EnergyAssessment {
-    let mut series: Vec<RegisterReading> = during.iter().copied().filter(|r| r.at >= start.at).collect();
+    let mut series: Vec<RegisterReading> = during
+        .iter()
+        .copied()
+        .filter(|r| r.at >= start.at)
+        .collect();
     series.extend(stop);
     series.sort_by_key(|r| r.at);
 
@@ -105,7 +104,12 @@ pub fn assess_session_energy(
         }
         previous = *reading;
     }
-    EnergyAssessment { start: first, end: previous, delivered, flags }
+    EnergyAssessment {
+        start: first,
+        end: previous,
+        delivered,
+        flags,
+    }
 }
 
 fn implies_impossible_power(from: RegisterReading, to: RegisterReading) -> bool {
@@ -124,7 +128,10 @@ mod tests {
     }
 
     fn reading(minutes: i64, wh: i64) -> RegisterReading {
-        RegisterReading { at: at(minutes), energy: Energy::from_wh(wh) }
+        RegisterReading {
+            at: at(minutes),
+            energy: Energy::from_wh(wh),
+        }
     }
 
     fn sample(measurand: &str, unit: &str, value: &str) -> MeterSample {
@@ -142,10 +149,22 @@ mod tests {
 
     #[test]
     fn reads_the_import_register_in_wh_and_kwh() {
-        assert_eq!(energy_register_value(&sample(ENERGY_IMPORT_REGISTER, "Wh", "1500")), Some(Energy::from_wh(1500)));
-        assert_eq!(energy_register_value(&sample(ENERGY_IMPORT_REGISTER, "kWh", "1.5")), Some(Energy::from_wh(1500)));
-        assert_eq!(energy_register_value(&sample("Power.Active.Import", "W", "7000")), None);
-        assert_eq!(energy_register_value(&sample("Energy.Active.Export.Register", "Wh", "1")), None);
+        assert_eq!(
+            energy_register_value(&sample(ENERGY_IMPORT_REGISTER, "Wh", "1500")),
+            Some(Energy::from_wh(1500))
+        );
+        assert_eq!(
+            energy_register_value(&sample(ENERGY_IMPORT_REGISTER, "kWh", "1.5")),
+            Some(Energy::from_wh(1500))
+        );
+        assert_eq!(
+            energy_register_value(&sample("Power.Active.Import", "W", "7000")),
+            None
+        );
+        assert_eq!(
+            energy_register_value(&sample("Energy.Active.Export.Register", "Wh", "1")),
+            None
+        );
         let mut phase = sample(ENERGY_IMPORT_REGISTER, "Wh", "10");
         phase.phase = Some("L1".into());
         assert_eq!(energy_register_value(&phase), None);
@@ -156,7 +175,11 @@ mod tests {
 
     #[test]
     fn plain_session_is_stop_minus_start() {
-        let a = assess_session_energy(reading(0, 1000), &[reading(10, 3000)], Some(reading(20, 5000)));
+        let a = assess_session_energy(
+            reading(0, 1000),
+            &[reading(10, 3000)],
+            Some(reading(20, 5000)),
+        );
         assert_eq!(a.delivered, Energy::from_wh(4000));
         assert!(a.flags.is_empty());
     }
@@ -182,7 +205,11 @@ mod tests {
 
     #[test]
     fn a_register_going_backwards_counts_only_increases() {
-        let a = assess_session_energy(reading(0, 5000), &[reading(10, 6000), reading(11, 0)], Some(reading(20, 400)));
+        let a = assess_session_energy(
+            reading(0, 5000),
+            &[reading(10, 6000), reading(11, 0)],
+            Some(reading(20, 400)),
+        );
         assert_eq!(a.delivered, Energy::from_wh(1400));
         assert_eq!(a.flags, vec![EnergyFlag::RegisterWentBackwards]);
     }

@@ -1,1 +1,178 @@
-fn main() {}
+//! The `chargemesh` command line.
+
+use chargemesh_node::config::Config;
+use chargemesh_node::{Node, provisioning, telemetry};
+use chargemesh_sim::{Connection, FleetConfig, run_fleet};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "chargemesh",
+    version,
+    about = "A charging station management system that consortium members federate"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs a node: the charger gateway (OCPP 1.6J) and the operator API.
+    Node {
+        /// TOML configuration file; every setting can also be set as CHARGEMESH_<SECTION>__<KEY>.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Also registers a demonstration fleet of this many chargers and runs them, simulated,
+        /// against this node.
+        #[arg(long, value_name = "CHARGERS")]
+        simulate: Option<usize>,
+    },
+    /// Runs simulated OCPP 1.6J chargers against a node.
+    Sim {
+        /// Where chargers connect, without the station id.
+        #[arg(long, default_value = "ws://127.0.0.1:9000/ocpp")]
+        url: String,
+        /// Station ids to simulate, comma-separated; the node must know them.
+        #[arg(long, value_delimiter = ',', required = true)]
+        stations: Vec<String>,
+        /// Cards the simulated drivers tap, comma-separated; the node must accept them.
+        #[arg(long, value_delimiter = ',', required = true)]
+        cards: Vec<String>,
+        /// Security profile 1 authorization key shared by the simulated chargers.
+        #[arg(long)]
+        auth_key: Option<String>,
+        /// Seconds between meter values.
+        #[arg(long, default_value_t = 5)]
+        sample_secs: u64,
+        /// Meter values per session.
+        #[arg(long, default_value_t = 12)]
+        samples: u32,
+        /// Charging power in kW.
+        #[arg(long, default_value_t = 50)]
+        power_kw: i64,
+    },
+    /// Prints the operator API's OpenAPI document.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Node { config, simulate } => {
+            let config =
+                Config::load(config.as_deref()).map_err(|e| format!("configuration: {e}"))?;
+            telemetry::init_logs(&config.log);
+            let node = Node::start(&config).await.map_err(|e| e.to_string())?;
+            eprintln!(
+                "chargemesh node: chargers connect to {}/<station id>",
+                node.charger_url(&config)
+            );
+            eprintln!(
+                "chargemesh node: operator API at http://{}/api/v1 (OpenAPI at /api/v1/openapi.json)",
+                node.api_addr
+            );
+            let stop = Arc::new(AtomicBool::new(false));
+            let fleet = match simulate {
+                Some(size) if size > 0 => {
+                    let (stations, cards) =
+                        provisioning::provision_demo_fleet(node.operations.store(), size)
+                            .await
+                            .map_err(|e| format!("cannot register the demo fleet: {e}"))?;
+                    eprintln!(
+                        "chargemesh node: simulating {size} chargers ({} … {})",
+                        stations[0],
+                        stations[size - 1]
+                    );
+                    let fleet = FleetConfig {
+                        connection: Connection::new(node.charger_url(&config)),
+                        stations,
+                        cards,
+                        sample_interval: Duration::from_secs(5),
+                        samples_per_session: 12,
+                        power_watts: 50_000,
+                    };
+                    Some(tokio::spawn(run_fleet(fleet, stop.clone())))
+                }
+                _ => None,
+            };
+            shutdown_signal().await;
+            eprintln!("chargemesh node: stopping");
+            stop.store(true, Ordering::Relaxed);
+            if let Some(fleet) = fleet {
+                fleet.abort();
+            }
+            node.stop().await;
+            Ok(())
+        }
+        Command::Sim {
+            url,
+            stations,
+            cards,
+            auth_key,
+            sample_secs,
+            samples,
+            power_kw,
+        } => {
+            telemetry::init_logs(&Config::default().log);
+            let connection = Connection {
+                url,
+                auth_key,
+                local_address: None,
+                compression: true,
+            };
+            let fleet = FleetConfig {
+                connection,
+                stations,
+                cards,
+                sample_interval: Duration::from_secs(sample_secs.max(1)),
+                samples_per_session: samples.max(1),
+                power_watts: power_kw * 1000,
+            };
+            let stop = Arc::new(AtomicBool::new(false));
+            let running = tokio::spawn(run_fleet(fleet, stop.clone()));
+            shutdown_signal().await;
+            stop.store(true, Ordering::Relaxed);
+            running.abort();
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", chargemesh_node::api::openapi_json());
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match terminate.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => {}
+    }
+}

@@ -1,0 +1,130 @@
+//! The operator API: HTTP/JSON under `/api/v1`, described by an OpenAPI document, plus `/metrics`.
+
+mod auth;
+mod chargers;
+mod errors;
+mod extract;
+mod operators;
+mod sessions;
+mod tokens;
+
+use crate::gateway::Registry;
+use crate::operations::Operations;
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+
+pub struct ApiState {
+    pub operations: Operations,
+    pub registry: Arc<Registry>,
+    pub metrics: PrometheusHandle,
+    pub login_ttl_hours: u32,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "chargemesh operator API", description = "Operators, sites, chargers, sessions, tokens and commands of one chargemesh node."),
+    paths(
+        auth::login, auth::logout, auth::me, auth::create_api_key, auth::create_staff, auth::list_staff,
+        operators::create_operator, operators::list_operators, operators::create_site, operators::list_sites, operators::get_site,
+        chargers::create_charger, chargers::list_chargers, chargers::get_charger, chargers::update_charger,
+        chargers::delete_charger, chargers::status_history, chargers::send_command, chargers::get_command,
+        sessions::list_sessions, sessions::get_session,
+        tokens::put_token, tokens::list_tokens, tokens::get_token, tokens::delete_token,
+    ),
+    modifiers(&Security)
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
+        );
+    }
+}
+
+pub fn openapi_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes")
+}
+
+pub fn router(state: Arc<ApiState>) -> Router {
+    let v1 = Router::new()
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/api-keys", post(auth::create_api_key))
+        .route("/staff", get(auth::list_staff).post(auth::create_staff))
+        .route(
+            "/operators",
+            get(operators::list_operators).post(operators::create_operator),
+        )
+        .route(
+            "/sites",
+            get(operators::list_sites).post(operators::create_site),
+        )
+        .route("/sites/{id}", get(operators::get_site))
+        .route(
+            "/chargers",
+            get(chargers::list_chargers).post(chargers::create_charger),
+        )
+        .route(
+            "/chargers/{station_id}",
+            get(chargers::get_charger)
+                .patch(chargers::update_charger)
+                .delete(chargers::delete_charger),
+        )
+        .route(
+            "/chargers/{station_id}/status-history",
+            get(chargers::status_history),
+        )
+        .route(
+            "/chargers/{station_id}/commands",
+            post(chargers::send_command),
+        )
+        .route("/commands/{id}", get(chargers::get_command))
+        .route("/sessions", get(sessions::list_sessions))
+        .route("/sessions/{id}", get(sessions::get_session))
+        .route("/tokens", get(tokens::list_tokens))
+        .route(
+            "/tokens/{id_token}",
+            put(tokens::put_token)
+                .get(tokens::get_token)
+                .delete(tokens::delete_token),
+        )
+        .route("/openapi.json", get(openapi))
+        .fallback(|| async { errors::ApiError::not_found("this API path") });
+    Router::new()
+        .nest("/api/v1", v1)
+        .route("/metrics", get(metrics))
+        .route("/health", get(|| async { "ok" }))
+        .with_state(state)
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], openapi_json())
+}
+
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<Arc<ApiState>>,
+) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

@@ -1,0 +1,140 @@
+//! Id tokens (cards and app accounts) an operator issues to its drivers.
+
+use super::ApiState;
+use super::auth::Caller;
+use super::errors::{ApiError, ApiResult};
+use super::extract::Body;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chargemesh_core::IdToken;
+use chargemesh_store::tokens::{self, Token};
+use jiff::Timestamp;
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
+    /// Defaults to the caller's operator.
+    pub operator_id: Option<i64>,
+    /// `card` (default) or `app`.
+    pub kind: Option<String>,
+    /// `active` (default) or `blocked`.
+    pub status: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+    pub parent_id_token: Option<String>,
+    pub label: Option<String>,
+}
+
+async fn visible_token(
+    state: &ApiState,
+    caller: &Caller,
+    id_token: &str,
+) -> ApiResult<Option<Token>> {
+    let mut conn = state.operations.store().read().await?;
+    let token = tokens::get_token(&mut conn, id_token).await?;
+    match token {
+        Some(t) if !caller.sees(Some(t.operator_id)) => Err(ApiError::conflict(format!(
+            "token {id_token:?} belongs to another operator"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Issues or changes a token (a card's UID up to 20 characters for OCPP 1.6 chargers).
+#[utoipa::path(put, path = "/api/v1/tokens/{id_token}", tag = "tokens", params(("id_token" = String, Path)),
+    request_body = TokenRequest, responses((status = 200, body = Token), (status = 422, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_token(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id_token): Path<String>,
+    Body(request): Body<TokenRequest>,
+) -> ApiResult<Json<Token>> {
+    caller.require_write()?;
+    let parsed = IdToken::parse(&id_token).map_err(|e| ApiError::invalid(e.to_string()))?;
+    if parsed.as_str().len() > 20 {
+        return Err(ApiError::invalid(
+            "id tokens are at most 20 characters so that OCPP 1.6 chargers can carry them",
+        ));
+    }
+    let kind = request.kind.unwrap_or_else(|| "card".into());
+    if !["card", "app"].contains(&kind.as_str()) {
+        return Err(ApiError::invalid("kind must be card or app"));
+    }
+    let status = request.status.unwrap_or_else(|| "active".into());
+    if !["active", "blocked"].contains(&status.as_str()) {
+        return Err(ApiError::invalid("status must be active or blocked"));
+    }
+    if let Some(parent) = &request.parent_id_token {
+        IdToken::parse(parent).map_err(|e| ApiError::invalid(format!("parent_id_token: {e}")))?;
+    }
+    let existing = visible_token(&state, &caller, &id_token).await?;
+    let operator_id = match &existing {
+        Some(t) => t.operator_id,
+        None => caller.operator_for_new(request.operator_id)?,
+    };
+    let token = Token {
+        id_token: id_token.clone(),
+        operator_id,
+        kind,
+        status,
+        expires_at: request.expires_at,
+        parent_id_token: request.parent_id_token,
+        label: request.label,
+        created_at: existing.map_or_else(Timestamp::now, |t| t.created_at),
+    };
+    let mut tx = state.operations.store().begin().await?;
+    match tokens::upsert_token(&mut tx, &token).await {
+        Err(e) if e.is_foreign_key_violation() => {
+            return Err(ApiError::not_found(format!("operator {operator_id}")));
+        }
+        other => other?,
+    }
+    tx.commit().await?;
+    Ok(Json(token))
+}
+
+/// Tokens the caller may see.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<Token>)), security(("bearer" = [])))]
+pub async fn list_tokens(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<Token>>> {
+    let mut conn = state.operations.store().read().await?;
+    Ok(Json(tokens::list_tokens(&mut conn, caller.scope()).await?))
+}
+
+/// One token.
+#[utoipa::path(get, path = "/api/v1/tokens/{id_token}", tag = "tokens", params(("id_token" = String, Path)),
+    responses((status = 200, body = Token), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn get_token(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id_token): Path<String>,
+) -> ApiResult<Json<Token>> {
+    match visible_token(&state, &caller, &id_token).await {
+        Ok(Some(token)) => Ok(Json(token)),
+        _ => Err(ApiError::not_found(format!("token {id_token:?}"))),
+    }
+}
+
+/// Withdraws a token; chargers then refuse it.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id_token}", tag = "tokens", params(("id_token" = String, Path)),
+    responses((status = 204), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_token(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id_token): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require_write()?;
+    match visible_token(&state, &caller, &id_token).await {
+        Ok(Some(_)) => {}
+        _ => return Err(ApiError::not_found(format!("token {id_token:?}"))),
+    }
+    let mut tx = state.operations.store().begin().await?;
+    tokens::delete_token(&mut tx, &id_token).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,200 @@
+//! Node configuration: built-in defaults, then a TOML file, then `CHARGEMESH_*` environment variables.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the node keeps its files (the SQLite database, the initial admin password).
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means a SQLite file in the data directory.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub log: LogConfig,
+    pub api: ApiConfig,
+    pub gateway: GatewayConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (readable) or `json` (one object per line).
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `chargemesh=debug,sqlx=warn`.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    pub listen: SocketAddr,
+    /// Password of the `admin` account created on first start; empty means a random one, written to
+    /// `<data_dir>/initial-admin-password`.
+    pub admin_password: String,
+    /// How long a login token stays valid.
+    pub login_ttl_hours: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    pub listen: SocketAddr,
+    /// Chargers connect to `ws://<listen><path>/<station id>`.
+    pub path: String,
+    /// 0: no charger authentication (trusted networks and tests only); 1: HTTP Basic auth with the
+    /// charger's authorization key.
+    pub security_profile: u8,
+    /// What happens to a charger the node does not know: `refuse` (HTTP 404) or `pending` (admitted and
+    /// told `Pending` until an operator accepts it).
+    pub unknown_chargers: UnknownChargerPolicy,
+    /// The heartbeat interval chargers are told at boot.
+    pub heartbeat_interval_secs: u32,
+    /// WebSocket ping interval; a charger silent for two intervals is disconnected.
+    pub ping_interval_secs: u64,
+    /// How long the node waits for a charger to answer a command.
+    pub command_timeout_secs: u64,
+    /// Largest OCPP message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Offer permessage-deflate (RFC 7692) to chargers that ask for it.
+    pub compression: bool,
+    /// How long replies are remembered to answer repeated messages.
+    pub message_memory_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownChargerPolicy {
+    Refuse,
+    Pending,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./chargemesh-data"),
+            database_url: String::new(),
+            database_max_connections: 8,
+            log: LogConfig {
+                format: LogFormat::Text,
+                filter: "info".into(),
+            },
+            api: ApiConfig {
+                listen: ([127, 0, 0, 1], 8080).into(),
+                admin_password: String::new(),
+                login_ttl_hours: 12,
+            },
+            gateway: GatewayConfig {
+                listen: ([127, 0, 0, 1], 9000).into(),
+                path: "/ocpp".into(),
+                security_profile: 0,
+                unknown_chargers: UnknownChargerPolicy::Refuse,
+                heartbeat_interval_secs: 300,
+                ping_interval_secs: 60,
+                command_timeout_secs: 30,
+                max_message_bytes: 65_536,
+                compression: true,
+                message_memory_days: 7,
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, overridden by `file` (if given), overridden by `CHARGEMESH_*` variables, where `__`
+    /// separates sections: `CHARGEMESH_GATEWAY__LISTEN=0.0.0.0:9000`.
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(Box::new(figment::Error::from(format!(
+                    "config file {} does not exist; create it or leave out --config",
+                    file.display()
+                ))));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("CHARGEMESH_").split("__"))
+            .extract()
+            .map_err(Box::new)?;
+        config
+            .validate()
+            .map_err(|e| Box::new(figment::Error::from(e)))?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.gateway.security_profile > 1 {
+            return Err(format!(
+                "gateway.security_profile = {}: this node supports profiles 0 and 1 (TLS profiles 2 and 3 are not built yet)",
+                self.gateway.security_profile
+            ));
+        }
+        if !self.gateway.path.starts_with('/') || self.gateway.path.ends_with('/') {
+            return Err(format!(
+                "gateway.path = {:?}: it must start with '/' and not end with one",
+                self.gateway.path
+            ));
+        }
+        if self.gateway.max_message_bytes < 1024 {
+            return Err("gateway.max_message_bytes must be at least 1024".into());
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("chargemesh.db").display()
+            )
+        } else {
+            self.database_url.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_and_environment_override_defaults() {
+        let dir = std::env::temp_dir().join(format!("chargemesh-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("node.toml");
+        std::fs::write(
+            &file,
+            "[gateway]\nheartbeat_interval_secs = 60\nunknown_chargers = \"pending\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file)).unwrap();
+        assert_eq!(config.gateway.heartbeat_interval_secs, 60);
+        assert_eq!(
+            config.gateway.unknown_chargers,
+            UnknownChargerPolicy::Pending
+        );
+        assert_eq!(config.api.listen, Config::default().api.listen);
+        std::fs::write(&file, "[gateway]\nsecurity_profile = 3\n").unwrap();
+        assert!(
+            Config::load(Some(&file))
+                .unwrap_err()
+                .to_string()
+                .contains("profiles 0 and 1")
+        );
+        std::fs::write(&file, "[gateway]\nlisten_port = 1\n").unwrap();
+        assert!(Config::load(Some(&file)).is_err());
+        assert!(Config::load(Some(&dir.join("missing.toml"))).is_err());
+    }
+}

@@ -1,0 +1,203 @@
+//! The WebSocket handshake: station identity, charger authentication, subprotocol and extensions.
+
+use super::{Gateway, connection};
+use crate::config::UnknownChargerPolicy;
+use crate::passwords;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use chargemesh_core::StationId;
+use chargemesh_core::charger::Registration;
+use chargemesh_protocol::ocppj::OcppVersion;
+use chargemesh_store::chargers::{self, NewCharger};
+use futures::SinkExt;
+use jiff::Timestamp;
+use std::sync::Arc;
+use yawc::{DeflateOptions, Frame, IncomingUpgrade, Options};
+
+pub async fn accept(
+    State(gateway): State<Arc<Gateway>>,
+    Path(station_id): Path<String>,
+    headers: HeaderMap,
+    upgrade: IncomingUpgrade,
+) -> Response {
+    let station = match StationId::parse(&station_id) {
+        Ok(station) => station,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &station_id, &e.to_string()),
+    };
+    if let Err(response) = admit(&gateway, &station, &headers).await {
+        return response;
+    }
+    let offer = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let version = OcppVersion::negotiate(&offer);
+    let (response, upgraded) = match upgrade.upgrade(socket_options(&gateway)) {
+        Ok(pair) => pair,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &station_id,
+                &format!("bad WebSocket handshake: {e}"),
+            );
+        }
+    };
+    let mut response = response.map(axum::body::Body::new);
+    match version {
+        Some(version) => {
+            response.headers_mut().insert(
+                header::SEC_WEBSOCKET_PROTOCOL,
+                HeaderValue::from_static(version.subprotocol()),
+            );
+            tokio::spawn(async move {
+                match upgraded.await {
+                    Ok(socket) => connection::run(gateway, station, version, socket).await,
+                    Err(e) => {
+                        tracing::warn!(station = %station, error = %e, "WebSocket upgrade failed")
+                    }
+                }
+            });
+        }
+        None => {
+            // As OCPP-J says: finish the handshake without a subprotocol, then close.
+            tracing::warn!(station = %station, offered = %offer, "no supported OCPP version offered; closing");
+            metrics::counter!("chargemesh_ocpp_connections_refused_total", "reason" => "subprotocol").increment(1);
+            tokio::spawn(async move {
+                if let Ok(mut socket) = upgraded.await {
+                    let reason = "no supported subprotocol: offer ocpp1.6";
+                    let _ = socket
+                        .send(Frame::close(yawc::close::CloseCode::Protocol, reason))
+                        .await;
+                }
+            });
+        }
+    }
+    response
+}
+
+/// Decides whether the station may connect; the error is the HTTP refusal.
+async fn admit(
+    gateway: &Gateway,
+    station: &StationId,
+    headers: &HeaderMap,
+) -> Result<(), Response> {
+    let store = gateway.operations.store();
+    let internal = |e: chargemesh_store::StoreError| {
+        tracing::error!(station = %station, error = %e, "store error during handshake");
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    };
+    let mut conn = store.read().await.map_err(internal)?;
+    let charger = chargers::get_charger(&mut conn, station.as_str())
+        .await
+        .map_err(internal)?;
+    drop(conn);
+    let charger = match charger {
+        Some(charger) => charger,
+        None if gateway.config.unknown_chargers == UnknownChargerPolicy::Pending
+            && gateway.config.security_profile == 0 =>
+        {
+            let new = NewCharger {
+                station_id: station.as_str().to_owned(),
+                operator_id: None,
+                site_id: None,
+                registration: Registration::Pending,
+                auth_key_hash: None,
+            };
+            let mut tx = store.begin().await.map_err(internal)?;
+            match chargers::create_charger(&mut tx, &new, Timestamp::now()).await {
+                Ok(()) => tx.commit().await.map_err(internal)?,
+                // Two connections of a new station raced; the other one created it.
+                Err(e) if e.is_unique_violation() => {}
+                Err(e) => return Err(internal(e)),
+            }
+            tracing::info!(station = %station, "unknown charger admitted as Pending");
+            return Ok(());
+        }
+        None => {
+            return Err(refuse(
+                StatusCode::NOT_FOUND,
+                station.as_str(),
+                "unknown charging station",
+            ));
+        }
+    };
+    if gateway.config.security_profile == 0 {
+        return Ok(());
+    }
+    let Some((user, password)) = basic_credentials(headers) else {
+        let mut response = refuse(
+            StatusCode::UNAUTHORIZED,
+            station.as_str(),
+            "HTTP Basic authentication required",
+        );
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"chargemesh\""),
+        );
+        return Err(response);
+    };
+    let Some(hash) = charger.auth_key_hash.filter(|_| user == station.as_str()) else {
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            station.as_str(),
+            "wrong station or no authorization key set",
+        ));
+    };
+    let verified = tokio::task::spawn_blocking(move || passwords::verify(&password, &hash))
+        .await
+        .unwrap_or(false);
+    if !verified {
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            station.as_str(),
+            "wrong authorization key",
+        ));
+    }
+    Ok(())
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    // The authorization key may be binary in OCPP; chargemesh issues printable keys.
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+fn refuse(status: StatusCode, station: &str, reason: &str) -> Response {
+    tracing::warn!(station = %station, status = status.as_u16(), reason, "charger connection refused");
+    metrics::counter!("chargemesh_ocpp_connections_refused_total", "reason" => status.as_str().to_owned()).increment(1);
+    (status, reason.to_owned()).into_response()
+}
+
+/// Buffers sized for small OCPP messages: an idle charger should cost a few kilobytes, not the
+/// library defaults sized for streaming.
+fn socket_options(gateway: &Gateway) -> Options {
+    let max = gateway.config.max_message_bytes;
+    let mut options = Options::default()
+        .with_max_payload_read(max * 2)
+        .with_max_read_buffer(max * 2)
+        .with_read_buffer_capacity(1024)
+        .with_write_buffer_capacity(1024)
+        .with_utf8();
+    if gateway.config.compression {
+        // No context takeover: no compression window is kept between messages, so an idle connection
+        // holds no zlib state.
+        options.compression = Some(DeflateOptions {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            ..DeflateOptions::low_latency()
+        });
+    }
+    options
+}

@@ -1,0 +1,212 @@
+//! The chargemesh node: configuration, the charger gateway, operations and the operator API, wired
+//! together. `main.rs` is the command line around it.
+
+pub mod api;
+pub mod config;
+pub mod gateway;
+pub mod operations;
+pub mod passwords;
+pub mod provisioning;
+pub mod telemetry;
+
+use crate::config::Config;
+use crate::gateway::{Gateway, Registry};
+use crate::operations::{Operations, Settings};
+use chargemesh_store::{Store, StoreError, commands, messages, staff};
+use jiff::{SignedDuration, Timestamp};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// A running node.
+pub struct Node {
+    pub api_addr: SocketAddr,
+    pub gateway_addr: SocketAddr,
+    pub operations: Operations,
+    pub registry: Arc<Registry>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error(
+        "cannot listen on {addr}: {source} (is another node running? change the port in the config)"
+    )]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl Node {
+    /// Opens the store, makes sure an administrator exists, and starts serving chargers and the API.
+    pub async fn start(config: &Config) -> Result<Node, StartError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let store = Store::open(&config.database_url(), config.database_max_connections).await?;
+        ensure_admin(&store, config).await?;
+        let mut tx = store.begin().await?;
+        let failed = commands::fail_pending(&mut tx, Timestamp::now()).await?;
+        tx.commit().await?;
+        if failed > 0 {
+            tracing::warn!(
+                failed,
+                "commands left pending by the previous run were marked failed"
+            );
+        }
+
+        let registry = Arc::new(Registry::default());
+        let operations = Operations::new(
+            store.clone(),
+            Settings::from_gateway(&config.gateway),
+            registry.clone(),
+        );
+        let gateway = Arc::new(Gateway {
+            config: config.gateway.clone(),
+            operations: operations.clone(),
+            registry: registry.clone(),
+        });
+        let api_state = Arc::new(api::ApiState {
+            operations: operations.clone(),
+            registry: registry.clone(),
+            metrics: telemetry::metrics(),
+            login_ttl_hours: config.api.login_ttl_hours,
+        });
+
+        let gateway_listener = bind(config.gateway.listen).await?;
+        let api_listener = bind(config.api.listen).await?;
+        let gateway_addr = gateway_listener
+            .local_addr()
+            .map_err(|source| StartError::Listen {
+                addr: config.gateway.listen,
+                source,
+            })?;
+        let api_addr = api_listener
+            .local_addr()
+            .map_err(|source| StartError::Listen {
+                addr: config.api.listen,
+                source,
+            })?;
+        let gateway_router = gateway::router(gateway);
+        let api_router = api::router(api_state);
+        let mut tasks = vec![
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(gateway_listener, gateway_router).await {
+                    tracing::error!(error = %e, "charger gateway stopped");
+                }
+            }),
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(api_listener, api_router).await {
+                    tracing::error!(error = %e, "operator API stopped");
+                }
+            }),
+        ];
+        tasks.push(tokio::spawn(forget_old_replies(
+            store,
+            config.gateway.message_memory_days,
+        )));
+        tracing::info!(%gateway_addr, %api_addr, path = %config.gateway.path, "chargemesh node running");
+        Ok(Node {
+            api_addr,
+            gateway_addr,
+            operations,
+            registry,
+            tasks,
+        })
+    }
+
+    /// The URL chargers connect to, without the station id.
+    pub fn charger_url(&self, config: &Config) -> String {
+        format!("ws://{}{}", self.gateway_addr, config.gateway.path)
+    }
+
+    /// Stops serving; open connections are dropped.
+    pub async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.operations.store().close().await;
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })
+}
+
+/// On first start, creates the `admin` account with the configured password or a random one written
+/// to the data directory (readable by the owner only).
+async fn ensure_admin(store: &Store, config: &Config) -> Result<(), StartError> {
+    let mut tx = store.begin().await?;
+    if staff::count_staff(&mut tx).await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = if config.api.admin_password.is_empty() {
+        (passwords::random_secret(""), true)
+    } else {
+        (config.api.admin_password.clone(), false)
+    };
+    let hash = passwords::hash(&password);
+    staff::create_staff(&mut tx, "admin", &hash, "admin", None, Timestamp::now()).await?;
+    if generated {
+        let path = config.data_dir.join("initial-admin-password");
+        write_private(&path, &password).map_err(|source| StartError::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
+        tracing::warn!(file = %path.display(), "created account `admin`; its password is in this file");
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+async fn forget_old_replies(store: Store, days: u32) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        let before = Timestamp::now() - SignedDuration::from_hours(24 * i64::from(days));
+        let result = async {
+            let mut tx = store.begin().await?;
+            let forgotten = messages::forget_before(&mut tx, before).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(forgotten)
+        }
+        .await;
+        match result {
+            Ok(n) if n > 0 => {
+                tracing::debug!(forgotten = n, "old charger message replies forgotten")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not forget old charger message replies"),
+        }
+    }
+}

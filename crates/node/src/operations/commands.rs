@@ -1,0 +1,93 @@
+//! Commands to chargers: recorded, handed to whichever gateway holds the charger's connection, and
+//! completed with the charger's answer, an error, or a timeout.
+
+use super::Operations;
+use chargemesh_core::StationId;
+use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
+use chargemesh_store::StoreError;
+use chargemesh_store::commands::{self, CommandRecord};
+use jiff::Timestamp;
+use tokio::sync::oneshot;
+
+/// Why a charger did not answer a command with a result.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CommandFailure {
+    #[error("the charger is not connected")]
+    NotConnected,
+    #[error("the charger did not answer within the timeout")]
+    TimedOut,
+    #[error("the charger answered with {code}: {description}")]
+    ChargerError { code: String, description: String },
+    #[error("the charger's answer could not be read: {0}")]
+    BadAnswer(String),
+    #[error("the connection closed before the charger answered")]
+    ConnectionClosed,
+}
+
+/// The way to a connected charger; implemented by the gateway.
+pub trait ChargerLink: Send + Sync {
+    /// Queues `command` for `station`; the receiver yields the charger's answer. `None` when the charger
+    /// is not connected.
+    fn dispatch(
+        &self,
+        station: &StationId,
+        command: ChargerCommand,
+    ) -> Option<oneshot::Receiver<Result<CommandOutcome, CommandFailure>>>;
+}
+
+impl Operations {
+    /// Sends a command and waits for its result; the record is stored before sending and completed after.
+    pub async fn send_command(
+        &self,
+        station: &StationId,
+        command: ChargerCommand,
+        requested_by: Option<i64>,
+    ) -> Result<CommandRecord, StoreError> {
+        let id = {
+            let mut tx = self.store.begin().await?;
+            let id = commands::create_command(
+                &mut tx,
+                station.as_str(),
+                &command,
+                requested_by,
+                Timestamp::now(),
+            )
+            .await?;
+            tx.commit().await?;
+            id
+        };
+        let result = match self.link.dispatch(station, command) {
+            None => Err(CommandFailure::NotConnected),
+            // The gateway times out the call itself; this bound only guards against a lost connection task.
+            Some(answer) => {
+                match tokio::time::timeout(self.settings.command_timeout * 2, answer).await {
+                    Ok(Ok(result)) => result,
+                    Ok(Err(_)) => Err(CommandFailure::ConnectionClosed),
+                    Err(_) => Err(CommandFailure::TimedOut),
+                }
+            }
+        };
+        let (state, outcome, error) = match &result {
+            Ok(outcome) => ("answered", Some(outcome), None),
+            Err(CommandFailure::TimedOut) => (
+                "timed_out",
+                None,
+                Some(CommandFailure::TimedOut.to_string()),
+            ),
+            Err(failure) => ("failed", None, Some(failure.to_string())),
+        };
+        let mut tx = self.store.begin().await?;
+        commands::complete_command(
+            &mut tx,
+            id,
+            state,
+            outcome,
+            error.as_deref(),
+            Timestamp::now(),
+        )
+        .await?;
+        let record = commands::get_command(&mut tx, id).await?;
+        tx.commit().await?;
+        record.ok_or_else(|| StoreError::Corrupt(format!("command {id} vanished")))
+    }
+}

@@ -1,0 +1,82 @@
+//! A demonstration fleet registered in the node's own store: one operator, one site, simulated
+//! chargers and the cards their drivers tap. Idempotent, so a restarted demo finds its fleet again.
+
+use chargemesh_core::charger::Registration;
+use chargemesh_store::chargers::{self, NewCharger};
+use chargemesh_store::operators::{self, NewSite};
+use chargemesh_store::tokens::{self, Token};
+use chargemesh_store::{Store, StoreError};
+use jiff::Timestamp;
+
+pub const DEMO_OPERATOR: &str = "Demo Charging Co.";
+
+/// The station ids and card ids of a demo fleet of `size` chargers.
+pub fn demo_fleet(size: usize) -> (Vec<String>, Vec<String>) {
+    let stations = (1..=size).map(|i| format!("SIM-{i:04}")).collect();
+    let cards = (1..=size).map(|i| format!("DEMO-CARD-{i:04}")).collect();
+    (stations, cards)
+}
+
+pub async fn provision_demo_fleet(
+    store: &Store,
+    size: usize,
+) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    let now = Timestamp::now();
+    let mut tx = store.begin().await?;
+    let operator = match operators::list_operators(&mut tx)
+        .await?
+        .into_iter()
+        .find(|o| o.name == DEMO_OPERATOR)
+    {
+        Some(operator) => operator,
+        None => operators::create_operator(&mut tx, DEMO_OPERATOR, now).await?,
+    };
+    let site = match operators::list_sites(&mut tx, Some(operator.id))
+        .await?
+        .into_iter()
+        .next()
+    {
+        Some(site) => site,
+        None => {
+            let new = NewSite {
+                operator_id: operator.id,
+                name: "Futian demo hub".into(),
+                time_zone: "Asia/Shanghai".into(),
+                latitude: Some(22.5431),
+                longitude: Some(114.0579),
+                address: Some("Futian District, Shenzhen".into()),
+            };
+            operators::create_site(&mut tx, new, now).await?
+        }
+    };
+    let (stations, cards) = demo_fleet(size);
+    for station in &stations {
+        if chargers::get_charger(&mut tx, station).await?.is_none() {
+            let new = NewCharger {
+                station_id: station.clone(),
+                operator_id: Some(operator.id),
+                site_id: Some(site.id),
+                registration: Registration::Accepted,
+                auth_key_hash: None,
+            };
+            chargers::create_charger(&mut tx, &new, now).await?;
+        }
+    }
+    for card in &cards {
+        if tokens::get_token(&mut tx, card).await?.is_none() {
+            let token = Token {
+                id_token: card.clone(),
+                operator_id: operator.id,
+                kind: "card".into(),
+                status: "active".into(),
+                expires_at: None,
+                parent_id_token: None,
+                label: Some("demo driver".into()),
+                created_at: now,
+            };
+            tokens::upsert_token(&mut tx, &token).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok((stations, cards))
+}

@@ -1,0 +1,112 @@
+//! A fleet of simulated chargers running sessions against a node until stopped.
+
+use crate::charge_point::{ChargePoint, Connection, SimError};
+use jiff::Timestamp;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct FleetConfig {
+    pub connection: Connection,
+    /// Station ids, one simulated charger each.
+    pub stations: Vec<String>,
+    /// The card each charger's driver taps, by index.
+    pub cards: Vec<String>,
+    /// Time between meter values.
+    pub sample_interval: Duration,
+    /// Meter values per session.
+    pub samples_per_session: u32,
+    /// Charging power, in watts, of each session.
+    pub power_watts: i64,
+}
+
+/// Counts of what the fleet did.
+#[derive(Debug, Default)]
+pub struct FleetReport {
+    pub sessions_completed: AtomicU64,
+    pub messages_sent: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+/// Runs the fleet until `stop` is set; every charger reconnects after losing its connection.
+pub async fn run_fleet(config: FleetConfig, stop: Arc<AtomicBool>) -> Arc<FleetReport> {
+    let report = Arc::new(FleetReport::default());
+    let mut tasks = Vec::new();
+    for (index, station) in config.stations.iter().enumerate() {
+        let card = config.cards[index % config.cards.len().max(1)].clone();
+        let (config, station, stop, report) = (
+            config.clone(),
+            station.clone(),
+            stop.clone(),
+            report.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            // Stagger starts so a large fleet does not arrive in one burst.
+            tokio::time::sleep(Duration::from_millis((index as u64 * 37) % 3_000)).await;
+            let mut meter_wh = 1_000_000 + index as i64 * 1_000;
+            while !stop.load(Ordering::Relaxed) {
+                if let Err(e) = charge_repeatedly(&config, &station, &card, &mut meter_wh, &stop, &report).await {
+                    report.errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(station, error = %e, "simulated charger lost its session; reconnecting");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    report
+}
+
+async fn charge_repeatedly(
+    config: &FleetConfig,
+    station: &str,
+    card: &str,
+    meter_wh: &mut i64,
+    stop: &AtomicBool,
+    report: &FleetReport,
+) -> Result<(), SimError> {
+    let mut cp = ChargePoint::connect(station, config.connection.clone()).await?;
+    cp.boot().await?;
+    cp.status(1, "Available").await?;
+    let sent = |n: u64| report.messages_sent.fetch_add(n, Ordering::Relaxed);
+    sent(2);
+    let energy_per_sample =
+        config.power_watts * config.sample_interval.as_millis() as i64 / 3_600_000;
+    while !stop.load(Ordering::Relaxed) {
+        if cp.authorize(card).await? != "Accepted" {
+            return Err(SimError::Protocol(format!("card {card} was not accepted")));
+        }
+        cp.status(1, "Preparing").await?;
+        let transaction = cp
+            .start_transaction(1, card, *meter_wh, Timestamp::now())
+            .await?;
+        cp.status(1, "Charging").await?;
+        sent(4);
+        for _ in 0..config.samples_per_session {
+            cp.serve_for(config.sample_interval).await?;
+            *meter_wh += energy_per_sample;
+            cp.meter_values(
+                1,
+                transaction,
+                *meter_wh,
+                config.power_watts,
+                Timestamp::now(),
+            )
+            .await?;
+            sent(1);
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        cp.stop_transaction(transaction, *meter_wh, Timestamp::now(), "EVDisconnected")
+            .await?;
+        cp.status(1, "Available").await?;
+        sent(2);
+        report.sessions_completed.fetch_add(1, Ordering::Relaxed);
+        cp.serve_for(config.sample_interval).await?;
+    }
+    Ok(())
+}

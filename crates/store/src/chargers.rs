@@ -1,0 +1,312 @@
+//! Chargers, their connectors' live status and the status history.
+
+use crate::{Conn, Result, instant, millis, opt_instant};
+use chargemesh_core::charger::{BootInfo, Registration, StatusReport};
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Charger {
+    pub station_id: String,
+    /// `None` for a charger that registered itself and awaits an operator.
+    pub operator_id: Option<i64>,
+    pub site_id: Option<i64>,
+    /// `Accepted`, `Pending` or `Rejected`: what the charger is told at boot.
+    pub registration: String,
+    #[serde(skip)]
+    pub auth_key_hash: Option<String>,
+    pub has_auth_key: bool,
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub serial_number: Option<String>,
+    pub firmware_version: Option<String>,
+    pub iccid: Option<String>,
+    pub imsi: Option<String>,
+    pub meter_type: Option<String>,
+    pub meter_serial_number: Option<String>,
+    pub firmware_status: Option<String>,
+    pub diagnostics_status: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_boot_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_seen_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+impl Charger {
+    pub fn registration(&self) -> Registration {
+        Registration::parse(&self.registration).unwrap_or(Registration::Rejected)
+    }
+}
+
+const CHARGER_SELECT: &str = "SELECT station_id, operator_id, site_id, registration, auth_key_hash, vendor, model, \
+    serial_number, firmware_version, iccid, imsi, meter_type, meter_serial_number, firmware_status, \
+    diagnostics_status, last_boot_at, last_seen_at, created_at FROM chargers";
+
+fn charger(row: AnyRow) -> Result<Charger> {
+    let auth_key_hash: Option<String> = row.try_get("auth_key_hash")?;
+    Ok(Charger {
+        station_id: row.try_get("station_id")?,
+        operator_id: row.try_get("operator_id")?,
+        site_id: row.try_get("site_id")?,
+        registration: row.try_get("registration")?,
+        has_auth_key: auth_key_hash.is_some(),
+        auth_key_hash,
+        vendor: row.try_get("vendor")?,
+        model: row.try_get("model")?,
+        serial_number: row.try_get("serial_number")?,
+        firmware_version: row.try_get("firmware_version")?,
+        iccid: row.try_get("iccid")?,
+        imsi: row.try_get("imsi")?,
+        meter_type: row.try_get("meter_type")?,
+        meter_serial_number: row.try_get("meter_serial_number")?,
+        firmware_status: row.try_get("firmware_status")?,
+        diagnostics_status: row.try_get("diagnostics_status")?,
+        last_boot_at: opt_instant(row.try_get("last_boot_at")?)?,
+        last_seen_at: opt_instant(row.try_get("last_seen_at")?)?,
+        created_at: instant(row.try_get("created_at")?)?,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCharger {
+    pub station_id: String,
+    pub operator_id: Option<i64>,
+    pub site_id: Option<i64>,
+    pub registration: Registration,
+    pub auth_key_hash: Option<String>,
+}
+
+pub async fn create_charger(conn: &mut Conn, new: &NewCharger, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO chargers (station_id, operator_id, site_id, registration, auth_key_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&new.station_id)
+    .bind(new.operator_id)
+    .bind(new.site_id)
+    .bind(new.registration.as_str())
+    .bind(&new.auth_key_hash)
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_charger(conn: &mut Conn, station_id: &str) -> Result<Option<Charger>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{CHARGER_SELECT} WHERE station_id = $1"
+    )))
+    .bind(station_id)
+    .fetch_optional(conn)
+    .await?
+    .map(charger)
+    .transpose()
+}
+
+/// Chargers of one operator, or all when `operator_id` is `None`.
+pub async fn list_chargers(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<Charger>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{CHARGER_SELECT} WHERE ($1 IS NULL OR operator_id = $1) ORDER BY station_id"
+    )))
+    .bind(operator_id)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(charger)
+    .collect()
+}
+
+/// What an operator may change about a charger.
+#[derive(Debug, Clone, Default)]
+pub struct ChargerUpdate {
+    pub operator_id: Option<i64>,
+    pub site_id: Option<Option<i64>>,
+    pub registration: Option<Registration>,
+    pub auth_key_hash: Option<Option<String>>,
+}
+
+pub async fn update_charger(
+    conn: &mut Conn,
+    station_id: &str,
+    update: &ChargerUpdate,
+) -> Result<bool> {
+    let Some(current) = get_charger(&mut *conn, station_id).await? else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "UPDATE chargers SET operator_id = $2, site_id = $3, registration = $4, auth_key_hash = $5 WHERE station_id = $1",
+    )
+    .bind(station_id)
+    .bind(update.operator_id.or(current.operator_id))
+    .bind(update.site_id.unwrap_or(current.site_id))
+    .bind(update.registration.map_or(current.registration.clone(), |r| r.as_str().to_owned()))
+    .bind(update.auth_key_hash.clone().unwrap_or(current.auth_key_hash))
+    .execute(conn)
+    .await?;
+    Ok(true)
+}
+
+pub async fn delete_charger(conn: &mut Conn, station_id: &str) -> Result<bool> {
+    sqlx::query("DELETE FROM connectors WHERE station_id = $1")
+        .bind(station_id)
+        .execute(&mut *conn)
+        .await?;
+    let done = sqlx::query("DELETE FROM chargers WHERE station_id = $1")
+        .bind(station_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn record_boot(
+    conn: &mut Conn,
+    station_id: &str,
+    boot: &BootInfo,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE chargers SET vendor = $2, model = $3, serial_number = $4, firmware_version = $5, iccid = $6, \
+         imsi = $7, meter_type = $8, meter_serial_number = $9, last_boot_at = $10, last_seen_at = $10 \
+         WHERE station_id = $1",
+    )
+    .bind(station_id)
+    .bind(&boot.vendor)
+    .bind(&boot.model)
+    .bind(&boot.serial_number)
+    .bind(&boot.firmware_version)
+    .bind(&boot.iccid)
+    .bind(&boot.imsi)
+    .bind(&boot.meter_type)
+    .bind(&boot.meter_serial_number)
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn touch(conn: &mut Conn, station_id: &str, now: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE chargers SET last_seen_at = $2 WHERE station_id = $1")
+        .bind(station_id)
+        .bind(millis(now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_firmware_status(conn: &mut Conn, station_id: &str, status: &str) -> Result<()> {
+    sqlx::query("UPDATE chargers SET firmware_status = $2 WHERE station_id = $1")
+        .bind(station_id)
+        .bind(status)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_diagnostics_status(conn: &mut Conn, station_id: &str, status: &str) -> Result<()> {
+    sqlx::query("UPDATE chargers SET diagnostics_status = $2 WHERE station_id = $1")
+        .bind(station_id)
+        .bind(status)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ConnectorState {
+    pub connector_id: i64,
+    pub status: String,
+    pub error_code: Option<String>,
+    pub info: Option<String>,
+    pub vendor_error_code: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub status_at: Timestamp,
+}
+
+fn connector_state(row: AnyRow) -> Result<ConnectorState> {
+    Ok(ConnectorState {
+        connector_id: row.try_get("connector_id")?,
+        status: row.try_get("status")?,
+        error_code: row.try_get("error_code")?,
+        info: row.try_get("info")?,
+        vendor_error_code: row.try_get("vendor_error_code")?,
+        status_at: instant(row.try_get("status_at")?)?,
+    })
+}
+
+/// Records a status report in the history and, unless a newer status is already known (a late,
+/// queued report), as the connector's current status.
+pub async fn record_status(
+    conn: &mut Conn,
+    station_id: &str,
+    report: &StatusReport,
+    now: Timestamp,
+) -> Result<()> {
+    let at = millis(report.at.unwrap_or(now));
+    sqlx::query(
+        "INSERT INTO status_history (station_id, connector_id, status, error_code, info, vendor_error_code, \
+         status_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(station_id)
+    .bind(i64::from(report.connector))
+    .bind(report.status.as_str())
+    .bind(&report.error_code)
+    .bind(&report.info)
+    .bind(&report.vendor_error_code)
+    .bind(at)
+    .bind(millis(now))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO connectors (station_id, connector_id, status, error_code, info, vendor_error_code, status_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (station_id, connector_id) DO UPDATE SET status = excluded.status, \
+         error_code = excluded.error_code, info = excluded.info, vendor_error_code = excluded.vendor_error_code, \
+         status_at = excluded.status_at WHERE connectors.status_at <= excluded.status_at",
+    )
+    .bind(station_id)
+    .bind(i64::from(report.connector))
+    .bind(report.status.as_str())
+    .bind(&report.error_code)
+    .bind(&report.info)
+    .bind(&report.vendor_error_code)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn connectors(conn: &mut Conn, station_id: &str) -> Result<Vec<ConnectorState>> {
+    sqlx::query(
+        "SELECT connector_id, status, error_code, info, vendor_error_code, status_at FROM connectors \
+         WHERE station_id = $1 ORDER BY connector_id",
+    )
+    .bind(station_id)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(connector_state)
+    .collect()
+}
+
+/// The newest `limit` status reports of a charger, newest first.
+pub async fn status_history(
+    conn: &mut Conn,
+    station_id: &str,
+    limit: i64,
+) -> Result<Vec<ConnectorState>> {
+    sqlx::query(
+        "SELECT connector_id, status, error_code, info, vendor_error_code, status_at FROM status_history \
+         WHERE station_id = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(station_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(connector_state)
+    .collect()
+}

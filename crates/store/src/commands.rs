@@ -1,0 +1,116 @@
+//! Commands sent to chargers and their results.
+
+use crate::{Conn, Result, StoreError, instant, millis, opt_instant};
+use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CommandRecord {
+    pub id: i64,
+    pub station_id: String,
+    #[schema(value_type = Object)]
+    pub command: ChargerCommand,
+    /// `pending`, `answered`, `failed` (the charger answered with an error, or was not connected) or
+    /// `timed_out`.
+    pub state: String,
+    #[schema(value_type = Option<Object>)]
+    pub outcome: Option<CommandOutcome>,
+    pub error: Option<String>,
+    pub requested_by: Option<i64>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<Timestamp>,
+}
+
+fn record(row: AnyRow) -> Result<CommandRecord> {
+    let command: String = row.try_get("command")?;
+    let outcome: Option<String> = row.try_get("outcome")?;
+    Ok(CommandRecord {
+        id: row.try_get("id")?,
+        station_id: row.try_get("station_id")?,
+        command: serde_json::from_str(&command).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        state: row.try_get("state")?,
+        outcome: outcome
+            .map(|o| serde_json::from_str(&o))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        error: row.try_get("error")?,
+        requested_by: row.try_get("requested_by")?,
+        created_at: instant(row.try_get("created_at")?)?,
+        completed_at: opt_instant(row.try_get("completed_at")?)?,
+    })
+}
+
+pub async fn create_command(
+    conn: &mut Conn,
+    station_id: &str,
+    command: &ChargerCommand,
+    requested_by: Option<i64>,
+    now: Timestamp,
+) -> Result<i64> {
+    let text = serde_json::to_string(command).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let row = sqlx::query(
+        "INSERT INTO commands (station_id, command, state, requested_by, created_at) VALUES ($1, $2, 'pending', $3, $4) \
+         RETURNING id",
+    )
+    .bind(station_id)
+    .bind(text)
+    .bind(requested_by)
+    .bind(millis(now))
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+pub async fn complete_command(
+    conn: &mut Conn,
+    id: i64,
+    state: &str,
+    outcome: Option<&CommandOutcome>,
+    error: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    let outcome = outcome
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "UPDATE commands SET state = $2, outcome = $3, error = $4, completed_at = $5 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(outcome)
+    .bind(error)
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Commands still pending when the node stopped can never be answered: they are marked failed at start.
+pub async fn fail_pending(conn: &mut Conn, now: Timestamp) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE commands SET state = 'failed', error = 'the node restarted before the charger answered', \
+         completed_at = $1 WHERE state = 'pending'",
+    )
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn get_command(conn: &mut Conn, id: i64) -> Result<Option<CommandRecord>> {
+    sqlx::query(
+        "SELECT id, station_id, command, state, outcome, error, requested_by, created_at, completed_at \
+         FROM commands WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .map(record)
+    .transpose()
+}

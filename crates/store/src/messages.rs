@@ -1,0 +1,72 @@
+//! Replies already given to charger messages, so a repeated message gets the same answer and its
+//! effect happens once.
+
+use crate::{Conn, Result, millis};
+use jiff::Timestamp;
+use sqlx::Row;
+
+/// A message seen before from the same station with the same id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeenMessage {
+    pub action: String,
+    pub payload_digest: String,
+    pub reply: String,
+}
+
+pub async fn seen(
+    conn: &mut Conn,
+    station_id: &str,
+    message_id: &str,
+) -> Result<Option<SeenMessage>> {
+    let row = sqlx::query(
+        "SELECT action, payload_digest, reply FROM charger_messages WHERE station_id = $1 AND message_id = $2",
+    )
+    .bind(station_id)
+    .bind(message_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok(SeenMessage {
+            action: row.try_get("action")?,
+            payload_digest: row.try_get("payload_digest")?,
+            reply: row.try_get("reply")?,
+        })
+    })
+    .transpose()
+}
+
+/// Remembers the reply to a message; a charger that reuses an id for a new message replaces the entry.
+pub async fn remember(
+    conn: &mut Conn,
+    station_id: &str,
+    message_id: &str,
+    action: &str,
+    payload_digest: &str,
+    reply: &str,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO charger_messages (station_id, message_id, action, payload_digest, reply, received_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (station_id, message_id) DO UPDATE SET \
+         action = excluded.action, payload_digest = excluded.payload_digest, reply = excluded.reply, \
+         received_at = excluded.received_at",
+    )
+    .bind(station_id)
+    .bind(message_id)
+    .bind(action)
+    .bind(payload_digest)
+    .bind(reply)
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets replies older than `before`; chargers retry within minutes, not weeks.
+pub async fn forget_before(conn: &mut Conn, before: Timestamp) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM charger_messages WHERE received_at < $1")
+        .bind(millis(before))
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,142 @@
+//! Operators (the member's own tenants: charging businesses it runs chargers for) and their sites.
+
+use crate::{Conn, Result, instant, millis};
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Operator {
+    pub id: i64,
+    pub name: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+pub async fn create_operator(conn: &mut Conn, name: &str, now: Timestamp) -> Result<Operator> {
+    let row = sqlx::query("INSERT INTO operators (name, created_at) VALUES ($1, $2) RETURNING id")
+        .bind(name)
+        .bind(millis(now))
+        .fetch_one(conn)
+        .await?;
+    Ok(Operator {
+        id: row.try_get(0)?,
+        name: name.to_owned(),
+        created_at: now,
+    })
+}
+
+fn operator(row: AnyRow) -> Result<Operator> {
+    Ok(Operator {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        created_at: instant(row.try_get("created_at")?)?,
+    })
+}
+
+pub async fn list_operators(conn: &mut Conn) -> Result<Vec<Operator>> {
+    sqlx::query("SELECT id, name, created_at FROM operators ORDER BY id")
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(operator)
+        .collect()
+}
+
+pub async fn get_operator(conn: &mut Conn, id: i64) -> Result<Option<Operator>> {
+    sqlx::query("SELECT id, name, created_at FROM operators WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(operator)
+        .transpose()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Site {
+    pub id: i64,
+    pub operator_id: i64,
+    pub name: String,
+    /// IANA time zone the site's tariffs are evaluated in, e.g. `Asia/Shanghai`.
+    pub time_zone: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub address: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSite {
+    pub operator_id: i64,
+    pub name: String,
+    pub time_zone: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub address: Option<String>,
+}
+
+pub async fn create_site(conn: &mut Conn, new: NewSite, now: Timestamp) -> Result<Site> {
+    let row = sqlx::query(
+        "INSERT INTO sites (operator_id, name, time_zone, latitude, longitude, address, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(new.operator_id)
+    .bind(&new.name)
+    .bind(&new.time_zone)
+    .bind(new.latitude)
+    .bind(new.longitude)
+    .bind(&new.address)
+    .bind(millis(now))
+    .fetch_one(conn)
+    .await?;
+    Ok(Site {
+        id: row.try_get(0)?,
+        operator_id: new.operator_id,
+        name: new.name,
+        time_zone: new.time_zone,
+        latitude: new.latitude,
+        longitude: new.longitude,
+        address: new.address,
+        created_at: now,
+    })
+}
+
+fn site(row: AnyRow) -> Result<Site> {
+    Ok(Site {
+        id: row.try_get("id")?,
+        operator_id: row.try_get("operator_id")?,
+        name: row.try_get("name")?,
+        time_zone: row.try_get("time_zone")?,
+        latitude: row.try_get("latitude")?,
+        longitude: row.try_get("longitude")?,
+        address: row.try_get("address")?,
+        created_at: instant(row.try_get("created_at")?)?,
+    })
+}
+
+/// Sites of one operator, or of all when `operator_id` is `None`.
+pub async fn list_sites(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<Site>> {
+    sqlx::query(
+        "SELECT id, operator_id, name, time_zone, latitude, longitude, address, created_at FROM sites \
+         WHERE ($1 IS NULL OR operator_id = $1) ORDER BY id",
+    )
+    .bind(operator_id)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(site)
+    .collect()
+}
+
+pub async fn get_site(conn: &mut Conn, id: i64) -> Result<Option<Site>> {
+    sqlx::query(
+        "SELECT id, operator_id, name, time_zone, latitude, longitude, address, created_at FROM sites WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .map(site)
+    .transpose()
+}

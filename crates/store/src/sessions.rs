@@ -1,0 +1,352 @@
+//! Charging sessions (OCPP transactions) and the meter values that belong to them.
+
+use crate::{Conn, Result, instant, millis, opt_instant};
+use chargemesh_core::charger::MeterSample;
+use chargemesh_core::metering::{RegisterReading, energy_register_value, one_reading_per_instant};
+use chargemesh_core::{Energy, IdToken};
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Session {
+    /// Also the transaction id the charger uses (OCPP 1.6).
+    pub id: i64,
+    pub station_id: String,
+    pub connector_id: i64,
+    pub id_token: String,
+    /// The authorization the charger was given at start.
+    pub authorization_status: String,
+    /// `active` or `completed`.
+    pub state: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: Timestamp,
+    pub meter_start_mwh: i64,
+    pub reservation_id: Option<i64>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub stopped_at: Option<Timestamp>,
+    pub meter_stop_mwh: Option<i64>,
+    pub stop_reason: Option<String>,
+    /// `charger` when the charger reported the stop; `node` when the node closed a transaction the
+    /// charger orphaned (a reboot) or superseded (a new transaction on the same connector).
+    pub stopped_by: Option<String>,
+    /// Energy delivered so far, in milliwatt-hours.
+    pub energy_mwh: i64,
+    /// Comma-separated reasons why the energy is not plainly stop − start (see the README).
+    pub energy_flags: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+pub const ACTIVE: &str = "active";
+pub const COMPLETED: &str = "completed";
+
+const SESSION_SELECT: &str = "SELECT id, station_id, connector_id, id_token, authorization_status, state, started_at, \
+    meter_start_mwh, reservation_id, stopped_at, meter_stop_mwh, stop_reason, stopped_by, energy_mwh, energy_flags, \
+    updated_at FROM sessions";
+
+fn session(row: AnyRow) -> Result<Session> {
+    Ok(Session {
+        id: row.try_get("id")?,
+        station_id: row.try_get("station_id")?,
+        connector_id: row.try_get("connector_id")?,
+        id_token: row.try_get("id_token")?,
+        authorization_status: row.try_get("authorization_status")?,
+        state: row.try_get("state")?,
+        started_at: instant(row.try_get("started_at")?)?,
+        meter_start_mwh: row.try_get("meter_start_mwh")?,
+        reservation_id: row.try_get("reservation_id")?,
+        stopped_at: opt_instant(row.try_get("stopped_at")?)?,
+        meter_stop_mwh: row.try_get("meter_stop_mwh")?,
+        stop_reason: row.try_get("stop_reason")?,
+        stopped_by: row.try_get("stopped_by")?,
+        energy_mwh: row.try_get("energy_mwh")?,
+        energy_flags: row.try_get("energy_flags")?,
+        updated_at: instant(row.try_get("updated_at")?)?,
+    })
+}
+
+impl Session {
+    pub fn start_reading(&self) -> RegisterReading {
+        RegisterReading {
+            at: self.started_at,
+            energy: Energy::from_mwh(self.meter_start_mwh),
+        }
+    }
+
+    pub fn stop_reading(&self) -> Option<RegisterReading> {
+        Some(RegisterReading {
+            at: self.stopped_at?,
+            energy: Energy::from_mwh(self.meter_stop_mwh?),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    pub station_id: &'a str,
+    pub connector_id: u32,
+    pub id_token: &'a IdToken,
+    pub authorization_status: &'a str,
+    pub started_at: Timestamp,
+    pub meter_start: Energy,
+    pub reservation_id: Option<i64>,
+}
+
+pub async fn create_session(conn: &mut Conn, new: &NewSession<'_>, now: Timestamp) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO sessions (station_id, connector_id, id_token, authorization_status, state, started_at, \
+         meter_start_mwh, reservation_id, energy_mwh, energy_flags, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '', $9) RETURNING id",
+    )
+    .bind(new.station_id)
+    .bind(i64::from(new.connector_id))
+    .bind(new.id_token.as_str())
+    .bind(new.authorization_status)
+    .bind(ACTIVE)
+    .bind(millis(new.started_at))
+    .bind(new.meter_start.mwh())
+    .bind(new.reservation_id)
+    .bind(millis(now))
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+/// The session a repeated StartTransaction describes, if it was already recorded.
+pub async fn find_started(
+    conn: &mut Conn,
+    station_id: &str,
+    connector_id: u32,
+    started_at: Timestamp,
+    id_token: &IdToken,
+) -> Result<Option<Session>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SESSION_SELECT} WHERE station_id = $1 AND connector_id = $2 AND started_at = $3 AND id_token = $4"
+    )))
+    .bind(station_id)
+    .bind(i64::from(connector_id))
+    .bind(millis(started_at))
+    .bind(id_token.as_str())
+    .fetch_optional(conn)
+    .await?
+    .map(session)
+    .transpose()
+}
+
+pub async fn get_session(conn: &mut Conn, id: i64) -> Result<Option<Session>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SESSION_SELECT} WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .map(session)
+    .transpose()
+}
+
+pub async fn active_sessions_of_station(conn: &mut Conn, station_id: &str) -> Result<Vec<Session>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SESSION_SELECT} WHERE station_id = $1 AND state = $2 ORDER BY id"
+    )))
+    .bind(station_id)
+    .bind(ACTIVE)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(session)
+    .collect()
+}
+
+/// Whether `id_token` drives a running session anywhere but on this connector.
+pub async fn token_active_elsewhere(
+    conn: &mut Conn,
+    id_token: &IdToken,
+    station_id: &str,
+    connector_id: u32,
+) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) FROM sessions WHERE id_token = $1 AND state = $2 AND NOT (station_id = $3 AND connector_id = $4)",
+    )
+    .bind(id_token.as_str())
+    .bind(ACTIVE)
+    .bind(station_id)
+    .bind(i64::from(connector_id))
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get::<i64, _>(0)? > 0)
+}
+
+/// Filters for listing sessions; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub operator_id: Option<i64>,
+    pub station_id: Option<String>,
+    pub state: Option<String>,
+    pub limit: i64,
+    /// Only sessions with an id below this (for paging newest first).
+    pub before_id: Option<i64>,
+}
+
+pub async fn list_sessions(conn: &mut Conn, filter: &SessionFilter) -> Result<Vec<Session>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SESSION_SELECT} WHERE ($1 IS NULL OR station_id IN (SELECT station_id FROM chargers WHERE operator_id = $1)) \
+         AND ($2 IS NULL OR station_id = $2) AND ($3 IS NULL OR state = $3) AND ($4 IS NULL OR id < $4) \
+         ORDER BY id DESC LIMIT $5"
+    )))
+    .bind(filter.operator_id)
+    .bind(&filter.station_id)
+    .bind(&filter.state)
+    .bind(filter.before_id)
+    .bind(filter.limit)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(session)
+    .collect()
+}
+
+/// How a session ended.
+#[derive(Debug, Clone)]
+pub struct SessionStop<'a> {
+    pub stopped_at: Timestamp,
+    pub meter_stop: Energy,
+    pub reason: &'a str,
+    pub stopped_by: &'a str,
+}
+
+pub async fn stop_session(
+    conn: &mut Conn,
+    id: i64,
+    stop: &SessionStop<'_>,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE sessions SET state = $2, stopped_at = $3, meter_stop_mwh = $4, stop_reason = $5, stopped_by = $6, \
+         updated_at = $7 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(COMPLETED)
+    .bind(millis(stop.stopped_at))
+    .bind(stop.meter_stop.mwh())
+    .bind(stop.reason)
+    .bind(stop.stopped_by)
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_energy(
+    conn: &mut Conn,
+    id: i64,
+    energy: Energy,
+    flags: &str,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE sessions SET energy_mwh = $2, energy_flags = $3, updated_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(energy.mwh())
+    .bind(flags)
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StoredMeterValue {
+    #[schema(value_type = String, format = DateTime)]
+    pub sampled_at: Timestamp,
+    pub connector_id: i64,
+    pub measurand: String,
+    pub context: String,
+    pub phase: Option<String>,
+    pub location: String,
+    pub unit: String,
+    /// The value exactly as the charger sent it.
+    pub value: String,
+    /// For the energy import register: the reading in milliwatt-hours.
+    pub register_mwh: Option<i64>,
+}
+
+/// Stores samples verbatim, with the energy register normalized to milliwatt-hours.
+pub async fn add_meter_values(
+    conn: &mut Conn,
+    session_id: Option<i64>,
+    station_id: &str,
+    connector_id: u32,
+    samples: &[MeterSample],
+    now: Timestamp,
+) -> Result<()> {
+    for sample in samples {
+        sqlx::query(
+            "INSERT INTO meter_values (session_id, station_id, connector_id, sampled_at, measurand, context, phase, \
+             location, unit, value, register_mwh, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(session_id)
+        .bind(station_id)
+        .bind(i64::from(connector_id))
+        .bind(millis(sample.at))
+        .bind(&sample.measurand)
+        .bind(&sample.context)
+        .bind(&sample.phase)
+        .bind(&sample.location)
+        .bind(&sample.unit)
+        .bind(&sample.value)
+        .bind(energy_register_value(sample).map(Energy::mwh))
+        .bind(millis(now))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn meter_values(conn: &mut Conn, session_id: i64) -> Result<Vec<StoredMeterValue>> {
+    sqlx::query(
+        "SELECT sampled_at, connector_id, measurand, context, phase, location, unit, value, register_mwh \
+         FROM meter_values WHERE session_id = $1 ORDER BY sampled_at, id",
+    )
+    .bind(session_id)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| {
+        Ok(StoredMeterValue {
+            sampled_at: instant(row.try_get("sampled_at")?)?,
+            connector_id: row.try_get("connector_id")?,
+            measurand: row.try_get("measurand")?,
+            context: row.try_get("context")?,
+            phase: row.try_get("phase")?,
+            location: row.try_get("location")?,
+            unit: row.try_get("unit")?,
+            value: row.try_get("value")?,
+            register_mwh: row.try_get("register_mwh")?,
+        })
+    })
+    .collect()
+}
+
+/// The session's energy register readings in time order, the outlet's preferred when both ends report.
+pub async fn register_readings(conn: &mut Conn, session_id: i64) -> Result<Vec<RegisterReading>> {
+    let rows = sqlx::query(
+        "SELECT sampled_at, register_mwh, location FROM meter_values \
+         WHERE session_id = $1 AND register_mwh IS NOT NULL ORDER BY sampled_at, id",
+    )
+    .bind(session_id)
+    .fetch_all(conn)
+    .await?;
+    let mut readings: Vec<(RegisterReading, bool)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let reading = RegisterReading {
+            at: instant(row.try_get("sampled_at")?)?,
+            energy: Energy::from_mwh(row.try_get("register_mwh")?),
+        };
+        let outlet = row.try_get::<String, _>("location")? == "Outlet";
+        readings.push((reading, outlet));
+    }
+    Ok(one_reading_per_instant(readings))
+}

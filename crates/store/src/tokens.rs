@@ -1,0 +1,104 @@
+//! Id tokens an operator issues: RFID cards and app accounts.
+
+use crate::{Conn, Result, instant, millis, opt_instant};
+use chargemesh_core::IdToken;
+use chargemesh_core::authorization::TokenGrant;
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Token {
+    pub id_token: String,
+    pub operator_id: i64,
+    /// `card` or `app`.
+    pub kind: String,
+    /// `active` or `blocked`.
+    pub status: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+    pub parent_id_token: Option<String>,
+    pub label: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+impl Token {
+    pub fn grant(&self) -> TokenGrant {
+        TokenGrant {
+            active: self.status == "active",
+            expires_at: self.expires_at,
+            parent_id_token: self
+                .parent_id_token
+                .as_deref()
+                .and_then(|p| IdToken::parse(p).ok()),
+        }
+    }
+}
+
+fn token(row: AnyRow) -> Result<Token> {
+    Ok(Token {
+        id_token: row.try_get("id_token")?,
+        operator_id: row.try_get("operator_id")?,
+        kind: row.try_get("kind")?,
+        status: row.try_get("status")?,
+        expires_at: opt_instant(row.try_get("expires_at")?)?,
+        parent_id_token: row.try_get("parent_id_token")?,
+        label: row.try_get("label")?,
+        created_at: instant(row.try_get("created_at")?)?,
+    })
+}
+
+const TOKEN_SELECT: &str = "SELECT id_token, operator_id, kind, status, expires_at, parent_id_token, label, created_at FROM tokens";
+
+pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO tokens (id_token, operator_id, kind, status, expires_at, parent_id_token, label, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id_token) DO UPDATE SET kind = excluded.kind, \
+         status = excluded.status, expires_at = excluded.expires_at, parent_id_token = excluded.parent_id_token, \
+         label = excluded.label",
+    )
+    .bind(&token.id_token)
+    .bind(token.operator_id)
+    .bind(&token.kind)
+    .bind(&token.status)
+    .bind(token.expires_at.map(millis))
+    .bind(&token.parent_id_token)
+    .bind(&token.label)
+    .bind(millis(token.created_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_token(conn: &mut Conn, id_token: &str) -> Result<Option<Token>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{TOKEN_SELECT} WHERE id_token = $1"
+    )))
+    .bind(id_token)
+    .fetch_optional(conn)
+    .await?
+    .map(token)
+    .transpose()
+}
+
+pub async fn list_tokens(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<Token>> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{TOKEN_SELECT} WHERE ($1 IS NULL OR operator_id = $1) ORDER BY id_token"
+    )))
+    .bind(operator_id)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(token)
+    .collect()
+}
+
+pub async fn delete_token(conn: &mut Conn, id_token: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM tokens WHERE id_token = $1")
+        .bind(id_token)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
