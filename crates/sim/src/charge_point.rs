@@ -66,6 +66,8 @@ pub struct ChargePoint {
     connection: Connection,
     socket: Option<WebSocket<TcpStream>>,
     next_id: u64,
+    /// Distinguishes this instance's message ids from an earlier instance's for the same station.
+    id_prefix: u32,
     offline_queue: VecDeque<QueuedCall>,
     /// Local transaction handles (negative) of transactions started offline, mapped to the node's ids
     /// once the queued StartTransaction is delivered.
@@ -85,6 +87,7 @@ impl ChargePoint {
             connection,
             socket: None,
             next_id: 0,
+            id_prefix: rand::random(),
             offline_queue: VecDeque::new(),
             offline_transactions: Vec::new(),
             commands_received: Vec::new(),
@@ -151,7 +154,7 @@ impl ChargePoint {
 
     fn message_id(&mut self) -> String {
         self.next_id += 1;
-        format!("{}-{}", self.station_id, self.next_id)
+        format!("{:08x}-{}", self.id_prefix, self.next_id)
     }
 
     /// Sends a CALL and waits for its result, answering the node's own CALLs in between.
@@ -350,19 +353,28 @@ impl ChargePoint {
         Ok(())
     }
 
-    /// A transaction message: sent now when online, queued when offline. Returns the result if sent.
+    /// A transaction message: sent now when online, queued when offline. A message whose connection
+    /// breaks before the answer is queued too, with its message id, and repeated when back: the node may
+    /// or may not have processed it, exactly as with a real charger. Returns the answer if there was one.
     async fn transaction_message(
         &mut self,
         action: &'static str,
         payload: Value,
+        local_handle: Option<i64>,
     ) -> Result<Option<Value>, SimError> {
-        if self.is_online() {
-            return self.call(action, payload).await.map(Some);
-        }
         let message_id = self.message_id();
+        if self.is_online() {
+            match self
+                .call_with_id(&message_id, action, payload.clone())
+                .await
+            {
+                Err(SimError::Closed | SimError::Timeout(_)) => self.socket = None,
+                other => return other.map(Some),
+            }
+        }
         self.offline_queue.push_back(QueuedCall {
             message_id,
-            local_handle: None,
+            local_handle,
             action,
             payload,
         });
@@ -400,8 +412,9 @@ impl ChargePoint {
             .to_owned())
     }
 
-    /// Starts a transaction. Online it returns the node's transaction id; offline it returns a local
-    /// negative handle that later messages can use until the node has assigned the real id.
+    /// Starts a transaction. Online it returns the node's transaction id; offline (or when the connection
+    /// breaks before the answer) it returns a local negative handle that later messages use until the
+    /// queued start is delivered and the node's id is known.
     pub async fn start_transaction(
         &mut self,
         connector: u32,
@@ -410,22 +423,16 @@ impl ChargePoint {
         at: Timestamp,
     ) -> Result<i64, SimError> {
         let payload = json!({"connectorId": connector, "idTag": id_tag, "meterStart": meter_wh, "timestamp": at.to_string()});
-        if !self.is_online() {
-            let local =
-                -(self.offline_transactions.len() as i64 + self.offline_queue.len() as i64 + 1);
-            let message_id = self.message_id();
-            self.offline_queue.push_back(QueuedCall {
-                message_id,
-                local_handle: Some(local),
-                action: "StartTransaction",
-                payload,
-            });
-            return Ok(local);
+        let local = -(self.offline_transactions.len() as i64 + self.offline_queue.len() as i64 + 1);
+        match self
+            .transaction_message("StartTransaction", payload, Some(local))
+            .await?
+        {
+            Some(result) => result["transactionId"]
+                .as_i64()
+                .ok_or_else(|| SimError::Protocol(result.to_string())),
+            None => Ok(local),
         }
-        let result = self.call("StartTransaction", payload).await?;
-        result["transactionId"]
-            .as_i64()
-            .ok_or_else(|| SimError::Protocol(result.to_string()))
     }
 
     pub async fn meter_values(
@@ -444,7 +451,7 @@ impl ChargePoint {
                 {"value": power_w.to_string(), "context": "Sample.Periodic", "measurand": "Power.Active.Import", "unit": "W"},
             ]}],
         });
-        self.transaction_message("MeterValues", payload)
+        self.transaction_message("MeterValues", payload, None)
             .await
             .map(|_| ())
     }
@@ -457,7 +464,7 @@ impl ChargePoint {
         reason: &str,
     ) -> Result<(), SimError> {
         let payload = json!({"transactionId": transaction_id, "meterStop": meter_wh, "timestamp": at.to_string(), "reason": reason});
-        self.transaction_message("StopTransaction", payload)
+        self.transaction_message("StopTransaction", payload, None)
             .await
             .map(|_| ())
     }

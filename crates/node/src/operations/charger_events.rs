@@ -41,8 +41,13 @@ impl Operations {
         event: ChargerEvent,
     ) -> Result<ChargerReply, Refusal> {
         let now = Timestamp::now();
+        // Boots and heartbeats are safe to apply twice, and a charger that restarts its message counter
+        // after a reboot repeats their ids: they are never answered from memory.
+        let remembered = !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat);
         let mut tx = self.store.begin().await?;
-        if let Some(seen) = messages::seen(&mut tx, station.as_str(), message.message_id).await?
+        if remembered
+            && let Some(seen) =
+                messages::seen(&mut tx, station.as_str(), message.message_id).await?
             && seen.action == message.action
             && seen.payload_digest == message.payload_digest
             && let Ok(reply) = serde_json::from_str::<ChargerReply>(&seen.reply)
@@ -107,17 +112,19 @@ impl Operations {
                 ChargerReply::Acknowledged
             }
         };
-        let reply_text = serde_json::to_string(&reply).expect("replies always serialize");
-        messages::remember(
-            &mut tx,
-            station.as_str(),
-            message.message_id,
-            message.action,
-            message.payload_digest,
-            &reply_text,
-            now,
-        )
-        .await?;
+        if remembered {
+            let reply_text = serde_json::to_string(&reply).expect("replies always serialize");
+            messages::remember(
+                &mut tx,
+                station.as_str(),
+                message.message_id,
+                message.action,
+                message.payload_digest,
+                &reply_text,
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(reply)
     }

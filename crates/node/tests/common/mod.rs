@@ -1,0 +1,188 @@
+//! A node started in-process on free loopback ports with its own data directory, and an API client.
+
+#![allow(dead_code)]
+
+use chargemesh_node::Node;
+use chargemesh_node::config::Config;
+use chargemesh_sim::{ChargePoint, Connection};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub const ADMIN_PASSWORD: &str = "test-admin-password-1";
+
+pub struct TestNode {
+    pub node: Option<Node>,
+    pub config: Config,
+    pub client: reqwest::Client,
+    pub token: String,
+}
+
+/// A fresh, empty directory under the system's temporary directory.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "chargemesh-test-{name}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn test_config(name: &str) -> Config {
+    let mut config = Config::default();
+    config.data_dir = scratch_dir(name);
+    config.api.listen = "127.0.0.1:0".parse().unwrap();
+    config.gateway.listen = "127.0.0.1:0".parse().unwrap();
+    config.api.admin_password = ADMIN_PASSWORD.into();
+    config.log.filter = "warn".into();
+    config
+}
+
+impl TestNode {
+    pub async fn start(name: &str) -> TestNode {
+        Self::start_with(test_config(name)).await
+    }
+
+    pub async fn start_with(config: Config) -> TestNode {
+        chargemesh_node::telemetry::init_logs(&config.log);
+        let node = Node::start(&config).await.expect("node starts");
+        let client = reqwest::Client::new();
+        let mut test = TestNode {
+            node: Some(node),
+            config,
+            client,
+            token: String::new(),
+        };
+        test.token = test.login("admin", ADMIN_PASSWORD).await;
+        test
+    }
+
+    pub fn node(&self) -> &Node {
+        self.node.as_ref().expect("node running")
+    }
+
+    pub fn charger_url(&self) -> String {
+        self.node().charger_url(&self.config)
+    }
+
+    pub fn connection(&self) -> Connection {
+        Connection::new(self.charger_url())
+    }
+
+    pub async fn charger(&self, station: &str) -> ChargePoint {
+        ChargePoint::connect(station, self.connection())
+            .await
+            .expect("charger connects")
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("http://{}/api/v1{path}", self.node().api_addr)
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(self.api("/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "login of {username}");
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, self.api(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        let (status, body) = self
+            .request(reqwest::Method::GET, path, &self.token.clone(), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.request(reqwest::Method::POST, path, &self.token.clone(), Some(body))
+            .await
+    }
+
+    /// Registers an operator with a site, chargers and cards through the API; returns the operator id.
+    pub async fn provision(&self, operator: &str, stations: &[&str], cards: &[&str]) -> i64 {
+        let (status, created) = self.post("/operators", json!({"name": operator})).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let operator_id = created["id"].as_i64().unwrap();
+        let (status, site) = self
+            .post("/sites", json!({"operator_id": operator_id, "name": format!("{operator} site"), "time_zone": "Asia/Shanghai"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{site}");
+        for station in stations {
+            let (status, body) = self
+                .post("/chargers", json!({"station_id": station, "operator_id": operator_id, "site_id": site["id"]}))
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        for card in cards {
+            let (status, body) = self
+                .request(
+                    reqwest::Method::PUT,
+                    &format!("/tokens/{card}"),
+                    &self.token.clone(),
+                    Some(json!({"operator_id": operator_id})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        operator_id
+    }
+
+    /// Sessions of a station, oldest first.
+    pub async fn sessions_of(&self, station: &str) -> Vec<Value> {
+        let mut sessions = self
+            .get(&format!("/sessions?station_id={station}&limit=500"))
+            .await
+            .as_array()
+            .unwrap()
+            .clone();
+        sessions.reverse();
+        sessions
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(node) = self.node.take() {
+            node.stop().await;
+        }
+        let _ = std::fs::remove_dir_all(&self.config.data_dir);
+    }
+}
+
+pub fn at(text: &str) -> jiff::Timestamp {
+    text.parse().unwrap()
+}
