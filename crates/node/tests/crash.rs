@@ -1,0 +1,171 @@
+//! Crash safety: the node process is killed with SIGKILL while chargers run sessions, restarted on the
+//! same data, and every session completes exactly once.
+
+use chargemesh_sim::{ChargePoint, Connection};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+const PASSWORD: &str = "crash-test-password";
+const CHARGERS: usize = 5;
+const SESSIONS: i64 = 3;
+const SAMPLES: i64 = 6;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn spawn_node(data_dir: &Path, api_port: u16, gateway_port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_chargemesh"))
+        .arg("node")
+        .env("CHARGEMESH_DATA_DIR", data_dir)
+        .env("CHARGEMESH_API__LISTEN", format!("127.0.0.1:{api_port}"))
+        .env("CHARGEMESH_GATEWAY__LISTEN", format!("127.0.0.1:{gateway_port}"))
+        .env("CHARGEMESH_API__ADMIN_PASSWORD", PASSWORD)
+        .env("CHARGEMESH_LOG__FILTER", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the chargemesh binary starts")
+}
+
+async fn wait_until_up(client: &reqwest::Client, api: &str) {
+    for _ in 0..200 {
+        if client.get(format!("{api}/../../health")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the node did not come up");
+}
+
+/// Runs `step` until it succeeds, reconnecting the charger (and delivering its queue) in between.
+async fn deliver(cp: &mut ChargePoint) {
+    for _ in 0..600 {
+        if cp.is_online() {
+            return;
+        }
+        if cp.come_back().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{} never got back online", cp.station_id);
+}
+
+async fn run_charger(connection: Connection, index: usize) {
+    let station = format!("CRASH-{index}");
+    let card = format!("CRASH-CARD-{index}");
+    let mut cp = ChargePoint::connect(&station, connection).await.unwrap();
+    cp.answer_timeout = Duration::from_secs(2);
+    cp.boot().await.unwrap();
+    let base: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
+    let mut meter = 100_000;
+    for session in 0..SESSIONS {
+        let start = base + SignedDuration::from_hours(session);
+        deliver(&mut cp).await;
+        let tx = cp.start_transaction(1, &card, meter, start).await.unwrap();
+        for sample in 1..=SAMPLES {
+            tokio::time::sleep(Duration::from_millis(40)).await;
+            meter += 100;
+            let at = start + SignedDuration::from_mins(sample);
+            if cp.is_online() {
+                cp.meter_values(1, tx, meter, 6_000, at).await.unwrap();
+            } else {
+                // Offline the charger keeps charging and queues what it would have sent.
+                cp.meter_values(1, tx, meter, 6_000, at).await.unwrap();
+                let _ = cp.come_back().await;
+            }
+        }
+        cp.stop_transaction(tx, meter, start + SignedDuration::from_mins(SAMPLES + 1), "Local").await.unwrap();
+    }
+    deliver(&mut cp).await;
+    assert_eq!(cp.queued_messages(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_node_loses_and_doubles_nothing() {
+    let data_dir = std::env::temp_dir().join(format!("chargemesh-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let (api_port, gateway_port) = (free_port(), free_port());
+    let api = format!("http://127.0.0.1:{api_port}/api/v1");
+    let client = reqwest::Client::new();
+    let mut node = spawn_node(&data_dir, api_port, gateway_port);
+    wait_until_up(&client, &api).await;
+
+    let login: Value = client
+        .post(format!("{api}/auth/login"))
+        .json(&json!({"username": "admin", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let post = |path: &str, body: Value| client.post(format!("{api}{path}")).bearer_auth(&token).json(&body).send();
+    let operator: Value = post("/operators", json!({"name": "Crash Co"})).await.unwrap().json().await.unwrap();
+    for i in 0..CHARGERS {
+        let status = post("/chargers", json!({"station_id": format!("CRASH-{i}"), "operator_id": operator["id"]})).await.unwrap().status();
+        assert_eq!(status, 201);
+        let status = client
+            .put(format!("{api}/tokens/CRASH-CARD-{i}"))
+            .bearer_auth(&token)
+            .json(&json!({"operator_id": operator["id"]}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+
+    let connection = Connection::new(format!("ws://127.0.0.1:{gateway_port}/ocpp"));
+    let chargers: Vec<_> = (0..CHARGERS).map(|i| tokio::spawn(run_charger(connection.clone(), i))).collect();
+    for kill in 0..2 {
+        tokio::time::sleep(Duration::from_millis(350 + 200 * kill)).await;
+        node.start_kill().unwrap();
+        node.wait().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        node = spawn_node(&data_dir, api_port, gateway_port);
+        wait_until_up(&client, &api).await;
+    }
+    for charger in chargers {
+        tokio::time::timeout(Duration::from_secs(60), charger).await.expect("chargers finish").unwrap();
+    }
+
+    let token: Value = client
+        .post(format!("{api}/auth/login"))
+        .json(&json!({"username": "admin", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap();
+    for i in 0..CHARGERS {
+        let sessions: Value = client
+            .get(format!("{api}/sessions?station_id=CRASH-{i}&limit=100"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let sessions = sessions.as_array().unwrap();
+        assert_eq!(sessions.len(), SESSIONS as usize, "charger {i}: {sessions:#?}");
+        for session in sessions {
+            assert_eq!(session["state"], "completed", "{session}");
+            assert_eq!(session["stopped_by"], "charger", "{session}");
+            assert_eq!(session["energy_mwh"], SAMPLES * 100_000, "{session}");
+        }
+    }
+    node.start_kill().unwrap();
+    let _ = node.wait().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
