@@ -8,7 +8,19 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn a_full_session_is_recorded_with_its_energy() {
-    let node = TestNode::start("full-session").await;
+    full_session(TestNode::start("full-session").await).await;
+}
+
+#[tokio::test]
+async fn a_full_session_is_recorded_with_its_energy_on_postgres() {
+    let url = common::postgres_database("full_session").await;
+    let mut config = common::test_config("full-session-pg");
+    config.database_url = url.clone();
+    full_session(TestNode::start_with(config).await).await;
+    common::drop_postgres_database(&url).await;
+}
+
+async fn full_session(node: TestNode) {
     node.provision("Shenzhen Volt", &["CP-1"], &["CARD-1"])
         .await;
     let mut cp = node.charger("CP-1").await;

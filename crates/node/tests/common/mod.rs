@@ -186,3 +186,39 @@ impl TestNode {
 pub fn at(text: &str) -> jiff::Timestamp {
     text.parse().unwrap()
 }
+
+/// A new, empty PostgreSQL database on the server named by CHARGEMESH_TEST_POSTGRES_URL (by default
+/// the local one); returns its URL. The test drops it with [`drop_postgres_database`].
+pub async fn postgres_database(name: &str) -> String {
+    let database = format!("chargemesh_{name}_{}", std::process::id());
+    admin_sql(&format!("DROP DATABASE IF EXISTS {database}")).await;
+    admin_sql(&format!("CREATE DATABASE {database}")).await;
+    let admin_url = postgres_admin_url();
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("the URL names a database");
+    format!("{base}/{database}")
+}
+
+pub async fn drop_postgres_database(url: &str) {
+    let (_, database) = url.rsplit_once('/').unwrap();
+    admin_sql(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).await;
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("CHARGEMESH_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+async fn admin_sql(statement: &str) {
+    use sqlx::Connection;
+    let url = postgres_admin_url();
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {url} is needed ({e}); set CHARGEMESH_TEST_POSTGRES_URL to a server you can create databases on")
+    });
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
