@@ -65,7 +65,7 @@ impl Registry {
         if let Some(previous) = previous {
             previous.replaced.notify_one();
         }
-        metrics::gauge!("chargemesh_chargers_connected").set(self.len() as f64);
+        metrics::gauge!("chargemesh_chargers_connected").set(self.connected_count() as f64);
         shared
     }
 
@@ -90,7 +90,7 @@ impl Registry {
             .contains_key(station)
     }
 
-    pub fn len(&self) -> usize {
+    pub fn connected_count(&self) -> usize {
         self.connections.lock().expect("registry lock").len()
     }
 }

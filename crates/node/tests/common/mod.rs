@@ -33,8 +33,7 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 }
 
 pub fn test_config(name: &str) -> Config {
-    let mut config = Config::default();
-    config.data_dir = scratch_dir(name);
+    let mut config = Config { data_dir: scratch_dir(name), ..Config::default() };
     config.api.listen = "127.0.0.1:0".parse().unwrap();
     config.gateway.listen = "127.0.0.1:0".parse().unwrap();
     config.api.admin_password = ADMIN_PASSWORD.into();
