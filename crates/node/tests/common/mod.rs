@@ -33,7 +33,10 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 }
 
 pub fn test_config(name: &str) -> Config {
-    let mut config = Config { data_dir: scratch_dir(name), ..Config::default() };
+    let mut config = Config {
+        data_dir: scratch_dir(name),
+        ..Config::default()
+    };
     config.api.listen = "127.0.0.1:0".parse().unwrap();
     config.gateway.listen = "127.0.0.1:0".parse().unwrap();
     config.api.admin_password = ADMIN_PASSWORD.into();
