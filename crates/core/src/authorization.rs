@@ -16,11 +16,7 @@ pub struct TokenGrant {
 /// Decides the authorization for a token, `grant` being `None` for a token nobody issued.
 /// `in_transaction_elsewhere` is true when the token already has a running transaction on another
 /// connector; one token drives one car at a time.
-pub fn authorize(
-    grant: Option<&TokenGrant>,
-    now: Timestamp,
-    in_transaction_elsewhere: bool,
-) -> Authorization {
+pub fn authorize(grant: Option<&TokenGrant>, now: Timestamp, in_transaction_elsewhere: bool) -> Authorization {
     let status = match grant {
         None => AuthorizationStatus::Invalid,
         Some(g) if !g.active => AuthorizationStatus::Blocked,
@@ -46,38 +42,13 @@ mod tests {
     #[test]
     fn decides_each_status() {
         let now = at("2026-01-01T00:00:00Z");
-        let grant = TokenGrant {
-            active: true,
-            expires_at: None,
-            parent_id_token: None,
-        };
-        assert_eq!(
-            authorize(None, now, false).status,
-            AuthorizationStatus::Invalid
-        );
-        assert_eq!(
-            authorize(Some(&grant), now, false).status,
-            AuthorizationStatus::Accepted
-        );
-        assert_eq!(
-            authorize(Some(&grant), now, true).status,
-            AuthorizationStatus::ConcurrentTx
-        );
-        let blocked = TokenGrant {
-            active: false,
-            ..grant.clone()
-        };
-        assert_eq!(
-            authorize(Some(&blocked), now, false).status,
-            AuthorizationStatus::Blocked
-        );
-        let expired = TokenGrant {
-            expires_at: Some(at("2025-12-31T23:59:59Z")),
-            ..grant
-        };
-        assert_eq!(
-            authorize(Some(&expired), now, false).status,
-            AuthorizationStatus::Expired
-        );
+        let grant = TokenGrant { active: true, expires_at: None, parent_id_token: None };
+        assert_eq!(authorize(None, now, false).status, AuthorizationStatus::Invalid);
+        assert_eq!(authorize(Some(&grant), now, false).status, AuthorizationStatus::Accepted);
+        assert_eq!(authorize(Some(&grant), now, true).status, AuthorizationStatus::ConcurrentTx);
+        let blocked = TokenGrant { active: false, ..grant.clone() };
+        assert_eq!(authorize(Some(&blocked), now, false).status, AuthorizationStatus::Blocked);
+        let expired = TokenGrant { expires_at: Some(at("2025-12-31T23:59:59Z")), ..grant };
+        assert_eq!(authorize(Some(&expired), now, false).status, AuthorizationStatus::Expired);
     }
 }

@@ -190,27 +190,13 @@ pub struct DataTransfer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChargerReply {
-    Boot {
-        registration: Registration,
-        interval_seconds: u32,
-        current_time: Timestamp,
-    },
-    Heartbeat {
-        current_time: Timestamp,
-    },
+    Boot { registration: Registration, interval_seconds: u32, current_time: Timestamp },
+    Heartbeat { current_time: Timestamp },
     Acknowledged,
     Authorization(Authorization),
-    TransactionStarted {
-        transaction_id: i64,
-        authorization: Authorization,
-    },
-    TransactionStopped {
-        authorization: Option<Authorization>,
-    },
-    DataTransfer {
-        status: DataTransferStatus,
-        data: Option<String>,
-    },
+    TransactionStarted { transaction_id: i64, authorization: Authorization },
+    TransactionStopped { authorization: Option<Authorization> },
+    DataTransfer { status: DataTransferStatus, data: Option<String> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,34 +265,14 @@ impl AuthorizationStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum ChargerCommand {
-    RemoteStart {
-        connector: Option<u32>,
-        id_token: IdToken,
-    },
-    RemoteStop {
-        transaction_id: i64,
-    },
-    Reset {
-        hard: bool,
-    },
-    UnlockConnector {
-        connector: u32,
-    },
-    ChangeAvailability {
-        connector: u32,
-        operative: bool,
-    },
-    ChangeConfiguration {
-        key: String,
-        value: String,
-    },
-    GetConfiguration {
-        keys: Vec<String>,
-    },
-    TriggerMessage {
-        message: TriggerableMessage,
-        connector: Option<u32>,
-    },
+    RemoteStart { connector: Option<u32>, id_token: IdToken },
+    RemoteStop { transaction_id: i64 },
+    Reset { hard: bool },
+    UnlockConnector { connector: u32 },
+    ChangeAvailability { connector: u32, operative: bool },
+    ChangeConfiguration { key: String, value: String },
+    GetConfiguration { keys: Vec<String> },
+    TriggerMessage { message: TriggerableMessage, connector: Option<u32> },
     ClearCache,
     DataTransfer(DataTransfer),
 }
@@ -343,7 +309,9 @@ pub enum TriggerableMessage {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum CommandOutcome {
     /// The charger answered with a status such as `Accepted`, `Rejected`, `Scheduled`, `Unlocked`.
-    Status { status: String },
+    Status {
+        status: String,
+    },
     Configuration {
         known: Vec<ConfigurationEntry>,
         unknown: Vec<String>,

@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An amount of energy in milliwatt-hours. Integer so that sums and differences are exact.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Energy(i64);
 
@@ -52,14 +50,9 @@ impl Energy {
     /// Parses a decimal reading such as `"12.345"` in `unit` without going through floating point.
     /// Digits finer than one milliwatt-hour are rounded half away from zero.
     pub fn parse_reading(text: &str, unit: EnergyUnit) -> Result<Energy, ReadingError> {
-        let decimal =
-            Decimal::parse(text.trim()).ok_or_else(|| ReadingError::NotANumber(text.into()))?;
-        let scaled = decimal
-            .scale_rounded(unit.scale_mwh())
-            .ok_or_else(|| ReadingError::OutOfRange(text.into()))?;
-        i64::try_from(scaled)
-            .map(Energy)
-            .map_err(|_| ReadingError::OutOfRange(text.into()))
+        let decimal = Decimal::parse(text.trim()).ok_or_else(|| ReadingError::NotANumber(text.into()))?;
+        let scaled = decimal.scale_rounded(unit.scale_mwh()).ok_or_else(|| ReadingError::OutOfRange(text.into()))?;
+        i64::try_from(scaled).map(Energy).map_err(|_| ReadingError::OutOfRange(text.into()))
     }
 
     pub fn saturating_sub(self, other: Energy) -> Energy {
@@ -111,11 +104,7 @@ impl Decimal {
         if int_part.is_empty() && frac_part.is_empty() {
             return None;
         }
-        if !int_part
-            .bytes()
-            .chain(frac_part.bytes())
-            .all(|b| b.is_ascii_digit())
-        {
+        if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
             return None;
         }
         // 30 significant digits are far beyond any meter; refusing more keeps i128 from overflowing.
@@ -129,10 +118,7 @@ impl Decimal {
         if negative {
             mantissa = -mantissa;
         }
-        Some(Decimal {
-            mantissa,
-            scale: frac_part.len() as i32 - exponent,
-        })
+        Some(Decimal { mantissa, scale: frac_part.len() as i32 - exponent })
     }
 
     /// `self × factor`, rounded half away from zero to an integer.
@@ -159,57 +145,25 @@ mod tests {
 
     #[test]
     fn parses_wh_and_kwh_exactly() {
-        assert_eq!(
-            Energy::parse_reading("1234", EnergyUnit::Wh),
-            Ok(Energy::from_mwh(1_234_000))
-        );
-        assert_eq!(
-            Energy::parse_reading("12.345", EnergyUnit::KWh),
-            Ok(Energy::from_mwh(12_345_000))
-        );
-        assert_eq!(
-            Energy::parse_reading("0.1", EnergyUnit::Wh),
-            Ok(Energy::from_mwh(100))
-        );
-        assert_eq!(
-            Energy::parse_reading("1.5e3", EnergyUnit::Wh),
-            Ok(Energy::from_mwh(1_500_000))
-        );
-        assert_eq!(
-            Energy::parse_reading(" 7 ", EnergyUnit::KWh),
-            Ok(Energy::from_mwh(7_000_000))
-        );
-        assert_eq!(
-            Energy::parse_reading("-2.5", EnergyUnit::Wh),
-            Ok(Energy::from_mwh(-2_500))
-        );
+        assert_eq!(Energy::parse_reading("1234", EnergyUnit::Wh), Ok(Energy::from_mwh(1_234_000)));
+        assert_eq!(Energy::parse_reading("12.345", EnergyUnit::KWh), Ok(Energy::from_mwh(12_345_000)));
+        assert_eq!(Energy::parse_reading("0.1", EnergyUnit::Wh), Ok(Energy::from_mwh(100)));
+        assert_eq!(Energy::parse_reading("1.5e3", EnergyUnit::Wh), Ok(Energy::from_mwh(1_500_000)));
+        assert_eq!(Energy::parse_reading(" 7 ", EnergyUnit::KWh), Ok(Energy::from_mwh(7_000_000)));
+        assert_eq!(Energy::parse_reading("-2.5", EnergyUnit::Wh), Ok(Energy::from_mwh(-2_500)));
     }
 
     #[test]
     fn rounds_sub_milliwatt_hours_half_away_from_zero() {
-        assert_eq!(
-            Energy::parse_reading("0.0005", EnergyUnit::Wh),
-            Ok(Energy::from_mwh(1))
-        );
-        assert_eq!(
-            Energy::parse_reading("0.0004", EnergyUnit::Wh),
-            Ok(Energy::from_mwh(0))
-        );
-        assert_eq!(
-            Energy::parse_reading("-0.0005", EnergyUnit::Wh),
-            Ok(Energy::from_mwh(-1))
-        );
+        assert_eq!(Energy::parse_reading("0.0005", EnergyUnit::Wh), Ok(Energy::from_mwh(1)));
+        assert_eq!(Energy::parse_reading("0.0004", EnergyUnit::Wh), Ok(Energy::from_mwh(0)));
+        assert_eq!(Energy::parse_reading("-0.0005", EnergyUnit::Wh), Ok(Energy::from_mwh(-1)));
     }
 
     #[test]
     fn refuses_what_is_not_a_number() {
-        for bad in [
-            "", "abc", "1,5", "1.2.3", "NaN", "inf", "--1", ".", "1e99999",
-        ] {
-            assert!(
-                Energy::parse_reading(bad, EnergyUnit::Wh).is_err(),
-                "{bad:?} accepted"
-            );
+        for bad in ["", "abc", "1,5", "1.2.3", "NaN", "inf", "--1", ".", "1e99999"] {
+            assert!(Energy::parse_reading(bad, EnergyUnit::Wh).is_err(), "{bad:?} accepted");
         }
     }
 

@@ -12,9 +12,7 @@ pub struct StationId(String);
 pub enum IdError {
     #[error("a station id must be 1 to 48 characters, got {0}")]
     StationIdLength(usize),
-    #[error(
-        "a station id may contain only printable ASCII other than ':', '/', '?', '#' and '%', got {0:?}"
-    )]
+    #[error("a station id may contain only printable ASCII other than ':', '/', '?', '#' and '%', got {0:?}")]
     StationIdCharacters(String),
     #[error("an id token must be 1 to 36 characters, got {0}")]
     IdTokenLength(usize),
@@ -29,10 +27,7 @@ impl StationId {
         if text.is_empty() || text.len() > 48 {
             return Err(IdError::StationIdLength(text.chars().count()));
         }
-        if !text
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b':' | b'/' | b'?' | b'#' | b'%'))
-        {
+        if !text.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b':' | b'/' | b'?' | b'#' | b'%')) {
             return Err(IdError::StationIdCharacters(text.into()));
         }
         Ok(StationId(text.to_owned()))
@@ -111,10 +106,7 @@ mod tests {
     fn station_ids() {
         assert!(StationId::parse("CP-001").is_ok());
         assert!(StationId::parse(&"x".repeat(48)).is_ok());
-        assert_eq!(
-            StationId::parse(&"x".repeat(49)),
-            Err(IdError::StationIdLength(49))
-        );
+        assert_eq!(StationId::parse(&"x".repeat(49)), Err(IdError::StationIdLength(49)));
         assert_eq!(StationId::parse(""), Err(IdError::StationIdLength(0)));
         for bad in ["a:b", "a/b", "a b", "a%20", "é"] {
             assert!(StationId::parse(bad).is_err(), "{bad:?} accepted");

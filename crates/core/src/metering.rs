@@ -74,11 +74,7 @@ pub fn assess_session_energy(
     during: &[RegisterReading],
     stop: Option<RegisterReading>,
 ) -> EnergyAssessment {
-    let mut series: Vec<RegisterReading> = during
-        .iter()
-        .copied()
-        .filter(|r| r.at >= start.at)
-        .collect();
+    let mut series: Vec<RegisterReading> = during.iter().copied().filter(|r| r.at >= start.at).collect();
     series.extend(stop);
     series.sort_by_key(|r| r.at);
 
@@ -104,12 +100,7 @@ pub fn assess_session_energy(
         }
         previous = *reading;
     }
-    EnergyAssessment {
-        start: first,
-        end: previous,
-        delivered,
-        flags,
-    }
+    EnergyAssessment { start: first, end: previous, delivered, flags }
 }
 
 fn implies_impossible_power(from: RegisterReading, to: RegisterReading) -> bool {
@@ -128,10 +119,7 @@ mod tests {
     }
 
     fn reading(minutes: i64, wh: i64) -> RegisterReading {
-        RegisterReading {
-            at: at(minutes),
-            energy: Energy::from_wh(wh),
-        }
+        RegisterReading { at: at(minutes), energy: Energy::from_wh(wh) }
     }
 
     fn sample(measurand: &str, unit: &str, value: &str) -> MeterSample {
@@ -149,22 +137,10 @@ mod tests {
 
     #[test]
     fn reads_the_import_register_in_wh_and_kwh() {
-        assert_eq!(
-            energy_register_value(&sample(ENERGY_IMPORT_REGISTER, "Wh", "1500")),
-            Some(Energy::from_wh(1500))
-        );
-        assert_eq!(
-            energy_register_value(&sample(ENERGY_IMPORT_REGISTER, "kWh", "1.5")),
-            Some(Energy::from_wh(1500))
-        );
-        assert_eq!(
-            energy_register_value(&sample("Power.Active.Import", "W", "7000")),
-            None
-        );
-        assert_eq!(
-            energy_register_value(&sample("Energy.Active.Export.Register", "Wh", "1")),
-            None
-        );
+        assert_eq!(energy_register_value(&sample(ENERGY_IMPORT_REGISTER, "Wh", "1500")), Some(Energy::from_wh(1500)));
+        assert_eq!(energy_register_value(&sample(ENERGY_IMPORT_REGISTER, "kWh", "1.5")), Some(Energy::from_wh(1500)));
+        assert_eq!(energy_register_value(&sample("Power.Active.Import", "W", "7000")), None);
+        assert_eq!(energy_register_value(&sample("Energy.Active.Export.Register", "Wh", "1")), None);
         let mut phase = sample(ENERGY_IMPORT_REGISTER, "Wh", "10");
         phase.phase = Some("L1".into());
         assert_eq!(energy_register_value(&phase), None);
@@ -175,11 +151,7 @@ mod tests {
 
     #[test]
     fn plain_session_is_stop_minus_start() {
-        let a = assess_session_energy(
-            reading(0, 1000),
-            &[reading(10, 3000)],
-            Some(reading(20, 5000)),
-        );
+        let a = assess_session_energy(reading(0, 1000), &[reading(10, 3000)], Some(reading(20, 5000)));
         assert_eq!(a.delivered, Energy::from_wh(4000));
         assert!(a.flags.is_empty());
     }
@@ -194,22 +166,14 @@ mod tests {
     #[test]
     fn an_impossible_zero_start_is_not_billed() {
         // 910 kWh on the register, 83 Wh delivered: the zero start would imply 5.4 MW for ten minutes.
-        let a = assess_session_energy(
-            reading(0, 0),
-            &[reading(1, 910_000)],
-            Some(reading(10, 910_083)),
-        );
+        let a = assess_session_energy(reading(0, 0), &[reading(1, 910_000)], Some(reading(10, 910_083)));
         assert_eq!(a.delivered, Energy::from_wh(83));
         assert_eq!(a.flags, vec![EnergyFlag::ZeroStartIgnored]);
     }
 
     #[test]
     fn a_register_going_backwards_counts_only_increases() {
-        let a = assess_session_energy(
-            reading(0, 5000),
-            &[reading(10, 6000), reading(11, 0)],
-            Some(reading(20, 400)),
-        );
+        let a = assess_session_energy(reading(0, 5000), &[reading(10, 6000), reading(11, 0)], Some(reading(20, 400)));
         assert_eq!(a.delivered, Energy::from_wh(1400));
         assert_eq!(a.flags, vec![EnergyFlag::RegisterWentBackwards]);
     }

@@ -85,10 +85,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./chargemesh-data"),
             database_url: String::new(),
             database_max_connections: 8,
-            log: LogConfig {
-                format: LogFormat::Text,
-                filter: "info".into(),
-            },
+            log: LogConfig { format: LogFormat::Text, filter: "info".into() },
             api: ApiConfig {
                 listen: ([127, 0, 0, 1], 8080).into(),
                 admin_password: String::new(),
@@ -124,13 +121,8 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
-        let config: Config = figment
-            .merge(Env::prefixed("CHARGEMESH_").split("__"))
-            .extract()
-            .map_err(Box::new)?;
-        config
-            .validate()
-            .map_err(|e| Box::new(figment::Error::from(e)))?;
+        let config: Config = figment.merge(Env::prefixed("CHARGEMESH_").split("__")).extract().map_err(Box::new)?;
+        config.validate().map_err(|e| Box::new(figment::Error::from(e)))?;
         Ok(config)
     }
 
@@ -142,10 +134,7 @@ impl Config {
             ));
         }
         if !self.gateway.path.starts_with('/') || self.gateway.path.ends_with('/') {
-            return Err(format!(
-                "gateway.path = {:?}: it must start with '/' and not end with one",
-                self.gateway.path
-            ));
+            return Err(format!("gateway.path = {:?}: it must start with '/' and not end with one", self.gateway.path));
         }
         if self.gateway.max_message_bytes < 1024 {
             return Err("gateway.max_message_bytes must be at least 1024".into());
@@ -155,10 +144,7 @@ impl Config {
 
     pub fn database_url(&self) -> String {
         if self.database_url.is_empty() {
-            format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("chargemesh.db").display()
-            )
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("chargemesh.db").display())
         } else {
             self.database_url.clone()
         }
@@ -174,25 +160,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("chargemesh-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("node.toml");
-        std::fs::write(
-            &file,
-            "[gateway]\nheartbeat_interval_secs = 60\nunknown_chargers = \"pending\"\n",
-        )
-        .unwrap();
+        std::fs::write(&file, "[gateway]\nheartbeat_interval_secs = 60\nunknown_chargers = \"pending\"\n").unwrap();
         let config = Config::load(Some(&file)).unwrap();
         assert_eq!(config.gateway.heartbeat_interval_secs, 60);
-        assert_eq!(
-            config.gateway.unknown_chargers,
-            UnknownChargerPolicy::Pending
-        );
+        assert_eq!(config.gateway.unknown_chargers, UnknownChargerPolicy::Pending);
         assert_eq!(config.api.listen, Config::default().api.listen);
         std::fs::write(&file, "[gateway]\nsecurity_profile = 3\n").unwrap();
-        assert!(
-            Config::load(Some(&file))
-                .unwrap_err()
-                .to_string()
-                .contains("profiles 0 and 1")
-        );
+        assert!(Config::load(Some(&file)).unwrap_err().to_string().contains("profiles 0 and 1"));
         std::fs::write(&file, "[gateway]\nlisten_port = 1\n").unwrap();
         assert!(Config::load(Some(&file)).is_err());
         assert!(Config::load(Some(&dir.join("missing.toml"))).is_err());

@@ -2,6 +2,7 @@
 //! together. `main.rs` is the command line around it.
 
 pub mod api;
+pub mod bench;
 pub mod config;
 pub mod gateway;
 pub mod operations;
@@ -31,51 +32,31 @@ pub struct Node {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot create the data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
-    #[error(
-        "cannot listen on {addr}: {source} (is another node running? change the port in the config)"
-    )]
-    Listen {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    #[error("cannot listen on {addr}: {source} (is another node running? change the port in the config)")]
+    Listen { addr: SocketAddr, source: std::io::Error },
     #[error("cannot write {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    Write { path: String, source: std::io::Error },
 }
 
 impl Node {
     /// Opens the store, makes sure an administrator exists, and starts serving chargers and the API.
     pub async fn start(config: &Config) -> Result<Node, StartError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
-            path: config.data_dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
         let store = Store::open(&config.database_url(), config.database_max_connections).await?;
         ensure_admin(&store, config).await?;
         let mut tx = store.begin().await?;
         let failed = commands::fail_pending(&mut tx, Timestamp::now()).await?;
         tx.commit().await?;
         if failed > 0 {
-            tracing::warn!(
-                failed,
-                "commands left pending by the previous run were marked failed"
-            );
+            tracing::warn!(failed, "commands left pending by the previous run were marked failed");
         }
 
         let registry = Arc::new(Registry::default());
-        let operations = Operations::new(
-            store.clone(),
-            Settings::from_gateway(&config.gateway),
-            registry.clone(),
-        );
+        let operations = Operations::new(store.clone(), Settings::from_gateway(&config.gateway), registry.clone());
         let gateway = Arc::new(Gateway {
             config: config.gateway.clone(),
             operations: operations.clone(),
@@ -92,16 +73,9 @@ impl Node {
         let api_listener = bind(config.api.listen).await?;
         let gateway_addr = gateway_listener
             .local_addr()
-            .map_err(|source| StartError::Listen {
-                addr: config.gateway.listen,
-                source,
-            })?;
-        let api_addr = api_listener
-            .local_addr()
-            .map_err(|source| StartError::Listen {
-                addr: config.api.listen,
-                source,
-            })?;
+            .map_err(|source| StartError::Listen { addr: config.gateway.listen, source })?;
+        let api_addr =
+            api_listener.local_addr().map_err(|source| StartError::Listen { addr: config.api.listen, source })?;
         let gateway_router = gateway::router(gateway);
         let api_router = api::router(api_state);
         let mut tasks = vec![
@@ -116,18 +90,9 @@ impl Node {
                 }
             }),
         ];
-        tasks.push(tokio::spawn(forget_old_replies(
-            store,
-            config.gateway.message_memory_days,
-        )));
+        tasks.push(tokio::spawn(forget_old_replies(store, config.gateway.message_memory_days)));
         tracing::info!(%gateway_addr, %api_addr, path = %config.gateway.path, "chargemesh node running");
-        Ok(Node {
-            api_addr,
-            gateway_addr,
-            operations,
-            registry,
-            tasks,
-        })
+        Ok(Node { api_addr, gateway_addr, operations, registry, tasks })
     }
 
     /// The URL chargers connect to, without the station id.
@@ -145,9 +110,7 @@ impl Node {
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Listen { addr, source })
+    TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr, source })
 }
 
 /// On first start, creates the `admin` account with the configured password or a random one written
@@ -166,10 +129,8 @@ async fn ensure_admin(store: &Store, config: &Config) -> Result<(), StartError> 
     staff::create_staff(&mut tx, "admin", &hash, "admin", None, Timestamp::now()).await?;
     if generated {
         let path = config.data_dir.join("initial-admin-password");
-        write_private(&path, &password).map_err(|source| StartError::Write {
-            path: path.display().to_string(),
-            source,
-        })?;
+        write_private(&path, &password)
+            .map_err(|source| StartError::Write { path: path.display().to_string(), source })?;
         tracing::warn!(file = %path.display(), "created account `admin`; its password is in this file");
     }
     tx.commit().await?;
@@ -179,12 +140,7 @@ async fn ensure_admin(store: &Store, config: &Config) -> Result<(), StartError> 
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
 }

@@ -59,14 +59,41 @@ enum Command {
     },
     /// Prints the operator API's OpenAPI document.
     Openapi,
+    /// Benchmarks (run a release build: `cargo run --release -p chargemesh-node -- bench gateway`).
+    Bench {
+        #[command(subcommand)]
+        bench: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Idle connections and memory per connection, then MeterValues throughput and latency, against a
+    /// node process and then a bare WebSocket echo server.
+    Gateway {
+        /// Idle connections to open (capped by the process's open-file limit).
+        #[arg(long, default_value_t = 100_000)]
+        idle: usize,
+        /// Chargers sending MeterValues in the throughput phase.
+        #[arg(long, default_value_t = 10_000)]
+        active: usize,
+        /// MeterValues per second offered in total.
+        #[arg(long, default_value_t = 20_000)]
+        rate: u64,
+        /// Seconds of the throughput phase, for the node and for the echo server each.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
+    /// The bare WebSocket echo server the gateway benchmark compares against.
+    Echo {
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -85,14 +112,10 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Node { config, simulate } => {
-            let config =
-                Config::load(config.as_deref()).map_err(|e| format!("configuration: {e}"))?;
+            let config = Config::load(config.as_deref()).map_err(|e| format!("configuration: {e}"))?;
             telemetry::init_logs(&config.log);
             let node = Node::start(&config).await.map_err(|e| e.to_string())?;
-            eprintln!(
-                "chargemesh node: chargers connect to {}/<station id>",
-                node.charger_url(&config)
-            );
+            eprintln!("chargemesh node: chargers connect to {}/<station id>", node.charger_url(&config));
             eprintln!(
                 "chargemesh node: operator API at http://{}/api/v1 (OpenAPI at /api/v1/openapi.json)",
                 node.api_addr
@@ -100,15 +123,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let stop = Arc::new(AtomicBool::new(false));
             let fleet = match simulate {
                 Some(size) if size > 0 => {
-                    let (stations, cards) =
-                        provisioning::provision_demo_fleet(node.operations.store(), size)
-                            .await
-                            .map_err(|e| format!("cannot register the demo fleet: {e}"))?;
-                    eprintln!(
-                        "chargemesh node: simulating {size} chargers ({} … {})",
-                        stations[0],
-                        stations[size - 1]
-                    );
+                    let (stations, cards) = provisioning::provision_demo_fleet(node.operations.store(), size)
+                        .await
+                        .map_err(|e| format!("cannot register the demo fleet: {e}"))?;
+                    eprintln!("chargemesh node: simulating {size} chargers ({} … {})", stations[0], stations[size - 1]);
                     let fleet = FleetConfig {
                         connection: Connection::new(node.charger_url(&config)),
                         stations,
@@ -130,22 +148,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             node.stop().await;
             Ok(())
         }
-        Command::Sim {
-            url,
-            stations,
-            cards,
-            auth_key,
-            sample_secs,
-            samples,
-            power_kw,
-        } => {
+        Command::Sim { url, stations, cards, auth_key, sample_secs, samples, power_kw } => {
             telemetry::init_logs(&Config::default().log);
-            let connection = Connection {
-                url,
-                auth_key,
-                local_address: None,
-                compression: true,
-            };
+            let connection = Connection { url, auth_key, local_address: None, compression: true };
             let fleet = FleetConfig {
                 connection,
                 stations,
@@ -161,6 +166,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             running.abort();
             Ok(())
         }
+        Command::Bench { bench: Bench::Gateway { idle, active, rate, seconds } } => {
+            let bench =
+                chargemesh_node::bench::GatewayBench { idle, active, rate, duration: Duration::from_secs(seconds) };
+            let report = chargemesh_node::bench::gateway(bench).await?;
+            print!("{report}");
+            Ok(())
+        }
+        Command::Bench { bench: Bench::Echo { listen } } => chargemesh_node::bench::echo_server(listen).await,
         Command::Openapi => {
             println!("{}", chargemesh_node::api::openapi_json());
             Ok(())
@@ -169,8 +182,7 @@ async fn run(cli: Cli) -> Result<(), String> {
 }
 
 async fn shutdown_signal() {
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = async { match terminate.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => {}

@@ -8,27 +8,17 @@ use sha2::{Digest, Sha256};
 
 /// Hashes a password or charger authorization key for storage.
 pub fn hash(secret: &str) -> String {
-    Argon2::default()
-        .hash_password(secret.as_bytes())
-        .expect("argon2 with default parameters cannot fail")
-        .to_string()
+    Argon2::default().hash_password(secret.as_bytes()).expect("argon2 with default parameters cannot fail").to_string()
 }
 
 pub fn verify(secret: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(secret.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(stored).is_ok_and(|parsed| Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
 }
 
 /// A random URL-safe secret with 256 bits of entropy, prefixed to say what it is.
 pub fn random_secret(prefix: &str) -> String {
     let bytes: [u8; 32] = rand::random();
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// How a high-entropy secret (an API key or login token) is looked up: its SHA-256, never itself.

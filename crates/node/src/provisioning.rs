@@ -17,25 +17,14 @@ pub fn demo_fleet(size: usize) -> (Vec<String>, Vec<String>) {
     (stations, cards)
 }
 
-pub async fn provision_demo_fleet(
-    store: &Store,
-    size: usize,
-) -> Result<(Vec<String>, Vec<String>), StoreError> {
+pub async fn provision_demo_fleet(store: &Store, size: usize) -> Result<(Vec<String>, Vec<String>), StoreError> {
     let now = Timestamp::now();
     let mut tx = store.begin().await?;
-    let operator = match operators::list_operators(&mut tx)
-        .await?
-        .into_iter()
-        .find(|o| o.name == DEMO_OPERATOR)
-    {
+    let operator = match operators::list_operators(&mut tx).await?.into_iter().find(|o| o.name == DEMO_OPERATOR) {
         Some(operator) => operator,
         None => operators::create_operator(&mut tx, DEMO_OPERATOR, now).await?,
     };
-    let site = match operators::list_sites(&mut tx, Some(operator.id))
-        .await?
-        .into_iter()
-        .next()
-    {
+    let site = match operators::list_sites(&mut tx, Some(operator.id)).await?.into_iter().next() {
         Some(site) => site,
         None => {
             let new = NewSite {

@@ -10,9 +10,7 @@ use std::time::Duration;
 #[tokio::test]
 async fn requests_need_valid_credentials_and_errors_are_json() {
     let node = TestNode::start("api-auth").await;
-    let (status, body) = node
-        .request(Method::GET, "/chargers", "not-a-token", None)
-        .await;
+    let (status, body) = node.request(Method::GET, "/chargers", "not-a-token", None).await;
     assert_eq!(status, 401);
     assert_eq!(body["code"], "unauthorized");
     assert!(body["message"].as_str().unwrap().len() > 10);
@@ -26,10 +24,7 @@ async fn requests_need_valid_credentials_and_errors_are_json() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["code"],
-        "unauthorized"
-    );
+    assert_eq!(response.json::<Value>().await.unwrap()["code"], "unauthorized");
     // Malformed JSON, unknown paths and invalid values: JSON errors with stable codes.
     let response = node
         .client
@@ -41,34 +36,13 @@ async fn requests_need_valid_credentials_and_errors_are_json() {
         .await
         .unwrap();
     assert_eq!(response.status(), 422);
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["code"],
-        "invalid_request"
-    );
-    assert_eq!(
-        node.request(Method::GET, "/nowhere", &node.token.clone(), None)
-            .await
-            .1["code"],
-        "not_found"
-    );
-    let (status, body) = node
-        .post(
-            "/sites",
-            json!({"operator_id": 1, "name": "x", "time_zone": "Mars/Olympus"}),
-        )
-        .await;
-    assert_eq!(
-        (status.as_u16(), body["code"].as_str()),
-        (422, Some("invalid_request"))
-    );
+    assert_eq!(response.json::<Value>().await.unwrap()["code"], "invalid_request");
+    assert_eq!(node.request(Method::GET, "/nowhere", &node.token.clone(), None).await.1["code"], "not_found");
+    let (status, body) = node.post("/sites", json!({"operator_id": 1, "name": "x", "time_zone": "Mars/Olympus"})).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (422, Some("invalid_request")));
     // Logging out revokes the token.
     let token = node.login("admin", common::ADMIN_PASSWORD).await;
-    assert_eq!(
-        node.request(Method::POST, "/auth/logout", &token, None)
-            .await
-            .0,
-        204
-    );
+    assert_eq!(node.request(Method::POST, "/auth/logout", &token, None).await.0, 204);
     assert_eq!(node.request(Method::GET, "/me", &token, None).await.0, 401);
     node.stop().await;
 }
@@ -76,18 +50,14 @@ async fn requests_need_valid_credentials_and_errors_are_json() {
 #[tokio::test]
 async fn staff_see_and_touch_only_their_operator() {
     let node = TestNode::start("api-scope").await;
-    let red = node
-        .provision("Red Charging", &["RED-1"], &["RED-CARD"])
-        .await;
-    let blue = node
-        .provision("Blue Charging", &["BLUE-1"], &["BLUE-CARD"])
-        .await;
-    for (username, role, operator) in [
-        ("red-ops", "operator", red),
-        ("red-viewer", "readonly", red),
-    ] {
+    let red = node.provision("Red Charging", &["RED-1"], &["RED-CARD"]).await;
+    let blue = node.provision("Blue Charging", &["BLUE-1"], &["BLUE-CARD"]).await;
+    for (username, role, operator) in [("red-ops", "operator", red), ("red-viewer", "readonly", red)] {
         let (status, body) = node
-            .post("/staff", json!({"username": username, "password": "a-long-password-1", "role": role, "operator_id": operator}))
+            .post(
+                "/staff",
+                json!({"username": username, "password": "a-long-password-1", "role": role, "operator_id": operator}),
+            )
             .await;
         assert_eq!(status, 201, "{body}");
     }
@@ -95,112 +65,35 @@ async fn staff_see_and_touch_only_their_operator() {
     let viewer = node.login("red-viewer", "a-long-password-1").await;
 
     let (_, chargers) = node.request(Method::GET, "/chargers", &ops, None).await;
-    let ids: Vec<&str> = chargers
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["station_id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = chargers.as_array().unwrap().iter().map(|c| c["station_id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["RED-1"]);
-    assert_eq!(
-        node.request(Method::GET, "/chargers/BLUE-1", &ops, None)
-            .await
-            .0,
-        404
-    );
-    let (status, _) = node
-        .request(Method::PUT, "/tokens/BLUE-CARD", &ops, Some(json!({})))
-        .await;
+    assert_eq!(node.request(Method::GET, "/chargers/BLUE-1", &ops, None).await.0, 404);
+    let (status, _) = node.request(Method::PUT, "/tokens/BLUE-CARD", &ops, Some(json!({}))).await;
     assert_eq!(status, 409, "another operator's card cannot be taken over");
-    let (status, body) = node
-        .request(
-            Method::POST,
-            "/chargers",
-            &ops,
-            Some(json!({"station_id": "RED-2", "operator_id": blue})),
-        )
-        .await;
-    assert_eq!(
-        (status.as_u16(), body["code"].as_str()),
-        (403, Some("forbidden"))
-    );
-    let (status, body) = node
-        .request(
-            Method::POST,
-            "/chargers",
-            &ops,
-            Some(json!({"station_id": "RED-2"})),
-        )
-        .await;
+    let (status, body) =
+        node.request(Method::POST, "/chargers", &ops, Some(json!({"station_id": "RED-2", "operator_id": blue}))).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (403, Some("forbidden")));
+    let (status, body) = node.request(Method::POST, "/chargers", &ops, Some(json!({"station_id": "RED-2"}))).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["operator_id"], red);
     // Read-only staff read, and nothing more.
-    assert_eq!(
-        node.request(Method::GET, "/chargers/RED-2", &viewer, None)
-            .await
-            .0,
-        200
-    );
-    let (status, body) = node
-        .request(Method::DELETE, "/chargers/RED-2", &viewer, None)
-        .await;
-    assert_eq!(
-        (status.as_u16(), body["code"].as_str()),
-        (403, Some("forbidden"))
-    );
-    assert_eq!(
-        node.request(
-            Method::POST,
-            "/operators",
-            &ops,
-            Some(json!({"name": "Mine"}))
-        )
-        .await
-        .0,
-        403
-    );
+    assert_eq!(node.request(Method::GET, "/chargers/RED-2", &viewer, None).await.0, 200);
+    let (status, body) = node.request(Method::DELETE, "/chargers/RED-2", &viewer, None).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (403, Some("forbidden")));
+    assert_eq!(node.request(Method::POST, "/operators", &ops, Some(json!({"name": "Mine"}))).await.0, 403);
     // API keys act as their account.
-    let (status, key) = node
-        .request(
-            Method::POST,
-            "/api-keys",
-            &viewer,
-            Some(json!({"name": "dashboard"})),
-        )
-        .await;
+    let (status, key) = node.request(Method::POST, "/api-keys", &viewer, Some(json!({"name": "dashboard"}))).await;
     assert_eq!(status, 201);
-    let response = node
-        .client
-        .get(node.api("/chargers"))
-        .header("X-Api-Key", key["key"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response
-            .json::<Value>()
-            .await
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    let response =
+        node.client.get(node.api("/chargers")).header("X-Api-Key", key["key"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(response.json::<Value>().await.unwrap().as_array().unwrap().len(), 2);
     node.stop().await;
 }
 
 #[tokio::test]
 async fn the_openapi_document_describes_the_api() {
     let node = TestNode::start("api-openapi").await;
-    let document: Value = node
-        .client
-        .get(node.api("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document: Value = node.client.get(node.api("/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
     for path in [
         "/api/v1/chargers",
@@ -216,18 +109,9 @@ async fn the_openapi_document_describes_the_api() {
 #[tokio::test]
 async fn commands_reach_the_charger_and_come_back_with_its_answer() {
     let node = TestNode::start("api-commands").await;
-    node.provision("Command Co", &["CMD-1"], &["CMD-CARD"])
-        .await;
-    let (status, body) = node
-        .post(
-            "/chargers/CMD-1/commands",
-            json!({"command": "reset", "hard": false}),
-        )
-        .await;
-    assert_eq!(
-        (status.as_u16(), body["code"].as_str()),
-        (409, Some("charger_not_connected"))
-    );
+    node.provision("Command Co", &["CMD-1"], &["CMD-CARD"]).await;
+    let (status, body) = node.post("/chargers/CMD-1/commands", json!({"command": "reset", "hard": false})).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (409, Some("charger_not_connected")));
 
     let mut cp = node.charger("CMD-1").await;
     cp.boot().await.unwrap();
@@ -250,30 +134,15 @@ async fn commands_reach_the_charger_and_come_back_with_its_answer() {
         assert_eq!(record["state"], "answered", "{record}");
         records.push(record);
     }
-    assert_eq!(
-        records[0]["outcome"],
-        json!({"outcome": "status", "status": "Accepted"})
-    );
-    assert_eq!(
-        records[1]["outcome"]["known"][0]["key"],
-        "HeartbeatInterval"
-    );
+    assert_eq!(records[0]["outcome"], json!({"outcome": "status", "status": "Accepted"}));
+    assert_eq!(records[1]["outcome"]["known"][0]["key"], "HeartbeatInterval");
     assert_eq!(records[5]["outcome"]["status"], "Unlocked");
     let stored = node.get(&format!("/commands/{}", records[0]["id"])).await;
     assert_eq!(stored["state"], "answered");
-    let (status, _) = node
-        .post(
-            "/chargers/CMD-1/commands",
-            json!({"command": "self_destruct"}),
-        )
-        .await;
+    let (status, _) = node.post("/chargers/CMD-1/commands", json!({"command": "self_destruct"})).await;
     assert_eq!(status, 422);
     let cp = charger.await.unwrap();
-    let actions: Vec<&str> = cp
-        .commands_received
-        .iter()
-        .map(|(a, _)| a.as_str())
-        .collect();
+    let actions: Vec<&str> = cp.commands_received.iter().map(|(a, _)| a.as_str()).collect();
     assert_eq!(
         actions,
         [
@@ -297,12 +166,7 @@ async fn a_command_the_charger_ignores_times_out() {
     let mut cp = node.charger("MUTE-1").await;
     cp.boot().await.unwrap();
     // The charger is connected but does not read: the command is never answered.
-    let (status, record) = node
-        .post(
-            "/chargers/MUTE-1/commands",
-            json!({"command": "clear_cache"}),
-        )
-        .await;
+    let (status, record) = node.post("/chargers/MUTE-1/commands", json!({"command": "clear_cache"})).await;
     assert_eq!(status, 200);
     assert_eq!(record["state"], "timed_out");
     drop(cp);

@@ -15,11 +15,7 @@ const SESSIONS: i64 = 3;
 const SAMPLES: i64 = 6;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn spawn_node(data_dir: &Path, api_port: u16, gateway_port: u16) -> Child {
@@ -27,10 +23,7 @@ fn spawn_node(data_dir: &Path, api_port: u16, gateway_port: u16) -> Child {
         .arg("node")
         .env("CHARGEMESH_DATA_DIR", data_dir)
         .env("CHARGEMESH_API__LISTEN", format!("127.0.0.1:{api_port}"))
-        .env(
-            "CHARGEMESH_GATEWAY__LISTEN",
-            format!("127.0.0.1:{gateway_port}"),
-        )
+        .env("CHARGEMESH_GATEWAY__LISTEN", format!("127.0.0.1:{gateway_port}"))
         .env("CHARGEMESH_API__ADMIN_PASSWORD", PASSWORD)
         .env("CHARGEMESH_LOG__FILTER", "error")
         .stdout(Stdio::null())
@@ -42,12 +35,7 @@ fn spawn_node(data_dir: &Path, api_port: u16, gateway_port: u16) -> Child {
 
 async fn wait_until_up(client: &reqwest::Client, api: &str) {
     for _ in 0..200 {
-        if client
-            .get(format!("{api}/../../health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
+        if client.get(format!("{api}/../../health")).send().await.is_ok_and(|r| r.status().is_success()) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -93,14 +81,7 @@ async fn run_charger(connection: Connection, index: usize) {
                 let _ = cp.come_back().await;
             }
         }
-        cp.stop_transaction(
-            tx,
-            meter,
-            start + SignedDuration::from_mins(SAMPLES + 1),
-            "Local",
-        )
-        .await
-        .unwrap();
+        cp.stop_transaction(tx, meter, start + SignedDuration::from_mins(SAMPLES + 1), "Local").await.unwrap();
     }
     deliver(&mut cp).await;
     assert_eq!(cp.queued_messages(), 0);
@@ -126,27 +107,13 @@ async fn killing_the_node_loses_and_doubles_nothing() {
         .await
         .unwrap();
     let token = login["token"].as_str().unwrap().to_owned();
-    let post = |path: &str, body: Value| {
-        client
-            .post(format!("{api}{path}"))
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-    };
-    let operator: Value = post("/operators", json!({"name": "Crash Co"}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let post = |path: &str, body: Value| client.post(format!("{api}{path}")).bearer_auth(&token).json(&body).send();
+    let operator: Value = post("/operators", json!({"name": "Crash Co"})).await.unwrap().json().await.unwrap();
     for i in 0..CHARGERS {
-        let status = post(
-            "/chargers",
-            json!({"station_id": format!("CRASH-{i}"), "operator_id": operator["id"]}),
-        )
-        .await
-        .unwrap()
-        .status();
+        let status = post("/chargers", json!({"station_id": format!("CRASH-{i}"), "operator_id": operator["id"]}))
+            .await
+            .unwrap()
+            .status();
         assert_eq!(status, 201);
         let status = client
             .put(format!("{api}/tokens/CRASH-CARD-{i}"))
@@ -160,9 +127,7 @@ async fn killing_the_node_loses_and_doubles_nothing() {
     }
 
     let connection = Connection::new(format!("ws://127.0.0.1:{gateway_port}/ocpp"));
-    let chargers: Vec<_> = (0..CHARGERS)
-        .map(|i| tokio::spawn(run_charger(connection.clone(), i)))
-        .collect();
+    let chargers: Vec<_> = (0..CHARGERS).map(|i| tokio::spawn(run_charger(connection.clone(), i))).collect();
     for kill in 0..2 {
         tokio::time::sleep(Duration::from_millis(350 + 200 * kill)).await;
         node.start_kill().unwrap();
@@ -172,10 +137,7 @@ async fn killing_the_node_loses_and_doubles_nothing() {
         wait_until_up(&client, &api).await;
     }
     for charger in chargers {
-        tokio::time::timeout(Duration::from_secs(60), charger)
-            .await
-            .expect("chargers finish")
-            .unwrap();
+        tokio::time::timeout(Duration::from_secs(60), charger).await.expect("chargers finish").unwrap();
     }
 
     let token: Value = client
@@ -199,11 +161,7 @@ async fn killing_the_node_loses_and_doubles_nothing() {
             .await
             .unwrap();
         let sessions = sessions.as_array().unwrap();
-        assert_eq!(
-            sessions.len(),
-            SESSIONS as usize,
-            "charger {i}: {sessions:#?}"
-        );
+        assert_eq!(sessions.len(), SESSIONS as usize, "charger {i}: {sessions:#?}");
         for session in sessions {
             assert_eq!(session["state"], "completed", "{session}");
             assert_eq!(session["stopped_by"], "charger", "{session}");

@@ -24,10 +24,8 @@ fn python() -> PathBuf {
 async fn python_ocpp_charge_point_runs_a_session() {
     let python = python();
     let node = TestNode::start("interop").await;
-    node.provision("Interop Co", &["PY-CP-1"], &["PYCARD"])
-        .await;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/interop/ocpp16_charge_point.py");
+    node.provision("Interop Co", &["PY-CP-1"], &["PYCARD"]).await;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/ocpp16_charge_point.py");
     let output = tokio::process::Command::new(python)
         .arg(script)
         .arg(node.charger_url())
@@ -44,22 +42,13 @@ async fn python_ocpp_charge_point_runs_a_session() {
     );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["interval"], 300);
-    let session = node
-        .get(&format!("/sessions/{}", report["transaction_id"]))
-        .await;
+    let session = node.get(&format!("/sessions/{}", report["transaction_id"])).await;
     assert_eq!(session["state"], "completed");
     assert_eq!(session["station_id"], "PY-CP-1");
-    assert_eq!(
-        session["energy_mwh"], 2_000_000,
-        "12 kWh stop − 10 kWh start"
-    );
+    assert_eq!(session["energy_mwh"], 2_000_000, "12 kWh stop − 10 kWh start");
     assert_eq!(session["stop_reason"], "EVDisconnected");
-    let registers: Vec<i64> = session["meter_values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v["register_mwh"].as_i64())
-        .collect();
+    let registers: Vec<i64> =
+        session["meter_values"].as_array().unwrap().iter().filter_map(|v| v["register_mwh"].as_i64()).collect();
     assert_eq!(registers, vec![10_500_000, 11_250_000]);
     let charger = node.get("/chargers/PY-CP-1").await;
     assert_eq!(charger["vendor"], "PyVendor");

@@ -21,8 +21,7 @@ async fn a_full_session_is_recorded_with_its_energy_on_postgres() {
 }
 
 async fn full_session(node: TestNode) {
-    node.provision("Shenzhen Volt", &["CP-1"], &["CARD-1"])
-        .await;
+    node.provision("Shenzhen Volt", &["CP-1"], &["CARD-1"]).await;
     let mut cp = node.charger("CP-1").await;
     let boot = cp.boot().await.unwrap();
     assert_eq!(boot["status"], "Accepted");
@@ -31,13 +30,8 @@ async fn full_session(node: TestNode) {
     cp.status(1, "Preparing").await.unwrap();
     assert_eq!(cp.authorize("CARD-1").await.unwrap(), "Accepted");
     assert_eq!(cp.authorize("STRANGER").await.unwrap(), "Invalid");
-    let tx = cp
-        .start_transaction(1, "CARD-1", 10_000, at("2026-03-01T08:00:00Z"))
-        .await
-        .unwrap();
-    cp.meter_values(1, tx, 12_500, 30_000, at("2026-03-01T08:05:00Z"))
-        .await
-        .unwrap();
+    let tx = cp.start_transaction(1, "CARD-1", 10_000, at("2026-03-01T08:00:00Z")).await.unwrap();
+    cp.meter_values(1, tx, 12_500, 30_000, at("2026-03-01T08:05:00Z")).await.unwrap();
     // A reading in kWh is normalized like one in Wh.
     cp.call(
         "MeterValues",
@@ -48,13 +42,8 @@ async fn full_session(node: TestNode) {
     .unwrap();
     let session = node.get(&format!("/sessions/{tx}")).await;
     assert_eq!(session["state"], "active");
-    assert_eq!(
-        session["energy_mwh"], 5_250_000,
-        "live energy while charging"
-    );
-    cp.stop_transaction(tx, 17_000, at("2026-03-01T08:12:00Z"), "EVDisconnected")
-        .await
-        .unwrap();
+    assert_eq!(session["energy_mwh"], 5_250_000, "live energy while charging");
+    cp.stop_transaction(tx, 17_000, at("2026-03-01T08:12:00Z"), "EVDisconnected").await.unwrap();
 
     let session = node.get(&format!("/sessions/{tx}")).await;
     assert_eq!(session["state"], "completed");
@@ -64,12 +53,8 @@ async fn full_session(node: TestNode) {
     assert_eq!(session["meter_stop_mwh"], 17_000_000);
     assert_eq!(session["energy_mwh"], 7_000_000);
     assert_eq!(session["started_at"], "2026-03-01T08:00:00Z");
-    let registers: Vec<i64> = session["meter_values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v["register_mwh"].as_i64())
-        .collect();
+    let registers: Vec<i64> =
+        session["meter_values"].as_array().unwrap().iter().filter_map(|v| v["register_mwh"].as_i64()).collect();
     assert_eq!(registers, vec![12_500_000, 15_250_000]);
     let charger = node.get("/chargers/CP-1").await;
     assert_eq!(charger["connected"], true);
@@ -85,29 +70,19 @@ async fn a_hundred_chargers_charge_at_once() {
     let cards: Vec<String> = (0..100).map(|i| format!("MASS-CARD-{i:03}")).collect();
     let station_refs: Vec<&str> = stations.iter().map(String::as_str).collect();
     let card_refs: Vec<&str> = cards.iter().map(String::as_str).collect();
-    node.provision("Mass Charging", &station_refs, &card_refs)
-        .await;
+    node.provision("Mass Charging", &station_refs, &card_refs).await;
     let mut tasks = Vec::new();
     for (station, card) in stations.iter().cloned().zip(cards.iter().cloned()) {
         let connection = node.connection();
         tasks.push(tokio::spawn(async move {
-            let mut cp = chargemesh_sim::ChargePoint::connect(&station, connection)
-                .await
-                .unwrap();
+            let mut cp = chargemesh_sim::ChargePoint::connect(&station, connection).await.unwrap();
             cp.boot().await.unwrap();
-            let tx = cp
-                .start_transaction(1, &card, 0, at("2026-03-02T10:00:00Z"))
-                .await
-                .unwrap();
+            let tx = cp.start_transaction(1, &card, 0, at("2026-03-02T10:00:00Z")).await.unwrap();
             for minute in 1..=3 {
                 let when = at("2026-03-02T10:00:00Z") + jiff::SignedDuration::from_mins(minute);
-                cp.meter_values(1, tx, minute * 500, 30_000, when)
-                    .await
-                    .unwrap();
+                cp.meter_values(1, tx, minute * 500, 30_000, when).await.unwrap();
             }
-            cp.stop_transaction(tx, 2_000, at("2026-03-02T10:04:00Z"), "Local")
-                .await
-                .unwrap();
+            cp.stop_transaction(tx, 2_000, at("2026-03-02T10:04:00Z"), "Local").await.unwrap();
             tx
         }));
     }
@@ -128,26 +103,16 @@ async fn a_hundred_chargers_charge_at_once() {
 #[tokio::test]
 async fn queued_offline_messages_make_one_complete_session() {
     let node = TestNode::start("offline").await;
-    node.provision("Offline Co", &["OFF-1"], &["OFF-CARD"])
-        .await;
+    node.provision("Offline Co", &["OFF-1"], &["OFF-CARD"]).await;
     let mut cp = node.charger("OFF-1").await;
     cp.boot().await.unwrap();
     cp.go_offline();
     // While offline the charger keeps charging and queues its transaction messages.
-    let local = cp
-        .start_transaction(1, "OFF-CARD", 50_000, at("2026-03-03T21:00:00Z"))
-        .await
-        .unwrap();
+    let local = cp.start_transaction(1, "OFF-CARD", 50_000, at("2026-03-03T21:00:00Z")).await.unwrap();
     assert!(local < 0, "offline, the charger has no transaction id yet");
-    cp.meter_values(1, local, 52_000, 11_000, at("2026-03-03T21:10:00Z"))
-        .await
-        .unwrap();
-    cp.meter_values(1, local, 54_000, 11_000, at("2026-03-03T21:20:00Z"))
-        .await
-        .unwrap();
-    cp.stop_transaction(local, 55_500, at("2026-03-03T21:28:00Z"), "Local")
-        .await
-        .unwrap();
+    cp.meter_values(1, local, 52_000, 11_000, at("2026-03-03T21:10:00Z")).await.unwrap();
+    cp.meter_values(1, local, 54_000, 11_000, at("2026-03-03T21:20:00Z")).await.unwrap();
+    cp.stop_transaction(local, 55_500, at("2026-03-03T21:28:00Z"), "Local").await.unwrap();
     assert_eq!(cp.queued_messages(), 4);
     tokio::time::sleep(Duration::from_millis(200)).await;
     cp.come_back().await.unwrap();
@@ -157,10 +122,7 @@ async fn queued_offline_messages_make_one_complete_session() {
     assert_eq!(sessions.len(), 1, "{sessions:?}");
     let session = &sessions[0];
     assert_eq!(session["state"], "completed");
-    assert_eq!(
-        session["started_at"], "2026-03-03T21:00:00Z",
-        "original timestamps are kept"
-    );
+    assert_eq!(session["started_at"], "2026-03-03T21:00:00Z", "original timestamps are kept");
     assert_eq!(session["stopped_at"], "2026-03-03T21:28:00Z");
     assert_eq!(session["energy_mwh"], 5_500_000);
     node.stop().await;
@@ -173,35 +135,20 @@ async fn repeated_starts_and_stops_count_once() {
     let mut cp = node.charger("DUP-1").await;
     cp.boot().await.unwrap();
     let start = json!({"connectorId": 1, "idTag": "DUP-CARD", "meterStart": 1000, "timestamp": "2026-03-04T09:00:00Z"});
-    let first = cp
-        .call_with_id("start-1", "StartTransaction", start.clone())
-        .await
-        .unwrap();
+    let first = cp.call_with_id("start-1", "StartTransaction", start.clone()).await.unwrap();
     // The same message again, and the same start under a new message id (a retry after reconnect).
-    let again = cp
-        .call_with_id("start-1", "StartTransaction", start.clone())
-        .await
-        .unwrap();
-    let other_id = cp
-        .call_with_id("start-2", "StartTransaction", start)
-        .await
-        .unwrap();
+    let again = cp.call_with_id("start-1", "StartTransaction", start.clone()).await.unwrap();
+    let other_id = cp.call_with_id("start-2", "StartTransaction", start).await.unwrap();
     assert_eq!(first, again);
     assert_eq!(first["transactionId"], other_id["transactionId"]);
     let tx = first["transactionId"].as_i64().unwrap();
 
     let stop = json!({"transactionId": tx, "meterStop": 4000, "timestamp": "2026-03-04T09:30:00Z", "reason": "Local"});
-    cp.call_with_id("stop-1", "StopTransaction", stop.clone())
-        .await
-        .unwrap();
-    cp.call_with_id("stop-1", "StopTransaction", stop.clone())
-        .await
-        .unwrap();
+    cp.call_with_id("stop-1", "StopTransaction", stop.clone()).await.unwrap();
+    cp.call_with_id("stop-1", "StopTransaction", stop.clone()).await.unwrap();
     // A second stop with another id and other numbers must not replace the first.
     let late = json!({"transactionId": tx, "meterStop": 9000, "timestamp": "2026-03-04T10:30:00Z", "reason": "Other"});
-    cp.call_with_id("stop-2", "StopTransaction", late)
-        .await
-        .unwrap();
+    cp.call_with_id("stop-2", "StopTransaction", late).await.unwrap();
 
     let sessions = node.sessions_of("DUP-1").await;
     assert_eq!(sessions.len(), 1);
@@ -216,16 +163,9 @@ async fn a_reboot_closes_the_orphaned_transaction_with_a_reason() {
     node.provision("Reboot Co", &["RB-1"], &["RB-CARD"]).await;
     let mut cp = node.charger("RB-1").await;
     cp.boot().await.unwrap();
-    let tx = cp
-        .start_transaction(1, "RB-CARD", 2_000, at("2026-03-05T12:00:00Z"))
-        .await
-        .unwrap();
-    cp.meter_values(1, tx, 3_000, 7_000, at("2026-03-05T12:10:00Z"))
-        .await
-        .unwrap();
-    cp.meter_values(1, tx, 3_700, 7_000, at("2026-03-05T12:16:00Z"))
-        .await
-        .unwrap();
+    let tx = cp.start_transaction(1, "RB-CARD", 2_000, at("2026-03-05T12:00:00Z")).await.unwrap();
+    cp.meter_values(1, tx, 3_000, 7_000, at("2026-03-05T12:10:00Z")).await.unwrap();
+    cp.meter_values(1, tx, 3_700, 7_000, at("2026-03-05T12:16:00Z")).await.unwrap();
     // Power cut: the charger comes back with a BootNotification and never sends the stop.
     cp.go_offline();
     let mut cp = node.charger("RB-1").await;
@@ -235,17 +175,12 @@ async fn a_reboot_closes_the_orphaned_transaction_with_a_reason() {
     assert_eq!(session["state"], "completed");
     assert_eq!(session["stop_reason"], "Reboot");
     assert_eq!(session["stopped_by"], "node");
-    assert_eq!(
-        session["meter_stop_mwh"], 3_700_000,
-        "closed at the last reading"
-    );
+    assert_eq!(session["meter_stop_mwh"], 3_700_000, "closed at the last reading");
     assert_eq!(session["stopped_at"], "2026-03-05T12:16:00Z");
     assert_eq!(session["energy_mwh"], 1_700_000);
 
     // If the charger still delivers its stop later, the charger's own record wins.
-    cp.stop_transaction(tx, 3_900, at("2026-03-05T12:18:00Z"), "PowerLoss")
-        .await
-        .unwrap();
+    cp.stop_transaction(tx, 3_900, at("2026-03-05T12:18:00Z"), "PowerLoss").await.unwrap();
     let session = node.get(&format!("/sessions/{tx}")).await;
     assert_eq!(session["stopped_by"], "charger");
     assert_eq!(session["stop_reason"], "PowerLoss");

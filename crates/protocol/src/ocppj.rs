@@ -20,11 +20,10 @@ impl OcppVersion {
 
     /// The first subprotocol in the charger's `Sec-WebSocket-Protocol` offer that the node speaks.
     pub fn negotiate(offer: &str) -> Option<OcppVersion> {
-        offer.split(',').map(str::trim).find_map(|name| {
-            Self::SUPPORTED
-                .into_iter()
-                .find(|v| v.subprotocol().eq_ignore_ascii_case(name))
-        })
+        offer
+            .split(',')
+            .map(str::trim)
+            .find_map(|name| Self::SUPPORTED.into_iter().find(|v| v.subprotocol().eq_ignore_ascii_case(name)))
     }
 }
 
@@ -61,9 +60,7 @@ impl RpcError {
             (RpcError::SecurityError, _) => "SecurityError",
             (RpcError::FormatViolation, OcppVersion::V16) => "FormationViolation",
             (RpcError::PropertyConstraintViolation, _) => "PropertyConstraintViolation",
-            (RpcError::OccurrenceConstraintViolation, OcppVersion::V16) => {
-                "OccurenceConstraintViolation"
-            }
+            (RpcError::OccurrenceConstraintViolation, OcppVersion::V16) => "OccurenceConstraintViolation",
             (RpcError::TypeConstraintViolation, _) => "TypeConstraintViolation",
             (RpcError::GenericError, _) => "GenericError",
             (RpcError::MessageTypeNotSupported, OcppVersion::V16) => "NotSupported",
@@ -82,16 +79,8 @@ pub struct Call {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
     Call(Call),
-    CallResult {
-        id: String,
-        payload: Value,
-    },
-    CallError {
-        id: String,
-        code: String,
-        description: String,
-        details: Value,
-    },
+    CallResult { id: String, payload: Value },
+    CallError { id: String, code: String, description: String, details: Value },
 }
 
 /// A frame that could not be accepted, with what to answer.
@@ -104,29 +93,16 @@ pub struct FrameRejection {
 
 impl FrameRejection {
     fn new(id: &str, error: RpcError, description: impl Into<String>) -> Self {
-        FrameRejection {
-            id: id.to_owned(),
-            error,
-            description: description.into(),
-        }
+        FrameRejection { id: id.to_owned(), error, description: description.into() }
     }
 }
 
 /// Parses one text WebSocket message into a frame.
 pub fn parse(text: &str) -> Result<Frame, FrameRejection> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        FrameRejection::new(
-            UNREADABLE_ID,
-            RpcError::FormatViolation,
-            format!("not valid JSON: {e}"),
-        )
-    })?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| FrameRejection::new(UNREADABLE_ID, RpcError::FormatViolation, format!("not valid JSON: {e}")))?;
     let Value::Array(items) = value else {
-        return Err(FrameRejection::new(
-            UNREADABLE_ID,
-            RpcError::FormatViolation,
-            "a message must be a JSON array",
-        ));
+        return Err(FrameRejection::new(UNREADABLE_ID, RpcError::FormatViolation, "a message must be a JSON array"));
     };
     let id = match items.get(1) {
         Some(Value::String(id)) if !id.is_empty() && id.len() <= MAX_MESSAGE_ID_LEN => id.clone(),
@@ -139,11 +115,7 @@ pub fn parse(text: &str) -> Result<Frame, FrameRejection> {
         }
     };
     let Some(message_type) = items.first().and_then(Value::as_u64) else {
-        return Err(FrameRejection::new(
-            &id,
-            RpcError::FormatViolation,
-            "the message type must be an integer",
-        ));
+        return Err(FrameRejection::new(&id, RpcError::FormatViolation, "the message type must be an integer"));
     };
     let mut items = items.into_iter().skip(2);
     match message_type {
@@ -157,26 +129,16 @@ pub fn parse(text: &str) -> Result<Frame, FrameRejection> {
                     "a CALL is [2, id, action, {payload}]",
                 ));
             };
-            Ok(Frame::Call(Call {
-                id,
-                action,
-                payload,
-            }))
+            Ok(Frame::Call(Call { id, action, payload }))
         }
         3 => {
             let (Some(payload @ Value::Object(_)), None) = (items.next(), items.next()) else {
-                return Err(FrameRejection::new(
-                    &id,
-                    RpcError::FormatViolation,
-                    "a CALLRESULT is [3, id, {payload}]",
-                ));
+                return Err(FrameRejection::new(&id, RpcError::FormatViolation, "a CALLRESULT is [3, id, {payload}]"));
             };
             Ok(Frame::CallResult { id, payload })
         }
         4 => {
-            let (Some(Value::String(code)), Some(Value::String(description))) =
-                (items.next(), items.next())
-            else {
+            let (Some(Value::String(code)), Some(Value::String(description))) = (items.next(), items.next()) else {
                 return Err(FrameRejection::new(
                     &id,
                     RpcError::FormatViolation,
@@ -184,12 +146,7 @@ pub fn parse(text: &str) -> Result<Frame, FrameRejection> {
                 ));
             };
             let details = items.next().unwrap_or_else(|| json!({}));
-            Ok(Frame::CallError {
-                id,
-                code,
-                description,
-                details,
-            })
+            Ok(Frame::CallError { id, code, description, details })
         }
         other => Err(FrameRejection::new(
             &id,
@@ -219,18 +176,11 @@ mod tests {
     fn parses_the_three_frame_kinds() {
         assert_eq!(
             parse(r#"[2,"a1","Heartbeat",{}]"#),
-            Ok(Frame::Call(Call {
-                id: "a1".into(),
-                action: "Heartbeat".into(),
-                payload: json!({})
-            }))
+            Ok(Frame::Call(Call { id: "a1".into(), action: "Heartbeat".into(), payload: json!({}) }))
         );
         assert_eq!(
             parse(r#"[3,"a1",{"currentTime":"x"}]"#),
-            Ok(Frame::CallResult {
-                id: "a1".into(),
-                payload: json!({"currentTime":"x"})
-            })
+            Ok(Frame::CallResult { id: "a1".into(), payload: json!({"currentTime":"x"}) })
         );
         assert_eq!(
             parse(r#"[4,"a1","NotImplemented","nope",{}]"#),
@@ -245,13 +195,9 @@ mod tests {
 
     #[test]
     fn unreadable_ids_are_answered_with_minus_one() {
-        for text in [
-            "{",
-            "[2]",
-            "{}",
-            "[2, 5, \"Heartbeat\", {}]",
-            &format!("[2,\"{}\",\"Heartbeat\",{{}}]", "x".repeat(37)),
-        ] {
+        for text in
+            ["{", "[2]", "{}", "[2, 5, \"Heartbeat\", {}]", &format!("[2,\"{}\",\"Heartbeat\",{{}}]", "x".repeat(37))]
+        {
             let err = parse(text).unwrap_err();
             assert_eq!(err.id, "-1", "{text}");
             assert_eq!(err.error, RpcError::FormatViolation);
@@ -261,41 +207,23 @@ mod tests {
     #[test]
     fn readable_ids_are_kept_in_errors() {
         let err = parse(r#"[2,"m7","Heartbeat",[]]"#).unwrap_err();
-        assert_eq!(
-            (err.id.as_str(), err.error),
-            ("m7", RpcError::FormatViolation)
-        );
+        assert_eq!((err.id.as_str(), err.error), ("m7", RpcError::FormatViolation));
         let err = parse(r#"[5,"m8",{}]"#).unwrap_err();
-        assert_eq!(
-            (err.id.as_str(), err.error),
-            ("m8", RpcError::MessageTypeNotSupported)
-        );
+        assert_eq!((err.id.as_str(), err.error), ("m8", RpcError::MessageTypeNotSupported));
     }
 
     #[test]
     fn version_1_6_keeps_its_own_spellings() {
-        assert_eq!(
-            RpcError::FormatViolation.code(OcppVersion::V16),
-            "FormationViolation"
-        );
-        assert_eq!(
-            RpcError::OccurrenceConstraintViolation.code(OcppVersion::V16),
-            "OccurenceConstraintViolation"
-        );
-        assert_eq!(
-            RpcError::MessageTypeNotSupported.code(OcppVersion::V16),
-            "NotSupported"
-        );
+        assert_eq!(RpcError::FormatViolation.code(OcppVersion::V16), "FormationViolation");
+        assert_eq!(RpcError::OccurrenceConstraintViolation.code(OcppVersion::V16), "OccurenceConstraintViolation");
+        assert_eq!(RpcError::MessageTypeNotSupported.code(OcppVersion::V16), "NotSupported");
         let text = encode_error("-1", RpcError::FormatViolation, OcppVersion::V16, "bad");
         assert_eq!(text, r#"[4,"-1","FormationViolation","bad",{}]"#);
     }
 
     #[test]
     fn negotiates_the_first_supported_subprotocol() {
-        assert_eq!(
-            OcppVersion::negotiate("ocpp2.0.1, ocpp1.6"),
-            Some(OcppVersion::V16)
-        );
+        assert_eq!(OcppVersion::negotiate("ocpp2.0.1, ocpp1.6"), Some(OcppVersion::V16));
         assert_eq!(OcppVersion::negotiate("ocpp1.5"), None);
     }
 

@@ -21,16 +21,15 @@ pub fn format(at: Timestamp) -> String {
 
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
     let text = String::deserialize(d)?;
-    parse(&text)
-        .ok_or_else(|| serde::de::Error::custom(format_args!("invalid type: date-time {text:?}")))
+    parse(&text).ok_or_else(|| serde::de::Error::custom(format_args!("invalid type: date-time {text:?}")))
 }
 
 pub fn deserialize_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
     match Option::<String>::deserialize(d)? {
         None => Ok(None),
-        Some(text) => parse(&text).map(Some).ok_or_else(|| {
-            serde::de::Error::custom(format_args!("invalid type: date-time {text:?}"))
-        }),
+        Some(text) => parse(&text)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format_args!("invalid type: date-time {text:?}"))),
     }
 }
 

@@ -41,12 +41,7 @@ pub struct Connection {
 
 impl Connection {
     pub fn new(url: impl Into<String>) -> Connection {
-        Connection {
-            url: url.into(),
-            auth_key: None,
-            local_address: None,
-            compression: false,
-        }
+        Connection { url: url.into(), auth_key: None, local_address: None, compression: false }
     }
 }
 
@@ -78,10 +73,7 @@ pub struct ChargePoint {
 }
 
 impl ChargePoint {
-    pub async fn connect(
-        station_id: impl Into<String>,
-        connection: Connection,
-    ) -> Result<ChargePoint, SimError> {
+    pub async fn connect(station_id: impl Into<String>, connection: Connection) -> Result<ChargePoint, SimError> {
         let mut cp = ChargePoint {
             station_id: station_id.into(),
             connection,
@@ -99,51 +91,33 @@ impl ChargePoint {
 
     async fn open(&mut self) -> Result<(), SimError> {
         let url_text = format!("{}/{}", self.connection.url, self.station_id);
-        let url: url::Url = url_text
-            .parse()
-            .map_err(|e| SimError::Connect(format!("{url_text}: {e}")))?;
-        let host = url
-            .host_str()
-            .ok_or_else(|| SimError::Connect("URL without host".into()))?;
+        let url: url::Url = url_text.parse().map_err(|e| SimError::Connect(format!("{url_text}: {e}")))?;
+        let host = url.host_str().ok_or_else(|| SimError::Connect("URL without host".into()))?;
         let port = url.port_or_known_default().unwrap_or(80);
         let address = tokio::net::lookup_host((host, port))
             .await
             .map_err(|e| SimError::Connect(e.to_string()))?
             .next()
             .ok_or_else(|| SimError::Connect(format!("{host} does not resolve")))?;
-        let socket = if address.is_ipv4() {
-            TcpSocket::new_v4()
-        } else {
-            TcpSocket::new_v6()
-        }
-        .map_err(|e| SimError::Connect(e.to_string()))?;
-        if let Some(local) = self.connection.local_address {
-            socket
-                .bind((local, 0).into())
-                .map_err(|e| SimError::Connect(format!("bind {local}: {e}")))?;
-        }
-        let tcp = socket
-            .connect(address)
-            .await
+        let socket = if address.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }
             .map_err(|e| SimError::Connect(e.to_string()))?;
+        if let Some(local) = self.connection.local_address {
+            socket.bind((local, 0).into()).map_err(|e| SimError::Connect(format!("bind {local}: {e}")))?;
+        }
+        let tcp = socket.connect(address).await.map_err(|e| SimError::Connect(e.to_string()))?;
         let mut request = yawc::HttpRequest::builder().header("Sec-WebSocket-Protocol", "ocpp1.6");
         if let Some(key) = &self.connection.auth_key {
-            let credentials = base64::engine::general_purpose::STANDARD
-                .encode(format!("{}:{key}", self.station_id));
+            let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{}:{key}", self.station_id));
             request = request.header("Authorization", format!("Basic {credentials}"));
         }
-        let mut options = Options::default()
-            .with_read_buffer_capacity(1024)
-            .with_write_buffer_capacity(1024);
+        let mut options = Options::default().with_read_buffer_capacity(1024).with_write_buffer_capacity(1024);
         if self.connection.compression {
             options.compression = Some(DeflateOptions::low_latency());
         }
-        let socket = WebSocket::handshake_with_request(url, tcp, options, request)
-            .await
-            .map_err(|e| match e {
-                yawc::WebSocketError::InvalidStatusCode(code) => SimError::Refused(code),
-                other => SimError::Connect(other.to_string()),
-            })?;
+        let socket = WebSocket::handshake_with_request(url, tcp, options, request).await.map_err(|e| match e {
+            yawc::WebSocketError::InvalidStatusCode(code) => SimError::Refused(code),
+            other => SimError::Connect(other.to_string()),
+        })?;
         self.socket = Some(socket);
         Ok(())
     }
@@ -164,14 +138,8 @@ impl ChargePoint {
     }
 
     /// Sends a CALL with a given message id (to repeat a message exactly, as a retrying charger does).
-    pub async fn call_with_id(
-        &mut self,
-        id: &str,
-        action: &str,
-        payload: Value,
-    ) -> Result<Value, SimError> {
-        self.send_text(json!([2, id, action, payload]).to_string())
-            .await?;
+    pub async fn call_with_id(&mut self, id: &str, action: &str, payload: Value) -> Result<Value, SimError> {
+        self.send_text(json!([2, id, action, payload]).to_string()).await?;
         let deadline = tokio::time::Instant::now() + self.answer_timeout;
         loop {
             let frame = tokio::time::timeout_at(deadline, self.next_frame())
@@ -183,16 +151,8 @@ impl ChargePoint {
                 }
                 Some(4) if frame.get(1).and_then(Value::as_str) == Some(id) => {
                     return Err(SimError::CallError {
-                        code: frame
-                            .get(2)
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned(),
-                        description: frame
-                            .get(3)
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned(),
+                        code: frame.get(2).and_then(Value::as_str).unwrap_or_default().to_owned(),
+                        description: frame.get(3).and_then(Value::as_str).unwrap_or_default().to_owned(),
                     });
                 }
                 Some(2) => self.answer_command(&frame).await?,
@@ -269,16 +229,8 @@ impl ChargePoint {
     }
 
     async fn answer_command(&mut self, frame: &Value) -> Result<(), SimError> {
-        let id = frame
-            .get(1)
-            .and_then(Value::as_str)
-            .unwrap_or("-1")
-            .to_owned();
-        let action = frame
-            .get(2)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let id = frame.get(1).and_then(Value::as_str).unwrap_or("-1").to_owned();
+        let action = frame.get(2).and_then(Value::as_str).unwrap_or_default().to_owned();
         let payload = frame.get(3).cloned().unwrap_or(Value::Null);
         let answer = match action.as_str() {
             "GetConfiguration" => json!({
@@ -298,13 +250,7 @@ impl ChargePoint {
             | "TriggerMessage"
             | "ClearCache" => json!({"status": "Accepted"}),
             _ => {
-                let error = json!([
-                    4,
-                    id,
-                    "NotImplemented",
-                    format!("{action} is not simulated"),
-                    {}
-                ]);
+                let error = json!([4, id, "NotImplemented", format!("{action} is not simulated"), {}]);
                 return self.send_text(error.to_string()).await;
             }
         };
@@ -322,31 +268,21 @@ impl ChargePoint {
         self.open().await?;
         while let Some(mut queued) = self.offline_queue.pop_front() {
             if let Some(handle) = queued.payload.get("transactionId").and_then(Value::as_i64)
-                && let Some((_, real)) = self
-                    .offline_transactions
-                    .iter()
-                    .find(|(local, _)| *local == handle)
+                && let Some((_, real)) = self.offline_transactions.iter().find(|(local, _)| *local == handle)
             {
                 queued.payload["transactionId"] = json!(real);
             }
-            let result = match self
-                .call_with_id(
-                    &queued.message_id.clone(),
-                    queued.action,
-                    queued.payload.clone(),
-                )
-                .await
+            let result =
+                match self.call_with_id(&queued.message_id.clone(), queued.action, queued.payload.clone()).await {
+                    Ok(result) => result,
+                    Err(e) => {
+                        self.offline_queue.push_front(queued);
+                        return Err(e);
+                    }
+                };
+            if let (Some(local), Some(real)) =
+                (queued.local_handle, result.get("transactionId").and_then(Value::as_i64))
             {
-                Ok(result) => result,
-                Err(e) => {
-                    self.offline_queue.push_front(queued);
-                    return Err(e);
-                }
-            };
-            if let (Some(local), Some(real)) = (
-                queued.local_handle,
-                result.get("transactionId").and_then(Value::as_i64),
-            ) {
                 self.offline_transactions.push((local, real));
             }
         }
@@ -364,20 +300,12 @@ impl ChargePoint {
     ) -> Result<Option<Value>, SimError> {
         let message_id = self.message_id();
         if self.is_online() {
-            match self
-                .call_with_id(&message_id, action, payload.clone())
-                .await
-            {
+            match self.call_with_id(&message_id, action, payload.clone()).await {
                 Err(SimError::Closed | SimError::Timeout(_)) => self.socket = None,
                 other => return other.map(Some),
             }
         }
-        self.offline_queue.push_back(QueuedCall {
-            message_id,
-            local_handle,
-            action,
-            payload,
-        });
+        self.offline_queue.push_back(QueuedCall { message_id, local_handle, action, payload });
         Ok(None)
     }
 
@@ -399,17 +327,17 @@ impl ChargePoint {
 
     pub async fn status(&mut self, connector: u32, status: &str) -> Result<Value, SimError> {
         let now = Timestamp::now().to_string();
-        self.call("StatusNotification", json!({"connectorId": connector, "errorCode": "NoError", "status": status, "timestamp": now}))
-            .await
+        self.call(
+            "StatusNotification",
+            json!({"connectorId": connector, "errorCode": "NoError", "status": status, "timestamp": now}),
+        )
+        .await
     }
 
     /// The authorization status the node gives `id_tag`.
     pub async fn authorize(&mut self, id_tag: &str) -> Result<String, SimError> {
         let result = self.call("Authorize", json!({"idTag": id_tag})).await?;
-        Ok(result["idTagInfo"]["status"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned())
+        Ok(result["idTagInfo"]["status"].as_str().unwrap_or_default().to_owned())
     }
 
     /// Starts a transaction. Online it returns the node's transaction id; offline (or when the connection
@@ -422,15 +350,11 @@ impl ChargePoint {
         meter_wh: i64,
         at: Timestamp,
     ) -> Result<i64, SimError> {
-        let payload = json!({"connectorId": connector, "idTag": id_tag, "meterStart": meter_wh, "timestamp": at.to_string()});
+        let payload =
+            json!({"connectorId": connector, "idTag": id_tag, "meterStart": meter_wh, "timestamp": at.to_string()});
         let local = -(self.offline_transactions.len() as i64 + self.offline_queue.len() as i64 + 1);
-        match self
-            .transaction_message("StartTransaction", payload, Some(local))
-            .await?
-        {
-            Some(result) => result["transactionId"]
-                .as_i64()
-                .ok_or_else(|| SimError::Protocol(result.to_string())),
+        match self.transaction_message("StartTransaction", payload, Some(local)).await? {
+            Some(result) => result["transactionId"].as_i64().ok_or_else(|| SimError::Protocol(result.to_string())),
             None => Ok(local),
         }
     }
@@ -451,9 +375,7 @@ impl ChargePoint {
                 {"value": power_w.to_string(), "context": "Sample.Periodic", "measurand": "Power.Active.Import", "unit": "W"},
             ]}],
         });
-        self.transaction_message("MeterValues", payload, None)
-            .await
-            .map(|_| ())
+        self.transaction_message("MeterValues", payload, None).await.map(|_| ())
     }
 
     pub async fn stop_transaction(
@@ -464,8 +386,6 @@ impl ChargePoint {
         reason: &str,
     ) -> Result<(), SimError> {
         let payload = json!({"transactionId": transaction_id, "meterStop": meter_wh, "timestamp": at.to_string(), "reason": reason});
-        self.transaction_message("StopTransaction", payload, None)
-            .await
-            .map(|_| ())
+        self.transaction_message("StopTransaction", payload, None).await.map(|_| ())
     }
 }

@@ -35,12 +35,7 @@ pub async fn run_fleet(config: FleetConfig, stop: Arc<AtomicBool>) -> Arc<FleetR
     let mut tasks = Vec::new();
     for (index, station) in config.stations.iter().enumerate() {
         let card = config.cards[index % config.cards.len().max(1)].clone();
-        let (config, station, stop, report) = (
-            config.clone(),
-            station.clone(),
-            stop.clone(),
-            report.clone(),
-        );
+        let (config, station, stop, report) = (config.clone(), station.clone(), stop.clone(), report.clone());
         tasks.push(tokio::spawn(async move {
             // Stagger starts so a large fleet does not arrive in one burst.
             tokio::time::sleep(Duration::from_millis((index as u64 * 37) % 3_000)).await;
@@ -73,36 +68,25 @@ async fn charge_repeatedly(
     cp.status(1, "Available").await?;
     let sent = |n: u64| report.messages_sent.fetch_add(n, Ordering::Relaxed);
     sent(2);
-    let energy_per_sample =
-        config.power_watts * config.sample_interval.as_millis() as i64 / 3_600_000;
+    let energy_per_sample = config.power_watts * config.sample_interval.as_millis() as i64 / 3_600_000;
     while !stop.load(Ordering::Relaxed) {
         if cp.authorize(card).await? != "Accepted" {
             return Err(SimError::Protocol(format!("card {card} was not accepted")));
         }
         cp.status(1, "Preparing").await?;
-        let transaction = cp
-            .start_transaction(1, card, *meter_wh, Timestamp::now())
-            .await?;
+        let transaction = cp.start_transaction(1, card, *meter_wh, Timestamp::now()).await?;
         cp.status(1, "Charging").await?;
         sent(4);
         for _ in 0..config.samples_per_session {
             cp.serve_for(config.sample_interval).await?;
             *meter_wh += energy_per_sample;
-            cp.meter_values(
-                1,
-                transaction,
-                *meter_wh,
-                config.power_watts,
-                Timestamp::now(),
-            )
-            .await?;
+            cp.meter_values(1, transaction, *meter_wh, config.power_watts, Timestamp::now()).await?;
             sent(1);
             if stop.load(Ordering::Relaxed) {
                 break;
             }
         }
-        cp.stop_transaction(transaction, *meter_wh, Timestamp::now(), "EVDisconnected")
-            .await?;
+        cp.stop_transaction(transaction, *meter_wh, Timestamp::now(), "EVDisconnected").await?;
         cp.status(1, "Available").await?;
         sent(2);
         report.sessions_completed.fetch_add(1, Ordering::Relaxed);

@@ -4,6 +4,7 @@
 
 mod charge_point;
 mod fleet;
+pub mod load;
 
 pub use charge_point::{ChargePoint, Connection, SimError};
 pub use fleet::{FleetConfig, FleetReport, run_fleet};

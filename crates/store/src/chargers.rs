@@ -97,14 +97,12 @@ pub async fn create_charger(conn: &mut Conn, new: &NewCharger, now: Timestamp) -
 }
 
 pub async fn get_charger(conn: &mut Conn, station_id: &str) -> Result<Option<Charger>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{CHARGER_SELECT} WHERE station_id = $1"
-    )))
-    .bind(station_id)
-    .fetch_optional(conn)
-    .await?
-    .map(charger)
-    .transpose()
+    sqlx::query(sqlx::AssertSqlSafe(format!("{CHARGER_SELECT} WHERE station_id = $1")))
+        .bind(station_id)
+        .fetch_optional(conn)
+        .await?
+        .map(charger)
+        .transpose()
 }
 
 /// Chargers of one operator, or all when `operator_id` is `None`.
@@ -129,11 +127,7 @@ pub struct ChargerUpdate {
     pub auth_key_hash: Option<Option<String>>,
 }
 
-pub async fn update_charger(
-    conn: &mut Conn,
-    station_id: &str,
-    update: &ChargerUpdate,
-) -> Result<bool> {
+pub async fn update_charger(conn: &mut Conn, station_id: &str, update: &ChargerUpdate) -> Result<bool> {
     let Some(current) = get_charger(&mut *conn, station_id).await? else {
         return Ok(false);
     };
@@ -151,23 +145,12 @@ pub async fn update_charger(
 }
 
 pub async fn delete_charger(conn: &mut Conn, station_id: &str) -> Result<bool> {
-    sqlx::query("DELETE FROM connectors WHERE station_id = $1")
-        .bind(station_id)
-        .execute(&mut *conn)
-        .await?;
-    let done = sqlx::query("DELETE FROM chargers WHERE station_id = $1")
-        .bind(station_id)
-        .execute(conn)
-        .await?;
+    sqlx::query("DELETE FROM connectors WHERE station_id = $1").bind(station_id).execute(&mut *conn).await?;
+    let done = sqlx::query("DELETE FROM chargers WHERE station_id = $1").bind(station_id).execute(conn).await?;
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn record_boot(
-    conn: &mut Conn,
-    station_id: &str,
-    boot: &BootInfo,
-    now: Timestamp,
-) -> Result<()> {
+pub async fn record_boot(conn: &mut Conn, station_id: &str, boot: &BootInfo, now: Timestamp) -> Result<()> {
     sqlx::query(
         "UPDATE chargers SET vendor = $2, model = $3, serial_number = $4, firmware_version = $5, iccid = $6, \
          imsi = $7, meter_type = $8, meter_serial_number = $9, last_boot_at = $10, last_seen_at = $10 \
@@ -239,12 +222,7 @@ fn connector_state(row: AnyRow) -> Result<ConnectorState> {
 
 /// Records a status report in the history and, unless a newer status is already known (a late,
 /// queued report), as the connector's current status.
-pub async fn record_status(
-    conn: &mut Conn,
-    station_id: &str,
-    report: &StatusReport,
-    now: Timestamp,
-) -> Result<()> {
+pub async fn record_status(conn: &mut Conn, station_id: &str, report: &StatusReport, now: Timestamp) -> Result<()> {
     let at = millis(report.at.unwrap_or(now));
     sqlx::query(
         "INSERT INTO status_history (station_id, connector_id, status, error_code, info, vendor_error_code, \
@@ -293,11 +271,7 @@ pub async fn connectors(conn: &mut Conn, station_id: &str) -> Result<Vec<Connect
 }
 
 /// The newest `limit` status reports of a charger, newest first.
-pub async fn status_history(
-    conn: &mut Conn,
-    station_id: &str,
-    limit: i64,
-) -> Result<Vec<ConnectorState>> {
+pub async fn status_history(conn: &mut Conn, station_id: &str, limit: i64) -> Result<Vec<ConnectorState>> {
     sqlx::query(
         "SELECT connector_id, status, error_code, info, vendor_error_code, status_at FROM status_history \
          WHERE station_id = $1 ORDER BY id DESC LIMIT $2",

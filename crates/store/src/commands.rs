@@ -74,20 +74,15 @@ pub async fn complete_command(
     error: Option<&str>,
     now: Timestamp,
 ) -> Result<()> {
-    let outcome = outcome
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    sqlx::query(
-        "UPDATE commands SET state = $2, outcome = $3, error = $4, completed_at = $5 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(state)
-    .bind(outcome)
-    .bind(error)
-    .bind(millis(now))
-    .execute(conn)
-    .await?;
+    let outcome = outcome.map(serde_json::to_string).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query("UPDATE commands SET state = $2, outcome = $3, error = $4, completed_at = $5 WHERE id = $1")
+        .bind(id)
+        .bind(state)
+        .bind(outcome)
+        .bind(error)
+        .bind(millis(now))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -30,9 +30,7 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
-    #[error(
-        "unsupported database URL {0:?}: use sqlite://<file> or postgres://<user>@<host>/<database>"
-    )]
+    #[error("unsupported database URL {0:?}: use sqlite://<file> or postgres://<user>@<host>/<database>")]
     UnsupportedUrl(String),
     #[error("stored value is corrupt: {0}")]
     Corrupt(String),
@@ -122,11 +120,7 @@ impl Store {
             });
         }
         let pool = pool_options.connect_with(options).await?;
-        let store = Store {
-            pool,
-            backend,
-            sqlite_writer: Arc::new(Semaphore::new(1)),
-        };
+        let store = Store { pool, backend, sqlite_writer: Arc::new(Semaphore::new(1)) };
         store.migrate().await?;
         Ok(store)
     }
@@ -137,16 +131,8 @@ impl Store {
 
     async fn migrate(&self) -> Result<()> {
         let (version, description, sql) = match self.backend {
-            Backend::Sqlite => (
-                1,
-                "initial",
-                include_str!("../migrations/sqlite/0001_initial.sql"),
-            ),
-            Backend::Postgres => (
-                1,
-                "initial",
-                include_str!("../migrations/postgres/0001_initial.sql"),
-            ),
+            Backend::Sqlite => (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
+            Backend::Postgres => (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
         };
         let migrator = Migrator::with_migrations(vec![Migration::new(
             version,
@@ -163,17 +149,11 @@ impl Store {
     pub async fn begin(&self) -> Result<WriteTx> {
         let writer = match self.backend {
             Backend::Sqlite => Some(
-                Arc::clone(&self.sqlite_writer)
-                    .acquire_owned()
-                    .await
-                    .expect("the writer semaphore is never closed"),
+                Arc::clone(&self.sqlite_writer).acquire_owned().await.expect("the writer semaphore is never closed"),
             ),
             Backend::Postgres => None,
         };
-        Ok(WriteTx {
-            tx: self.pool.begin().await?,
-            _writer: writer,
-        })
+        Ok(WriteTx { tx: self.pool.begin().await?, _writer: writer })
     }
 
     /// A connection for reading.

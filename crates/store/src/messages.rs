@@ -13,11 +13,7 @@ pub struct SeenMessage {
     pub reply: String,
 }
 
-pub async fn seen(
-    conn: &mut Conn,
-    station_id: &str,
-    message_id: &str,
-) -> Result<Option<SeenMessage>> {
+pub async fn seen(conn: &mut Conn, station_id: &str, message_id: &str) -> Result<Option<SeenMessage>> {
     let row = sqlx::query(
         "SELECT action, payload_digest, reply FROM charger_messages WHERE station_id = $1 AND message_id = $2",
     )
@@ -64,9 +60,7 @@ pub async fn remember(
 
 /// Forgets replies older than `before`; chargers retry within minutes, not weeks.
 pub async fn forget_before(conn: &mut Conn, before: Timestamp) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM charger_messages WHERE received_at < $1")
-        .bind(millis(before))
-        .execute(conn)
-        .await?;
+    let done =
+        sqlx::query("DELETE FROM charger_messages WHERE received_at < $1").bind(millis(before)).execute(conn).await?;
     Ok(done.rows_affected())
 }

@@ -20,11 +20,7 @@ pub async fn create_operator(conn: &mut Conn, name: &str, now: Timestamp) -> Res
         .bind(millis(now))
         .fetch_one(conn)
         .await?;
-    Ok(Operator {
-        id: row.try_get(0)?,
-        name: name.to_owned(),
-        created_at: now,
-    })
+    Ok(Operator { id: row.try_get(0)?, name: name.to_owned(), created_at: now })
 }
 
 fn operator(row: AnyRow) -> Result<Operator> {

@@ -69,17 +69,11 @@ fn session(row: AnyRow) -> Result<Session> {
 
 impl Session {
     pub fn start_reading(&self) -> RegisterReading {
-        RegisterReading {
-            at: self.started_at,
-            energy: Energy::from_mwh(self.meter_start_mwh),
-        }
+        RegisterReading { at: self.started_at, energy: Energy::from_mwh(self.meter_start_mwh) }
     }
 
     pub fn stop_reading(&self) -> Option<RegisterReading> {
-        Some(RegisterReading {
-            at: self.stopped_at?,
-            energy: Energy::from_mwh(self.meter_stop_mwh?),
-        })
+        Some(RegisterReading { at: self.stopped_at?, energy: Energy::from_mwh(self.meter_stop_mwh?) })
     }
 }
 
@@ -136,43 +130,41 @@ pub async fn find_started(
 }
 
 pub async fn get_session(conn: &mut Conn, id: i64) -> Result<Option<Session>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SESSION_SELECT} WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?
-    .map(session)
-    .transpose()
+    sqlx::query(sqlx::AssertSqlSafe(format!("{SESSION_SELECT} WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(session)
+        .transpose()
 }
 
 pub async fn active_sessions_of_station(conn: &mut Conn, station_id: &str) -> Result<Vec<Session>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SESSION_SELECT} WHERE station_id = $1 AND state = $2 ORDER BY id"
-    )))
-    .bind(station_id)
-    .bind(ACTIVE)
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(session)
-    .collect()
+    sqlx::query(sqlx::AssertSqlSafe(format!("{SESSION_SELECT} WHERE station_id = $1 AND state = $2 ORDER BY id")))
+        .bind(station_id)
+        .bind(ACTIVE)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(session)
+        .collect()
 }
 
-/// Whether `id_token` drives a running session anywhere but on this connector.
+/// Whether `id_token` drives a running session anywhere but on this connector (or, with no connector
+/// given, anywhere but at this station).
 pub async fn token_active_elsewhere(
     conn: &mut Conn,
     id_token: &IdToken,
     station_id: &str,
-    connector_id: u32,
+    connector_id: Option<u32>,
 ) -> Result<bool> {
     let row = sqlx::query(
-        "SELECT COUNT(*) FROM sessions WHERE id_token = $1 AND state = $2 AND NOT (station_id = $3 AND connector_id = $4)",
+        "SELECT COUNT(*) FROM sessions WHERE id_token = $1 AND state = $2 \
+         AND NOT (station_id = $3 AND ($4 IS NULL OR connector_id = $4))",
     )
     .bind(id_token.as_str())
     .bind(ACTIVE)
     .bind(station_id)
-    .bind(i64::from(connector_id))
+    .bind(connector_id.map(i64::from))
     .fetch_one(conn)
     .await?;
     Ok(row.try_get::<i64, _>(0)? > 0)
@@ -216,12 +208,7 @@ pub struct SessionStop<'a> {
     pub stopped_by: &'a str,
 }
 
-pub async fn stop_session(
-    conn: &mut Conn,
-    id: i64,
-    stop: &SessionStop<'_>,
-    now: Timestamp,
-) -> Result<()> {
+pub async fn stop_session(conn: &mut Conn, id: i64, stop: &SessionStop<'_>, now: Timestamp) -> Result<()> {
     sqlx::query(
         "UPDATE sessions SET state = $2, stopped_at = $3, meter_stop_mwh = $4, stop_reason = $5, stopped_by = $6, \
          updated_at = $7 WHERE id = $1",
@@ -238,22 +225,14 @@ pub async fn stop_session(
     Ok(())
 }
 
-pub async fn set_energy(
-    conn: &mut Conn,
-    id: i64,
-    energy: Energy,
-    flags: &str,
-    now: Timestamp,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE sessions SET energy_mwh = $2, energy_flags = $3, updated_at = $4 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(energy.mwh())
-    .bind(flags)
-    .bind(millis(now))
-    .execute(conn)
-    .await?;
+pub async fn set_energy(conn: &mut Conn, id: i64, energy: Energy, flags: &str, now: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE sessions SET energy_mwh = $2, energy_flags = $3, updated_at = $4 WHERE id = $1")
+        .bind(id)
+        .bind(energy.mwh())
+        .bind(flags)
+        .bind(millis(now))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -32,10 +32,7 @@ fn member(row: AnyRow) -> Result<StaffMember> {
 }
 
 pub async fn count_staff(conn: &mut Conn) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM staff")
-        .fetch_one(conn)
-        .await?
-        .try_get(0)?)
+    Ok(sqlx::query("SELECT COUNT(*) FROM staff").fetch_one(conn).await?.try_get(0)?)
 }
 
 pub async fn create_staff(
@@ -115,11 +112,7 @@ pub async fn add_credential(
 }
 
 /// The staff member a credential belongs to, if it exists and has not expired at `now`.
-pub async fn staff_by_credential(
-    conn: &mut Conn,
-    secret_digest: &str,
-    now: Timestamp,
-) -> Result<Option<StaffMember>> {
+pub async fn staff_by_credential(conn: &mut Conn, secret_digest: &str, now: Timestamp) -> Result<Option<StaffMember>> {
     let row = sqlx::query(
         "SELECT s.id, s.username, s.password_hash, s.role, s.operator_id, s.created_at, c.expires_at \
          FROM api_credentials c JOIN staff s ON s.id = c.staff_id WHERE c.secret_digest = $1",
@@ -135,9 +128,7 @@ pub async fn staff_by_credential(
 }
 
 pub async fn revoke_credential(conn: &mut Conn, secret_digest: &str) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM api_credentials WHERE secret_digest = $1")
-        .bind(secret_digest)
-        .execute(conn)
-        .await?;
+    let done =
+        sqlx::query("DELETE FROM api_credentials WHERE secret_digest = $1").bind(secret_digest).execute(conn).await?;
     Ok(done.rows_affected() > 0)
 }

@@ -29,10 +29,7 @@ impl Token {
         TokenGrant {
             active: self.status == "active",
             expires_at: self.expires_at,
-            parent_id_token: self
-                .parent_id_token
-                .as_deref()
-                .and_then(|p| IdToken::parse(p).ok()),
+            parent_id_token: self.parent_id_token.as_deref().and_then(|p| IdToken::parse(p).ok()),
         }
     }
 }
@@ -50,7 +47,8 @@ fn token(row: AnyRow) -> Result<Token> {
     })
 }
 
-const TOKEN_SELECT: &str = "SELECT id_token, operator_id, kind, status, expires_at, parent_id_token, label, created_at FROM tokens";
+const TOKEN_SELECT: &str =
+    "SELECT id_token, operator_id, kind, status, expires_at, parent_id_token, label, created_at FROM tokens";
 
 pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
     sqlx::query(
@@ -73,32 +71,25 @@ pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
 }
 
 pub async fn get_token(conn: &mut Conn, id_token: &str) -> Result<Option<Token>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{TOKEN_SELECT} WHERE id_token = $1"
-    )))
-    .bind(id_token)
-    .fetch_optional(conn)
-    .await?
-    .map(token)
-    .transpose()
+    sqlx::query(sqlx::AssertSqlSafe(format!("{TOKEN_SELECT} WHERE id_token = $1")))
+        .bind(id_token)
+        .fetch_optional(conn)
+        .await?
+        .map(token)
+        .transpose()
 }
 
 pub async fn list_tokens(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<Token>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{TOKEN_SELECT} WHERE ($1 IS NULL OR operator_id = $1) ORDER BY id_token"
-    )))
-    .bind(operator_id)
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(token)
-    .collect()
+    sqlx::query(sqlx::AssertSqlSafe(format!("{TOKEN_SELECT} WHERE ($1 IS NULL OR operator_id = $1) ORDER BY id_token")))
+        .bind(operator_id)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(token)
+        .collect()
 }
 
 pub async fn delete_token(conn: &mut Conn, id_token: &str) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM tokens WHERE id_token = $1")
-        .bind(id_token)
-        .execute(conn)
-        .await?;
+    let done = sqlx::query("DELETE FROM tokens WHERE id_token = $1").bind(id_token).execute(conn).await?;
     Ok(done.rows_affected() > 0)
 }

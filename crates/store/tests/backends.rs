@@ -2,8 +2,7 @@
 //! the server named by CHARGEMESH_TEST_POSTGRES_URL, by default the local one at 127.0.0.1:5432).
 
 use chargemesh_core::charger::{
-    BootInfo, ChargerCommand, CommandOutcome, ConnectorStatus, MeterSample, Registration,
-    StatusReport,
+    BootInfo, ChargerCommand, CommandOutcome, ConnectorStatus, MeterSample, Registration, StatusReport,
 };
 use chargemesh_core::{Energy, IdToken};
 use chargemesh_store::chargers::{self, ChargerUpdate, NewCharger};
@@ -18,18 +17,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique(name: &str) -> String {
-    format!(
-        "{name}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("{name}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 async fn sqlite_store() -> Store {
     let path = std::env::temp_dir().join(format!("{}.db", unique("chargemesh_store")));
-    Store::open(&format!("sqlite://{}?mode=rwc", path.display()), 4)
-        .await
-        .expect("SQLite store opens")
+    Store::open(&format!("sqlite://{}?mode=rwc", path.display()), 4).await.expect("SQLite store opens")
 }
 
 /// A store in a new, empty PostgreSQL database, with the admin connection and name to drop it.
@@ -41,16 +34,9 @@ async fn postgres_store() -> (Store, sqlx::AnyConnection, String) {
         panic!("PostgreSQL at {admin_url} is needed by the store tests ({e}); set CHARGEMESH_TEST_POSTGRES_URL to a server you can create databases on")
     });
     let database = unique("chargemesh_test");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .expect("the URL names a database");
-    let store = Store::open(&format!("{base}/{database}"), 4)
-        .await
-        .expect("PostgreSQL store opens");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}"))).execute(&mut admin).await.unwrap();
+    let (base, _) = admin_url.rsplit_once('/').expect("the URL names a database");
+    let store = Store::open(&format!("{base}/{database}"), 4).await.expect("PostgreSQL store opens");
     (store, admin, database)
 }
 
@@ -74,15 +60,11 @@ fn sample(at_text: &str, wh: &str) -> MeterSample {
 async fn exercise(store: Store) {
     let now = at("2026-07-01T00:00:00Z");
     let mut tx = store.begin().await.unwrap();
-    let operator = operators::create_operator(&mut tx, "Pearl River Charging", now)
-        .await
-        .unwrap();
+    let operator = operators::create_operator(&mut tx, "Pearl River Charging", now).await.unwrap();
     tx.commit().await.unwrap();
     // A failed statement spoils its transaction on PostgreSQL: every failure here is in its own one.
     let mut tx = store.begin().await.unwrap();
-    let err = operators::create_operator(&mut tx, "Pearl River Charging", now)
-        .await
-        .unwrap_err();
+    let err = operators::create_operator(&mut tx, "Pearl River Charging", now).await.unwrap_err();
     assert!(err.is_unique_violation(), "{err}");
     drop(tx);
 
@@ -95,9 +77,7 @@ async fn exercise(store: Store) {
         longitude: None,
         address: None,
     };
-    let err = operators::create_site(&mut tx, bad_site, now)
-        .await
-        .unwrap_err();
+    let err = operators::create_site(&mut tx, bad_site, now).await.unwrap_err();
     assert!(err.is_foreign_key_violation(), "{err}");
     drop(tx);
 
@@ -125,45 +105,16 @@ async fn exercise(store: Store) {
         serial_number: Some("SN1".into()),
         ..BootInfo::default()
     };
-    chargers::record_boot(&mut tx, "ST-1", &boot, now)
-        .await
-        .unwrap();
+    chargers::record_boot(&mut tx, "ST-1", &boot, now).await.unwrap();
     tx.commit().await.unwrap();
 
     let mut conn = store.read().await.unwrap();
-    let charger = chargers::get_charger(&mut conn, "ST-1")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (charger.vendor.as_deref(), charger.last_boot_at),
-        (Some("ABB"), Some(now))
-    );
-    assert_eq!(
-        chargers::list_chargers(&mut conn, Some(operator.id))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        chargers::list_chargers(&mut conn, Some(operator.id + 1))
-            .await
-            .unwrap()
-            .len(),
-        0
-    );
-    assert_eq!(
-        chargers::list_chargers(&mut conn, None)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        operators::list_sites(&mut conn, None).await.unwrap()[0].latitude,
-        Some(22.53)
-    );
+    let charger = chargers::get_charger(&mut conn, "ST-1").await.unwrap().unwrap();
+    assert_eq!((charger.vendor.as_deref(), charger.last_boot_at), (Some("ABB"), Some(now)));
+    assert_eq!(chargers::list_chargers(&mut conn, Some(operator.id)).await.unwrap().len(), 1);
+    assert_eq!(chargers::list_chargers(&mut conn, Some(operator.id + 1)).await.unwrap().len(), 0);
+    assert_eq!(chargers::list_chargers(&mut conn, None).await.unwrap().len(), 1);
+    assert_eq!(operators::list_sites(&mut conn, None).await.unwrap()[0].latitude, Some(22.53));
     drop(conn);
 
     // Status: a late report goes to the history but does not overwrite a newer status.
@@ -177,48 +128,18 @@ async fn exercise(store: Store) {
         vendor_error_code: None,
         at: Some(at(at_text)),
     };
-    chargers::record_status(
-        &mut tx,
-        "ST-1",
-        &report(ConnectorStatus::Charging, "2026-07-01T10:00:00Z"),
-        now,
-    )
-    .await
-    .unwrap();
-    chargers::record_status(
-        &mut tx,
-        "ST-1",
-        &report(ConnectorStatus::Available, "2026-07-01T09:00:00Z"),
-        now,
-    )
-    .await
-    .unwrap();
+    chargers::record_status(&mut tx, "ST-1", &report(ConnectorStatus::Charging, "2026-07-01T10:00:00Z"), now)
+        .await
+        .unwrap();
+    chargers::record_status(&mut tx, "ST-1", &report(ConnectorStatus::Available, "2026-07-01T09:00:00Z"), now)
+        .await
+        .unwrap();
     let connectors = chargers::connectors(&mut tx, "ST-1").await.unwrap();
     assert_eq!(connectors[0].status, "Charging");
-    assert_eq!(
-        chargers::status_history(&mut tx, "ST-1", 10)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
-    let update = ChargerUpdate {
-        registration: Some(Registration::Rejected),
-        ..ChargerUpdate::default()
-    };
-    assert!(
-        chargers::update_charger(&mut tx, "ST-1", &update)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        chargers::get_charger(&mut tx, "ST-1")
-            .await
-            .unwrap()
-            .unwrap()
-            .registration(),
-        Registration::Rejected
-    );
+    assert_eq!(chargers::status_history(&mut tx, "ST-1", 10).await.unwrap().len(), 2);
+    let update = ChargerUpdate { registration: Some(Registration::Rejected), ..ChargerUpdate::default() };
+    assert!(chargers::update_charger(&mut tx, "ST-1", &update).await.unwrap());
+    assert_eq!(chargers::get_charger(&mut tx, "ST-1").await.unwrap().unwrap().registration(), Registration::Rejected);
     tx.commit().await.unwrap();
 
     // Tokens.
@@ -234,28 +155,11 @@ async fn exercise(store: Store) {
         created_at: now,
     };
     tokens::upsert_token(&mut tx, &token).await.unwrap();
-    tokens::upsert_token(
-        &mut tx,
-        &Token {
-            status: "blocked".into(),
-            ..token.clone()
-        },
-    )
-    .await
-    .unwrap();
+    tokens::upsert_token(&mut tx, &Token { status: "blocked".into(), ..token.clone() }).await.unwrap();
     let stored = tokens::get_token(&mut tx, "CARD-9").await.unwrap().unwrap();
-    assert_eq!(
-        (stored.status.as_str(), stored.expires_at),
-        ("blocked", token.expires_at)
-    );
+    assert_eq!((stored.status.as_str(), stored.expires_at), ("blocked", token.expires_at));
     assert!(!stored.grant().active);
-    assert_eq!(
-        tokens::list_tokens(&mut tx, Some(operator.id))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(tokens::list_tokens(&mut tx, Some(operator.id)).await.unwrap().len(), 1);
     tx.commit().await.unwrap();
 
     // Sessions and meter values.
@@ -273,73 +177,34 @@ async fn exercise(store: Store) {
     let id = sessions::create_session(&mut tx, &new, now).await.unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    assert!(
-        sessions::create_session(&mut tx, &new, now)
-            .await
-            .unwrap_err()
-            .is_unique_violation()
-    );
+    assert!(sessions::create_session(&mut tx, &new, now).await.unwrap_err().is_unique_violation());
     drop(tx);
     let mut tx = store.begin().await.unwrap();
-    let found = sessions::find_started(&mut tx, "ST-1", 1, new.started_at, &id_token)
-        .await
-        .unwrap()
-        .unwrap();
+    let found = sessions::find_started(&mut tx, "ST-1", 1, new.started_at, &id_token).await.unwrap().unwrap();
     assert_eq!(found.id, id);
-    assert!(
-        sessions::token_active_elsewhere(&mut tx, &id_token, "ST-2", 1)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !sessions::token_active_elsewhere(&mut tx, &id_token, "ST-1", 1)
-            .await
-            .unwrap()
-    );
-    let samples = [
-        sample("2026-07-01T10:10:00Z", "1500"),
-        sample("2026-07-01T10:05:00Z", "1200.5"),
-    ];
-    sessions::add_meter_values(&mut tx, Some(id), "ST-1", 1, &samples, now)
-        .await
-        .unwrap();
+    assert!(sessions::token_active_elsewhere(&mut tx, &id_token, "ST-2", Some(1)).await.unwrap());
+    assert!(sessions::token_active_elsewhere(&mut tx, &id_token, "ST-1", Some(2)).await.unwrap());
+    assert!(!sessions::token_active_elsewhere(&mut tx, &id_token, "ST-1", Some(1)).await.unwrap());
+    assert!(!sessions::token_active_elsewhere(&mut tx, &id_token, "ST-1", None).await.unwrap());
+    let samples = [sample("2026-07-01T10:10:00Z", "1500"), sample("2026-07-01T10:05:00Z", "1200.5")];
+    sessions::add_meter_values(&mut tx, Some(id), "ST-1", 1, &samples, now).await.unwrap();
     let readings = sessions::register_readings(&mut tx, id).await.unwrap();
-    assert_eq!(
-        readings.iter().map(|r| r.energy.mwh()).collect::<Vec<_>>(),
-        vec![1_200_500, 1_500_000]
-    );
-    assert_eq!(
-        sessions::meter_values(&mut tx, id).await.unwrap()[0].value,
-        "1200.5"
-    );
-    assert_eq!(
-        sessions::active_sessions_of_station(&mut tx, "ST-1")
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(readings.iter().map(|r| r.energy.mwh()).collect::<Vec<_>>(), vec![1_200_500, 1_500_000]);
+    assert_eq!(sessions::meter_values(&mut tx, id).await.unwrap()[0].value, "1200.5");
+    assert_eq!(sessions::active_sessions_of_station(&mut tx, "ST-1").await.unwrap().len(), 1);
     let stop = SessionStop {
         stopped_at: at("2026-07-01T10:20:00Z"),
         meter_stop: Energy::from_wh(2000),
         reason: "Local",
         stopped_by: "charger",
     };
-    sessions::stop_session(&mut tx, id, &stop, now)
-        .await
-        .unwrap();
-    sessions::set_energy(&mut tx, id, Energy::from_wh(1000), "", now)
-        .await
-        .unwrap();
+    sessions::stop_session(&mut tx, id, &stop, now).await.unwrap();
+    sessions::set_energy(&mut tx, id, Energy::from_wh(1000), "", now).await.unwrap();
     tx.commit().await.unwrap();
     let mut conn = store.read().await.unwrap();
     let session = sessions::get_session(&mut conn, id).await.unwrap().unwrap();
     assert_eq!(
-        (
-            session.state.as_str(),
-            session.energy_mwh,
-            session.meter_stop_mwh
-        ),
+        (session.state.as_str(), session.energy_mwh, session.meter_stop_mwh),
         ("completed", 1_000_000, Some(2_000_000))
     );
     let filter = SessionFilter {
@@ -348,90 +213,25 @@ async fn exercise(store: Store) {
         limit: 10,
         ..SessionFilter::default()
     };
-    assert_eq!(
-        sessions::list_sessions(&mut conn, &filter)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    let filter = SessionFilter {
-        operator_id: Some(operator.id + 1),
-        limit: 10,
-        ..SessionFilter::default()
-    };
-    assert!(
-        sessions::list_sessions(&mut conn, &filter)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(sessions::list_sessions(&mut conn, &filter).await.unwrap().len(), 1);
+    let filter = SessionFilter { operator_id: Some(operator.id + 1), limit: 10, ..SessionFilter::default() };
+    assert!(sessions::list_sessions(&mut conn, &filter).await.unwrap().is_empty());
     drop(conn);
 
     // Remembered replies, commands, staff and credentials.
     let mut tx = store.begin().await.unwrap();
-    messages::remember(
-        &mut tx,
-        "ST-1",
-        "m1",
-        "Authorize",
-        "d1",
-        "{\"kind\":\"acknowledged\"}",
-        now,
-    )
-    .await
-    .unwrap();
-    messages::remember(
-        &mut tx,
-        "ST-1",
-        "m1",
-        "Authorize",
-        "d2",
-        "{\"kind\":\"acknowledged\"}",
-        now,
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        messages::seen(&mut tx, "ST-1", "m1")
-            .await
-            .unwrap()
-            .unwrap()
-            .payload_digest,
-        "d2"
-    );
-    assert_eq!(
-        messages::forget_before(&mut tx, now + SignedDuration::from_secs(1))
-            .await
-            .unwrap(),
-        1
-    );
+    messages::remember(&mut tx, "ST-1", "m1", "Authorize", "d1", "{\"kind\":\"acknowledged\"}", now).await.unwrap();
+    messages::remember(&mut tx, "ST-1", "m1", "Authorize", "d2", "{\"kind\":\"acknowledged\"}", now).await.unwrap();
+    assert_eq!(messages::seen(&mut tx, "ST-1", "m1").await.unwrap().unwrap().payload_digest, "d2");
+    assert_eq!(messages::forget_before(&mut tx, now + SignedDuration::from_secs(1)).await.unwrap(), 1);
     let command = ChargerCommand::Reset { hard: true };
-    let command_id = commands::create_command(&mut tx, "ST-1", &command, None, now)
-        .await
-        .unwrap();
+    let command_id = commands::create_command(&mut tx, "ST-1", &command, None, now).await.unwrap();
     assert_eq!(commands::fail_pending(&mut tx, now).await.unwrap(), 1);
-    let outcome = CommandOutcome::Status {
-        status: "Accepted".into(),
-    };
-    commands::complete_command(&mut tx, command_id, "answered", Some(&outcome), None, now)
-        .await
-        .unwrap();
-    let record = commands::get_command(&mut tx, command_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let outcome = CommandOutcome::Status { status: "Accepted".into() };
+    commands::complete_command(&mut tx, command_id, "answered", Some(&outcome), None, now).await.unwrap();
+    let record = commands::get_command(&mut tx, command_id).await.unwrap().unwrap();
     assert_eq!((record.command, record.outcome), (command, Some(outcome)));
-    let member = staff::create_staff(
-        &mut tx,
-        "li.wei",
-        "hash",
-        "operator",
-        Some(operator.id),
-        now,
-    )
-    .await
-    .unwrap();
+    let member = staff::create_staff(&mut tx, "li.wei", "hash", "operator", Some(operator.id), now).await.unwrap();
     staff::add_credential(
         &mut tx,
         "digest-1",
@@ -443,19 +243,9 @@ async fn exercise(store: Store) {
     )
     .await
     .unwrap();
-    assert_eq!(
-        staff::staff_by_credential(&mut tx, "digest-1", now)
-            .await
-            .unwrap()
-            .unwrap()
-            .username,
-        "li.wei"
-    );
+    assert_eq!(staff::staff_by_credential(&mut tx, "digest-1", now).await.unwrap().unwrap().username, "li.wei");
     assert!(
-        staff::staff_by_credential(&mut tx, "digest-1", now + SignedDuration::from_hours(2))
-            .await
-            .unwrap()
-            .is_none()
+        staff::staff_by_credential(&mut tx, "digest-1", now + SignedDuration::from_hours(2)).await.unwrap().is_none()
     );
     assert!(staff::revoke_credential(&mut tx, "digest-1").await.unwrap());
     assert_eq!(staff::count_staff(&mut tx).await.unwrap(), 1);
@@ -463,20 +253,10 @@ async fn exercise(store: Store) {
 
     // Deleting a charger with history is refused by the database, and nothing changes.
     let mut tx = store.begin().await.unwrap();
-    assert!(
-        chargers::delete_charger(&mut tx, "ST-1")
-            .await
-            .unwrap_err()
-            .is_foreign_key_violation()
-    );
+    assert!(chargers::delete_charger(&mut tx, "ST-1").await.unwrap_err().is_foreign_key_violation());
     drop(tx);
     let mut conn = store.read().await.unwrap();
-    assert!(
-        chargers::get_charger(&mut conn, "ST-1")
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(chargers::get_charger(&mut conn, "ST-1").await.unwrap().is_some());
     drop(conn);
     store.close().await;
 }
@@ -490,10 +270,7 @@ async fn sqlite_backend() {
 async fn postgres_backend() {
     let (store, mut admin, database) = postgres_store().await;
     exercise(store).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}"))).execute(&mut admin).await.unwrap();
 }
 
 #[tokio::test]
@@ -502,17 +279,12 @@ async fn migrations_are_applied_once() {
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let store = Store::open(&url, 1).await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    operators::create_operator(&mut tx, "Kept", at("2026-07-01T00:00:00Z"))
-        .await
-        .unwrap();
+    operators::create_operator(&mut tx, "Kept", at("2026-07-01T00:00:00Z")).await.unwrap();
     tx.commit().await.unwrap();
     store.close().await;
     let store = Store::open(&url, 1).await.unwrap();
     let mut conn = store.read().await.unwrap();
-    assert_eq!(
-        operators::list_operators(&mut conn).await.unwrap()[0].name,
-        "Kept"
-    );
+    assert_eq!(operators::list_operators(&mut conn).await.unwrap()[0].name, "Kept");
 }
 
 #[test]

@@ -33,11 +33,7 @@ impl Caller {
     }
 
     pub fn require_admin(&self) -> ApiResult<()> {
-        if self.0.role == "admin" {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden("this needs an admin account"))
-        }
+        if self.0.role == "admin" { Ok(()) } else { Err(ApiError::forbidden("this needs an admin account")) }
     }
 
     /// Whether data owned by `operator_id` is visible to the caller.
@@ -50,13 +46,9 @@ impl Caller {
         match (self.scope(), requested) {
             (Some(own), None) => Ok(own),
             (Some(own), Some(asked)) if own == asked => Ok(own),
-            (Some(_), Some(_)) => Err(ApiError::forbidden(
-                "you can only create data for your own operator",
-            )),
+            (Some(_), Some(_)) => Err(ApiError::forbidden("you can only create data for your own operator")),
             (None, Some(asked)) => Ok(asked),
-            (None, None) => Err(ApiError::invalid(
-                "operator_id is required for node administrators",
-            )),
+            (None, None) => Err(ApiError::invalid("operator_id is required for node administrators")),
         }
     }
 }
@@ -66,30 +58,19 @@ fn presented_secret(headers: &HeaderMap) -> Option<&str> {
         return Some(key.trim());
     }
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
+    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim)
 }
 
 impl FromRequestParts<Arc<ApiState>> for Caller {
     type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<ApiState>,
-    ) -> Result<Self, ApiError> {
-        let secret = presented_secret(&parts.headers).ok_or_else(|| {
-            ApiError::unauthorized("send `Authorization: Bearer <token>` or `X-Api-Key: <key>`")
-        })?;
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<ApiState>) -> Result<Self, ApiError> {
+        let secret = presented_secret(&parts.headers)
+            .ok_or_else(|| ApiError::unauthorized("send `Authorization: Bearer <token>` or `X-Api-Key: <key>`"))?;
         let mut conn = state.operations.store().read().await?;
         let member =
-            staff::staff_by_credential(&mut conn, &passwords::digest(secret), Timestamp::now())
-                .await?
-                .ok_or_else(|| {
-                    ApiError::unauthorized(
-                        "the token or API key is unknown, revoked or expired; log in again",
-                    )
-                })?;
+            staff::staff_by_credential(&mut conn, &passwords::digest(secret), Timestamp::now()).await?.ok_or_else(
+                || ApiError::unauthorized("the token or API key is unknown, revoked or expired; log in again"),
+            )?;
         Ok(Caller(member))
     }
 }
@@ -119,46 +100,22 @@ pub async fn login(
     let mut conn = state.operations.store().read().await?;
     let member = staff::staff_by_username(&mut conn, &request.username).await?;
     drop(conn);
-    let hash = member
-        .as_ref()
-        .map(|m| m.password_hash.clone())
-        .unwrap_or_default();
+    let hash = member.as_ref().map(|m| m.password_hash.clone()).unwrap_or_default();
     let password = request.password;
-    let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &hash))
-        .await
-        .unwrap_or(false);
-    let member = member
-        .filter(|_| ok)
-        .ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
+    let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &hash)).await.unwrap_or(false);
+    let member = member.filter(|_| ok).ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
     let token = passwords::random_secret("cmt_");
     let now = Timestamp::now();
     let expires_at = now + SignedDuration::from_hours(i64::from(state.login_ttl_hours));
     let mut tx = state.operations.store().begin().await?;
-    staff::add_credential(
-        &mut tx,
-        &passwords::digest(&token),
-        member.id,
-        "login",
-        None,
-        Some(expires_at),
-        now,
-    )
-    .await?;
+    staff::add_credential(&mut tx, &passwords::digest(&token), member.id, "login", None, Some(expires_at), now).await?;
     tx.commit().await?;
-    Ok(Json(LoginResponse {
-        token,
-        expires_at,
-        staff: member,
-    }))
+    Ok(Json(LoginResponse { token, expires_at, staff: member }))
 }
 
 /// Revokes the token or key this request was made with.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)), security(("bearer" = [])))]
-pub async fn logout(
-    State(state): State<Arc<ApiState>>,
-    _caller: Caller,
-    headers: HeaderMap,
-) -> ApiResult<StatusCode> {
+pub async fn logout(State(state): State<Arc<ApiState>>, _caller: Caller, headers: HeaderMap) -> ApiResult<StatusCode> {
     if let Some(secret) = presented_secret(&headers) {
         let mut tx = state.operations.store().begin().await?;
         staff::revoke_credential(&mut tx, &passwords::digest(secret)).await?;
@@ -209,13 +166,7 @@ pub async fn create_api_key(
     )
     .await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ApiKeyCreated {
-            key,
-            name: request.name,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(ApiKeyCreated { key, name: request.name })))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -240,10 +191,7 @@ pub async fn create_staff(
 ) -> ApiResult<(StatusCode, Json<StaffMember>)> {
     caller.require_admin()?;
     if !ROLES.contains(&request.role.as_str()) {
-        return Err(ApiError::invalid(format!(
-            "role must be one of {}",
-            ROLES.join(", ")
-        )));
+        return Err(ApiError::invalid(format!("role must be one of {}", ROLES.join(", "))));
     }
     if request.password.chars().count() < 12 {
         return Err(ApiError::invalid("password must be at least 12 characters"));
@@ -271,10 +219,7 @@ pub async fn create_staff(
     .await
     {
         Err(e) if e.is_unique_violation() => {
-            return Err(ApiError::conflict(format!(
-                "username {:?} is taken",
-                request.username
-            )));
+            return Err(ApiError::conflict(format!("username {:?} is taken", request.username)));
         }
         Err(e) if e.is_foreign_key_violation() => {
             return Err(ApiError::not_found(format!("operator {operator_id:?}")));
@@ -287,10 +232,7 @@ pub async fn create_staff(
 
 /// Staff accounts the caller may see.
 #[utoipa::path(get, path = "/api/v1/staff", tag = "auth", responses((status = 200, body = Vec<StaffMember>)), security(("bearer" = [])))]
-pub async fn list_staff(
-    State(state): State<Arc<ApiState>>,
-    caller: Caller,
-) -> ApiResult<Json<Vec<StaffMember>>> {
+pub async fn list_staff(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<StaffMember>>> {
     caller.require_admin()?;
     let mut conn = state.operations.store().read().await?;
     Ok(Json(staff::list_staff(&mut conn, caller.scope()).await?))

@@ -54,8 +54,7 @@ fn station(id: &str) -> ApiResult<StationId> {
 
 fn registration(text: Option<&str>) -> ApiResult<Option<Registration>> {
     text.map(|t| {
-        Registration::parse(t)
-            .ok_or_else(|| ApiError::invalid("registration must be Accepted, Pending or Rejected"))
+        Registration::parse(t).ok_or_else(|| ApiError::invalid("registration must be Accepted, Pending or Rejected"))
     })
     .transpose()
 }
@@ -63,9 +62,7 @@ fn registration(text: Option<&str>) -> ApiResult<Option<Registration>> {
 async fn hashed_key(key: Option<String>) -> ApiResult<Option<String>> {
     let Some(key) = key else { return Ok(None) };
     if !(16..=40).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::invalid(
-            "auth_key must be 16 to 40 printable ASCII characters",
-        ));
+        return Err(ApiError::invalid("auth_key must be 16 to 40 printable ASCII characters"));
     }
     let hash = tokio::task::spawn_blocking(move || passwords::hash(&key))
         .await
@@ -80,17 +77,11 @@ async fn check_site(state: &ApiState, site_id: Option<i64>, operator_id: i64) ->
     let mut conn = state.operations.store().read().await?;
     match operators::get_site(&mut conn, site_id).await? {
         Some(site) if site.operator_id == operator_id => Ok(()),
-        _ => Err(ApiError::not_found(format!(
-            "site {site_id} of operator {operator_id}"
-        ))),
+        _ => Err(ApiError::not_found(format!("site {site_id} of operator {operator_id}"))),
     }
 }
 
-async fn visible_charger(
-    state: &ApiState,
-    caller: &Caller,
-    station_id: &str,
-) -> ApiResult<Charger> {
+async fn visible_charger(state: &ApiState, caller: &Caller, station_id: &str) -> ApiResult<Charger> {
     let mut conn = state.operations.store().read().await?;
     chargers::get_charger(&mut conn, station_id)
         .await?
@@ -114,16 +105,13 @@ pub async fn create_charger(
         station_id: station.as_str().to_owned(),
         operator_id: Some(operator_id),
         site_id: request.site_id,
-        registration: registration(request.registration.as_deref())?
-            .unwrap_or(Registration::Accepted),
+        registration: registration(request.registration.as_deref())?.unwrap_or(Registration::Accepted),
         auth_key_hash: hashed_key(request.auth_key).await?,
     };
     let mut tx = state.operations.store().begin().await?;
     match chargers::create_charger(&mut tx, &new, Timestamp::now()).await {
         Err(e) if e.is_unique_violation() => {
-            return Err(ApiError::conflict(format!(
-                "charger {station} is already registered"
-            )));
+            return Err(ApiError::conflict(format!("charger {station} is already registered")));
         }
         Err(e) if e.is_foreign_key_violation() => {
             return Err(ApiError::not_found(format!("operator {operator_id}")));
@@ -131,32 +119,20 @@ pub async fn create_charger(
         other => other?,
     }
     tx.commit().await?;
-    let view = view(
-        &state,
-        visible_charger(&state, &caller, station.as_str()).await?,
-    )
-    .await?;
+    let view = view(&state, visible_charger(&state, &caller, station.as_str()).await?).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
 async fn view(state: &ApiState, charger: Charger) -> ApiResult<ChargerView> {
     let mut conn = state.operations.store().read().await?;
     let connectors = chargers::connectors(&mut conn, &charger.station_id).await?;
-    let connected =
-        StationId::parse(&charger.station_id).is_ok_and(|s| state.registry.is_connected(&s));
-    Ok(ChargerView {
-        charger,
-        connected,
-        connectors,
-    })
+    let connected = StationId::parse(&charger.station_id).is_ok_and(|s| state.registry.is_connected(&s));
+    Ok(ChargerView { charger, connected, connectors })
 }
 
 /// Chargers the caller may see, with live status.
 #[utoipa::path(get, path = "/api/v1/chargers", tag = "chargers", responses((status = 200, body = Vec<ChargerView>)), security(("bearer" = [])))]
-pub async fn list_chargers(
-    State(state): State<Arc<ApiState>>,
-    caller: Caller,
-) -> ApiResult<Json<Vec<ChargerView>>> {
+pub async fn list_chargers(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<ChargerView>>> {
     let mut conn = state.operations.store().read().await?;
     let all = chargers::list_chargers(&mut conn, caller.scope()).await?;
     drop(conn);
@@ -191,17 +167,13 @@ pub async fn update_charger(
     caller.require_write()?;
     let charger = visible_charger(&state, &caller, &station_id).await?;
     if change.operator_id.is_some() && caller.scope().is_some() {
-        return Err(ApiError::forbidden(
-            "only node administrators move chargers between operators",
-        ));
+        return Err(ApiError::forbidden("only node administrators move chargers between operators"));
     }
     let operator_id = change.operator_id.or(charger.operator_id);
     if let Some(operator_id) = operator_id {
         check_site(&state, change.site_id, operator_id).await?;
     } else if change.site_id.is_some() {
-        return Err(ApiError::invalid(
-            "assign the charger to an operator before giving it a site",
-        ));
+        return Err(ApiError::invalid("assign the charger to an operator before giving it a site"));
     }
     let update = ChargerUpdate {
         operator_id: change.operator_id,
@@ -262,9 +234,7 @@ pub async fn status_history(
     visible_charger(&state, &caller, &station_id).await?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let mut conn = state.operations.store().read().await?;
-    Ok(Json(
-        chargers::status_history(&mut conn, &station_id, limit).await?,
-    ))
+    Ok(Json(chargers::status_history(&mut conn, &station_id, limit).await?))
 }
 
 /// Sends a command to a connected charger and waits for its answer (or the command timeout).
@@ -299,12 +269,7 @@ pub async fn send_command(
             format!("charger {station} is not connected"),
         ));
     }
-    Ok(Json(
-        state
-            .operations
-            .send_command(&station, command, Some(caller.0.id))
-            .await?,
-    ))
+    Ok(Json(state.operations.send_command(&station, command, Some(caller.0.id)).await?))
 }
 
 /// A command sent earlier.
@@ -315,13 +280,10 @@ pub async fn get_command(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CommandRecord>> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::not_found(format!("command {id:?}")))?;
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("command {id:?}")))?;
     let mut conn = state.operations.store().read().await?;
-    let record = commands::get_command(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("command {id}")))?;
+    let record =
+        commands::get_command(&mut conn, id).await?.ok_or_else(|| ApiError::not_found(format!("command {id}")))?;
     drop(conn);
     visible_charger(&state, &caller, &record.station_id)
         .await

@@ -23,11 +23,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-        }
+        ApiError { status, code, message: message.into() }
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
@@ -39,11 +35,7 @@ impl ApiError {
     }
 
     pub fn not_found(what: impl std::fmt::Display) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} does not exist or is not yours"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} does not exist or is not yours"))
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -58,24 +50,13 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error in API request");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the node could not complete the request; retry later",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the node could not complete the request; retry later")
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(ErrorBody {
-                code: self.code,
-                message: self.message,
-            }),
-        )
-            .into_response()
+        (self.status, Json(ErrorBody { code: self.code, message: self.message })).into_response()
     }
 }
 

@@ -46,21 +46,14 @@ struct Security;
 impl utoipa::Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
-        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components
+            .add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
     }
 }
 
 pub fn openapi_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes")
+    ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes")
 }
 
 pub fn router(state: Arc<ApiState>) -> Router {
@@ -70,43 +63,21 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/me", get(auth::me))
         .route("/api-keys", post(auth::create_api_key))
         .route("/staff", get(auth::list_staff).post(auth::create_staff))
-        .route(
-            "/operators",
-            get(operators::list_operators).post(operators::create_operator),
-        )
-        .route(
-            "/sites",
-            get(operators::list_sites).post(operators::create_site),
-        )
+        .route("/operators", get(operators::list_operators).post(operators::create_operator))
+        .route("/sites", get(operators::list_sites).post(operators::create_site))
         .route("/sites/{id}", get(operators::get_site))
-        .route(
-            "/chargers",
-            get(chargers::list_chargers).post(chargers::create_charger),
-        )
+        .route("/chargers", get(chargers::list_chargers).post(chargers::create_charger))
         .route(
             "/chargers/{station_id}",
-            get(chargers::get_charger)
-                .patch(chargers::update_charger)
-                .delete(chargers::delete_charger),
+            get(chargers::get_charger).patch(chargers::update_charger).delete(chargers::delete_charger),
         )
-        .route(
-            "/chargers/{station_id}/status-history",
-            get(chargers::status_history),
-        )
-        .route(
-            "/chargers/{station_id}/commands",
-            post(chargers::send_command),
-        )
+        .route("/chargers/{station_id}/status-history", get(chargers::status_history))
+        .route("/chargers/{station_id}/commands", post(chargers::send_command))
         .route("/commands/{id}", get(chargers::get_command))
         .route("/sessions", get(sessions::list_sessions))
         .route("/sessions/{id}", get(sessions::get_session))
         .route("/tokens", get(tokens::list_tokens))
-        .route(
-            "/tokens/{id_token}",
-            put(tokens::put_token)
-                .get(tokens::get_token)
-                .delete(tokens::delete_token),
-        )
+        .route("/tokens/{id_token}", put(tokens::put_token).get(tokens::get_token).delete(tokens::delete_token))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { errors::ApiError::not_found("this API path") });
     Router::new()
@@ -120,11 +91,6 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], openapi_json())
 }
 
-async fn metrics(
-    axum::extract::State(state): axum::extract::State<Arc<ApiState>>,
-) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+async fn metrics(axum::extract::State(state): axum::extract::State<Arc<ApiState>>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

@@ -27,9 +27,7 @@ pub async fn create_operator(
 ) -> ApiResult<(StatusCode, Json<Operator>)> {
     caller.require_admin()?;
     if caller.scope().is_some() {
-        return Err(ApiError::forbidden(
-            "only node administrators create operators",
-        ));
+        return Err(ApiError::forbidden("only node administrators create operators"));
     }
     let name = request.name.trim();
     if name.is_empty() || name.len() > 100 {
@@ -38,9 +36,7 @@ pub async fn create_operator(
     let mut tx = state.operations.store().begin().await?;
     let operator = match operators::create_operator(&mut tx, name, Timestamp::now()).await {
         Err(e) if e.is_unique_violation() => {
-            return Err(ApiError::conflict(format!(
-                "an operator named {name:?} exists"
-            )));
+            return Err(ApiError::conflict(format!("an operator named {name:?} exists")));
         }
         other => other?,
     };
@@ -50,17 +46,10 @@ pub async fn create_operator(
 
 /// Operators the caller may see.
 #[utoipa::path(get, path = "/api/v1/operators", tag = "operators", responses((status = 200, body = Vec<Operator>)), security(("bearer" = [])))]
-pub async fn list_operators(
-    State(state): State<Arc<ApiState>>,
-    caller: Caller,
-) -> ApiResult<Json<Vec<Operator>>> {
+pub async fn list_operators(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Operator>>> {
     let mut conn = state.operations.store().read().await?;
     let all = operators::list_operators(&mut conn).await?;
-    Ok(Json(
-        all.into_iter()
-            .filter(|o| caller.sees(Some(o.id)))
-            .collect(),
-    ))
+    Ok(Json(all.into_iter().filter(|o| caller.sees(Some(o.id))).collect()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -91,16 +80,10 @@ pub async fn create_site(
             "time_zone {time_zone:?} is not an IANA time zone such as Asia/Shanghai"
         )));
     }
-    if request
-        .latitude
-        .is_some_and(|l| !(-90.0..=90.0).contains(&l))
-        || request
-            .longitude
-            .is_some_and(|l| !(-180.0..=180.0).contains(&l))
+    if request.latitude.is_some_and(|l| !(-90.0..=90.0).contains(&l))
+        || request.longitude.is_some_and(|l| !(-180.0..=180.0).contains(&l))
     {
-        return Err(ApiError::invalid(
-            "latitude must be within ±90 and longitude within ±180",
-        ));
+        return Err(ApiError::invalid("latitude must be within ±90 and longitude within ±180"));
     }
     if request.name.trim().is_empty() {
         return Err(ApiError::invalid("name must not be empty"));
@@ -126,14 +109,9 @@ pub async fn create_site(
 
 /// Sites the caller may see.
 #[utoipa::path(get, path = "/api/v1/sites", tag = "operators", responses((status = 200, body = Vec<Site>)), security(("bearer" = [])))]
-pub async fn list_sites(
-    State(state): State<Arc<ApiState>>,
-    caller: Caller,
-) -> ApiResult<Json<Vec<Site>>> {
+pub async fn list_sites(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Site>>> {
     let mut conn = state.operations.store().read().await?;
-    Ok(Json(
-        operators::list_sites(&mut conn, caller.scope()).await?,
-    ))
+    Ok(Json(operators::list_sites(&mut conn, caller.scope()).await?))
 }
 
 /// One site.
@@ -144,13 +122,8 @@ pub async fn get_site(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Site>> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::not_found(format!("site {id:?}")))?;
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("site {id:?}")))?;
     let mut conn = state.operations.store().read().await?;
-    let site = operators::get_site(&mut conn, id)
-        .await?
-        .filter(|s| caller.sees(Some(s.operator_id)));
-    site.map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("site {id}")))
+    let site = operators::get_site(&mut conn, id).await?.filter(|s| caller.sees(Some(s.operator_id)));
+    site.map(Json).ok_or_else(|| ApiError::not_found(format!("site {id}")))
 }

@@ -65,16 +65,11 @@ pub async fn get_session(
     let not_found = || ApiError::not_found(format!("session {id:?}"));
     let session_id: i64 = id.parse().map_err(|_| not_found())?;
     let mut conn = state.operations.store().read().await?;
-    let session = sessions::get_session(&mut conn, session_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let session = sessions::get_session(&mut conn, session_id).await?.ok_or_else(not_found)?;
     let charger = chargers::get_charger(&mut conn, &session.station_id).await?;
     if !charger.is_some_and(|c| caller.sees(c.operator_id)) {
         return Err(not_found());
     }
     let meter_values = sessions::meter_values(&mut conn, session_id).await?;
-    Ok(Json(SessionDetail {
-        session,
-        meter_values,
-    }))
+    Ok(Json(SessionDetail { session, meter_values }))
 }

@@ -27,17 +27,13 @@ pub struct TokenRequest {
     pub label: Option<String>,
 }
 
-async fn visible_token(
-    state: &ApiState,
-    caller: &Caller,
-    id_token: &str,
-) -> ApiResult<Option<Token>> {
+async fn visible_token(state: &ApiState, caller: &Caller, id_token: &str) -> ApiResult<Option<Token>> {
     let mut conn = state.operations.store().read().await?;
     let token = tokens::get_token(&mut conn, id_token).await?;
     match token {
-        Some(t) if !caller.sees(Some(t.operator_id)) => Err(ApiError::conflict(format!(
-            "token {id_token:?} belongs to another operator"
-        ))),
+        Some(t) if !caller.sees(Some(t.operator_id)) => {
+            Err(ApiError::conflict(format!("token {id_token:?} belongs to another operator")))
+        }
         other => Ok(other),
     }
 }
@@ -55,9 +51,7 @@ pub async fn put_token(
     caller.require_write()?;
     let parsed = IdToken::parse(&id_token).map_err(|e| ApiError::invalid(e.to_string()))?;
     if parsed.as_str().len() > 20 {
-        return Err(ApiError::invalid(
-            "id tokens are at most 20 characters so that OCPP 1.6 chargers can carry them",
-        ));
+        return Err(ApiError::invalid("id tokens are at most 20 characters so that OCPP 1.6 chargers can carry them"));
     }
     let kind = request.kind.unwrap_or_else(|| "card".into());
     if !["card", "app"].contains(&kind.as_str()) {
@@ -98,10 +92,7 @@ pub async fn put_token(
 
 /// Tokens the caller may see.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<Token>)), security(("bearer" = [])))]
-pub async fn list_tokens(
-    State(state): State<Arc<ApiState>>,
-    caller: Caller,
-) -> ApiResult<Json<Vec<Token>>> {
+pub async fn list_tokens(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Token>>> {
     let mut conn = state.operations.store().read().await?;
     Ok(Json(tokens::list_tokens(&mut conn, caller.scope()).await?))
 }

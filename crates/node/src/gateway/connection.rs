@@ -25,26 +25,13 @@ struct Outstanding {
     deadline: Instant,
 }
 
-pub async fn run(
-    gateway: Arc<Gateway>,
-    station: StationId,
-    version: OcppVersion,
-    mut socket: Socket,
-) {
+pub async fn run(gateway: Arc<Gateway>, station: StationId, version: OcppVersion, mut socket: Socket) {
     let shared = gateway.registry.connect(&station);
     tracing::info!(station = %station, version = version.subprotocol(), "charger connected");
-    let mut connection = Connection {
-        gateway: &gateway,
-        station: &station,
-        version,
-        outstanding: None,
-        next_id: 0,
-    };
+    let mut connection = Connection { gateway: &gateway, station: &station, version, outstanding: None, next_id: 0 };
     let result = connection.serve(&mut socket, &shared).await;
     if let Some(outstanding) = connection.outstanding.take() {
-        let _ = outstanding
-            .answer
-            .send(Err(CommandFailure::ConnectionClosed));
+        let _ = outstanding.answer.send(Err(CommandFailure::ConnectionClosed));
     }
     shared.fail_queued(CommandFailure::ConnectionClosed);
     gateway.registry.disconnect(&station, &shared);
@@ -76,8 +63,7 @@ impl Connection<'_> {
             if self.outstanding.is_none()
                 && let Some(queued) = shared.next_command()
             {
-                self.send_command(socket, queued.command, queued.answer)
-                    .await?;
+                self.send_command(socket, queued.command, queued.answer).await?;
             }
             let deadline = self.outstanding.as_ref().map(|o| o.deadline);
             tokio::select! {
@@ -112,35 +98,18 @@ impl Connection<'_> {
         }
     }
 
-    async fn on_text(
-        &mut self,
-        socket: &mut Socket,
-        text: &str,
-    ) -> Result<(), yawc::WebSocketError> {
+    async fn on_text(&mut self, socket: &mut Socket, text: &str) -> Result<(), yawc::WebSocketError> {
         let limit = self.gateway.config.max_message_bytes;
         if text.len() > limit {
             let id = match ocppj::parse(text) {
                 Ok(Frame::Call(call)) => call.id,
                 _ => ocppj::UNREADABLE_ID.to_owned(),
             };
-            let description = format!(
-                "message of {} bytes exceeds the limit of {limit} bytes",
-                text.len()
-            );
-            return self
-                .send_error(socket, &id, RpcError::FormatViolation, &description)
-                .await;
+            let description = format!("message of {} bytes exceeds the limit of {limit} bytes", text.len());
+            return self.send_error(socket, &id, RpcError::FormatViolation, &description).await;
         }
         match ocppj::parse(text) {
-            Err(rejection) => {
-                self.send_error(
-                    socket,
-                    &rejection.id,
-                    rejection.error,
-                    &rejection.description,
-                )
-                .await
-            }
+            Err(rejection) => self.send_error(socket, &rejection.id, rejection.error, &rejection.description).await,
             Ok(Frame::Call(call)) => self.on_call(socket, call).await,
             Ok(Frame::CallResult { id, payload }) => {
                 match self.take_outstanding(&id) {
@@ -155,17 +124,10 @@ impl Connection<'_> {
                 }
                 Ok(())
             }
-            Ok(Frame::CallError {
-                id,
-                code,
-                description,
-                ..
-            }) => {
+            Ok(Frame::CallError { id, code, description, .. }) => {
                 match self.take_outstanding(&id) {
                     Some(o) => {
-                        let _ = o
-                            .answer
-                            .send(Err(CommandFailure::ChargerError { code, description }));
+                        let _ = o.answer.send(Err(CommandFailure::ChargerError { code, description }));
                     }
                     None => {
                         tracing::warn!(station = %self.station, message_id = %id, %code, "error for no outstanding command ignored")
@@ -176,47 +138,26 @@ impl Connection<'_> {
         }
     }
 
-    async fn on_call(
-        &mut self,
-        socket: &mut Socket,
-        call: Call,
-    ) -> Result<(), yawc::WebSocketError> {
+    async fn on_call(&mut self, socket: &mut Socket, call: Call) -> Result<(), yawc::WebSocketError> {
         let started = std::time::Instant::now();
         let action = metric_action(&call.action);
-        metrics::counter!("chargemesh_ocpp_messages_received_total", "action" => action)
-            .increment(1);
+        metrics::counter!("chargemesh_ocpp_messages_received_total", "action" => action).increment(1);
         let digest = hex::encode(Sha256::digest(call.payload.to_string().as_bytes()));
         let event = match ocpp16::decode_call(&call.action, call.payload) {
             Ok(event) => event,
             Err(rejection) => {
                 tracing::warn!(station = %self.station, action = %call.action, error = %rejection.description, "charger message refused");
-                return self
-                    .send_error(socket, &call.id, rejection.error, &rejection.description)
-                    .await;
+                return self.send_error(socket, &call.id, rejection.error, &rejection.description).await;
             }
         };
-        let message = IncomingMessage {
-            message_id: &call.id,
-            action: &call.action,
-            payload_digest: &digest,
-        };
-        let outcome = self
-            .gateway
-            .operations
-            .handle_charger_event(self.station, &message, event)
-            .await;
+        let message = IncomingMessage { message_id: &call.id, action: &call.action, payload_digest: &digest };
+        let outcome = self.gateway.operations.handle_charger_event(self.station, &message, event).await;
         metrics::histogram!("chargemesh_ocpp_handler_seconds", "action" => action)
             .record(started.elapsed().as_secs_f64());
         match outcome {
             Ok(reply) => {
-                metrics::counter!("chargemesh_ocpp_messages_sent_total", "action" => action)
-                    .increment(1);
-                socket
-                    .send(WsFrame::text(ocppj::encode_result(
-                        &call.id,
-                        &ocpp16::encode_reply(&reply),
-                    )))
-                    .await
+                metrics::counter!("chargemesh_ocpp_messages_sent_total", "action" => action).increment(1);
+                socket.send(WsFrame::text(ocppj::encode_result(&call.id, &ocpp16::encode_reply(&reply)))).await
             }
             Err(Refusal::Internal(e)) => {
                 // Nothing was recorded; the charger retries and the retry is processed normally.
@@ -231,13 +172,7 @@ impl Connection<'_> {
             }
             Err(refusal) => {
                 tracing::warn!(station = %self.station, action = %call.action, reason = %refusal, "charger message refused");
-                self.send_error(
-                    socket,
-                    &call.id,
-                    RpcError::SecurityError,
-                    &refusal.to_string(),
-                )
-                .await
+                self.send_error(socket, &call.id, RpcError::SecurityError, &refusal.to_string()).await
             }
         }
     }
@@ -259,34 +194,14 @@ impl Connection<'_> {
         let message_id = format!("cm-{}", self.next_id);
         let (action, payload) = ocpp16::encode_command(&command);
         metrics::counter!("chargemesh_ocpp_messages_sent_total", "action" => action).increment(1);
-        socket
-            .send(WsFrame::text(ocppj::encode_call(
-                &message_id,
-                action,
-                &payload,
-            )))
-            .await?;
-        let deadline =
-            Instant::now() + Duration::from_secs(self.gateway.config.command_timeout_secs);
-        self.outstanding = Some(Outstanding {
-            message_id,
-            command,
-            answer,
-            deadline,
-        });
+        socket.send(WsFrame::text(ocppj::encode_call(&message_id, action, &payload))).await?;
+        let deadline = Instant::now() + Duration::from_secs(self.gateway.config.command_timeout_secs);
+        self.outstanding = Some(Outstanding { message_id, command, answer, deadline });
         Ok(())
     }
 
     fn take_outstanding(&mut self, id: &str) -> Option<Outstanding> {
-        if self
-            .outstanding
-            .as_ref()
-            .is_some_and(|o| o.message_id == id)
-        {
-            self.outstanding.take()
-        } else {
-            None
-        }
+        if self.outstanding.as_ref().is_some_and(|o| o.message_id == id) { self.outstanding.take() } else { None }
     }
 
     async fn send_error(
@@ -298,14 +213,7 @@ impl Connection<'_> {
     ) -> Result<(), yawc::WebSocketError> {
         let code = error.code(self.version);
         metrics::counter!("chargemesh_ocpp_errors_total", "code" => code).increment(1);
-        socket
-            .send(WsFrame::text(ocppj::encode_error(
-                id,
-                error,
-                self.version,
-                description,
-            )))
-            .await
+        socket.send(WsFrame::text(ocppj::encode_error(id, error, self.version, description))).await
     }
 }
 
@@ -323,8 +231,5 @@ fn metric_action(action: &str) -> &'static str {
         "DiagnosticsStatusNotification",
         "FirmwareStatusNotification",
     ];
-    KNOWN
-        .into_iter()
-        .find(|k| *k == action)
-        .unwrap_or("unknown")
+    KNOWN.into_iter().find(|k| *k == action).unwrap_or("unknown")
 }

@@ -39,20 +39,15 @@ pub async fn accept(
     let (response, upgraded) = match upgrade.upgrade(socket_options(&gateway)) {
         Ok(pair) => pair,
         Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                &station_id,
-                &format!("bad WebSocket handshake: {e}"),
-            );
+            return refuse(StatusCode::BAD_REQUEST, &station_id, &format!("bad WebSocket handshake: {e}"));
         }
     };
     let mut response = response.map(axum::body::Body::new);
     match version {
         Some(version) => {
-            response.headers_mut().insert(
-                header::SEC_WEBSOCKET_PROTOCOL,
-                HeaderValue::from_static(version.subprotocol()),
-            );
+            response
+                .headers_mut()
+                .insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(version.subprotocol()));
             tokio::spawn(async move {
                 match upgraded.await {
                     Ok(socket) => connection::run(gateway, station, version, socket).await,
@@ -69,9 +64,7 @@ pub async fn accept(
             tokio::spawn(async move {
                 if let Ok(mut socket) = upgraded.await {
                     let reason = "no supported subprotocol: offer ocpp1.6";
-                    let _ = socket
-                        .send(Frame::close(yawc::close::CloseCode::Protocol, reason))
-                        .await;
+                    let _ = socket.send(Frame::close(yawc::close::CloseCode::Protocol, reason)).await;
                 }
             });
         }
@@ -80,20 +73,14 @@ pub async fn accept(
 }
 
 /// Decides whether the station may connect; the error is the HTTP refusal.
-async fn admit(
-    gateway: &Gateway,
-    station: &StationId,
-    headers: &HeaderMap,
-) -> Result<(), Response> {
+async fn admit(gateway: &Gateway, station: &StationId, headers: &HeaderMap) -> Result<(), Response> {
     let store = gateway.operations.store();
     let internal = |e: chargemesh_store::StoreError| {
         tracing::error!(station = %station, error = %e, "store error during handshake");
         StatusCode::SERVICE_UNAVAILABLE.into_response()
     };
     let mut conn = store.read().await.map_err(internal)?;
-    let charger = chargers::get_charger(&mut conn, station.as_str())
-        .await
-        .map_err(internal)?;
+    let charger = chargers::get_charger(&mut conn, station.as_str()).await.map_err(internal)?;
     drop(conn);
     let charger = match charger {
         Some(charger) => charger,
@@ -118,56 +105,31 @@ async fn admit(
             return Ok(());
         }
         None => {
-            return Err(refuse(
-                StatusCode::NOT_FOUND,
-                station.as_str(),
-                "unknown charging station",
-            ));
+            return Err(refuse(StatusCode::NOT_FOUND, station.as_str(), "unknown charging station"));
         }
     };
     if gateway.config.security_profile == 0 {
         return Ok(());
     }
     let Some((user, password)) = basic_credentials(headers) else {
-        let mut response = refuse(
-            StatusCode::UNAUTHORIZED,
-            station.as_str(),
-            "HTTP Basic authentication required",
-        );
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"chargemesh\""),
-        );
+        let mut response = refuse(StatusCode::UNAUTHORIZED, station.as_str(), "HTTP Basic authentication required");
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"chargemesh\""));
         return Err(response);
     };
     let Some(hash) = charger.auth_key_hash.filter(|_| user == station.as_str()) else {
-        return Err(refuse(
-            StatusCode::UNAUTHORIZED,
-            station.as_str(),
-            "wrong station or no authorization key set",
-        ));
+        return Err(refuse(StatusCode::UNAUTHORIZED, station.as_str(), "wrong station or no authorization key set"));
     };
-    let verified = tokio::task::spawn_blocking(move || passwords::verify(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let verified = tokio::task::spawn_blocking(move || passwords::verify(&password, &hash)).await.unwrap_or(false);
     if !verified {
-        return Err(refuse(
-            StatusCode::UNAUTHORIZED,
-            station.as_str(),
-            "wrong authorization key",
-        ));
+        return Err(refuse(StatusCode::UNAUTHORIZED, station.as_str(), "wrong authorization key"));
     }
     Ok(())
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value
-        .strip_prefix("Basic ")
-        .or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
+    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     // The authorization key may be binary in OCPP; chargemesh issues printable keys.
     let text = String::from_utf8(decoded).ok()?;
     let (user, password) = text.split_once(':')?;

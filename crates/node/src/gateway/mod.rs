@@ -20,7 +20,5 @@ pub struct Gateway {
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
     let path = format!("{}/{{station_id}}", gateway.config.path);
-    Router::new()
-        .route(&path, get(handshake::accept))
-        .with_state(gateway)
+    Router::new().route(&path, get(handshake::accept)).with_state(gateway)
 }

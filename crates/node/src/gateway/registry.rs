@@ -34,8 +34,7 @@ impl ConnectionShared {
 
     /// Answers every queued command with `failure`; called when the connection ends.
     pub fn fail_queued(&self, failure: CommandFailure) {
-        let drained: Vec<QueuedCommand> =
-            self.queue.lock().expect("queue lock").drain(..).collect();
+        let drained: Vec<QueuedCommand> = self.queue.lock().expect("queue lock").drain(..).collect();
         for queued in drained {
             let _ = queued.answer.send(Err(failure.clone()));
         }
@@ -57,11 +56,7 @@ impl Registry {
             queued: Notify::new(),
             replaced: Notify::new(),
         });
-        let previous = self
-            .connections
-            .lock()
-            .expect("registry lock")
-            .insert(station.clone(), Arc::clone(&shared));
+        let previous = self.connections.lock().expect("registry lock").insert(station.clone(), Arc::clone(&shared));
         if let Some(previous) = previous {
             previous.replaced.notify_one();
         }
@@ -72,10 +67,7 @@ impl Registry {
     /// Removes the connection unless a newer one already took its place.
     pub fn disconnect(&self, station: &StationId, shared: &ConnectionShared) {
         let mut connections = self.connections.lock().expect("registry lock");
-        if connections
-            .get(station)
-            .is_some_and(|c| c.generation == shared.generation)
-        {
+        if connections.get(station).is_some_and(|c| c.generation == shared.generation) {
             connections.remove(station);
         }
         let count = connections.len();
@@ -84,10 +76,7 @@ impl Registry {
     }
 
     pub fn is_connected(&self, station: &StationId) -> bool {
-        self.connections
-            .lock()
-            .expect("registry lock")
-            .contains_key(station)
+        self.connections.lock().expect("registry lock").contains_key(station)
     }
 
     pub fn connected_count(&self) -> usize {
@@ -101,18 +90,9 @@ impl ChargerLink for Registry {
         station: &StationId,
         command: ChargerCommand,
     ) -> Option<oneshot::Receiver<Result<CommandOutcome, CommandFailure>>> {
-        let shared = self
-            .connections
-            .lock()
-            .expect("registry lock")
-            .get(station)
-            .cloned()?;
+        let shared = self.connections.lock().expect("registry lock").get(station).cloned()?;
         let (answer, receiver) = oneshot::channel();
-        shared
-            .queue
-            .lock()
-            .expect("queue lock")
-            .push_back(QueuedCommand { command, answer });
+        shared.queue.lock().expect("queue lock").push_back(QueuedCommand { command, answer });
         shared.queued.notify_one();
         Some(receiver)
     }

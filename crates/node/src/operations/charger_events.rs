@@ -22,9 +22,7 @@ pub struct IncomingMessage<'a> {
 /// Why an event was not applied.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
-    #[error(
-        "the charger is not accepted by an operator yet; only BootNotification and Heartbeat are processed"
-    )]
+    #[error("the charger is not accepted by an operator yet; only BootNotification and Heartbeat are processed")]
     NotAccepted,
     #[error("the charger is not registered")]
     UnknownCharger,
@@ -46,20 +44,16 @@ impl Operations {
         let remembered = !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat);
         let mut tx = self.store.begin().await?;
         if remembered
-            && let Some(seen) =
-                messages::seen(&mut tx, station.as_str(), message.message_id).await?
+            && let Some(seen) = messages::seen(&mut tx, station.as_str(), message.message_id).await?
             && seen.action == message.action
             && seen.payload_digest == message.payload_digest
             && let Ok(reply) = serde_json::from_str::<ChargerReply>(&seen.reply)
         {
             return Ok(reply);
         }
-        let charger = chargers::get_charger(&mut tx, station.as_str())
-            .await?
-            .ok_or(Refusal::UnknownCharger)?;
+        let charger = chargers::get_charger(&mut tx, station.as_str()).await?.ok_or(Refusal::UnknownCharger)?;
         let registration = charger.registration();
-        if registration != Registration::Accepted
-            && !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat)
+        if registration != Registration::Accepted && !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat)
         {
             return Err(Refusal::NotAccepted);
         }
@@ -98,10 +92,7 @@ impl Operations {
             }
             ChargerEvent::DataTransfer(transfer) => {
                 tracing::info!(station = %station, vendor = %transfer.vendor_id, message = ?transfer.message_id, "data transfer from an unknown vendor");
-                ChargerReply::DataTransfer {
-                    status: DataTransferStatus::UnknownVendorId,
-                    data: None,
-                }
+                ChargerReply::DataTransfer { status: DataTransferStatus::UnknownVendorId, data: None }
             }
             ChargerEvent::DiagnosticsStatus { status } => {
                 chargers::set_diagnostics_status(&mut tx, station.as_str(), &status).await?;
@@ -141,17 +132,10 @@ async fn authorization(
     now: Timestamp,
 ) -> Result<Authorization, StoreError> {
     let token = tokens::get_token(&mut *conn, id_token.as_str()).await?;
-    let grant = token
-        .filter(|t| Some(t.operator_id) == charger_operator)
-        .map(|t| t.grant());
-    let elsewhere = match (grant.is_some(), connector) {
-        (true, Some(connector)) => {
-            sessions::token_active_elsewhere(conn, id_token, station.as_str(), connector).await?
-        }
-        (true, None) => {
-            sessions::token_active_elsewhere(conn, id_token, station.as_str(), 0).await?
-        }
-        (false, _) => false,
+    let grant = token.filter(|t| Some(t.operator_id) == charger_operator).map(|t| t.grant());
+    let elsewhere = match grant {
+        Some(_) => sessions::token_active_elsewhere(conn, id_token, station.as_str(), connector).await?,
+        None => false,
     };
     Ok(authorize(grant.as_ref(), now, elsewhere))
 }
@@ -164,42 +148,18 @@ async fn start_transaction(
     now: Timestamp,
 ) -> Result<ChargerReply, StoreError> {
     // The same start delivered again (another message id after a reconnect) names the same session.
-    if let Some(existing) = sessions::find_started(
-        &mut *conn,
-        station.as_str(),
-        start.connector,
-        start.at,
-        &start.id_token,
-    )
-    .await?
+    if let Some(existing) =
+        sessions::find_started(&mut *conn, station.as_str(), start.connector, start.at, &start.id_token).await?
     {
-        let authorization = authorization(
-            conn,
-            operator,
-            &start.id_token,
-            station,
-            Some(start.connector),
-            now,
-        )
-        .await?;
+        let authorization = authorization(conn, operator, &start.id_token, station, Some(start.connector), now).await?;
         let authorization = Authorization {
             status: status_named(&existing.authorization_status).unwrap_or(authorization.status),
             ..authorization
         };
-        return Ok(ChargerReply::TransactionStarted {
-            transaction_id: existing.id,
-            authorization,
-        });
+        return Ok(ChargerReply::TransactionStarted { transaction_id: existing.id, authorization });
     }
-    let authorization = authorization(
-        &mut *conn,
-        operator,
-        &start.id_token,
-        station,
-        Some(start.connector),
-        now,
-    )
-    .await?;
+    let authorization =
+        authorization(&mut *conn, operator, &start.id_token, station, Some(start.connector), now).await?;
     // A connector runs one transaction: an older one still open lost its stop and is closed here.
     for open in sessions::active_sessions_of_station(&mut *conn, station.as_str()).await? {
         if open.connector_id == i64::from(start.connector) && open.started_at < start.at {
@@ -216,10 +176,7 @@ async fn start_transaction(
         reservation_id: start.reservation_id,
     };
     let transaction_id = sessions::create_session(conn, &new, now).await?;
-    Ok(ChargerReply::TransactionStarted {
-        transaction_id,
-        authorization,
-    })
+    Ok(ChargerReply::TransactionStarted { transaction_id, authorization })
 }
 
 fn status_named(name: &str) -> Option<AuthorizationStatus> {
@@ -241,24 +198,17 @@ async fn record_meter_values(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let session = match &report.transaction {
-        Some(TransactionRef::Node(id)) => sessions::get_session(&mut *conn, *id)
-            .await?
-            .filter(|s| s.station_id == station.as_str()),
+        Some(TransactionRef::Node(id)) => {
+            sessions::get_session(&mut *conn, *id).await?.filter(|s| s.station_id == station.as_str())
+        }
         _ => None,
     };
     if report.transaction.is_some() && session.is_none() {
         tracing::warn!(station = %station, transaction = ?report.transaction, "meter values for an unknown transaction kept without a session");
     }
     let session_id = session.as_ref().map(|s| s.id);
-    sessions::add_meter_values(
-        &mut *conn,
-        session_id,
-        station.as_str(),
-        report.connector,
-        &report.samples,
-        now,
-    )
-    .await?;
+    sessions::add_meter_values(&mut *conn, session_id, station.as_str(), report.connector, &report.samples, now)
+        .await?;
     if let Some(session) = session {
         energy::refresh(conn, &session, now).await?;
     }
@@ -279,9 +229,7 @@ async fn stop_transaction(
     let TransactionRef::Node(id) = stop.transaction else {
         return Ok(ChargerReply::TransactionStopped { authorization });
     };
-    let session = sessions::get_session(&mut *conn, id)
-        .await?
-        .filter(|s| s.station_id == station.as_str());
+    let session = sessions::get_session(&mut *conn, id).await?.filter(|s| s.station_id == station.as_str());
     let Some(session) = session else {
         // Never refuse a stop: the charger would retry and then drop it. Keep its readings.
         tracing::warn!(station = %station, transaction = id, "stop of an unknown transaction accepted; readings kept without a session");
@@ -289,15 +237,7 @@ async fn stop_transaction(
         return Ok(ChargerReply::TransactionStopped { authorization });
     };
     let connector = u32::try_from(session.connector_id).unwrap_or(0);
-    sessions::add_meter_values(
-        &mut *conn,
-        Some(session.id),
-        station.as_str(),
-        connector,
-        &stop.samples,
-        now,
-    )
-    .await?;
+    sessions::add_meter_values(&mut *conn, Some(session.id), station.as_str(), connector, &stop.samples, now).await?;
     if session.stopped_by.as_deref() != Some(BY_CHARGER) {
         let charger_stop = SessionStop {
             stopped_at: stop.at,
@@ -307,19 +247,13 @@ async fn stop_transaction(
         };
         sessions::stop_session(&mut *conn, session.id, &charger_stop, now).await?;
     }
-    let session = sessions::get_session(&mut *conn, id)
-        .await?
-        .expect("the session was just read");
+    let session = sessions::get_session(&mut *conn, id).await?.expect("the session was just read");
     energy::refresh(conn, &session, now).await?;
     Ok(ChargerReply::TransactionStopped { authorization })
 }
 
 /// A charger that boots again has lost whatever transactions it was running.
-async fn close_orphaned_sessions(
-    conn: &mut Conn,
-    station: &StationId,
-    now: Timestamp,
-) -> Result<(), StoreError> {
+async fn close_orphaned_sessions(conn: &mut Conn, station: &StationId, now: Timestamp) -> Result<(), StoreError> {
     for session in sessions::active_sessions_of_station(&mut *conn, station.as_str()).await? {
         tracing::info!(station = %station, transaction = session.id, "closing a transaction the charger's reboot orphaned");
         close_by_node(conn, &session, StopReason::Reboot.as_str(), now).await?;
@@ -335,20 +269,9 @@ async fn close_by_node(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let readings = sessions::register_readings(&mut *conn, session.id).await?;
-    let last = readings
-        .last()
-        .copied()
-        .filter(|r| r.at >= session.started_at)
-        .unwrap_or(session.start_reading());
-    let stop = SessionStop {
-        stopped_at: last.at,
-        meter_stop: last.energy,
-        reason,
-        stopped_by: BY_NODE,
-    };
+    let last = readings.last().copied().filter(|r| r.at >= session.started_at).unwrap_or(session.start_reading());
+    let stop = SessionStop { stopped_at: last.at, meter_stop: last.energy, reason, stopped_by: BY_NODE };
     sessions::stop_session(&mut *conn, session.id, &stop, now).await?;
-    let closed = sessions::get_session(&mut *conn, session.id)
-        .await?
-        .expect("the session was just closed");
+    let closed = sessions::get_session(&mut *conn, session.id).await?.expect("the session was just closed");
     energy::refresh(conn, &closed, now).await
 }

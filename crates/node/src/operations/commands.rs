@@ -45,47 +45,27 @@ impl Operations {
     ) -> Result<CommandRecord, StoreError> {
         let id = {
             let mut tx = self.store.begin().await?;
-            let id = commands::create_command(
-                &mut tx,
-                station.as_str(),
-                &command,
-                requested_by,
-                Timestamp::now(),
-            )
-            .await?;
+            let id =
+                commands::create_command(&mut tx, station.as_str(), &command, requested_by, Timestamp::now()).await?;
             tx.commit().await?;
             id
         };
         let result = match self.link.dispatch(station, command) {
             None => Err(CommandFailure::NotConnected),
             // The gateway times out the call itself; this bound only guards against a lost connection task.
-            Some(answer) => {
-                match tokio::time::timeout(self.settings.command_timeout * 2, answer).await {
-                    Ok(Ok(result)) => result,
-                    Ok(Err(_)) => Err(CommandFailure::ConnectionClosed),
-                    Err(_) => Err(CommandFailure::TimedOut),
-                }
-            }
+            Some(answer) => match tokio::time::timeout(self.settings.command_timeout * 2, answer).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(CommandFailure::ConnectionClosed),
+                Err(_) => Err(CommandFailure::TimedOut),
+            },
         };
         let (state, outcome, error) = match &result {
             Ok(outcome) => ("answered", Some(outcome), None),
-            Err(CommandFailure::TimedOut) => (
-                "timed_out",
-                None,
-                Some(CommandFailure::TimedOut.to_string()),
-            ),
+            Err(CommandFailure::TimedOut) => ("timed_out", None, Some(CommandFailure::TimedOut.to_string())),
             Err(failure) => ("failed", None, Some(failure.to_string())),
         };
         let mut tx = self.store.begin().await?;
-        commands::complete_command(
-            &mut tx,
-            id,
-            state,
-            outcome,
-            error.as_deref(),
-            Timestamp::now(),
-        )
-        .await?;
+        commands::complete_command(&mut tx, id, state, outcome, error.as_deref(), Timestamp::now()).await?;
         let record = commands::get_command(&mut tx, id).await?;
         tx.commit().await?;
         record.ok_or_else(|| StoreError::Corrupt(format!("command {id} vanished")))

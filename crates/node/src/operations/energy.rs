@@ -14,18 +14,9 @@ pub const BY_NODE: &str = "node";
 /// extended to the latest reading that arrived since.
 pub async fn refresh(conn: &mut Conn, session: &Session, now: Timestamp) -> Result<()> {
     let readings = sessions::register_readings(&mut *conn, session.id).await?;
-    let charger_stop = if session.stopped_by.as_deref() == Some(BY_CHARGER) {
-        session.stop_reading()
-    } else {
-        None
-    };
+    let charger_stop = if session.stopped_by.as_deref() == Some(BY_CHARGER) { session.stop_reading() } else { None };
     let assessment = assess_session_energy(session.start_reading(), &readings, charger_stop);
-    let flags = assessment
-        .flags
-        .iter()
-        .map(|f| flag_name(*f))
-        .collect::<Vec<_>>()
-        .join(",");
+    let flags = assessment.flags.iter().map(|f| flag_name(*f)).collect::<Vec<_>>().join(",");
     sessions::set_energy(&mut *conn, session.id, assessment.delivered, &flags, now).await?;
     if session.stopped_by.as_deref() == Some(BY_NODE)
         && let Some(stopped_at) = session.stopped_at

@@ -38,11 +38,7 @@ impl Settings {
 
 impl Operations {
     pub fn new(store: Store, settings: Settings, link: Arc<dyn ChargerLink>) -> Operations {
-        Operations {
-            store,
-            settings: Arc::new(settings),
-            link,
-        }
+        Operations { store, settings: Arc::new(settings), link }
     }
 
     pub fn store(&self) -> &Store {

@@ -33,10 +33,7 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 }
 
 pub fn test_config(name: &str) -> Config {
-    let mut config = Config {
-        data_dir: scratch_dir(name),
-        ..Config::default()
-    };
+    let mut config = Config { data_dir: scratch_dir(name), ..Config::default() };
     config.api.listen = "127.0.0.1:0".parse().unwrap();
     config.gateway.listen = "127.0.0.1:0".parse().unwrap();
     config.api.admin_password = ADMIN_PASSWORD.into();
@@ -53,12 +50,7 @@ impl TestNode {
         chargemesh_node::telemetry::init_logs(&config.log);
         let node = Node::start(&config).await.expect("node starts");
         let client = reqwest::Client::new();
-        let mut test = TestNode {
-            node: Some(node),
-            config,
-            client,
-            token: String::new(),
-        };
+        let mut test = TestNode { node: Some(node), config, client, token: String::new() };
         test.token = test.login("admin", ADMIN_PASSWORD).await;
         test
     }
@@ -76,9 +68,7 @@ impl TestNode {
     }
 
     pub async fn charger(&self, station: &str) -> ChargePoint {
-        ChargePoint::connect(station, self.connection())
-            .await
-            .expect("charger connects")
+        ChargePoint::connect(station, self.connection()).await.expect("charger connects")
     }
 
     pub fn api(&self, path: &str) -> String {
@@ -94,10 +84,7 @@ impl TestNode {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "login of {username}");
-        response.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
     }
 
     pub async fn request(
@@ -107,33 +94,24 @@ impl TestNode {
         token: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, self.api(path))
-            .bearer_auth(token);
+        let mut request = self.client.request(method, self.api(path)).bearer_auth(token);
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response = request.send().await.unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     pub async fn get(&self, path: &str) -> Value {
-        let (status, body) = self
-            .request(reqwest::Method::GET, path, &self.token.clone(), None)
-            .await;
+        let (status, body) = self.request(reqwest::Method::GET, path, &self.token.clone(), None).await;
         assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
         body
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.request(reqwest::Method::POST, path, &self.token.clone(), Some(body))
-            .await
+        self.request(reqwest::Method::POST, path, &self.token.clone(), Some(body)).await
     }
 
     /// Registers an operator with a site, chargers and cards through the API; returns the operator id.
@@ -142,7 +120,10 @@ impl TestNode {
         assert_eq!(status, StatusCode::CREATED, "{created}");
         let operator_id = created["id"].as_i64().unwrap();
         let (status, site) = self
-            .post("/sites", json!({"operator_id": operator_id, "name": format!("{operator} site"), "time_zone": "Asia/Shanghai"}))
+            .post(
+                "/sites",
+                json!({"operator_id": operator_id, "name": format!("{operator} site"), "time_zone": "Asia/Shanghai"}),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{site}");
         for station in stations {
@@ -167,12 +148,8 @@ impl TestNode {
 
     /// Sessions of a station, oldest first.
     pub async fn sessions_of(&self, station: &str) -> Vec<Value> {
-        let mut sessions = self
-            .get(&format!("/sessions?station_id={station}&limit=500"))
-            .await
-            .as_array()
-            .unwrap()
-            .clone();
+        let mut sessions =
+            self.get(&format!("/sessions?station_id={station}&limit=500")).await.as_array().unwrap().clone();
         sessions.reverse();
         sessions
     }
@@ -196,9 +173,7 @@ pub async fn postgres_database(name: &str) -> String {
     admin_sql(&format!("DROP DATABASE IF EXISTS {database}")).await;
     admin_sql(&format!("CREATE DATABASE {database}")).await;
     let admin_url = postgres_admin_url();
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .expect("the URL names a database");
+    let (base, _) = admin_url.rsplit_once('/').expect("the URL names a database");
     format!("{base}/{database}")
 }
 
@@ -208,8 +183,7 @@ pub async fn drop_postgres_database(url: &str) {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("CHARGEMESH_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("CHARGEMESH_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 async fn admin_sql(statement: &str) {
@@ -219,8 +193,5 @@ async fn admin_sql(statement: &str) {
     let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap_or_else(|e| {
         panic!("PostgreSQL at {url} is needed ({e}); set CHARGEMESH_TEST_POSTGRES_URL to a server you can create databases on")
     });
-    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut conn).await.unwrap();
 }

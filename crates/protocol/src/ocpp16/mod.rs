@@ -20,17 +20,11 @@ pub struct PayloadRejection {
 
 impl PayloadRejection {
     fn new(error: RpcError, description: impl Into<String>) -> Self {
-        PayloadRejection {
-            error,
-            description: description.into(),
-        }
+        PayloadRejection { error, description: description.into() }
     }
 
     fn property(field: &str, problem: impl std::fmt::Display) -> Self {
-        Self::new(
-            RpcError::PropertyConstraintViolation,
-            format!("{field}: {problem}"),
-        )
+        Self::new(RpcError::PropertyConstraintViolation, format!("{field}: {problem}"))
     }
 }
 
@@ -64,11 +58,7 @@ pub fn decode_call(action: &str, payload: Value) -> Result<ChargerEvent, Payload
             let req: BootNotificationRequest = payload_of(payload)?;
             max_len("chargePointVendor", &req.charge_point_vendor, 20)?;
             max_len("chargePointModel", &req.charge_point_model, 20)?;
-            opt_max_len(
-                "chargePointSerialNumber",
-                &req.charge_point_serial_number,
-                25,
-            )?;
+            opt_max_len("chargePointSerialNumber", &req.charge_point_serial_number, 25)?;
             opt_max_len("chargeBoxSerialNumber", &req.charge_box_serial_number, 25)?;
             opt_max_len("firmwareVersion", &req.firmware_version, 50)?;
             opt_max_len("iccid", &req.iccid, 20)?;
@@ -78,9 +68,7 @@ pub fn decode_call(action: &str, payload: Value) -> Result<ChargerEvent, Payload
             ChargerEvent::Booted(BootInfo {
                 vendor: req.charge_point_vendor,
                 model: req.charge_point_model,
-                serial_number: req
-                    .charge_point_serial_number
-                    .or(req.charge_box_serial_number),
+                serial_number: req.charge_point_serial_number.or(req.charge_box_serial_number),
                 firmware_version: req.firmware_version,
                 iccid: req.iccid,
                 imsi: req.imsi,
@@ -100,8 +88,7 @@ pub fn decode_call(action: &str, payload: Value) -> Result<ChargerEvent, Payload
             ChargerEvent::StatusChanged(StatusReport {
                 connector: req.connector_id,
                 status: connector_status(req.status),
-                error_code: (req.error_code != ChargePointErrorCode::NoError)
-                    .then(|| format!("{:?}", req.error_code)),
+                error_code: (req.error_code != ChargePointErrorCode::NoError).then(|| format!("{:?}", req.error_code)),
                 info: req.info,
                 vendor_id: req.vendor_id,
                 vendor_error_code: req.vendor_error_code,
@@ -110,9 +97,7 @@ pub fn decode_call(action: &str, payload: Value) -> Result<ChargerEvent, Payload
         }
         "Authorize" => {
             let req: AuthorizeRequest = payload_of(payload)?;
-            ChargerEvent::AuthorizationRequested {
-                id_token: id_tag("idTag", &req.id_tag)?,
-            }
+            ChargerEvent::AuthorizationRequested { id_token: id_tag("idTag", &req.id_tag)? }
         }
         "StartTransaction" => {
             let req: StartTransactionRequest = payload_of(payload)?;
@@ -139,11 +124,7 @@ pub fn decode_call(action: &str, payload: Value) -> Result<ChargerEvent, Payload
                 meter_stop: watt_hours("meterStop", req.meter_stop)?,
                 at: req.timestamp,
                 reason: req.reason.map_or(StopReason::Local, stop_reason),
-                id_token: req
-                    .id_tag
-                    .as_deref()
-                    .map(|t| id_tag("idTag", t))
-                    .transpose()?,
+                id_token: req.id_tag.as_deref().map(|t| id_tag("idTag", t)).transpose()?,
                 samples: samples(req.transaction_data.unwrap_or_default())?,
             })
         }
@@ -159,15 +140,11 @@ pub fn decode_call(action: &str, payload: Value) -> Result<ChargerEvent, Payload
         }
         "DiagnosticsStatusNotification" => {
             let req: DiagnosticsStatusNotificationRequest = payload_of(payload)?;
-            ChargerEvent::DiagnosticsStatus {
-                status: format!("{:?}", req.status),
-            }
+            ChargerEvent::DiagnosticsStatus { status: format!("{:?}", req.status) }
         }
         "FirmwareStatusNotification" => {
             let req: FirmwareStatusNotificationRequest = payload_of(payload)?;
-            ChargerEvent::FirmwareStatus {
-                status: format!("{:?}", req.status),
-            }
+            ChargerEvent::FirmwareStatus { status: format!("{:?}", req.status) }
         }
         other if NODE_ACTIONS.contains(&other) => {
             return Err(PayloadRejection::new(
@@ -176,10 +153,7 @@ pub fn decode_call(action: &str, payload: Value) -> Result<ChargerEvent, Payload
             ));
         }
         other => {
-            return Err(PayloadRejection::new(
-                RpcError::NotImplemented,
-                format!("unknown action {other:?}"),
-            ));
+            return Err(PayloadRejection::new(RpcError::NotImplemented, format!("unknown action {other:?}")));
         }
     })
 }
@@ -187,11 +161,7 @@ pub fn decode_call(action: &str, payload: Value) -> Result<ChargerEvent, Payload
 /// The CALLRESULT payload for a reply.
 pub fn encode_reply(reply: &ChargerReply) -> Value {
     match reply {
-        ChargerReply::Boot {
-            registration,
-            interval_seconds,
-            current_time,
-        } => json!({
+        ChargerReply::Boot { registration, interval_seconds, current_time } => json!({
             "status": registration.as_str(),
             "currentTime": timestamps::format(*current_time),
             "interval": interval_seconds,
@@ -203,10 +173,7 @@ pub fn encode_reply(reply: &ChargerReply) -> Value {
         ChargerReply::Authorization(authorization) => {
             json!({ "idTagInfo": id_tag_info(authorization) })
         }
-        ChargerReply::TransactionStarted {
-            transaction_id,
-            authorization,
-        } => json!({
+        ChargerReply::TransactionStarted { transaction_id, authorization } => json!({
             "transactionId": transaction_id,
             "idTagInfo": id_tag_info(authorization),
         }),
@@ -228,40 +195,26 @@ pub fn encode_reply(reply: &ChargerReply) -> Value {
 /// The action and payload of the CALL that carries `command`.
 pub fn encode_command(command: &ChargerCommand) -> (&'static str, Value) {
     match command {
-        ChargerCommand::RemoteStart {
-            connector,
-            id_token,
-        } => {
+        ChargerCommand::RemoteStart { connector, id_token } => {
             let mut body = json!({ "idTag": id_token.as_str() });
             if let Some(c) = connector {
                 body["connectorId"] = json!(c);
             }
             ("RemoteStartTransaction", body)
         }
-        ChargerCommand::RemoteStop { transaction_id } => (
-            "RemoteStopTransaction",
-            json!({ "transactionId": transaction_id }),
-        ),
-        ChargerCommand::Reset { hard } => (
-            "Reset",
-            json!({ "type": if *hard { "Hard" } else { "Soft" } }),
-        ),
-        ChargerCommand::UnlockConnector { connector } => {
-            ("UnlockConnector", json!({ "connectorId": connector }))
+        ChargerCommand::RemoteStop { transaction_id } => {
+            ("RemoteStopTransaction", json!({ "transactionId": transaction_id }))
         }
-        ChargerCommand::ChangeAvailability {
-            connector,
-            operative,
-        } => (
+        ChargerCommand::Reset { hard } => ("Reset", json!({ "type": if *hard { "Hard" } else { "Soft" } })),
+        ChargerCommand::UnlockConnector { connector } => ("UnlockConnector", json!({ "connectorId": connector })),
+        ChargerCommand::ChangeAvailability { connector, operative } => (
             "ChangeAvailability",
             json!({ "connectorId": connector, "type": if *operative { "Operative" } else { "Inoperative" } }),
         ),
         ChargerCommand::ChangeConfiguration { key, value } => {
             ("ChangeConfiguration", json!({ "key": key, "value": value }))
         }
-        ChargerCommand::GetConfiguration { keys } if keys.is_empty() => {
-            ("GetConfiguration", json!({}))
-        }
+        ChargerCommand::GetConfiguration { keys } if keys.is_empty() => ("GetConfiguration", json!({})),
         ChargerCommand::GetConfiguration { keys } => ("GetConfiguration", json!({ "key": keys })),
         ChargerCommand::TriggerMessage { message, connector } => {
             let mut body = json!({ "requestedMessage": format!("{message:?}") });
@@ -288,21 +241,14 @@ pub fn encode_command(command: &ChargerCommand) -> (&'static str, Value) {
 pub fn validate_command(command: &ChargerCommand) -> Result<(), PayloadRejection> {
     match command {
         ChargerCommand::RemoteStart { id_token, .. } => max_len("idTag", id_token.as_str(), 20),
-        ChargerCommand::RemoteStop { transaction_id } => {
-            i32::try_from(*transaction_id).map(|_| ()).map_err(|_| {
-                PayloadRejection::property(
-                    "transactionId",
-                    "does not fit OCPP 1.6's 32-bit integer",
-                )
-            })
-        }
+        ChargerCommand::RemoteStop { transaction_id } => i32::try_from(*transaction_id)
+            .map(|_| ())
+            .map_err(|_| PayloadRejection::property("transactionId", "does not fit OCPP 1.6's 32-bit integer")),
         ChargerCommand::ChangeConfiguration { key, value } => {
             max_len("key", key, 50)?;
             max_len("value", value, 500)
         }
-        ChargerCommand::GetConfiguration { keys } => {
-            keys.iter().try_for_each(|k| max_len("key", k, 50))
-        }
+        ChargerCommand::GetConfiguration { keys } => keys.iter().try_for_each(|k| max_len("key", k, 50)),
         ChargerCommand::DataTransfer(t) => {
             max_len("vendorId", &t.vendor_id, 255)?;
             opt_max_len("messageId", &t.message_id, 50)
@@ -312,10 +258,7 @@ pub fn validate_command(command: &ChargerCommand) -> Result<(), PayloadRejection
 }
 
 /// Decodes the CALLRESULT payload a charger answered `command` with.
-pub fn decode_command_result(
-    command: &ChargerCommand,
-    payload: Value,
-) -> Result<CommandOutcome, PayloadRejection> {
+pub fn decode_command_result(command: &ChargerCommand, payload: Value) -> Result<CommandOutcome, PayloadRejection> {
     Ok(match command {
         ChargerCommand::GetConfiguration { .. } => {
             let conf: GetConfigurationConfirmation = payload_of(payload)?;
@@ -323,27 +266,18 @@ pub fn decode_command_result(
                 known: conf
                     .configuration_key
                     .into_iter()
-                    .map(|kv| ConfigurationEntry {
-                        key: kv.key,
-                        readonly: kv.readonly,
-                        value: kv.value,
-                    })
+                    .map(|kv| ConfigurationEntry { key: kv.key, readonly: kv.readonly, value: kv.value })
                     .collect(),
                 unknown: conf.unknown_key,
             }
         }
         ChargerCommand::DataTransfer(_) => {
             let conf: DataTransferConfirmation = payload_of(payload)?;
-            CommandOutcome::DataTransfer {
-                status: conf.status,
-                data: conf.data,
-            }
+            CommandOutcome::DataTransfer { status: conf.status, data: conf.data }
         }
         _ => {
             let conf: StatusConfirmation = payload_of(payload)?;
-            CommandOutcome::Status {
-                status: conf.status,
-            }
+            CommandOutcome::Status { status: conf.status }
         }
     })
 }
@@ -364,10 +298,7 @@ fn payload_of<T: DeserializeOwned>(payload: Value) -> Result<T, PayloadRejection
 
 fn max_len(field: &str, value: &str, max: usize) -> Result<(), PayloadRejection> {
     if value.chars().count() > max {
-        return Err(PayloadRejection::property(
-            field,
-            format_args!("longer than {max} characters"),
-        ));
+        return Err(PayloadRejection::property(field, format_args!("longer than {max} characters")));
     }
     Ok(())
 }
@@ -383,10 +314,7 @@ fn id_tag(field: &str, value: &str) -> Result<IdToken, PayloadRejection> {
 
 fn watt_hours(field: &str, wh: i64) -> Result<Energy, PayloadRejection> {
     if !(i64::from(i32::MIN)..=i64::from(i32::MAX)).contains(&wh) {
-        return Err(PayloadRejection::property(
-            field,
-            "does not fit a 32-bit integer",
-        ));
+        return Err(PayloadRejection::property(field, "does not fit a 32-bit integer"));
     }
     Ok(Energy::from_wh(wh))
 }
@@ -425,28 +353,17 @@ const MEASURANDS: [&str; 22] = [
     "SoC",
     "RPM",
 ];
-const PHASES: [&str; 10] = [
-    "L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1",
-];
+const PHASES: [&str; 10] = ["L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"];
 const LOCATIONS: [&str; 5] = ["Cable", "EV", "Inlet", "Outlet", "Body"];
 const UNITS: [&str; 16] = [
-    "Wh", "kWh", "varh", "kvarh", "W", "kW", "VA", "kVA", "var", "kvar", "A", "V", "K", "Celcius",
-    "Celsius", "Percent",
+    "Wh", "kWh", "varh", "kvarh", "W", "kW", "VA", "kVA", "var", "kvar", "A", "V", "K", "Celcius", "Celsius", "Percent",
 ];
 
-fn one_of(
-    field: &str,
-    value: Option<String>,
-    allowed: &[&str],
-    default: &str,
-) -> Result<String, PayloadRejection> {
+fn one_of(field: &str, value: Option<String>, allowed: &[&str], default: &str) -> Result<String, PayloadRejection> {
     match value {
         None => Ok(default.to_owned()),
         Some(v) if allowed.contains(&v.as_str()) => Ok(v),
-        Some(v) => Err(PayloadRejection::property(
-            field,
-            format_args!("{v:?} is not a valid value"),
-        )),
+        Some(v) => Err(PayloadRejection::property(field, format_args!("{v:?} is not a valid value"))),
     }
 }
 
@@ -456,18 +373,10 @@ fn samples(meter_values: Vec<MeterValue>) -> Result<Vec<MeterSample>, PayloadRej
     let mut out = Vec::new();
     for mv in meter_values {
         for sv in mv.sampled_value {
-            let measurand = one_of(
-                "measurand",
-                sv.measurand,
-                &MEASURANDS,
-                "Energy.Active.Import.Register",
-            )?;
+            let measurand = one_of("measurand", sv.measurand, &MEASURANDS, "Energy.Active.Import.Register")?;
             let phase = match sv.phase {
                 Some(p) if !PHASES.contains(&p.as_str()) => {
-                    return Err(PayloadRejection::property(
-                        "phase",
-                        format_args!("{p:?} is not a valid value"),
-                    ));
+                    return Err(PayloadRejection::property("phase", format_args!("{p:?} is not a valid value")));
                 }
                 p => p,
             };
@@ -476,8 +385,7 @@ fn samples(meter_values: Vec<MeterValue>) -> Result<Vec<MeterSample>, PayloadRej
                 at: mv.timestamp,
                 context: one_of("context", sv.context, &CONTEXTS, "Sample.Periodic")?,
                 location: one_of("location", sv.location, &LOCATIONS, "Outlet")?,
-                unit: one_of("unit", sv.unit, &UNITS, default_unit(&measurand))?
-                    .replace("Celcius", "Celsius"),
+                unit: one_of("unit", sv.unit, &UNITS, default_unit(&measurand))?.replace("Celcius", "Celsius"),
                 measurand,
                 phase,
                 value: sv.value,

@@ -11,9 +11,7 @@ fn decodes_a_start_transaction() {
         json!({"connectorId": 1, "idTag": "CARD1", "meterStart": 1500, "timestamp": "2024-05-01T08:00:00Z"}),
     )
     .unwrap();
-    let ChargerEvent::TransactionStarted(start) = event else {
-        panic!("{event:?}")
-    };
+    let ChargerEvent::TransactionStarted(start) = event else { panic!("{event:?}") };
     assert_eq!(start.meter_start, Energy::from_wh(1500));
     assert_eq!(start.id_token.as_str(), "CARD1");
 }
@@ -27,9 +25,7 @@ fn meter_values_default_to_the_energy_register_in_wh() {
         ]}),
     )
     .unwrap();
-    let ChargerEvent::MeterValues(report) = event else {
-        panic!()
-    };
+    let ChargerEvent::MeterValues(report) = event else { panic!() };
     assert_eq!(report.transaction, Some(TransactionRef::Node(7)));
     assert_eq!(report.samples[0].measurand, "Energy.Active.Import.Register");
     assert_eq!(report.samples[0].unit, "Wh");
@@ -39,30 +35,15 @@ fn meter_values_default_to_the_energy_register_in_wh() {
 
 #[test]
 fn payload_errors_use_the_1_6_codes() {
+    assert_eq!(rejection("Authorize", json!({})), RpcError::OccurrenceConstraintViolation);
+    assert_eq!(rejection("Authorize", json!({"idTag": 12})), RpcError::TypeConstraintViolation);
+    assert_eq!(rejection("Authorize", json!({"idTag": "x".repeat(21)})), RpcError::PropertyConstraintViolation);
     assert_eq!(
-        rejection("Authorize", json!({})),
-        RpcError::OccurrenceConstraintViolation
-    );
-    assert_eq!(
-        rejection("Authorize", json!({"idTag": 12})),
-        RpcError::TypeConstraintViolation
-    );
-    assert_eq!(
-        rejection("Authorize", json!({"idTag": "x".repeat(21)})),
+        rejection("StatusNotification", json!({"connectorId": 1, "errorCode": "NoError", "status": "Sleeping"})),
         RpcError::PropertyConstraintViolation
     );
     assert_eq!(
-        rejection(
-            "StatusNotification",
-            json!({"connectorId": 1, "errorCode": "NoError", "status": "Sleeping"})
-        ),
-        RpcError::PropertyConstraintViolation
-    );
-    assert_eq!(
-        rejection(
-            "StartTransaction",
-            json!({"connectorId": 1, "idTag": "A", "meterStart": 0, "timestamp": "soon"})
-        ),
+        rejection("StartTransaction", json!({"connectorId": 1, "idTag": "A", "meterStart": 0, "timestamp": "soon"})),
         RpcError::TypeConstraintViolation
     );
     assert_eq!(
@@ -73,30 +54,22 @@ fn payload_errors_use_the_1_6_codes() {
         RpcError::PropertyConstraintViolation
     );
     assert_eq!(rejection("Teleport", json!({})), RpcError::NotImplemented);
-    assert_eq!(
-        rejection("RemoteStartTransaction", json!({"idTag": "A"})),
-        RpcError::NotSupported
-    );
+    assert_eq!(rejection("RemoteStartTransaction", json!({"idTag": "A"})), RpcError::NotSupported);
 }
 
 #[test]
 fn status_without_error_has_no_error_code() {
-    let ChargerEvent::StatusChanged(report) = decode_call(
-        "StatusNotification",
-        json!({"connectorId": 2, "errorCode": "NoError", "status": "SuspendedEV"}),
-    )
-    .unwrap() else {
+    let ChargerEvent::StatusChanged(report) =
+        decode_call("StatusNotification", json!({"connectorId": 2, "errorCode": "NoError", "status": "SuspendedEV"}))
+            .unwrap()
+    else {
         panic!()
     };
-    assert_eq!(
-        (report.connector, report.status, report.error_code),
-        (2, ConnectorStatus::SuspendedEv, None)
-    );
-    let ChargerEvent::StatusChanged(report) = decode_call(
-        "StatusNotification",
-        json!({"connectorId": 0, "errorCode": "GroundFailure", "status": "Faulted"}),
-    )
-    .unwrap() else {
+    assert_eq!((report.connector, report.status, report.error_code), (2, ConnectorStatus::SuspendedEv, None));
+    let ChargerEvent::StatusChanged(report) =
+        decode_call("StatusNotification", json!({"connectorId": 0, "errorCode": "GroundFailure", "status": "Faulted"}))
+            .unwrap()
+    else {
         panic!()
     };
     assert_eq!(report.error_code.as_deref(), Some("GroundFailure"));
@@ -105,47 +78,25 @@ fn status_without_error_has_no_error_code() {
 #[test]
 fn encodes_replies() {
     let at: jiff::Timestamp = "2024-05-01T08:00:00Z".parse().unwrap();
-    let reply = ChargerReply::Boot {
-        registration: Registration::Pending,
-        interval_seconds: 300,
-        current_time: at,
-    };
+    let reply = ChargerReply::Boot { registration: Registration::Pending, interval_seconds: 300, current_time: at };
     assert_eq!(
         encode_reply(&reply),
         json!({"status": "Pending", "currentTime": "2024-05-01T08:00:00Z", "interval": 300})
     );
     let started = ChargerReply::TransactionStarted {
         transaction_id: 42,
-        authorization: Authorization {
-            status: AuthorizationStatus::Accepted,
-            expires_at: None,
-            parent_id_token: None,
-        },
+        authorization: Authorization { status: AuthorizationStatus::Accepted, expires_at: None, parent_id_token: None },
     };
-    assert_eq!(
-        encode_reply(&started),
-        json!({"transactionId": 42, "idTagInfo": {"status": "Accepted"}})
-    );
+    assert_eq!(encode_reply(&started), json!({"transactionId": 42, "idTagInfo": {"status": "Accepted"}}));
 }
 
 #[test]
 fn encodes_commands_and_decodes_their_results() {
-    let cmd = ChargerCommand::RemoteStart {
-        connector: Some(1),
-        id_token: IdToken::parse("APP7").unwrap(),
-    };
-    assert_eq!(
-        encode_command(&cmd),
-        (
-            "RemoteStartTransaction",
-            json!({"idTag": "APP7", "connectorId": 1})
-        )
-    );
+    let cmd = ChargerCommand::RemoteStart { connector: Some(1), id_token: IdToken::parse("APP7").unwrap() };
+    assert_eq!(encode_command(&cmd), ("RemoteStartTransaction", json!({"idTag": "APP7", "connectorId": 1})));
     assert_eq!(
         decode_command_result(&cmd, json!({"status": "Accepted"})),
-        Ok(CommandOutcome::Status {
-            status: "Accepted".into()
-        })
+        Ok(CommandOutcome::Status { status: "Accepted".into() })
     );
     let get = ChargerCommand::GetConfiguration { keys: vec![] };
     assert_eq!(encode_command(&get), ("GetConfiguration", json!({})));
@@ -154,13 +105,6 @@ fn encodes_commands_and_decodes_their_results() {
         json!({"configurationKey": [{"key": "HeartbeatInterval", "readonly": false, "value": "300"}], "unknownKey": []}),
     )
     .unwrap();
-    assert!(
-        matches!(outcome, CommandOutcome::Configuration { known, .. } if known[0].key == "HeartbeatInterval")
-    );
-    assert!(
-        validate_command(&ChargerCommand::RemoteStop {
-            transaction_id: 1 << 40
-        })
-        .is_err()
-    );
+    assert!(matches!(outcome, CommandOutcome::Configuration { known, .. } if known[0].key == "HeartbeatInterval"));
+    assert!(validate_command(&ChargerCommand::RemoteStop { transaction_id: 1 << 40 }).is_err());
 }
