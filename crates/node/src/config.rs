@@ -79,6 +79,9 @@ pub enum UnknownChargerPolicy {
     Pending,
 }
 
+/// The top-level keys, as environment variables may set them.
+const SETTINGS: [&str; 6] = ["data_dir", "database_url", "database_max_connections", "log", "api", "gateway"];
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -121,7 +124,14 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
-        let config: Config = figment.merge(Env::prefixed("CHARGEMESH_").split("__")).extract().map_err(Box::new)?;
+        // Other CHARGEMESH_* variables (the test suite's, say) are not settings; a misspelt key inside a
+        // section still is an error.
+        let env = Env::prefixed("CHARGEMESH_").split("__").filter(|key| {
+            // Keys arrive here already split: `gateway.command_timeout_secs`.
+            let first = key.as_str().split('.').next().unwrap_or_default();
+            SETTINGS.iter().any(|setting| first.eq_ignore_ascii_case(setting))
+        });
+        let config: Config = figment.merge(env).extract().map_err(Box::new)?;
         config.validate().map_err(|e| Box::new(figment::Error::from(e)))?;
         Ok(config)
     }
@@ -165,6 +175,20 @@ mod tests {
         assert_eq!(config.gateway.heartbeat_interval_secs, 60);
         assert_eq!(config.gateway.unknown_chargers, UnknownChargerPolicy::Pending);
         assert_eq!(config.api.listen, Config::default().api.listen);
+        // SAFETY: no other thread of this test binary reads or writes these variables.
+        unsafe {
+            std::env::set_var("CHARGEMESH_GATEWAY__COMMAND_TIMEOUT_SECS", "7");
+            std::env::set_var("CHARGEMESH_NOT_A_SETTING", "ignored");
+        }
+        let config = Config::load(Some(&file)).unwrap();
+        assert_eq!(config.gateway.command_timeout_secs, 7);
+        unsafe { std::env::set_var("CHARGEMESH_GATEWAY__COMMAND_TIMEOUT", "7") };
+        assert!(Config::load(Some(&file)).is_err(), "a misspelt key in a section is an error");
+        unsafe {
+            std::env::remove_var("CHARGEMESH_GATEWAY__COMMAND_TIMEOUT");
+            std::env::remove_var("CHARGEMESH_GATEWAY__COMMAND_TIMEOUT_SECS");
+            std::env::remove_var("CHARGEMESH_NOT_A_SETTING");
+        }
         std::fs::write(&file, "[gateway]\nsecurity_profile = 3\n").unwrap();
         assert!(Config::load(Some(&file)).unwrap_err().to_string().contains("profiles 0 and 1"));
         std::fs::write(&file, "[gateway]\nlisten_port = 1\n").unwrap();
