@@ -22,11 +22,17 @@ pub struct RegisterReading {
     pub energy: Energy,
 }
 
-/// The total energy import register value in `sample`, normalized to milliwatt-hours, or `None` when
-/// the sample is something else (another measurand, one phase, the EV side, not a number).
+/// The total energy import register value in `sample` that a session's energy is measured from,
+/// normalized to milliwatt-hours, or `None` when the sample is something else (another measurand, one
+/// phase, the EV side, not a number) or a `Transaction.Begin` reading: the start of a session is the
+/// start transaction's own meter value, and offline chargers have reported 0 here.
 /// A sample without measurand is the energy import register and one without unit is in Wh, as OCPP says.
 pub fn energy_register_value(sample: &MeterSample) -> Option<Energy> {
-    if sample.measurand != ENERGY_IMPORT_REGISTER || sample.phase.is_some() || sample.signed {
+    if sample.measurand != ENERGY_IMPORT_REGISTER
+        || sample.phase.is_some()
+        || sample.signed
+        || sample.context == "Transaction.Begin"
+    {
         return None;
     }
     if !matches!(sample.location.as_str(), "Outlet" | "Inlet") {
@@ -147,6 +153,9 @@ mod tests {
         let mut ev = sample(ENERGY_IMPORT_REGISTER, "Wh", "10");
         ev.location = "EV".into();
         assert_eq!(energy_register_value(&ev), None);
+        let mut begin = sample(ENERGY_IMPORT_REGISTER, "Wh", "0");
+        begin.context = "Transaction.Begin".into();
+        assert_eq!(energy_register_value(&begin), None);
     }
 
     #[test]

@@ -202,3 +202,51 @@ async fn a_new_connection_replaces_the_old_one_at_once() {
     new.heartbeat().await.unwrap();
     node.stop().await;
 }
+
+#[tokio::test]
+async fn zero_readings_from_an_offline_charger_are_not_billed() {
+    let node = TestNode::start("zero-begin").await;
+    node.provision("Trap Co", &["TRAP-1", "TRAP-2"], &["TRAP-CARD", "TRAP-CARD-2"]).await;
+    let mut cp = node.charger("TRAP-1").await;
+    cp.boot().await.unwrap();
+    // The start is right, but the stop carries a Transaction.Begin reading of 0.
+    let tx = cp.start_transaction(1, "TRAP-CARD", 910_000, at("2026-03-06T07:00:00Z")).await.unwrap();
+    let stop = json!({"transactionId": tx, "meterStop": 910_083, "timestamp": "2026-03-06T07:10:00Z", "reason": "Local",
+    "transactionData": [
+        {"timestamp": "2026-03-06T07:00:00Z", "sampledValue": [{"value": "0", "context": "Transaction.Begin"}]},
+        {"timestamp": "2026-03-06T07:10:00Z", "sampledValue": [{"value": "910083", "context": "Transaction.End"}]}
+    ]});
+    cp.call("StopTransaction", stop).await.unwrap();
+    let session = node.get(&format!("/sessions/{tx}")).await;
+    assert_eq!(session["energy_mwh"], 83_000);
+    assert_eq!(session["meter_values"].as_array().unwrap().len(), 2, "both readings are kept verbatim");
+
+    // The start itself is 0 while the register stands at 910 kWh: the zero is not believed.
+    let mut cp = node.charger("TRAP-2").await;
+    cp.boot().await.unwrap();
+    let tx = cp.start_transaction(1, "TRAP-CARD-2", 0, at("2026-03-06T08:00:00Z")).await.unwrap();
+    cp.meter_values(1, tx, 910_000, 7_000, at("2026-03-06T08:01:00Z")).await.unwrap();
+    cp.stop_transaction(tx, 910_083, at("2026-03-06T08:10:00Z"), "Local").await.unwrap();
+    let session = node.get(&format!("/sessions/{tx}")).await;
+    assert_eq!(session["energy_mwh"], 83_000);
+    assert_eq!(session["energy_flags"], "zero_start_ignored");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_charger_that_stops_answering_pings_is_disconnected() {
+    let mut config = common::test_config("ping");
+    config.gateway.ping_interval_secs = 1;
+    let node = TestNode::start_with(config).await;
+    node.provision("Ping Co", &["PING-1", "PING-2"], &[]).await;
+    let mut silent = node.charger("PING-1").await;
+    silent.boot().await.unwrap();
+    let mut lively = node.charger("PING-2").await;
+    lively.boot().await.unwrap();
+    // The lively charger reads (and so answers pings); the silent one reads nothing at all.
+    lively.serve_for(Duration::from_millis(3_500)).await.unwrap();
+    assert_eq!(node.get("/chargers/PING-1").await["connected"], false);
+    assert_eq!(node.get("/chargers/PING-2").await["connected"], true);
+    drop(silent);
+    node.stop().await;
+}
