@@ -6,12 +6,14 @@
 
 pub mod chargers;
 pub mod commands;
+mod group_commit;
 pub mod messages;
 pub mod operators;
 pub mod sessions;
 pub mod staff;
 pub mod tokens;
 
+use futures::future::BoxFuture;
 use jiff::Timestamp;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -20,7 +22,7 @@ use sqlx::{Any, AnyPool, SqlSafeStr, Transaction};
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 pub use sqlx::AnyConnection as Conn;
 
@@ -34,6 +36,10 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored value is corrupt: {0}")]
     Corrupt(String),
+    #[error("the write could not be committed: {0}")]
+    Commit(String),
+    #[error("the store is shutting down")]
+    Closed,
 }
 
 impl StoreError {
@@ -63,6 +69,8 @@ pub struct Store {
     backend: Backend,
     /// SQLite has one writer at a time; queueing writers here avoids its busy-retry loop.
     sqlite_writer: Arc<Semaphore>,
+    /// SQLite only: the queue of the group-commit writer.
+    batched_writes: Option<mpsc::UnboundedSender<group_commit::Job>>,
 }
 
 /// A write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
@@ -120,7 +128,13 @@ impl Store {
             });
         }
         let pool = pool_options.connect_with(options).await?;
-        let store = Store { pool, backend, sqlite_writer: Arc::new(Semaphore::new(1)) };
+        let sqlite_writer = Arc::new(Semaphore::new(1));
+        let batched_writes = (backend == Backend::Sqlite).then(|| {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            tokio::spawn(group_commit::run(pool.clone(), sqlite_writer.clone(), receiver));
+            sender
+        });
+        let store = Store { pool, backend, sqlite_writer, batched_writes };
         store.migrate().await?;
         Ok(store)
     }
@@ -154,6 +168,28 @@ impl Store {
             Backend::Postgres => None,
         };
         Ok(WriteTx { tx: self.pool.begin().await?, _writer: writer })
+    }
+
+    /// Runs `work` in a write transaction and returns its result once committed. On SQLite, concurrent
+    /// calls are committed together (group commit); a failing `work` changes nothing either way.
+    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T>> + Send + 'static,
+    {
+        match &self.batched_writes {
+            Some(queue) => {
+                let (job, result) = group_commit::job(work);
+                queue.send(job).map_err(|_| StoreError::Closed)?;
+                result.await.map_err(|_| StoreError::Closed)?
+            }
+            None => {
+                let mut tx = self.begin().await?;
+                let value = work(&mut tx).await?;
+                tx.commit().await?;
+                Ok(value)
+            }
+        }
     }
 
     /// A connection for reading.

@@ -261,9 +261,54 @@ async fn exercise(store: Store) {
     store.close().await;
 }
 
+/// Concurrent writes, some of which fail: the others are all committed, the failed ones change nothing.
+async fn concurrent_writes(store: Store) {
+    let now = at("2026-07-01T00:00:00Z");
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .write(move |conn| {
+                    Box::pin(async move {
+                        let name = format!("op-{}", i % 150);
+                        operators::create_operator(&mut *conn, &format!("first-write-{i}"), now).await?;
+                        // Every operator after the 150th repeats a name and fails after its first write.
+                        operators::create_operator(conn, &name, now).await
+                    })
+                })
+                .await
+        }));
+    }
+    let mut succeeded = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => succeeded += 1,
+            Err(e) => assert!(e.is_unique_violation(), "{e}"),
+        }
+    }
+    let mut conn = store.read().await.unwrap();
+    let operators = operators::list_operators(&mut conn).await.unwrap();
+    assert_eq!(succeeded, 150);
+    assert_eq!(operators.len(), 300, "each successful write made two operators, each failed one none");
+}
+
 #[tokio::test]
 async fn sqlite_backend() {
     exercise(sqlite_store().await).await;
+}
+
+#[tokio::test]
+async fn sqlite_concurrent_writes() {
+    concurrent_writes(sqlite_store().await).await;
+}
+
+#[tokio::test]
+async fn postgres_concurrent_writes() {
+    let (store, mut admin, database) = postgres_store().await;
+    concurrent_writes(store.clone()).await;
+    store.close().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}"))).execute(&mut admin).await.unwrap();
 }
 
 #[tokio::test]

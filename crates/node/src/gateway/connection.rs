@@ -150,8 +150,9 @@ impl Connection<'_> {
                 return self.send_error(socket, &call.id, rejection.error, &rejection.description).await;
             }
         };
-        let message = IncomingMessage { message_id: &call.id, action: &call.action, payload_digest: &digest };
-        let outcome = self.gateway.operations.handle_charger_event(self.station, &message, event).await;
+        let message =
+            IncomingMessage { message_id: call.id.clone(), action: call.action.clone(), payload_digest: digest };
+        let outcome = self.gateway.operations.handle_charger_event(self.station.clone(), message, event).await;
         metrics::histogram!("chargemesh_ocpp_handler_seconds", "action" => action)
             .record(started.elapsed().as_secs_f64());
         match outcome {

@@ -12,11 +12,11 @@ use jiff::Timestamp;
 
 /// The identity of a charger message, for deduplication.
 #[derive(Debug, Clone)]
-pub struct IncomingMessage<'a> {
-    pub message_id: &'a str,
-    pub action: &'a str,
+pub struct IncomingMessage {
+    pub message_id: String,
+    pub action: String,
     /// A digest of the payload: a reused message id with another payload is a new message.
-    pub payload_digest: &'a str,
+    pub payload_digest: String,
 }
 
 /// Why an event was not applied.
@@ -34,91 +34,102 @@ impl Operations {
     /// Applies a charger event and returns the reply, durably recorded before it is returned.
     pub async fn handle_charger_event(
         &self,
-        station: &StationId,
-        message: &IncomingMessage<'_>,
+        station: StationId,
+        message: IncomingMessage,
         event: ChargerEvent,
     ) -> Result<ChargerReply, Refusal> {
-        let now = Timestamp::now();
-        // Boots and heartbeats are safe to apply twice, and a charger that restarts its message counter
-        // after a reboot repeats their ids: they are never answered from memory.
-        let remembered = !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat);
-        let mut tx = self.store.begin().await?;
-        if remembered
-            && let Some(seen) = messages::seen(&mut tx, station.as_str(), message.message_id).await?
-            && seen.action == message.action
-            && seen.payload_digest == message.payload_digest
-            && let Ok(reply) = serde_json::from_str::<ChargerReply>(&seen.reply)
-        {
-            return Ok(reply);
-        }
-        let charger = chargers::get_charger(&mut tx, station.as_str()).await?.ok_or(Refusal::UnknownCharger)?;
-        let registration = charger.registration();
-        if registration != Registration::Accepted && !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat)
-        {
-            return Err(Refusal::NotAccepted);
-        }
-        let reply = match event {
-            ChargerEvent::Booted(boot) => {
-                chargers::record_boot(&mut tx, station.as_str(), &boot, now).await?;
-                if registration == Registration::Accepted {
-                    close_orphaned_sessions(&mut tx, station, now).await?;
-                }
-                ChargerReply::Boot {
-                    registration,
-                    interval_seconds: self.settings.heartbeat_interval_secs,
-                    current_time: now,
-                }
-            }
-            ChargerEvent::Heartbeat => {
-                chargers::touch(&mut tx, station.as_str(), now).await?;
-                ChargerReply::Heartbeat { current_time: now }
-            }
-            ChargerEvent::StatusChanged(report) => {
-                chargers::record_status(&mut tx, station.as_str(), &report, now).await?;
-                ChargerReply::Acknowledged
-            }
-            ChargerEvent::AuthorizationRequested { id_token } => ChargerReply::Authorization(
-                authorization(&mut tx, charger.operator_id, &id_token, station, None, now).await?,
-            ),
-            ChargerEvent::TransactionStarted(start) => {
-                start_transaction(&mut tx, charger.operator_id, station, start, now).await?
-            }
-            ChargerEvent::MeterValues(report) => {
-                record_meter_values(&mut tx, station, report, now).await?;
-                ChargerReply::Acknowledged
-            }
-            ChargerEvent::TransactionStopped(stop) => {
-                stop_transaction(&mut tx, charger.operator_id, station, stop, now).await?
-            }
-            ChargerEvent::DataTransfer(transfer) => {
-                tracing::info!(station = %station, vendor = %transfer.vendor_id, message = ?transfer.message_id, "data transfer from an unknown vendor");
-                ChargerReply::DataTransfer { status: DataTransferStatus::UnknownVendorId, data: None }
-            }
-            ChargerEvent::DiagnosticsStatus { status } => {
-                chargers::set_diagnostics_status(&mut tx, station.as_str(), &status).await?;
-                ChargerReply::Acknowledged
-            }
-            ChargerEvent::FirmwareStatus { status } => {
-                chargers::set_firmware_status(&mut tx, station.as_str(), &status).await?;
-                ChargerReply::Acknowledged
-            }
-        };
-        if remembered {
-            let reply_text = serde_json::to_string(&reply).expect("replies always serialize");
-            messages::remember(
-                &mut tx,
-                station.as_str(),
-                message.message_id,
-                message.action,
-                message.payload_digest,
-                &reply_text,
-                now,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(reply)
+        let heartbeat_interval = self.settings.heartbeat_interval_secs;
+        self.store
+            .write(move |conn| {
+                Box::pin(async move { apply(conn, &station, &message, event, heartbeat_interval).await })
+            })
+            .await?
     }
+}
+
+/// One charger message's effect and reply, within the caller's transaction. A refusal writes nothing.
+async fn apply(
+    conn: &mut Conn,
+    station: &StationId,
+    message: &IncomingMessage,
+    event: ChargerEvent,
+    heartbeat_interval: u32,
+) -> Result<Result<ChargerReply, Refusal>, StoreError> {
+    let now = Timestamp::now();
+    // Boots and heartbeats are safe to apply twice, and a charger that restarts its message counter
+    // after a reboot repeats their ids: they are never answered from memory.
+    let remembered = !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat);
+    if remembered
+        && let Some(seen) = messages::seen(&mut *conn, station.as_str(), &message.message_id).await?
+        && seen.action == message.action
+        && seen.payload_digest == message.payload_digest
+        && let Ok(reply) = serde_json::from_str::<ChargerReply>(&seen.reply)
+    {
+        return Ok(Ok(reply));
+    }
+    let Some(charger) = chargers::get_charger(&mut *conn, station.as_str()).await? else {
+        return Ok(Err(Refusal::UnknownCharger));
+    };
+    let registration = charger.registration();
+    if registration != Registration::Accepted && !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat) {
+        return Ok(Err(Refusal::NotAccepted));
+    }
+    let reply = match event {
+        ChargerEvent::Booted(boot) => {
+            chargers::record_boot(&mut *conn, station.as_str(), &boot, now).await?;
+            if registration == Registration::Accepted {
+                close_orphaned_sessions(&mut *conn, station, now).await?;
+            }
+            ChargerReply::Boot { registration, interval_seconds: heartbeat_interval, current_time: now }
+        }
+        ChargerEvent::Heartbeat => {
+            chargers::touch(&mut *conn, station.as_str(), now).await?;
+            ChargerReply::Heartbeat { current_time: now }
+        }
+        ChargerEvent::StatusChanged(report) => {
+            chargers::record_status(&mut *conn, station.as_str(), &report, now).await?;
+            ChargerReply::Acknowledged
+        }
+        ChargerEvent::AuthorizationRequested { id_token } => ChargerReply::Authorization(
+            authorization(&mut *conn, charger.operator_id, &id_token, station, None, now).await?,
+        ),
+        ChargerEvent::TransactionStarted(start) => {
+            start_transaction(&mut *conn, charger.operator_id, station, start, now).await?
+        }
+        ChargerEvent::MeterValues(report) => {
+            record_meter_values(&mut *conn, station, report, now).await?;
+            ChargerReply::Acknowledged
+        }
+        ChargerEvent::TransactionStopped(stop) => {
+            stop_transaction(&mut *conn, charger.operator_id, station, stop, now).await?
+        }
+        ChargerEvent::DataTransfer(transfer) => {
+            tracing::info!(station = %station, vendor = %transfer.vendor_id, message = ?transfer.message_id, "data transfer from an unknown vendor");
+            ChargerReply::DataTransfer { status: DataTransferStatus::UnknownVendorId, data: None }
+        }
+        ChargerEvent::DiagnosticsStatus { status } => {
+            chargers::set_diagnostics_status(&mut *conn, station.as_str(), &status).await?;
+            ChargerReply::Acknowledged
+        }
+        ChargerEvent::FirmwareStatus { status } => {
+            chargers::set_firmware_status(&mut *conn, station.as_str(), &status).await?;
+            ChargerReply::Acknowledged
+        }
+    };
+    if remembered {
+        let reply_text = serde_json::to_string(&reply).expect("replies always serialize");
+        messages::remember(
+            conn,
+            station.as_str(),
+            &message.message_id,
+            &message.action,
+            &message.payload_digest,
+            &reply_text,
+            now,
+        )
+        .await?;
+    }
+    Ok(Ok(reply))
 }
 
 /// The authorization for a token at this operator's charger. Until federation, a charger accepts only
