@@ -171,7 +171,6 @@ async fn drive(
     let per_connection = rate as f64 / connections.len() as f64;
     let interval = Duration::from_secs_f64(1.0 / per_connection.max(0.001));
     let deadline = tokio::time::Instant::now() + duration;
-    let started = Instant::now();
     let mut tasks = Vec::new();
     for (i, mut connection) in connections.into_iter().enumerate() {
         tasks.push(tokio::spawn(async move {
@@ -207,7 +206,7 @@ async fn drive(
             all.merge(latencies);
         }
     }
-    let achieved = all.count() as f64 / started.elapsed().as_secs_f64();
+    let achieved = all.count() as f64 / duration.as_secs_f64();
     (all, achieved)
 }
 
@@ -245,6 +244,7 @@ fn spawn(args: &[&str], dir: &Path, api: u16, gateway: u16) -> Result<Child, Str
         .env("CHARGEMESH_API__ADMIN_PASSWORD", passwords::random_secret(""))
         .env("CHARGEMESH_LOG__FILTER", "error")
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| e.to_string())
