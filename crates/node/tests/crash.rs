@@ -43,7 +43,20 @@ async fn wait_until_up(client: &reqwest::Client, api: &str) {
     panic!("the node did not come up");
 }
 
-/// Runs `step` until it succeeds, reconnecting the charger (and delivering its queue) in between.
+async fn login(client: &reqwest::Client, api: &str) -> String {
+    let response: Value = client
+        .post(format!("{api}/auth/login"))
+        .json(&json!({"username": "admin", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    response["token"].as_str().unwrap().to_owned()
+}
+
+/// Reconnects the charger (delivering its queue) until it is back online., reconnecting the charger (and delivering its queue) in between.
 async fn deliver(cp: &mut ChargePoint) {
     for _ in 0..600 {
         if cp.is_online() {
@@ -57,7 +70,8 @@ async fn deliver(cp: &mut ChargePoint) {
     panic!("{} never got back online", cp.station_id);
 }
 
-async fn run_charger(connection: Connection, index: usize) {
+/// Runs the charger's sessions; returns how often it found itself cut off by a crash.
+async fn run_charger(connection: Connection, index: usize) -> usize {
     let station = format!("CRASH-{index}");
     let card = format!("CRASH-CARD-{index}");
     let mut cp = ChargePoint::connect(&station, connection).await.unwrap();
@@ -65,6 +79,7 @@ async fn run_charger(connection: Connection, index: usize) {
     cp.boot().await.unwrap();
     let base: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
     let mut meter = 100_000;
+    let mut cut_off = 0;
     for session in 0..SESSIONS {
         let start = base + SignedDuration::from_hours(session);
         deliver(&mut cp).await;
@@ -73,11 +88,10 @@ async fn run_charger(connection: Connection, index: usize) {
             tokio::time::sleep(Duration::from_millis(40)).await;
             meter += 100;
             let at = start + SignedDuration::from_mins(sample);
-            if cp.is_online() {
-                cp.meter_values(1, tx, meter, 6_000, at).await.unwrap();
-            } else {
-                // Offline the charger keeps charging and queues what it would have sent.
-                cp.meter_values(1, tx, meter, 6_000, at).await.unwrap();
+            // Offline the charger keeps charging and queues what it would have sent.
+            cp.meter_values(1, tx, meter, 6_000, at).await.unwrap();
+            if !cp.is_online() {
+                cut_off += 1;
                 let _ = cp.come_back().await;
             }
         }
@@ -85,6 +99,7 @@ async fn run_charger(connection: Connection, index: usize) {
     }
     deliver(&mut cp).await;
     assert_eq!(cp.queued_messages(), 0);
+    cut_off
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,16 +112,7 @@ async fn killing_the_node_loses_and_doubles_nothing() {
     let mut node = spawn_node(&data_dir, api_port, gateway_port);
     wait_until_up(&client, &api).await;
 
-    let login: Value = client
-        .post(format!("{api}/auth/login"))
-        .json(&json!({"username": "admin", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    let token = login(&client, &api).await;
     let post = |path: &str, body: Value| client.post(format!("{api}{path}")).bearer_auth(&token).json(&body).send();
     let operator: Value = post("/operators", json!({"name": "Crash Co"})).await.unwrap().json().await.unwrap();
     for i in 0..CHARGERS {
@@ -136,24 +142,17 @@ async fn killing_the_node_loses_and_doubles_nothing() {
         node = spawn_node(&data_dir, api_port, gateway_port);
         wait_until_up(&client, &api).await;
     }
+    let mut cut_off = 0;
     for charger in chargers {
-        tokio::time::timeout(Duration::from_secs(60), charger).await.expect("chargers finish").unwrap();
+        cut_off += tokio::time::timeout(Duration::from_secs(60), charger).await.expect("chargers finish").unwrap();
     }
+    assert!(cut_off > 0, "the kills must hit chargers in the middle of their sessions");
 
-    let token: Value = client
-        .post(format!("{api}/auth/login"))
-        .json(&json!({"username": "admin", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap();
+    let token = login(&client, &api).await;
     for i in 0..CHARGERS {
         let sessions: Value = client
             .get(format!("{api}/sessions?station_id=CRASH-{i}&limit=100"))
-            .bearer_auth(token)
+            .bearer_auth(&token)
             .send()
             .await
             .unwrap()
