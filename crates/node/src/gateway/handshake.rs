@@ -1,18 +1,14 @@
 //! The WebSocket handshake: station identity, charger authentication, subprotocol and extensions.
 
 use super::{Gateway, connection};
-use crate::config::UnknownChargerPolicy;
-use crate::passwords;
+use crate::operations::{Admission, Credentials};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chargemesh_core::StationId;
-use chargemesh_core::charger::Registration;
 use chargemesh_protocol::ocppj::OcppVersion;
-use chargemesh_store::chargers::{self, NewCharger};
 use futures::SinkExt;
-use jiff::Timestamp;
 use std::sync::Arc;
 use yawc::{DeflateOptions, Frame, IncomingUpgrade, Options};
 
@@ -72,68 +68,38 @@ pub async fn accept(
     response
 }
 
-/// Decides whether the station may connect; the error is the HTTP refusal.
+/// Asks operations whether the station may connect; the error is the HTTP refusal.
 async fn admit(gateway: &Gateway, station: &StationId, headers: &HeaderMap) -> Result<(), Response> {
-    let store = gateway.operations.store();
-    let internal = |e: chargemesh_store::StoreError| {
-        tracing::error!(station = %station, error = %e, "store error during handshake");
-        StatusCode::SERVICE_UNAVAILABLE.into_response()
-    };
-    let mut conn = store.read().await.map_err(internal)?;
-    let charger = chargers::get_charger(&mut conn, station.as_str()).await.map_err(internal)?;
-    drop(conn);
-    let charger = match charger {
-        Some(charger) => charger,
-        None if gateway.config.unknown_chargers == UnknownChargerPolicy::Pending
-            && gateway.config.security_profile == 0 =>
-        {
-            let new = NewCharger {
-                station_id: station.as_str().to_owned(),
-                operator_id: None,
-                site_id: None,
-                registration: Registration::Pending,
-                auth_key_hash: None,
-            };
-            let mut tx = store.begin().await.map_err(internal)?;
-            match chargers::create_charger(&mut tx, &new, Timestamp::now()).await {
-                Ok(()) => tx.commit().await.map_err(internal)?,
-                // Two connections of a new station raced; the other one created it.
-                Err(e) if e.is_unique_violation() => {}
-                Err(e) => return Err(internal(e)),
-            }
-            tracing::info!(station = %station, "unknown charger admitted as Pending");
-            return Ok(());
+    let require_credentials = gateway.config.security_profile >= 1;
+    let admission = gateway.operations.admit_charger(station, require_credentials, basic_credentials(headers)).await;
+    match admission {
+        Ok(Admission::Admitted) => Ok(()),
+        Ok(Admission::Unknown) => Err(refuse(StatusCode::NOT_FOUND, station.as_str(), "unknown charging station")),
+        Ok(Admission::CredentialsRequired) => {
+            let mut response = refuse(StatusCode::UNAUTHORIZED, station.as_str(), "HTTP Basic authentication required");
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"chargemesh\""));
+            Err(response)
         }
-        None => {
-            return Err(refuse(StatusCode::NOT_FOUND, station.as_str(), "unknown charging station"));
+        Ok(Admission::WrongCredentials) => {
+            Err(refuse(StatusCode::UNAUTHORIZED, station.as_str(), "wrong station, wrong key, or no key registered"))
         }
-    };
-    if gateway.config.security_profile == 0 {
-        return Ok(());
+        Err(e) => {
+            tracing::error!(station = %station, error = %e, "store error during handshake");
+            Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
+        }
     }
-    let Some((user, password)) = basic_credentials(headers) else {
-        let mut response = refuse(StatusCode::UNAUTHORIZED, station.as_str(), "HTTP Basic authentication required");
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"chargemesh\""));
-        return Err(response);
-    };
-    let Some(hash) = charger.auth_key_hash.filter(|_| user == station.as_str()) else {
-        return Err(refuse(StatusCode::UNAUTHORIZED, station.as_str(), "wrong station or no authorization key set"));
-    };
-    let verified = tokio::task::spawn_blocking(move || passwords::verify(&password, &hash)).await.unwrap_or(false);
-    if !verified {
-        return Err(refuse(StatusCode::UNAUTHORIZED, station.as_str(), "wrong authorization key"));
-    }
-    Ok(())
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+fn basic_credentials(headers: &HeaderMap) -> Option<Credentials> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     // The authorization key may be binary in OCPP; chargemesh issues printable keys.
     let text = String::from_utf8(decoded).ok()?;
     let (user, password) = text.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
+    Some(Credentials { user: user.to_owned(), password: password.to_owned() })
 }
 
 fn refuse(status: StatusCode, station: &str, reason: &str) -> Response {

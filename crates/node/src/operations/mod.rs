@@ -1,14 +1,16 @@
 //! The business of a charging station management system: what each charger event means, which
 //! commands go to chargers, and who may charge. Never sees a wire format.
 
+mod admission;
 mod charger_events;
 mod commands;
 mod energy;
 
+pub use admission::{Admission, Credentials};
 pub use charger_events::{IncomingMessage, Refusal};
 pub use commands::{ChargerLink, CommandFailure};
 
-use crate::config::GatewayConfig;
+use crate::config::{GatewayConfig, UnknownChargerPolicy};
 use chargemesh_store::Store;
 use std::sync::Arc;
 
@@ -25,6 +27,7 @@ pub struct Operations {
 pub struct Settings {
     pub heartbeat_interval_secs: u32,
     pub command_timeout: std::time::Duration,
+    pub unknown_chargers: UnknownChargerPolicy,
 }
 
 impl Settings {
@@ -32,6 +35,7 @@ impl Settings {
         Settings {
             heartbeat_interval_secs: gateway.heartbeat_interval_secs,
             command_timeout: std::time::Duration::from_secs(gateway.command_timeout_secs),
+            unknown_chargers: gateway.unknown_chargers,
         }
     }
 }

@@ -1,0 +1,81 @@
+//! Which chargers may connect: registered ones (with the right key where the port demands one), and
+//! unknown ones only where the operator lets them register themselves as pending.
+
+use super::Operations;
+use crate::config::UnknownChargerPolicy;
+use crate::passwords;
+use chargemesh_core::StationId;
+use chargemesh_core::charger::Registration;
+use chargemesh_store::StoreError;
+use chargemesh_store::chargers::{self, NewCharger};
+use jiff::Timestamp;
+
+/// HTTP Basic credentials a charger presented.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Admitted,
+    /// Not registered, and unknown chargers are refused.
+    Unknown,
+    /// The port requires credentials and none were presented.
+    CredentialsRequired,
+    /// Credentials of another station, a wrong key, or a charger without a key.
+    WrongCredentials,
+}
+
+impl Operations {
+    /// Decides whether `station` may connect. `require_credentials` is the port's security profile 1.
+    pub async fn admit_charger(
+        &self,
+        station: &StationId,
+        require_credentials: bool,
+        credentials: Option<Credentials>,
+    ) -> Result<Admission, StoreError> {
+        let mut conn = self.store.read().await?;
+        let charger = chargers::get_charger(&mut conn, station.as_str()).await?;
+        drop(conn);
+        let Some(charger) = charger else {
+            // Self-registration cannot work where a key is required: a stranger has none.
+            if self.settings.unknown_chargers == UnknownChargerPolicy::Pending && !require_credentials {
+                self.register_pending(station).await?;
+                return Ok(Admission::Admitted);
+            }
+            return Ok(Admission::Unknown);
+        };
+        if !require_credentials {
+            return Ok(Admission::Admitted);
+        }
+        let Some(credentials) = credentials else { return Ok(Admission::CredentialsRequired) };
+        let Some(hash) = charger.auth_key_hash.filter(|_| credentials.user == station.as_str()) else {
+            return Ok(Admission::WrongCredentials);
+        };
+        // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+        let verified =
+            tokio::task::spawn_blocking(move || passwords::verify(&credentials.password, &hash)).await.unwrap_or(false);
+        Ok(if verified { Admission::Admitted } else { Admission::WrongCredentials })
+    }
+
+    async fn register_pending(&self, station: &StationId) -> Result<(), StoreError> {
+        let new = NewCharger {
+            station_id: station.as_str().to_owned(),
+            operator_id: None,
+            site_id: None,
+            registration: Registration::Pending,
+            auth_key_hash: None,
+        };
+        let mut tx = self.store.begin().await?;
+        match chargers::create_charger(&mut tx, &new, Timestamp::now()).await {
+            Ok(()) => tx.commit().await?,
+            // Two connections of a new station raced; the other one registered it.
+            Err(e) if e.is_unique_violation() => {}
+            Err(e) => return Err(e),
+        }
+        tracing::info!(station = %station, "unknown charger admitted as Pending");
+        Ok(())
+    }
+}
