@@ -4,8 +4,10 @@
 //! that writer keep up with thousands of chargers.
 
 use crate::{Conn, Result, StoreError};
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use sqlx::{Any, Pool};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -72,8 +74,17 @@ async fn run_batch(pool: &Pool<Any>, batch: Vec<Job>, completions: &mut Vec<Comp
     let outcome = async {
         for job in batch {
             sqlx::raw_sql("SAVEPOINT job").execute(&mut *conn).await?;
-            let (succeeded, completion) = job(&mut conn).await;
-            completions.push(completion);
+            // A job that panics (a bug) fails alone: its caller sees the store as closed, the batch goes on.
+            let succeeded = match AssertUnwindSafe(job(&mut conn)).catch_unwind().await {
+                Ok((succeeded, completion)) => {
+                    completions.push(completion);
+                    succeeded
+                }
+                Err(_) => {
+                    tracing::error!("a write job panicked; its changes are rolled back");
+                    false
+                }
+            };
             if !succeeded {
                 sqlx::raw_sql("ROLLBACK TO SAVEPOINT job").execute(&mut *conn).await?;
             }

@@ -345,3 +345,25 @@ fn both_backends_have_the_same_migrations() {
     };
     assert_eq!(names("sqlite"), names("postgres"));
 }
+
+#[tokio::test]
+async fn a_panicking_write_fails_alone() {
+    let store = sqlite_store().await;
+    let now = at("2026-07-01T00:00:00Z");
+    let panicking = store.write(move |conn| {
+        Box::pin(async move {
+            operators::create_operator(&mut *conn, "half-done", now).await?;
+            panic!("a bug in a write job");
+        })
+    });
+    let healthy =
+        store.write(move |conn| Box::pin(async move { operators::create_operator(conn, "whole", now).await }));
+    let (panicked, healthy): (chargemesh_store::Result<()>, _) = tokio::join!(panicking, healthy);
+    assert!(panicked.is_err());
+    assert!(healthy.is_ok());
+    let later = store.write(move |conn| Box::pin(async move { operators::create_operator(conn, "later", now).await }));
+    assert!(later.await.is_ok(), "the writer survives");
+    let mut conn = store.read().await.unwrap();
+    let names: Vec<String> = operators::list_operators(&mut conn).await.unwrap().into_iter().map(|o| o.name).collect();
+    assert_eq!(names, ["whole", "later"]);
+}
