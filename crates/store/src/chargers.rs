@@ -1,5 +1,6 @@
 //! Chargers, their connectors' live status and the status history.
 
+use crate::messages::SeenMessage;
 use crate::{Conn, Result, instant, millis, opt_instant};
 use chargemesh_core::charger::{BootInfo, Registration, StatusReport};
 use jiff::Timestamp;
@@ -42,9 +43,9 @@ impl Charger {
     }
 }
 
-const CHARGER_SELECT: &str = "SELECT station_id, operator_id, site_id, registration, auth_key_hash, vendor, model, \
-    serial_number, firmware_version, iccid, imsi, meter_type, meter_serial_number, firmware_status, \
-    diagnostics_status, last_boot_at, last_seen_at, created_at FROM chargers";
+const CHARGER_COLUMNS: &str = "c.station_id, c.operator_id, c.site_id, c.registration, c.auth_key_hash, c.vendor, \
+    c.model, c.serial_number, c.firmware_version, c.iccid, c.imsi, c.meter_type, c.meter_serial_number, \
+    c.firmware_status, c.diagnostics_status, c.last_boot_at, c.last_seen_at, c.created_at";
 
 fn charger(row: AnyRow) -> Result<Charger> {
     let auth_key_hash: Option<String> = row.try_get("auth_key_hash")?;
@@ -97,7 +98,7 @@ pub async fn create_charger(conn: &mut Conn, new: &NewCharger, now: Timestamp) -
 }
 
 pub async fn get_charger(conn: &mut Conn, station_id: &str) -> Result<Option<Charger>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{CHARGER_SELECT} WHERE station_id = $1")))
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CHARGER_COLUMNS} FROM chargers c WHERE c.station_id = $1")))
         .bind(station_id)
         .fetch_optional(conn)
         .await?
@@ -105,10 +106,36 @@ pub async fn get_charger(conn: &mut Conn, station_id: &str) -> Result<Option<Cha
         .transpose()
 }
 
+/// A charger and the reply remembered for one of its message ids, in one query (the hot path of every
+/// charger message).
+pub async fn get_charger_and_reply(
+    conn: &mut Conn,
+    station_id: &str,
+    message_id: &str,
+) -> Result<Option<(Charger, Option<SeenMessage>)>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CHARGER_COLUMNS}, m.action AS seen_action, m.payload_digest AS seen_digest, m.reply AS seen_reply \
+         FROM chargers c LEFT JOIN charger_messages m ON m.station_id = c.station_id AND m.message_id = $2 \
+         WHERE c.station_id = $1"
+    )))
+    .bind(station_id)
+    .bind(message_id)
+    .fetch_optional(conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let seen = match row.try_get::<Option<String>, _>("seen_action")? {
+        Some(action) => {
+            Some(SeenMessage { action, payload_digest: row.try_get("seen_digest")?, reply: row.try_get("seen_reply")? })
+        }
+        None => None,
+    };
+    Ok(Some((charger(row)?, seen)))
+}
+
 /// Chargers of one operator, or all when `operator_id` is `None`.
 pub async fn list_chargers(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<Charger>> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{CHARGER_SELECT} WHERE ($1 IS NULL OR operator_id = $1) ORDER BY station_id"
+        "SELECT {CHARGER_COLUMNS} FROM chargers c WHERE ($1 IS NULL OR c.operator_id = $1) ORDER BY c.station_id"
     )))
     .bind(operator_id)
     .fetch_all(conn)

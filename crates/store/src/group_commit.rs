@@ -70,10 +70,12 @@ pub(crate) async fn run(pool: Pool<Any>, writer: Arc<Semaphore>, mut jobs: mpsc:
 
 async fn run_batch(pool: &Pool<Any>, batch: Vec<Job>, completions: &mut Vec<Completion>) -> Result<()> {
     let mut conn = pool.acquire().await?;
-    sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    // Each call to the driver costs a thread hop, so transaction control is merged into few calls:
+    // BEGIN with the first savepoint, each RELEASE with the next SAVEPOINT, the last RELEASE with COMMIT.
+    sqlx::raw_sql("BEGIN IMMEDIATE; SAVEPOINT job").execute(&mut *conn).await?;
+    let last = batch.len() - 1;
     let outcome = async {
-        for job in batch {
-            sqlx::raw_sql("SAVEPOINT job").execute(&mut *conn).await?;
+        for (index, job) in batch.into_iter().enumerate() {
             // A job that panics (a bug) fails alone: its caller sees the store as closed, the batch goes on.
             let succeeded = match AssertUnwindSafe(job(&mut conn)).catch_unwind().await {
                 Ok((succeeded, completion)) => {
@@ -88,9 +90,10 @@ async fn run_batch(pool: &Pool<Any>, batch: Vec<Job>, completions: &mut Vec<Comp
             if !succeeded {
                 sqlx::raw_sql("ROLLBACK TO SAVEPOINT job").execute(&mut *conn).await?;
             }
-            sqlx::raw_sql("RELEASE SAVEPOINT job").execute(&mut *conn).await?;
+            let next =
+                if index == last { "RELEASE SAVEPOINT job; COMMIT" } else { "RELEASE SAVEPOINT job; SAVEPOINT job" };
+            sqlx::raw_sql(next).execute(&mut *conn).await?;
         }
-        sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
         Ok(())
     }
     .await;

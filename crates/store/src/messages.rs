@@ -3,7 +3,6 @@
 
 use crate::{Conn, Result, millis};
 use jiff::Timestamp;
-use sqlx::Row;
 
 /// A message seen before from the same station with the same id.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,24 +10,6 @@ pub struct SeenMessage {
     pub action: String,
     pub payload_digest: String,
     pub reply: String,
-}
-
-pub async fn seen(conn: &mut Conn, station_id: &str, message_id: &str) -> Result<Option<SeenMessage>> {
-    let row = sqlx::query(
-        "SELECT action, payload_digest, reply FROM charger_messages WHERE station_id = $1 AND message_id = $2",
-    )
-    .bind(station_id)
-    .bind(message_id)
-    .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(SeenMessage {
-            action: row.try_get("action")?,
-            payload_digest: row.try_get("payload_digest")?,
-            reply: row.try_get("reply")?,
-        })
-    })
-    .transpose()
 }
 
 /// Remembers the reply to a message; a charger that reuses an id for a new message replaces the entry.

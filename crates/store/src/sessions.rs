@@ -252,6 +252,9 @@ pub struct StoredMeterValue {
     pub register_mwh: Option<i64>,
 }
 
+/// Samples per INSERT statement: well inside both databases' limits on bound parameters.
+const SAMPLES_PER_INSERT: usize = 64;
+
 /// Stores samples verbatim, with the energy register normalized to milliwatt-hours.
 pub async fn add_meter_values(
     conn: &mut Conn,
@@ -261,25 +264,37 @@ pub async fn add_meter_values(
     samples: &[MeterSample],
     now: Timestamp,
 ) -> Result<()> {
-    for sample in samples {
-        sqlx::query(
+    const COLUMNS: usize = 12;
+    for chunk in samples.chunks(SAMPLES_PER_INSERT) {
+        // One statement per chunk: only placeholders are formatted into the SQL, never values.
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let placeholders: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", row * COLUMNS + c)).collect();
+                format!("({})", placeholders.join(", "))
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO meter_values (session_id, station_id, connector_id, sampled_at, measurand, context, phase, \
-             location, unit, value, register_mwh, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(session_id)
-        .bind(station_id)
-        .bind(i64::from(connector_id))
-        .bind(millis(sample.at))
-        .bind(&sample.measurand)
-        .bind(&sample.context)
-        .bind(&sample.phase)
-        .bind(&sample.location)
-        .bind(&sample.unit)
-        .bind(&sample.value)
-        .bind(energy_register_value(sample).map(Energy::mwh))
-        .bind(millis(now))
-        .execute(&mut *conn)
-        .await?;
+             location, unit, value, register_mwh, received_at) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for sample in chunk {
+            query = query
+                .bind(session_id)
+                .bind(station_id)
+                .bind(i64::from(connector_id))
+                .bind(millis(sample.at))
+                .bind(&sample.measurand)
+                .bind(&sample.context)
+                .bind(&sample.phase)
+                .bind(&sample.location)
+                .bind(&sample.unit)
+                .bind(&sample.value)
+                .bind(energy_register_value(sample).map(Energy::mwh))
+                .bind(millis(now));
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -191,6 +191,18 @@ async fn exercise(store: Store) {
     let readings = sessions::register_readings(&mut tx, id).await.unwrap();
     assert_eq!(readings.iter().map(|r| r.energy.mwh()).collect::<Vec<_>>(), vec![1_200_500, 1_500_000]);
     assert_eq!(sessions::meter_values(&mut tx, id).await.unwrap()[0].value, "1200.5");
+    // A message with more samples than one statement carries.
+    let voltages: Vec<MeterSample> = (0..130)
+        .map(|i| MeterSample {
+            measurand: "Voltage".into(),
+            unit: "V".into(),
+            value: format!("{}", 220 + i % 10),
+            ..sample("2026-07-01T10:06:00Z", "0")
+        })
+        .collect();
+    sessions::add_meter_values(&mut tx, Some(id), "ST-1", 1, &voltages, now).await.unwrap();
+    assert_eq!(sessions::meter_values(&mut tx, id).await.unwrap().len(), 132);
+    assert_eq!(sessions::register_readings(&mut tx, id).await.unwrap().len(), 2);
     assert_eq!(sessions::active_sessions_of_station(&mut tx, "ST-1").await.unwrap().len(), 1);
     let stop = SessionStop {
         stopped_at: at("2026-07-01T10:20:00Z"),
@@ -222,7 +234,11 @@ async fn exercise(store: Store) {
     let mut tx = store.begin().await.unwrap();
     messages::remember(&mut tx, "ST-1", "m1", "Authorize", "d1", "{\"kind\":\"acknowledged\"}", now).await.unwrap();
     messages::remember(&mut tx, "ST-1", "m1", "Authorize", "d2", "{\"kind\":\"acknowledged\"}", now).await.unwrap();
-    assert_eq!(messages::seen(&mut tx, "ST-1", "m1").await.unwrap().unwrap().payload_digest, "d2");
+    let (charger, seen) = chargers::get_charger_and_reply(&mut tx, "ST-1", "m1").await.unwrap().unwrap();
+    assert_eq!((charger.station_id.as_str(), seen.unwrap().payload_digest.as_str()), ("ST-1", "d2"));
+    let (_, unseen) = chargers::get_charger_and_reply(&mut tx, "ST-1", "m2").await.unwrap().unwrap();
+    assert_eq!(unseen, None);
+    assert!(chargers::get_charger_and_reply(&mut tx, "NOPE", "m1").await.unwrap().is_none());
     assert_eq!(messages::forget_before(&mut tx, now + SignedDuration::from_secs(1)).await.unwrap(), 1);
     let command = ChargerCommand::Reset { hard: true };
     let command_id = commands::create_command(&mut tx, "ST-1", &command, None, now).await.unwrap();

@@ -59,17 +59,19 @@ async fn apply(
     // Boots and heartbeats are safe to apply twice, and a charger that restarts its message counter
     // after a reboot repeats their ids: they are never answered from memory.
     let remembered = !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat);
+    let Some((charger, seen)) =
+        chargers::get_charger_and_reply(&mut *conn, station.as_str(), &message.message_id).await?
+    else {
+        return Ok(Err(Refusal::UnknownCharger));
+    };
     if remembered
-        && let Some(seen) = messages::seen(&mut *conn, station.as_str(), &message.message_id).await?
+        && let Some(seen) = seen
         && seen.action == message.action
         && seen.payload_digest == message.payload_digest
         && let Ok(reply) = serde_json::from_str::<ChargerReply>(&seen.reply)
     {
         return Ok(Ok(reply));
     }
-    let Some(charger) = chargers::get_charger(&mut *conn, station.as_str()).await? else {
-        return Ok(Err(Refusal::UnknownCharger));
-    };
     let registration = charger.registration();
     if registration != Registration::Accepted && !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat) {
         return Ok(Err(Refusal::NotAccepted));
