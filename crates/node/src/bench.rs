@@ -69,12 +69,22 @@ pub async fn gateway(bench: GatewayBench) -> Result<String, String> {
     ));
 
     connections.truncate(active);
-    for (i, connection) in connections.iter_mut().enumerate() {
-        let start = json!([2, format!("s{i}"), "StartTransaction",
-            {"connectorId": 1, "idTag": card(i), "meterStart": 0, "timestamp": Timestamp::now().to_string()}]);
-        connection.round_trip(start.to_string()).await?;
+    let mut starting = Vec::with_capacity(active);
+    for (i, mut connection) in connections.into_iter().enumerate() {
+        starting.push(tokio::spawn(async move {
+            let start = json!([2, format!("s{i}"), "StartTransaction",
+                {"connectorId": 1, "idTag": card(i), "meterStart": 0, "timestamp": Timestamp::now().to_string()}]);
+            let (_, answer) = connection.round_trip(start.to_string()).await?;
+            let answer: serde_json::Value = serde_json::from_str(&answer).map_err(|e| e.to_string())?;
+            let transaction = answer[2]["transactionId"].as_i64().ok_or(format!("no transaction id in {answer}"))?;
+            Ok::<_, String>((connection, Some(transaction)))
+        }));
     }
-    let (latencies, achieved) = drive(connections, bench.rate, bench.duration, true).await;
+    let mut connections = Vec::with_capacity(active);
+    for started in starting {
+        connections.push(started.await.map_err(|e| e.to_string())??);
+    }
+    let (latencies, achieved) = drive(connections, bench.rate, bench.duration).await;
     report.push_str(&line("node", active, bench.rate, achieved, latencies));
     let _ = node.kill().await;
 
@@ -83,7 +93,8 @@ pub async fn gateway(bench: GatewayBench) -> Result<String, String> {
     wait_for_port(echo_port).await?;
     let echo_server: SocketAddr = ([127, 0, 0, 1], echo_port).into();
     let connections = open_connections(echo_server, active, |i| format!("/ocpp/{}", station(i))).await?;
-    let (latencies, achieved) = drive(connections, bench.rate, bench.duration, false).await;
+    let connections = connections.into_iter().map(|c| (c, None)).collect::<Vec<_>>();
+    let (latencies, achieved) = drive(connections, bench.rate, bench.duration).await;
     report.push_str(&line("bare echo server", active, bench.rate, achieved, latencies));
     let _ = echo.kill().await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -161,18 +172,14 @@ async fn open_connections(
     Ok(connections)
 }
 
-/// Each connection sends MeterValues at its share of `rate` for `duration`, one at a time.
-async fn drive(
-    connections: Vec<LoadConnection>,
-    rate: u64,
-    duration: Duration,
-    in_transaction: bool,
-) -> (Latencies, f64) {
+/// Each connection sends MeterValues (of its transaction, if it has one) at its share of `rate` for
+/// `duration`, one at a time.
+async fn drive(connections: Vec<(LoadConnection, Option<i64>)>, rate: u64, duration: Duration) -> (Latencies, f64) {
     let per_connection = rate as f64 / connections.len() as f64;
     let interval = Duration::from_secs_f64(1.0 / per_connection.max(0.001));
     let deadline = tokio::time::Instant::now() + duration;
     let mut tasks = Vec::new();
-    for (i, mut connection) in connections.into_iter().enumerate() {
+    for (i, (mut connection, transaction)) in connections.into_iter().enumerate() {
         tasks.push(tokio::spawn(async move {
             let mut latencies = Latencies::default();
             // Spread the connections' sending instants over one interval.
@@ -188,8 +195,8 @@ async fn drive(
                 n += 1;
                 let mut payload = json!({"connectorId": 1, "meterValue": [{"timestamp": Timestamp::now().to_string(),
                     "sampledValue": [{"value": (n * 10).to_string(), "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]});
-                if in_transaction {
-                    payload["transactionId"] = json!(i + 1);
+                if let Some(transaction) = transaction {
+                    payload["transactionId"] = json!(transaction);
                 }
                 let text = json!([2, format!("m{n}"), "MeterValues", payload]).to_string();
                 match connection.round_trip(text).await {

@@ -119,7 +119,7 @@ impl Store {
                 Box::pin(async move {
                     sqlx::raw_sql(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                         PRAGMA busy_timeout = 10000;",
+                         PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536;",
                     )
                     .execute(conn)
                     .await?;
@@ -144,18 +144,23 @@ impl Store {
     }
 
     async fn migrate(&self) -> Result<()> {
-        let (version, description, sql) = match self.backend {
-            Backend::Sqlite => (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
-            Backend::Postgres => (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
+        let migrations = match self.backend {
+            Backend::Sqlite => [
+                (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
+                (2, "session lookups", include_str!("../migrations/sqlite/0002_session_lookups.sql")),
+            ],
+            Backend::Postgres => [
+                (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
+                (2, "session lookups", include_str!("../migrations/postgres/0002_session_lookups.sql")),
+            ],
         };
-        let migrator = Migrator::with_migrations(vec![Migration::new(
-            version,
-            description.into(),
-            MigrationType::Simple,
-            sql.into_sql_str(),
-            false,
-        )]);
-        migrator.run(&self.pool).await?;
+        let migrations = migrations
+            .into_iter()
+            .map(|(version, description, sql)| {
+                Migration::new(version, description.into(), MigrationType::Simple, sql.into_sql_str(), false)
+            })
+            .collect();
+        Migrator::with_migrations(migrations).run(&self.pool).await?;
         Ok(())
     }
 
