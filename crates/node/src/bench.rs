@@ -31,6 +31,9 @@ pub struct GatewayBench {
     /// MeterValues per second offered in total.
     pub rate: u64,
     pub duration: Duration,
+    /// The node's database: empty for SQLite in the bench's data directory, or a PostgreSQL URL of a
+    /// database the bench may fill (it should be empty).
+    pub database_url: String,
 }
 
 pub async fn gateway(bench: GatewayBench) -> Result<String, String> {
@@ -44,9 +47,14 @@ pub async fn gateway(bench: GatewayBench) -> Result<String, String> {
     let dir = std::env::temp_dir().join(format!("chargemesh-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    provision(&dir, idle).await?;
+    let database_url = match bench.database_url.as_str() {
+        "" => format!("sqlite://{}?mode=rwc", dir.join("chargemesh.db").display()),
+        url => url.to_owned(),
+    };
+    report.push_str(&format!("database: {}\n", database_url.split(['?', '@']).next_back().unwrap_or_default()));
+    provision(&database_url, idle).await?;
     let (api, gateway) = (free_port()?, free_port()?);
-    let mut node = spawn(&["node"], &dir, api, gateway)?;
+    let mut node = spawn(&["node"], &dir, &database_url, api, gateway)?;
     wait_for_port(gateway).await?;
     let pid = node.id().ok_or("node exited")?;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -89,7 +97,8 @@ pub async fn gateway(bench: GatewayBench) -> Result<String, String> {
     let _ = node.kill().await;
 
     let echo_port = free_port()?;
-    let mut echo = spawn(&["bench", "echo", "--listen", &format!("127.0.0.1:{echo_port}")], &dir, api, gateway)?;
+    let mut echo =
+        spawn(&["bench", "echo", "--listen", &format!("127.0.0.1:{echo_port}")], &dir, &database_url, api, gateway)?;
     wait_for_port(echo_port).await?;
     let echo_server: SocketAddr = ([127, 0, 0, 1], echo_port).into();
     let connections = open_connections(echo_server, active, |i| format!("/ocpp/{}", station(i))).await?;
@@ -119,9 +128,8 @@ fn card(i: usize) -> String {
 }
 
 /// Registers `count` chargers and cards straight in the store, before the node starts.
-async fn provision(dir: &Path, count: usize) -> Result<(), String> {
-    let url = format!("sqlite://{}?mode=rwc", dir.join("chargemesh.db").display());
-    let store = Store::open(&url, 1).await.map_err(|e| e.to_string())?;
+async fn provision(database_url: &str, count: usize) -> Result<(), String> {
+    let store = Store::open(database_url, 1).await.map_err(|e| e.to_string())?;
     let now = Timestamp::now();
     let mut tx = store.begin().await.map_err(|e| e.to_string())?;
     let operator = operators::create_operator(&mut tx, "Bench", now).await.map_err(|e| e.to_string())?;
@@ -241,11 +249,12 @@ pub async fn echo_server(listen: SocketAddr) -> Result<(), String> {
     axum::serve(listener, router).await.map_err(|e| e.to_string())
 }
 
-fn spawn(args: &[&str], dir: &Path, api: u16, gateway: u16) -> Result<Child, String> {
+fn spawn(args: &[&str], dir: &Path, database_url: &str, api: u16, gateway: u16) -> Result<Child, String> {
     let exe: PathBuf = std::env::current_exe().map_err(|e| e.to_string())?;
     Command::new(exe)
         .args(args)
         .env("CHARGEMESH_DATA_DIR", dir)
+        .env("CHARGEMESH_DATABASE_URL", database_url)
         .env("CHARGEMESH_API__LISTEN", format!("127.0.0.1:{api}"))
         .env("CHARGEMESH_GATEWAY__LISTEN", format!("127.0.0.1:{gateway}"))
         .env("CHARGEMESH_API__ADMIN_PASSWORD", passwords::random_secret(""))

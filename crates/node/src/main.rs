@@ -83,6 +83,10 @@ enum Bench {
         /// Seconds of the throughput phase, for the node and for the echo server each.
         #[arg(long, default_value_t = 30)]
         seconds: u64,
+        /// The node's database: SQLite in a scratch directory by default, or the URL of an empty
+        /// PostgreSQL database.
+        #[arg(long, default_value = "")]
+        database_url: String,
     },
     /// The bare WebSocket echo server the gateway benchmark compares against.
     Echo {
@@ -166,9 +170,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             running.abort();
             Ok(())
         }
-        Command::Bench { bench: Bench::Gateway { idle, active, rate, seconds } } => {
-            let bench =
-                chargemesh_node::bench::GatewayBench { idle, active, rate, duration: Duration::from_secs(seconds) };
+        Command::Bench { bench: Bench::Gateway { idle, active, rate, seconds, database_url } } => {
+            let duration = Duration::from_secs(seconds);
+            let bench = chargemesh_node::bench::GatewayBench { idle, active, rate, duration, database_url };
             let report = chargemesh_node::bench::gateway(bench).await?;
             print!("{report}");
             Ok(())
