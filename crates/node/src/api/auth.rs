@@ -100,7 +100,12 @@ pub async fn login(
     let mut conn = state.operations.store().read().await?;
     let member = staff::staff_by_username(&mut conn, &request.username).await?;
     drop(conn);
-    let hash = member.as_ref().map(|m| m.password_hash.clone()).unwrap_or_default();
+    // An unknown username costs a full verification too, so timing does not reveal which names exist.
+    static UNKNOWN_USER_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = match &member {
+        Some(m) => m.password_hash.clone(),
+        None => UNKNOWN_USER_HASH.get_or_init(|| passwords::hash(&passwords::random_secret(""))).clone(),
+    };
     let password = request.password;
     let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &hash)).await.unwrap_or(false);
     let member = member.filter(|_| ok).ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
