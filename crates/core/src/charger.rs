@@ -24,24 +24,6 @@ pub enum ChargerEvent {
     FirmwareStatus { status: String },
 }
 
-impl ChargerEvent {
-    /// A short name for logs and metrics.
-    pub fn name(&self) -> &'static str {
-        match self {
-            ChargerEvent::Booted(_) => "booted",
-            ChargerEvent::Heartbeat => "heartbeat",
-            ChargerEvent::StatusChanged(_) => "status_changed",
-            ChargerEvent::AuthorizationRequested { .. } => "authorization_requested",
-            ChargerEvent::TransactionStarted(_) => "transaction_started",
-            ChargerEvent::MeterValues(_) => "meter_values",
-            ChargerEvent::TransactionStopped(_) => "transaction_stopped",
-            ChargerEvent::DataTransfer(_) => "data_transfer",
-            ChargerEvent::DiagnosticsStatus { .. } => "diagnostics_status",
-            ChargerEvent::FirmwareStatus { .. } => "firmware_status",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BootInfo {
     pub vendor: String,

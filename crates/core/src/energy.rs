@@ -54,10 +54,6 @@ impl Energy {
         let scaled = decimal.scale_rounded(unit.scale_mwh()).ok_or_else(|| ReadingError::OutOfRange(text.into()))?;
         i64::try_from(scaled).map(Energy).map_err(|_| ReadingError::OutOfRange(text.into()))
     }
-
-    pub fn saturating_sub(self, other: Energy) -> Energy {
-        Energy(self.0.saturating_sub(other.0))
-    }
 }
 
 impl std::ops::Add for Energy {

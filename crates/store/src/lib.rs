@@ -139,10 +139,6 @@ impl Store {
         Ok(store)
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     async fn migrate(&self) -> Result<()> {
         let migrations = match self.backend {
             Backend::Sqlite => [
