@@ -56,6 +56,10 @@ enum Command {
         /// Charging power in kW.
         #[arg(long, default_value_t = 50)]
         power_kw: i64,
+        /// Every N messages of the fleet, also send one piece of bad input (malformed JSON, a repeated
+        /// message id, an unknown action, an oversized message, in turn) to exercise the node's errors.
+        #[arg(long, value_name = "N")]
+        misbehave_every: Option<u32>,
     },
     /// Prints the operator API's OpenAPI document.
     Openapi,
@@ -138,6 +142,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                         sample_interval: Duration::from_secs(5),
                         samples_per_session: 12,
                         power_watts: 50_000,
+                        misbehave_every: None,
                     };
                     Some(tokio::spawn(run_fleet(fleet, stop.clone())))
                 }
@@ -152,7 +157,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             node.stop().await;
             Ok(())
         }
-        Command::Sim { url, stations, cards, auth_key, sample_secs, samples, power_kw } => {
+        Command::Sim { url, stations, cards, auth_key, sample_secs, samples, power_kw, misbehave_every } => {
             telemetry::init_logs(&Config::default().log);
             let connection = Connection { url, auth_key, local_address: None, compression: true };
             let fleet = FleetConfig {
@@ -162,6 +167,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 sample_interval: Duration::from_secs(sample_secs.max(1)),
                 samples_per_session: samples.max(1),
                 power_watts: power_kw * 1000,
+                misbehave_every,
             };
             let stop = Arc::new(AtomicBool::new(false));
             let running = tokio::spawn(run_fleet(fleet, stop.clone()));

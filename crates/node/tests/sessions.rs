@@ -250,3 +250,40 @@ async fn a_charger_that_stops_answering_pings_is_disconnected() {
     drop(silent);
     node.stop().await;
 }
+
+#[tokio::test]
+async fn a_misbehaving_fleet_still_completes_its_sessions() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let node = TestNode::start("fleet").await;
+    node.provision("Fleet Co", &["FL-1", "FL-2", "FL-3"], &["FL-CARD-1", "FL-CARD-2", "FL-CARD-3"]).await;
+    let fleet = chargemesh_sim::FleetConfig {
+        connection: node.connection(),
+        stations: vec!["FL-1".into(), "FL-2".into(), "FL-3".into()],
+        cards: vec!["FL-CARD-1".into(), "FL-CARD-2".into(), "FL-CARD-3".into()],
+        sample_interval: Duration::from_millis(20),
+        samples_per_session: 4,
+        // Very short samples: a 350 kW charger still moves its register by whole watt-hours.
+        power_watts: 350_000,
+        misbehave_every: Some(2),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let running = tokio::spawn(chargemesh_sim::run_fleet(fleet, stop.clone()));
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    stop.store(true, Ordering::Relaxed);
+    let report = running.await.unwrap();
+    assert!(report.sessions_completed.load(Ordering::Relaxed) >= 3, "{report:?}");
+    assert_eq!(report.errors.load(Ordering::Relaxed), 0, "bad input must not break a charger's sessions");
+    let completed = node.get("/sessions?state=completed&limit=500").await;
+    assert!(completed.as_array().unwrap().iter().all(|s| s["energy_mwh"].as_i64().unwrap() > 0));
+    // The bad input was sent, and answered in OCPP's terms.
+    let metrics = node.client.get(format!("http://{}/metrics", node.node().api_addr)).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    for code in ["FormationViolation", "NotImplemented"] {
+        assert!(
+            metrics.contains(&format!("chargemesh_ocpp_errors_total{{code=\"{code}\"}}")),
+            "{code} missing:\n{metrics}"
+        );
+    }
+    node.stop().await;
+}

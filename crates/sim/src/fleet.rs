@@ -19,6 +19,20 @@ pub struct FleetConfig {
     pub samples_per_session: u32,
     /// Charging power, in watts, of each session.
     pub power_watts: i64,
+    /// Every this many messages of the fleet, the charger that sent the last one also sends one piece of
+    /// bad input (malformed JSON, a repeated message id, an unknown action, an oversized message, in
+    /// turn); `None` for a well-behaved fleet.
+    pub misbehave_every: Option<u32>,
+}
+
+/// The bad input a misbehaving charger sends, in turn.
+fn bad_input(turn: u64) -> String {
+    match turn % 4 {
+        0 => r#"[2, "broken", "Heartbeat", {"#.to_owned(),
+        1 => r#"[2, "repeated", "Heartbeat", {}]"#.to_owned(),
+        2 => format!(r#"[2, "unknown-{turn}", "OpenThePodBayDoors", {{}}]"#),
+        _ => format!(r#"[2, "huge-{turn}", "DataTransfer", {{"vendorId": "sim", "data": "{}"}}]"#, "x".repeat(100_000)),
+    }
 }
 
 /// Counts of what the fleet did.
@@ -39,9 +53,10 @@ pub async fn run_fleet(config: FleetConfig, stop: Arc<AtomicBool>) -> Arc<FleetR
         tasks.push(tokio::spawn(async move {
             // Stagger starts so a large fleet does not arrive in one burst.
             tokio::time::sleep(Duration::from_millis((index as u64 * 37) % 3_000)).await;
-            let mut meter_wh = 1_000_000 + index as i64 * 1_000;
+            // The register is kept in mWh and reported in whole Wh, as a real meter's display rounds.
+            let mut meter_mwh = (1_000_000 + index as i64 * 1_000) * 1_000;
             while !stop.load(Ordering::Relaxed) {
-                if let Err(e) = charge_repeatedly(&config, &station, &card, &mut meter_wh, &stop, &report).await {
+                if let Err(e) = charge_repeatedly(&config, &station, &card, &mut meter_mwh, &stop, &report).await {
                     report.errors.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(station, error = %e, "simulated charger lost its session; reconnecting");
                     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -59,7 +74,7 @@ async fn charge_repeatedly(
     config: &FleetConfig,
     station: &str,
     card: &str,
-    meter_wh: &mut i64,
+    meter_mwh: &mut i64,
     stop: &AtomicBool,
     report: &FleetReport,
 ) -> Result<(), SimError> {
@@ -68,25 +83,31 @@ async fn charge_repeatedly(
     cp.status(1, "Available").await?;
     let sent = |n: u64| report.messages_sent.fetch_add(n, Ordering::Relaxed);
     sent(2);
-    let energy_per_sample = config.power_watts * config.sample_interval.as_millis() as i64 / 3_600_000;
+    let energy_per_sample_mwh = config.power_watts * config.sample_interval.as_millis() as i64 / 3_600;
     while !stop.load(Ordering::Relaxed) {
         if cp.authorize(card).await? != "Accepted" {
             return Err(SimError::Protocol(format!("card {card} was not accepted")));
         }
         cp.status(1, "Preparing").await?;
-        let transaction = cp.start_transaction(1, card, *meter_wh, Timestamp::now()).await?;
+        let transaction = cp.start_transaction(1, card, *meter_mwh / 1_000, Timestamp::now()).await?;
         cp.status(1, "Charging").await?;
         sent(4);
         for _ in 0..config.samples_per_session {
             cp.serve_for(config.sample_interval).await?;
-            *meter_wh += energy_per_sample;
-            cp.meter_values(1, transaction, *meter_wh, config.power_watts, Timestamp::now()).await?;
-            sent(1);
+            *meter_mwh += energy_per_sample_mwh;
+            cp.meter_values(1, transaction, *meter_mwh / 1_000, config.power_watts, Timestamp::now()).await?;
+            let turn = sent(1);
+            if let Some(every) = config.misbehave_every.filter(|every| *every > 0)
+                && turn % u64::from(every) == 0
+            {
+                let answer = cp.send_raw(bad_input(turn / u64::from(every))).await;
+                tracing::info!(station, ?answer, "simulated charger sent bad input on purpose");
+            }
             if stop.load(Ordering::Relaxed) {
                 break;
             }
         }
-        cp.stop_transaction(transaction, *meter_wh, Timestamp::now(), "EVDisconnected").await?;
+        cp.stop_transaction(transaction, *meter_mwh / 1_000, Timestamp::now(), "EVDisconnected").await?;
         cp.status(1, "Available").await?;
         sent(2);
         report.sessions_completed.fetch_add(1, Ordering::Relaxed);
