@@ -317,3 +317,103 @@ fn machine() -> String {
         .unwrap_or(0);
     format!("{cores} × {cpu}, {:.0} GiB memory", memory as f64 / 1024.0 / 1024.0)
 }
+
+/// `chargemesh bench writer`: the write path alone, without network or load generator: how many
+/// MeterValues per second operations records durably, with `chargers` chargers sending at once.
+pub async fn writer(chargers: usize, messages_per_charger: u32, database_url: String) -> Result<String, String> {
+    use crate::config::Config;
+    use crate::gateway::Registry;
+    use crate::operations::{IncomingMessage, Operations, Settings};
+    use chargemesh_core::charger::{
+        ChargerEvent, ChargerReply, MeterReport, MeterSample, TransactionRef, TransactionStart,
+    };
+    use chargemesh_core::{Energy, IdToken, StationId};
+
+    let dir = std::env::temp_dir().join(format!("chargemesh-bench-writer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let database_url = match database_url.as_str() {
+        "" => format!("sqlite://{}?mode=rwc", dir.join("chargemesh.db").display()),
+        url => url.to_owned(),
+    };
+    provision(&database_url, chargers).await?;
+    let store = Store::open(&database_url, 8).await.map_err(|e| e.to_string())?;
+    let settings = Settings::from_gateway(&Config::default().gateway);
+    let operations = Operations::new(store, settings, Arc::new(Registry::default()));
+    let message = |id: String, action: &str| IncomingMessage {
+        payload_digest: id.clone(),
+        message_id: id,
+        action: action.to_owned(),
+    };
+    let mut transactions = Vec::with_capacity(chargers);
+    for i in 0..chargers {
+        let station = StationId::parse(&station(i)).map_err(|e| e.to_string())?;
+        let start = TransactionStart {
+            connector: 1,
+            id_token: IdToken::parse(&card(i)).map_err(|e| e.to_string())?,
+            meter_start: Energy::ZERO,
+            at: Timestamp::now(),
+            reservation_id: None,
+        };
+        let reply = operations
+            .handle_charger_event(
+                station.clone(),
+                message(format!("s{i}"), "StartTransaction"),
+                ChargerEvent::TransactionStarted(start),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let ChargerReply::TransactionStarted { transaction_id, .. } = reply else {
+            return Err(format!("unexpected reply {reply:?}"));
+        };
+        transactions.push((station, transaction_id));
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(chargers);
+    for (station, transaction) in transactions {
+        let operations = operations.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Latencies::default();
+            for n in 1..=messages_per_charger {
+                let sample = MeterSample {
+                    at: Timestamp::now(),
+                    measurand: "Energy.Active.Import.Register".into(),
+                    context: "Sample.Periodic".into(),
+                    phase: None,
+                    location: "Outlet".into(),
+                    unit: "Wh".into(),
+                    value: (n * 10).to_string(),
+                    signed: false,
+                };
+                let report = MeterReport {
+                    connector: 1,
+                    transaction: Some(TransactionRef::Node(transaction)),
+                    samples: vec![sample],
+                };
+                let sent = Instant::now();
+                operations
+                    .handle_charger_event(
+                        station.clone(),
+                        message(format!("m{n}"), "MeterValues"),
+                        ChargerEvent::MeterValues(report),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                latencies.record(sent.elapsed());
+            }
+            Ok::<_, String>(latencies)
+        }));
+    }
+    let mut all = Latencies::default();
+    for task in tasks {
+        all.merge(task.await.map_err(|e| e.to_string())??);
+    }
+    let rate = all.count() as f64 / started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(format!(
+        "machine: {}\nwriter: {chargers} chargers × {messages_per_charger} MeterValues, {rate:.0}/s recorded, p50 {:.2} ms, p99 {:.2} ms\n",
+        machine(),
+        all.percentile_ms(50.0),
+        all.percentile_ms(99.0)
+    ))
+}

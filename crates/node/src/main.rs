@@ -92,6 +92,16 @@ enum Bench {
         #[arg(long, default_value = "")]
         database_url: String,
     },
+    /// The write path alone, in process: MeterValues recorded per second with many chargers at once.
+    Writer {
+        #[arg(long, default_value_t = 1_000)]
+        chargers: usize,
+        #[arg(long, default_value_t = 20)]
+        messages: u32,
+        /// SQLite in a scratch directory by default, or the URL of an empty PostgreSQL database.
+        #[arg(long, default_value = "")]
+        database_url: String,
+    },
     /// The bare WebSocket echo server the gateway benchmark compares against.
     Echo {
         #[arg(long)]
@@ -181,6 +191,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let bench = chargemesh_node::bench::GatewayBench { idle, active, rate, duration, database_url };
             let report = chargemesh_node::bench::gateway(bench).await?;
             print!("{report}");
+            Ok(())
+        }
+        Command::Bench { bench: Bench::Writer { chargers, messages, database_url } } => {
+            print!("{}", chargemesh_node::bench::writer(chargers, messages, database_url).await?);
             Ok(())
         }
         Command::Bench { bench: Bench::Echo { listen } } => chargemesh_node::bench::echo_server(listen).await,
