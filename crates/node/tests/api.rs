@@ -116,7 +116,7 @@ async fn commands_reach_the_charger_and_come_back_with_its_answer() {
     let mut cp = node.charger("CMD-1").await;
     cp.boot().await.unwrap();
     let charger = tokio::spawn(async move {
-        cp.serve_for(Duration::from_secs(3)).await.unwrap();
+        cp.serve_for(Duration::from_secs(5)).await.unwrap();
         cp
     });
     let commands = [
@@ -126,6 +126,10 @@ async fn commands_reach_the_charger_and_come_back_with_its_answer() {
         json!({"command": "change_configuration", "key": "HeartbeatInterval", "value": "120"}),
         json!({"command": "trigger_message", "message": "StatusNotification", "connector": null}),
         json!({"command": "unlock_connector", "connector": 1}),
+        json!({"command": "remote_stop", "transaction_id": 7}),
+        json!({"command": "change_availability", "connector": 0, "operative": false}),
+        json!({"command": "clear_cache"}),
+        json!({"command": "data_transfer", "vendor_id": "acme", "message_id": "hello", "data": "{}"}),
     ];
     let mut records = Vec::new();
     for command in commands {
@@ -137,6 +141,7 @@ async fn commands_reach_the_charger_and_come_back_with_its_answer() {
     assert_eq!(records[0]["outcome"], json!({"outcome": "status", "status": "Accepted"}));
     assert_eq!(records[1]["outcome"]["known"][0]["key"], "HeartbeatInterval");
     assert_eq!(records[5]["outcome"]["status"], "Unlocked");
+    assert_eq!(records[9]["outcome"], json!({"outcome": "data_transfer", "status": "UnknownVendorId", "data": null}));
     let stored = node.get(&format!("/commands/{}", records[0]["id"])).await;
     assert_eq!(stored["state"], "answered");
     let (status, _) = node.post("/chargers/CMD-1/commands", json!({"command": "self_destruct"})).await;
@@ -151,7 +156,11 @@ async fn commands_reach_the_charger_and_come_back_with_its_answer() {
             "RemoteStartTransaction",
             "ChangeConfiguration",
             "TriggerMessage",
-            "UnlockConnector"
+            "UnlockConnector",
+            "RemoteStopTransaction",
+            "ChangeAvailability",
+            "ClearCache",
+            "DataTransfer",
         ]
     );
     node.stop().await;
