@@ -9,7 +9,7 @@ use chargemesh_core::charger::Registration;
 use chargemesh_sim::load::{Latencies, LoadConnection, source_address};
 use chargemesh_store::chargers::{self, NewCharger};
 use chargemesh_store::tokens::{self, Token};
-use chargemesh_store::{Store, operators};
+use chargemesh_store::{Conn, Store, StoreError, operators};
 use futures::{SinkExt, StreamExt};
 use jiff::Timestamp;
 use serde_json::json;
@@ -51,7 +51,13 @@ pub async fn gateway(bench: GatewayBench) -> Result<String, String> {
         "" => format!("sqlite://{}?mode=rwc", dir.join("chargemesh.db").display()),
         url => url.to_owned(),
     };
-    report.push_str(&format!("database: {}\n", database_url.split(['?', '@']).next_back().unwrap_or_default()));
+    // The host part only: a PostgreSQL URL may carry a password.
+    let database = if database_url.starts_with("sqlite") {
+        "SQLite"
+    } else {
+        database_url.split('@').next_back().unwrap_or_default()
+    };
+    report.push_str(&format!("database: {database}\n"));
     provision(&database_url, idle).await?;
     let (api, gateway) = (free_port()?, free_port()?);
     let mut node = spawn(&["node"], &dir, &database_url, api, gateway)?;
@@ -131,8 +137,13 @@ fn card(i: usize) -> String {
 async fn provision(database_url: &str, count: usize) -> Result<(), String> {
     let store = Store::open(database_url, 1).await.map_err(|e| e.to_string())?;
     let now = Timestamp::now();
-    let mut tx = store.begin().await.map_err(|e| e.to_string())?;
-    let operator = operators::create_operator(&mut tx, "Bench", now).await.map_err(|e| e.to_string())?;
+    store.write(move |tx| Box::pin(provision_fleet(tx, count, now))).await.map_err(|e| e.to_string())?;
+    store.close().await;
+    Ok(())
+}
+
+async fn provision_fleet(tx: &mut Conn, count: usize, now: Timestamp) -> Result<(), StoreError> {
+    let operator = operators::create_operator(&mut *tx, "Bench", now).await?;
     for i in 0..count {
         let new = NewCharger {
             station_id: station(i),
@@ -141,7 +152,7 @@ async fn provision(database_url: &str, count: usize) -> Result<(), String> {
             registration: Registration::Accepted,
             auth_key_hash: None,
         };
-        chargers::create_charger(&mut tx, &new, now).await.map_err(|e| e.to_string())?;
+        chargers::create_charger(&mut *tx, &new, now).await?;
         let token = Token {
             id_token: card(i),
             operator_id: operator.id,
@@ -152,10 +163,8 @@ async fn provision(database_url: &str, count: usize) -> Result<(), String> {
             label: None,
             created_at: now,
         };
-        tokens::upsert_token(&mut tx, &token).await.map_err(|e| e.to_string())?;
+        tokens::upsert_token(&mut *tx, &token).await?;
     }
-    tx.commit().await.map_err(|e| e.to_string())?;
-    store.close().await;
     Ok(())
 }
 

@@ -48,9 +48,7 @@ impl Node {
             .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
         let store = Store::open(&config.database_url(), config.database_max_connections).await?;
         ensure_admin(&store, config).await?;
-        let mut tx = store.begin().await?;
-        let failed = commands::fail_pending(&mut tx, Timestamp::now()).await?;
-        tx.commit().await?;
+        let failed = store.write(|tx| Box::pin(commands::fail_pending(tx, Timestamp::now()))).await?;
         if failed > 0 {
             tracing::warn!(failed, "commands left pending by the previous run were marked failed");
         }
@@ -116,8 +114,7 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
 /// On first start, creates the `admin` account with the configured password or a random one written
 /// to the data directory (readable by the owner only).
 async fn ensure_admin(store: &Store, config: &Config) -> Result<(), StartError> {
-    let mut tx = store.begin().await?;
-    if staff::count_staff(&mut tx).await? > 0 {
+    if store.read(|conn| Box::pin(staff::count_staff(conn))).await? > 0 {
         return Ok(());
     }
     let (password, generated) = if config.api.admin_password.is_empty() {
@@ -126,14 +123,24 @@ async fn ensure_admin(store: &Store, config: &Config) -> Result<(), StartError> 
         (config.api.admin_password.clone(), false)
     };
     let hash = passwords::hash(&password);
-    staff::create_staff(&mut tx, "admin", &hash, "admin", None, Timestamp::now()).await?;
-    if generated {
+    let created = store
+        .write(move |tx| {
+            Box::pin(async move {
+                // Another node sharing the database may have created it meanwhile.
+                if staff::count_staff(&mut *tx).await? > 0 {
+                    return Ok(false);
+                }
+                staff::create_staff(tx, "admin", &hash, "admin", None, Timestamp::now()).await?;
+                Ok(true)
+            })
+        })
+        .await?;
+    if created && generated {
         let path = config.data_dir.join("initial-admin-password");
         write_private(&path, &password)
             .map_err(|source| StartError::Write { path: path.display().to_string(), source })?;
         tracing::warn!(file = %path.display(), "created account `admin`; its password is in this file");
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -150,13 +157,7 @@ async fn forget_old_replies(store: Store, days: u32) {
     loop {
         every_hour.tick().await;
         let before = Timestamp::now() - SignedDuration::from_hours(24 * i64::from(days));
-        let result = async {
-            let mut tx = store.begin().await?;
-            let forgotten = messages::forget_before(&mut tx, before).await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(forgotten)
-        }
-        .await;
+        let result = store.write(move |tx| Box::pin(messages::forget_before(tx, before))).await;
         match result {
             Ok(n) if n > 0 => {
                 tracing::debug!(forgotten = n, "old charger message replies forgotten")

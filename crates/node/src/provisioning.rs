@@ -5,7 +5,7 @@ use chargemesh_core::charger::Registration;
 use chargemesh_store::chargers::{self, NewCharger};
 use chargemesh_store::operators::{self, NewSite};
 use chargemesh_store::tokens::{self, Token};
-use chargemesh_store::{Store, StoreError};
+use chargemesh_store::{Conn, Store, StoreError};
 use jiff::Timestamp;
 
 pub const DEMO_OPERATOR: &str = "Demo Charging Co.";
@@ -19,12 +19,22 @@ pub fn demo_fleet(size: usize) -> (Vec<String>, Vec<String>) {
 
 pub async fn provision_demo_fleet(store: &Store, size: usize) -> Result<(Vec<String>, Vec<String>), StoreError> {
     let now = Timestamp::now();
-    let mut tx = store.begin().await?;
-    let operator = match operators::list_operators(&mut tx).await?.into_iter().find(|o| o.name == DEMO_OPERATOR) {
+    let (stations, cards) = demo_fleet(size);
+    let fleet = (stations.clone(), cards.clone());
+    store.write(move |tx| Box::pin(provision(tx, fleet, now))).await?;
+    Ok((stations, cards))
+}
+
+async fn provision(
+    tx: &mut Conn,
+    (stations, cards): (Vec<String>, Vec<String>),
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let operator = match operators::list_operators(&mut *tx).await?.into_iter().find(|o| o.name == DEMO_OPERATOR) {
         Some(operator) => operator,
-        None => operators::create_operator(&mut tx, DEMO_OPERATOR, now).await?,
+        None => operators::create_operator(&mut *tx, DEMO_OPERATOR, now).await?,
     };
-    let site = match operators::list_sites(&mut tx, Some(operator.id)).await?.into_iter().next() {
+    let site = match operators::list_sites(&mut *tx, Some(operator.id)).await?.into_iter().next() {
         Some(site) => site,
         None => {
             let new = NewSite {
@@ -35,12 +45,11 @@ pub async fn provision_demo_fleet(store: &Store, size: usize) -> Result<(Vec<Str
                 longitude: Some(114.0579),
                 address: Some("Futian District, Shenzhen".into()),
             };
-            operators::create_site(&mut tx, new, now).await?
+            operators::create_site(&mut *tx, new, now).await?
         }
     };
-    let (stations, cards) = demo_fleet(size);
     for station in &stations {
-        if chargers::get_charger(&mut tx, station).await?.is_none() {
+        if chargers::get_charger(&mut *tx, station).await?.is_none() {
             let new = NewCharger {
                 station_id: station.clone(),
                 operator_id: Some(operator.id),
@@ -48,11 +57,11 @@ pub async fn provision_demo_fleet(store: &Store, size: usize) -> Result<(Vec<Str
                 registration: Registration::Accepted,
                 auth_key_hash: None,
             };
-            chargers::create_charger(&mut tx, &new, now).await?;
+            chargers::create_charger(&mut *tx, &new, now).await?;
         }
     }
     for card in &cards {
-        if tokens::get_token(&mut tx, card).await?.is_none() {
+        if tokens::get_token(&mut *tx, card).await?.is_none() {
             let token = Token {
                 id_token: card.clone(),
                 operator_id: operator.id,
@@ -63,9 +72,8 @@ pub async fn provision_demo_fleet(store: &Store, size: usize) -> Result<(Vec<Str
                 label: Some("demo driver".into()),
                 created_at: now,
             };
-            tokens::upsert_token(&mut tx, &token).await?;
+            tokens::upsert_token(&mut *tx, &token).await?;
         }
     }
-    tx.commit().await?;
-    Ok((stations, cards))
+    Ok(())
 }

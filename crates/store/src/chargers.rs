@@ -1,12 +1,10 @@
 //! Chargers, their connectors' live status and the status history.
 
 use crate::messages::SeenMessage;
-use crate::{Conn, Result, instant, millis, opt_instant};
+use crate::{Conn, Result, Row, instant, millis, opt_instant, query};
 use chargemesh_core::charger::{BootInfo, Registration, StatusReport};
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Charger {
@@ -47,7 +45,7 @@ const CHARGER_COLUMNS: &str = "c.station_id, c.operator_id, c.site_id, c.registr
     c.model, c.serial_number, c.firmware_version, c.iccid, c.imsi, c.meter_type, c.meter_serial_number, \
     c.firmware_status, c.diagnostics_status, c.last_boot_at, c.last_seen_at, c.created_at";
 
-fn charger(row: AnyRow) -> Result<Charger> {
+fn charger(row: Row) -> Result<Charger> {
     let auth_key_hash: Option<String> = row.try_get("auth_key_hash")?;
     Ok(Charger {
         station_id: row.try_get("station_id")?,
@@ -82,7 +80,7 @@ pub struct NewCharger {
 }
 
 pub async fn create_charger(conn: &mut Conn, new: &NewCharger, now: Timestamp) -> Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO chargers (station_id, operator_id, site_id, registration, auth_key_hash, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -98,7 +96,7 @@ pub async fn create_charger(conn: &mut Conn, new: &NewCharger, now: Timestamp) -
 }
 
 pub async fn get_charger(conn: &mut Conn, station_id: &str) -> Result<Option<Charger>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CHARGER_COLUMNS} FROM chargers c WHERE c.station_id = $1")))
+    query(format!("SELECT {CHARGER_COLUMNS} FROM chargers c WHERE c.station_id = $1"))
         .bind(station_id)
         .fetch_optional(conn)
         .await?
@@ -113,11 +111,11 @@ pub async fn get_charger_and_reply(
     station_id: &str,
     message_id: &str,
 ) -> Result<Option<(Charger, Option<SeenMessage>)>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let row = query(format!(
         "SELECT {CHARGER_COLUMNS}, m.action AS seen_action, m.payload_digest AS seen_digest, m.reply AS seen_reply \
          FROM chargers c LEFT JOIN charger_messages m ON m.station_id = c.station_id AND m.message_id = $2 \
          WHERE c.station_id = $1"
-    )))
+    ))
     .bind(station_id)
     .bind(message_id)
     .fetch_optional(conn)
@@ -134,9 +132,9 @@ pub async fn get_charger_and_reply(
 
 /// Chargers of one operator, or all when `operator_id` is `None`.
 pub async fn list_chargers(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<Charger>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    query(format!(
         "SELECT {CHARGER_COLUMNS} FROM chargers c WHERE ($1 IS NULL OR c.operator_id = $1) ORDER BY c.station_id"
-    )))
+    ))
     .bind(operator_id)
     .fetch_all(conn)
     .await?
@@ -158,7 +156,7 @@ pub async fn update_charger(conn: &mut Conn, station_id: &str, update: &ChargerU
     let Some(current) = get_charger(&mut *conn, station_id).await? else {
         return Ok(false);
     };
-    sqlx::query(
+    query(
         "UPDATE chargers SET operator_id = $2, site_id = $3, registration = $4, auth_key_hash = $5 WHERE station_id = $1",
     )
     .bind(station_id)
@@ -172,13 +170,13 @@ pub async fn update_charger(conn: &mut Conn, station_id: &str, update: &ChargerU
 }
 
 pub async fn delete_charger(conn: &mut Conn, station_id: &str) -> Result<bool> {
-    sqlx::query("DELETE FROM connectors WHERE station_id = $1").bind(station_id).execute(&mut *conn).await?;
-    let done = sqlx::query("DELETE FROM chargers WHERE station_id = $1").bind(station_id).execute(conn).await?;
-    Ok(done.rows_affected() > 0)
+    query("DELETE FROM connectors WHERE station_id = $1").bind(station_id).execute(&mut *conn).await?;
+    let done = query("DELETE FROM chargers WHERE station_id = $1").bind(station_id).execute(conn).await?;
+    Ok(done > 0)
 }
 
 pub async fn record_boot(conn: &mut Conn, station_id: &str, boot: &BootInfo, now: Timestamp) -> Result<()> {
-    sqlx::query(
+    query(
         "UPDATE chargers SET vendor = $2, model = $3, serial_number = $4, firmware_version = $5, iccid = $6, \
          imsi = $7, meter_type = $8, meter_serial_number = $9, last_boot_at = $10, last_seen_at = $10 \
          WHERE station_id = $1",
@@ -199,7 +197,7 @@ pub async fn record_boot(conn: &mut Conn, station_id: &str, boot: &BootInfo, now
 }
 
 pub async fn touch(conn: &mut Conn, station_id: &str, now: Timestamp) -> Result<()> {
-    sqlx::query("UPDATE chargers SET last_seen_at = $2 WHERE station_id = $1")
+    query("UPDATE chargers SET last_seen_at = $2 WHERE station_id = $1")
         .bind(station_id)
         .bind(millis(now))
         .execute(conn)
@@ -208,7 +206,7 @@ pub async fn touch(conn: &mut Conn, station_id: &str, now: Timestamp) -> Result<
 }
 
 pub async fn set_firmware_status(conn: &mut Conn, station_id: &str, status: &str) -> Result<()> {
-    sqlx::query("UPDATE chargers SET firmware_status = $2 WHERE station_id = $1")
+    query("UPDATE chargers SET firmware_status = $2 WHERE station_id = $1")
         .bind(station_id)
         .bind(status)
         .execute(conn)
@@ -217,7 +215,7 @@ pub async fn set_firmware_status(conn: &mut Conn, station_id: &str, status: &str
 }
 
 pub async fn set_diagnostics_status(conn: &mut Conn, station_id: &str, status: &str) -> Result<()> {
-    sqlx::query("UPDATE chargers SET diagnostics_status = $2 WHERE station_id = $1")
+    query("UPDATE chargers SET diagnostics_status = $2 WHERE station_id = $1")
         .bind(station_id)
         .bind(status)
         .execute(conn)
@@ -236,7 +234,7 @@ pub struct ConnectorState {
     pub status_at: Timestamp,
 }
 
-fn connector_state(row: AnyRow) -> Result<ConnectorState> {
+fn connector_state(row: Row) -> Result<ConnectorState> {
     Ok(ConnectorState {
         connector_id: row.try_get("connector_id")?,
         status: row.try_get("status")?,
@@ -251,7 +249,7 @@ fn connector_state(row: AnyRow) -> Result<ConnectorState> {
 /// queued report), as the connector's current status.
 pub async fn record_status(conn: &mut Conn, station_id: &str, report: &StatusReport, now: Timestamp) -> Result<()> {
     let at = millis(report.at.unwrap_or(now));
-    sqlx::query(
+    query(
         "INSERT INTO status_history (station_id, connector_id, status, error_code, info, vendor_error_code, \
          status_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -265,7 +263,7 @@ pub async fn record_status(conn: &mut Conn, station_id: &str, report: &StatusRep
     .bind(millis(now))
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    query(
         "INSERT INTO connectors (station_id, connector_id, status, error_code, info, vendor_error_code, status_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (station_id, connector_id) DO UPDATE SET status = excluded.status, \
@@ -285,7 +283,7 @@ pub async fn record_status(conn: &mut Conn, station_id: &str, report: &StatusRep
 }
 
 pub async fn connectors(conn: &mut Conn, station_id: &str) -> Result<Vec<ConnectorState>> {
-    sqlx::query(
+    query(
         "SELECT connector_id, status, error_code, info, vendor_error_code, status_at FROM connectors \
          WHERE station_id = $1 ORDER BY connector_id",
     )
@@ -299,7 +297,7 @@ pub async fn connectors(conn: &mut Conn, station_id: &str) -> Result<Vec<Connect
 
 /// The newest `limit` status reports of a charger, newest first.
 pub async fn status_history(conn: &mut Conn, station_id: &str, limit: i64) -> Result<Vec<ConnectorState>> {
-    sqlx::query(
+    query(
         "SELECT connector_id, status, error_code, info, vendor_error_code, status_at FROM status_history \
          WHERE station_id = $1 ORDER BY id DESC LIMIT $2",
     )

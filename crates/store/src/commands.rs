@@ -1,11 +1,9 @@
 //! Commands sent to chargers and their results.
 
-use crate::{Conn, Result, StoreError, instant, millis, opt_instant};
+use crate::{Conn, Result, Row, StoreError, instant, millis, opt_instant, query};
 use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CommandRecord {
@@ -26,7 +24,7 @@ pub struct CommandRecord {
     pub completed_at: Option<Timestamp>,
 }
 
-fn record(row: AnyRow) -> Result<CommandRecord> {
+fn record(row: Row) -> Result<CommandRecord> {
     let command: String = row.try_get("command")?;
     let outcome: Option<String> = row.try_get("outcome")?;
     Ok(CommandRecord {
@@ -53,7 +51,7 @@ pub async fn create_command(
     now: Timestamp,
 ) -> Result<i64> {
     let text = serde_json::to_string(command).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO commands (station_id, command, state, requested_by, created_at) VALUES ($1, $2, 'pending', $3, $4) \
          RETURNING id",
     )
@@ -63,7 +61,7 @@ pub async fn create_command(
     .bind(millis(now))
     .fetch_one(conn)
     .await?;
-    Ok(row.try_get(0)?)
+    row.try_get(0)
 }
 
 pub async fn complete_command(
@@ -75,7 +73,7 @@ pub async fn complete_command(
     now: Timestamp,
 ) -> Result<()> {
     let outcome = outcome.map(serde_json::to_string).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    sqlx::query("UPDATE commands SET state = $2, outcome = $3, error = $4, completed_at = $5 WHERE id = $1")
+    query("UPDATE commands SET state = $2, outcome = $3, error = $4, completed_at = $5 WHERE id = $1")
         .bind(id)
         .bind(state)
         .bind(outcome)
@@ -88,18 +86,18 @@ pub async fn complete_command(
 
 /// Commands still pending when the node stopped can never be answered: they are marked failed at start.
 pub async fn fail_pending(conn: &mut Conn, now: Timestamp) -> Result<u64> {
-    let done = sqlx::query(
+    let done = query(
         "UPDATE commands SET state = 'failed', error = 'the node restarted before the charger answered', \
          completed_at = $1 WHERE state = 'pending'",
     )
     .bind(millis(now))
     .execute(conn)
     .await?;
-    Ok(done.rows_affected())
+    Ok(done)
 }
 
 pub async fn get_command(conn: &mut Conn, id: i64) -> Result<Option<CommandRecord>> {
-    sqlx::query(
+    query(
         "SELECT id, station_id, command, state, outcome, error, requested_by, created_at, completed_at \
          FROM commands WHERE id = $1",
     )

@@ -2,22 +2,26 @@
 //! transaction, each inside its own savepoint, and one commit (one fsync) makes the whole batch durable
 //! before any of them is answered. SQLite allows one writer at a time anyway; batching is what lets
 //! that writer keep up with thousands of chargers.
+//!
+//! The writer is a thread of its own that owns the write connection and runs every statement itself:
+//! a job's future only ever waits for SQLite, which answers at once in this thread, so it is polled to
+//! completion without an executor, and no statement pays for a hop between threads.
 
-use crate::{Conn, Result, StoreError};
+use crate::sql::{Conn, Inner};
+use crate::{Result, StoreError};
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use sqlx::{Any, Pool};
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use std::sync::mpsc;
+use tokio::sync::oneshot;
 
 /// Most jobs in one transaction: bounds how long the first job of a batch waits for its commit.
 const MAX_BATCH: usize = 512;
 
 /// Delivers a job's result once its batch's commit succeeded or failed.
-type Completion = Box<dyn FnOnce(std::result::Result<(), Arc<StoreError>>) + Send>;
+type Completion = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 
-/// A write job: runs against the batch's connection and says whether it succeeded (otherwise its
+/// A write job: runs against the writer's connection and says whether it succeeded (otherwise its
 /// savepoint is rolled back) and how to deliver its result.
 pub(crate) type Job = Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, (bool, Completion)> + Send>;
 
@@ -35,7 +39,7 @@ where
             let completion: Completion = Box::new(move |committed| {
                 let delivered = match committed {
                     Ok(()) => result,
-                    Err(e) if succeeded => Err(StoreError::Commit(e.to_string())),
+                    Err(e) if succeeded => Err(StoreError::Commit(e)),
                     Err(_) => result,
                 };
                 let _ = sender.send(delivered);
@@ -46,19 +50,13 @@ where
     (job, receiver)
 }
 
-/// Runs batches until every sender is gone.
-pub(crate) async fn run(pool: Pool<Any>, writer: Arc<Semaphore>, mut jobs: mpsc::UnboundedReceiver<Job>) {
-    while let Some(first) = jobs.recv().await {
-        let _permit = writer.acquire().await.expect("the writer semaphore is never closed");
+/// Runs batches on `conn` until every sender is gone.
+pub(crate) fn run(mut conn: Conn, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+        batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
         let mut completions = Vec::with_capacity(batch.len());
-        let committed = run_batch(&pool, batch, &mut completions).await.map_err(Arc::new);
+        let committed = run_batch(&mut conn, batch, &mut completions).map_err(|e| e.to_string());
         if let Err(e) = &committed {
             tracing::error!(error = %e, jobs = completions.len(), "a batch of writes failed to commit");
         }
@@ -68,19 +66,20 @@ pub(crate) async fn run(pool: Pool<Any>, writer: Arc<Semaphore>, mut jobs: mpsc:
     }
 }
 
-async fn run_batch(pool: &Pool<Any>, batch: Vec<Job>, completions: &mut Vec<Completion>) -> Result<()> {
-    let mut conn = pool.acquire().await?;
-    // Each call to the driver costs a thread hop, so transaction control is merged into few calls:
-    // BEGIN with the first savepoint, each RELEASE with the next SAVEPOINT, the last RELEASE with COMMIT.
-    sqlx::raw_sql("BEGIN IMMEDIATE; SAVEPOINT job").execute(&mut *conn).await?;
-    let last = batch.len() - 1;
-    let outcome = async {
-        for (index, job) in batch.into_iter().enumerate() {
+fn run_batch(conn: &mut Conn, batch: Vec<Job>, completions: &mut Vec<Completion>) -> Result<()> {
+    script(conn, "BEGIN IMMEDIATE")?;
+    let outcome = (|| {
+        for job in batch {
+            script(conn, "SAVEPOINT job")?;
             // A job that panics (a bug) fails alone: its caller sees the store as closed, the batch goes on.
-            let succeeded = match AssertUnwindSafe(job(&mut conn)).catch_unwind().await {
-                Ok((succeeded, completion)) => {
+            let succeeded = match std::panic::catch_unwind(AssertUnwindSafe(|| job(conn).now_or_never())) {
+                Ok(Some((succeeded, completion))) => {
                     completions.push(completion);
                     succeeded
+                }
+                Ok(None) => {
+                    tracing::error!("a write job waited for something other than the database; it is rolled back");
+                    false
                 }
                 Err(_) => {
                     tracing::error!("a write job panicked; its changes are rolled back");
@@ -88,17 +87,21 @@ async fn run_batch(pool: &Pool<Any>, batch: Vec<Job>, completions: &mut Vec<Comp
                 }
             };
             if !succeeded {
-                sqlx::raw_sql("ROLLBACK TO SAVEPOINT job").execute(&mut *conn).await?;
+                script(conn, "ROLLBACK TO SAVEPOINT job")?;
             }
-            let next =
-                if index == last { "RELEASE SAVEPOINT job; COMMIT" } else { "RELEASE SAVEPOINT job; SAVEPOINT job" };
-            sqlx::raw_sql(next).execute(&mut *conn).await?;
+            script(conn, "RELEASE SAVEPOINT job")?;
         }
-        Ok(())
-    }
-    .await;
+        script(conn, "COMMIT")
+    })();
     if outcome.is_err() {
-        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+        let _ = script(conn, "ROLLBACK");
     }
     outcome
+}
+
+fn script(conn: &mut Conn, sql: &str) -> Result<()> {
+    match &mut conn.0 {
+        Inner::Sqlite(sqlite) => Ok(sqlite.execute_batch(sql)?),
+        _ => unreachable!("group commit runs on SQLite only"),
+    }
 }

@@ -1,37 +1,39 @@
 //! The node's operational database: SQLite embedded by default, PostgreSQL in production, one set of
-//! queries for both (sqlx's `Any` driver, `$n` placeholders, which both understand).
+//! queries for both (`$n` placeholders, which both understand; see [`sql`]).
 //!
-//! Every function takes a `&mut Conn`, so the same query runs inside a write transaction or on a plain
-//! read connection. Instants are stored as milliseconds since the Unix epoch, energy as milliwatt-hours.
+//! Every function takes a `&mut Conn`, so the same query runs inside a write transaction
+//! ([`Store::write`]) or for a read ([`Store::read`]). Instants are stored as milliseconds since the Unix epoch, energy as milliwatt-hours.
 
 pub mod chargers;
 pub mod commands;
 mod group_commit;
 pub mod messages;
+mod migrations;
 pub mod operators;
 pub mod sessions;
+mod sql;
 pub mod staff;
 pub mod tokens;
 
+pub use sql::{Conn, Row, query};
+
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use jiff::Timestamp;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, SqlSafeStr, Transaction};
-use std::ops::{Deref, DerefMut};
-use std::str::FromStr;
-use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
-
-pub use sqlx::AnyConnection as Conn;
+use sql::Inner;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use std::sync::{Arc, Mutex, mpsc};
+use tokio::sync::Semaphore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Postgres(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Migration(String),
     #[error("unsupported database URL {0:?}: use sqlite://<file> or postgres://<user>@<host>/<database>")]
     UnsupportedUrl(String),
     #[error("stored value is corrupt: {0}")]
@@ -45,162 +47,158 @@ pub enum StoreError {
 impl StoreError {
     /// True when the statement broke a uniqueness rule (a duplicate name, id or key).
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+        match self {
+            StoreError::Postgres(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
+            _ => false,
+        }
     }
 
     /// True when the statement referred to a row that does not exist (an unknown operator or site).
     pub fn is_foreign_key_violation(&self) -> bool {
-        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation())
+        match self {
+            StoreError::Postgres(sqlx::Error::Database(e)) => e.is_foreign_key_violation(),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+            }
+            _ => false,
+        }
     }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// A pool of connections to the operational database.
+/// The operational database: a SQLite file, or a PostgreSQL server.
 #[derive(Clone)]
 pub struct Store {
-    pool: AnyPool,
     backend: Backend,
-    /// SQLite has one writer at a time; queueing writers here avoids its busy-retry loop.
-    sqlite_writer: Arc<Semaphore>,
-    /// SQLite only: the queue of the group-commit writer.
-    batched_writes: Option<mpsc::UnboundedSender<group_commit::Job>>,
 }
 
-/// A write transaction. Dropping it without [`WriteTx::commit`] rolls everything back.
-pub struct WriteTx {
-    tx: Transaction<'static, Any>,
-    _writer: Option<OwnedSemaphorePermit>,
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<Sqlite>),
+    Postgres(PgPool),
 }
 
-impl WriteTx {
-    pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
-    }
+/// SQLite: one writer thread (group commit) and a pool of read-only connections.
+struct Sqlite {
+    path: String,
+    writes: Mutex<Option<mpsc::Sender<group_commit::Job>>>,
+    readers: Mutex<Vec<rusqlite::Connection>>,
+    read_permits: Semaphore,
 }
 
-impl Deref for WriteTx {
-    type Target = Conn;
-    fn deref(&self) -> &Conn {
-        &self.tx
-    }
-}
-
-impl DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Conn {
-        &mut self.tx
-    }
-}
+/// A store function's work: given a connection, a future of its result.
+pub trait Work<T>: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T>> + Send + 'static {}
+impl<T, F> Work<T> for F where F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T>> + Send + 'static {}
 
 impl Store {
-    /// Connects to `url` (`sqlite://path` or `postgres://…`) and applies pending migrations.
+    /// Connects to `url` (`sqlite://path[?mode=rwc]` or `postgres://…`) and applies pending migrations.
     pub async fn open(url: &str, max_connections: u32) -> Result<Store> {
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
+        let backend = if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            let path = format!("file:{rest}");
+            let writer = Conn(Inner::Sqlite(open_sqlite(&path, false)?));
+            let (sender, receiver) = mpsc::channel();
+            std::thread::Builder::new()
+                .name("sqlite-writer".into())
+                .spawn(move || group_commit::run(writer, receiver))
+                .map_err(|e| StoreError::Commit(format!("cannot start the writer thread: {e}")))?;
+            Backend::Sqlite(Arc::new(Sqlite {
+                path,
+                writes: Mutex::new(Some(sender)),
+                readers: Mutex::new(Vec::new()),
+                read_permits: Semaphore::new(max_connections.max(1) as usize),
+            }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
+            Backend::Postgres(PgPoolOptions::new().max_connections(max_connections.max(1)).connect(url).await?)
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        let options = AnyConnectOptions::from_str(url)?;
-        let mut pool_options = AnyPoolOptions::new().max_connections(max_connections.max(1));
-        if backend == Backend::Sqlite {
-            // WAL lets readers run beside the writer; synchronous=FULL makes every commit durable
-            // before the charger is answered, even across a power loss.
-            pool_options = pool_options.after_connect(|conn, _| {
-                Box::pin(async move {
-                    sqlx::raw_sql(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                         PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536;",
-                    )
-                    .execute(conn)
-                    .await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = pool_options.connect_with(options).await?;
-        let sqlite_writer = Arc::new(Semaphore::new(1));
-        let batched_writes = (backend == Backend::Sqlite).then(|| {
-            let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(group_commit::run(pool.clone(), sqlite_writer.clone(), receiver));
-            sender
-        });
-        let store = Store { pool, backend, sqlite_writer, batched_writes };
-        store.migrate().await?;
+        let store = Store { backend };
+        migrations::apply(&store).await?;
         Ok(store)
     }
 
-    async fn migrate(&self) -> Result<()> {
-        let migrations = match self.backend {
-            Backend::Sqlite => [
-                (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
-                (2, "session lookups", include_str!("../migrations/sqlite/0002_session_lookups.sql")),
-            ],
-            Backend::Postgres => [
-                (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
-                (2, "session lookups", include_str!("../migrations/postgres/0002_session_lookups.sql")),
-            ],
-        };
-        let migrations = migrations
-            .into_iter()
-            .map(|(version, description, sql)| {
-                Migration::new(version, description.into(), MigrationType::Simple, sql.into_sql_str(), false)
-            })
-            .collect();
-        Migrator::with_migrations(migrations).run(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Starts a write transaction.
-    pub async fn begin(&self) -> Result<WriteTx> {
-        let writer = match self.backend {
-            Backend::Sqlite => Some(
-                Arc::clone(&self.sqlite_writer).acquire_owned().await.expect("the writer semaphore is never closed"),
-            ),
-            Backend::Postgres => None,
-        };
-        Ok(WriteTx { tx: self.pool.begin().await?, _writer: writer })
-    }
-
-    /// Runs `work` in a write transaction and returns its result once committed. On SQLite, concurrent
-    /// calls are committed together (group commit); a failing `work` changes nothing either way.
-    pub async fn write<T, F>(&self, work: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, Result<T>> + Send + 'static,
-    {
-        match &self.batched_writes {
-            Some(queue) => {
+    /// Runs `work` in a write transaction and returns its result once committed; a failing `work`
+    /// changes nothing. On SQLite, concurrent calls are committed together (group commit), and `work`
+    /// must wait for nothing but the database.
+    pub async fn write<T: Send + 'static>(&self, work: impl Work<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(sqlite) => {
                 let (job, result) = group_commit::job(work);
-                queue.send(job).map_err(|_| StoreError::Closed)?;
+                let queue = sqlite.writes.lock().expect("the writer queue lock is never poisoned").clone();
+                queue.ok_or(StoreError::Closed)?.send(job).map_err(|_| StoreError::Closed)?;
                 result.await.map_err(|_| StoreError::Closed)?
             }
-            None => {
-                let mut tx = self.begin().await?;
-                let value = work(&mut tx).await?;
+            Backend::Postgres(pool) => {
+                let mut conn = Conn(Inner::PostgresTx(pool.begin().await?));
+                let value = work(&mut conn).await?;
+                let Conn(Inner::PostgresTx(tx)) = conn else { unreachable!("the connection is the transaction") };
                 tx.commit().await?;
                 Ok(value)
             }
         }
     }
 
-    /// A connection for reading.
-    pub async fn read(&self) -> Result<PoolConnection<Any>> {
-        Ok(self.pool.acquire().await?)
+    /// Runs `work` on a read connection. On SQLite it runs on a blocking thread, and must wait for
+    /// nothing but the database.
+    pub async fn read<T: Send + 'static>(&self, work: impl Work<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(sqlite) => {
+                let _permit = sqlite.read_permits.acquire().await.map_err(|_| StoreError::Closed)?;
+                let sqlite = Arc::clone(sqlite);
+                tokio::task::spawn_blocking(move || {
+                    let pooled = sqlite.readers.lock().expect("the reader pool lock is never poisoned").pop();
+                    let mut conn = Conn(Inner::Sqlite(match pooled {
+                        Some(conn) => conn,
+                        None => open_sqlite(&sqlite.path, true)?,
+                    }));
+                    let result = work(&mut conn).now_or_never().unwrap_or_else(|| {
+                        Err(StoreError::Corrupt("a read waited for something other than the database".into()))
+                    });
+                    if let Conn(Inner::Sqlite(conn)) = conn {
+                        sqlite.readers.lock().expect("the reader pool lock is never poisoned").push(conn);
+                    }
+                    result
+                })
+                .await
+                .map_err(|_| StoreError::Closed)?
+            }
+            Backend::Postgres(pool) => work(&mut Conn(Inner::Postgres(pool.acquire().await?))).await,
+        }
     }
 
+    /// Stops accepting work; writes already queued still commit.
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.backend {
+            Backend::Sqlite(sqlite) => {
+                sqlite.writes.lock().expect("the writer queue lock is never poisoned").take();
+                sqlite.readers.lock().expect("the reader pool lock is never poisoned").clear();
+            }
+            Backend::Postgres(pool) => pool.close().await,
+        }
     }
+}
+
+/// Opens a SQLite connection. WAL lets readers run beside the writer; synchronous = FULL makes every
+/// commit durable before the charger is answered, even across a power loss.
+fn open_sqlite(path: &str, read_only: bool) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536;",
+    )?;
+    if read_only {
+        conn.execute_batch("PRAGMA query_only = ON")?;
+    }
+    // Plans that do not depend on bound values: otherwise SQLite re-prepares a cached statement each
+    // time a parameter it could plan around changes, which was a tenth of the writer's time.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
 }
 
 pub(crate) fn millis(at: Timestamp) -> i64 {

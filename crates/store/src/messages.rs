@@ -1,7 +1,7 @@
 //! Replies already given to charger messages, so a repeated message gets the same answer and its
 //! effect happens once.
 
-use crate::{Conn, Result, millis};
+use crate::{Conn, Result, millis, query};
 use jiff::Timestamp;
 
 /// A message seen before from the same station with the same id.
@@ -22,7 +22,7 @@ pub async fn remember(
     reply: &str,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO charger_messages (station_id, message_id, action, payload_digest, reply, received_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (station_id, message_id) DO UPDATE SET \
          action = excluded.action, payload_digest = excluded.payload_digest, reply = excluded.reply, \
@@ -41,7 +41,6 @@ pub async fn remember(
 
 /// Forgets replies older than `before`; chargers retry within minutes, not weeks.
 pub async fn forget_before(conn: &mut Conn, before: Timestamp) -> Result<u64> {
-    let done =
-        sqlx::query("DELETE FROM charger_messages WHERE received_at < $1").bind(millis(before)).execute(conn).await?;
-    Ok(done.rows_affected())
+    let done = query("DELETE FROM charger_messages WHERE received_at < $1").bind(millis(before)).execute(conn).await?;
+    Ok(done)
 }

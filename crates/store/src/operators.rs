@@ -1,10 +1,8 @@
 //! Operators (the member's own tenants: charging businesses it runs chargers for) and their sites.
 
-use crate::{Conn, Result, instant, millis};
+use crate::{Conn, Result, Row, instant, millis, query};
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Operator {
@@ -15,7 +13,7 @@ pub struct Operator {
 }
 
 pub async fn create_operator(conn: &mut Conn, name: &str, now: Timestamp) -> Result<Operator> {
-    let row = sqlx::query("INSERT INTO operators (name, created_at) VALUES ($1, $2) RETURNING id")
+    let row = query("INSERT INTO operators (name, created_at) VALUES ($1, $2) RETURNING id")
         .bind(name)
         .bind(millis(now))
         .fetch_one(conn)
@@ -23,7 +21,7 @@ pub async fn create_operator(conn: &mut Conn, name: &str, now: Timestamp) -> Res
     Ok(Operator { id: row.try_get(0)?, name: name.to_owned(), created_at: now })
 }
 
-fn operator(row: AnyRow) -> Result<Operator> {
+fn operator(row: Row) -> Result<Operator> {
     Ok(Operator {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -32,7 +30,7 @@ fn operator(row: AnyRow) -> Result<Operator> {
 }
 
 pub async fn list_operators(conn: &mut Conn) -> Result<Vec<Operator>> {
-    sqlx::query("SELECT id, name, created_at FROM operators ORDER BY id")
+    query("SELECT id, name, created_at FROM operators ORDER BY id")
         .fetch_all(conn)
         .await?
         .into_iter()
@@ -65,7 +63,7 @@ pub struct NewSite {
 }
 
 pub async fn create_site(conn: &mut Conn, new: NewSite, now: Timestamp) -> Result<Site> {
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO sites (operator_id, name, time_zone, latitude, longitude, address, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -90,7 +88,7 @@ pub async fn create_site(conn: &mut Conn, new: NewSite, now: Timestamp) -> Resul
     })
 }
 
-fn site(row: AnyRow) -> Result<Site> {
+fn site(row: Row) -> Result<Site> {
     Ok(Site {
         id: row.try_get("id")?,
         operator_id: row.try_get("operator_id")?,
@@ -105,7 +103,7 @@ fn site(row: AnyRow) -> Result<Site> {
 
 /// Sites of one operator, or of all when `operator_id` is `None`.
 pub async fn list_sites(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<Site>> {
-    sqlx::query(
+    query(
         "SELECT id, operator_id, name, time_zone, latitude, longitude, address, created_at FROM sites \
          WHERE ($1 IS NULL OR operator_id = $1) ORDER BY id",
     )
@@ -118,12 +116,10 @@ pub async fn list_sites(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec
 }
 
 pub async fn get_site(conn: &mut Conn, id: i64) -> Result<Option<Site>> {
-    sqlx::query(
-        "SELECT id, operator_id, name, time_zone, latitude, longitude, address, created_at FROM sites WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?
-    .map(site)
-    .transpose()
+    query("SELECT id, operator_id, name, time_zone, latitude, longitude, address, created_at FROM sites WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(site)
+        .transpose()
 }

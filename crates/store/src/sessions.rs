@@ -1,13 +1,11 @@
 //! Charging sessions (OCPP transactions) and the meter values that belong to them.
 
-use crate::{Conn, Result, instant, millis, opt_instant};
+use crate::{Conn, Result, Row, instant, millis, opt_instant, query};
 use chargemesh_core::charger::MeterSample;
 use chargemesh_core::metering::{RegisterReading, energy_register_value, one_reading_per_instant};
 use chargemesh_core::{Energy, IdToken};
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Session {
@@ -46,7 +44,7 @@ const SESSION_SELECT: &str = "SELECT id, station_id, connector_id, id_token, aut
     meter_start_mwh, reservation_id, stopped_at, meter_stop_mwh, stop_reason, stopped_by, energy_mwh, energy_flags, \
     updated_at FROM sessions";
 
-fn session(row: AnyRow) -> Result<Session> {
+fn session(row: Row) -> Result<Session> {
     Ok(Session {
         id: row.try_get("id")?,
         station_id: row.try_get("station_id")?,
@@ -89,7 +87,7 @@ pub struct NewSession<'a> {
 }
 
 pub async fn create_session(conn: &mut Conn, new: &NewSession<'_>, now: Timestamp) -> Result<i64> {
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO sessions (station_id, connector_id, id_token, authorization_status, state, started_at, \
          meter_start_mwh, reservation_id, energy_mwh, energy_flags, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '', $9) RETURNING id",
@@ -105,7 +103,7 @@ pub async fn create_session(conn: &mut Conn, new: &NewSession<'_>, now: Timestam
     .bind(millis(now))
     .fetch_one(conn)
     .await?;
-    Ok(row.try_get(0)?)
+    row.try_get(0)
 }
 
 /// The session a repeated StartTransaction describes, if it was already recorded.
@@ -116,30 +114,23 @@ pub async fn find_started(
     started_at: Timestamp,
     id_token: &IdToken,
 ) -> Result<Option<Session>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SESSION_SELECT} WHERE station_id = $1 AND connector_id = $2 AND started_at = $3 AND id_token = $4"
-    )))
-    .bind(station_id)
-    .bind(i64::from(connector_id))
-    .bind(millis(started_at))
-    .bind(id_token.as_str())
-    .fetch_optional(conn)
-    .await?
-    .map(session)
-    .transpose()
-}
-
-pub async fn get_session(conn: &mut Conn, id: i64) -> Result<Option<Session>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{SESSION_SELECT} WHERE id = $1")))
-        .bind(id)
+    query(format!("{SESSION_SELECT} WHERE station_id = $1 AND connector_id = $2 AND started_at = $3 AND id_token = $4"))
+        .bind(station_id)
+        .bind(i64::from(connector_id))
+        .bind(millis(started_at))
+        .bind(id_token.as_str())
         .fetch_optional(conn)
         .await?
         .map(session)
         .transpose()
 }
 
+pub async fn get_session(conn: &mut Conn, id: i64) -> Result<Option<Session>> {
+    query(format!("{SESSION_SELECT} WHERE id = $1")).bind(id).fetch_optional(conn).await?.map(session).transpose()
+}
+
 pub async fn active_sessions_of_station(conn: &mut Conn, station_id: &str) -> Result<Vec<Session>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{SESSION_SELECT} WHERE station_id = $1 AND state = $2 ORDER BY id")))
+    query(format!("{SESSION_SELECT} WHERE station_id = $1 AND state = $2 ORDER BY id"))
         .bind(station_id)
         .bind(ACTIVE)
         .fetch_all(conn)
@@ -157,7 +148,7 @@ pub async fn token_active_elsewhere(
     station_id: &str,
     connector_id: Option<u32>,
 ) -> Result<bool> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT COUNT(*) FROM sessions WHERE id_token = $1 AND state = $2 \
          AND NOT (station_id = $3 AND ($4 IS NULL OR connector_id = $4))",
     )
@@ -182,11 +173,11 @@ pub struct SessionFilter {
 }
 
 pub async fn list_sessions(conn: &mut Conn, filter: &SessionFilter) -> Result<Vec<Session>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    query(format!(
         "{SESSION_SELECT} WHERE ($1 IS NULL OR station_id IN (SELECT station_id FROM chargers WHERE operator_id = $1)) \
          AND ($2 IS NULL OR station_id = $2) AND ($3 IS NULL OR state = $3) AND ($4 IS NULL OR id < $4) \
          ORDER BY id DESC LIMIT $5"
-    )))
+    ))
     .bind(filter.operator_id)
     .bind(&filter.station_id)
     .bind(&filter.state)
@@ -209,7 +200,7 @@ pub struct SessionStop<'a> {
 }
 
 pub async fn stop_session(conn: &mut Conn, id: i64, stop: &SessionStop<'_>, now: Timestamp) -> Result<()> {
-    sqlx::query(
+    query(
         "UPDATE sessions SET state = $2, stopped_at = $3, meter_stop_mwh = $4, stop_reason = $5, stopped_by = $6, \
          updated_at = $7 WHERE id = $1",
     )
@@ -226,7 +217,7 @@ pub async fn stop_session(conn: &mut Conn, id: i64, stop: &SessionStop<'_>, now:
 }
 
 pub async fn set_energy(conn: &mut Conn, id: i64, energy: Energy, flags: &str, now: Timestamp) -> Result<()> {
-    sqlx::query("UPDATE sessions SET energy_mwh = $2, energy_flags = $3, updated_at = $4 WHERE id = $1")
+    query("UPDATE sessions SET energy_mwh = $2, energy_flags = $3, updated_at = $4 WHERE id = $1")
         .bind(id)
         .bind(energy.mwh())
         .bind(flags)
@@ -278,9 +269,9 @@ pub async fn add_meter_values(
              location, unit, value, register_mwh, received_at) VALUES {}",
             rows.join(", ")
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut statement = query(sql);
         for sample in chunk {
-            query = query
+            statement = statement
                 .bind(session_id)
                 .bind(station_id)
                 .bind(i64::from(connector_id))
@@ -294,13 +285,13 @@ pub async fn add_meter_values(
                 .bind(energy_register_value(sample).map(Energy::mwh))
                 .bind(millis(now));
         }
-        query.execute(&mut *conn).await?;
+        statement.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
 pub async fn meter_values(conn: &mut Conn, session_id: i64) -> Result<Vec<StoredMeterValue>> {
-    sqlx::query(
+    query(
         "SELECT sampled_at, connector_id, measurand, context, phase, location, unit, value, register_mwh \
          FROM meter_values WHERE session_id = $1 ORDER BY sampled_at, id",
     )
@@ -326,7 +317,7 @@ pub async fn meter_values(conn: &mut Conn, session_id: i64) -> Result<Vec<Stored
 
 /// The session's energy register readings in time order, the outlet's preferred when both ends report.
 pub async fn register_readings(conn: &mut Conn, session_id: i64) -> Result<Vec<RegisterReading>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT sampled_at, register_mwh, location FROM meter_values \
          WHERE session_id = $1 AND register_mwh IS NOT NULL ORDER BY sampled_at, id",
     )

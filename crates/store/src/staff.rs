@@ -1,10 +1,8 @@
 //! Staff accounts of the operator API and their credentials (login tokens and API keys).
 
-use crate::{Conn, Result, instant, millis, opt_instant};
+use crate::{Conn, Result, Row, instant, millis, opt_instant, query};
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StaffMember {
@@ -20,7 +18,7 @@ pub struct StaffMember {
     pub created_at: Timestamp,
 }
 
-fn member(row: AnyRow) -> Result<StaffMember> {
+fn member(row: Row) -> Result<StaffMember> {
     Ok(StaffMember {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
@@ -32,7 +30,7 @@ fn member(row: AnyRow) -> Result<StaffMember> {
 }
 
 pub async fn count_staff(conn: &mut Conn) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM staff").fetch_one(conn).await?.try_get(0)?)
+    query("SELECT COUNT(*) FROM staff").fetch_one(conn).await?.try_get(0)
 }
 
 pub async fn create_staff(
@@ -43,7 +41,7 @@ pub async fn create_staff(
     operator_id: Option<i64>,
     now: Timestamp,
 ) -> Result<StaffMember> {
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO staff (username, password_hash, role, operator_id, created_at) VALUES ($1, $2, $3, $4, $5) \
          RETURNING id",
     )
@@ -65,7 +63,7 @@ pub async fn create_staff(
 }
 
 pub async fn staff_by_username(conn: &mut Conn, username: &str) -> Result<Option<StaffMember>> {
-    sqlx::query("SELECT id, username, password_hash, role, operator_id, created_at FROM staff WHERE username = $1")
+    query("SELECT id, username, password_hash, role, operator_id, created_at FROM staff WHERE username = $1")
         .bind(username)
         .fetch_optional(conn)
         .await?
@@ -74,7 +72,7 @@ pub async fn staff_by_username(conn: &mut Conn, username: &str) -> Result<Option
 }
 
 pub async fn list_staff(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<StaffMember>> {
-    sqlx::query(
+    query(
         "SELECT id, username, password_hash, role, operator_id, created_at FROM staff \
          WHERE ($1 IS NULL OR operator_id = $1) ORDER BY id",
     )
@@ -96,7 +94,7 @@ pub async fn add_credential(
     expires_at: Option<Timestamp>,
     now: Timestamp,
 ) -> Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO api_credentials (secret_digest, staff_id, kind, name, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -113,7 +111,7 @@ pub async fn add_credential(
 
 /// The staff member a credential belongs to, if it exists and has not expired at `now`.
 pub async fn staff_by_credential(conn: &mut Conn, secret_digest: &str, now: Timestamp) -> Result<Option<StaffMember>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT s.id, s.username, s.password_hash, s.role, s.operator_id, s.created_at, c.expires_at \
          FROM api_credentials c JOIN staff s ON s.id = c.staff_id WHERE c.secret_digest = $1",
     )
@@ -128,7 +126,6 @@ pub async fn staff_by_credential(conn: &mut Conn, secret_digest: &str, now: Time
 }
 
 pub async fn revoke_credential(conn: &mut Conn, secret_digest: &str) -> Result<bool> {
-    let done =
-        sqlx::query("DELETE FROM api_credentials WHERE secret_digest = $1").bind(secret_digest).execute(conn).await?;
-    Ok(done.rows_affected() > 0)
+    let done = query("DELETE FROM api_credentials WHERE secret_digest = $1").bind(secret_digest).execute(conn).await?;
+    Ok(done > 0)
 }

@@ -1,12 +1,10 @@
 //! Id tokens an operator issues: RFID cards and app accounts.
 
-use crate::{Conn, Result, instant, millis, opt_instant};
+use crate::{Conn, Result, Row, instant, millis, opt_instant, query};
 use chargemesh_core::IdToken;
 use chargemesh_core::authorization::TokenGrant;
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Token {
@@ -34,7 +32,7 @@ impl Token {
     }
 }
 
-fn token(row: AnyRow) -> Result<Token> {
+fn token(row: Row) -> Result<Token> {
     Ok(Token {
         id_token: row.try_get("id_token")?,
         operator_id: row.try_get("operator_id")?,
@@ -51,7 +49,7 @@ const TOKEN_SELECT: &str =
     "SELECT id_token, operator_id, kind, status, expires_at, parent_id_token, label, created_at FROM tokens";
 
 pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO tokens (id_token, operator_id, kind, status, expires_at, parent_id_token, label, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id_token) DO UPDATE SET kind = excluded.kind, \
          status = excluded.status, expires_at = excluded.expires_at, parent_id_token = excluded.parent_id_token, \
@@ -71,7 +69,7 @@ pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
 }
 
 pub async fn get_token(conn: &mut Conn, id_token: &str) -> Result<Option<Token>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{TOKEN_SELECT} WHERE id_token = $1")))
+    query(format!("{TOKEN_SELECT} WHERE id_token = $1"))
         .bind(id_token)
         .fetch_optional(conn)
         .await?
@@ -80,7 +78,7 @@ pub async fn get_token(conn: &mut Conn, id_token: &str) -> Result<Option<Token>>
 }
 
 pub async fn list_tokens(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<Token>> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{TOKEN_SELECT} WHERE ($1 IS NULL OR operator_id = $1) ORDER BY id_token")))
+    query(format!("{TOKEN_SELECT} WHERE ($1 IS NULL OR operator_id = $1) ORDER BY id_token"))
         .bind(operator_id)
         .fetch_all(conn)
         .await?
@@ -90,6 +88,6 @@ pub async fn list_tokens(conn: &mut Conn, operator_id: Option<i64>) -> Result<Ve
 }
 
 pub async fn delete_token(conn: &mut Conn, id_token: &str) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM tokens WHERE id_token = $1").bind(id_token).execute(conn).await?;
-    Ok(done.rows_affected() > 0)
+    let done = query("DELETE FROM tokens WHERE id_token = $1").bind(id_token).execute(conn).await?;
+    Ok(done > 0)
 }

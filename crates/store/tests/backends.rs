@@ -26,11 +26,10 @@ async fn sqlite_store() -> Store {
 }
 
 /// A store in a new, empty PostgreSQL database, with the admin connection and name to drop it.
-async fn postgres_store() -> (Store, sqlx::AnyConnection, String) {
+async fn postgres_store() -> (Store, sqlx::PgConnection, String) {
     let admin_url = std::env::var("CHARGEMESH_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    sqlx::any::install_default_drivers();
-    let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
         panic!("PostgreSQL at {admin_url} is needed by the store tests ({e}); set CHARGEMESH_TEST_POSTGRES_URL to a server you can create databases on")
     });
     let database = unique("chargemesh_test");
@@ -57,223 +56,253 @@ fn sample(at_text: &str, wh: &str) -> MeterSample {
     }
 }
 
+/// Runs a block in a write transaction and gives its value; `?` inside fails the test.
+macro_rules! in_write {
+    ($store:expr, |$conn:ident| $body:block) => {
+        $store.write(move |$conn| Box::pin(async move { Ok($body) })).await.unwrap()
+    };
+}
+
+/// Runs a block in a write transaction that must fail, and gives the error.
+macro_rules! failed_write {
+    ($store:expr, |$conn:ident| $body:block) => {
+        $store.write(move |$conn| Box::pin(async move { Ok($body) })).await.map(|_| ()).unwrap_err()
+    };
+}
+
+/// Runs a block on a read connection and gives its value.
+macro_rules! in_read {
+    ($store:expr, |$conn:ident| $body:block) => {
+        $store.read(move |$conn| Box::pin(async move { Ok($body) })).await.unwrap()
+    };
+}
+
 async fn exercise(store: Store) {
     let now = at("2026-07-01T00:00:00Z");
-    let mut tx = store.begin().await.unwrap();
-    let operator = operators::create_operator(&mut tx, "Pearl River Charging", now).await.unwrap();
-    tx.commit().await.unwrap();
+    let operator = in_write!(store, |tx| { operators::create_operator(&mut *tx, "Pearl River Charging", now).await? });
     // A failed statement spoils its transaction on PostgreSQL: every failure here is in its own one.
-    let mut tx = store.begin().await.unwrap();
-    let err = operators::create_operator(&mut tx, "Pearl River Charging", now).await.unwrap_err();
+    let err = failed_write!(store, |tx| { operators::create_operator(&mut *tx, "Pearl River Charging", now).await? });
     assert!(err.is_unique_violation(), "{err}");
-    drop(tx);
 
-    let mut tx = store.begin().await.unwrap();
-    let bad_site = NewSite {
-        operator_id: 999,
-        name: "x".into(),
-        time_zone: "Asia/Shanghai".into(),
-        latitude: None,
-        longitude: None,
-        address: None,
-    };
-    let err = operators::create_site(&mut tx, bad_site, now).await.unwrap_err();
+    let err = failed_write!(store, |tx| {
+        let bad_site = NewSite {
+            operator_id: 999,
+            name: "x".into(),
+            time_zone: "Asia/Shanghai".into(),
+            latitude: None,
+            longitude: None,
+            address: None,
+        };
+        operators::create_site(&mut *tx, bad_site, now).await?
+    });
     assert!(err.is_foreign_key_violation(), "{err}");
-    drop(tx);
 
-    let mut tx = store.begin().await.unwrap();
-    let site = NewSite {
-        operator_id: operator.id,
-        name: "Nanshan".into(),
-        time_zone: "Asia/Shanghai".into(),
-        latitude: Some(22.53),
-        longitude: Some(113.93),
-        address: None,
-    };
-    let site = operators::create_site(&mut tx, site, now).await.unwrap();
-    let new = NewCharger {
-        station_id: "ST-1".into(),
-        operator_id: Some(operator.id),
-        site_id: Some(site.id),
-        registration: Registration::Accepted,
-        auth_key_hash: Some("hash".into()),
-    };
-    chargers::create_charger(&mut tx, &new, now).await.unwrap();
-    let boot = BootInfo {
-        vendor: "ABB".into(),
-        model: "Terra 54".into(),
-        serial_number: Some("SN1".into()),
-        ..BootInfo::default()
-    };
-    chargers::record_boot(&mut tx, "ST-1", &boot, now).await.unwrap();
-    tx.commit().await.unwrap();
+    in_write!(store, |tx| {
+        let site = NewSite {
+            operator_id: operator.id,
+            name: "Nanshan".into(),
+            time_zone: "Asia/Shanghai".into(),
+            latitude: Some(22.53),
+            longitude: Some(113.93),
+            address: None,
+        };
+        let site = operators::create_site(&mut *tx, site, now).await.unwrap();
+        let new = NewCharger {
+            station_id: "ST-1".into(),
+            operator_id: Some(operator.id),
+            site_id: Some(site.id),
+            registration: Registration::Accepted,
+            auth_key_hash: Some("hash".into()),
+        };
+        chargers::create_charger(&mut *tx, &new, now).await.unwrap();
+        let boot = BootInfo {
+            vendor: "ABB".into(),
+            model: "Terra 54".into(),
+            serial_number: Some("SN1".into()),
+            ..BootInfo::default()
+        };
+        chargers::record_boot(&mut *tx, "ST-1", &boot, now).await.unwrap();
+    });
 
-    let mut conn = store.read().await.unwrap();
-    let charger = chargers::get_charger(&mut conn, "ST-1").await.unwrap().unwrap();
-    assert_eq!((charger.vendor.as_deref(), charger.last_boot_at), (Some("ABB"), Some(now)));
-    assert_eq!(chargers::list_chargers(&mut conn, Some(operator.id)).await.unwrap().len(), 1);
-    assert_eq!(chargers::list_chargers(&mut conn, Some(operator.id + 1)).await.unwrap().len(), 0);
-    assert_eq!(chargers::list_chargers(&mut conn, None).await.unwrap().len(), 1);
-    assert_eq!(operators::list_sites(&mut conn, None).await.unwrap()[0].latitude, Some(22.53));
-    drop(conn);
+    in_read!(store, |conn| {
+        let charger = chargers::get_charger(&mut *conn, "ST-1").await.unwrap().unwrap();
+        assert_eq!((charger.vendor.as_deref(), charger.last_boot_at), (Some("ABB"), Some(now)));
+        assert_eq!(chargers::list_chargers(&mut *conn, Some(operator.id)).await.unwrap().len(), 1);
+        assert_eq!(chargers::list_chargers(&mut *conn, Some(operator.id + 1)).await.unwrap().len(), 0);
+        assert_eq!(chargers::list_chargers(&mut *conn, None).await.unwrap().len(), 1);
+        assert_eq!(operators::list_sites(&mut *conn, None).await.unwrap()[0].latitude, Some(22.53));
+    });
 
     // Status: a late report goes to the history but does not overwrite a newer status.
-    let mut tx = store.begin().await.unwrap();
-    let report = |status, at_text| StatusReport {
-        connector: 1,
-        status,
-        error_code: None,
-        info: None,
-        vendor_id: None,
-        vendor_error_code: None,
-        at: Some(at(at_text)),
-    };
-    chargers::record_status(&mut tx, "ST-1", &report(ConnectorStatus::Charging, "2026-07-01T10:00:00Z"), now)
-        .await
-        .unwrap();
-    chargers::record_status(&mut tx, "ST-1", &report(ConnectorStatus::Available, "2026-07-01T09:00:00Z"), now)
-        .await
-        .unwrap();
-    let connectors = chargers::connectors(&mut tx, "ST-1").await.unwrap();
-    assert_eq!(connectors[0].status, "Charging");
-    assert_eq!(chargers::status_history(&mut tx, "ST-1", 10).await.unwrap().len(), 2);
-    let update = ChargerUpdate { registration: Some(Registration::Rejected), ..ChargerUpdate::default() };
-    assert!(chargers::update_charger(&mut tx, "ST-1", &update).await.unwrap());
-    assert_eq!(chargers::get_charger(&mut tx, "ST-1").await.unwrap().unwrap().registration(), Registration::Rejected);
-    tx.commit().await.unwrap();
+    in_write!(store, |tx| {
+        let report = |status, at_text| StatusReport {
+            connector: 1,
+            status,
+            error_code: None,
+            info: None,
+            vendor_id: None,
+            vendor_error_code: None,
+            at: Some(at(at_text)),
+        };
+        chargers::record_status(&mut *tx, "ST-1", &report(ConnectorStatus::Charging, "2026-07-01T10:00:00Z"), now)
+            .await
+            .unwrap();
+        chargers::record_status(&mut *tx, "ST-1", &report(ConnectorStatus::Available, "2026-07-01T09:00:00Z"), now)
+            .await
+            .unwrap();
+        let connectors = chargers::connectors(&mut *tx, "ST-1").await.unwrap();
+        assert_eq!(connectors[0].status, "Charging");
+        assert_eq!(chargers::status_history(&mut *tx, "ST-1", 10).await.unwrap().len(), 2);
+        let update = ChargerUpdate { registration: Some(Registration::Rejected), ..ChargerUpdate::default() };
+        assert!(chargers::update_charger(&mut *tx, "ST-1", &update).await.unwrap());
+        assert_eq!(
+            chargers::get_charger(&mut *tx, "ST-1").await.unwrap().unwrap().registration(),
+            Registration::Rejected
+        );
+    });
 
     // Tokens.
-    let mut tx = store.begin().await.unwrap();
-    let token = Token {
-        id_token: "CARD-9".into(),
-        operator_id: operator.id,
-        kind: "card".into(),
-        status: "active".into(),
-        expires_at: Some(now + SignedDuration::from_hours(24)),
-        parent_id_token: None,
-        label: Some("fleet".into()),
-        created_at: now,
-    };
-    tokens::upsert_token(&mut tx, &token).await.unwrap();
-    tokens::upsert_token(&mut tx, &Token { status: "blocked".into(), ..token.clone() }).await.unwrap();
-    let stored = tokens::get_token(&mut tx, "CARD-9").await.unwrap().unwrap();
-    assert_eq!((stored.status.as_str(), stored.expires_at), ("blocked", token.expires_at));
-    assert!(!stored.grant().active);
-    assert_eq!(tokens::list_tokens(&mut tx, Some(operator.id)).await.unwrap().len(), 1);
-    tx.commit().await.unwrap();
+    in_write!(store, |tx| {
+        let token = Token {
+            id_token: "CARD-9".into(),
+            operator_id: operator.id,
+            kind: "card".into(),
+            status: "active".into(),
+            expires_at: Some(now + SignedDuration::from_hours(24)),
+            parent_id_token: None,
+            label: Some("fleet".into()),
+            created_at: now,
+        };
+        tokens::upsert_token(&mut *tx, &token).await.unwrap();
+        tokens::upsert_token(&mut *tx, &Token { status: "blocked".into(), ..token.clone() }).await.unwrap();
+        let stored = tokens::get_token(&mut *tx, "CARD-9").await.unwrap().unwrap();
+        assert_eq!((stored.status.as_str(), stored.expires_at), ("blocked", token.expires_at));
+        assert!(!stored.grant().active);
+        assert_eq!(tokens::list_tokens(&mut *tx, Some(operator.id)).await.unwrap().len(), 1);
+    });
 
     // Sessions and meter values.
     let id_token = IdToken::parse("CARD-9").unwrap();
-    let mut tx = store.begin().await.unwrap();
-    let new = NewSession {
-        station_id: "ST-1",
-        connector_id: 1,
-        id_token: &id_token,
-        authorization_status: "Accepted",
-        started_at: at("2026-07-01T10:00:00Z"),
-        meter_start: Energy::from_wh(1000),
-        reservation_id: None,
-    };
-    let id = sessions::create_session(&mut tx, &new, now).await.unwrap();
-    tx.commit().await.unwrap();
-    let mut tx = store.begin().await.unwrap();
-    assert!(sessions::create_session(&mut tx, &new, now).await.unwrap_err().is_unique_violation());
-    drop(tx);
-    let mut tx = store.begin().await.unwrap();
-    let found = sessions::find_started(&mut tx, "ST-1", 1, new.started_at, &id_token).await.unwrap().unwrap();
-    assert_eq!(found.id, id);
-    assert!(sessions::token_active_elsewhere(&mut tx, &id_token, "ST-2", Some(1)).await.unwrap());
-    assert!(sessions::token_active_elsewhere(&mut tx, &id_token, "ST-1", Some(2)).await.unwrap());
-    assert!(!sessions::token_active_elsewhere(&mut tx, &id_token, "ST-1", Some(1)).await.unwrap());
-    assert!(!sessions::token_active_elsewhere(&mut tx, &id_token, "ST-1", None).await.unwrap());
-    let samples = [sample("2026-07-01T10:10:00Z", "1500"), sample("2026-07-01T10:05:00Z", "1200.5")];
-    sessions::add_meter_values(&mut tx, Some(id), "ST-1", 1, &samples, now).await.unwrap();
-    let readings = sessions::register_readings(&mut tx, id).await.unwrap();
-    assert_eq!(readings.iter().map(|r| r.energy.mwh()).collect::<Vec<_>>(), vec![1_200_500, 1_500_000]);
-    assert_eq!(sessions::meter_values(&mut tx, id).await.unwrap()[0].value, "1200.5");
-    // A message with more samples than one statement carries.
-    let voltages: Vec<MeterSample> = (0..130)
-        .map(|i| MeterSample {
-            measurand: "Voltage".into(),
-            unit: "V".into(),
-            value: format!("{}", 220 + i % 10),
-            ..sample("2026-07-01T10:06:00Z", "0")
-        })
-        .collect();
-    sessions::add_meter_values(&mut tx, Some(id), "ST-1", 1, &voltages, now).await.unwrap();
-    assert_eq!(sessions::meter_values(&mut tx, id).await.unwrap().len(), 132);
-    assert_eq!(sessions::register_readings(&mut tx, id).await.unwrap().len(), 2);
-    assert_eq!(sessions::active_sessions_of_station(&mut tx, "ST-1").await.unwrap().len(), 1);
-    let stop = SessionStop {
-        stopped_at: at("2026-07-01T10:20:00Z"),
-        meter_stop: Energy::from_wh(2000),
-        reason: "Local",
-        stopped_by: "charger",
-    };
-    sessions::stop_session(&mut tx, id, &stop, now).await.unwrap();
-    sessions::set_energy(&mut tx, id, Energy::from_wh(1000), "", now).await.unwrap();
-    tx.commit().await.unwrap();
-    let mut conn = store.read().await.unwrap();
-    let session = sessions::get_session(&mut conn, id).await.unwrap().unwrap();
-    assert_eq!(
-        (session.state.as_str(), session.energy_mwh, session.meter_stop_mwh),
-        ("completed", 1_000_000, Some(2_000_000))
-    );
-    let filter = SessionFilter {
-        operator_id: Some(operator.id),
-        state: Some("completed".into()),
-        limit: 10,
-        ..SessionFilter::default()
-    };
-    assert_eq!(sessions::list_sessions(&mut conn, &filter).await.unwrap().len(), 1);
-    let filter = SessionFilter { operator_id: Some(operator.id + 1), limit: 10, ..SessionFilter::default() };
-    assert!(sessions::list_sessions(&mut conn, &filter).await.unwrap().is_empty());
-    drop(conn);
+    let started_at = at("2026-07-01T10:00:00Z");
+    fn new_session(id_token: &IdToken, started_at: Timestamp) -> NewSession<'_> {
+        NewSession {
+            station_id: "ST-1",
+            connector_id: 1,
+            id_token,
+            authorization_status: "Accepted",
+            started_at,
+            meter_start: Energy::from_wh(1000),
+            reservation_id: None,
+        }
+    }
+    let token = id_token.clone();
+    let id =
+        in_write!(store, |tx| { sessions::create_session(&mut *tx, &new_session(&token, started_at), now).await? });
+    let token = id_token.clone();
+    let err =
+        failed_write!(store, |tx| { sessions::create_session(&mut *tx, &new_session(&token, started_at), now).await? });
+    assert!(err.is_unique_violation(), "{err}");
+    in_write!(store, |tx| {
+        let found = sessions::find_started(&mut *tx, "ST-1", 1, started_at, &id_token).await.unwrap().unwrap();
+        assert_eq!(found.id, id);
+        assert!(sessions::token_active_elsewhere(&mut *tx, &id_token, "ST-2", Some(1)).await.unwrap());
+        assert!(sessions::token_active_elsewhere(&mut *tx, &id_token, "ST-1", Some(2)).await.unwrap());
+        assert!(!sessions::token_active_elsewhere(&mut *tx, &id_token, "ST-1", Some(1)).await.unwrap());
+        assert!(!sessions::token_active_elsewhere(&mut *tx, &id_token, "ST-1", None).await.unwrap());
+        let samples = [sample("2026-07-01T10:10:00Z", "1500"), sample("2026-07-01T10:05:00Z", "1200.5")];
+        sessions::add_meter_values(&mut *tx, Some(id), "ST-1", 1, &samples, now).await.unwrap();
+        let readings = sessions::register_readings(&mut *tx, id).await.unwrap();
+        assert_eq!(readings.iter().map(|r| r.energy.mwh()).collect::<Vec<_>>(), vec![1_200_500, 1_500_000]);
+        assert_eq!(sessions::meter_values(&mut *tx, id).await.unwrap()[0].value, "1200.5");
+        // A message with more samples than one statement carries.
+        let voltages: Vec<MeterSample> = (0..130)
+            .map(|i| MeterSample {
+                measurand: "Voltage".into(),
+                unit: "V".into(),
+                value: format!("{}", 220 + i % 10),
+                ..sample("2026-07-01T10:06:00Z", "0")
+            })
+            .collect();
+        sessions::add_meter_values(&mut *tx, Some(id), "ST-1", 1, &voltages, now).await.unwrap();
+        assert_eq!(sessions::meter_values(&mut *tx, id).await.unwrap().len(), 132);
+        assert_eq!(sessions::register_readings(&mut *tx, id).await.unwrap().len(), 2);
+        assert_eq!(sessions::active_sessions_of_station(&mut *tx, "ST-1").await.unwrap().len(), 1);
+        let stop = SessionStop {
+            stopped_at: at("2026-07-01T10:20:00Z"),
+            meter_stop: Energy::from_wh(2000),
+            reason: "Local",
+            stopped_by: "charger",
+        };
+        sessions::stop_session(&mut *tx, id, &stop, now).await.unwrap();
+        sessions::set_energy(&mut *tx, id, Energy::from_wh(1000), "", now).await.unwrap();
+    });
+    in_read!(store, |conn| {
+        let session = sessions::get_session(&mut *conn, id).await.unwrap().unwrap();
+        assert_eq!(
+            (session.state.as_str(), session.energy_mwh, session.meter_stop_mwh),
+            ("completed", 1_000_000, Some(2_000_000))
+        );
+        let filter = SessionFilter {
+            operator_id: Some(operator.id),
+            state: Some("completed".into()),
+            limit: 10,
+            ..SessionFilter::default()
+        };
+        assert_eq!(sessions::list_sessions(&mut *conn, &filter).await.unwrap().len(), 1);
+        let filter = SessionFilter { operator_id: Some(operator.id + 1), limit: 10, ..SessionFilter::default() };
+        assert!(sessions::list_sessions(&mut *conn, &filter).await.unwrap().is_empty());
+    });
 
     // Remembered replies, commands, staff and credentials.
-    let mut tx = store.begin().await.unwrap();
-    messages::remember(&mut tx, "ST-1", "m1", "Authorize", "d1", "{\"kind\":\"acknowledged\"}", now).await.unwrap();
-    messages::remember(&mut tx, "ST-1", "m1", "Authorize", "d2", "{\"kind\":\"acknowledged\"}", now).await.unwrap();
-    let (charger, seen) = chargers::get_charger_and_reply(&mut tx, "ST-1", "m1").await.unwrap().unwrap();
-    assert_eq!((charger.station_id.as_str(), seen.unwrap().payload_digest.as_str()), ("ST-1", "d2"));
-    let (_, unseen) = chargers::get_charger_and_reply(&mut tx, "ST-1", "m2").await.unwrap().unwrap();
-    assert_eq!(unseen, None);
-    assert!(chargers::get_charger_and_reply(&mut tx, "NOPE", "m1").await.unwrap().is_none());
-    assert_eq!(messages::forget_before(&mut tx, now + SignedDuration::from_secs(1)).await.unwrap(), 1);
-    let command = ChargerCommand::Reset { hard: true };
-    let command_id = commands::create_command(&mut tx, "ST-1", &command, None, now).await.unwrap();
-    assert_eq!(commands::fail_pending(&mut tx, now).await.unwrap(), 1);
-    let outcome = CommandOutcome::Status { status: "Accepted".into() };
-    commands::complete_command(&mut tx, command_id, "answered", Some(&outcome), None, now).await.unwrap();
-    let record = commands::get_command(&mut tx, command_id).await.unwrap().unwrap();
-    assert_eq!((record.command, record.outcome), (command, Some(outcome)));
-    let member = staff::create_staff(&mut tx, "li.wei", "hash", "operator", Some(operator.id), now).await.unwrap();
-    staff::add_credential(
-        &mut tx,
-        "digest-1",
-        member.id,
-        "login",
-        None,
-        Some(now + SignedDuration::from_hours(1)),
-        now,
-    )
-    .await
-    .unwrap();
-    assert_eq!(staff::staff_by_credential(&mut tx, "digest-1", now).await.unwrap().unwrap().username, "li.wei");
-    assert!(
-        staff::staff_by_credential(&mut tx, "digest-1", now + SignedDuration::from_hours(2)).await.unwrap().is_none()
-    );
-    assert!(staff::revoke_credential(&mut tx, "digest-1").await.unwrap());
-    assert_eq!(staff::count_staff(&mut tx).await.unwrap(), 1);
-    tx.commit().await.unwrap();
+    in_write!(store, |tx| {
+        messages::remember(&mut *tx, "ST-1", "m1", "Authorize", "d1", "{\"kind\":\"acknowledged\"}", now)
+            .await
+            .unwrap();
+        messages::remember(&mut *tx, "ST-1", "m1", "Authorize", "d2", "{\"kind\":\"acknowledged\"}", now)
+            .await
+            .unwrap();
+        let (charger, seen) = chargers::get_charger_and_reply(&mut *tx, "ST-1", "m1").await.unwrap().unwrap();
+        assert_eq!((charger.station_id.as_str(), seen.unwrap().payload_digest.as_str()), ("ST-1", "d2"));
+        let (_, unseen) = chargers::get_charger_and_reply(&mut *tx, "ST-1", "m2").await.unwrap().unwrap();
+        assert_eq!(unseen, None);
+        assert!(chargers::get_charger_and_reply(&mut *tx, "NOPE", "m1").await.unwrap().is_none());
+        assert_eq!(messages::forget_before(&mut *tx, now + SignedDuration::from_secs(1)).await.unwrap(), 1);
+        let command = ChargerCommand::Reset { hard: true };
+        let command_id = commands::create_command(&mut *tx, "ST-1", &command, None, now).await.unwrap();
+        assert_eq!(commands::fail_pending(&mut *tx, now).await.unwrap(), 1);
+        let outcome = CommandOutcome::Status { status: "Accepted".into() };
+        commands::complete_command(&mut *tx, command_id, "answered", Some(&outcome), None, now).await.unwrap();
+        let record = commands::get_command(&mut *tx, command_id).await.unwrap().unwrap();
+        assert_eq!((record.command, record.outcome), (command, Some(outcome)));
+        let member = staff::create_staff(&mut *tx, "li.wei", "hash", "operator", Some(operator.id), now).await.unwrap();
+        staff::add_credential(
+            &mut *tx,
+            "digest-1",
+            member.id,
+            "login",
+            None,
+            Some(now + SignedDuration::from_hours(1)),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(staff::staff_by_credential(&mut *tx, "digest-1", now).await.unwrap().unwrap().username, "li.wei");
+        assert!(
+            staff::staff_by_credential(&mut *tx, "digest-1", now + SignedDuration::from_hours(2))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(staff::revoke_credential(&mut *tx, "digest-1").await.unwrap());
+        assert_eq!(staff::count_staff(&mut *tx).await.unwrap(), 1);
+    });
 
     // Deleting a charger with history is refused by the database, and nothing changes.
-    let mut tx = store.begin().await.unwrap();
-    assert!(chargers::delete_charger(&mut tx, "ST-1").await.unwrap_err().is_foreign_key_violation());
-    drop(tx);
-    let mut conn = store.read().await.unwrap();
-    assert!(chargers::get_charger(&mut conn, "ST-1").await.unwrap().is_some());
-    drop(conn);
+    let err = failed_write!(store, |tx| { chargers::delete_charger(&mut *tx, "ST-1").await? });
+    assert!(err.is_foreign_key_violation(), "{err}");
+    in_read!(store, |conn| {
+        assert!(chargers::get_charger(&mut *conn, "ST-1").await.unwrap().is_some());
+    });
     store.close().await;
 }
 
@@ -303,8 +332,7 @@ async fn concurrent_writes(store: Store) {
             Err(e) => assert!(e.is_unique_violation(), "{e}"),
         }
     }
-    let mut conn = store.read().await.unwrap();
-    let operators = operators::list_operators(&mut conn).await.unwrap();
+    let operators = in_read!(store, |conn| { operators::list_operators(conn).await? });
     assert_eq!(succeeded, 150);
     assert_eq!(operators.len(), 300, "each successful write made two operators, each failed one none");
 }
@@ -339,13 +367,12 @@ async fn migrations_are_applied_once() {
     let path = std::env::temp_dir().join(format!("{}.db", unique("chargemesh_reopen")));
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let store = Store::open(&url, 1).await.unwrap();
-    let mut tx = store.begin().await.unwrap();
-    operators::create_operator(&mut tx, "Kept", at("2026-07-01T00:00:00Z")).await.unwrap();
-    tx.commit().await.unwrap();
+    in_write!(store, |tx| { operators::create_operator(tx, "Kept", at("2026-07-01T00:00:00Z")).await? });
     store.close().await;
     let store = Store::open(&url, 1).await.unwrap();
-    let mut conn = store.read().await.unwrap();
-    assert_eq!(operators::list_operators(&mut conn).await.unwrap()[0].name, "Kept");
+    let operators = in_read!(store, |conn| { operators::list_operators(conn).await? });
+    assert_eq!(operators.len(), 1, "reopening applied no migration twice and lost nothing");
+    assert_eq!(operators[0].name, "Kept");
 }
 
 #[test]
@@ -389,7 +416,7 @@ async fn a_panicking_write_fails_alone() {
     assert!(healthy.is_ok());
     let later = store.write(move |conn| Box::pin(async move { operators::create_operator(conn, "later", now).await }));
     assert!(later.await.is_ok(), "the writer survives");
-    let mut conn = store.read().await.unwrap();
-    let names: Vec<String> = operators::list_operators(&mut conn).await.unwrap().into_iter().map(|o| o.name).collect();
+    let names: Vec<String> =
+        in_read!(store, |conn| { operators::list_operators(conn).await? }).into_iter().map(|o| o.name).collect();
     assert_eq!(names, ["whole", "later"]);
 }

@@ -66,11 +66,17 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &Arc<ApiState>) -> Result<Self, ApiError> {
         let secret = presented_secret(&parts.headers)
             .ok_or_else(|| ApiError::unauthorized("send `Authorization: Bearer <token>` or `X-Api-Key: <key>`"))?;
-        let mut conn = state.operations.store().read().await?;
-        let member =
-            staff::staff_by_credential(&mut conn, &passwords::digest(secret), Timestamp::now()).await?.ok_or_else(
-                || ApiError::unauthorized("the token or API key is unknown, revoked or expired; log in again"),
-            )?;
+        let digest = passwords::digest(secret);
+        let member = state
+            .operations
+            .store()
+            .read(move |conn| {
+                Box::pin(async move { staff::staff_by_credential(conn, &digest, Timestamp::now()).await })
+            })
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthorized("the token or API key is unknown, revoked or expired; log in again")
+            })?;
         Ok(Caller(member))
     }
 }
@@ -97,9 +103,12 @@ pub async fn login(
     State(state): State<Arc<ApiState>>,
     Body(request): Body<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let mut conn = state.operations.store().read().await?;
-    let member = staff::staff_by_username(&mut conn, &request.username).await?;
-    drop(conn);
+    let username = request.username;
+    let member = state
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { staff::staff_by_username(conn, &username).await }))
+        .await?;
     // An unknown username costs a full verification too, so timing does not reveal which names exist.
     static UNKNOWN_USER_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let hash = match &member {
@@ -112,9 +121,16 @@ pub async fn login(
     let token = passwords::random_secret("cmt_");
     let now = Timestamp::now();
     let expires_at = now + SignedDuration::from_hours(i64::from(state.login_ttl_hours));
-    let mut tx = state.operations.store().begin().await?;
-    staff::add_credential(&mut tx, &passwords::digest(&token), member.id, "login", None, Some(expires_at), now).await?;
-    tx.commit().await?;
+    let (digest, member_id) = (passwords::digest(&token), member.id);
+    state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                staff::add_credential(tx, &digest, member_id, "login", None, Some(expires_at), now).await
+            })
+        })
+        .await?;
     Ok(Json(LoginResponse { token, expires_at, staff: member }))
 }
 
@@ -122,9 +138,12 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)), security(("bearer" = [])))]
 pub async fn logout(State(state): State<Arc<ApiState>>, _caller: Caller, headers: HeaderMap) -> ApiResult<StatusCode> {
     if let Some(secret) = presented_secret(&headers) {
-        let mut tx = state.operations.store().begin().await?;
-        staff::revoke_credential(&mut tx, &passwords::digest(secret)).await?;
-        tx.commit().await?;
+        let digest = passwords::digest(secret);
+        state
+            .operations
+            .store()
+            .write(move |tx| Box::pin(async move { staff::revoke_credential(tx, &digest).await }))
+            .await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -159,18 +178,16 @@ pub async fn create_api_key(
         return Err(ApiError::invalid("name must not be empty"));
     }
     let key = passwords::random_secret("cmk_");
-    let mut tx = state.operations.store().begin().await?;
-    staff::add_credential(
-        &mut tx,
-        &passwords::digest(&key),
-        caller.0.id,
-        "api_key",
-        Some(&request.name),
-        None,
-        Timestamp::now(),
-    )
-    .await?;
-    tx.commit().await?;
+    let (digest, staff_id, name) = (passwords::digest(&key), caller.0.id, request.name.clone());
+    state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                staff::add_credential(tx, &digest, staff_id, "api_key", Some(&name), None, Timestamp::now()).await
+            })
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(ApiKeyCreated { key, name: request.name })))
 }
 
@@ -212,17 +229,17 @@ pub async fn create_staff(
     let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
         .await
         .map_err(|_| ApiError::invalid("could not hash the password"))?;
-    let mut tx = state.operations.store().begin().await?;
-    let member = match staff::create_staff(
-        &mut tx,
-        &request.username,
-        &hash,
-        &request.role,
-        operator_id,
-        Timestamp::now(),
-    )
-    .await
-    {
+    let (username, role) = (request.username.clone(), request.role);
+    let created = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(
+                async move { staff::create_staff(tx, &username, &hash, &role, operator_id, Timestamp::now()).await },
+            )
+        })
+        .await;
+    let member = match created {
         Err(e) if e.is_unique_violation() => {
             return Err(ApiError::conflict(format!("username {:?} is taken", request.username)));
         }
@@ -231,7 +248,6 @@ pub async fn create_staff(
         }
         other => other?,
     };
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(member)))
 }
 
@@ -239,6 +255,6 @@ pub async fn create_staff(
 #[utoipa::path(get, path = "/api/v1/staff", tag = "auth", responses((status = 200, body = Vec<StaffMember>)), security(("bearer" = [])))]
 pub async fn list_staff(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<StaffMember>>> {
     caller.require_admin()?;
-    let mut conn = state.operations.store().read().await?;
-    Ok(Json(staff::list_staff(&mut conn, caller.scope()).await?))
+    let scope = caller.scope();
+    Ok(Json(state.operations.store().read(move |conn| Box::pin(staff::list_staff(conn, scope))).await?))
 }

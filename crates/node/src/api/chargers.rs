@@ -74,16 +74,18 @@ async fn check_site(state: &ApiState, site_id: Option<i64>, operator_id: i64) ->
     let Some(site_id) = site_id else {
         return Ok(());
     };
-    let mut conn = state.operations.store().read().await?;
-    match operators::get_site(&mut conn, site_id).await? {
+    match state.operations.store().read(move |conn| Box::pin(operators::get_site(conn, site_id))).await? {
         Some(site) if site.operator_id == operator_id => Ok(()),
         _ => Err(ApiError::not_found(format!("site {site_id} of operator {operator_id}"))),
     }
 }
 
 async fn visible_charger(state: &ApiState, caller: &Caller, station_id: &str) -> ApiResult<Charger> {
-    let mut conn = state.operations.store().read().await?;
-    chargers::get_charger(&mut conn, station_id)
+    let wanted = station_id.to_owned();
+    state
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { chargers::get_charger(conn, &wanted).await }))
         .await?
         .filter(|c| caller.sees(c.operator_id))
         .ok_or_else(|| ApiError::not_found(format!("charger {station_id:?}")))
@@ -108,8 +110,12 @@ pub async fn create_charger(
         registration: registration(request.registration.as_deref())?.unwrap_or(Registration::Accepted),
         auth_key_hash: hashed_key(request.auth_key).await?,
     };
-    let mut tx = state.operations.store().begin().await?;
-    match chargers::create_charger(&mut tx, &new, Timestamp::now()).await {
+    let created = state
+        .operations
+        .store()
+        .write(move |tx| Box::pin(async move { chargers::create_charger(tx, &new, Timestamp::now()).await }))
+        .await;
+    match created {
         Err(e) if e.is_unique_violation() => {
             return Err(ApiError::conflict(format!("charger {station} is already registered")));
         }
@@ -118,29 +124,44 @@ pub async fn create_charger(
         }
         other => other?,
     }
-    tx.commit().await?;
     let view = view(&state, visible_charger(&state, &caller, station.as_str()).await?).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
 async fn view(state: &ApiState, charger: Charger) -> ApiResult<ChargerView> {
-    let mut conn = state.operations.store().read().await?;
-    let connectors = chargers::connectors(&mut conn, &charger.station_id).await?;
+    let station_id = charger.station_id.clone();
+    let connectors = state
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { chargers::connectors(conn, &station_id).await }))
+        .await?;
+    Ok(live_view(state, charger, connectors))
+}
+
+fn live_view(state: &ApiState, charger: Charger, connectors: Vec<ConnectorState>) -> ChargerView {
     let connected = StationId::parse(&charger.station_id).is_ok_and(|s| state.registry.is_connected(&s));
-    Ok(ChargerView { charger, connected, connectors })
+    ChargerView { charger, connected, connectors }
 }
 
 /// Chargers the caller may see, with live status.
 #[utoipa::path(get, path = "/api/v1/chargers", tag = "chargers", responses((status = 200, body = Vec<ChargerView>)), security(("bearer" = [])))]
 pub async fn list_chargers(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<ChargerView>>> {
-    let mut conn = state.operations.store().read().await?;
-    let all = chargers::list_chargers(&mut conn, caller.scope()).await?;
-    drop(conn);
-    let mut views = Vec::with_capacity(all.len());
-    for charger in all {
-        views.push(view(&state, charger).await?);
-    }
-    Ok(Json(views))
+    let scope = caller.scope();
+    let all = state
+        .operations
+        .store()
+        .read(move |conn| {
+            Box::pin(async move {
+                let mut all = Vec::new();
+                for charger in chargers::list_chargers(&mut *conn, scope).await? {
+                    let connectors = chargers::connectors(&mut *conn, &charger.station_id).await?;
+                    all.push((charger, connectors));
+                }
+                Ok(all)
+            })
+        })
+        .await?;
+    Ok(Json(all.into_iter().map(|(charger, connectors)| live_view(&state, charger, connectors)).collect()))
 }
 
 /// One charger with its connectors' live status.
@@ -181,14 +202,18 @@ pub async fn update_charger(
         registration: registration(change.registration.as_deref())?,
         auth_key_hash: hashed_key(change.auth_key).await?.map(Some),
     };
-    let mut tx = state.operations.store().begin().await?;
-    match chargers::update_charger(&mut tx, &station_id, &update).await {
+    let changed = station_id.clone();
+    let updated = state
+        .operations
+        .store()
+        .write(move |tx| Box::pin(async move { chargers::update_charger(tx, &changed, &update).await }))
+        .await;
+    match updated {
         Err(e) if e.is_foreign_key_violation() => {
             return Err(ApiError::not_found(format!("operator {operator_id:?}")));
         }
         other => other?,
     };
-    tx.commit().await?;
     let charger = visible_charger(&state, &caller, &station_id).await?;
     Ok(Json(view(&state, charger).await?))
 }
@@ -203,8 +228,12 @@ pub async fn delete_charger(
 ) -> ApiResult<StatusCode> {
     caller.require_write()?;
     visible_charger(&state, &caller, &station_id).await?;
-    let mut tx = state.operations.store().begin().await?;
-    match chargers::delete_charger(&mut tx, &station_id).await {
+    let deleted = state
+        .operations
+        .store()
+        .write(move |tx| Box::pin(async move { chargers::delete_charger(tx, &station_id).await }))
+        .await;
+    match deleted {
         Err(e) if e.is_foreign_key_violation() => {
             return Err(ApiError::conflict(
                 "the charger has sessions or commands on record; set its registration to Rejected instead",
@@ -212,7 +241,6 @@ pub async fn delete_charger(
         }
         other => other?,
     };
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -233,8 +261,12 @@ pub async fn status_history(
 ) -> ApiResult<Json<Vec<ConnectorState>>> {
     visible_charger(&state, &caller, &station_id).await?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let mut conn = state.operations.store().read().await?;
-    Ok(Json(chargers::status_history(&mut conn, &station_id, limit).await?))
+    let history = state
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { chargers::status_history(conn, &station_id, limit).await }))
+        .await?;
+    Ok(Json(history))
 }
 
 /// Sends a command to a connected charger and waits for its answer (or the command timeout).
@@ -281,10 +313,8 @@ pub async fn get_command(
     Path(id): Path<String>,
 ) -> ApiResult<Json<CommandRecord>> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("command {id:?}")))?;
-    let mut conn = state.operations.store().read().await?;
-    let record =
-        commands::get_command(&mut conn, id).await?.ok_or_else(|| ApiError::not_found(format!("command {id}")))?;
-    drop(conn);
+    let record = state.operations.store().read(move |conn| Box::pin(commands::get_command(conn, id))).await?;
+    let record = record.ok_or_else(|| ApiError::not_found(format!("command {id}")))?;
     visible_charger(&state, &caller, &record.station_id)
         .await
         .map_err(|_| ApiError::not_found(format!("command {id}")))?;

@@ -29,26 +29,29 @@ pub async fn create_operator(
     if caller.scope().is_some() {
         return Err(ApiError::forbidden("only node administrators create operators"));
     }
-    let name = request.name.trim();
+    let name = request.name.trim().to_owned();
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::invalid("name must be 1 to 100 characters"));
     }
-    let mut tx = state.operations.store().begin().await?;
-    let operator = match operators::create_operator(&mut tx, name, Timestamp::now()).await {
+    let new_name = name.clone();
+    let created = state
+        .operations
+        .store()
+        .write(move |tx| Box::pin(async move { operators::create_operator(tx, &new_name, Timestamp::now()).await }))
+        .await;
+    let operator = match created {
         Err(e) if e.is_unique_violation() => {
             return Err(ApiError::conflict(format!("an operator named {name:?} exists")));
         }
         other => other?,
     };
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(operator)))
 }
 
 /// Operators the caller may see.
 #[utoipa::path(get, path = "/api/v1/operators", tag = "operators", responses((status = 200, body = Vec<Operator>)), security(("bearer" = [])))]
 pub async fn list_operators(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Operator>>> {
-    let mut conn = state.operations.store().read().await?;
-    let all = operators::list_operators(&mut conn).await?;
+    let all = state.operations.store().read(|conn| Box::pin(operators::list_operators(conn))).await?;
     Ok(Json(all.into_iter().filter(|o| caller.sees(Some(o.id))).collect()))
 }
 
@@ -96,22 +99,22 @@ pub async fn create_site(
         longitude: request.longitude,
         address: request.address,
     };
-    let mut tx = state.operations.store().begin().await?;
-    let site = match operators::create_site(&mut tx, new, Timestamp::now()).await {
+    let created =
+        state.operations.store().write(move |tx| Box::pin(operators::create_site(tx, new, Timestamp::now()))).await;
+    let site = match created {
         Err(e) if e.is_foreign_key_violation() => {
             return Err(ApiError::not_found(format!("operator {operator_id}")));
         }
         other => other?,
     };
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(site)))
 }
 
 /// Sites the caller may see.
 #[utoipa::path(get, path = "/api/v1/sites", tag = "operators", responses((status = 200, body = Vec<Site>)), security(("bearer" = [])))]
 pub async fn list_sites(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Site>>> {
-    let mut conn = state.operations.store().read().await?;
-    Ok(Json(operators::list_sites(&mut conn, caller.scope()).await?))
+    let scope = caller.scope();
+    Ok(Json(state.operations.store().read(move |conn| Box::pin(operators::list_sites(conn, scope))).await?))
 }
 
 /// One site.
@@ -123,7 +126,7 @@ pub async fn get_site(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Site>> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("site {id:?}")))?;
-    let mut conn = state.operations.store().read().await?;
-    let site = operators::get_site(&mut conn, id).await?.filter(|s| caller.sees(Some(s.operator_id)));
+    let site = state.operations.store().read(move |conn| Box::pin(operators::get_site(conn, id))).await?;
+    let site = site.filter(|s| caller.sees(Some(s.operator_id)));
     site.map(Json).ok_or_else(|| ApiError::not_found(format!("site {id}")))
 }

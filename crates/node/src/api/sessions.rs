@@ -43,8 +43,12 @@ pub async fn list_sessions(
         limit: query.limit.unwrap_or(50).clamp(1, 500),
         before_id: query.before_id,
     };
-    let mut conn = state.operations.store().read().await?;
-    Ok(Json(sessions::list_sessions(&mut conn, &filter).await?))
+    let listed = state
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { sessions::list_sessions(conn, &filter).await }))
+        .await?;
+    Ok(Json(listed))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -64,12 +68,22 @@ pub async fn get_session(
 ) -> ApiResult<Json<SessionDetail>> {
     let not_found = || ApiError::not_found(format!("session {id:?}"));
     let session_id: i64 = id.parse().map_err(|_| not_found())?;
-    let mut conn = state.operations.store().read().await?;
-    let session = sessions::get_session(&mut conn, session_id).await?.ok_or_else(not_found)?;
-    let charger = chargers::get_charger(&mut conn, &session.station_id).await?;
-    if !charger.is_some_and(|c| caller.sees(c.operator_id)) {
-        return Err(not_found());
+    let found = state
+        .operations
+        .store()
+        .read(move |conn| {
+            Box::pin(async move {
+                let Some(session) = sessions::get_session(&mut *conn, session_id).await? else { return Ok(None) };
+                let charger = chargers::get_charger(&mut *conn, &session.station_id).await?;
+                let meter_values = sessions::meter_values(conn, session_id).await?;
+                Ok(Some((session, charger, meter_values)))
+            })
+        })
+        .await?;
+    match found {
+        Some((session, charger, meter_values)) if charger.as_ref().is_some_and(|c| caller.sees(c.operator_id)) => {
+            Ok(Json(SessionDetail { session, meter_values }))
+        }
+        _ => Err(not_found()),
     }
-    let meter_values = sessions::meter_values(&mut conn, session_id).await?;
-    Ok(Json(SessionDetail { session, meter_values }))
 }

@@ -28,8 +28,12 @@ pub struct TokenRequest {
 }
 
 async fn visible_token(state: &ApiState, caller: &Caller, id_token: &str) -> ApiResult<Option<Token>> {
-    let mut conn = state.operations.store().read().await?;
-    let token = tokens::get_token(&mut conn, id_token).await?;
+    let wanted = id_token.to_owned();
+    let token = state
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { tokens::get_token(conn, &wanted).await }))
+        .await?;
     match token {
         Some(t) if !caller.sees(Some(t.operator_id)) => {
             Err(ApiError::conflict(format!("token {id_token:?} belongs to another operator")))
@@ -64,37 +68,54 @@ pub async fn put_token(
     if let Some(parent) = &request.parent_id_token {
         IdToken::parse(parent).map_err(|e| ApiError::invalid(format!("parent_id_token: {e}")))?;
     }
-    let existing = visible_token(&state, &caller, &id_token).await?;
-    let operator_id = match &existing {
-        Some(t) => t.operator_id,
-        None => caller.operator_for_new(request.operator_id)?,
-    };
-    let token = Token {
-        id_token: id_token.clone(),
-        operator_id,
-        kind,
-        status,
-        expires_at: request.expires_at,
-        parent_id_token: request.parent_id_token,
-        label: request.label,
-        created_at: existing.map_or_else(Timestamp::now, |t| t.created_at),
-    };
-    let mut tx = state.operations.store().begin().await?;
-    match tokens::upsert_token(&mut tx, &token).await {
+    let new_operator = caller.operator_for_new(request.operator_id);
+    let asked_operator = new_operator.as_ref().ok().copied();
+    let scope = caller.scope();
+    // The check of the token's owner and the write are one transaction: two operators cannot both claim it.
+    let written = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let existing = tokens::get_token(&mut *tx, &id_token).await?;
+                let operator_id = match &existing {
+                    Some(t) if scope.is_some_and(|s| s != t.operator_id) => {
+                        return Ok(Err(ApiError::conflict(format!("token {id_token:?} belongs to another operator"))));
+                    }
+                    Some(t) => t.operator_id,
+                    None => match new_operator {
+                        Ok(operator) => operator,
+                        Err(e) => return Ok(Err(e)),
+                    },
+                };
+                let token = Token {
+                    id_token,
+                    operator_id,
+                    kind,
+                    status,
+                    expires_at: request.expires_at,
+                    parent_id_token: request.parent_id_token,
+                    label: request.label,
+                    created_at: existing.map_or_else(Timestamp::now, |t| t.created_at),
+                };
+                tokens::upsert_token(tx, &token).await?;
+                Ok(Ok(token))
+            })
+        })
+        .await;
+    match written {
         Err(e) if e.is_foreign_key_violation() => {
-            return Err(ApiError::not_found(format!("operator {operator_id}")));
+            Err(ApiError::not_found(format!("operator {}", asked_operator.unwrap_or_default())))
         }
-        other => other?,
+        other => Ok(Json(other??)),
     }
-    tx.commit().await?;
-    Ok(Json(token))
 }
 
 /// Tokens the caller may see.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<Token>)), security(("bearer" = [])))]
 pub async fn list_tokens(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Token>>> {
-    let mut conn = state.operations.store().read().await?;
-    Ok(Json(tokens::list_tokens(&mut conn, caller.scope()).await?))
+    let scope = caller.scope();
+    Ok(Json(state.operations.store().read(move |conn| Box::pin(tokens::list_tokens(conn, scope))).await?))
 }
 
 /// One token.
@@ -124,8 +145,10 @@ pub async fn delete_token(
         Ok(Some(_)) => {}
         _ => return Err(ApiError::not_found(format!("token {id_token:?}"))),
     }
-    let mut tx = state.operations.store().begin().await?;
-    tokens::delete_token(&mut tx, &id_token).await?;
-    tx.commit().await?;
+    state
+        .operations
+        .store()
+        .write(move |tx| Box::pin(async move { tokens::delete_token(tx, &id_token).await }))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

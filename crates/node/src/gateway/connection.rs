@@ -63,7 +63,7 @@ impl Connection<'_> {
             if self.outstanding.is_none()
                 && let Some(queued) = shared.next_command()
             {
-                self.send_command(socket, queued.command, queued.answer).await?;
+                Box::pin(self.send_command(socket, queued.command, queued.answer)).await?;
             }
             let deadline = self.outstanding.as_ref().map(|o| o.deadline);
             tokio::select! {
@@ -71,7 +71,8 @@ impl Connection<'_> {
                     let Some(frame) = frame else { return Ok("closed by the charger") };
                     last_heard = Instant::now();
                     match frame.opcode() {
-                        OpCode::Text => self.on_text(socket, frame.as_str()).await?,
+                        // Boxed: an idle connection then holds no room for a message's handling.
+                        OpCode::Text => Box::pin(self.on_text(socket, frame.as_str())).await?,
                         OpCode::Binary => {
                             self.send_error(socket, ocppj::UNREADABLE_ID, RpcError::FormatViolation, "OCPP-J uses text frames").await?;
                         }

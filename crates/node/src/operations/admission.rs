@@ -36,9 +36,11 @@ impl Operations {
         require_credentials: bool,
         credentials: Option<Credentials>,
     ) -> Result<Admission, StoreError> {
-        let mut conn = self.store.read().await?;
-        let charger = chargers::get_charger(&mut conn, station.as_str()).await?;
-        drop(conn);
+        let station_id = station.as_str().to_owned();
+        let charger = self
+            .store
+            .read(move |conn| Box::pin(async move { chargers::get_charger(conn, &station_id).await }))
+            .await?;
         let Some(charger) = charger else {
             // Self-registration cannot work where a key is required: a stranger has none.
             if self.settings.unknown_chargers == UnknownChargerPolicy::Pending && !require_credentials {
@@ -68,9 +70,12 @@ impl Operations {
             registration: Registration::Pending,
             auth_key_hash: None,
         };
-        let mut tx = self.store.begin().await?;
-        match chargers::create_charger(&mut tx, &new, Timestamp::now()).await {
-            Ok(()) => tx.commit().await?,
+        let created = self
+            .store
+            .write(move |tx| Box::pin(async move { chargers::create_charger(tx, &new, Timestamp::now()).await }))
+            .await;
+        match created {
+            Ok(()) => {}
             // Two connections of a new station raced; the other one registered it.
             Err(e) if e.is_unique_violation() => {}
             Err(e) => return Err(e),

@@ -43,13 +43,15 @@ impl Operations {
         command: ChargerCommand,
         requested_by: Option<i64>,
     ) -> Result<CommandRecord, StoreError> {
-        let id = {
-            let mut tx = self.store.begin().await?;
-            let id =
-                commands::create_command(&mut tx, station.as_str(), &command, requested_by, Timestamp::now()).await?;
-            tx.commit().await?;
-            id
-        };
+        let (station_id, recorded) = (station.as_str().to_owned(), command.clone());
+        let id = self
+            .store
+            .write(move |tx| {
+                Box::pin(async move {
+                    commands::create_command(tx, &station_id, &recorded, requested_by, Timestamp::now()).await
+                })
+            })
+            .await?;
         let result = match self.link.dispatch(station, command) {
             None => Err(CommandFailure::NotConnected),
             // The gateway times out the call itself; this bound only guards against a lost connection task.
@@ -64,10 +66,17 @@ impl Operations {
             Err(CommandFailure::TimedOut) => ("timed_out", None, Some(CommandFailure::TimedOut.to_string())),
             Err(failure) => ("failed", None, Some(failure.to_string())),
         };
-        let mut tx = self.store.begin().await?;
-        commands::complete_command(&mut tx, id, state, outcome, error.as_deref(), Timestamp::now()).await?;
-        let record = commands::get_command(&mut tx, id).await?;
-        tx.commit().await?;
+        let outcome = outcome.cloned();
+        let record = self
+            .store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let now = Timestamp::now();
+                    commands::complete_command(&mut *tx, id, state, outcome.as_ref(), error.as_deref(), now).await?;
+                    commands::get_command(tx, id).await
+                })
+            })
+            .await?;
         record.ok_or_else(|| StoreError::Corrupt(format!("command {id} vanished")))
     }
 }

@@ -189,8 +189,7 @@ fn postgres_admin_url() -> String {
 async fn admin_sql(statement: &str) {
     use sqlx::Connection;
     let url = postgres_admin_url();
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap_or_else(|e| {
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| {
         panic!("PostgreSQL at {url} is needed ({e}); set CHARGEMESH_TEST_POSTGRES_URL to a server you can create databases on")
     });
     sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut conn).await.unwrap();
