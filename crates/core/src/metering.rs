@@ -46,6 +46,19 @@ pub fn energy_register_value(sample: &MeterSample) -> Option<Energy> {
     Energy::parse_reading(&sample.value, unit).ok()
 }
 
+/// The energy register readings among `samples`, in time order, one per instant.
+pub fn register_readings(samples: &[MeterSample]) -> Vec<RegisterReading> {
+    one_reading_per_instant(
+        samples
+            .iter()
+            .filter_map(|s| {
+                let energy = energy_register_value(s)?;
+                Some((RegisterReading { at: s.at, energy }, s.location == "Outlet"))
+            })
+            .collect(),
+    )
+}
+
 /// Readings in time order, one per instant; `(reading, at_outlet)`, the outlet's kept when a charger
 /// reports both ends of the cable at once.
 pub fn one_reading_per_instant(mut readings: Vec<(RegisterReading, bool)>) -> Vec<RegisterReading> {
@@ -65,9 +78,22 @@ pub enum EnergyFlag {
     RegisterWentBackwards,
 }
 
+impl EnergyFlag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnergyFlag::ZeroStartIgnored => "zero_start_ignored",
+            EnergyFlag::RegisterWentBackwards => "register_went_backwards",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<EnergyFlag> {
+        [EnergyFlag::ZeroStartIgnored, EnergyFlag::RegisterWentBackwards].into_iter().find(|f| f.as_str() == name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnergyAssessment {
-    pub start: RegisterReading,
+    /// The last reading counted.
     pub end: RegisterReading,
     pub delivered: Energy,
     pub flags: Vec<EnergyFlag>,
@@ -106,7 +132,37 @@ pub fn assess_session_energy(
         }
         previous = *reading;
     }
-    EnergyAssessment { start: first, end: previous, delivered, flags }
+    EnergyAssessment { end: previous, delivered, flags }
+}
+
+/// The assessment of a running session (no stop reading yet) after readings `later` than everything
+/// assessed so far, the same as [`assess_session_energy`] over the whole series would give, without
+/// reading the series again. `later` is in time order, one per instant. `None` when the readings do
+/// not simply extend the series (one is not after its end, or a zero start is still undecided): then
+/// assess the whole series.
+pub fn extend_session_energy(
+    start: RegisterReading,
+    so_far: &EnergyAssessment,
+    later: &[RegisterReading],
+) -> Option<EnergyAssessment> {
+    let zero_start_undecided = start.energy == Energy::ZERO
+        && so_far.delivered == Energy::ZERO
+        && !so_far.flags.contains(&EnergyFlag::ZeroStartIgnored);
+    if zero_start_undecided || later.first().is_some_and(|r| r.at <= so_far.end.at) {
+        return None;
+    }
+    let mut extended = so_far.clone();
+    for reading in later {
+        if reading.energy < extended.end.energy {
+            if !extended.flags.contains(&EnergyFlag::RegisterWentBackwards) {
+                extended.flags.push(EnergyFlag::RegisterWentBackwards);
+            }
+        } else {
+            extended.delivered = extended.delivered + (reading.energy - extended.end.energy);
+        }
+        extended.end = *reading;
+    }
+    Some(extended)
 }
 
 fn implies_impossible_power(from: RegisterReading, to: RegisterReading) -> bool {
@@ -194,7 +250,45 @@ mod tests {
         assert_eq!(a.delivered, Energy::from_wh(100));
     }
 
+    #[test]
+    fn a_late_reading_or_an_undecided_zero_start_needs_the_whole_series() {
+        let so_far = assess_session_energy(reading(0, 100), &[reading(5, 200)], None);
+        assert_eq!(extend_session_energy(reading(0, 100), &so_far, &[reading(4, 150)]), None);
+        assert_eq!(extend_session_energy(reading(0, 100), &so_far, &[reading(5, 250)]), None);
+        let zero = assess_session_energy(reading(0, 0), &[reading(1, 0)], None);
+        assert_eq!(extend_session_energy(reading(0, 0), &zero, &[reading(2, 910_000)]), None);
+    }
+
+    fn series(points: &[(i64, i64)]) -> Vec<RegisterReading> {
+        let mut minute = 0;
+        points
+            .iter()
+            .map(|&(gap, wh)| {
+                minute += gap;
+                reading(minute, wh)
+            })
+            .collect()
+    }
+
     proptest::proptest! {
+        #[test]
+        fn extending_equals_assessing_the_whole_series(
+            start_wh in proptest::prop_oneof![proptest::strategy::Just(0i64), 0i64..2_000_000],
+            points in proptest::collection::vec((1i64..30, 0i64..2_000_000), 0..30),
+            split in 0usize..30,
+        ) {
+            let start = reading(0, start_wh);
+            let all = series(&points);
+            let split = split.min(all.len());
+            let so_far = assess_session_energy(start, &all[..split], None);
+            let whole = assess_session_energy(start, &all, None);
+            if let Some(extended) = extend_session_energy(start, &so_far, &all[split..]) {
+                proptest::prop_assert_eq!(extended, whole);
+            } else {
+                proptest::prop_assert!(start_wh == 0, "only an undecided zero start needs the whole series here");
+            }
+        }
+
         #[test]
         fn monotone_series_delivers_last_minus_first(steps in proptest::collection::vec(0i64..50_000, 1..40), base in 1i64..10_000_000) {
             let mut wh = base;

@@ -19,6 +19,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_session_lookups.sql"),
         include_str!("../migrations/postgres/0002_session_lookups.sql"),
     ),
+    (
+        3,
+        "energy progress",
+        include_str!("../migrations/sqlite/0003_energy_progress.sql"),
+        include_str!("../migrations/postgres/0003_energy_progress.sql"),
+    ),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {

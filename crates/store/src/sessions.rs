@@ -2,7 +2,9 @@
 
 use crate::{Conn, Result, Row, instant, millis, opt_instant, query};
 use chargemesh_core::charger::MeterSample;
-use chargemesh_core::metering::{RegisterReading, energy_register_value, one_reading_per_instant};
+use chargemesh_core::metering::{
+    EnergyAssessment, EnergyFlag, RegisterReading, energy_register_value, one_reading_per_instant,
+};
 use chargemesh_core::{Energy, IdToken};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -33,6 +35,10 @@ pub struct Session {
     pub energy_mwh: i64,
     /// Comma-separated reasons why the energy is not plainly stop − start (see the README).
     pub energy_flags: String,
+    /// The last reading the energy was assessed up to (bookkeeping, not shown).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub energy_end: Option<RegisterReading>,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
@@ -42,7 +48,7 @@ pub const COMPLETED: &str = "completed";
 
 const SESSION_SELECT: &str = "SELECT id, station_id, connector_id, id_token, authorization_status, state, started_at, \
     meter_start_mwh, reservation_id, stopped_at, meter_stop_mwh, stop_reason, stopped_by, energy_mwh, energy_flags, \
-    updated_at FROM sessions";
+    energy_end_at, energy_end_mwh, updated_at FROM sessions";
 
 fn session(row: Row) -> Result<Session> {
     Ok(Session {
@@ -61,6 +67,13 @@ fn session(row: Row) -> Result<Session> {
         stopped_by: row.try_get("stopped_by")?,
         energy_mwh: row.try_get("energy_mwh")?,
         energy_flags: row.try_get("energy_flags")?,
+        energy_end: match (
+            opt_instant(row.try_get("energy_end_at")?)?,
+            row.try_get::<Option<i64>, _>("energy_end_mwh")?,
+        ) {
+            (Some(at), Some(mwh)) => Some(RegisterReading { at, energy: Energy::from_mwh(mwh) }),
+            _ => None,
+        },
         updated_at: instant(row.try_get("updated_at")?)?,
     })
 }
@@ -72,6 +85,25 @@ impl Session {
 
     pub fn stop_reading(&self) -> Option<RegisterReading> {
         Some(RegisterReading { at: self.stopped_at?, energy: Energy::from_mwh(self.meter_stop_mwh?) })
+    }
+
+    /// The stored energy assessment, when it is complete and readable. A session with energy but no
+    /// end reading was assessed before the end was stored: its assessment has to be made again.
+    pub fn energy_assessment(&self) -> Option<EnergyAssessment> {
+        if self.energy_end.is_none() && (self.energy_mwh != 0 || !self.energy_flags.is_empty()) {
+            return None;
+        }
+        let flags = self
+            .energy_flags
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(EnergyFlag::parse)
+            .collect::<Option<Vec<_>>>()?;
+        Some(EnergyAssessment {
+            end: self.energy_end.unwrap_or(self.start_reading()),
+            delivered: Energy::from_mwh(self.energy_mwh),
+            flags,
+        })
     }
 }
 
@@ -216,14 +248,21 @@ pub async fn stop_session(conn: &mut Conn, id: i64, stop: &SessionStop<'_>, now:
     Ok(())
 }
 
-pub async fn set_energy(conn: &mut Conn, id: i64, energy: Energy, flags: &str, now: Timestamp) -> Result<()> {
-    query("UPDATE sessions SET energy_mwh = $2, energy_flags = $3, updated_at = $4 WHERE id = $1")
-        .bind(id)
-        .bind(energy.mwh())
-        .bind(flags)
-        .bind(millis(now))
-        .execute(conn)
-        .await?;
+/// Stores a session's energy assessment.
+pub async fn set_energy(conn: &mut Conn, id: i64, assessment: &EnergyAssessment, now: Timestamp) -> Result<()> {
+    let flags = assessment.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",");
+    query(
+        "UPDATE sessions SET energy_mwh = $2, energy_flags = $3, energy_end_at = $4, energy_end_mwh = $5, \
+         updated_at = $6 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(assessment.delivered.mwh())
+    .bind(flags)
+    .bind(millis(assessment.end.at))
+    .bind(assessment.end.energy.mwh())
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

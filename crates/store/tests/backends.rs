@@ -4,6 +4,7 @@
 use chargemesh_core::charger::{
     BootInfo, ChargerCommand, CommandOutcome, ConnectorStatus, MeterSample, Registration, StatusReport,
 };
+use chargemesh_core::metering::{EnergyAssessment, EnergyFlag, RegisterReading};
 use chargemesh_core::{Energy, IdToken};
 use chargemesh_store::chargers::{self, ChargerUpdate, NewCharger};
 use chargemesh_store::operators::{self, NewSite};
@@ -234,7 +235,14 @@ async fn exercise(store: Store) {
             stopped_by: "charger",
         };
         sessions::stop_session(&mut *tx, id, &stop, now).await.unwrap();
-        sessions::set_energy(&mut *tx, id, Energy::from_wh(1000), "", now).await.unwrap();
+        let assessment = EnergyAssessment {
+            end: RegisterReading { at: at("2026-07-01T10:20:00Z"), energy: Energy::from_wh(2000) },
+            delivered: Energy::from_wh(1000),
+            flags: vec![EnergyFlag::RegisterWentBackwards],
+        };
+        sessions::set_energy(&mut *tx, id, &assessment, now).await.unwrap();
+        let stored = sessions::get_session(&mut *tx, id).await.unwrap().unwrap();
+        assert_eq!(stored.energy_assessment(), Some(assessment));
     });
     in_read!(store, |conn| {
         let session = sessions::get_session(&mut *conn, id).await.unwrap().unwrap();

@@ -223,7 +223,7 @@ async fn record_meter_values(
     sessions::add_meter_values(&mut *conn, session_id, station.as_str(), report.connector, &report.samples, now)
         .await?;
     if let Some(session) = session {
-        energy::refresh(conn, &session, now).await?;
+        energy::record(conn, &session, &report.samples, now).await?;
     }
     Ok(())
 }

@@ -1,13 +1,32 @@
 //! Keeping a session's delivered energy up to date as readings arrive, early or late.
 
-use chargemesh_core::metering::{EnergyFlag, assess_session_energy};
-use chargemesh_store::sessions::{self, Session, SessionStop};
+use chargemesh_core::charger::MeterSample;
+use chargemesh_core::metering::{assess_session_energy, extend_session_energy, register_readings};
+use chargemesh_store::sessions::{self, ACTIVE, Session, SessionStop};
 use chargemesh_store::{Conn, Result};
 use jiff::Timestamp;
 
 /// Who closed a session.
 pub const BY_CHARGER: &str = "charger";
 pub const BY_NODE: &str = "node";
+
+/// Brings a session's energy up to date after `samples` were stored for it. Readings that continue a
+/// running session extend its assessment; anything else (a late reading, a closed session) has the
+/// whole series assessed again.
+pub async fn record(conn: &mut Conn, session: &Session, samples: &[MeterSample], now: Timestamp) -> Result<()> {
+    let later = register_readings(samples);
+    if later.is_empty() {
+        return Ok(());
+    }
+    let extended = (session.state == ACTIVE)
+        .then(|| session.energy_assessment())
+        .flatten()
+        .and_then(|so_far| extend_session_energy(session.start_reading(), &so_far, &later));
+    match extended {
+        Some(assessment) => sessions::set_energy(conn, session.id, &assessment, now).await,
+        None => refresh(conn, session, now).await,
+    }
+}
 
 /// Re-assesses a session's energy from its start, every register reading stored for it and, when the
 /// charger reported the stop, the stop reading. A session the node closed on the charger's behalf is
@@ -16,8 +35,7 @@ pub async fn refresh(conn: &mut Conn, session: &Session, now: Timestamp) -> Resu
     let readings = sessions::register_readings(&mut *conn, session.id).await?;
     let charger_stop = if session.stopped_by.as_deref() == Some(BY_CHARGER) { session.stop_reading() } else { None };
     let assessment = assess_session_energy(session.start_reading(), &readings, charger_stop);
-    let flags = assessment.flags.iter().map(|f| flag_name(*f)).collect::<Vec<_>>().join(",");
-    sessions::set_energy(&mut *conn, session.id, assessment.delivered, &flags, now).await?;
+    sessions::set_energy(&mut *conn, session.id, &assessment, now).await?;
     if session.stopped_by.as_deref() == Some(BY_NODE)
         && let Some(stopped_at) = session.stopped_at
         && assessment.end.at > stopped_at
@@ -31,11 +49,4 @@ pub async fn refresh(conn: &mut Conn, session: &Session, now: Timestamp) -> Resu
         sessions::stop_session(conn, session.id, &stop, now).await?;
     }
     Ok(())
-}
-
-fn flag_name(flag: EnergyFlag) -> &'static str {
-    match flag {
-        EnergyFlag::ZeroStartIgnored => "zero_start_ignored",
-        EnergyFlag::RegisterWentBackwards => "register_went_backwards",
-    }
 }
