@@ -36,6 +36,7 @@ pub struct Charger {
 }
 
 impl Charger {
+    /// What the charger is told at boot; an unreadable stored value refuses it.
     pub fn registration(&self) -> Registration {
         Registration::parse(&self.registration).unwrap_or(Registration::Rejected)
     }
@@ -104,30 +105,43 @@ pub async fn get_charger(conn: &mut Conn, station_id: &str) -> Result<Option<Cha
         .transpose()
 }
 
-/// A charger and the reply remembered for one of its message ids, in one query (the hot path of every
-/// charger message).
-pub async fn get_charger_and_reply(
+/// What every charger message needs to know of its charger: whom it belongs to and whether it is
+/// accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChargerStanding {
+    pub operator_id: Option<i64>,
+    pub registration: Registration,
+}
+
+/// A charger's standing and the reply remembered for one of its message ids, in one query (the hot
+/// path of every charger message).
+pub async fn standing_and_reply(
     conn: &mut Conn,
     station_id: &str,
     message_id: &str,
-) -> Result<Option<(Charger, Option<SeenMessage>)>> {
-    let row = query(format!(
-        "SELECT {CHARGER_COLUMNS}, m.action AS seen_action, m.payload_digest AS seen_digest, m.reply AS seen_reply \
+) -> Result<Option<(ChargerStanding, Option<SeenMessage>)>> {
+    let row = query(
+        "SELECT c.operator_id, c.registration, m.action, m.payload_digest, m.reply \
          FROM chargers c LEFT JOIN charger_messages m ON m.station_id = c.station_id AND m.message_id = $2 \
-         WHERE c.station_id = $1"
-    ))
+         WHERE c.station_id = $1",
+    )
     .bind(station_id)
     .bind(message_id)
     .fetch_optional(conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let seen = match row.try_get::<Option<String>, _>("seen_action")? {
+    let seen = match row.try_get::<Option<String>, _>("action")? {
         Some(action) => {
-            Some(SeenMessage { action, payload_digest: row.try_get("seen_digest")?, reply: row.try_get("seen_reply")? })
+            Some(SeenMessage { action, payload_digest: row.try_get("payload_digest")?, reply: row.try_get("reply")? })
         }
         None => None,
     };
-    Ok(Some((charger(row)?, seen)))
+    let registration: String = row.try_get("registration")?;
+    let standing = ChargerStanding {
+        operator_id: row.try_get("operator_id")?,
+        registration: Registration::parse(&registration).unwrap_or(Registration::Rejected),
+    };
+    Ok(Some((standing, seen)))
 }
 
 /// Chargers of one operator, or all when `operator_id` is `None`.

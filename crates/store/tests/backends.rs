@@ -269,11 +269,13 @@ async fn exercise(store: Store) {
         messages::remember(&mut *tx, "ST-1", "m1", "Authorize", "d2", "{\"kind\":\"acknowledged\"}", now)
             .await
             .unwrap();
-        let (charger, seen) = chargers::get_charger_and_reply(&mut *tx, "ST-1", "m1").await.unwrap().unwrap();
-        assert_eq!((charger.station_id.as_str(), seen.unwrap().payload_digest.as_str()), ("ST-1", "d2"));
-        let (_, unseen) = chargers::get_charger_and_reply(&mut *tx, "ST-1", "m2").await.unwrap().unwrap();
+        let (standing, seen) = chargers::standing_and_reply(&mut *tx, "ST-1", "m1").await.unwrap().unwrap();
+        assert_eq!(standing.registration, Registration::Rejected, "the update above rejected it");
+        assert_eq!(standing.operator_id, Some(operator.id));
+        assert_eq!(seen.unwrap().payload_digest, "d2");
+        let (_, unseen) = chargers::standing_and_reply(&mut *tx, "ST-1", "m2").await.unwrap().unwrap();
         assert_eq!(unseen, None);
-        assert!(chargers::get_charger_and_reply(&mut *tx, "NOPE", "m1").await.unwrap().is_none());
+        assert!(chargers::standing_and_reply(&mut *tx, "NOPE", "m1").await.unwrap().is_none());
         assert_eq!(messages::forget_before(&mut *tx, now + SignedDuration::from_secs(1)).await.unwrap(), 1);
         let command = ChargerCommand::Reset { hard: true };
         let command_id = commands::create_command(&mut *tx, "ST-1", &command, None, now).await.unwrap();

@@ -59,8 +59,7 @@ async fn apply(
     // Boots and heartbeats are safe to apply twice, and a charger that restarts its message counter
     // after a reboot repeats their ids: they are never answered from memory.
     let remembered = !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat);
-    let Some((charger, seen)) =
-        chargers::get_charger_and_reply(&mut *conn, station.as_str(), &message.message_id).await?
+    let Some((charger, seen)) = chargers::standing_and_reply(&mut *conn, station.as_str(), &message.message_id).await?
     else {
         return Ok(Err(Refusal::UnknownCharger));
     };
@@ -72,7 +71,7 @@ async fn apply(
     {
         return Ok(Ok(reply));
     }
-    let registration = charger.registration();
+    let registration = charger.registration;
     if registration != Registration::Accepted && !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat) {
         return Ok(Err(Refusal::NotAccepted));
     }
