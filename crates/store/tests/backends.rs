@@ -430,3 +430,30 @@ async fn a_panicking_write_fails_alone() {
         in_read!(store, |conn| { operators::list_operators(conn).await? }).into_iter().map(|o| o.name).collect();
     assert_eq!(names, ["whole", "later"]);
 }
+
+#[tokio::test]
+async fn sqlite_work_that_waits_for_something_else_fails_and_changes_nothing() {
+    let store = sqlite_store().await;
+    let now = at("2026-07-01T00:00:00Z");
+    let waiting = store
+        .write(move |conn| {
+            Box::pin(async move {
+                operators::create_operator(&mut *conn, "never", now).await?;
+                tokio::task::yield_now().await;
+                Ok(())
+            })
+        })
+        .await;
+    assert!(waiting.is_err(), "a write job must not wait for anything but SQLite");
+    let read = store
+        .read(|conn| {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                operators::list_operators(conn).await
+            })
+        })
+        .await;
+    assert!(read.is_err());
+    let operators = in_read!(store, |conn| { operators::list_operators(conn).await? });
+    assert!(operators.is_empty(), "{operators:?}");
+}
