@@ -181,3 +181,69 @@ async fn a_command_the_charger_ignores_times_out() {
     drop(cp);
     node.stop().await;
 }
+
+#[tokio::test]
+async fn sites_and_operators_change_and_go_only_when_nothing_depends_on_them() {
+    let node = TestNode::start("api-sites").await;
+    let admin = node.token.clone();
+    let (status, operator) = node.post("/operators", json!({"name": "Green Charging"})).await;
+    assert_eq!(status, 201, "{operator}");
+    let operator_id = operator["id"].as_i64().unwrap();
+    let (status, site) =
+        node.post("/sites", json!({"operator_id": operator_id, "name": "Depot", "time_zone": "Asia/Shanghai"})).await;
+    assert_eq!(status, 201, "{site}");
+    let site_path = format!("/sites/{}", site["id"]);
+
+    let (status, changed) = node
+        .request(
+            Method::PATCH,
+            &site_path,
+            &admin,
+            Some(json!({"time_zone": "Asia/Urumqi", "address": "1 Depot Road"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!((changed["time_zone"].as_str(), changed["name"].as_str()), (Some("Asia/Urumqi"), Some("Depot")));
+    let (status, body) =
+        node.request(Method::PATCH, &site_path, &admin, Some(json!({"time_zone": "Mars/Olympus"}))).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (422, Some("invalid_request")));
+    assert_eq!(node.get(&site_path).await["time_zone"], "Asia/Urumqi", "a refused change changes nothing");
+
+    // Another operator's staff neither see nor change the site.
+    let other = node.provision("Other Charging", &[], &[]).await;
+    let (status, _) = node
+        .post(
+            "/staff",
+            json!({"username": "other-ops", "password": "a-long-password-1", "role": "operator", "operator_id": other}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let stranger = node.login("other-ops", "a-long-password-1").await;
+    assert_eq!(node.request(Method::PATCH, &site_path, &stranger, Some(json!({"name": "Mine"}))).await.0, 404);
+    assert_eq!(node.request(Method::DELETE, &site_path, &stranger, None).await.0, 404);
+    assert_eq!(node.request(Method::DELETE, &format!("/operators/{operator_id}"), &stranger, None).await.0, 403);
+
+    // A site with a charger, and an operator with a site, stay.
+    let (status, _) = node
+        .post("/chargers", json!({"station_id": "GREEN-1", "operator_id": operator_id, "site_id": site["id"]}))
+        .await;
+    assert_eq!(status, 201);
+    let (status, body) = node.request(Method::DELETE, &site_path, &admin, None).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (409, Some("conflict")));
+    let operator_path = format!("/operators/{operator_id}");
+    assert_eq!(node.request(Method::DELETE, &operator_path, &admin, None).await.0, 409);
+
+    let (status, renamed) =
+        node.request(Method::PATCH, &operator_path, &admin, Some(json!({"name": "Green Power"}))).await;
+    assert_eq!((status.as_u16(), renamed["name"].as_str()), (200, Some("Green Power")));
+    let (status, _) =
+        node.request(Method::PATCH, &operator_path, &admin, Some(json!({"name": "Other Charging"}))).await;
+    assert_eq!(status, 409, "operator names are unique");
+
+    // Once nothing depends on them, they go.
+    assert_eq!(node.request(Method::DELETE, "/chargers/GREEN-1", &admin, None).await.0, 204);
+    assert_eq!(node.request(Method::DELETE, &site_path, &admin, None).await.0, 204);
+    assert_eq!(node.request(Method::DELETE, &operator_path, &admin, None).await.0, 204);
+    assert_eq!(node.request(Method::DELETE, &operator_path, &admin, None).await.0, 404);
+    node.stop().await;
+}

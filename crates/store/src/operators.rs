@@ -123,3 +123,33 @@ pub async fn get_site(conn: &mut Conn, id: i64) -> Result<Option<Site>> {
         .map(site)
         .transpose()
 }
+
+/// Renames an operator; false when there is none with this id.
+pub async fn rename_operator(conn: &mut Conn, id: i64, name: &str) -> Result<bool> {
+    Ok(query("UPDATE operators SET name = $2 WHERE id = $1").bind(id).bind(name).execute(conn).await? > 0)
+}
+
+/// Deletes an operator; the database refuses while anything still belongs to it.
+pub async fn delete_operator(conn: &mut Conn, id: i64) -> Result<bool> {
+    Ok(query("DELETE FROM operators WHERE id = $1").bind(id).execute(conn).await? > 0)
+}
+
+/// Stores a site's changed name, time zone, location and address.
+pub async fn update_site(conn: &mut Conn, site: &Site) -> Result<bool> {
+    let changed =
+        query("UPDATE sites SET name = $2, time_zone = $3, latitude = $4, longitude = $5, address = $6 WHERE id = $1")
+            .bind(site.id)
+            .bind(&site.name)
+            .bind(&site.time_zone)
+            .bind(site.latitude)
+            .bind(site.longitude)
+            .bind(&site.address)
+            .execute(conn)
+            .await?;
+    Ok(changed > 0)
+}
+
+/// Deletes a site; the database refuses while chargers stand at it.
+pub async fn delete_site(conn: &mut Conn, id: i64) -> Result<bool> {
+    Ok(query("DELETE FROM sites WHERE id = $1").bind(id).execute(conn).await? > 0)
+}

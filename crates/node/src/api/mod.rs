@@ -13,7 +13,7 @@ use crate::operations::Operations;
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 use utoipa::OpenApi;
@@ -31,7 +31,8 @@ pub struct ApiState {
     info(title = "chargemesh operator API", description = "Operators, sites, chargers, sessions, tokens and commands of one chargemesh node."),
     paths(
         auth::login, auth::logout, auth::me, auth::create_api_key, auth::create_staff, auth::list_staff,
-        operators::create_operator, operators::list_operators, operators::create_site, operators::list_sites, operators::get_site,
+        operators::create_operator, operators::list_operators, operators::update_operator, operators::delete_operator,
+        operators::create_site, operators::list_sites, operators::get_site, operators::update_site, operators::delete_site,
         chargers::create_charger, chargers::list_chargers, chargers::get_charger, chargers::update_charger,
         chargers::delete_charger, chargers::status_history, chargers::send_command, chargers::get_command,
         sessions::list_sessions, sessions::get_session,
@@ -64,8 +65,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api-keys", post(auth::create_api_key))
         .route("/staff", get(auth::list_staff).post(auth::create_staff))
         .route("/operators", get(operators::list_operators).post(operators::create_operator))
+        .route("/operators/{id}", patch(operators::update_operator).delete(operators::delete_operator))
         .route("/sites", get(operators::list_sites).post(operators::create_site))
-        .route("/sites/{id}", get(operators::get_site))
+        .route("/sites/{id}", get(operators::get_site).patch(operators::update_site).delete(operators::delete_site))
         .route("/chargers", get(chargers::list_chargers).post(chargers::create_charger))
         .route(
             "/chargers/{station_id}",

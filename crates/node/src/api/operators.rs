@@ -25,10 +25,7 @@ pub async fn create_operator(
     caller: Caller,
     Body(request): Body<NewOperator>,
 ) -> ApiResult<(StatusCode, Json<Operator>)> {
-    caller.require_admin()?;
-    if caller.scope().is_some() {
-        return Err(ApiError::forbidden("only node administrators create operators"));
-    }
+    require_node_admin(&caller, "create operators")?;
     let name = request.name.trim().to_owned();
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::invalid("name must be 1 to 100 characters"));
@@ -77,28 +74,15 @@ pub async fn create_site(
 ) -> ApiResult<(StatusCode, Json<Site>)> {
     caller.require_write()?;
     let operator_id = caller.operator_for_new(request.operator_id)?;
-    let time_zone = request.time_zone.unwrap_or_else(|| "Asia/Shanghai".into());
-    if jiff::tz::TimeZone::get(&time_zone).is_err() {
-        return Err(ApiError::invalid(format!(
-            "time_zone {time_zone:?} is not an IANA time zone such as Asia/Shanghai"
-        )));
-    }
-    if request.latitude.is_some_and(|l| !(-90.0..=90.0).contains(&l))
-        || request.longitude.is_some_and(|l| !(-180.0..=180.0).contains(&l))
-    {
-        return Err(ApiError::invalid("latitude must be within ±90 and longitude within ±180"));
-    }
-    if request.name.trim().is_empty() {
-        return Err(ApiError::invalid("name must not be empty"));
-    }
     let new = NewSite {
         operator_id,
         name: request.name.trim().to_owned(),
-        time_zone,
+        time_zone: request.time_zone.unwrap_or_else(|| "Asia/Shanghai".into()),
         latitude: request.latitude,
         longitude: request.longitude,
         address: request.address,
     };
+    check_site(&new.name, &new.time_zone, new.latitude, new.longitude)?;
     let created =
         state.operations.store().write(move |tx| Box::pin(operators::create_site(tx, new, Timestamp::now()))).await;
     let site = match created {
@@ -125,8 +109,183 @@ pub async fn get_site(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Site>> {
-    let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("site {id:?}")))?;
+    let id = path_id(&id, "site")?;
     let site = state.operations.store().read(move |conn| Box::pin(operators::get_site(conn, id))).await?;
     let site = site.filter(|s| caller.sees(Some(s.operator_id)));
     site.map(Json).ok_or_else(|| ApiError::not_found(format!("site {id}")))
+}
+
+/// What makes a site usable: a name, a real time zone (tariffs are evaluated in it) and a location on Earth.
+fn check_site(name: &str, time_zone: &str, latitude: Option<f64>, longitude: Option<f64>) -> ApiResult<()> {
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::invalid("name must be 1 to 100 characters"));
+    }
+    if jiff::tz::TimeZone::get(time_zone).is_err() {
+        return Err(ApiError::invalid(format!(
+            "time_zone {time_zone:?} is not an IANA time zone such as Asia/Shanghai"
+        )));
+    }
+    if latitude.is_some_and(|l| !(-90.0..=90.0).contains(&l))
+        || longitude.is_some_and(|l| !(-180.0..=180.0).contains(&l))
+    {
+        return Err(ApiError::invalid("latitude must be within ±90 and longitude within ±180"));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct OperatorChange {
+    pub name: String,
+}
+
+/// Renames an operator (node administrators only).
+#[utoipa::path(patch, path = "/api/v1/operators/{id}", tag = "operators", params(("id" = i64, Path)), request_body = OperatorChange,
+    responses((status = 200, body = Operator), (status = 404, body = super::errors::ErrorBody), (status = 409, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update_operator(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(change): Body<OperatorChange>,
+) -> ApiResult<Json<Operator>> {
+    require_node_admin(&caller, "rename operators")?;
+    let id = path_id(&id, "operator")?;
+    let name = change.name.trim().to_owned();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::invalid("name must be 1 to 100 characters"));
+    }
+    let new_name = name.clone();
+    let renamed = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                if !operators::rename_operator(&mut *tx, id, &new_name).await? {
+                    return Ok(None);
+                }
+                Ok(operators::list_operators(tx).await?.into_iter().find(|o| o.id == id))
+            })
+        })
+        .await;
+    match renamed {
+        Err(e) if e.is_unique_violation() => Err(ApiError::conflict(format!("an operator named {name:?} exists"))),
+        other => other?.map(Json).ok_or_else(|| ApiError::not_found(format!("operator {id}"))),
+    }
+}
+
+/// Deletes an operator that has nothing left: no sites, chargers, tokens or staff (node administrators only).
+#[utoipa::path(delete, path = "/api/v1/operators/{id}", tag = "operators", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = super::errors::ErrorBody), (status = 409, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete_operator(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    require_node_admin(&caller, "delete operators")?;
+    let id = path_id(&id, "operator")?;
+    match state.operations.store().write(move |tx| Box::pin(operators::delete_operator(tx, id))).await {
+        Ok(true) => Ok(StatusCode::NO_CONTENT),
+        Ok(false) => Err(ApiError::not_found(format!("operator {id}"))),
+        Err(e) if e.is_foreign_key_violation() => Err(ApiError::conflict(
+            "the operator still has sites, chargers, tokens or staff accounts; remove or move them first",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn require_node_admin(caller: &Caller, what: &str) -> ApiResult<()> {
+    caller.require_admin()?;
+    if caller.scope().is_some() {
+        return Err(ApiError::forbidden(format!("only node administrators {what}")));
+    }
+    Ok(())
+}
+
+fn path_id(id: &str, what: &str) -> ApiResult<i64> {
+    id.parse().map_err(|_| ApiError::not_found(format!("{what} {id:?}")))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SiteChange {
+    pub name: Option<String>,
+    /// IANA time zone; the site's tariffs are evaluated in it.
+    pub time_zone: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub address: Option<String>,
+}
+
+/// Changes a site's name, time zone, location or address.
+#[utoipa::path(patch, path = "/api/v1/sites/{id}", tag = "operators", params(("id" = i64, Path)), request_body = SiteChange,
+    responses((status = 200, body = Site), (status = 404, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update_site(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(change): Body<SiteChange>,
+) -> ApiResult<Json<Site>> {
+    caller.require_write()?;
+    let id = path_id(&id, "site")?;
+    let scope = caller.scope();
+    let updated = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let site = operators::get_site(&mut *tx, id).await?;
+                let Some(mut site) = site.filter(|s| scope.is_none_or(|own| own == s.operator_id)) else {
+                    return Ok(Err(ApiError::not_found(format!("site {id}"))));
+                };
+                site.name = change.name.map_or(site.name, |n| n.trim().to_owned());
+                site.time_zone = change.time_zone.unwrap_or(site.time_zone);
+                site.latitude = change.latitude.or(site.latitude);
+                site.longitude = change.longitude.or(site.longitude);
+                site.address = change.address.or(site.address);
+                if let Err(e) = check_site(&site.name, &site.time_zone, site.latitude, site.longitude) {
+                    return Ok(Err(e));
+                }
+                operators::update_site(tx, &site).await?;
+                Ok(Ok(site))
+            })
+        })
+        .await?;
+    Ok(Json(updated?))
+}
+
+/// Deletes a site no charger stands at.
+#[utoipa::path(delete, path = "/api/v1/sites/{id}", tag = "operators", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = super::errors::ErrorBody), (status = 409, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete_site(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require_write()?;
+    let id = path_id(&id, "site")?;
+    let scope = caller.scope();
+    let deleted = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let site = operators::get_site(&mut *tx, id).await?;
+                let visible = site.is_some_and(|s| scope.is_none_or(|own| own == s.operator_id));
+                if !visible {
+                    return Ok(false);
+                }
+                operators::delete_site(tx, id).await
+            })
+        })
+        .await;
+    match deleted {
+        Ok(true) => Ok(StatusCode::NO_CONTENT),
+        Ok(false) => Err(ApiError::not_found(format!("site {id}"))),
+        Err(e) if e.is_foreign_key_violation() => {
+            Err(ApiError::conflict("chargers stand at this site; move them to another site first"))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
