@@ -174,12 +174,14 @@ async fn open_connections(
     path: impl Fn(usize) -> String,
 ) -> Result<Vec<LoadConnection>, String> {
     let gate = Arc::new(Semaphore::new(256));
+    // Each run starts at its own loopback address: the previous run's ports wait in TIME_WAIT.
+    let first = (std::process::id() as usize % 200) * 25_000;
     let mut tasks = Vec::with_capacity(count);
     for i in 0..count {
         let (gate, path) = (gate.clone(), path(i));
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.expect("open");
-            LoadConnection::open(server, &path, source_address(i)).await
+            LoadConnection::open(server, &path, source_address(first + i)).await
         }));
     }
     let mut connections = Vec::with_capacity(count);
