@@ -1,5 +1,7 @@
 //! Crash safety: the node process is killed with SIGKILL while chargers run sessions, restarted on the
-//! same data, and every session completes exactly once.
+//! same data, and every session completes exactly once, on SQLite and on PostgreSQL.
+
+mod common;
 
 use chargemesh_sim::{ChargePoint, Connection};
 use jiff::{SignedDuration, Timestamp};
@@ -18,10 +20,12 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn spawn_node(data_dir: &Path, api_port: u16, gateway_port: u16) -> Child {
+/// The node's process; `database_url` empty means SQLite in `data_dir`.
+fn spawn_node(data_dir: &Path, database_url: &str, api_port: u16, gateway_port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_chargemesh"))
         .arg("node")
         .env("CHARGEMESH_DATA_DIR", data_dir)
+        .env("CHARGEMESH_DATABASE_URL", database_url)
         .env("CHARGEMESH_API__LISTEN", format!("127.0.0.1:{api_port}"))
         .env("CHARGEMESH_GATEWAY__LISTEN", format!("127.0.0.1:{gateway_port}"))
         .env("CHARGEMESH_API__ADMIN_PASSWORD", PASSWORD)
@@ -56,7 +60,7 @@ async fn login(client: &reqwest::Client, api: &str) -> String {
     response["token"].as_str().unwrap().to_owned()
 }
 
-/// Reconnects the charger (delivering its queue) until it is back online., reconnecting the charger (and delivering its queue) in between.
+/// Reconnects the charger, delivering its queue, until it is back online.
 async fn deliver(cp: &mut ChargePoint) {
     for _ in 0..600 {
         if cp.is_online() {
@@ -104,12 +108,23 @@ async fn run_charger(connection: Connection, index: usize) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_node_loses_and_doubles_nothing() {
-    let data_dir = std::env::temp_dir().join(format!("chargemesh-crash-{}", std::process::id()));
+    kill_and_check("sqlite", "").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_node_loses_and_doubles_nothing_on_postgres() {
+    let url = common::postgres_database("crash").await;
+    kill_and_check("postgres", &url).await;
+    common::drop_postgres_database(&url).await;
+}
+
+async fn kill_and_check(name: &str, database_url: &str) {
+    let data_dir = std::env::temp_dir().join(format!("chargemesh-crash-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     let (api_port, gateway_port) = (free_port(), free_port());
     let api = format!("http://127.0.0.1:{api_port}/api/v1");
     let client = reqwest::Client::new();
-    let mut node = spawn_node(&data_dir, api_port, gateway_port);
+    let mut node = spawn_node(&data_dir, database_url, api_port, gateway_port);
     wait_until_up(&client, &api).await;
 
     let token = login(&client, &api).await;
@@ -139,7 +154,7 @@ async fn killing_the_node_loses_and_doubles_nothing() {
         node.start_kill().unwrap();
         node.wait().await.unwrap();
         tokio::time::sleep(Duration::from_millis(200)).await;
-        node = spawn_node(&data_dir, api_port, gateway_port);
+        node = spawn_node(&data_dir, database_url, api_port, gateway_port);
         wait_until_up(&client, &api).await;
     }
     let mut cut_off = 0;

@@ -267,16 +267,14 @@ impl ChargePoint {
     pub async fn come_back(&mut self) -> Result<(), SimError> {
         self.open().await?;
         while let Some(mut queued) = self.offline_queue.pop_front() {
-            if let Some(handle) = queued.payload.get("transactionId").and_then(Value::as_i64)
-                && let Some((_, real)) = self.offline_transactions.iter().find(|(local, _)| *local == handle)
-            {
-                queued.payload["transactionId"] = json!(real);
-            }
+            self.use_real_transaction_id(&mut queued.payload);
             let result =
                 match self.call_with_id(&queued.message_id.clone(), queued.action, queued.payload.clone()).await {
                     Ok(result) => result,
                     Err(e) => {
+                        // Still offline: nothing may overtake what is queued.
                         self.offline_queue.push_front(queued);
+                        self.socket = None;
                         return Err(e);
                     }
                 };
@@ -289,17 +287,29 @@ impl ChargePoint {
         Ok(())
     }
 
+    /// Replaces a transaction handle given while offline by the id the node gave when the start was
+    /// delivered.
+    fn use_real_transaction_id(&self, payload: &mut Value) {
+        if let Some(handle) = payload.get("transactionId").and_then(Value::as_i64)
+            && let Some((_, real)) = self.offline_transactions.iter().find(|(local, _)| *local == handle)
+        {
+            payload["transactionId"] = json!(real);
+        }
+    }
+
     /// A transaction message: sent now when online, queued when offline. A message whose connection
     /// breaks before the answer is queued too, with its message id, and repeated when back: the node may
     /// or may not have processed it, exactly as with a real charger. Returns the answer if there was one.
     async fn transaction_message(
         &mut self,
         action: &'static str,
-        payload: Value,
+        mut payload: Value,
         local_handle: Option<i64>,
     ) -> Result<Option<Value>, SimError> {
         let message_id = self.message_id();
-        if self.is_online() {
+        self.use_real_transaction_id(&mut payload);
+        // Transaction messages keep their order: a new one waits behind anything still queued.
+        if self.is_online() && self.offline_queue.is_empty() {
             match self.call_with_id(&message_id, action, payload.clone()).await {
                 Err(SimError::Closed | SimError::Timeout(_)) => self.socket = None,
                 other => return other.map(Some),
