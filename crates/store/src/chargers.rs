@@ -210,16 +210,23 @@ pub async fn record_boot(conn: &mut Conn, station_id: &str, boot: &BootInfo, now
     Ok(())
 }
 
-/// Records that the charger was heard from; false when it is not registered. Being an update of the
-/// charger's row, it also makes concurrent transactions about one charger (an old connection's last
-/// message beside a new connection's first) wait for each other on PostgreSQL; SQLite has one writer.
-pub async fn heard_from(conn: &mut Conn, station_id: &str, now: Timestamp) -> Result<bool> {
-    let changed = query("UPDATE chargers SET last_seen_at = $2 WHERE station_id = $1")
+pub async fn touch(conn: &mut Conn, station_id: &str, now: Timestamp) -> Result<()> {
+    query("UPDATE chargers SET last_seen_at = $2 WHERE station_id = $1")
         .bind(station_id)
         .bind(millis(now))
         .execute(conn)
         .await?;
-    Ok(changed > 0)
+    Ok(())
+}
+
+/// Makes the transactions about one charger (an old connection's last message beside a new
+/// connection's first) run one after the other. PostgreSQL runs transactions side by side, so the
+/// charger's row is locked; SQLite's single writer already runs them one after the other.
+pub async fn lock(conn: &mut Conn, station_id: &str) -> Result<()> {
+    if conn.is_postgres() {
+        query("SELECT 1 FROM chargers WHERE station_id = $1 FOR UPDATE").bind(station_id).fetch_optional(conn).await?;
+    }
+    Ok(())
 }
 
 pub async fn set_firmware_status(conn: &mut Conn, station_id: &str, status: &str) -> Result<()> {

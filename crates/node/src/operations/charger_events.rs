@@ -47,8 +47,7 @@ impl Operations {
     }
 }
 
-/// One charger message's effect and reply, within the caller's transaction. A refusal records only
-/// that the charger was heard from.
+/// One charger message's effect and reply, within the caller's transaction. A refusal writes nothing.
 async fn apply(
     conn: &mut Conn,
     station: &StationId,
@@ -60,9 +59,7 @@ async fn apply(
     // Boots and heartbeats are safe to apply twice, and a charger that restarts its message counter
     // after a reboot repeats their ids: they are never answered from memory.
     let remembered = !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat);
-    if !chargers::heard_from(&mut *conn, station.as_str(), now).await? {
-        return Ok(Err(Refusal::UnknownCharger));
-    }
+    chargers::lock(&mut *conn, station.as_str()).await?;
     let Some((charger, seen)) = chargers::standing_and_reply(&mut *conn, station.as_str(), &message.message_id).await?
     else {
         return Ok(Err(Refusal::UnknownCharger));
@@ -87,7 +84,10 @@ async fn apply(
             }
             ChargerReply::Boot { registration, interval_seconds: heartbeat_interval, current_time: now }
         }
-        ChargerEvent::Heartbeat => ChargerReply::Heartbeat { current_time: now },
+        ChargerEvent::Heartbeat => {
+            chargers::touch(&mut *conn, station.as_str(), now).await?;
+            ChargerReply::Heartbeat { current_time: now }
+        }
         ChargerEvent::StatusChanged(report) => {
             chargers::record_status(&mut *conn, station.as_str(), &report, now).await?;
             ChargerReply::Acknowledged
