@@ -71,7 +71,7 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>, completions: &mut Vec<Completion>
     let outcome = (|| {
         for job in batch {
             script(conn, "SAVEPOINT job")?;
-            // A job that panics (a bug) fails alone: its caller sees the store as closed, the batch goes on.
+            // A job that panics (a bug) fails alone: its caller gets `JobFailed`, the batch goes on.
             let succeeded = match std::panic::catch_unwind(AssertUnwindSafe(|| job(conn).now_or_never())) {
                 Ok(Some((succeeded, completion))) => {
                     completions.push(completion);

@@ -42,6 +42,8 @@ pub enum StoreError {
     Commit(String),
     #[error("the store is shutting down")]
     Closed,
+    #[error("a store job failed: it panicked or waited for something other than the database (a bug)")]
+    JobFailed,
 }
 
 impl StoreError {
@@ -131,7 +133,8 @@ impl Store {
                 let (job, result) = group_commit::job(work);
                 let queue = sqlite.writes.lock().expect("the writer queue lock is never poisoned").clone();
                 queue.ok_or(StoreError::Closed)?.send(job).map_err(|_| StoreError::Closed)?;
-                result.await.map_err(|_| StoreError::Closed)?
+                // The writer drains its queue before it stops, so a missing result means the job failed.
+                result.await.map_err(|_| StoreError::JobFailed)?
             }
             Backend::Postgres(pool) => {
                 let mut conn = Conn(Inner::PostgresTx(pool.begin().await?));
@@ -156,16 +159,14 @@ impl Store {
                         Some(conn) => conn,
                         None => open_sqlite(&sqlite.path, true)?,
                     }));
-                    let result = work(&mut conn).now_or_never().unwrap_or_else(|| {
-                        Err(StoreError::Corrupt("a read waited for something other than the database".into()))
-                    });
+                    let result = work(&mut conn).now_or_never().unwrap_or(Err(StoreError::JobFailed));
                     if let Conn(Inner::Sqlite(conn)) = conn {
                         sqlite.readers.lock().expect("the reader pool lock is never poisoned").push(conn);
                     }
                     result
                 })
                 .await
-                .map_err(|_| StoreError::Closed)?
+                .map_err(|_| StoreError::JobFailed)?
             }
             Backend::Postgres(pool) => work(&mut Conn(Inner::Postgres(pool.acquire().await?))).await,
         }

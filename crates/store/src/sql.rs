@@ -226,8 +226,7 @@ fn sqlite_run(conn: &rusqlite::Connection, sql: &str, args: &[Value]) -> Result<
 fn postgres_rows(rows: Vec<PgRow>) -> Result<Vec<Row>> {
     let Some(first) = rows.first() else { return Ok(Vec::new()) };
     let columns: Arc<[String]> = first.columns().iter().map(|c| c.name().to_owned()).collect();
-    let kinds: Vec<&str> = first.columns().iter().map(|c| c.type_info().name()).collect();
-    let kinds: Vec<String> = kinds.into_iter().map(str::to_owned).collect();
+    let kinds: Vec<String> = first.columns().iter().map(|c| c.type_info().name().to_owned()).collect();
     rows.iter()
         .map(|row| {
             let values = kinds

@@ -422,7 +422,7 @@ async fn a_panicking_write_fails_alone() {
     let healthy =
         store.write(move |conn| Box::pin(async move { operators::create_operator(conn, "whole", now).await }));
     let (panicked, healthy): (chargemesh_store::Result<()>, _) = tokio::join!(panicking, healthy);
-    assert!(panicked.is_err());
+    assert!(matches!(panicked, Err(chargemesh_store::StoreError::JobFailed)), "{panicked:?}");
     assert!(healthy.is_ok());
     let later = store.write(move |conn| Box::pin(async move { operators::create_operator(conn, "later", now).await }));
     assert!(later.await.is_ok(), "the writer survives");
@@ -444,7 +444,7 @@ async fn sqlite_work_that_waits_for_something_else_fails_and_changes_nothing() {
             })
         })
         .await;
-    assert!(waiting.is_err(), "a write job must not wait for anything but SQLite");
+    assert!(matches!(waiting, Err(chargemesh_store::StoreError::JobFailed)), "{waiting:?}");
     let read = store
         .read(|conn| {
             Box::pin(async move {
@@ -453,7 +453,7 @@ async fn sqlite_work_that_waits_for_something_else_fails_and_changes_nothing() {
             })
         })
         .await;
-    assert!(read.is_err());
+    assert!(matches!(read, Err(chargemesh_store::StoreError::JobFailed)), "{read:?}");
     let operators = in_read!(store, |conn| { operators::list_operators(conn).await? });
     assert!(operators.is_empty(), "{operators:?}");
 }
