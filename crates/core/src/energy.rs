@@ -1,5 +1,6 @@
 //! Energy as an exact integer number of milliwatt-hours.
 
+use crate::decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -76,62 +77,6 @@ impl fmt::Display for Energy {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
         write!(f, "{sign}{}.{:06} kWh", abs / 1_000_000, abs % 1_000_000)
-    }
-}
-
-/// A plain decimal number `[-]digits[.digits][e±exp]` held as mantissa × 10^-scale.
-struct Decimal {
-    mantissa: i128,
-    scale: i32,
-}
-
-impl Decimal {
-    fn parse(text: &str) -> Option<Decimal> {
-        let (number, exponent) = match text.find(['e', 'E']) {
-            Some(pos) => (&text[..pos], text[pos + 1..].parse::<i32>().ok()?),
-            None => (text, 0),
-        };
-        let (negative, digits) = match number.as_bytes().first()? {
-            b'-' => (true, &number[1..]),
-            b'+' => (false, &number[1..]),
-            _ => (false, number),
-        };
-        let (int_part, frac_part) = digits.split_once('.').unwrap_or((digits, ""));
-        if int_part.is_empty() && frac_part.is_empty() {
-            return None;
-        }
-        if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        // 30 significant digits are far beyond any meter; refusing more keeps i128 from overflowing.
-        if int_part.len() + frac_part.len() > 30 || !(-30..=30).contains(&exponent) {
-            return None;
-        }
-        let mut mantissa: i128 = 0;
-        for b in int_part.bytes().chain(frac_part.bytes()) {
-            mantissa = mantissa * 10 + i128::from(b - b'0');
-        }
-        if negative {
-            mantissa = -mantissa;
-        }
-        Some(Decimal { mantissa, scale: frac_part.len() as i32 - exponent })
-    }
-
-    /// `self × factor`, rounded half away from zero to an integer.
-    fn scale_rounded(&self, factor: i128) -> Option<i128> {
-        let product = self.mantissa.checked_mul(factor)?;
-        if self.scale <= 0 {
-            return product.checked_mul(10i128.checked_pow((-self.scale) as u32)?);
-        }
-        let divisor = 10i128.checked_pow(self.scale as u32)?;
-        let quotient = product / divisor;
-        let remainder = (product % divisor).abs();
-        let round_away = remainder * 2 >= divisor;
-        Some(match (round_away, product < 0) {
-            (true, true) => quotient - 1,
-            (true, false) => quotient + 1,
-            (false, _) => quotient,
-        })
     }
 }
 

@@ -5,9 +5,13 @@
 
 pub mod authorization;
 pub mod charger;
+mod decimal;
 pub mod energy;
 pub mod ids;
 pub mod metering;
+pub mod money;
+pub mod pricing;
+pub mod tariff;
 
 pub use energy::Energy;
 pub use ids::{IdToken, StationId};

@@ -6,6 +6,7 @@
 
 use crate::charger::MeterSample;
 use crate::energy::{Energy, EnergyUnit};
+use crate::pricing::ChargingPeriod;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -106,33 +107,73 @@ pub fn assess_session_energy(
     during: &[RegisterReading],
     stop: Option<RegisterReading>,
 ) -> EnergyAssessment {
-    let mut series: Vec<RegisterReading> = during.iter().copied().filter(|r| r.at >= start.at).collect();
-    series.extend(stop);
-    series.sort_by_key(|r| r.at);
+    let series = CountedSeries::of(start, during, stop);
+    let end = series.steps.last().map_or(series.first, |step| step.to);
+    let delivered = series.steps.iter().fold(Energy::ZERO, |sum, step| sum + step.counted);
+    EnergyAssessment { end, delivered, flags: series.flags }
+}
 
-    let mut flags = Vec::new();
-    let mut first = start;
-    if start.energy == Energy::ZERO
-        && let Some(next) = series.iter().find(|r| r.energy > Energy::ZERO)
-        && implies_impossible_power(start, *next)
-    {
-        first = *next;
-        flags.push(EnergyFlag::ZeroStartIgnored);
-    }
+/// The session as charging periods, one per interval between counted readings, with the energy
+/// [`assess_session_energy`] counts for it: their energies add up to the assessment's.
+pub fn charging_periods(
+    start: RegisterReading,
+    during: &[RegisterReading],
+    stop: Option<RegisterReading>,
+) -> Vec<ChargingPeriod> {
+    CountedSeries::of(start, during, stop)
+        .steps
+        .iter()
+        .filter(|step| step.to.at > step.from.at || step.counted > Energy::ZERO)
+        .map(|step| ChargingPeriod { start: step.from.at, end: step.to.at, energy: step.counted })
+        .collect()
+}
 
-    let mut delivered = Energy::ZERO;
-    let mut previous = first;
-    for reading in series.iter().filter(|r| r.at >= first.at) {
-        if reading.energy < previous.energy {
-            if !flags.contains(&EnergyFlag::RegisterWentBackwards) {
-                flags.push(EnergyFlag::RegisterWentBackwards);
-            }
-        } else {
-            delivered = delivered + (reading.energy - previous.energy);
+/// A session's register readings from its first trustworthy reading on, each step with the energy
+/// counted for it (none where the register went backwards).
+struct CountedSeries {
+    first: RegisterReading,
+    steps: Vec<Step>,
+    flags: Vec<EnergyFlag>,
+}
+
+struct Step {
+    from: RegisterReading,
+    to: RegisterReading,
+    counted: Energy,
+}
+
+impl CountedSeries {
+    fn of(start: RegisterReading, during: &[RegisterReading], stop: Option<RegisterReading>) -> CountedSeries {
+        let mut series: Vec<RegisterReading> = during.iter().copied().filter(|r| r.at >= start.at).collect();
+        series.extend(stop);
+        series.sort_by_key(|r| r.at);
+
+        let mut flags = Vec::new();
+        let mut first = start;
+        if start.energy == Energy::ZERO
+            && let Some(next) = series.iter().find(|r| r.energy > Energy::ZERO)
+            && implies_impossible_power(start, *next)
+        {
+            first = *next;
+            flags.push(EnergyFlag::ZeroStartIgnored);
         }
-        previous = *reading;
+
+        let mut steps = Vec::with_capacity(series.len());
+        let mut previous = first;
+        for reading in series.into_iter().filter(|r| r.at >= first.at) {
+            let counted = if reading.energy < previous.energy {
+                if !flags.contains(&EnergyFlag::RegisterWentBackwards) {
+                    flags.push(EnergyFlag::RegisterWentBackwards);
+                }
+                Energy::ZERO
+            } else {
+                reading.energy - previous.energy
+            };
+            steps.push(Step { from: previous, to: reading, counted });
+            previous = reading;
+        }
+        CountedSeries { first, steps, flags }
     }
-    EnergyAssessment { end: previous, delivered, flags }
 }
 
 /// The assessment of a running session (no stop reading yet) after readings `later` than everything

@@ -17,6 +17,14 @@ pub struct Config {
     pub log: LogConfig,
     pub api: ApiConfig,
     pub gateway: GatewayConfig,
+    pub payments: PaymentsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentsConfig {
+    /// The hold placed when a paying session starts is the price of this many kWh in its first hour.
+    pub hold_estimate_kwh: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,7 +88,8 @@ pub enum UnknownChargerPolicy {
 }
 
 /// The top-level keys, as environment variables may set them.
-const SETTINGS: [&str; 6] = ["data_dir", "database_url", "database_max_connections", "log", "api", "gateway"];
+const SETTINGS: [&str; 7] =
+    ["data_dir", "database_url", "database_max_connections", "log", "api", "gateway", "payments"];
 
 impl Default for Config {
     fn default() -> Self {
@@ -106,6 +115,7 @@ impl Default for Config {
                 compression: true,
                 message_memory_days: 7,
             },
+            payments: PaymentsConfig { hold_estimate_kwh: 60 },
         }
     }
 }
@@ -137,6 +147,9 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        if !(1..=1000).contains(&self.payments.hold_estimate_kwh) {
+            return Err("payments.hold_estimate_kwh must be from 1 to 1000".into());
+        }
         if self.gateway.security_profile > 1 {
             return Err(format!(
                 "gateway.security_profile = {}: this node supports profiles 0 and 1 (TLS profiles 2 and 3 are not built yet)",
@@ -191,6 +204,10 @@ mod tests {
         }
         std::fs::write(&file, "[gateway]\nsecurity_profile = 3\n").unwrap();
         assert!(Config::load(Some(&file)).unwrap_err().to_string().contains("profiles 0 and 1"));
+        std::fs::write(&file, "[payments]\nhold_estimate_kwh = 80\n").unwrap();
+        assert_eq!(Config::load(Some(&file)).unwrap().payments.hold_estimate_kwh, 80);
+        std::fs::write(&file, "[payments]\nhold_estimate_kwh = 0\n").unwrap();
+        assert!(Config::load(Some(&file)).unwrap_err().to_string().contains("hold_estimate_kwh"));
         std::fs::write(&file, "[gateway]\nlisten_port = 1\n").unwrap();
         assert!(Config::load(Some(&file)).is_err());
         assert!(Config::load(Some(&dir.join("missing.toml"))).is_err());

@@ -54,7 +54,8 @@ impl Node {
         }
 
         let registry = Arc::new(Registry::default());
-        let operations = Operations::new(store.clone(), Settings::from_gateway(&config.gateway), registry.clone());
+        let provider = Arc::new(operations::payments::SandboxProvider::new(store.clone()));
+        let operations = Operations::new(store.clone(), Settings::from_config(config), registry.clone(), provider);
         let gateway = Arc::new(Gateway {
             config: config.gateway.clone(),
             operations: operations.clone(),
@@ -89,6 +90,7 @@ impl Node {
             }),
         ];
         tasks.push(tokio::spawn(forget_old_replies(store, config.gateway.message_memory_days)));
+        tasks.push(tokio::spawn(operations.clone().run_payments()));
         tracing::info!(%gateway_addr, %api_addr, path = %config.gateway.path, "chargemesh node running");
         Ok(Node { api_addr, gateway_addr, operations, registry, tasks })
     }

@@ -107,6 +107,12 @@ enum Bench {
         #[arg(long, default_value = "")]
         database_url: String,
     },
+    /// Priced CDRs per second on one core, for sessions of 1, 5, 10 and 20 charging periods.
+    Pricing {
+        /// Seconds to price sessions of each size.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
     /// The bare WebSocket echo server the gateway benchmark compares against.
     Echo {
         #[arg(long)]
@@ -200,6 +206,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Bench { bench: Bench::Writer { chargers, messages, database_url } } => {
             print!("{}", chargemesh_node::bench::writer(chargers, messages, database_url).await?);
+            Ok(())
+        }
+        Command::Bench { bench: Bench::Pricing { seconds } } => {
+            print!("{}", chargemesh_node::bench::pricing(Duration::from_secs(seconds))?);
             Ok(())
         }
         Command::Bench { bench: Bench::Echo { listen } } => chargemesh_node::bench::echo_server(listen).await,

@@ -70,6 +70,7 @@ async fn provision(
                 expires_at: None,
                 parent_id_token: None,
                 label: Some("demo driver".into()),
+                payment_method: None,
                 created_at: now,
             };
             tokens::upsert_token(&mut *tx, &token).await?;

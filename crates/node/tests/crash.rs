@@ -1,5 +1,6 @@
 //! Crash safety: the node process is killed with SIGKILL while chargers run sessions, restarted on the
-//! same data, and every session completes exactly once, on SQLite and on PostgreSQL.
+//! same data, and every session completes exactly once, is priced and is paid exactly once (held,
+//! captured, the books reconciled), on SQLite and on PostgreSQL.
 
 mod common;
 
@@ -74,13 +75,29 @@ async fn deliver(cp: &mut ChargePoint) {
     panic!("{} never got back online", cp.station_id);
 }
 
+/// Connects and boots, retrying as a real charger does when the node dies in between.
+async fn connect_and_boot(station: &str, connection: Connection) -> ChargePoint {
+    for _ in 0..600 {
+        if let Ok(mut cp) = ChargePoint::connect(station, connection.clone()).await {
+            cp.answer_timeout = Duration::from_secs(2);
+            for _ in 0..600 {
+                if cp.is_online() && cp.boot().await.is_ok() {
+                    return cp;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _ = cp.come_back().await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{station} never booted");
+}
+
 /// Runs the charger's sessions; returns how often it found itself cut off by a crash.
 async fn run_charger(connection: Connection, index: usize) -> usize {
     let station = format!("CRASH-{index}");
     let card = format!("CRASH-CARD-{index}");
-    let mut cp = ChargePoint::connect(&station, connection).await.unwrap();
-    cp.answer_timeout = Duration::from_secs(2);
-    cp.boot().await.unwrap();
+    let mut cp = connect_and_boot(&station, connection).await;
     let base: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
     let mut meter = 100_000;
     let mut cut_off = 0;
@@ -104,6 +121,21 @@ async fn run_charger(connection: Connection, index: usize) -> usize {
     deliver(&mut cp).await;
     assert_eq!(cp.queued_messages(), 0);
     cut_off
+}
+
+/// The session's payment once captured (the worker sweeps every few seconds after a restart).
+async fn captured_payment(client: &reqwest::Client, api: &str, token: &str, session: i64) -> Value {
+    for _ in 0..300 {
+        let response = client.get(format!("{api}/sessions/{session}/payment")).bearer_auth(token).send().await.unwrap();
+        if response.status().is_success() {
+            let payment: Value = response.json().await.unwrap();
+            if payment["payment"]["state"] == "captured" {
+                return payment;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the payment of session {session} was never captured");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,16 +162,30 @@ async fn kill_and_check(name: &str, database_url: &str) {
     let token = login(&client, &api).await;
     let post = |path: &str, body: Value| client.post(format!("{api}{path}")).bearer_auth(&token).json(&body).send();
     let operator: Value = post("/operators", json!({"name": "Crash Co"})).await.unwrap().json().await.unwrap();
+    // 1.00 electricity + 0.50 service per kWh, all day.
+    let tariff = json!({"operator_id": operator["id"], "id": "crash-flat", "currency": "CNY", "tax": {"rate": "13", "included": true},
+        "valid_from": "2026-01-01T00:00:00Z",
+        "elements": [{"components": [{"kind": "energy", "price": "1"}, {"kind": "service_fee", "price": "0.5"}]}]});
+    assert_eq!(post("/tariffs", tariff).await.unwrap().status(), 201);
     for i in 0..CHARGERS {
         let status = post("/chargers", json!({"station_id": format!("CRASH-{i}"), "operator_id": operator["id"]}))
             .await
             .unwrap()
             .status();
         assert_eq!(status, 201);
+        let assigned = client
+            .put(format!("{api}/chargers/CRASH-{i}/tariff"))
+            .bearer_auth(&token)
+            .json(&json!({"tariff_id": "crash-flat"}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(assigned, 204);
         let status = client
             .put(format!("{api}/tokens/CRASH-CARD-{i}"))
             .bearer_auth(&token)
-            .json(&json!({"operator_id": operator["id"]}))
+            .json(&json!({"operator_id": operator["id"], "payment_method": "sandbox:visa-4242"}))
             .send()
             .await
             .unwrap()
@@ -180,8 +226,22 @@ async fn kill_and_check(name: &str, database_url: &str) {
             assert_eq!(session["state"], "completed", "{session}");
             assert_eq!(session["stopped_by"], "charger", "{session}");
             assert_eq!(session["energy_mwh"], SAMPLES * 100_000, "{session}");
+            // 0.6 kWh at 1.50: 90 fen, captured once however often the node died.
+            let payment = captured_payment(&client, &api, &token, session["id"].as_i64().unwrap()).await;
+            assert_eq!(payment["payment"]["captured"], 90, "{payment}");
+            assert_eq!(payment["movements"].as_array().unwrap().len(), 1, "{payment}");
         }
     }
+    let books: Value = client
+        .get(format!("{api}/payments/reconciliation"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(books["problems"], json!([]));
     node.start_kill().unwrap();
     let _ = node.wait().await;
     let _ = std::fs::remove_dir_all(&data_dir);

@@ -3,4 +3,5 @@
 
 pub mod ocpp16;
 pub mod ocppj;
+pub mod tariffs;
 mod timestamps;

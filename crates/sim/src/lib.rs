@@ -3,6 +3,7 @@
 //! queued transaction messages when it is back, and, when asked, misbehaves.
 
 mod charge_point;
+pub mod datasets;
 mod fleet;
 pub mod load;
 

@@ -15,8 +15,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 use tokio::sync::oneshot;
 
-/// Most jobs in one transaction: bounds how long the first job of a batch waits for its commit.
-const MAX_BATCH: usize = 512;
+/// Most jobs in one transaction: bounds how long the first job of a batch waits for its commit (tens
+/// of microseconds each). Batches only grow this large when the writer falls behind, and then a large
+/// one spreads its commit, and the pages it shares with other jobs, over more messages.
+const MAX_BATCH: usize = 4096;
 
 /// Delivers a job's result once its batch's commit succeeded or failed.
 type Completion = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;

@@ -25,6 +25,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_energy_progress.sql"),
         include_str!("../migrations/postgres/0003_energy_progress.sql"),
     ),
+    (
+        4,
+        "tariffs",
+        include_str!("../migrations/sqlite/0004_tariffs.sql"),
+        include_str!("../migrations/postgres/0004_tariffs.sql"),
+    ),
+    (
+        5,
+        "payments",
+        include_str!("../migrations/sqlite/0005_payments.sql"),
+        include_str!("../migrations/postgres/0005_payments.sql"),
+    ),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {

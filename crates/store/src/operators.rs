@@ -124,6 +124,21 @@ pub async fn get_site(conn: &mut Conn, id: i64) -> Result<Option<Site>> {
         .transpose()
 }
 
+/// Whether the operator keeps refundable wallet balances for its drivers.
+pub async fn wallets_enabled(conn: &mut Conn, id: i64) -> Result<bool> {
+    let row = query("SELECT wallets_enabled FROM operators WHERE id = $1").bind(id).fetch_optional(conn).await?;
+    Ok(row.map(|r| r.try_get::<i64, _>("wallets_enabled")).transpose()?.unwrap_or(0) != 0)
+}
+
+pub async fn set_wallets_enabled(conn: &mut Conn, id: i64, enabled: bool) -> Result<bool> {
+    let changed = query("UPDATE operators SET wallets_enabled = $2 WHERE id = $1")
+        .bind(id)
+        .bind(i64::from(enabled))
+        .execute(conn)
+        .await?;
+    Ok(changed > 0)
+}
+
 /// Renames an operator; false when there is none with this id.
 pub async fn rename_operator(conn: &mut Conn, id: i64, name: &str) -> Result<bool> {
     Ok(query("UPDATE operators SET name = $2 WHERE id = $1").bind(id).bind(name).execute(conn).await? > 0)

@@ -39,6 +39,11 @@ pub struct Session {
     #[serde(skip)]
     #[schema(ignore)]
     pub energy_end: Option<RegisterReading>,
+    /// The tariff the session is priced by: the version in force when it started, fixed then.
+    pub tariff_id: Option<String>,
+    pub tariff_version: Option<i64>,
+    /// The site's time zone at the start, which the tariff is evaluated in.
+    pub time_zone: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
@@ -48,7 +53,7 @@ pub const COMPLETED: &str = "completed";
 
 const SESSION_SELECT: &str = "SELECT id, station_id, connector_id, id_token, authorization_status, state, started_at, \
     meter_start_mwh, reservation_id, stopped_at, meter_stop_mwh, stop_reason, stopped_by, energy_mwh, energy_flags, \
-    energy_end_at, energy_end_mwh, updated_at FROM sessions";
+    energy_end_at, energy_end_mwh, tariff_id, tariff_version, time_zone, updated_at FROM sessions";
 
 fn session(row: Row) -> Result<Session> {
     Ok(Session {
@@ -74,6 +79,9 @@ fn session(row: Row) -> Result<Session> {
             (Some(at), Some(mwh)) => Some(RegisterReading { at, energy: Energy::from_mwh(mwh) }),
             _ => None,
         },
+        tariff_id: row.try_get("tariff_id")?,
+        tariff_version: row.try_get("tariff_version")?,
+        time_zone: row.try_get("time_zone")?,
         updated_at: instant(row.try_get("updated_at")?)?,
     })
 }
@@ -116,13 +124,22 @@ pub struct NewSession<'a> {
     pub started_at: Timestamp,
     pub meter_start: Energy,
     pub reservation_id: Option<i64>,
+    /// The tariff version in force at the start, and the time zone it is evaluated in.
+    pub pricing: Option<SessionPricing<'a>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPricing<'a> {
+    pub tariff_id: &'a str,
+    pub version: u32,
+    pub time_zone: &'a str,
 }
 
 pub async fn create_session(conn: &mut Conn, new: &NewSession<'_>, now: Timestamp) -> Result<i64> {
     let row = query(
         "INSERT INTO sessions (station_id, connector_id, id_token, authorization_status, state, started_at, \
-         meter_start_mwh, reservation_id, energy_mwh, energy_flags, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '', $9) RETURNING id",
+         meter_start_mwh, reservation_id, energy_mwh, energy_flags, tariff_id, tariff_version, time_zone, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '', $10, $11, $12, $9) RETURNING id",
     )
     .bind(new.station_id)
     .bind(i64::from(new.connector_id))
@@ -133,6 +150,9 @@ pub async fn create_session(conn: &mut Conn, new: &NewSession<'_>, now: Timestam
     .bind(new.meter_start.mwh())
     .bind(new.reservation_id)
     .bind(millis(now))
+    .bind(new.pricing.map(|p| p.tariff_id))
+    .bind(new.pricing.map(|p| i64::from(p.version)))
+    .bind(new.pricing.map(|p| p.time_zone))
     .fetch_one(conn)
     .await?;
     row.try_get(0)

@@ -18,6 +18,10 @@ pub struct Token {
     pub expires_at: Option<Timestamp>,
     pub parent_id_token: Option<String>,
     pub label: Option<String>,
+    /// How sessions of this token are paid: `wallet`, or a payment provider's reference to the
+    /// holder's payment method (`sandbox:…` for the built-in sandbox); none when the operator bills
+    /// the holder some other way.
+    pub payment_method: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
@@ -41,19 +45,19 @@ fn token(row: Row) -> Result<Token> {
         expires_at: opt_instant(row.try_get("expires_at")?)?,
         parent_id_token: row.try_get("parent_id_token")?,
         label: row.try_get("label")?,
+        payment_method: row.try_get("payment_method")?,
         created_at: instant(row.try_get("created_at")?)?,
     })
 }
 
-const TOKEN_SELECT: &str =
-    "SELECT id_token, operator_id, kind, status, expires_at, parent_id_token, label, created_at FROM tokens";
+const TOKEN_SELECT: &str = "SELECT id_token, operator_id, kind, status, expires_at, parent_id_token, label, payment_method, created_at FROM tokens";
 
 pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
     query(
-        "INSERT INTO tokens (id_token, operator_id, kind, status, expires_at, parent_id_token, label, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id_token) DO UPDATE SET kind = excluded.kind, \
+        "INSERT INTO tokens (id_token, operator_id, kind, status, expires_at, parent_id_token, label, payment_method, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8) ON CONFLICT (id_token) DO UPDATE SET kind = excluded.kind, \
          status = excluded.status, expires_at = excluded.expires_at, parent_id_token = excluded.parent_id_token, \
-         label = excluded.label",
+         label = excluded.label, payment_method = excluded.payment_method",
     )
     .bind(&token.id_token)
     .bind(token.operator_id)
@@ -63,6 +67,7 @@ pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
     .bind(&token.parent_id_token)
     .bind(&token.label)
     .bind(millis(token.created_at))
+    .bind(&token.payment_method)
     .execute(conn)
     .await?;
     Ok(())

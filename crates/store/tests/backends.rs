@@ -172,6 +172,7 @@ async fn exercise(store: Store) {
             expires_at: Some(now + SignedDuration::from_hours(24)),
             parent_id_token: None,
             label: Some("fleet".into()),
+            payment_method: None,
             created_at: now,
         };
         tokens::upsert_token(&mut *tx, &token).await.unwrap();
@@ -194,6 +195,7 @@ async fn exercise(store: Store) {
             started_at,
             meter_start: Energy::from_wh(1000),
             reservation_id: None,
+            pricing: None,
         }
     }
     let token = id_token.clone();

@@ -8,10 +8,21 @@ use serde::Serialize;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Stable code: `unauthorized`, `forbidden`, `not_found`, `invalid_request`, `conflict`,
+    /// Stable code: `unauthorized`, `forbidden`, `not_found`, `invalid_request`, `invalid_tariff`,
+    /// `not_expressible`, `conflict`, `payment_declined`, `payment_unavailable`,
     /// `charger_not_connected` or `internal`.
     pub code: &'static str,
     pub message: String,
+    /// For `invalid_tariff` and `not_expressible`: each problem with the field it is in.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldProblem>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// Where, e.g. `elements[2].restrictions.start_time`.
+    pub field: String,
+    pub problem: String,
 }
 
 #[derive(Debug)]
@@ -19,11 +30,17 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    details: Vec<FieldProblem>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), details: Vec::new() }
+    }
+
+    /// A request that is well-formed but names problems in its fields.
+    pub fn with_details(code: &'static str, message: impl Into<String>, details: Vec<FieldProblem>) -> Self {
+        ApiError { details, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message) }
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
@@ -56,7 +73,7 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(ErrorBody { code: self.code, message: self.message })).into_response()
+        (self.status, Json(ErrorBody { code: self.code, message: self.message, details: self.details })).into_response()
     }
 }
 

@@ -5,7 +5,10 @@ mod chargers;
 mod errors;
 mod extract;
 mod operators;
+mod payments;
+mod receipts;
 mod sessions;
+mod tariffs;
 mod tokens;
 
 use crate::gateway::Registry;
@@ -35,8 +38,13 @@ pub struct ApiState {
         operators::create_site, operators::list_sites, operators::get_site, operators::update_site, operators::delete_site,
         chargers::create_charger, chargers::list_chargers, chargers::get_charger, chargers::update_charger,
         chargers::delete_charger, chargers::status_history, chargers::send_command, chargers::get_command,
-        sessions::list_sessions, sessions::get_session,
+        sessions::list_sessions, sessions::get_session, sessions::live_session, receipts::get_receipt, receipts::get_receipt_page,
         tokens::put_token, tokens::list_tokens, tokens::get_token, tokens::delete_token,
+        tariffs::create_tariff, tariffs::create_version, tariffs::validate_tariff, tariffs::list_tariffs, tariffs::get_tariff,
+        tariffs::preview, tariffs::projection, tariffs::assign_site, tariffs::unassign_site, tariffs::assign_charger,
+        tariffs::unassign_charger, tariffs::assign_connector, tariffs::unassign_connector,
+        payments::get_payment, payments::refund, payments::get_wallet, payments::top_up, payments::withdraw,
+        payments::set_wallets, payments::reconciliation,
     ),
     modifiers(&Security)
 )]
@@ -76,8 +84,30 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/chargers/{station_id}/status-history", get(chargers::status_history))
         .route("/chargers/{station_id}/commands", post(chargers::send_command))
         .route("/commands/{id}", get(chargers::get_command))
+        .route("/tariffs", get(tariffs::list_tariffs).post(tariffs::create_tariff))
+        .route("/tariffs/validate", post(tariffs::validate_tariff))
+        .route("/tariffs/{id}", get(tariffs::get_tariff))
+        .route("/tariffs/{id}/versions", post(tariffs::create_version))
+        .route("/tariffs/{id}/preview", post(tariffs::preview))
+        .route("/tariffs/{id}/versions/{version}/projection", get(tariffs::projection))
+        .route("/sites/{id}/tariff", put(tariffs::assign_site).delete(tariffs::unassign_site))
+        .route("/chargers/{station_id}/tariff", put(tariffs::assign_charger).delete(tariffs::unassign_charger))
+        .route(
+            "/chargers/{station_id}/connectors/{connector_id}/tariff",
+            put(tariffs::assign_connector).delete(tariffs::unassign_connector),
+        )
         .route("/sessions", get(sessions::list_sessions))
         .route("/sessions/{id}", get(sessions::get_session))
+        .route("/sessions/{id}/live", get(sessions::live_session))
+        .route("/sessions/{id}/receipt", get(receipts::get_receipt))
+        .route("/sessions/{id}/payment", get(payments::get_payment))
+        .route("/sessions/{id}/refunds", post(payments::refund))
+        .route("/tokens/{id_token}/wallet", get(payments::get_wallet))
+        .route("/tokens/{id_token}/wallet/top-ups", post(payments::top_up))
+        .route("/tokens/{id_token}/wallet/withdrawals", post(payments::withdraw))
+        .route("/operators/{id}/wallets", put(payments::set_wallets))
+        .route("/payments/reconciliation", get(payments::reconciliation))
+        .route("/sessions/{id}/receipt.html", get(receipts::get_receipt_page))
         .route("/tokens", get(tokens::list_tokens))
         .route("/tokens/{id_token}", put(tokens::put_token).get(tokens::get_token).delete(tokens::delete_token))
         .route("/openapi.json", get(openapi))

@@ -4,12 +4,18 @@ use super::ApiState;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Query;
+use crate::operations::billing;
 use axum::Json;
 use axum::extract::{Path, State};
-use chargemesh_store::chargers;
+use axum::response::Response;
+use chargemesh_core::pricing::PricedCdr;
 use chargemesh_store::sessions::{self, Session, SessionFilter, StoredMeterValue};
+use chargemesh_store::{chargers, tariffs};
+use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
+use yawc::{Frame, IncomingUpgrade, OpCode, Options};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct SessionQuery {
@@ -56,6 +62,10 @@ pub struct SessionDetail {
     #[serde(flatten)]
     pub session: Session,
     pub meter_values: Vec<StoredMeterValue>,
+    /// The price, line by line, under the tariff version fixed at the start: the final CDR once the
+    /// session ended, the cost so far while it runs; absent when no tariff applied.
+    #[schema(value_type = Option<Object>)]
+    pub cost: Option<PricedCdr>,
 }
 
 /// One session with every meter value recorded for it.
@@ -66,6 +76,10 @@ pub async fn get_session(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionDetail>> {
+    Ok(Json(session_detail(&state, &caller, &id).await?))
+}
+
+async fn session_detail(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<SessionDetail> {
     let not_found = || ApiError::not_found(format!("session {id:?}"));
     let session_id: i64 = id.parse().map_err(|_| not_found())?;
     let found = state
@@ -75,15 +89,88 @@ pub async fn get_session(
             Box::pin(async move {
                 let Some(session) = sessions::get_session(&mut *conn, session_id).await? else { return Ok(None) };
                 let charger = chargers::get_charger(&mut *conn, &session.station_id).await?;
-                let meter_values = sessions::meter_values(conn, session_id).await?;
-                Ok(Some((session, charger, meter_values)))
+                let meter_values = sessions::meter_values(&mut *conn, session_id).await?;
+                let saved =
+                    tariffs::cdr(&mut *conn, session_id).await?.and_then(|body| serde_json::from_str(&body).ok());
+                let cost = match saved {
+                    Some(cdr) => Some(cdr),
+                    None => billing::price_session(conn, &session).await?,
+                };
+                Ok(Some((session, charger, meter_values, cost)))
             })
         })
         .await?;
     match found {
-        Some((session, charger, meter_values)) if charger.as_ref().is_some_and(|c| caller.sees(c.operator_id)) => {
-            Ok(Json(SessionDetail { session, meter_values }))
+        Some((session, charger, meter_values, cost))
+            if charger.as_ref().is_some_and(|c| caller.sees(c.operator_id)) =>
+        {
+            Ok(SessionDetail { session, meter_values, cost })
         }
         _ => Err(not_found()),
     }
+}
+
+/// What a live subscriber is sent each time the session changes.
+#[derive(Serialize, PartialEq)]
+struct LiveUpdate {
+    session_id: i64,
+    state: String,
+    energy_mwh: i64,
+    cost: Option<PricedCdr>,
+}
+
+impl From<SessionDetail> for LiveUpdate {
+    fn from(detail: SessionDetail) -> Self {
+        let session = detail.session;
+        LiveUpdate { session_id: session.id, state: session.state, energy_mwh: session.energy_mwh, cost: detail.cost }
+    }
+}
+
+/// A WebSocket pushing the session's energy and cost so far (a JSON text message) whenever a charger
+/// message changes them; the last message is the final CDR, then the server closes.
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/live", tag = "sessions", params(("id" = i64, Path)),
+    responses((status = 101, description = "WebSocket of live updates"), (status = 404, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn live_session(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    upgrade: IncomingUpgrade,
+) -> ApiResult<Response> {
+    // Subscribed before the first read, so no change falls between the two.
+    let mut updates = state.operations.session_updates();
+    let first = LiveUpdate::from(session_detail(&state, &caller, &id).await?);
+    let options = Options::default().with_read_buffer_capacity(1024).with_write_buffer_capacity(4096);
+    let (response, socket) =
+        upgrade.upgrade(options).map_err(|e| ApiError::invalid(format!("not a WebSocket upgrade: {e}")))?;
+    tokio::spawn(async move {
+        let Ok(mut socket) = socket.await else { return };
+        let session_id = first.session_id;
+        let mut last = first;
+        loop {
+            let text = serde_json::to_string(&last).expect("live updates serialize");
+            if socket.send(Frame::text(text)).await.is_err() || last.state == sessions::COMPLETED {
+                let _ = socket.send(Frame::close(yawc::close::CloseCode::Normal, b"the session ended")).await;
+                return;
+            }
+            loop {
+                tokio::select! {
+                    update = updates.recv() => match update {
+                        Ok(changed) if changed != session_id => continue,
+                        Ok(_) | Err(RecvError::Lagged(_)) => break,
+                        Err(RecvError::Closed) => return,
+                    },
+                    frame = socket.next() => match frame {
+                        Some(frame) if frame.opcode() != OpCode::Close => continue,
+                        _ => return,
+                    },
+                }
+            }
+            match session_detail(&state, &caller, &session_id.to_string()).await {
+                Ok(detail) => last = LiveUpdate::from(detail),
+                Err(_) => return,
+            }
+        }
+    });
+    Ok(response.map(axum::body::Body::new))
 }

@@ -25,6 +25,9 @@ pub struct TokenRequest {
     pub expires_at: Option<Timestamp>,
     pub parent_id_token: Option<String>,
     pub label: Option<String>,
+    /// `wallet` (where the operator keeps wallets) or a payment provider's reference to the holder's
+    /// payment method (`sandbox:visa-4242`, `sandbox:declined` for the built-in sandbox).
+    pub payment_method: Option<String>,
 }
 
 async fn visible_token(state: &ApiState, caller: &Caller, id_token: &str) -> ApiResult<Option<Token>> {
@@ -65,6 +68,13 @@ pub async fn put_token(
     if !["active", "blocked"].contains(&status.as_str()) {
         return Err(ApiError::invalid("status must be active or blocked"));
     }
+    if let Some(method) = &request.payment_method
+        && (method.is_empty() || method.len() > 100 || (method != "wallet" && !method.contains(':')))
+    {
+        return Err(ApiError::invalid(
+            "payment_method: \"wallet\" or a provider's method reference such as \"sandbox:visa-4242\"",
+        ));
+    }
     if let Some(parent) = &request.parent_id_token {
         IdToken::parse(parent).map_err(|e| ApiError::invalid(format!("parent_id_token: {e}")))?;
     }
@@ -96,6 +106,7 @@ pub async fn put_token(
                     expires_at: request.expires_at,
                     parent_id_token: request.parent_id_token,
                     label: request.label,
+                    payment_method: request.payment_method,
                     created_at: existing.map_or_else(Timestamp::now, |t| t.created_at),
                 };
                 tokens::upsert_token(tx, &token).await?;

@@ -2,7 +2,9 @@
 //! the reply given to it, so a repeated message gets the same reply and changes nothing.
 
 use super::Operations;
+use super::billing;
 use super::energy::{self, BY_CHARGER, BY_NODE};
+use super::payments;
 use chargemesh_core::authorization::authorize;
 use chargemesh_core::charger::*;
 use chargemesh_core::{IdToken, StationId};
@@ -38,13 +40,39 @@ impl Operations {
         message: IncomingMessage,
         event: ChargerEvent,
     ) -> Result<ChargerReply, Refusal> {
-        let heartbeat_interval = self.settings.heartbeat_interval_secs;
-        self.store
-            .write(move |conn| {
-                Box::pin(async move { apply(conn, &station, &message, event, heartbeat_interval).await })
-            })
-            .await?
+        let rules = Rules {
+            heartbeat_interval: self.settings.heartbeat_interval_secs,
+            hold_estimate: self.settings.hold_estimate,
+        };
+        let moves_money = matches!(event, ChargerEvent::TransactionStarted(_) | ChargerEvent::TransactionStopped(_));
+        let session = match &event {
+            ChargerEvent::MeterValues(MeterReport { transaction: Some(TransactionRef::Node(id)), .. }) => Some(*id),
+            ChargerEvent::TransactionStopped(TransactionStop { transaction: TransactionRef::Node(id), .. }) => {
+                Some(*id)
+            }
+            _ => None,
+        };
+        let reply = self
+            .store
+            .write(move |conn| Box::pin(async move { apply(conn, &station, &message, event, rules).await }))
+            .await?;
+        if moves_money {
+            self.payments_have_work();
+        }
+        if let Some(id) = session
+            && self.session_updates.receiver_count() > 0
+        {
+            let _ = self.session_updates.send(id);
+        }
+        reply
     }
+}
+
+/// The settings a charger message is applied under.
+#[derive(Clone, Copy)]
+struct Rules {
+    heartbeat_interval: u32,
+    hold_estimate: chargemesh_core::Energy,
 }
 
 /// One charger message's effect and reply, within the caller's transaction. A refusal writes nothing.
@@ -53,7 +81,7 @@ async fn apply(
     station: &StationId,
     message: &IncomingMessage,
     event: ChargerEvent,
-    heartbeat_interval: u32,
+    rules: Rules,
 ) -> Result<Result<ChargerReply, Refusal>, StoreError> {
     let now = Timestamp::now();
     // Boots and heartbeats are safe to apply twice, and a charger that restarts its message counter
@@ -82,7 +110,7 @@ async fn apply(
             if registration == Registration::Accepted {
                 close_orphaned_sessions(&mut *conn, station, now).await?;
             }
-            ChargerReply::Boot { registration, interval_seconds: heartbeat_interval, current_time: now }
+            ChargerReply::Boot { registration, interval_seconds: rules.heartbeat_interval, current_time: now }
         }
         ChargerEvent::Heartbeat => {
             chargers::touch(&mut *conn, station.as_str(), now).await?;
@@ -96,7 +124,7 @@ async fn apply(
             authorization(&mut *conn, charger.operator_id, &id_token, station, None, now).await?,
         ),
         ChargerEvent::TransactionStarted(start) => {
-            start_transaction(&mut *conn, charger.operator_id, station, start, now).await?
+            start_transaction(&mut *conn, charger.operator_id, station, start, rules.hold_estimate, now).await?
         }
         ChargerEvent::MeterValues(report) => {
             record_meter_values(&mut *conn, station, report, now).await?;
@@ -158,6 +186,7 @@ async fn start_transaction(
     operator: Option<i64>,
     station: &StationId,
     start: TransactionStart,
+    hold_estimate: chargemesh_core::Energy,
     now: Timestamp,
 ) -> Result<ChargerReply, StoreError> {
     // The same start delivered again (another message id after a reconnect) names the same session.
@@ -179,6 +208,7 @@ async fn start_transaction(
             close_by_node(conn, &open, "Superseded", now).await?;
         }
     }
+    let pricing = billing::pricing_at_start(&mut *conn, station.as_str(), start.connector, start.at).await?;
     let new = NewSession {
         station_id: station.as_str(),
         connector_id: start.connector,
@@ -187,8 +217,15 @@ async fn start_transaction(
         started_at: start.at,
         meter_start: start.meter_start,
         reservation_id: start.reservation_id,
+        pricing: pricing.as_ref().map(|p| p.as_session_pricing()),
     };
-    let transaction_id = sessions::create_session(conn, &new, now).await?;
+    let transaction_id = sessions::create_session(&mut *conn, &new, now).await?;
+    if authorization.status == AuthorizationStatus::Accepted
+        && let Some(session) = sessions::get_session(&mut *conn, transaction_id).await?
+    {
+        let token = tokens::get_token(&mut *conn, start.id_token.as_str()).await?;
+        payments::record_at_start(conn, token.as_ref(), &session, hold_estimate, now).await?;
+    }
     Ok(ChargerReply::TransactionStarted { transaction_id, authorization })
 }
 

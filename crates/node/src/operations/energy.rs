@@ -1,5 +1,6 @@
 //! Keeping a session's delivered energy up to date as readings arrive, early or late.
 
+use super::billing;
 use chargemesh_core::charger::MeterSample;
 use chargemesh_core::metering::{assess_session_energy, extend_session_energy, register_readings};
 use chargemesh_store::sessions::{self, ACTIVE, Session, SessionStop};
@@ -30,7 +31,7 @@ pub async fn record(conn: &mut Conn, session: &Session, samples: &[MeterSample],
 
 /// Re-assesses a session's energy from its start, every register reading stored for it and, when the
 /// charger reported the stop, the stop reading. A session the node closed on the charger's behalf is
-/// extended to the latest reading that arrived since.
+/// extended to the latest reading that arrived since. An ended session is priced again.
 pub async fn refresh(conn: &mut Conn, session: &Session, now: Timestamp) -> Result<()> {
     let readings = sessions::register_readings(&mut *conn, session.id).await?;
     let charger_stop = if session.stopped_by.as_deref() == Some(BY_CHARGER) { session.stop_reading() } else { None };
@@ -46,7 +47,12 @@ pub async fn refresh(conn: &mut Conn, session: &Session, now: Timestamp) -> Resu
             reason: session.stop_reason.as_deref().unwrap_or("Other"),
             stopped_by: BY_NODE,
         };
-        sessions::stop_session(conn, session.id, &stop, now).await?;
+        sessions::stop_session(&mut *conn, session.id, &stop, now).await?;
+    }
+    if session.state != ACTIVE
+        && let Some(ended) = sessions::get_session(&mut *conn, session.id).await?
+    {
+        billing::settle(conn, &ended, now).await?;
     }
     Ok(())
 }

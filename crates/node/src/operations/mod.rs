@@ -2,15 +2,17 @@
 //! commands go to chargers, and who may charge. Never sees a wire format.
 
 mod admission;
+pub mod billing;
 mod charger_events;
 mod commands;
 mod energy;
+pub mod payments;
 
 pub use admission::{Admission, Credentials};
 pub use charger_events::{IncomingMessage, Refusal};
 pub use commands::{ChargerLink, CommandFailure};
 
-use crate::config::{GatewayConfig, UnknownChargerPolicy};
+use crate::config::{Config, UnknownChargerPolicy};
 use chargemesh_store::Store;
 use std::sync::Arc;
 
@@ -20,6 +22,9 @@ pub struct Operations {
     store: Store,
     settings: Arc<Settings>,
     link: Arc<dyn ChargerLink>,
+    payments: Arc<payments::PaymentsHandle>,
+    /// The id of every session a charger message just changed, for live subscribers.
+    session_updates: tokio::sync::broadcast::Sender<i64>,
 }
 
 /// What operations needs to know of the configuration.
@@ -28,21 +33,37 @@ pub struct Settings {
     pub heartbeat_interval_secs: u32,
     pub command_timeout: std::time::Duration,
     pub unknown_chargers: UnknownChargerPolicy,
+    /// The energy whose price in a session's first hour is held when a paying session starts.
+    pub hold_estimate: chargemesh_core::Energy,
 }
 
 impl Settings {
-    pub fn from_gateway(gateway: &GatewayConfig) -> Settings {
+    pub fn from_config(config: &Config) -> Settings {
+        let gateway = &config.gateway;
         Settings {
             heartbeat_interval_secs: gateway.heartbeat_interval_secs,
             command_timeout: std::time::Duration::from_secs(gateway.command_timeout_secs),
             unknown_chargers: gateway.unknown_chargers,
+            hold_estimate: chargemesh_core::Energy::from_wh(i64::from(config.payments.hold_estimate_kwh) * 1000),
         }
     }
 }
 
 impl Operations {
-    pub fn new(store: Store, settings: Settings, link: Arc<dyn ChargerLink>) -> Operations {
-        Operations { store, settings: Arc::new(settings), link }
+    pub fn new(
+        store: Store,
+        settings: Settings,
+        link: Arc<dyn ChargerLink>,
+        provider: Arc<dyn payments::PaymentProvider>,
+    ) -> Operations {
+        let payments = Arc::new(payments::PaymentsHandle::new(provider));
+        let (session_updates, _) = tokio::sync::broadcast::channel(1024);
+        Operations { store, settings: Arc::new(settings), link, payments, session_updates }
+    }
+
+    /// Ids of sessions as charger messages change them (meter values, stops).
+    pub fn session_updates(&self) -> tokio::sync::broadcast::Receiver<i64> {
+        self.session_updates.subscribe()
     }
 
     pub fn store(&self) -> &Store {

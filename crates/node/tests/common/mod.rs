@@ -104,6 +104,11 @@ impl TestNode {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
+    /// The node administrator's bearer token.
+    pub fn token(&self) -> String {
+        self.token.clone()
+    }
+
     pub async fn get(&self, path: &str) -> Value {
         let (status, body) = self.request(reqwest::Method::GET, path, &self.token.clone(), None).await;
         assert_eq!(status, StatusCode::OK, "GET {path}: {body}");

@@ -2,6 +2,10 @@
 //! MeterValues per second it acknowledges at what latency, against a bare WebSocket echo server as the
 //! ceiling, all on this machine. Prints a report for BENCHMARKS.md.
 
+mod pricing;
+
+pub use pricing::run as pricing;
+
 use crate::passwords;
 use axum::Router;
 use axum::routing::get;
@@ -161,6 +165,7 @@ async fn provision_fleet(tx: &mut Conn, count: usize, now: Timestamp) -> Result<
             expires_at: None,
             parent_id_token: None,
             label: None,
+            payment_method: None,
             created_at: now,
         };
         tokens::upsert_token(&mut *tx, &token).await?;
@@ -313,7 +318,7 @@ fn open_file_limit() -> usize {
         .unwrap_or(1024)
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -349,8 +354,9 @@ pub async fn writer(chargers: usize, messages_per_charger: u32, database_url: St
     };
     provision(&database_url, chargers).await?;
     let store = Store::open(&database_url, 8).await.map_err(|e| e.to_string())?;
-    let settings = Settings::from_gateway(&Config::default().gateway);
-    let operations = Operations::new(store, settings, Arc::new(Registry::default()));
+    let settings = Settings::from_config(&Config::default());
+    let provider = Arc::new(crate::operations::payments::SandboxProvider::new(store.clone()));
+    let operations = Operations::new(store, settings, Arc::new(Registry::default()), provider);
     let message = |id: String, action: &str| IncomingMessage {
         payload_digest: id.clone(),
         message_id: id,

@@ -1,0 +1,291 @@
+//! Payments of sessions, refunds, wallets and the reconciliation of the books.
+
+use super::ApiState;
+use super::auth::Caller;
+use super::errors::{ApiError, ApiResult};
+use super::extract::{Body, Query};
+use crate::operations::payments::{Money, PaymentError, RefundError, WalletError, wallet_account};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chargemesh_core::money::Currency;
+use chargemesh_store::payments::{self, Movement, Payment, Refund};
+use chargemesh_store::tokens::Token;
+use chargemesh_store::{chargers, operators, sessions, tokens};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionPayment {
+    pub payment: Payment,
+    pub refunds: Vec<Refund>,
+    /// The session's entries in the journal.
+    pub movements: Vec<Movement>,
+}
+
+/// The session exists and belongs to an operator the caller sees.
+async fn visible_session(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<i64> {
+    let not_found = || ApiError::not_found(format!("session {id:?}"));
+    let session_id: i64 = id.parse().map_err(|_| not_found())?;
+    let owner = state
+        .operations
+        .store()
+        .read(move |conn| {
+            Box::pin(async move {
+                let Some(session) = sessions::get_session(&mut *conn, session_id).await? else { return Ok(None) };
+                Ok(chargers::get_charger(conn, &session.station_id).await?.map(|c| c.operator_id))
+            })
+        })
+        .await?;
+    match owner {
+        Some(operator) if caller.sees(operator) => Ok(session_id),
+        _ => Err(not_found()),
+    }
+}
+
+/// How a session is paid: its hold, capture and refunds, and their journal entries.
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/payment", tag = "payments", params(("id" = i64, Path)),
+    responses((status = 200, body = SessionPayment), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn get_payment(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SessionPayment>> {
+    let session_id = visible_session(&state, &caller, &id).await?;
+    let found = state
+        .operations
+        .store()
+        .read(move |conn| {
+            Box::pin(async move {
+                let Some(payment) = payments::payment_of_session(&mut *conn, session_id).await? else {
+                    return Ok(None);
+                };
+                let refunds = payments::refunds_of(&mut *conn, payment.id).await?;
+                let movements = payments::movements_of_session(conn, session_id).await?;
+                Ok(Some(SessionPayment { payment, refunds, movements }))
+            })
+        })
+        .await?;
+    found.map(Json).ok_or_else(|| ApiError::not_found(format!("a payment of session {id}")))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RefundRequest {
+    /// In the currency's minor units (fen).
+    pub amount: i64,
+    pub reason: String,
+    /// Chosen by the caller: a retried request with the same key refunds once.
+    pub idempotency_key: String,
+}
+
+/// Refunds part or all of a session's payment.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/refunds", tag = "payments", params(("id" = i64, Path)), request_body = RefundRequest,
+    responses((status = 201, body = Refund), (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn refund(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(request): Body<RefundRequest>,
+) -> ApiResult<(StatusCode, Json<Refund>)> {
+    caller.require_write()?;
+    let session_id = visible_session(&state, &caller, &id).await?;
+    if request.reason.trim().is_empty() {
+        return Err(ApiError::invalid("reason: say why the money goes back"));
+    }
+    let key = idempotency_key(&request.idempotency_key)?;
+    let refund = state
+        .operations
+        .refund_session(session_id, request.amount, request.reason, format!("session-{session_id}-{key}"))
+        .await
+        .map_err(|e| match e {
+            RefundError::NotPaid => ApiError::conflict(e.to_string()),
+            RefundError::Invalid(message) => ApiError::invalid(message),
+            RefundError::Store(e) => e.into(),
+        })?;
+    Ok((StatusCode::CREATED, Json(refund)))
+}
+
+fn idempotency_key(key: &str) -> ApiResult<&str> {
+    if key.is_empty() || key.len() > 64 || !key.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+        return Err(ApiError::invalid("idempotency_key: 1 to 64 letters, digits, '-' or '_'"));
+    }
+    Ok(key)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct WalletQuery {
+    /// `CNY` by default.
+    pub currency: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Wallet {
+    pub id_token: String,
+    pub currency: String,
+    /// Available, in minor units; below zero when a session cost more than was held and the wallet had.
+    pub balance: i64,
+    /// Held for sessions still running.
+    pub held: i64,
+    pub movements: Vec<Movement>,
+}
+
+async fn visible_token(state: &ApiState, caller: &Caller, id_token: &str) -> ApiResult<Token> {
+    let wanted = id_token.to_owned();
+    let token = state
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { tokens::get_token(conn, &wanted).await }))
+        .await?;
+    token.filter(|t| caller.sees(Some(t.operator_id))).ok_or_else(|| ApiError::not_found(format!("token {id_token:?}")))
+}
+
+fn currency(code: Option<&str>) -> ApiResult<Currency> {
+    Currency::from_code(code.unwrap_or("CNY")).map_err(|e| ApiError::invalid(format!("currency: {e}")))
+}
+
+async fn wallet(state: &ApiState, token: &Token, currency: Currency) -> ApiResult<Wallet> {
+    let (id_token, code) = (token.id_token.clone(), currency.code());
+    let (balance, held, movements) = state
+        .operations
+        .store()
+        .read(move |conn| {
+            Box::pin(async move {
+                let wallet = wallet_account(&id_token);
+                let balance = payments::balance(&mut *conn, &wallet, code).await?;
+                let held = payments::balance(&mut *conn, &format!("wallet-hold:{id_token}"), code).await?;
+                let mut movements = payments::movements_of(&mut *conn, &wallet).await?;
+                movements.retain(|m| m.currency == code);
+                Ok((balance, held, movements))
+            })
+        })
+        .await?;
+    Ok(Wallet { id_token: token.id_token.clone(), currency: code.into(), balance, held, movements })
+}
+
+/// A token's wallet: balance, holds of running sessions, and its journal.
+#[utoipa::path(get, path = "/api/v1/tokens/{id_token}/wallet", tag = "payments", params(("id_token" = String, Path), WalletQuery),
+    responses((status = 200, body = Wallet)), security(("bearer" = [])))]
+pub async fn get_wallet(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id_token): Path<String>,
+    Query(query): Query<WalletQuery>,
+) -> ApiResult<Json<Wallet>> {
+    let token = visible_token(&state, &caller, &id_token).await?;
+    Ok(Json(wallet(&state, &token, currency(query.currency.as_deref())?).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct WalletTransfer {
+    /// In minor units.
+    pub amount: i64,
+    /// `CNY` by default.
+    pub currency: Option<String>,
+    /// The payment method the money comes from (top-up) or goes back to (withdrawal), e.g. `sandbox:visa-4242`.
+    pub method: String,
+    pub idempotency_key: String,
+}
+
+fn wallet_error(e: WalletError) -> ApiError {
+    match e {
+        WalletError::Invalid(message) => ApiError::invalid(message),
+        WalletError::Payment(PaymentError::Declined(why)) => {
+            ApiError::new(StatusCode::PAYMENT_REQUIRED, "payment_declined", why)
+        }
+        WalletError::Payment(PaymentError::Unavailable(why)) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "payment_unavailable",
+            format!("{why}; retry with the same idempotency_key"),
+        ),
+        WalletError::Store(e) => e.into(),
+    }
+}
+
+/// A checked wallet transfer: the token, the money and the caller's key.
+async fn transfer(
+    state: &ApiState,
+    caller: &Caller,
+    id_token: &str,
+    request: &WalletTransfer,
+) -> ApiResult<(Token, Currency, Money<'static>, String)> {
+    caller.require_write()?;
+    let token = visible_token(state, caller, id_token).await?;
+    let (currency, key) = (currency(request.currency.as_deref())?, idempotency_key(&request.idempotency_key)?);
+    if request.amount <= 0 {
+        return Err(ApiError::invalid("amount must be positive (minor units)"));
+    }
+    Ok((token, currency, Money { amount: request.amount, currency: currency.code() }, format!("{id_token}-{key}")))
+}
+
+/// Adds money to a wallet from a payment method.
+#[utoipa::path(post, path = "/api/v1/tokens/{id_token}/wallet/top-ups", tag = "payments", params(("id_token" = String, Path)),
+    request_body = WalletTransfer, responses((status = 200, body = Wallet), (status = 402, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn top_up(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id_token): Path<String>,
+    Body(request): Body<WalletTransfer>,
+) -> ApiResult<Json<Wallet>> {
+    let (token, currency, money, key) = transfer(&state, &caller, &id_token, &request).await?;
+    state.operations.top_up_wallet(&token, &request.method, money, &key).await.map_err(wallet_error)?;
+    Ok(Json(wallet(&state, &token, currency).await?))
+}
+
+/// Gives wallet money back to a payment method, at any time, up to the balance.
+#[utoipa::path(post, path = "/api/v1/tokens/{id_token}/wallet/withdrawals", tag = "payments", params(("id_token" = String, Path)),
+    request_body = WalletTransfer, responses((status = 200, body = Wallet), (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn withdraw(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id_token): Path<String>,
+    Body(request): Body<WalletTransfer>,
+) -> ApiResult<Json<Wallet>> {
+    let (token, currency, money, key) = transfer(&state, &caller, &id_token, &request).await?;
+    state.operations.withdraw_from_wallet(&token, &request.method, money, &key).await.map_err(wallet_error)?;
+    Ok(Json(wallet(&state, &token, currency).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct WalletsSetting {
+    pub enabled: bool,
+}
+
+/// Whether an operator keeps refundable wallet balances for its drivers.
+#[utoipa::path(put, path = "/api/v1/operators/{id}/wallets", tag = "payments", params(("id" = i64, Path)), request_body = WalletsSetting,
+    responses((status = 204), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn set_wallets(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Body(setting): Body<WalletsSetting>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin()?;
+    if !caller.sees(Some(id)) {
+        return Err(ApiError::not_found(format!("operator {id}")));
+    }
+    let changed = state
+        .operations
+        .store()
+        .write(move |tx| Box::pin(async move { operators::set_wallets_enabled(tx, id, setting.enabled).await }))
+        .await?;
+    if changed { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found(format!("operator {id}"))) }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Reconciliation {
+    /// Empty when payments, refunds, wallet holds and the journal agree.
+    pub problems: Vec<String>,
+}
+
+/// Checks the books: node administrators only.
+#[utoipa::path(get, path = "/api/v1/payments/reconciliation", tag = "payments", responses((status = 200, body = Reconciliation)),
+    security(("bearer" = [])))]
+pub async fn reconciliation(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Reconciliation>> {
+    caller.require_admin()?;
+    if caller.scope().is_some() {
+        return Err(ApiError::forbidden("only node administrators reconcile the books"));
+    }
+    let problems =
+        state.operations.store().read(|conn| Box::pin(async move { payments::reconcile(conn).await })).await?;
+    Ok(Json(Reconciliation { problems }))
+}

@@ -1,0 +1,476 @@
+//! Payments of sessions (a hold at the start, a capture at the stop), refunds, and the journal of
+//! money movements between accounts, which is only ever appended to.
+
+use crate::{Conn, Result, Row, instant, millis, query};
+use jiff::Timestamp;
+use serde::Serialize;
+
+pub const HOLD_PENDING: &str = "hold_pending";
+pub const HELD: &str = "held";
+pub const DECLINED: &str = "declined";
+pub const CAPTURED: &str = "captured";
+pub const RELEASED: &str = "released";
+
+/// Paying from the token's wallet on this node rather than through a payment provider.
+pub const WALLET: &str = "wallet";
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Payment {
+    pub id: i64,
+    pub session_id: i64,
+    pub id_token: String,
+    pub operator_id: i64,
+    /// `wallet`, or the provider's reference to the payment method.
+    pub method: String,
+    pub currency: String,
+    /// The pre-authorized estimate, in minor units.
+    pub hold_amount: i64,
+    /// `hold_pending`, `held`, `declined`, `captured` or `released`.
+    pub state: String,
+    pub provider_reference: Option<String>,
+    pub captured: i64,
+    pub refunded: i64,
+    pub failure: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+const PAYMENT_SELECT: &str = "SELECT p.id, p.session_id, p.id_token, p.operator_id, p.method, p.currency, p.hold_amount, \
+    p.state, p.provider_reference, p.captured, p.refunded, p.failure, p.created_at, p.updated_at FROM payments p";
+
+fn payment(row: Row) -> Result<Payment> {
+    Ok(Payment {
+        id: row.try_get("id")?,
+        session_id: row.try_get("session_id")?,
+        id_token: row.try_get("id_token")?,
+        operator_id: row.try_get("operator_id")?,
+        method: row.try_get("method")?,
+        currency: row.try_get("currency")?,
+        hold_amount: row.try_get("hold_amount")?,
+        state: row.try_get("state")?,
+        provider_reference: row.try_get("provider_reference")?,
+        captured: row.try_get("captured")?,
+        refunded: row.try_get("refunded")?,
+        failure: row.try_get("failure")?,
+        created_at: instant(row.try_get("created_at")?)?,
+        updated_at: instant(row.try_get("updated_at")?)?,
+    })
+}
+
+pub struct NewPayment<'a> {
+    pub session_id: i64,
+    pub id_token: &'a str,
+    pub operator_id: i64,
+    pub method: &'a str,
+    pub currency: &'a str,
+    pub hold_amount: i64,
+}
+
+/// Records that a session is to be paid; the hold itself is placed afterwards, outside the charger's
+/// transaction. A session has one payment: a second call changes nothing.
+pub async fn create_payment(conn: &mut Conn, new: &NewPayment<'_>, now: Timestamp) -> Result<()> {
+    query(
+        "INSERT INTO payments (session_id, id_token, operator_id, method, currency, hold_amount, state, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (session_id) DO NOTHING",
+    )
+    .bind(new.session_id)
+    .bind(new.id_token)
+    .bind(new.operator_id)
+    .bind(new.method)
+    .bind(new.currency)
+    .bind(new.hold_amount)
+    .bind(HOLD_PENDING)
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_payment(conn: &mut Conn, id: i64) -> Result<Option<Payment>> {
+    query(format!("{PAYMENT_SELECT} WHERE p.id = $1")).bind(id).fetch_optional(conn).await?.map(payment).transpose()
+}
+
+pub async fn payment_of_session(conn: &mut Conn, session_id: i64) -> Result<Option<Payment>> {
+    query(format!("{PAYMENT_SELECT} WHERE p.session_id = $1"))
+        .bind(session_id)
+        .fetch_optional(conn)
+        .await?
+        .map(payment)
+        .transpose()
+}
+
+/// Payments with something to do: a hold to place, or a hold on an ended session to capture.
+pub async fn needing_work(conn: &mut Conn, limit: i64) -> Result<Vec<Payment>> {
+    query(format!(
+        "{PAYMENT_SELECT} JOIN sessions s ON s.id = p.session_id \
+         WHERE p.state = $1 OR (p.state = $2 AND s.state = 'completed') ORDER BY p.id LIMIT $3"
+    ))
+    .bind(HOLD_PENDING)
+    .bind(HELD)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(payment)
+    .collect()
+}
+
+/// Where a payment moves to.
+pub struct Advance<'a> {
+    pub to: &'a str,
+    pub reference: Option<&'a str>,
+    pub captured: i64,
+    pub failure: Option<&'a str>,
+}
+
+/// Moves a payment on from the state it was read in; false when another worker got there first.
+pub async fn advance(conn: &mut Conn, id: i64, from: &str, next: Advance<'_>, now: Timestamp) -> Result<bool> {
+    let Advance { to, reference, captured, failure } = next;
+    let changed = query(
+        "UPDATE payments SET state = $3, provider_reference = COALESCE($4, provider_reference), captured = $5, \
+         failure = $6, updated_at = $7 WHERE id = $1 AND state = $2",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .bind(reference)
+    .bind(captured)
+    .bind(failure)
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(changed > 0)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Refund {
+    pub id: i64,
+    pub request_key: String,
+    pub payment_id: i64,
+    pub amount: i64,
+    pub reason: String,
+    /// `pending` until the money went back, then `done`.
+    pub state: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+pub const REFUND_PENDING: &str = "pending";
+pub const REFUND_DONE: &str = "done";
+
+const REFUND_SELECT: &str = "SELECT id, request_key, payment_id, amount, reason, state, created_at FROM refunds";
+
+fn refund(row: Row) -> Result<Refund> {
+    Ok(Refund {
+        id: row.try_get("id")?,
+        request_key: row.try_get("request_key")?,
+        payment_id: row.try_get("payment_id")?,
+        amount: row.try_get("amount")?,
+        reason: row.try_get("reason")?,
+        state: row.try_get("state")?,
+        created_at: instant(row.try_get("created_at")?)?,
+    })
+}
+
+pub async fn refund_by_key(conn: &mut Conn, request_key: &str) -> Result<Option<Refund>> {
+    query(format!("{REFUND_SELECT} WHERE request_key = $1"))
+        .bind(request_key)
+        .fetch_optional(conn)
+        .await?
+        .map(refund)
+        .transpose()
+}
+
+/// Records a refund and counts it against the payment at once, so refunds never exceed the capture.
+pub async fn create_refund(
+    conn: &mut Conn,
+    request_key: &str,
+    payment_id: i64,
+    amount: i64,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Refund> {
+    query("UPDATE payments SET refunded = refunded + $2, updated_at = $3 WHERE id = $1")
+        .bind(payment_id)
+        .bind(amount)
+        .bind(millis(now))
+        .execute(&mut *conn)
+        .await?;
+    query(
+        "INSERT INTO refunds (request_key, payment_id, amount, reason, state, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id, request_key, payment_id, amount, reason, state, created_at",
+    )
+    .bind(request_key)
+    .bind(payment_id)
+    .bind(amount)
+    .bind(reason)
+    .bind(REFUND_PENDING)
+    .bind(millis(now))
+    .fetch_one(conn)
+    .await
+    .and_then(refund)
+}
+
+pub async fn refunds_of(conn: &mut Conn, payment_id: i64) -> Result<Vec<Refund>> {
+    query(format!("{REFUND_SELECT} WHERE payment_id = $1 ORDER BY id"))
+        .bind(payment_id)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(refund)
+        .collect()
+}
+
+pub async fn pending_refunds(conn: &mut Conn, limit: i64) -> Result<Vec<Refund>> {
+    query(format!("{REFUND_SELECT} WHERE state = $1 ORDER BY id LIMIT $2"))
+        .bind(REFUND_PENDING)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(refund)
+        .collect()
+}
+
+pub async fn finish_refund(conn: &mut Conn, id: i64, now: Timestamp) -> Result<bool> {
+    let changed = query("UPDATE refunds SET state = $2, updated_at = $4 WHERE id = $1 AND state = $3")
+        .bind(id)
+        .bind(REFUND_DONE)
+        .bind(REFUND_PENDING)
+        .bind(millis(now))
+        .execute(conn)
+        .await?;
+    Ok(changed > 0)
+}
+
+/// One movement of money from one account to another.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Movement {
+    /// Unique: the same movement recorded twice is recorded once.
+    pub movement_key: String,
+    /// `wallet_top_up`, `wallet_hold`, `wallet_release`, `capture`, `refund`, `wallet_withdrawal`.
+    pub kind: String,
+    pub from_account: String,
+    pub to_account: String,
+    pub amount: i64,
+    pub currency: String,
+    pub session_id: Option<i64>,
+    pub reason: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+fn movement(row: Row) -> Result<Movement> {
+    Ok(Movement {
+        movement_key: row.try_get("movement_key")?,
+        kind: row.try_get("kind")?,
+        from_account: row.try_get("from_account")?,
+        to_account: row.try_get("to_account")?,
+        amount: row.try_get("amount")?,
+        currency: row.try_get("currency")?,
+        session_id: row.try_get("session_id")?,
+        reason: row.try_get("reason")?,
+        created_at: instant(row.try_get("created_at")?)?,
+    })
+}
+
+/// Appends a movement; one with the same key already recorded is left as it is.
+pub async fn record_movement(conn: &mut Conn, m: &Movement) -> Result<()> {
+    query(
+        "INSERT INTO money_movements (movement_key, kind, from_account, to_account, amount, currency, session_id, reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (movement_key) DO NOTHING",
+    )
+    .bind(m.movement_key.as_str())
+    .bind(m.kind.as_str())
+    .bind(m.from_account.as_str())
+    .bind(m.to_account.as_str())
+    .bind(m.amount)
+    .bind(m.currency.as_str())
+    .bind(m.session_id)
+    .bind(m.reason.as_deref())
+    .bind(millis(m.created_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn movement_recorded(conn: &mut Conn, movement_key: &str) -> Result<bool> {
+    Ok(query("SELECT 1 FROM money_movements WHERE movement_key = $1")
+        .bind(movement_key)
+        .fetch_optional(conn)
+        .await?
+        .is_some())
+}
+
+/// What has come into an account minus what has gone out, in one currency.
+pub async fn balance(conn: &mut Conn, account: &str, currency: &str) -> Result<i64> {
+    let row = query(
+        "SELECT CAST(COALESCE((SELECT SUM(amount) FROM money_movements WHERE to_account = $1 AND currency = $2), 0) \
+         - COALESCE((SELECT SUM(amount) FROM money_movements WHERE from_account = $1 AND currency = $2), 0) AS BIGINT) AS balance",
+    )
+    .bind(account)
+    .bind(currency)
+    .fetch_one(conn)
+    .await?;
+    row.try_get("balance")
+}
+
+/// Movements into or out of an account, oldest first.
+pub async fn movements_of(conn: &mut Conn, account: &str) -> Result<Vec<Movement>> {
+    query(
+        "SELECT movement_key, kind, from_account, to_account, amount, currency, session_id, reason, created_at \
+         FROM money_movements WHERE from_account = $1 OR to_account = $1 ORDER BY id",
+    )
+    .bind(account)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(movement)
+    .collect()
+}
+
+pub async fn movements_of_session(conn: &mut Conn, session_id: i64) -> Result<Vec<Movement>> {
+    query(
+        "SELECT movement_key, kind, from_account, to_account, amount, currency, session_id, reason, created_at \
+         FROM money_movements WHERE session_id = $1 ORDER BY id",
+    )
+    .bind(session_id)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(movement)
+    .collect()
+}
+
+/// Disagreements between the payments and the journal; none when the books reconcile: every
+/// payment's captured minus refunded money is its operator's revenue from that session, and every
+/// wallet hold is exactly the holds of wallet payments still open.
+pub async fn reconcile(conn: &mut Conn) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let rows = query(
+        "SELECT p.id, p.session_id, p.operator_id, p.state, p.captured, p.refunded, p.hold_amount, p.method, p.id_token, \
+         CAST(COALESCE((SELECT SUM(amount) FROM money_movements m WHERE m.session_id = p.session_id \
+                   AND m.to_account = 'revenue:' || CAST(p.operator_id AS TEXT)), 0) AS BIGINT) AS into_revenue, \
+         CAST(COALESCE((SELECT SUM(amount) FROM money_movements m WHERE m.session_id = p.session_id \
+                   AND m.from_account = 'revenue:' || CAST(p.operator_id AS TEXT)), 0) AS BIGINT) AS out_of_revenue, \
+         CAST(COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.payment_id = p.id AND r.state = 'done'), 0) AS BIGINT) AS refunds_done \
+         FROM payments p ORDER BY p.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut wallet_holds: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        let (captured, into, out, done): (i64, i64, i64, i64) = (
+            row.try_get("captured")?,
+            row.try_get("into_revenue")?,
+            row.try_get("out_of_revenue")?,
+            row.try_get("refunds_done")?,
+        );
+        if into != captured {
+            problems.push(format!("payment {id}: captured {captured} but {into} went into revenue"));
+        }
+        if out != done {
+            problems.push(format!("payment {id}: refunds done {done} but {out} went out of revenue"));
+        }
+        let refunded: i64 = row.try_get("refunded")?;
+        if refunded > captured {
+            problems.push(format!("payment {id}: refunded {refunded} exceeds captured {captured}"));
+        }
+        let (state, method): (String, String) = (row.try_get("state")?, row.try_get("method")?);
+        if method == WALLET && state == HELD {
+            *wallet_holds.entry(row.try_get("id_token")?).or_default() += row.try_get::<i64, _>("hold_amount")?;
+        }
+    }
+    let holds = query(
+        "SELECT account, CAST(SUM(amount) AS BIGINT) AS balance FROM (\
+           SELECT to_account AS account, amount FROM money_movements WHERE to_account LIKE 'wallet-hold:%' \
+           UNION ALL SELECT from_account AS account, -amount FROM money_movements WHERE from_account LIKE 'wallet-hold:%') t \
+         GROUP BY account",
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut journal_holds = std::collections::BTreeMap::new();
+    for row in holds {
+        let account: String = row.try_get("account")?;
+        let balance: i64 = row.try_get("balance")?;
+        if balance != 0 {
+            journal_holds.insert(account.trim_start_matches("wallet-hold:").to_owned(), balance);
+        }
+    }
+    if journal_holds != wallet_holds {
+        problems.push(format!(
+            "wallet holds in the journal {journal_holds:?} differ from open wallet payments {wallet_holds:?}"
+        ));
+    }
+    Ok(problems)
+}
+
+/// The built-in sandbox provider's record of a request, by the request's key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SandboxOperation {
+    pub kind: String,
+    pub reference: String,
+    pub amount: i64,
+    pub approved: bool,
+}
+
+pub async fn sandbox_operation(conn: &mut Conn, request_key: &str) -> Result<Option<SandboxOperation>> {
+    let row = query("SELECT kind, reference, amount, approved FROM sandbox_operations WHERE request_key = $1")
+        .bind(request_key)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| {
+        Ok(SandboxOperation {
+            kind: r.try_get("kind")?,
+            reference: r.try_get("reference")?,
+            amount: r.try_get("amount")?,
+            approved: r.try_get::<i64, _>("approved")? != 0,
+        })
+    })
+    .transpose()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn record_sandbox_operation(
+    conn: &mut Conn,
+    request_key: &str,
+    kind: &str,
+    reference: &str,
+    method: Option<&str>,
+    amount: i64,
+    currency: &str,
+    approved: bool,
+    now: Timestamp,
+) -> Result<()> {
+    query(
+        "INSERT INTO sandbox_operations (request_key, kind, reference, method, amount, currency, approved, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (request_key) DO NOTHING",
+    )
+    .bind(request_key)
+    .bind(kind)
+    .bind(reference)
+    .bind(method)
+    .bind(amount)
+    .bind(currency)
+    .bind(i64::from(approved))
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What the sandbox has captured and refunded against a hold so far.
+pub async fn sandbox_totals(conn: &mut Conn, reference: &str) -> Result<(i64, i64)> {
+    let row = query(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'capture' THEN amount ELSE 0 END), 0) AS BIGINT) AS captured, \
+         CAST(COALESCE(SUM(CASE WHEN kind = 'refund' THEN amount ELSE 0 END), 0) AS BIGINT) AS refunded \
+         FROM sandbox_operations WHERE reference = $1 AND approved = 1",
+    )
+    .bind(reference)
+    .fetch_one(conn)
+    .await?;
+    Ok((row.try_get("captured")?, row.try_get("refunded")?))
+}
