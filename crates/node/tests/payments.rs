@@ -198,3 +198,137 @@ async fn wallet_flow(node: TestNode) {
     reconciled(&node).await;
     node.stop().await;
 }
+
+#[tokio::test]
+async fn a_session_re_priced_after_its_capture_is_charged_the_difference_and_refunds_go_back_the_way_they_came() {
+    let node = TestNode::start("pay-reprice").await;
+    setup(&node).await;
+    let mut cp = node.charger("PAY-1").await;
+    cp.boot().await.unwrap();
+    let tx = cp.start_transaction(1, "CARD-OK", 0, at("2026-08-05T01:30:00Z")).await.unwrap();
+    payment_in(&node, tx, "held").await;
+    cp.meter_values(1, tx, 15_000, 30_000, at("2026-08-05T01:45:00Z")).await.unwrap();
+    // The charger reboots: the node closes the session at its last reading and captures 15 kWh flat.
+    cp.boot().await.unwrap();
+    let first = payment_in(&node, tx, "captured").await;
+    assert_eq!(first["payment"]["captured"], 21_00, "{first}");
+    // Its stop arrives afterwards with the real end: 30 kWh, so 21.00 more is charged.
+    cp.stop_transaction(tx, 30_000, at("2026-08-05T02:00:00Z"), "EVDisconnected").await.unwrap();
+    let mut adjusted = Value::Null;
+    for _ in 0..100 {
+        adjusted = payment_in(&node, tx, "captured").await;
+        if adjusted["payment"]["adjustments"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(adjusted["payment"]["captured"], 42_00, "{adjusted}");
+    assert_eq!(adjusted["payment"]["settled_total"], 42_00, "{adjusted}");
+    assert_eq!(node.get(&format!("/sessions/{tx}")).await["cost"]["totals"]["incl_tax"], 42_00);
+    let references: Vec<&Value> =
+        adjusted["movements"].as_array().unwrap().iter().map(|m| &m["provider_reference"]).collect();
+    assert_eq!(references.len(), 2, "{adjusted}");
+    assert_ne!(references[0], references[1], "the difference is a charge of its own");
+
+    // A full refund goes back through the hold's capture and through the later charge.
+    let everything = json!({"amount": 42_00, "reason": "charger fault", "idempotency_key": "all"});
+    let (status, refund) = node.post(&format!("/sessions/{tx}/refunds"), everything).await;
+    assert_eq!((status, refund["state"].as_str()), (StatusCode::CREATED, Some("done")), "{refund}");
+    let paid = node.get(&format!("/sessions/{tx}/payment")).await;
+    let back: Vec<(&Value, &Value)> = paid["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "refund")
+        .map(|m| (&m["provider_reference"], &m["amount"]))
+        .collect();
+    assert_eq!(back, [(references[0], &json!(21_00)), (references[1], &json!(21_00))]);
+
+    // Re-priced lower later (a corrected reading): the difference would go back, but everything was
+    // already refunded, so nothing more moves.
+    lower_the_price(&node, tx, 30_00).await;
+    node.node().operations.settle_payments().await.unwrap();
+    let after = node.get(&format!("/sessions/{tx}/payment")).await;
+    assert_eq!(
+        (after["payment"]["settled_total"].as_i64(), after["payment"]["refunded"].as_i64()),
+        (Some(30_00), Some(42_00))
+    );
+    assert_eq!(after["refunds"].as_array().unwrap().len(), 1, "{after}");
+    reconciled(&node).await;
+    node.stop().await;
+}
+
+/// Saves a corrected, cheaper CDR for the session, as a re-pricing would.
+async fn lower_the_price(node: &TestNode, session: i64, total: i64) {
+    node.node()
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let body = chargemesh_store::tariffs::cdr(&mut *tx, session).await?.unwrap();
+                chargemesh_store::tariffs::save_cdr(tx, session, "CNY", total, &body, jiff::Timestamp::now()).await
+            })
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_cheaper_re_pricing_refunds_the_difference_once() {
+    let node = TestNode::start("pay-cheaper").await;
+    setup(&node).await;
+    let mut cp = node.charger("PAY-1").await;
+    cp.boot().await.unwrap();
+    let tx = cp.start_transaction(1, "CARD-OK", 0, at("2026-08-05T01:30:00Z")).await.unwrap();
+    payment_in(&node, tx, "held").await;
+    cp.stop_transaction(tx, 30_000, at("2026-08-05T02:00:00Z"), "EVDisconnected").await.unwrap();
+    payment_in(&node, tx, "captured").await;
+    lower_the_price(&node, tx, 40_00).await;
+    for _ in 0..3 {
+        node.node().operations.settle_payments().await.unwrap();
+    }
+    let paid = node.get(&format!("/sessions/{tx}/payment")).await;
+    assert_eq!((paid["payment"]["captured"].as_i64(), paid["payment"]["refunded"].as_i64()), (Some(42_00), Some(2_00)));
+    assert_eq!(paid["refunds"].as_array().unwrap().len(), 1, "{paid}");
+    assert!(paid["refunds"][0]["reason"].as_str().unwrap().starts_with("re-priced"), "{paid}");
+    reconciled(&node).await;
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_top_up_the_node_died_during_is_finished_by_the_worker_once() {
+    let node = TestNode::start("pay-top-up-crash").await;
+    setup(&node).await;
+    // The node recorded the top-up and died before the provider answered.
+    node.node()
+        .operations
+        .store()
+        .write(|tx| {
+            Box::pin(async move {
+                let new = chargemesh_store::payments::NewWalletOperation {
+                    request_key: "top-up-WALLET-1-t-9",
+                    kind: "top_up",
+                    id_token: "WALLET-1",
+                    method: "sandbox:visa-4242",
+                    amount: 50_00,
+                    currency: "CNY",
+                };
+                chargemesh_store::payments::create_wallet_operation(tx, &new, jiff::Timestamp::now()).await
+            })
+        })
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        node.node().operations.settle_payments().await.unwrap();
+    }
+    assert_eq!(node.get("/tokens/WALLET-1/wallet").await["balance"], 50_00);
+    // The driver's app retries the same request: answered from what was done, nothing added.
+    let retry = json!({"amount": 50_00, "method": "sandbox:visa-4242", "idempotency_key": "t-9"});
+    let (status, wallet) = node.post("/tokens/WALLET-1/wallet/top-ups", retry).await;
+    assert_eq!((status, wallet["balance"].as_i64()), (StatusCode::OK, Some(50_00)), "{wallet}");
+    let different = json!({"amount": 60_00, "method": "sandbox:visa-4242", "idempotency_key": "t-9"});
+    let (status, body) = node.post("/tokens/WALLET-1/wallet/top-ups", different).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    reconciled(&node).await;
+    node.stop().await;
+}

@@ -10,6 +10,8 @@ pub const HELD: &str = "held";
 pub const DECLINED: &str = "declined";
 pub const CAPTURED: &str = "captured";
 pub const RELEASED: &str = "released";
+/// The session cost more than was taken and charging the difference was declined: the driver owes it.
+pub const OWING: &str = "owing";
 
 /// Paying from the token's wallet on this node rather than through a payment provider.
 pub const WALLET: &str = "wallet";
@@ -25,11 +27,17 @@ pub struct Payment {
     pub currency: String,
     /// The pre-authorized estimate, in minor units.
     pub hold_amount: i64,
-    /// `hold_pending`, `held`, `declined`, `captured` or `released`.
+    /// `hold_pending`, `held`, `declined`, `captured`, `released` or `owing`.
     pub state: String,
     pub provider_reference: Option<String>,
+    /// Everything taken for the session: the capture and any later charge.
     pub captured: i64,
     pub refunded: i64,
+    /// The session total the payment is settled for; a re-priced session is charged or refunded the
+    /// difference.
+    pub settled_total: Option<i64>,
+    /// How many times the payment was adjusted after its capture.
+    pub adjustments: i64,
     pub failure: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -38,7 +46,7 @@ pub struct Payment {
 }
 
 const PAYMENT_SELECT: &str = "SELECT p.id, p.session_id, p.id_token, p.operator_id, p.method, p.currency, p.hold_amount, \
-    p.state, p.provider_reference, p.captured, p.refunded, p.failure, p.created_at, p.updated_at FROM payments p";
+    p.state, p.provider_reference, p.captured, p.refunded, p.settled_total, p.adjustments, p.failure, p.created_at, p.updated_at FROM payments p";
 
 fn payment(row: Row) -> Result<Payment> {
     Ok(Payment {
@@ -53,6 +61,8 @@ fn payment(row: Row) -> Result<Payment> {
         provider_reference: row.try_get("provider_reference")?,
         captured: row.try_get("captured")?,
         refunded: row.try_get("refunded")?,
+        settled_total: row.try_get("settled_total")?,
+        adjustments: row.try_get("adjustments")?,
         failure: row.try_get("failure")?,
         created_at: instant(row.try_get("created_at")?)?,
         updated_at: instant(row.try_get("updated_at")?)?,
@@ -101,14 +111,20 @@ pub async fn payment_of_session(conn: &mut Conn, session_id: i64) -> Result<Opti
         .transpose()
 }
 
-/// Payments with something to do: a hold to place, or a hold on an ended session to capture.
+/// Payments with something to do: a hold to place, a hold on an ended session to capture, or a
+/// settled payment whose session's priced total changed since.
 pub async fn needing_work(conn: &mut Conn, limit: i64) -> Result<Vec<Payment>> {
     query(format!(
         "{PAYMENT_SELECT} JOIN sessions s ON s.id = p.session_id \
-         WHERE p.state = $1 OR (p.state = $2 AND s.state = 'completed') ORDER BY p.id LIMIT $3"
+         WHERE p.state = $1 OR (p.state = $2 AND s.state = 'completed') \
+            OR (p.state IN ($3, $4) AND EXISTS (SELECT 1 FROM session_cdrs c \
+                WHERE c.session_id = p.session_id AND c.total_minor <> p.settled_total)) \
+         ORDER BY p.id LIMIT $5"
     ))
     .bind(HOLD_PENDING)
     .bind(HELD)
+    .bind(CAPTURED)
+    .bind(RELEASED)
     .bind(limit)
     .fetch_all(conn)
     .await?
@@ -122,22 +138,53 @@ pub struct Advance<'a> {
     pub to: &'a str,
     pub reference: Option<&'a str>,
     pub captured: i64,
+    pub settled_total: Option<i64>,
     pub failure: Option<&'a str>,
 }
 
 /// Moves a payment on from the state it was read in; false when another worker got there first.
 pub async fn advance(conn: &mut Conn, id: i64, from: &str, next: Advance<'_>, now: Timestamp) -> Result<bool> {
-    let Advance { to, reference, captured, failure } = next;
+    let Advance { to, reference, captured, settled_total, failure } = next;
     let changed = query(
         "UPDATE payments SET state = $3, provider_reference = COALESCE($4, provider_reference), captured = $5, \
-         failure = $6, updated_at = $7 WHERE id = $1 AND state = $2",
+         settled_total = $6, failure = $7, updated_at = $8 WHERE id = $1 AND state = $2",
     )
     .bind(id)
     .bind(from)
     .bind(to)
     .bind(reference)
     .bind(captured)
+    .bind(settled_total)
     .bind(failure)
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(changed > 0)
+}
+
+/// An adjustment of a settled payment to a re-priced session.
+pub struct Adjustment<'a> {
+    /// The adjustment's number: one more than the payment's adjustments so far.
+    pub number: i64,
+    pub state: &'a str,
+    /// Taken from the driver by this adjustment (zero when it gives money back through a refund).
+    pub charged: i64,
+    pub settled_total: Option<i64>,
+    pub failure: Option<&'a str>,
+}
+
+/// Records an adjustment; false when this numbered adjustment was already recorded.
+pub async fn adjust(conn: &mut Conn, id: i64, adjustment: Adjustment<'_>, now: Timestamp) -> Result<bool> {
+    let changed = query(
+        "UPDATE payments SET adjustments = $2, state = $3, captured = captured + $4, settled_total = $5, \
+         failure = $6, updated_at = $7 WHERE id = $1 AND adjustments = $2 - 1",
+    )
+    .bind(id)
+    .bind(adjustment.number)
+    .bind(adjustment.state)
+    .bind(adjustment.charged)
+    .bind(adjustment.settled_total)
+    .bind(adjustment.failure)
     .bind(millis(now))
     .execute(conn)
     .await?;
@@ -184,33 +231,90 @@ pub async fn refund_by_key(conn: &mut Conn, request_key: &str) -> Result<Option<
 }
 
 /// Records a refund and counts it against the payment at once, so refunds never exceed the capture.
+/// The refund is split into parts, one per capture or charge it gives money back from, oldest first.
 pub async fn create_refund(
     conn: &mut Conn,
     request_key: &str,
-    payment_id: i64,
+    payment: &Payment,
     amount: i64,
     reason: &str,
     now: Timestamp,
 ) -> Result<Refund> {
+    let parts = refund_allocation(&mut *conn, payment, amount).await?;
     query("UPDATE payments SET refunded = refunded + $2, updated_at = $3 WHERE id = $1")
-        .bind(payment_id)
+        .bind(payment.id)
         .bind(amount)
         .bind(millis(now))
         .execute(&mut *conn)
         .await?;
-    query(
+    let refund = query(
         "INSERT INTO refunds (request_key, payment_id, amount, reason, state, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id, request_key, payment_id, amount, reason, state, created_at",
     )
     .bind(request_key)
-    .bind(payment_id)
+    .bind(payment.id)
     .bind(amount)
     .bind(reason)
     .bind(REFUND_PENDING)
     .bind(millis(now))
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await
-    .and_then(refund)
+    .and_then(refund)?;
+    for (part, (reference, amount)) in parts.iter().enumerate() {
+        query("INSERT INTO refund_parts (refund_id, part, provider_reference, amount) VALUES ($1, $2, $3, $4)")
+            .bind(refund.id)
+            .bind(part as i64)
+            .bind(reference.as_deref())
+            .bind(*amount)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(refund)
+}
+
+/// Where `amount` can go back from: what each capture or charge of the payment brought into the
+/// operator's revenue, less what earlier refunds already give back from it, oldest first.
+async fn refund_allocation(conn: &mut Conn, payment: &Payment, amount: i64) -> Result<Vec<(Option<String>, i64)>> {
+    let rows = query(
+        "SELECT m.provider_reference, CAST(SUM(m.amount) AS BIGINT) AS taken, \
+           CAST(COALESCE((SELECT SUM(rp.amount) FROM refund_parts rp JOIN refunds r ON r.id = rp.refund_id \
+             WHERE r.payment_id = $3 AND rp.provider_reference IS NOT DISTINCT FROM m.provider_reference), 0) AS BIGINT) AS given_back \
+         FROM money_movements m WHERE m.session_id = $1 AND m.to_account = $2 \
+         GROUP BY m.provider_reference ORDER BY MIN(m.id)",
+    )
+    .bind(payment.session_id)
+    .bind(format!("revenue:{}", payment.operator_id))
+    .bind(payment.id)
+    .fetch_all(conn)
+    .await?;
+    let mut left = amount;
+    let mut parts = Vec::new();
+    for row in rows {
+        let (taken, given_back): (i64, i64) = (row.try_get("taken")?, row.try_get("given_back")?);
+        let part = left.min(taken - given_back);
+        if part > 0 {
+            parts.push((row.try_get("provider_reference")?, part));
+            left -= part;
+        }
+    }
+    if left > 0 {
+        return Err(crate::StoreError::Corrupt(format!(
+            "payment {}: the journal holds {} less than the payment says is left to refund",
+            payment.id, left
+        )));
+    }
+    Ok(parts)
+}
+
+/// The parts of a refund: the provider reference each gives money back through (none: a wallet).
+pub async fn refund_parts(conn: &mut Conn, refund_id: i64) -> Result<Vec<(Option<String>, i64)>> {
+    query("SELECT provider_reference, amount FROM refund_parts WHERE refund_id = $1 ORDER BY part")
+        .bind(refund_id)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|row| Ok((row.try_get("provider_reference")?, row.try_get("amount")?)))
+        .collect()
 }
 
 pub async fn refunds_of(conn: &mut Conn, payment_id: i64) -> Result<Vec<Refund>> {
@@ -258,9 +362,14 @@ pub struct Movement {
     pub currency: String,
     pub session_id: Option<i64>,
     pub reason: Option<String>,
+    /// The provider's capture or charge the money came through, or the one it went back through.
+    pub provider_reference: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
+
+const MOVEMENT_SELECT: &str = "SELECT movement_key, kind, from_account, to_account, amount, currency, session_id, \
+    reason, provider_reference, created_at FROM money_movements";
 
 fn movement(row: Row) -> Result<Movement> {
     Ok(Movement {
@@ -272,6 +381,7 @@ fn movement(row: Row) -> Result<Movement> {
         currency: row.try_get("currency")?,
         session_id: row.try_get("session_id")?,
         reason: row.try_get("reason")?,
+        provider_reference: row.try_get("provider_reference")?,
         created_at: instant(row.try_get("created_at")?)?,
     })
 }
@@ -279,8 +389,8 @@ fn movement(row: Row) -> Result<Movement> {
 /// Appends a movement; one with the same key already recorded is left as it is.
 pub async fn record_movement(conn: &mut Conn, m: &Movement) -> Result<()> {
     query(
-        "INSERT INTO money_movements (movement_key, kind, from_account, to_account, amount, currency, session_id, reason, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (movement_key) DO NOTHING",
+        "INSERT INTO money_movements (movement_key, kind, from_account, to_account, amount, currency, session_id, reason, \
+         provider_reference, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (movement_key) DO NOTHING",
     )
     .bind(m.movement_key.as_str())
     .bind(m.kind.as_str())
@@ -290,6 +400,7 @@ pub async fn record_movement(conn: &mut Conn, m: &Movement) -> Result<()> {
     .bind(m.currency.as_str())
     .bind(m.session_id)
     .bind(m.reason.as_deref())
+    .bind(m.provider_reference.as_deref())
     .bind(millis(m.created_at))
     .execute(conn)
     .await?;
@@ -319,29 +430,23 @@ pub async fn balance(conn: &mut Conn, account: &str, currency: &str) -> Result<i
 
 /// Movements into or out of an account, oldest first.
 pub async fn movements_of(conn: &mut Conn, account: &str) -> Result<Vec<Movement>> {
-    query(
-        "SELECT movement_key, kind, from_account, to_account, amount, currency, session_id, reason, created_at \
-         FROM money_movements WHERE from_account = $1 OR to_account = $1 ORDER BY id",
-    )
-    .bind(account)
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(movement)
-    .collect()
+    query(format!("{MOVEMENT_SELECT} WHERE from_account = $1 OR to_account = $1 ORDER BY id"))
+        .bind(account)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(movement)
+        .collect()
 }
 
 pub async fn movements_of_session(conn: &mut Conn, session_id: i64) -> Result<Vec<Movement>> {
-    query(
-        "SELECT movement_key, kind, from_account, to_account, amount, currency, session_id, reason, created_at \
-         FROM money_movements WHERE session_id = $1 ORDER BY id",
-    )
-    .bind(session_id)
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(movement)
-    .collect()
+    query(format!("{MOVEMENT_SELECT} WHERE session_id = $1 ORDER BY id"))
+        .bind(session_id)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(movement)
+        .collect()
 }
 
 /// Disagreements between the payments and the journal; none when the books reconcile: every
@@ -406,6 +511,117 @@ pub async fn reconcile(conn: &mut Conn) -> Result<Vec<String>> {
         ));
     }
     Ok(problems)
+}
+
+pub const TOP_UP: &str = "top_up";
+pub const WITHDRAWAL: &str = "withdrawal";
+pub const OPERATION_PENDING: &str = "pending";
+pub const OPERATION_DONE: &str = "done";
+pub const OPERATION_DECLINED: &str = "declined";
+
+/// A wallet top-up or withdrawal, recorded before the provider is asked.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct WalletOperation {
+    pub id: i64,
+    pub request_key: String,
+    /// `top_up` or `withdrawal`.
+    pub kind: String,
+    pub id_token: String,
+    /// The payment method the money comes from or goes back to.
+    pub method: String,
+    pub amount: i64,
+    pub currency: String,
+    /// `pending` until the provider answered, then `done` or `declined`.
+    pub state: String,
+    pub failure: Option<String>,
+}
+
+const OPERATION_COLUMNS: &str = "id, request_key, kind, id_token, method, amount, currency, state, failure";
+
+fn wallet_operation(row: Row) -> Result<WalletOperation> {
+    Ok(WalletOperation {
+        id: row.try_get("id")?,
+        request_key: row.try_get("request_key")?,
+        kind: row.try_get("kind")?,
+        id_token: row.try_get("id_token")?,
+        method: row.try_get("method")?,
+        amount: row.try_get("amount")?,
+        currency: row.try_get("currency")?,
+        state: row.try_get("state")?,
+        failure: row.try_get("failure")?,
+    })
+}
+
+pub struct NewWalletOperation<'a> {
+    pub request_key: &'a str,
+    pub kind: &'a str,
+    pub id_token: &'a str,
+    pub method: &'a str,
+    pub amount: i64,
+    pub currency: &'a str,
+}
+
+/// Records a pending wallet operation and returns it.
+pub async fn create_wallet_operation(
+    conn: &mut Conn,
+    new: &NewWalletOperation<'_>,
+    now: Timestamp,
+) -> Result<WalletOperation> {
+    query(format!(
+        "INSERT INTO wallet_operations (request_key, kind, id_token, method, amount, currency, state, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {OPERATION_COLUMNS}"
+    ))
+    .bind(new.request_key)
+    .bind(new.kind)
+    .bind(new.id_token)
+    .bind(new.method)
+    .bind(new.amount)
+    .bind(new.currency)
+    .bind(OPERATION_PENDING)
+    .bind(millis(now))
+    .fetch_one(conn)
+    .await
+    .and_then(wallet_operation)
+}
+
+pub async fn wallet_operation_by_key(conn: &mut Conn, request_key: &str) -> Result<Option<WalletOperation>> {
+    query(format!("SELECT {OPERATION_COLUMNS} FROM wallet_operations WHERE request_key = $1"))
+        .bind(request_key)
+        .fetch_optional(conn)
+        .await?
+        .map(wallet_operation)
+        .transpose()
+}
+
+pub async fn pending_wallet_operations(conn: &mut Conn, limit: i64) -> Result<Vec<WalletOperation>> {
+    query(format!("SELECT {OPERATION_COLUMNS} FROM wallet_operations WHERE state = $1 ORDER BY id LIMIT $2"))
+        .bind(OPERATION_PENDING)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(wallet_operation)
+        .collect()
+}
+
+/// Ends a pending operation as `done` or `declined`; false when it had already ended.
+pub async fn finish_wallet_operation(
+    conn: &mut Conn,
+    id: i64,
+    state: &str,
+    failure: Option<&str>,
+    now: Timestamp,
+) -> Result<bool> {
+    let changed =
+        query("UPDATE wallet_operations SET state = $2, failure = $3, updated_at = $4 WHERE id = $1 AND state = $5")
+            .bind(id)
+            .bind(state)
+            .bind(failure)
+            .bind(millis(now))
+            .bind(OPERATION_PENDING)
+            .execute(conn)
+            .await?;
+    Ok(changed > 0)
 }
 
 /// The built-in sandbox provider's record of a request, by the request's key.

@@ -190,3 +190,12 @@ pub async fn cdr(conn: &mut Conn, session_id: i64) -> Result<Option<String>> {
         query("SELECT body FROM session_cdrs WHERE session_id = $1").bind(session_id).fetch_optional(conn).await?;
     row.map(|r| r.try_get("body")).transpose()
 }
+
+/// What a session's priced CDR says it costs, tax included, in minor units.
+pub async fn cdr_total(conn: &mut Conn, session_id: i64) -> Result<Option<i64>> {
+    let row = query("SELECT total_minor FROM session_cdrs WHERE session_id = $1")
+        .bind(session_id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| r.try_get("total_minor")).transpose()
+}

@@ -195,7 +195,7 @@ fn wallet_error(e: WalletError) -> ApiError {
         WalletError::Payment(PaymentError::Unavailable(why)) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "payment_unavailable",
-            format!("{why}; retry with the same idempotency_key"),
+            format!("{why}; repeat the request with the same idempotency_key to see the outcome"),
         ),
         WalletError::Store(e) => e.into(),
     }

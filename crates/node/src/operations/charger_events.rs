@@ -44,7 +44,12 @@ impl Operations {
             heartbeat_interval: self.settings.heartbeat_interval_secs,
             hold_estimate: self.settings.hold_estimate,
         };
-        let moves_money = matches!(event, ChargerEvent::TransactionStarted(_) | ChargerEvent::TransactionStopped(_));
+        // A boot closes the sessions it orphaned; late readings of an ended session are picked up by
+        // the worker's sweep rather than waking it for every reading.
+        let moves_money = matches!(
+            event,
+            ChargerEvent::Booted(_) | ChargerEvent::TransactionStarted(_) | ChargerEvent::TransactionStopped(_)
+        );
         let session = match &event {
             ChargerEvent::MeterValues(MeterReport { transaction: Some(TransactionRef::Node(id)), .. }) => Some(*id),
             ChargerEvent::TransactionStopped(TransactionStop { transaction: TransactionRef::Node(id), .. }) => {

@@ -5,10 +5,14 @@
 //! reply takes effect once, and every movement of money is appended to the journal.
 
 mod provider;
+mod refunds;
 mod sandbox;
+mod wallet;
 
 pub use provider::{Money, PaymentError, PaymentProvider};
+pub use refunds::RefundError;
 pub use sandbox::SandboxProvider;
+pub use wallet::WalletError;
 
 use super::Operations;
 use super::billing;
@@ -16,11 +20,11 @@ use chargemesh_core::charger::ChargerCommand;
 use chargemesh_core::pricing::{ChargingPeriod, price};
 use chargemesh_core::{Energy, StationId};
 use chargemesh_store::payments::{
-    self, Advance, CAPTURED, DECLINED, HELD, HOLD_PENDING, Movement, Payment, RELEASED, Refund, WALLET,
+    self, Advance, CAPTURED, DECLINED, HELD, HOLD_PENDING, Movement, OWING, Payment, RELEASED, WALLET,
 };
 use chargemesh_store::sessions::Session;
 use chargemesh_store::tokens::Token;
-use chargemesh_store::{Conn, Result as StoreResult, StoreError, operators, tariffs};
+use chargemesh_store::{Conn, Result as StoreResult, operators, tariffs};
 use jiff::{SignedDuration, Timestamp};
 use std::time::Duration;
 
@@ -98,13 +102,14 @@ impl Operations {
         }
     }
 
-    /// One pass over every payment and refund with something to do.
+    /// One pass over every payment, refund and wallet operation with something to do.
     pub async fn settle_payments(&self) -> StoreResult<()> {
         let due = self.store.read(|conn| Box::pin(async move { payments::needing_work(conn, 200).await })).await?;
         for payment in due {
             match payment.state.as_str() {
                 HOLD_PENDING => self.place_hold(&payment).await?,
                 HELD => self.capture(&payment).await?,
+                CAPTURED | RELEASED => self.adjust(&payment).await?,
                 _ => {}
             }
         }
@@ -113,7 +118,7 @@ impl Operations {
         for refund in refunds {
             self.pay_refund(&refund).await?;
         }
-        Ok(())
+        self.finish_pending_wallet_operations().await
     }
 
     async fn place_hold(&self, payment: &Payment) -> StoreResult<()> {
@@ -134,7 +139,13 @@ impl Operations {
                                 tx,
                                 id,
                                 HOLD_PENDING,
-                                Advance { to: HELD, reference: Some(&reference), captured: 0, failure: None },
+                                Advance {
+                                    to: HELD,
+                                    reference: Some(&reference),
+                                    captured: 0,
+                                    settled_total: None,
+                                    failure: None,
+                                },
                                 now,
                             )
                             .await
@@ -152,7 +163,13 @@ impl Operations {
                                 tx,
                                 id,
                                 HOLD_PENDING,
-                                Advance { to: DECLINED, reference: None, captured: 0, failure: Some(&failure) },
+                                Advance {
+                                    to: DECLINED,
+                                    reference: None,
+                                    captured: 0,
+                                    settled_total: None,
+                                    failure: Some(&failure),
+                                },
                                 now,
                             )
                             .await
@@ -194,6 +211,7 @@ impl Operations {
                         currency: payment.currency.clone(),
                         session_id: Some(payment.session_id),
                         reason: None,
+                        provider_reference: None,
                         created_at: Timestamp::now(),
                     };
                     payments::record_movement(tx, &hold).await?;
@@ -228,278 +246,169 @@ impl Operations {
         });
     }
 
-    /// Captures the exact price of an ended session and releases the rest of the hold.
+    /// What the session's priced CDR says it costs; zero when it was not priced.
+    async fn session_total(&self, session_id: i64) -> StoreResult<i64> {
+        let total =
+            self.store.read(move |conn| Box::pin(async move { tariffs::cdr_total(conn, session_id).await })).await?;
+        Ok(total.unwrap_or(0))
+    }
+
+    /// Captures an ended session's price from its hold, up to the hold, and releases the rest at
+    /// once; a session dearer than its hold is charged the difference as an adjustment right after.
     async fn capture(&self, payment: &Payment) -> StoreResult<()> {
-        let session_id = payment.session_id;
-        let total = self
-            .store
-            .read(move |conn| {
-                Box::pin(async move {
-                    let cdr = tariffs::cdr(conn, session_id).await?;
-                    Ok(cdr.and_then(|body| serde_json::from_str::<chargemesh_core::pricing::PricedCdr>(&body).ok()))
-                })
-            })
-            .await?
-            .map_or(0, |cdr| cdr.totals.incl_tax.0);
-        let outcome = if payment.method == WALLET { Ok(()) } else { self.capture_with_provider(payment, total).await };
-        if let Err(e) = outcome {
-            tracing::warn!(payment = payment.id, error = %e, "capture not done yet; retrying later");
-            return Ok(());
+        let total = self.session_total(payment.session_id).await?;
+        let from_hold = total.min(payment.hold_amount);
+        if payment.method != WALLET
+            && let Err(e) = self.capture_with_provider(payment, from_hold).await
+        {
+            return self.provider_failed(payment, HELD, e).await;
         }
         let (payment, provider) = (payment.clone(), self.payments.provider.name());
         self.store
             .write(move |tx| {
                 Box::pin(async move {
                     let now = Timestamp::now();
-                    for movement in capture_movements(&payment, total, provider, now) {
+                    for movement in capture_movements(&payment, from_hold, provider, now) {
                         payments::record_movement(&mut *tx, &movement).await?;
                     }
-                    let state = if total > 0 { CAPTURED } else { RELEASED };
-                    payments::advance(
-                        tx,
-                        payment.id,
-                        HELD,
-                        Advance { to: state, reference: None, captured: total, failure: None },
-                        now,
-                    )
-                    .await
+                    let state = if from_hold > 0 { CAPTURED } else { RELEASED };
+                    let settled = Advance {
+                        to: state,
+                        reference: None,
+                        captured: from_hold,
+                        settled_total: Some(from_hold),
+                        failure: None,
+                    };
+                    payments::advance(tx, payment.id, HELD, settled, now).await
                 })
             })
             .await?;
+        if total != from_hold {
+            self.payments_have_work();
+        }
         Ok(())
     }
 
-    async fn capture_with_provider(&self, payment: &Payment, total: i64) -> Result<(), PaymentError> {
+    async fn capture_with_provider(&self, payment: &Payment, amount: i64) -> Result<(), PaymentError> {
         let reference = payment.provider_reference.as_deref().unwrap_or_default();
         let provider = &self.payments.provider;
-        if total == 0 {
+        if amount == 0 {
             return provider.release(&format!("payment-{}-release", payment.id), reference).await;
         }
-        let from_hold = total.min(payment.hold_amount);
-        provider
-            .capture(
-                &format!("payment-{}-capture", payment.id),
-                reference,
-                Money { amount: from_hold, currency: &payment.currency },
-            )
+        let money = Money { amount, currency: &payment.currency };
+        provider.capture(&format!("payment-{}-capture", payment.id), reference, money).await
+    }
+
+    /// A provider that is down is asked again later; one that said no leaves the driver owing the
+    /// session's price, for the operator to collect.
+    async fn provider_failed(&self, payment: &Payment, from: &str, error: PaymentError) -> StoreResult<()> {
+        let why = match error {
+            PaymentError::Unavailable(why) => {
+                tracing::warn!(payment = payment.id, %why, "the provider is unavailable; retrying later");
+                return Ok(());
+            }
+            PaymentError::Declined(why) => why,
+        };
+        tracing::warn!(payment = payment.id, session = payment.session_id, %why, "declined: the driver owes the session's price");
+        let (payment, from) = (payment.clone(), from.to_owned());
+        self.store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let owing = Advance {
+                        to: OWING,
+                        reference: None,
+                        captured: payment.captured,
+                        settled_total: payment.settled_total,
+                        failure: Some(&why),
+                    };
+                    payments::advance(tx, payment.id, &from, owing, Timestamp::now()).await
+                })
+            })
             .await?;
-        if total > from_hold {
-            let extra = Money { amount: total - from_hold, currency: &payment.currency };
-            provider.charge(&format!("payment-{}-extra", payment.id), &payment.method, extra).await?;
-        }
         Ok(())
     }
 
-    /// Refunds part or all of a session's captured payment; the same `request_key` refunds once.
-    pub async fn refund_session(
-        &self,
-        session_id: i64,
-        amount: i64,
-        reason: String,
-        request_key: String,
-    ) -> Result<Refund, RefundError> {
-        if amount <= 0 {
-            return Err(RefundError::Invalid("amount must be positive (minor units)".into()));
-        }
-        let refund = self
-            .store
-            .write(move |tx| {
-                Box::pin(async move {
-                    if let Some(existing) = payments::refund_by_key(&mut *tx, &request_key).await? {
-                        return Ok(Ok(existing));
-                    }
-                    let Some(payment) = payments::payment_of_session(&mut *tx, session_id).await? else {
-                        return Ok(Err(RefundError::NotPaid));
-                    };
-                    if payment.state != CAPTURED {
-                        return Ok(Err(RefundError::Invalid(format!(
-                            "the payment is {}, not captured",
-                            payment.state
-                        ))));
-                    }
-                    let left = payment.captured - payment.refunded;
-                    if amount > left {
-                        return Ok(Err(RefundError::Invalid(format!(
-                            "{amount} is more than the {left} left to refund"
-                        ))));
-                    }
-                    payments::create_refund(tx, &request_key, payment.id, amount, &reason, Timestamp::now())
-                        .await
-                        .map(Ok)
-                })
-            })
-            .await
-            .map_err(RefundError::Store)??;
-        self.pay_refund(&refund).await.map_err(RefundError::Store)?;
-        let key = refund.request_key.clone();
-        let current =
-            self.store.read(move |conn| Box::pin(async move { payments::refund_by_key(conn, &key).await })).await;
-        Ok(current.map_err(RefundError::Store)?.unwrap_or(refund))
-    }
-
-    async fn pay_refund(&self, refund: &Refund) -> StoreResult<()> {
-        if refund.state != payments::REFUND_PENDING {
+    /// Brings a settled payment in line with its re-priced session: a dearer session is charged the
+    /// difference, a cheaper one refunded it (as far as it was not refunded already). Each adjustment
+    /// is numbered, so a retry after a crash charges or refunds once.
+    async fn adjust(&self, payment: &Payment) -> StoreResult<()> {
+        let total = self.session_total(payment.session_id).await?;
+        let settled = payment.settled_total.unwrap_or(payment.captured);
+        let number = payment.adjustments + 1;
+        let key = format!("payment-{}-adjust-{number}", payment.id);
+        if total == settled {
             return Ok(());
         }
-        let payment_id = refund.payment_id;
-        let Some(payment) =
-            self.store.read(move |conn| Box::pin(async move { payments::get_payment(conn, payment_id).await })).await?
-        else {
-            return Err(StoreError::Corrupt(format!("refund {} of a missing payment", refund.id)));
-        };
-        let key = format!("refund-{}", refund.id);
-        if payment.method != WALLET {
-            let reference = payment.provider_reference.as_deref().unwrap_or_default();
-            let money = Money { amount: refund.amount, currency: &payment.currency };
-            if let Err(e) = self.payments.provider.refund(&key, reference, money).await {
-                tracing::warn!(refund = refund.id, error = %e, "refund not paid yet; retrying later");
-                return Ok(());
-            }
+        if total < settled {
+            let (payment, key) = (payment.clone(), key.clone());
+            return self
+                .store
+                .write(move |tx| {
+                    Box::pin(async move {
+                        let back = (settled - total).min(payment.captured - payment.refunded);
+                        let adjustment = payments::Adjustment {
+                            number,
+                            state: &payment.state,
+                            charged: 0,
+                            settled_total: Some(total),
+                            failure: None,
+                        };
+                        let now = Timestamp::now();
+                        if payments::adjust(&mut *tx, payment.id, adjustment, now).await? && back > 0 {
+                            let reason = format!("re-priced: the session costs {total}, not {settled} (minor units)");
+                            payments::create_refund(tx, &key, &payment, back, &reason, now).await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .await;
         }
-        let to_account = if payment.method == WALLET {
-            wallet_account(&payment.id_token)
+        let extra = total - settled;
+        let (from_account, reference) = if payment.method == WALLET {
+            (wallet_account(&payment.id_token), None)
         } else {
-            format!("provider:{}", self.payments.provider.name())
+            let money = Money { amount: extra, currency: &payment.currency };
+            match self.payments.provider.charge(&key, &payment.method, money).await {
+                Ok(reference) => (format!("provider:{}", self.payments.provider.name()), Some(reference)),
+                Err(e) => return self.provider_failed(payment, &payment.state, e).await,
+            }
         };
         let movement = Movement {
             movement_key: key,
-            kind: "refund".into(),
-            from_account: revenue_account(payment.operator_id),
-            to_account,
-            amount: refund.amount,
+            kind: "capture".into(),
+            from_account,
+            to_account: revenue_account(payment.operator_id),
+            amount: extra,
             currency: payment.currency.clone(),
             session_id: Some(payment.session_id),
-            reason: Some(refund.reason.clone()),
+            reason: Some(format!("re-priced: the session costs {total}, not {settled} (minor units)")),
+            provider_reference: reference,
             created_at: Timestamp::now(),
         };
-        let id = refund.id;
+        let id = payment.id;
         self.store
             .write(move |tx| {
                 Box::pin(async move {
-                    payments::record_movement(&mut *tx, &movement).await?;
-                    payments::finish_refund(tx, id, Timestamp::now()).await
-                })
-            })
-            .await?;
-        Ok(())
-    }
-
-    /// Adds money to a token's wallet from a payment method; the same `request_key` adds it once.
-    pub async fn top_up_wallet(
-        &self,
-        token: &Token,
-        source: &str,
-        money: Money<'_>,
-        request_key: &str,
-    ) -> Result<i64, WalletError> {
-        self.require_wallets(token).await?;
-        let key = format!("top-up-{request_key}");
-        self.payments.provider.charge(&key, source, money).await.map_err(WalletError::Payment)?;
-        let provider = format!("provider:{}", self.payments.provider.name());
-        let movement = wallet_movement(key, "wallet_top_up", provider, wallet_account(&token.id_token), money);
-        self.record_and_balance(movement, &token.id_token).await
-    }
-
-    /// Gives wallet money back to a payment method; any time, up to the balance not held.
-    pub async fn withdraw_from_wallet(
-        &self,
-        token: &Token,
-        destination: &str,
-        money: Money<'_>,
-        request_key: &str,
-    ) -> Result<i64, WalletError> {
-        self.require_wallets(token).await?;
-        let key = format!("withdrawal-{request_key}");
-        let provider = format!("provider:{}", self.payments.provider.name());
-        let movement =
-            wallet_movement(key.clone(), "wallet_withdrawal", wallet_account(&token.id_token), provider, money);
-        // The money leaves the wallet in the same transaction that checks the balance, before it is paid
-        // out: two withdrawals at once cannot both spend it, and a retry with the same key pays out once.
-        let taken = self
-            .store
-            .write(move |tx| {
-                Box::pin(async move {
-                    if !payments::movement_recorded(&mut *tx, &movement.movement_key).await? {
-                        let balance = payments::balance(&mut *tx, &movement.from_account, &movement.currency).await?;
-                        if movement.amount > balance {
-                            return Ok(Err(format!("{} is more than the wallet's {balance}", movement.amount)));
-                        }
+                    let adjustment = payments::Adjustment {
+                        number,
+                        state: CAPTURED,
+                        charged: extra,
+                        settled_total: Some(total),
+                        failure: None,
+                    };
+                    if payments::adjust(&mut *tx, id, adjustment, movement.created_at).await? {
                         payments::record_movement(tx, &movement).await?;
                     }
-                    Ok(Ok(()))
+                    Ok(())
                 })
             })
             .await
-            .map_err(WalletError::Store)?;
-        taken.map_err(WalletError::Invalid)?;
-        if let Err(e) = self.payments.provider.payout(&key, destination, money).await {
-            if let PaymentError::Declined(_) = e {
-                // Declined for good: the money goes back into the wallet.
-                let provider = format!("provider:{}", self.payments.provider.name());
-                let back = wallet_movement(
-                    format!("{key}-declined"),
-                    "wallet_withdrawal_declined",
-                    provider,
-                    wallet_account(&token.id_token),
-                    money,
-                );
-                self.record_and_balance(back, &token.id_token).await?;
-            }
-            return Err(WalletError::Payment(e));
-        }
-        let wallet = wallet_account(&token.id_token);
-        let currency = money.currency.to_owned();
-        self.store
-            .read(move |conn| Box::pin(async move { payments::balance(conn, &wallet, &currency).await }))
-            .await
-            .map_err(WalletError::Store)
-    }
-
-    async fn require_wallets(&self, token: &Token) -> Result<(), WalletError> {
-        let operator = token.operator_id;
-        let enabled = self
-            .store
-            .read(move |conn| Box::pin(async move { operators::wallets_enabled(conn, operator).await }))
-            .await;
-        if enabled.map_err(WalletError::Store)? {
-            Ok(())
-        } else {
-            Err(WalletError::Invalid("the token's operator keeps no wallets".into()))
-        }
-    }
-
-    async fn record_and_balance(&self, movement: Movement, id_token: &str) -> Result<i64, WalletError> {
-        let wallet = wallet_account(id_token);
-        self.store
-            .write(move |tx| {
-                Box::pin(async move {
-                    payments::record_movement(&mut *tx, &movement).await?;
-                    payments::balance(tx, &wallet, &movement.currency).await
-                })
-            })
-            .await
-            .map_err(WalletError::Store)
     }
 }
 
-/// A movement into or out of a wallet, outside any session.
-fn wallet_movement(key: String, kind: &str, from_account: String, to_account: String, money: Money<'_>) -> Movement {
-    Movement {
-        movement_key: key,
-        kind: kind.into(),
-        from_account,
-        to_account,
-        amount: money.amount,
-        currency: money.currency.into(),
-        session_id: None,
-        reason: None,
-        created_at: Timestamp::now(),
-    }
-}
-
-/// The journal entries of a capture: the session's price into the operator's revenue, from the
-/// provider or from the wallet's hold (the rest of which goes back to the wallet).
-fn capture_movements(payment: &Payment, total: i64, provider: &str, now: Timestamp) -> Vec<Movement> {
+/// The journal entries of a capture of `amount` (at most the hold): into the operator's revenue from
+/// the provider's hold or from the wallet's hold, the rest of which goes back to the wallet.
+fn capture_movements(payment: &Payment, amount: i64, provider: &str, now: Timestamp) -> Vec<Movement> {
     let movement = |suffix: &str, kind: &str, from: String, to: String, amount: i64| Movement {
         movement_key: format!("payment-{}-{suffix}", payment.id),
         kind: kind.into(),
@@ -509,54 +418,28 @@ fn capture_movements(payment: &Payment, total: i64, provider: &str, now: Timesta
         currency: payment.currency.clone(),
         session_id: Some(payment.session_id),
         reason: None,
+        provider_reference: None,
         created_at: now,
     };
     let revenue = revenue_account(payment.operator_id);
     let mut movements = Vec::new();
     if payment.method != WALLET {
-        if total > 0 {
-            movements.push(movement("capture", "capture", format!("provider:{provider}"), revenue, total));
+        if amount > 0 {
+            let mut capture = movement("capture", "capture", format!("provider:{provider}"), revenue, amount);
+            capture.provider_reference = payment.provider_reference.clone();
+            movements.push(capture);
         }
         return movements;
     }
-    let (hold, from_hold) = (wallet_hold_account(&payment.id_token), total.min(payment.hold_amount));
-    if from_hold > 0 {
-        movements.push(movement("capture", "capture", hold.clone(), revenue.clone(), from_hold));
+    let hold = wallet_hold_account(&payment.id_token);
+    if amount > 0 {
+        movements.push(movement("capture", "capture", hold.clone(), revenue, amount));
     }
-    if total > from_hold {
-        // Dearer than the hold: the rest from the wallet, which may go below zero (the driver owes it).
-        movements.push(movement("extra", "capture", wallet_account(&payment.id_token), revenue, total - from_hold));
-    }
-    if payment.hold_amount > from_hold {
-        movements.push(movement(
-            "release",
-            "wallet_release",
-            hold,
-            wallet_account(&payment.id_token),
-            payment.hold_amount - from_hold,
-        ));
+    if payment.hold_amount > amount {
+        let rest = payment.hold_amount - amount;
+        movements.push(movement("release", "wallet_release", hold, wallet_account(&payment.id_token), rest));
     }
     movements
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RefundError {
-    #[error("the session has no payment through the node")]
-    NotPaid,
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum WalletError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Payment(PaymentError),
-    #[error(transparent)]
-    Store(StoreError),
 }
 
 /// The payment side of operations: the provider and the worker's wake-up call.
