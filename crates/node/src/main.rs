@@ -113,6 +113,12 @@ enum Bench {
         #[arg(long, default_value_t = 3)]
         seconds: u64,
     },
+    /// Ledger `Cdr::Anchor` transactions checked and applied per second by one validator on one core.
+    Ledger {
+        /// How many anchors to apply.
+        #[arg(long, default_value_t = 100_000)]
+        anchors: usize,
+    },
     /// The bare WebSocket echo server the gateway benchmark compares against.
     Echo {
         #[arg(long)]
@@ -210,6 +216,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Bench { bench: Bench::Pricing { seconds } } => {
             print!("{}", chargemesh_node::bench::pricing(Duration::from_secs(seconds))?);
+            Ok(())
+        }
+        Command::Bench { bench: Bench::Ledger { anchors } } => {
+            print!("{}", chargemesh_node::bench::ledger(anchors)?);
             Ok(())
         }
         Command::Bench { bench: Bench::Echo { listen } } => chargemesh_node::bench::echo_server(listen).await,

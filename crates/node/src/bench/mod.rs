@@ -2,8 +2,10 @@
 //! MeterValues per second it acknowledges at what latency, against a bare WebSocket echo server as the
 //! ceiling, all on this machine. Prints a report for BENCHMARKS.md.
 
+mod ledger;
 mod pricing;
 
+pub use ledger::run as ledger;
 pub use pricing::run as pricing;
 
 use crate::passwords;
