@@ -5,6 +5,7 @@ pub mod api;
 pub mod bench;
 pub mod config;
 pub mod gateway;
+pub mod ledger_files;
 pub mod operations;
 pub mod passwords;
 pub mod provisioning;

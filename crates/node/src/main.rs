@@ -38,6 +38,16 @@ enum Command {
         #[arg(long, value_name = "CHARGERS")]
         simulate: Option<usize>,
     },
+    /// Member keys: create one, or show a key file's public key.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// The consortium ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Runs simulated OCPP 1.6J chargers against a node.
     Sim {
         /// Where chargers connect, without the station id.
@@ -126,6 +136,42 @@ enum Bench {
     },
 }
 
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Creates a new member key in FILE (readable by you only); prints its public key.
+    New { file: PathBuf },
+    /// Prints the public key of the key in FILE.
+    Public { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Creates a consortium's genesis file and a key file for each founding member.
+    Genesis {
+        /// The chain's name.
+        #[arg(long, default_value = "chargemesh")]
+        chain_name: String,
+        /// A founding member's party id (e.g. CN-NGR); repeat for each member.
+        #[arg(long = "member", value_name = "PARTY_ID")]
+        member: Vec<String>,
+        /// Instead of --member: this many made-up members CN-M01, CN-M02, … (for tests and demos).
+        #[arg(long, conflicts_with = "member")]
+        members: Option<usize>,
+        /// When the chain starts (RFC 3339); now by default.
+        #[arg(long)]
+        start: Option<jiff::Timestamp>,
+        /// The length of a clearing period, in hours.
+        #[arg(long, default_value_t = 24)]
+        clearing_period_hours: u64,
+        /// Each member's federation endpoint; `{party}` stands for its party id in lower case.
+        #[arg(long, default_value = "https://{party}.members.invalid/ocpi")]
+        endpoint_template: String,
+        /// Folder for genesis.json and keys/<party id>.key.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -182,6 +228,42 @@ async fn run(cli: Cli) -> Result<(), String> {
                 fleet.abort();
             }
             node.stop().await;
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::New { file } } => {
+            let key = chargemesh_node::ledger_files::create_key(&file)?;
+            println!("{}", key.public_key());
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Public { file } } => {
+            println!("{}", chargemesh_node::ledger_files::read_key(&file)?.public_key());
+            Ok(())
+        }
+        Command::Ledger {
+            command:
+                LedgerCommand::Genesis { chain_name, member, members, start, clearing_period_hours, endpoint_template, out },
+        } => {
+            let members = match members {
+                Some(count) => chargemesh_node::ledger_files::numbered_members(count)?,
+                None if member.is_empty() => {
+                    return Err("name the founding members: --member CN-AAA --member CN-BBB, or --members N".into());
+                }
+                None => member,
+            };
+            let request = chargemesh_node::ledger_files::GenesisRequest {
+                chain_name,
+                members,
+                start: start.unwrap_or_else(jiff::Timestamp::now),
+                clearing_period: Duration::from_secs(clearing_period_hours.saturating_mul(3600)),
+                endpoint_template,
+                out: out.clone(),
+            };
+            let genesis = chargemesh_node::ledger_files::create_genesis(&request)?;
+            println!("chain {} ({})", genesis.chain_name, hex::encode(genesis.hash()));
+            for member in &genesis.members {
+                println!("  {}  {}  keys/{}.key", member.party_id, member.public_key, member.party_id);
+            }
+            println!("written to {}", out.display());
             Ok(())
         }
         Command::Sim { url, stations, cards, auth_key, sample_secs, samples, power_kw, misbehave_every } => {

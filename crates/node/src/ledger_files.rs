@@ -1,0 +1,101 @@
+//! Files of the ledger a member keeps: its key (the seed, hex, readable by its owner only) and the
+//! consortium's genesis.
+
+use chargemesh_ledger::MemberKey;
+use chargemesh_ledger::genesis::Genesis;
+use chargemesh_ledger::state::Parameters;
+use chargemesh_ledger::transaction::{MemberRecord, Roles};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes a new random key to `path`, which must not exist, readable and writable by its owner only.
+pub fn create_key(path: &Path) -> Result<MemberKey, String> {
+    let key = MemberKey::from_seed(rand::random());
+    write_key(path, &key)?;
+    Ok(key)
+}
+
+fn write_key(path: &Path, key: &MemberKey) -> Result<(), String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            format!("{} exists already; a key is never overwritten (choose another file)", path.display())
+        }
+        _ => format!("cannot create {}: {e}", path.display()),
+    })?;
+    writeln!(file, "{}", hex::encode(key.seed()))
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Reads a key file written by [`create_key`].
+pub fn read_key(path: &Path) -> Result<MemberKey, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read the key file {}: {e}", path.display()))?;
+    let seed: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| format!("{} is not a chargemesh key file (64 hex digits)", path.display()))?;
+    Ok(MemberKey::from_seed(seed))
+}
+
+/// What `chargemesh ledger genesis` is asked for.
+pub struct GenesisRequest {
+    pub chain_name: String,
+    /// Party ids of the founding members, each a CPO, an eMSP and a validator.
+    pub members: Vec<String>,
+    pub start: jiff::Timestamp,
+    pub clearing_period: std::time::Duration,
+    /// The federation endpoint of each member, with `{party}` standing for its party id.
+    pub endpoint_template: String,
+    pub out: PathBuf,
+}
+
+/// Writes `genesis.json` and a key file per member (`keys/<party id>.key`) into the output folder;
+/// nothing is written when the genesis would be invalid.
+pub fn create_genesis(request: &GenesisRequest) -> Result<Genesis, String> {
+    let genesis_path = request.out.join("genesis.json");
+    if genesis_path.exists() {
+        return Err(format!("{} exists already; choose another --out folder", genesis_path.display()));
+    }
+    let keys: Vec<MemberKey> = request.members.iter().map(|_| MemberKey::from_seed(rand::random())).collect();
+    let members = request
+        .members
+        .iter()
+        .zip(&keys)
+        .map(|(party, key)| MemberRecord {
+            party_id: party.clone(),
+            public_key: key.public_key(),
+            roles: Roles { cpo: true, emsp: true },
+            endpoint: request.endpoint_template.replace("{party}", &party.to_lowercase()),
+            validator: true,
+        })
+        .collect();
+    let genesis = Genesis {
+        chain_name: request.chain_name.clone(),
+        timestamp_ms: request.start.as_millisecond(),
+        clearing_period_ms: i64::try_from(request.clearing_period.as_millis()).unwrap_or(i64::MAX),
+        parameters: Parameters::default(),
+        members,
+    };
+    genesis.check().map_err(|e| format!("the genesis would be invalid: {e}"))?;
+    let keys_dir = request.out.join("keys");
+    std::fs::create_dir_all(&keys_dir).map_err(|e| format!("cannot create {}: {e}", keys_dir.display()))?;
+    for (party, key) in request.members.iter().zip(&keys) {
+        write_key(&keys_dir.join(format!("{party}.key")), key)?;
+    }
+    let json = serde_json::to_string_pretty(&genesis).expect("a genesis serializes");
+    std::fs::write(&genesis_path, json + "\n").map_err(|e| format!("cannot write {}: {e}", genesis_path.display()))?;
+    Ok(genesis)
+}
+
+/// Party ids `CN-M01`, `CN-M02`, … for a consortium of `count` made-up members (tests and demos).
+pub fn numbered_members(count: usize) -> Result<Vec<String>, String> {
+    if !(1..=99).contains(&count) {
+        return Err("--members: 1 to 99".into());
+    }
+    Ok((1..=count).map(|i| format!("CN-M{i:02}")).collect())
+}
