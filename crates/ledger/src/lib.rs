@@ -1,9 +1,11 @@
 //! The consortium ledger: what the members agree on. Transactions signed by member keys, a
 //! deterministic state machine that re-prices every anchored charge record with the same pricing
 //! function the nodes bill with, blocks with Merkle roots, inclusion proofs, and netting of what
-//! members owe each other. Pure: no I/O, no clock, no randomness; consensus and storage wrap it.
+//! members owe each other. All of that is pure (no I/O, no clock, no randomness); the chain store
+//! (and, next, the consensus adapter) wrap it.
 
 pub mod block;
+pub mod chain_store;
 pub mod codec;
 pub mod genesis;
 pub mod keys;

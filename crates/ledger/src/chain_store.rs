@@ -1,0 +1,108 @@
+//! The chain on disk: each finalized block with its finalization certificate, in redb, one durable
+//! transaction per block. The state is rebuilt by replaying the blocks from genesis, checking each,
+//! so a node killed at any instant restarts with exactly the blocks it had committed and the state
+//! they give.
+
+use crate::block::{self, Block, BlockError, Header};
+use crate::codec::DecodeError;
+use crate::genesis::Genesis;
+use crate::state::State;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use std::path::Path;
+
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const CERTIFICATES: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChainStoreError {
+    #[error("the chain store: {0}")]
+    Storage(String),
+    #[error("block {height} on disk cannot be read: {error}")]
+    Decode { height: u64, error: DecodeError },
+    #[error("block {height} on disk is invalid: {error}")]
+    Invalid { height: u64, error: BlockError },
+    #[error("block {got} does not follow block {last}")]
+    OutOfOrder { last: u64, got: u64 },
+    #[error("block {0} is stored already with different content")]
+    Conflict(u64),
+}
+
+fn storage(e: impl std::fmt::Display) -> ChainStoreError {
+    ChainStoreError::Storage(e.to_string())
+}
+
+pub struct ChainStore {
+    db: Database,
+}
+
+impl ChainStore {
+    /// Opens (or creates) the chain store at `path`.
+    pub fn open(path: &Path) -> Result<ChainStore, ChainStoreError> {
+        let db = Database::create(path).map_err(storage)?;
+        let tx = db.begin_write().map_err(storage)?;
+        tx.open_table(BLOCKS).map_err(storage)?;
+        tx.open_table(CERTIFICATES).map_err(storage)?;
+        tx.commit().map_err(storage)?;
+        Ok(ChainStore { db })
+    }
+
+    /// The height of the last stored block; 0 when none is.
+    pub fn height(&self) -> Result<u64, ChainStoreError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let table = tx.open_table(BLOCKS).map_err(storage)?;
+        Ok(table.last().map_err(storage)?.map_or(0, |(height, _)| height.value()))
+    }
+
+    /// Stores a finalized block and its certificate, durably, in one transaction. Storing the same
+    /// block again changes nothing; a different block at a stored height is refused.
+    pub fn append(&self, block: &Block, certificate: &[u8]) -> Result<(), ChainStoreError> {
+        let height = block.header.height;
+        let encoded = block.encode();
+        let tx = self.db.begin_write().map_err(storage)?;
+        {
+            let mut blocks = tx.open_table(BLOCKS).map_err(storage)?;
+            if let Some(stored) = blocks.get(height).map_err(storage)? {
+                return if stored.value() == encoded.as_slice() {
+                    Ok(())
+                } else {
+                    Err(ChainStoreError::Conflict(height))
+                };
+            }
+            let last = blocks.last().map_err(storage)?.map_or(0, |(h, _)| h.value());
+            if height != last + 1 {
+                return Err(ChainStoreError::OutOfOrder { last, got: height });
+            }
+            blocks.insert(height, encoded.as_slice()).map_err(storage)?;
+            tx.open_table(CERTIFICATES).map_err(storage)?.insert(height, certificate).map_err(storage)?;
+        }
+        tx.commit().map_err(storage)
+    }
+
+    pub fn block(&self, height: u64) -> Result<Option<Block>, ChainStoreError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let table = tx.open_table(BLOCKS).map_err(storage)?;
+        let Some(bytes) = table.get(height).map_err(storage)? else { return Ok(None) };
+        Block::decode(bytes.value()).map(Some).map_err(|error| ChainStoreError::Decode { height, error })
+    }
+
+    pub fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>, ChainStoreError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let table = tx.open_table(CERTIFICATES).map_err(storage)?;
+        Ok(table.get(height).map_err(storage)?.map(|c| c.value().to_vec()))
+    }
+
+    /// The state after every stored block, checking each block on its way (signatures, rules, roots),
+    /// and the last block's header.
+    pub fn replay(&self, genesis: &Genesis) -> Result<(State, Header), ChainStoreError> {
+        let mut state = State::from_genesis(genesis).map_err(ChainStoreError::Storage)?;
+        let mut parent = Header::genesis(&mut state, genesis.timestamp_ms);
+        for height in 1..=self.height()? {
+            let block = self.block(height)?.ok_or(ChainStoreError::OutOfOrder { last: height - 1, got: height + 1 })?;
+            let (next, _) =
+                block::execute(&state, &parent, &block).map_err(|error| ChainStoreError::Invalid { height, error })?;
+            state = next;
+            parent = block.header;
+        }
+        Ok((state, parent))
+    }
+}
