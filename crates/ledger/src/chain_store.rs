@@ -79,9 +79,10 @@ impl ChainStore {
     }
 
     pub fn block(&self, height: u64) -> Result<Option<Block>, ChainStoreError> {
+        let at_block = |e: redb::StorageError| ChainStoreError::Storage(format!("block {height}: {e}"));
         let tx = self.db.begin_read().map_err(storage)?;
         let table = tx.open_table(BLOCKS).map_err(storage)?;
-        let Some(bytes) = table.get(height).map_err(storage)? else { return Ok(None) };
+        let Some(bytes) = table.get(height).map_err(at_block)? else { return Ok(None) };
         Block::decode(bytes.value()).map(Some).map_err(|error| ChainStoreError::Decode { height, error })
     }
 
@@ -94,13 +95,25 @@ impl ChainStore {
     /// The state after every stored block, checking each block on its way (signatures, rules, roots),
     /// and the last block's header.
     pub fn replay(&self, genesis: &Genesis) -> Result<(State, Header), ChainStoreError> {
+        self.replay_with_progress(genesis, |_, _, _| {})
+    }
+
+    /// [`replay`](Self::replay), telling `progress` each block checked, how many there are, and how
+    /// many transactions the block held.
+    pub fn replay_with_progress(
+        &self,
+        genesis: &Genesis,
+        mut progress: impl FnMut(u64, u64, usize),
+    ) -> Result<(State, Header), ChainStoreError> {
         let mut state = State::from_genesis(genesis).map_err(ChainStoreError::Storage)?;
         let mut parent = Header::genesis(&mut state, genesis.timestamp_ms);
-        for height in 1..=self.height()? {
+        let last = self.height()?;
+        for height in 1..=last {
             let block = self.block(height)?.ok_or(ChainStoreError::OutOfOrder { last: height - 1, got: height + 1 })?;
             let (next, _) =
                 block::execute(&state, &parent, &block).map_err(|error| ChainStoreError::Invalid { height, error })?;
             state = next;
+            progress(height, last, block.transactions.len());
             parent = block.header;
         }
         Ok((state, parent))

@@ -2,6 +2,7 @@
 //! consortium's genesis.
 
 use chargemesh_ledger::MemberKey;
+use chargemesh_ledger::chain_store::ChainStore;
 use chargemesh_ledger::genesis::Genesis;
 use chargemesh_ledger::state::Parameters;
 use chargemesh_ledger::transaction::{MemberRecord, Roles};
@@ -98,4 +99,33 @@ pub fn numbered_members(count: usize) -> Result<Vec<String>, String> {
         return Err("--members: 1 to 99".into());
     }
     Ok((1..=count).map(|i| format!("CN-M{i:02}")).collect())
+}
+
+/// Replays the chain at `chain` from the genesis at `genesis`, showing progress on standard error;
+/// says what was verified, or names the first block (and transaction) that is wrong and how.
+pub fn verify_chain(genesis: &Path, chain: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(genesis).map_err(|e| format!("cannot read {}: {e}", genesis.display()))?;
+    let genesis = Genesis::from_json(&text)?;
+    if !chain.exists() {
+        return Err(format!("{} does not exist: give the chain store of a node (ledger/chain.redb)", chain.display()));
+    }
+    let store = ChainStore::open(chain).map_err(|e| e.to_string())?;
+    let mut transactions = 0u64;
+    let started = std::time::Instant::now();
+    let (mut state, last) = store
+        .replay_with_progress(&genesis, |height, of, count| {
+            transactions += count as u64;
+            if height == of || height % 100 == 0 {
+                eprint!("\rverifying block {height} of {of}");
+            }
+        })
+        .map_err(|e| format!("verification failed: {e}"))?;
+    eprintln!();
+    Ok(format!(
+        "verified {} blocks and {transactions} transactions from genesis {} in {:.1} s; state root {}",
+        last.height,
+        hex::encode(genesis.hash()),
+        started.elapsed().as_secs_f64(),
+        hex::encode(state.root())
+    ))
 }

@@ -170,6 +170,15 @@ enum LedgerCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Replays a chain from its genesis, checking every block, signature, price and state root;
+    /// stops at the first inconsistency and names it.
+    Verify {
+        #[arg(long)]
+        genesis: PathBuf,
+        /// The node's chain store (ledger/chain.redb in its data directory).
+        #[arg(long)]
+        chain: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -264,6 +273,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("  {}  {}  keys/{}.key", member.party_id, member.public_key, member.party_id);
             }
             println!("written to {}", out.display());
+            Ok(())
+        }
+        Command::Ledger { command: LedgerCommand::Verify { genesis, chain } } => {
+            let summary = chargemesh_node::ledger_files::verify_chain(&genesis, &chain)?;
+            println!("{summary}");
             Ok(())
         }
         Command::Sim { url, stations, cards, auth_key, sample_secs, samples, power_kw, misbehave_every } => {

@@ -63,3 +63,73 @@ fn a_genesis_names_every_founding_member_with_its_key() {
     let none = chargemesh(&["ledger", "genesis", "--out", dir.join("none").to_str().unwrap()]);
     assert!(text(&none.stderr).contains("--member"), "{}", text(&none.stderr));
 }
+
+/// A chain of three blocks of charger registrations by the first member of a one-member genesis.
+fn write_chain(genesis_path: &std::path::Path, key_path: &std::path::Path, chain: &std::path::Path) {
+    use chargemesh_ledger::block::{self, Header};
+    use chargemesh_ledger::chain_store::ChainStore;
+    use chargemesh_ledger::transaction::{Action, ChargerIdentity, ConnectorType};
+    use chargemesh_ledger::{State, Transaction};
+    let genesis = Genesis::from_json(&std::fs::read_to_string(genesis_path).unwrap()).unwrap();
+    let key = chargemesh_node::ledger_files::read_key(key_path).unwrap();
+    let store = ChainStore::open(chain).unwrap();
+    let mut state = State::from_genesis(&genesis).unwrap();
+    let mut parent = Header::genesis(&mut state, genesis.timestamp_ms);
+    let mut nonce = 0;
+    for height in 1..=3u64 {
+        let transactions: Vec<_> = (0..5)
+            .map(|i| {
+                nonce += 1;
+                let identity = ChargerIdentity {
+                    evse_id: format!("CN*M01*H{height}X{i}"),
+                    manufacturer: "Acme".into(),
+                    model: "DC".into(),
+                    serial_number: format!("SERIAL-{height}-{i}-UNIQUE"),
+                    max_power_watts: 60_000,
+                    connectors: vec![ConnectorType::GbtDc],
+                    metering_certificate: "CPA-1".into(),
+                    time_zone: "Asia/Shanghai".into(),
+                };
+                Transaction {
+                    chain: state.chain(),
+                    sender: "CN-M01".into(),
+                    nonce,
+                    action: Action::RegisterCharger(identity),
+                }
+                .sign(&key)
+            })
+            .collect();
+        let built = block::build(&state, &parent, "CN-M01", genesis.timestamp_ms + height as i64 * 1000, transactions);
+        assert!(built.rejected.is_empty());
+        store.append(&built.block, b"certificate").unwrap();
+        state = built.state;
+        parent = built.block.header;
+    }
+}
+
+#[test]
+fn verify_replays_a_chain_and_names_the_block_that_was_tampered_with() {
+    let dir = common::scratch_dir("ledger-cli-verify");
+    let out = dir.join("consortium");
+    let made = chargemesh(&["ledger", "genesis", "--members", "1", "--out", out.to_str().unwrap()]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let (genesis, chain) = (out.join("genesis.json"), dir.join("chain.redb"));
+    write_chain(&genesis, &out.join("keys/CN-M01.key"), &chain);
+    let verify = || {
+        chargemesh(&["ledger", "verify", "--genesis", genesis.to_str().unwrap(), "--chain", chain.to_str().unwrap()])
+    };
+    let good = verify();
+    assert!(good.status.success(), "{}", text(&good.stderr));
+    assert!(text(&good.stdout).contains("verified 3 blocks and 15 transactions"), "{}", text(&good.stdout));
+
+    // One byte of block 2 flipped on disk.
+    let mut bytes = std::fs::read(&chain).unwrap();
+    let needle = b"SERIAL-2-3-UNIQUE";
+    let at = bytes.windows(needle.len()).position(|w| w == needle).expect("block 2 is on disk");
+    bytes[at + 7] ^= 0x01;
+    std::fs::write(&chain, bytes).unwrap();
+    let bad = verify();
+    assert!(!bad.status.success());
+    let message = text(&bad.stderr);
+    assert!(message.contains("block 2"), "{message}");
+}
