@@ -197,7 +197,8 @@ fn cut(tariff: &Tariff, clock: &LocalClock<'_>, periods: &[ChargingPeriod]) -> V
         let mut energy_before = 0i64;
         while next_cut < cuts.len() && cuts[next_cut] < e {
             let cut = cuts[next_cut];
-            let energy_to_cut = energy_share(period.energy.mwh(), cut - s, e - s);
+            // The energy of the period up to the cut, shared linearly in time.
+            let energy_to_cut = share(period.energy.mwh(), cut - s, e - s);
             pieces.push(piece(piece_start, cut, energy_to_cut - energy_before));
             piece_start = cut;
             energy_before = energy_to_cut;
@@ -646,11 +647,6 @@ fn clock_cuts(tariff: &Tariff, clock: &LocalClock<'_>, from: Timestamp, to: Time
     let (from, to) = (from.as_millisecond(), to.as_millisecond());
     cuts.retain(|&c| from < c && c < to);
     cuts
-}
-
-/// The energy of the first `part` of `whole` milliseconds of a period delivering `energy`, linearly.
-fn energy_share(energy: i64, part: i64, whole: i64) -> i64 {
-    share(energy, part, whole)
 }
 
 /// `value × part ÷ whole`, truncated; in 64 bits when the product fits, which is several times faster.

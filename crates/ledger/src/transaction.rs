@@ -107,24 +107,6 @@ pub enum Action {
     },
 }
 
-impl Action {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Action::Propose(_) => "propose",
-            Action::Vote { .. } => "vote",
-            Action::RegisterCharger(_) => "register_charger",
-            Action::ChargerLifecycle { .. } => "charger_lifecycle",
-            Action::PublishTariff { .. } => "publish_tariff",
-            Action::AnchorCdr(_) => "anchor_cdr",
-            Action::DisputeCdr { .. } => "dispute_cdr",
-            Action::ResolveCdr { .. } => "resolve_cdr",
-            Action::CloseClearing { .. } => "close_clearing",
-            Action::ConfirmPaid { .. } => "confirm_paid",
-            Action::ConfirmReceived { .. } => "confirm_received",
-        }
-    }
-}
-
 /// A member of the consortium as the registry holds it.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct MemberRecord {

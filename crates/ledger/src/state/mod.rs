@@ -151,29 +151,17 @@ impl State {
         self.members.get(party_id)
     }
 
-    pub fn members(&self) -> impl Iterator<Item = &Member> {
-        self.members.values()
-    }
-
-    pub fn proposals(&self) -> impl Iterator<Item = (&u64, &Proposal)> {
-        self.proposals.iter()
+    pub fn chargers(&self) -> impl Iterator<Item = &Charger> {
+        self.chargers.values()
     }
 
     pub fn charger(&self, evse_id: &str) -> Option<&Charger> {
         self.chargers.get(evse_id)
     }
 
-    pub fn chargers(&self) -> impl Iterator<Item = &Charger> {
-        self.chargers.values()
-    }
-
     /// Every published version of an owner's tariff, oldest first.
     pub fn tariff_versions(&self, owner: &str, tariff_id: &str) -> &[PublishedTariff] {
         self.tariffs.get(&(owner.to_owned(), tariff_id.to_owned())).map_or(&[], Vec::as_slice)
-    }
-
-    pub fn tariffs(&self) -> impl Iterator<Item = &PublishedTariff> {
-        self.tariffs.values().flatten()
     }
 
     pub fn cdr(&self, cpo: &str, cdr_id: &str) -> Option<&CdrEntry> {
@@ -189,22 +177,18 @@ impl State {
         self.clearings.get(&period)
     }
 
-    pub fn clearings(&self) -> impl Iterator<Item = &Clearing> {
-        self.clearings.values()
-    }
-
     /// The clearing period a timestamp falls in.
-    pub fn period_of(&self, timestamp: i64) -> u64 {
+    fn period_of(&self, timestamp: i64) -> u64 {
         u64::try_from((timestamp - self.genesis_time).div_euclid(self.clearing_period_ms)).unwrap_or(0)
     }
 
     /// When a period ends (Unix milliseconds).
-    pub fn period_end(&self, period: u64) -> i64 {
+    fn period_end(&self, period: u64) -> i64 {
         self.genesis_time.saturating_add((period as i64 + 1).saturating_mul(self.clearing_period_ms))
     }
 
     /// The sender's member record and key, when it may send: an active member with this nonce next.
-    pub fn check_sender(&self, tx: &SignedTransaction) -> Result<&Member, Rejection> {
+    fn check_sender(&self, tx: &SignedTransaction) -> Result<&Member, Rejection> {
         let t = &tx.transaction;
         if t.chain != self.chain {
             return Err(Rejection::WrongChain);

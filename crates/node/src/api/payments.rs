@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use chargemesh_core::money::Currency;
 use chargemesh_store::payments::{self, Movement, Payment, Refund};
 use chargemesh_store::tokens::Token;
-use chargemesh_store::{chargers, operators, sessions, tokens};
+use chargemesh_store::{operators, tokens};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -23,24 +23,9 @@ pub struct SessionPayment {
     pub movements: Vec<Movement>,
 }
 
-/// The session exists and belongs to an operator the caller sees.
+/// The id of a session the caller sees.
 async fn visible_session(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<i64> {
-    let not_found = || ApiError::not_found(format!("session {id:?}"));
-    let session_id: i64 = id.parse().map_err(|_| not_found())?;
-    let owner = state
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let Some(session) = sessions::get_session(&mut *conn, session_id).await? else { return Ok(None) };
-                Ok(chargers::get_charger(conn, &session.station_id).await?.map(|c| c.operator_id))
-            })
-        })
-        .await?;
-    match owner {
-        Some(operator) if caller.sees(operator) => Ok(session_id),
-        _ => Err(not_found()),
-    }
+    Ok(super::sessions::visible_session(state, caller, id).await?.0.id)
 }
 
 /// How a session is paid: its hold, capture and refunds, and their journal entries.
@@ -201,20 +186,24 @@ fn wallet_error(e: WalletError) -> ApiError {
     }
 }
 
-/// A checked wallet transfer: the token, the money and the caller's key.
+/// A top-up or withdrawal, checked, done, and answered with the wallet as it is then.
 async fn transfer(
     state: &ApiState,
     caller: &Caller,
     id_token: &str,
     request: &WalletTransfer,
-) -> ApiResult<(Token, Currency, Money<'static>, String)> {
+    kind: &'static str,
+) -> ApiResult<Json<Wallet>> {
     caller.require_write()?;
     let token = visible_token(state, caller, id_token).await?;
     let (currency, key) = (currency(request.currency.as_deref())?, idempotency_key(&request.idempotency_key)?);
     if request.amount <= 0 {
         return Err(ApiError::invalid("amount must be positive (minor units)"));
     }
-    Ok((token, currency, Money { amount: request.amount, currency: currency.code() }, format!("{id_token}-{key}")))
+    let money = Money { amount: request.amount, currency: currency.code() };
+    let key = format!("{id_token}-{key}");
+    state.operations.transfer_wallet(&token, kind, &request.method, money, &key).await.map_err(wallet_error)?;
+    Ok(Json(wallet(state, &token, currency).await?))
 }
 
 /// Adds money to a wallet from a payment method.
@@ -226,9 +215,7 @@ pub async fn top_up(
     Path(id_token): Path<String>,
     Body(request): Body<WalletTransfer>,
 ) -> ApiResult<Json<Wallet>> {
-    let (token, currency, money, key) = transfer(&state, &caller, &id_token, &request).await?;
-    state.operations.top_up_wallet(&token, &request.method, money, &key).await.map_err(wallet_error)?;
-    Ok(Json(wallet(&state, &token, currency).await?))
+    transfer(&state, &caller, &id_token, &request, payments::TOP_UP).await
 }
 
 /// Gives wallet money back to a payment method, at any time, up to the balance.
@@ -240,9 +227,7 @@ pub async fn withdraw(
     Path(id_token): Path<String>,
     Body(request): Body<WalletTransfer>,
 ) -> ApiResult<Json<Wallet>> {
-    let (token, currency, money, key) = transfer(&state, &caller, &id_token, &request).await?;
-    state.operations.withdraw_from_wallet(&token, &request.method, money, &key).await.map_err(wallet_error)?;
-    Ok(Json(wallet(&state, &token, currency).await?))
+    transfer(&state, &caller, &id_token, &request, payments::WITHDRAWAL).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

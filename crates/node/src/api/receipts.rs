@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use chargemesh_core::money::{Amount, Currency};
 use chargemesh_core::pricing::{PricedCdr, PricedLine, QuantityUnit};
-use chargemesh_store::sessions::{self, COMPLETED};
-use chargemesh_store::{chargers, operators, tariffs};
+use chargemesh_store::sessions::COMPLETED;
+use chargemesh_store::{operators, tariffs};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -69,28 +69,21 @@ pub struct ReceiptTotals {
 }
 
 async fn receipt(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Receipt> {
-    let not_found = || ApiError::not_found(format!("session {id:?}"));
-    let session_id: i64 = id.parse().map_err(|_| not_found())?;
-    let found = state
+    let (session, charger) = super::sessions::visible_session(state, caller, id).await?;
+    let session_id = session.id;
+    let (site, cdr) = state
         .operations
         .store()
         .read(move |conn| {
             Box::pin(async move {
-                let Some(session) = sessions::get_session(&mut *conn, session_id).await? else { return Ok(None) };
-                let charger = chargers::get_charger(&mut *conn, &session.station_id).await?;
-                let site = match charger.as_ref().and_then(|c| c.site_id) {
+                let site = match charger.site_id {
                     Some(site) => operators::get_site(&mut *conn, site).await?,
                     None => None,
                 };
-                let cdr = tariffs::cdr(conn, session_id).await?;
-                Ok(Some((session, charger, site, cdr)))
+                Ok((site, tariffs::cdr(conn, session_id).await?))
             })
         })
         .await?;
-    let Some((session, charger, site, cdr)) = found else { return Err(not_found()) };
-    if !charger.as_ref().is_some_and(|c| caller.sees(c.operator_id)) {
-        return Err(not_found());
-    }
     if session.state != COMPLETED {
         return Err(ApiError::conflict(
             "the session is still running: its cost so far is in GET /api/v1/sessions/{id}",

@@ -9,8 +9,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use chargemesh_core::pricing::PricedCdr;
+use chargemesh_store::chargers::{self, Charger};
 use chargemesh_store::sessions::{self, Session, SessionFilter, StoredMeterValue};
-use chargemesh_store::{chargers, tariffs};
+use chargemesh_store::tariffs;
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -79,7 +80,9 @@ pub async fn get_session(
     Ok(Json(session_detail(&state, &caller, &id).await?))
 }
 
-async fn session_detail(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<SessionDetail> {
+/// The session `id` and its charger, when both exist and the caller sees the charger's operator;
+/// otherwise not found, so nobody learns which sessions other operators have.
+pub(super) async fn visible_session(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<(Session, Charger)> {
     let not_found = || ApiError::not_found(format!("session {id:?}"));
     let session_id: i64 = id.parse().map_err(|_| not_found())?;
     let found = state
@@ -88,26 +91,33 @@ async fn session_detail(state: &ApiState, caller: &Caller, id: &str) -> ApiResul
         .read(move |conn| {
             Box::pin(async move {
                 let Some(session) = sessions::get_session(&mut *conn, session_id).await? else { return Ok(None) };
-                let charger = chargers::get_charger(&mut *conn, &session.station_id).await?;
-                let meter_values = sessions::meter_values(&mut *conn, session_id).await?;
-                let saved =
-                    tariffs::cdr(&mut *conn, session_id).await?.and_then(|body| serde_json::from_str(&body).ok());
-                let cost = match saved {
-                    Some(cdr) => Some(cdr),
-                    None => billing::price_session(conn, &session).await?,
-                };
-                Ok(Some((session, charger, meter_values, cost)))
+                Ok(chargers::get_charger(conn, &session.station_id).await?.map(|charger| (session, charger)))
             })
         })
         .await?;
-    match found {
-        Some((session, charger, meter_values, cost))
-            if charger.as_ref().is_some_and(|c| caller.sees(c.operator_id)) =>
-        {
-            Ok(SessionDetail { session, meter_values, cost })
-        }
-        _ => Err(not_found()),
-    }
+    found.filter(|(_, charger)| caller.sees(charger.operator_id)).ok_or_else(not_found)
+}
+
+async fn session_detail(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<SessionDetail> {
+    let (session, _) = visible_session(state, caller, id).await?;
+    let priced = session.clone();
+    let (meter_values, cost) = state
+        .operations
+        .store()
+        .read(move |conn| {
+            Box::pin(async move {
+                let meter_values = sessions::meter_values(&mut *conn, priced.id).await?;
+                let saved =
+                    tariffs::cdr(&mut *conn, priced.id).await?.and_then(|body| serde_json::from_str(&body).ok());
+                let cost = match saved {
+                    Some(cdr) => Some(cdr),
+                    None => billing::price_session(conn, &priced).await?,
+                };
+                Ok((meter_values, cost))
+            })
+        })
+        .await?;
+    Ok(SessionDetail { session, meter_values, cost })
 }
 
 /// What a live subscriber is sent each time the session changes.

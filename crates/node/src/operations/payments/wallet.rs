@@ -23,29 +23,9 @@ pub enum WalletError {
 }
 
 impl Operations {
-    /// Adds money to a token's wallet from a payment method; the same `request_key` adds it once.
-    pub async fn top_up_wallet(
-        &self,
-        token: &Token,
-        source: &str,
-        money: Money<'_>,
-        request_key: &str,
-    ) -> Result<WalletOperation, WalletError> {
-        self.wallet_operation(token, TOP_UP, source, money, &format!("top-up-{request_key}")).await
-    }
-
-    /// Gives wallet money back to a payment method; any time, up to the balance not held.
-    pub async fn withdraw_from_wallet(
-        &self,
-        token: &Token,
-        destination: &str,
-        money: Money<'_>,
-        request_key: &str,
-    ) -> Result<WalletOperation, WalletError> {
-        self.wallet_operation(token, WITHDRAWAL, destination, money, &format!("withdrawal-{request_key}")).await
-    }
-
-    async fn wallet_operation(
+    /// Adds money to a token's wallet from a payment method (`TOP_UP`), or gives wallet money back to
+    /// one (`WITHDRAWAL`), any time, up to the balance not held; the same `request_key` does it once.
+    pub async fn transfer_wallet(
         &self,
         token: &Token,
         kind: &'static str,
@@ -54,8 +34,8 @@ impl Operations {
         request_key: &str,
     ) -> Result<WalletOperation, WalletError> {
         self.require_wallets(token).await?;
-        let (request_key, id_token, method, currency) =
-            (request_key.to_owned(), token.id_token.clone(), method.to_owned(), money.currency.to_owned());
+        let request_key = format!("{}-{request_key}", kind.replace('_', "-"));
+        let (id_token, method, currency) = (token.id_token.clone(), method.to_owned(), money.currency.to_owned());
         let (amount, provider) = (money.amount, self.provider_account());
         let operation = self
             .store
