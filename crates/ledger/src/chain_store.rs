@@ -3,6 +3,7 @@
 //! so a node killed at any instant restarts with exactly the blocks it had committed and the state
 //! they give.
 
+use crate::Hash;
 use crate::block::{self, Block, BlockError, Header};
 use crate::codec::DecodeError;
 use crate::genesis::Genesis;
@@ -12,6 +13,11 @@ use std::path::Path;
 
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const CERTIFICATES: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
+/// The height of each stored block, by its hash.
+const HEIGHTS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("heights");
+/// Blocks proposed or voted for but not yet finalized, by (height, hash): kept so that a block
+/// consensus finalizes after a crash can still be applied.
+const PROPOSALS: TableDefinition<(u64, &[u8; 32]), &[u8]> = TableDefinition::new("proposals");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChainStoreError {
@@ -42,6 +48,8 @@ impl ChainStore {
         let tx = db.begin_write().map_err(storage)?;
         tx.open_table(BLOCKS).map_err(storage)?;
         tx.open_table(CERTIFICATES).map_err(storage)?;
+        tx.open_table(PROPOSALS).map_err(storage)?;
+        tx.open_table(HEIGHTS).map_err(storage)?;
         tx.commit().map_err(storage)?;
         Ok(ChainStore { db })
     }
@@ -53,8 +61,9 @@ impl ChainStore {
         Ok(table.last().map_err(storage)?.map_or(0, |(height, _)| height.value()))
     }
 
-    /// Stores a finalized block and its certificate, durably, in one transaction. Storing the same
-    /// block again changes nothing; a different block at a stored height is refused.
+    /// Stores a finalized block and its certificate, durably, in one transaction, and forgets the
+    /// proposals it makes obsolete. Storing the same block again changes nothing; a different block
+    /// at a stored height is refused.
     pub fn append(&self, block: &Block, certificate: &[u8]) -> Result<(), ChainStoreError> {
         let height = block.header.height;
         let encoded = block.encode();
@@ -74,8 +83,38 @@ impl ChainStore {
             }
             blocks.insert(height, encoded.as_slice()).map_err(storage)?;
             tx.open_table(CERTIFICATES).map_err(storage)?.insert(height, certificate).map_err(storage)?;
+            tx.open_table(HEIGHTS).map_err(storage)?.insert(&block.hash(), height).map_err(storage)?;
+            tx.open_table(PROPOSALS)
+                .map_err(storage)?
+                .retain_in(..=(height, &[0xff; 32]), |_, _| false)
+                .map_err(storage)?;
         }
         tx.commit().map_err(storage)
+    }
+
+    /// Keeps a block proposed or voted for, durably, until a block at its height is finalized.
+    pub fn put_proposal(&self, block: &Block) -> Result<(), ChainStoreError> {
+        let tx = self.db.begin_write().map_err(storage)?;
+        tx.open_table(PROPOSALS)
+            .map_err(storage)?
+            .insert((block.header.height, &block.hash()), block.encode().as_slice())
+            .map_err(storage)?;
+        tx.commit().map_err(storage)
+    }
+
+    /// A kept proposal by its hash.
+    pub fn proposal(&self, hash: &Hash) -> Result<Option<Block>, ChainStoreError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let table = tx.open_table(PROPOSALS).map_err(storage)?;
+        for entry in table.iter().map_err(storage)? {
+            let (key, bytes) = entry.map_err(storage)?;
+            let (height, stored) = key.value();
+            if stored == hash {
+                let block = Block::decode(bytes.value()).map_err(|error| ChainStoreError::Decode { height, error })?;
+                return Ok(Some(block));
+            }
+        }
+        Ok(None)
     }
 
     pub fn block(&self, height: u64) -> Result<Option<Block>, ChainStoreError> {
@@ -84,6 +123,13 @@ impl ChainStore {
         let table = tx.open_table(BLOCKS).map_err(storage)?;
         let Some(bytes) = table.get(height).map_err(at_block)? else { return Ok(None) };
         Block::decode(bytes.value()).map(Some).map_err(|error| ChainStoreError::Decode { height, error })
+    }
+
+    /// The height of the stored block `hash`.
+    pub fn height_of(&self, hash: &Hash) -> Result<Option<u64>, ChainStoreError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let table = tx.open_table(HEIGHTS).map_err(storage)?;
+        Ok(table.get(hash).map_err(storage)?.map(|h| h.value()))
     }
 
     pub fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>, ChainStoreError> {

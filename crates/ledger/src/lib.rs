@@ -2,13 +2,16 @@
 //! deterministic state machine that re-prices every anchored charge record with the same pricing
 //! function the nodes bill with, blocks with Merkle roots, inclusion proofs, and netting of what
 //! members owe each other. All of that is pure (no I/O, no clock, no randomness); the chain store
-//! (and, next, the consensus adapter) wrap it.
+//! and the consensus adapter (the only module that knows the consensus engine) wrap it.
 
 pub mod block;
+pub mod chain;
 pub mod chain_store;
 pub mod codec;
+pub mod consensus;
 pub mod genesis;
 pub mod keys;
+pub mod mempool;
 pub mod merkle;
 pub mod netting;
 pub mod state;

@@ -8,7 +8,7 @@ use chargemesh_ledger::chain_store::{ChainStore, ChainStoreError};
 use chargemesh_ledger::transaction::Action;
 use chargemesh_ledger::{Genesis, SignedTransaction, State, Transaction};
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const PER_BLOCK: u64 = 20;
@@ -16,13 +16,6 @@ const CHILD: &str = "CHARGEMESH_CHAIN_STORE_CHILD";
 
 fn consortium() -> Genesis {
     genesis(vec![record("CN-AAA", true, true, true)])
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("chargemesh-ledger-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("chain.redb")
 }
 
 /// The next block: `PER_BLOCK` chargers registered, named after the block's height.

@@ -147,6 +147,10 @@ impl State {
         &self.parameters
     }
 
+    pub fn members(&self) -> impl Iterator<Item = &Member> {
+        self.members.values()
+    }
+
     pub fn member(&self, party_id: &str) -> Option<&Member> {
         self.members.get(party_id)
     }

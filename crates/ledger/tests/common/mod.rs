@@ -152,3 +152,11 @@ pub fn anchor(cdr_id: &str, emsp: &str, start: i64, tariff: &Tariff) -> CdrAncho
         cdr_hash: hash_parts("cdr", &[cdr_id.as_bytes()]),
     }
 }
+
+/// A fresh chain store path for test `name`.
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("chargemesh-ledger-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("chain.redb")
+}

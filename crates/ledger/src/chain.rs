@@ -1,0 +1,244 @@
+//! One validator's view of the chain: the finalized blocks on disk and the state after them, the
+//! blocks proposed on top that consensus has not finalized yet (each with the state after it), and
+//! the mempool. The consensus adapter drives it: propose, verify, finalize. Nothing here knows the
+//! consensus engine, so it is tested on its own and a change of engine leaves it alone.
+
+use crate::block::{self, Block, BlockError, Header};
+use crate::chain_store::{ChainStore, ChainStoreError};
+use crate::genesis::Genesis;
+use crate::mempool::{Admitted, Mempool, MempoolError};
+use crate::state::{Context, State};
+use crate::{Hash, transaction::SignedTransaction};
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error(transparent)]
+    Store(#[from] ChainStoreError),
+    #[error("block {} is unknown here", hex::encode(.0))]
+    UnknownBlock(Hash),
+    #[error("block {}: {error}", hex::encode(hash))]
+    Invalid { hash: Hash, error: Box<BlockError> },
+    #[error("block {} was finalized on a different parent than the chain's", hex::encode(.0))]
+    Fork(Hash),
+}
+
+/// What a validator says of a proposed block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    Invalid(String),
+    /// The block (or its parent) is not here yet: ask again when it arrives.
+    Unknown,
+}
+
+/// A block not yet finalized and the state after it.
+struct Pending {
+    block: Block,
+    state: State,
+}
+
+pub struct Chain {
+    genesis: Genesis,
+    genesis_header: Header,
+    store: ChainStore,
+    head: Header,
+    state: State,
+    pending: HashMap<Hash, Pending>,
+    mempool: Mempool,
+}
+
+impl Chain {
+    /// Opens the chain store at `path` for `genesis` and rebuilds the state by replaying it.
+    pub fn open(path: &Path, genesis: Genesis) -> Result<Chain, ChainError> {
+        let store = ChainStore::open(path)?;
+        let (state, head) = store.replay(&genesis)?;
+        let mut genesis_state = State::from_genesis(&genesis).map_err(ChainStoreError::Storage)?;
+        let genesis_header = Header::genesis(&mut genesis_state, genesis.timestamp_ms);
+        Ok(Chain { genesis, genesis_header, store, head, state, pending: HashMap::new(), mempool: Mempool::default() })
+    }
+
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// The hash consensus starts from: the genesis header's.
+    pub fn genesis_hash(&self) -> Hash {
+        self.genesis_header.hash()
+    }
+
+    /// The last finalized block's header (the genesis header before the first block).
+    pub fn head(&self) -> &Header {
+        &self.head
+    }
+
+    /// The state after the last finalized block.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn store(&self) -> &ChainStore {
+        &self.store
+    }
+
+    pub fn mempool(&self) -> &Mempool {
+        &self.mempool
+    }
+
+    /// The last stored finalization certificate, if any block is finalized.
+    pub fn last_certificate(&self) -> Result<Option<Vec<u8>>, ChainError> {
+        if self.head.height == 0 {
+            return Ok(None);
+        }
+        Ok(self.store.certificate(self.head.height)?)
+    }
+
+    /// Admits a transaction, given in its canonical bytes, to the mempool if it would apply on the
+    /// head's state at time `now_ms`.
+    pub fn submit(&mut self, bytes: &[u8], now_ms: i64) -> Result<(Hash, Admitted), MempoolError> {
+        let context = self.next_context(now_ms);
+        self.mempool.admit_bytes(bytes, &self.state, context)
+    }
+
+    /// Admits a decoded transaction to the mempool, as [`submit`](Self::submit).
+    pub fn submit_transaction(&mut self, tx: SignedTransaction, now_ms: i64) -> Result<Admitted, MempoolError> {
+        let context = self.next_context(now_ms);
+        self.mempool.admit(tx, &self.state, context)
+    }
+
+    fn next_context(&self, now_ms: i64) -> Context {
+        Context { height: self.head.height + 1, timestamp: now_ms.max(self.head.timestamp), transaction: [0; 32] }
+    }
+
+    /// Whether the mempool holds transactions that could follow block `parent`.
+    pub fn has_candidates(&mut self, parent: &Hash) -> Result<bool, ChainError> {
+        if self.mempool.is_empty() {
+            return Ok(false);
+        }
+        let (state, _) = self.state_after(parent)?;
+        Ok(!self.mempool.candidates(&state).is_empty())
+    }
+
+    /// Builds a block on `parent` from the mempool, keeps it durably, and returns its hash.
+    pub fn propose(&mut self, parent: Hash, proposer: &str, now_ms: i64) -> Result<Hash, ChainError> {
+        let (state, header) = self.state_after(&parent)?;
+        let candidates = self.mempool.candidates(&state);
+        let built = block::build(&state, &header, proposer, now_ms, candidates);
+        let rejected: Vec<Hash> = built.rejected.iter().map(|(id, _)| *id).collect();
+        if !rejected.is_empty() {
+            self.mempool.prune(&self.state, &rejected);
+        }
+        let hash = built.block.hash();
+        self.store.put_proposal(&built.block)?;
+        self.pending.insert(hash, Pending { block: built.block, state: built.state });
+        Ok(hash)
+    }
+
+    /// Checks the block `hash` proposed on `parent`: its links, every transaction, its roots, and a
+    /// timestamp no further than the parameters allow ahead of `now_ms`. A valid block is kept
+    /// durably before the verdict is given.
+    pub fn verify(&mut self, parent: Hash, hash: Hash, now_ms: i64) -> Result<Verdict, ChainError> {
+        let block = match self.pending.get(&hash) {
+            Some(pending) => pending.block.clone(),
+            None => match self.store.proposal(&hash)? {
+                Some(block) => block,
+                None => return Ok(Verdict::Unknown),
+            },
+        };
+        if block.header.parent != parent {
+            return Ok(Verdict::Invalid("the block names another parent than the proposal".into()));
+        }
+        let drift = self.state.parameters().max_timestamp_drift_ms;
+        if block.header.timestamp > now_ms.saturating_add(drift) {
+            return Ok(Verdict::Invalid(format!("timestamp {} is ahead of this clock", block.header.timestamp)));
+        }
+        match self.execute_pending(block) {
+            Ok(()) => Ok(Verdict::Valid),
+            Err(ChainError::UnknownBlock(_)) => Ok(Verdict::Unknown),
+            Err(ChainError::Invalid { error, .. }) => Ok(Verdict::Invalid(error.to_string())),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Keeps a block received from another validator until consensus asks about it.
+    pub fn receive(&mut self, block: &Block) -> Result<(), ChainError> {
+        if block.header.height <= self.head.height || self.pending.contains_key(&block.hash()) {
+            return Ok(());
+        }
+        Ok(self.store.put_proposal(block)?)
+    }
+
+    /// Commits the finalized block `hash` (and any of its not yet committed ancestors, which its
+    /// finalization finalizes too) with `certificate`. Finalizing a block already committed changes
+    /// nothing. Returns the blocks committed now.
+    pub fn finalize(&mut self, hash: Hash, certificate: &[u8]) -> Result<Vec<Block>, ChainError> {
+        if self.is_committed(&hash)? {
+            return Ok(Vec::new());
+        }
+        let mut route = Vec::new();
+        let mut cursor = hash;
+        while cursor != self.head.hash() {
+            let block = self.pending_block(&cursor)?;
+            if block.header.height <= self.head.height {
+                return Err(ChainError::Fork(hash));
+            }
+            cursor = block.header.parent;
+            route.push(block);
+        }
+        route.reverse();
+        for block in &route {
+            self.execute_pending(block.clone())?;
+            let pending = self.pending.remove(&block.hash()).expect("executed above");
+            self.store.append(block, certificate)?;
+            self.head = block.header.clone();
+            self.state = pending.state;
+        }
+        let height = self.head.height;
+        self.pending.retain(|_, p| p.block.header.height > height);
+        self.mempool.prune(&self.state, &[]);
+        Ok(route)
+    }
+
+    fn is_committed(&self, hash: &Hash) -> Result<bool, ChainError> {
+        Ok(*hash == self.genesis_hash() || self.store.height_of(hash)?.is_some())
+    }
+
+    fn pending_block(&self, hash: &Hash) -> Result<Block, ChainError> {
+        if let Some(pending) = self.pending.get(hash) {
+            return Ok(pending.block.clone());
+        }
+        self.store.proposal(hash)?.ok_or(ChainError::UnknownBlock(*hash))
+    }
+
+    /// Executes `block` on its parent's state unless done already, and keeps it (durably too).
+    fn execute_pending(&mut self, block: Block) -> Result<(), ChainError> {
+        let hash = block.hash();
+        if self.pending.contains_key(&hash) {
+            return Ok(());
+        }
+        let (state, parent) = self.state_after(&block.header.parent)?;
+        let (next, _) = block::execute(&state, &parent, &block)
+            .map_err(|error| ChainError::Invalid { hash, error: Box::new(error) })?;
+        self.store.put_proposal(&block)?;
+        self.pending.insert(hash, Pending { block, state: next });
+        Ok(())
+    }
+
+    /// The state after block `hash` and its header: the head, the genesis, or a pending block
+    /// (executed on its own parent first if it was only kept on disk).
+    fn state_after(&mut self, hash: &Hash) -> Result<(State, Header), ChainError> {
+        if *hash == self.head.hash() {
+            return Ok((self.state.clone(), self.head.clone()));
+        }
+        if !self.pending.contains_key(hash) {
+            let block = self.store.proposal(hash)?.ok_or(ChainError::UnknownBlock(*hash))?;
+            if block.header.height <= self.head.height {
+                return Err(ChainError::UnknownBlock(*hash));
+            }
+            self.execute_pending(block)?;
+        }
+        let pending = &self.pending[hash];
+        Ok((pending.state.clone(), pending.block.header.clone()))
+    }
+}

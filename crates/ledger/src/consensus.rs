@@ -1,0 +1,307 @@
+//! The consensus adapter: every Commonware type the ledger uses lives in this module, so a change of
+//! the engine's API (or of engine) touches this file only.
+//!
+//! Commonware's Simplex orders block hashes; this module gives it a [`Chain`] to build blocks on
+//! (propose), to check other validators' blocks with (verify), and to commit finalized blocks to,
+//! each with its finalization certificate (the reporter). Consensus keeps its own votes in a journal
+//! in the runtime's storage; on restart it starts from the last block the chain store holds and
+//! reports again every finalization it journaled after it, which the chain applies idempotently.
+
+use crate::chain::{Chain, Verdict};
+use crate::keys::{MemberKey, PublicKey as MemberPublicKey};
+use crate::state::State;
+use crate::{Hash, hash_parts};
+use commonware_codec::{Copying, Decode, DecodeExt, Encode};
+use commonware_consensus::simplex::{self, elector::RoundRobin, scheme::ed25519 as scheme, types as simplex_types};
+use commonware_consensus::types::{Epoch, ViewDelta};
+use commonware_consensus::{Automaton, CertifiableAutomaton, Relay, Reporter};
+use commonware_cryptography::{Sha256, ed25519, sha256};
+use commonware_parallel::Sequential;
+use commonware_runtime::buffer::paged::CacheRef;
+use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage};
+use commonware_utils::channel::{fallible::OneshotExt, oneshot};
+use commonware_utils::{NZU16, NZUsize, ordered::Set};
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
+
+pub use commonware_actor::Feedback;
+
+type Digest = sha256::Digest;
+type Activity = simplex_types::Activity<scheme::Scheme, Digest>;
+type Finalization = simplex_types::Finalization<scheme::Scheme, Digest>;
+type Context = simplex_types::Context<Digest, ed25519::PublicKey>;
+
+/// Timing of the engine. Block time is about one round trip between validators; with one validator
+/// it is bounded by how fast blocks are built and committed.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub leader_timeout: Duration,
+    pub certification_timeout: Duration,
+    pub timeout_retry: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            leader_timeout: Duration::from_secs(1),
+            certification_timeout: Duration::from_secs(2),
+            timeout_retry: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The namespace every consensus signature of a chain is made in, so that no vote of one chain
+/// (or of a transaction) counts in another.
+fn namespace(chain: &Hash) -> Vec<u8> {
+    let mut namespace = b"chargemesh/consensus/1/".to_vec();
+    namespace.extend_from_slice(&hex::encode(chain).into_bytes());
+    namespace
+}
+
+fn consensus_key(key: &MemberPublicKey) -> Option<ed25519::PublicKey> {
+    ed25519::PublicKey::decode(Copying(&key.0)).ok()
+}
+
+/// The active validators of `state`, as consensus orders them.
+pub fn validators(state: &State) -> Vec<MemberPublicKey> {
+    let keys: Vec<ed25519::PublicKey> = state
+        .members()
+        .filter(|m| m.active && m.record.validator)
+        .filter_map(|m| consensus_key(&m.record.public_key))
+        .collect();
+    let set = Set::from_iter_dedup(keys);
+    set.iter().map(|k| MemberPublicKey(k.as_ref().try_into().expect("32-byte key"))).collect()
+}
+
+fn participant_set(state: &State) -> Set<ed25519::PublicKey> {
+    Set::from_iter_dedup(validators(state).iter().filter_map(consensus_key))
+}
+
+/// Checks a stored finalization certificate against the validators of `state` (the state the
+/// certified block was built on) and returns the hash of the block it finalizes.
+pub fn certified_block(state: &State, certificate: &[u8]) -> Result<Hash, String> {
+    let participants = participant_set(state);
+    let finalization = Finalization::decode_cfg(Copying(certificate), &participants.len())
+        .map_err(|e| format!("the certificate cannot be read: {e}"))?;
+    let verifier = scheme::Scheme::verifier(&namespace(&state.chain()), participants);
+    if !finalization.verify(&mut rand::rng(), &verifier, &Sequential) {
+        return Err("the certificate's signatures do not make a quorum of the validators".into());
+    }
+    Ok(finalization.proposal.payload.0)
+}
+
+fn unix_ms(clock: &impl Clock) -> i64 {
+    clock.current().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Proposes and verifies blocks for consensus, on the shared chain.
+pub struct Application<E> {
+    chain: Arc<Mutex<Chain>>,
+    proposer: String,
+    /// How long a leader waits for transactions before it declines to propose.
+    idle: Duration,
+    context: Arc<E>,
+}
+
+impl<E> Clone for Application<E> {
+    fn clone(&self) -> Self {
+        Application {
+            chain: self.chain.clone(),
+            proposer: self.proposer.clone(),
+            idle: self.idle,
+            context: self.context.clone(),
+        }
+    }
+}
+
+/// How often a waiting leader looks at the mempool.
+const PROPOSE_POLL: Duration = Duration::from_millis(20);
+
+impl<E: Clock + Spawner> Automaton for Application<E> {
+    type Context = Context;
+    type Digest = Digest;
+
+    /// Proposes a block once there is something to put in it. Waiting longer than `idle` declines
+    /// the view instead: consensus times it out and moves on, and no empty block is stored.
+    async fn propose(&mut self, context: Context) -> oneshot::Receiver<Digest> {
+        let (sender, receiver) = oneshot::channel();
+        let (chain, proposer, idle) = (self.chain.clone(), self.proposer.clone(), self.idle);
+        let parent = context.parent.1.0;
+        self.context.child("propose").spawn(move |context| async move {
+            let deadline = context.current() + idle;
+            loop {
+                let ready = chain.lock().expect("chain lock").has_candidates(&parent);
+                match ready {
+                    Ok(true) => break,
+                    Ok(false) if context.current() < deadline => context.sleep(PROPOSE_POLL).await,
+                    Ok(false) => return,
+                    Err(error) => return tracing::warn!(%error, "cannot propose on this parent"),
+                }
+            }
+            let now = unix_ms(&context);
+            match chain.lock().expect("chain lock").propose(parent, &proposer, now) {
+                Ok(hash) => {
+                    sender.send_lossy(sha256::Digest(hash));
+                }
+                // Dropping the sender declines to propose in this view; consensus moves on.
+                Err(error) => tracing::warn!(%error, "could not propose a block"),
+            }
+        });
+        receiver
+    }
+
+    async fn verify(&mut self, context: Context, payload: Digest) -> oneshot::Receiver<bool> {
+        let (sender, receiver) = oneshot::channel();
+        let now = unix_ms(self.context.as_ref());
+        let verdict = self.chain.lock().expect("chain lock").verify(context.parent.1.0, payload.0, now);
+        match verdict {
+            Ok(Verdict::Valid) => {
+                sender.send_lossy(true);
+            }
+            Ok(Verdict::Invalid(reason)) => {
+                tracing::warn!(block = %hex::encode(payload.0), %reason, "rejected a proposed block");
+                sender.send_lossy(false);
+            }
+            // The block's body has not arrived: the request stays open (consensus times the view out).
+            Ok(Verdict::Unknown) => std::mem::forget(sender),
+            Err(error) => tracing::error!(%error, "could not verify a proposed block"),
+        }
+        receiver
+    }
+}
+
+impl<E: Clock + Spawner> CertifiableAutomaton for Application<E> {}
+
+impl<E: Clock + Spawner> Relay for Application<E> {
+    type Digest = Digest;
+    type PublicKey = ed25519::PublicKey;
+    type Plan = simplex::Plan<ed25519::PublicKey>;
+
+    /// The proposer's block is in its own chain already; with a single validator nobody else needs
+    /// its body. Shipping bodies to other validators is the multi-validator work (issue 5).
+    fn broadcast(&mut self, _payload: Digest, _plan: Self::Plan) -> Feedback {
+        Feedback::Ok
+    }
+}
+
+/// Commits finalized blocks to the chain with their certificates.
+#[derive(Clone)]
+pub struct Finalizer {
+    chain: Arc<Mutex<Chain>>,
+    on_commit: Arc<dyn Fn(u64) + Send + Sync>,
+}
+
+impl Reporter for Finalizer {
+    type Activity = Activity;
+
+    fn report(&mut self, activity: Activity) -> Feedback {
+        if let simplex_types::Activity::Finalization(finalization) = activity {
+            let certificate = finalization.encode();
+            let mut chain = self.chain.lock().expect("chain lock");
+            match chain.finalize(finalization.proposal.payload.0, &certificate) {
+                Ok(committed) if !committed.is_empty() => {
+                    let height = chain.head().height;
+                    drop(chain);
+                    (self.on_commit)(height);
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "could not commit a finalized block"),
+            }
+        }
+        Feedback::Ok
+    }
+}
+
+/// What a validator runs with.
+pub struct ValidatorConfig {
+    pub key: MemberKey,
+    /// The validator's party id, named as proposer in its blocks.
+    pub party_id: String,
+    /// The storage partition of consensus' journal.
+    pub partition: String,
+    pub timing: Timing,
+    /// Called with the new head's height whenever blocks are committed.
+    pub on_commit: Arc<dyn Fn(u64) + Send + Sync>,
+}
+
+/// The network channels consensus needs: votes, certificates, and the resolver's requests.
+pub type Channels<S, R> = ((S, R), (S, R), (S, R));
+
+/// The channel numbers consensus registers on the p2p network.
+pub const CHANNELS: [u64; 3] = [0, 1, 2];
+
+/// Starts Simplex for the validator `config.key` on `chain`, with `channels` from the p2p network
+/// and `blocker` to shut out misbehaving peers.
+pub fn start<E, B, S, R>(
+    context: E,
+    chain: Arc<Mutex<Chain>>,
+    config: ValidatorConfig,
+    blocker: B,
+    channels: Channels<S, R>,
+) -> Result<Handle<()>, String>
+where
+    E: Clock + rand_core::CryptoRng + Spawner + Storage + Metrics,
+    B: commonware_p2p::Blocker<PublicKey = ed25519::PublicKey>,
+    S: commonware_p2p::Sender<PublicKey = ed25519::PublicKey>,
+    R: commonware_p2p::Receiver<PublicKey = ed25519::PublicKey>,
+{
+    let (floor, participants, chain_id) = {
+        let chain = chain.lock().expect("chain lock");
+        let participants = participant_set(chain.state());
+        let floor = match chain.last_certificate().map_err(|e| e.to_string())? {
+            None => simplex::Floor::Genesis(sha256::Digest(chain.genesis_hash())),
+            Some(bytes) => simplex::Floor::Finalized(
+                Finalization::decode_cfg(Copying(&bytes), &participants.len())
+                    .map_err(|e| format!("the last stored certificate cannot be read: {e}"))?,
+            ),
+        };
+        (floor, participants, chain.state().chain())
+    };
+    let private_key = ed25519::PrivateKey::decode(Copying(&config.key.seed())).map_err(|e| e.to_string())?;
+    let scheme = scheme::Scheme::signer(&namespace(&chain_id), participants, private_key)
+        .ok_or_else(|| format!("{} is not a validator of this chain", config.party_id))?;
+    let application = Application {
+        chain: chain.clone(),
+        proposer: config.party_id,
+        idle: config.timing.leader_timeout.mul_f32(0.8),
+        context: Arc::new(context.child("application")),
+    };
+    let finalizer = Finalizer { chain, on_commit: config.on_commit };
+    let cfg = simplex::Config {
+        scheme,
+        elector: RoundRobin::<Sha256>::default(),
+        blocker,
+        automaton: application.clone(),
+        relay: application,
+        reporter: finalizer,
+        track_historical_votes: false,
+        strategy: Sequential,
+        partition: config.partition,
+        mailbox_size: NZUsize!(1024),
+        epoch: Epoch::zero(),
+        floor,
+        replay_buffer: NZUsize!(1024 * 1024),
+        write_buffer: NZUsize!(1024 * 1024),
+        page_cache: CacheRef::new(NZU16!(16_384), NZUsize!(1_024)),
+        leader_timeout: config.timing.leader_timeout,
+        certification_timeout: config.timing.certification_timeout,
+        timeout_retry: config.timing.timeout_retry,
+        view_retention: ViewDelta::new(64),
+        skip: simplex::SkipPolicy::Disabled,
+        fetch_timeout: commonware_utils::NonZeroDuration::new(Duration::from_secs(1)).expect("non-zero"),
+        fetch_retry_delay: Duration::from_millis(200),
+        forward: simplex::ForwardPolicy::Disabled,
+    };
+    let engine = simplex::Engine::new(context.child("consensus"), cfg);
+    let (votes, certificates, resolver) = channels;
+    Ok(engine.start(votes, certificates, resolver))
+}
+
+/// The hash that names a chain's consensus storage partition, so two chains never share a journal.
+pub fn partition(chain: &Hash) -> String {
+    format!("chargemesh-consensus-{}", hex::encode(&hash_parts("chargemesh/partition/1", &[chain])[..8]))
+}
+
+/// Mailbox size of the network's internal actors.
+pub const NETWORK_MAILBOX: NonZeroUsize = NZUsize!(1024);

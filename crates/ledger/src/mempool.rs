@@ -1,0 +1,169 @@
+//! Transactions waiting for a block: each admitted once (by id), checked against the state they
+//! will meet (the chain's state plus the sender's queued transactions before it), and offered to
+//! the block builder in nonce order per sender.
+
+use crate::state::{Context, Rejection, State};
+use crate::transaction::SignedTransaction;
+use crate::{Hash, codec};
+use std::collections::{BTreeMap, HashMap};
+
+/// How many transactions one sender may queue ahead of the chain.
+pub const MAX_QUEUED_PER_SENDER: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MempoolError {
+    #[error("the transaction cannot be read: {0}")]
+    Malformed(String),
+    #[error("the transaction is larger than {} bytes", codec::MAX_TRANSACTION_BYTES)]
+    TooLarge,
+    #[error("{0}")]
+    Rejected(Rejection),
+    #[error("nonce {nonce} of {sender} is already queued by another transaction")]
+    NonceTaken { sender: String, nonce: u64 },
+    #[error("{sender} has {queued} transactions queued; wait for them to be included")]
+    Full { sender: String, queued: usize },
+}
+
+impl MempoolError {
+    /// A stable code for APIs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MempoolError::Malformed(_) => "malformed_transaction",
+            MempoolError::TooLarge => "transaction_too_large",
+            MempoolError::Rejected(rejection) => rejection.code(),
+            MempoolError::NonceTaken { .. } => "nonce_taken",
+            MempoolError::Full { .. } => "mempool_full",
+        }
+    }
+}
+
+/// Whether an admitted transaction is new or was queued already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admitted {
+    Queued,
+    AlreadyQueued,
+}
+
+#[derive(Default)]
+pub struct Mempool {
+    by_sender: BTreeMap<String, BTreeMap<u64, SignedTransaction>>,
+    ids: HashMap<Hash, (String, u64)>,
+}
+
+impl Mempool {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn contains(&self, id: &Hash) -> bool {
+        self.ids.contains_key(id)
+    }
+
+    /// Decodes and admits a transaction from its canonical bytes.
+    pub fn admit_bytes(
+        &mut self,
+        bytes: &[u8],
+        state: &State,
+        context: Context,
+    ) -> Result<(Hash, Admitted), MempoolError> {
+        if bytes.len() > codec::MAX_TRANSACTION_BYTES {
+            return Err(MempoolError::TooLarge);
+        }
+        let tx = SignedTransaction::decode(bytes).map_err(|e| MempoolError::Malformed(e.to_string()))?;
+        let id = tx.id();
+        self.admit(tx, state, context).map(|admitted| (id, admitted))
+    }
+
+    /// Admits `tx` if it would apply after the sender's queued transactions with lower nonces, on
+    /// `state` (the chain's head) at `context`'s height and time. A transaction queued already is
+    /// admitted again without change.
+    pub fn admit(&mut self, tx: SignedTransaction, state: &State, context: Context) -> Result<Admitted, MempoolError> {
+        let id = tx.id();
+        if self.ids.contains_key(&id) {
+            return Ok(Admitted::AlreadyQueued);
+        }
+        let sender = tx.transaction.sender.clone();
+        let nonce = tx.transaction.nonce;
+        let queued = self.by_sender.get(&sender);
+        if queued.is_some_and(|q| q.contains_key(&nonce)) {
+            return Err(MempoolError::NonceTaken { sender, nonce });
+        }
+        let count = queued.map_or(0, BTreeMap::len);
+        if count >= MAX_QUEUED_PER_SENDER {
+            return Err(MempoolError::Full { sender, queued: count });
+        }
+        let mut trial = state.clone();
+        for earlier in queued.into_iter().flat_map(|q| q.range(..nonce).map(|(_, tx)| tx)) {
+            // An earlier queued transaction that no longer applies will be dropped by the builder;
+            // the new one is judged on what remains.
+            let _ = trial.apply(earlier, Context { transaction: earlier.id(), ..context });
+        }
+        trial.apply(&tx, Context { transaction: id, ..context }).map_err(MempoolError::Rejected)?;
+        self.ids.insert(id, (sender.clone(), nonce));
+        self.by_sender.entry(sender).or_default().insert(nonce, tx);
+        Ok(Admitted::Queued)
+    }
+
+    /// The queued transactions that can follow `state`: for each sender, its run of consecutive
+    /// nonces after the state's, senders taking turns so that no one member fills a block.
+    pub fn candidates(&self, state: &State) -> Vec<SignedTransaction> {
+        let mut runs: Vec<Vec<&SignedTransaction>> = self
+            .by_sender
+            .iter()
+            .filter_map(|(sender, queued)| {
+                let mut next = state.member(sender)?.nonce + 1;
+                let run: Vec<&SignedTransaction> = queued
+                    .range(next..)
+                    .take_while(|(nonce, _)| {
+                        let consecutive = **nonce == next;
+                        next += 1;
+                        consecutive
+                    })
+                    .map(|(_, tx)| tx)
+                    .collect();
+                (!run.is_empty()).then_some(run)
+            })
+            .collect();
+        let longest = runs.iter().map(Vec::len).max().unwrap_or(0);
+        let mut out = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+        for i in 0..longest {
+            for run in &mut runs {
+                if let Some(tx) = run.get(i) {
+                    out.push((*tx).clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Drops what `state` has made obsolete: transactions whose nonce its sender has used, and
+    /// those `rejected` by a block builder together with the same sender's later ones, which were
+    /// admitted on the rejected one's effects.
+    pub fn prune(&mut self, state: &State, rejected: &[Hash]) {
+        let mut cut: HashMap<String, u64> = HashMap::new();
+        for id in rejected {
+            if let Some((sender, nonce)) = self.ids.get(id) {
+                let lowest = cut.entry(sender.clone()).or_insert(*nonce);
+                *lowest = (*lowest).min(*nonce);
+            }
+        }
+        let ids = &mut self.ids;
+        self.by_sender.retain(|sender, queued| {
+            let used = state.member(sender).map_or(u64::MAX, |m| m.nonce);
+            let mut keep = queued.split_off(&used.saturating_add(1));
+            if let Some(from) = cut.get(sender) {
+                let dropped = keep.split_off(from);
+                queued.extend(dropped);
+            }
+            for tx in queued.values() {
+                ids.remove(&tx.id());
+            }
+            *queued = keep;
+            !queued.is_empty()
+        });
+    }
+}

@@ -1,0 +1,224 @@
+//! The ledger under its consensus engine: one validator (a quorum of one) on Commonware's
+//! deterministic runtime and simulated network finalizes what is submitted, in nonce order, each
+//! block with a certificate that verifies; a restart (consensus' own journal lost) resumes from the
+//! chain store. And the chain the adapter drives, on its own: propose, verify, finalize.
+
+mod common;
+
+use chargemesh_ledger::chain::{Chain, Verdict};
+use chargemesh_ledger::consensus::{self, CHANNELS, Timing, ValidatorConfig};
+use chargemesh_ledger::mempool::{Admitted, MempoolError};
+use chargemesh_ledger::transaction::{Action, LifecycleEvent};
+use chargemesh_ledger::{Rejection, SignedTransaction, Transaction};
+use common::*;
+use commonware_cryptography::{Signer as _, ed25519};
+use commonware_p2p::simulated;
+use commonware_runtime::{Clock as _, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic};
+use std::num::{NonZeroU32, NonZeroUsize};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// Before the tariff's validity (a tariff is published ahead of its start)…
+const COMMISSIONING: i64 = GENESIS_TIME + HOUR / 2;
+/// …and after the sessions it prices.
+const NOW: i64 = GENESIS_TIME + 10 * HOUR;
+
+fn consortium() -> chargemesh_ledger::Genesis {
+    genesis(vec![record("CN-AAA", true, true, true), record("CN-BBB", true, true, false)])
+}
+
+/// Member A's next transactions, signed with its next nonces: a charger's commissioning and its
+/// tariff when `commission`, then anchors of CDRs `cdrs`.
+fn transactions(chain: &Chain, commission: bool, cdrs: std::ops::Range<usize>) -> Vec<SignedTransaction> {
+    let evse = "CN*AAA*E1*1".to_owned();
+    let v1 = tariff("CN-AAA", 1, GENESIS_TIME + HOUR);
+    let calibrated = LifecycleEvent::Calibrated { certificate: "CAL-1".into(), expires_at: GENESIS_TIME + 365 * DAY };
+    let mut actions = Vec::new();
+    if commission {
+        actions.push(Action::RegisterCharger(identity(&evse)));
+        actions.push(Action::ChargerLifecycle { evse_id: evse.clone(), event: LifecycleEvent::Installed });
+        actions.push(Action::ChargerLifecycle { evse_id: evse, event: calibrated });
+        actions.push(publish(&v1));
+    }
+    for i in cdrs {
+        actions.push(Action::AnchorCdr(anchor(&format!("CDR-{i}"), "CN-BBB", GENESIS_TIME + 2 * HOUR, &v1)));
+    }
+    let chain_id = chain.state().chain();
+    let first = chain.state().member("CN-AAA").unwrap().nonce + 1;
+    actions
+        .into_iter()
+        .zip(first..)
+        .map(|(action, nonce)| {
+            Transaction { chain: chain_id, sender: "CN-AAA".into(), nonce, action }.sign(&key("CN-AAA"))
+        })
+        .collect()
+}
+
+/// Runs member A's validator on `path` in a deterministic runtime starting at `now`, submits
+/// `submit` to it, and waits until the mempool is empty (or the runtime's time limit fails the test).
+fn run_validator(path: &Path, now: i64, submit: impl FnOnce(&mut Chain) + Send + 'static) {
+    let path = path.to_owned();
+    let config = deterministic::Config::new()
+        .with_seed(now as u64)
+        .with_start_time(UNIX_EPOCH + Duration::from_millis(now as u64))
+        .with_timeout(Some(Duration::from_secs(120)));
+    deterministic::Runner::new(config).start(|context| async move {
+        let chain = Arc::new(Mutex::new(Chain::open(&path, consortium()).unwrap()));
+        submit(&mut chain.lock().unwrap());
+        let me = consensus_key("CN-AAA").public_key();
+        let (network, oracle) = simulated::Network::new_with_peers(
+            context.child("network"),
+            simulated::Config {
+                max_size: 1024 * 1024,
+                max_peers_per_set: NonZeroUsize::new(1).unwrap(),
+                disconnect_on_block: true,
+                tracked_peer_sets: NonZeroUsize::new(1).unwrap(),
+            },
+            [me.clone()],
+        )
+        .await;
+        network.start();
+        let control = oracle.control(me.clone());
+        let quota = Quota::per_second(NonZeroU32::new(1_000).unwrap());
+        let mut channels = Vec::new();
+        for channel in CHANNELS {
+            channels.push(control.register(channel, quota).await.unwrap());
+        }
+        let [votes, certificates, resolver]: [_; 3] = channels.try_into().ok().unwrap();
+        let committed = Arc::new(Mutex::new(Vec::new()));
+        let seen = committed.clone();
+        let config = ValidatorConfig {
+            key: key("CN-AAA"),
+            party_id: "CN-AAA".into(),
+            partition: "validator-a".into(),
+            timing: Timing::default(),
+            on_commit: Arc::new(move |height| seen.lock().unwrap().push(height)),
+        };
+        consensus::start(context.child("validator"), chain.clone(), config, control, (votes, certificates, resolver))
+            .unwrap();
+        loop {
+            context.sleep(Duration::from_millis(100)).await;
+            if chain.lock().unwrap().mempool().is_empty() {
+                break;
+            }
+        }
+        assert!(!committed.lock().unwrap().is_empty(), "commits are reported");
+        // Stop every task, so that the chain store is closed when the runtime returns.
+        context.stop(0, None).await.unwrap();
+    });
+}
+
+/// The consensus key of a test member, from the same seed as its ledger key.
+fn consensus_key(party: &str) -> ed25519::PrivateKey {
+    use commonware_codec::{Copying, DecodeExt};
+    ed25519::PrivateKey::decode(Copying(&key(party).seed())).unwrap()
+}
+
+#[test]
+fn a_single_validator_finalizes_what_is_submitted_and_resumes_after_a_restart() {
+    let path = scratch("consensus-single");
+    let before = Chain::open(&path, consortium()).unwrap();
+    let commissioning = transactions(&before, true, 0..0);
+    let first = commissioning[0].clone();
+    drop(before);
+    run_validator(&path, COMMISSIONING, move |chain| {
+        for tx in commissioning {
+            let bytes = tx.encode();
+            assert_eq!(chain.submit(&bytes, COMMISSIONING).unwrap().1, Admitted::Queued);
+            // The same transaction again is deduplicated.
+            assert_eq!(chain.submit(&bytes, COMMISSIONING).unwrap().1, Admitted::AlreadyQueued);
+        }
+    });
+    let chain = Chain::open(&path, consortium()).unwrap();
+    let (height, root) = (chain.head().height, chain.state().clone().root());
+    assert!(height >= 1);
+    assert_eq!(chain.state().tariff_versions("CN-AAA", "std").len(), 1);
+    check_certificates(&chain);
+
+    // A restart: consensus' journal is gone (a new runtime), the chain store holds what was final.
+    let anchors = transactions(&chain, false, 0..3);
+    drop(chain);
+    run_validator(&path, NOW, move |chain| {
+        // What was finalized before the restart is not applied twice: its nonce is used.
+        let refused = chain.submit(&first.encode(), NOW).unwrap_err();
+        assert!(matches!(refused, MempoolError::Rejected(Rejection::BadNonce { .. })), "{refused}");
+        // Malformed bytes are refused with their reason and change nothing.
+        assert!(matches!(chain.submit(&[0xff; 10], NOW), Err(MempoolError::Malformed(_))));
+        for tx in anchors {
+            chain.submit(&tx.encode(), NOW).unwrap();
+        }
+    });
+    let chain = Chain::open(&path, consortium()).unwrap();
+    assert!(chain.head().height > height, "the chain went on after the restart");
+    assert_ne!(chain.state().clone().root(), root);
+    assert!((0..3).all(|i| chain.state().cdr("CN-AAA", &format!("CDR-{i}")).is_some()));
+    check_certificates(&chain);
+    // Opening replays every block to the state root its header names; a second opening agrees.
+    let final_root = chain.state().clone().root();
+    drop(chain);
+    assert_eq!(Chain::open(&path, consortium()).unwrap().state().clone().root(), final_root);
+}
+
+/// Every stored block carries a certificate signed by the validators that finalizes it or, for a
+/// block finalized together with a later one, that later block.
+fn check_certificates(chain: &Chain) {
+    let genesis = chain.genesis().clone();
+    let store = chain.store();
+    let mut state = chargemesh_ledger::State::from_genesis(&genesis).unwrap();
+    let mut parent = chargemesh_ledger::Header::genesis(&mut state, genesis.timestamp_ms);
+    let mut awaiting = Vec::new();
+    for height in 1..=chain.head().height {
+        let block = store.block(height).unwrap().unwrap();
+        let certified = consensus::certified_block(&state, &store.certificate(height).unwrap().unwrap()).unwrap();
+        awaiting.retain(|hash| *hash != block.hash());
+        if certified != block.hash() {
+            awaiting.push(certified);
+        }
+        state = chargemesh_ledger::block::execute(&state, &parent, &block).unwrap().0;
+        parent = block.header;
+    }
+    assert!(awaiting.is_empty(), "a certificate finalizes a block that is not in the chain");
+}
+
+#[test]
+fn the_chain_proposes_verifies_and_finalizes_idempotently() {
+    let path = scratch("chain-driven");
+    let mut chain = Chain::open(&path, consortium()).unwrap();
+    let genesis = chain.genesis_hash();
+    for tx in transactions(&chain, true, 0..0) {
+        chain.submit_transaction(tx, COMMISSIONING).unwrap();
+    }
+    let commissioned = chain.propose(genesis, "CN-AAA", COMMISSIONING).unwrap();
+    assert_eq!(chain.verify(genesis, commissioned, COMMISSIONING).unwrap(), Verdict::Valid);
+    // The proposal names its parent: verifying it on another is refused.
+    assert!(matches!(chain.verify(commissioned, commissioned, COMMISSIONING).unwrap(), Verdict::Invalid(_)));
+    assert_eq!(chain.verify(genesis, [7; 32], COMMISSIONING).unwrap(), Verdict::Unknown);
+    assert_eq!(chain.finalize(commissioned, b"certificate").unwrap().len(), 1);
+    assert!(chain.mempool().is_empty(), "what was finalized left the mempool");
+
+    // Two blocks, the second built on the first before it is final.
+    let [first_anchor, second_anchor]: [SignedTransaction; 2] = transactions(&chain, false, 0..2).try_into().unwrap();
+    chain.submit_transaction(first_anchor, NOW).unwrap();
+    let first = chain.propose(commissioned, "CN-AAA", NOW).unwrap();
+    chain.submit_transaction(second_anchor, NOW).unwrap();
+    let second = chain.propose(first, "CN-AAA", NOW + 1_000).unwrap();
+
+    // A restart before finalization: the proposals were kept on disk.
+    drop(chain);
+    let mut chain = Chain::open(&path, consortium()).unwrap();
+    assert_eq!(chain.head().height, 1);
+    // Finalizing the second finalizes the first with it; finalizing either again changes nothing.
+    let committed = chain.finalize(second, b"certificate").unwrap();
+    assert_eq!(committed.iter().map(|b| b.header.height).collect::<Vec<_>>(), [2, 3]);
+    assert!(chain.finalize(second, b"certificate").unwrap().is_empty());
+    assert!(chain.finalize(first, b"certificate").unwrap().is_empty());
+    assert!(chain.state().cdr("CN-AAA", "CDR-1").is_some());
+    assert_eq!(chain.store().block(2).unwrap().unwrap().hash(), first);
+
+    // A block whose clock runs ahead of the verifier's by more than the parameters allow is refused.
+    let [late]: [SignedTransaction; 1] = transactions(&chain, false, 2..3).try_into().unwrap();
+    chain.submit_transaction(late, NOW).unwrap();
+    let ahead = chain.propose(second, "CN-AAA", NOW + 10 * HOUR).unwrap();
+    assert!(matches!(chain.verify(second, ahead, NOW).unwrap(), Verdict::Invalid(reason) if reason.contains("ahead")));
+}
