@@ -8,12 +8,12 @@ use crate::state::{Context, Event, Rejection, State};
 use crate::transaction::SignedTransaction;
 use crate::{Hash, hash_parts, merkle};
 use borsh::{BorshDeserialize, BorshSerialize};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The largest block accepted, in bytes.
 pub const MAX_BLOCK_BYTES: usize = 64 * 1024 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Header {
     pub height: u64,
     /// The parent block's hash; the genesis hash for the first block.

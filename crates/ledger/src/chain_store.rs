@@ -15,6 +15,8 @@ const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const CERTIFICATES: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
 /// The height of each stored block, by its hash.
 const HEIGHTS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("heights");
+/// Where each stored transaction is: (height, index in its block), by its id.
+const TRANSACTIONS: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("transactions");
 /// Blocks proposed or voted for but not yet finalized, by (height, hash): kept so that a block
 /// consensus finalizes after a crash can still be applied.
 const PROPOSALS: TableDefinition<(u64, &[u8; 32]), &[u8]> = TableDefinition::new("proposals");
@@ -29,6 +31,8 @@ pub enum ChainStoreError {
     Invalid { height: u64, error: BlockError },
     #[error("block {got} does not follow block {last}")]
     OutOfOrder { last: u64, got: u64 },
+    #[error("block {height}: {problem}")]
+    Check { height: u64, problem: String },
     #[error("block {0} is stored already with different content")]
     Conflict(u64),
 }
@@ -50,6 +54,7 @@ impl ChainStore {
         tx.open_table(CERTIFICATES).map_err(storage)?;
         tx.open_table(PROPOSALS).map_err(storage)?;
         tx.open_table(HEIGHTS).map_err(storage)?;
+        tx.open_table(TRANSACTIONS).map_err(storage)?;
         tx.commit().map_err(storage)?;
         Ok(ChainStore { db })
     }
@@ -84,6 +89,10 @@ impl ChainStore {
             blocks.insert(height, encoded.as_slice()).map_err(storage)?;
             tx.open_table(CERTIFICATES).map_err(storage)?.insert(height, certificate).map_err(storage)?;
             tx.open_table(HEIGHTS).map_err(storage)?.insert(&block.hash(), height).map_err(storage)?;
+            let mut ids = tx.open_table(TRANSACTIONS).map_err(storage)?;
+            for (index, transaction) in block.transactions.iter().enumerate() {
+                ids.insert(&transaction.id(), (height, index as u32)).map_err(storage)?;
+            }
             tx.open_table(PROPOSALS)
                 .map_err(storage)?
                 .retain_in(..=(height, &[0xff; 32]), |_, _| false)
@@ -132,6 +141,13 @@ impl ChainStore {
         Ok(table.get(hash).map_err(storage)?.map(|h| h.value()))
     }
 
+    /// Where the stored transaction `id` is: its block's height and its index there.
+    pub fn transaction_location(&self, id: &Hash) -> Result<Option<(u64, u32)>, ChainStoreError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let table = tx.open_table(TRANSACTIONS).map_err(storage)?;
+        Ok(table.get(id).map_err(storage)?.map(|l| l.value()))
+    }
+
     pub fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>, ChainStoreError> {
         let tx = self.db.begin_read().map_err(storage)?;
         let table = tx.open_table(CERTIFICATES).map_err(storage)?;
@@ -141,25 +157,25 @@ impl ChainStore {
     /// The state after every stored block, checking each block on its way (signatures, rules, roots),
     /// and the last block's header.
     pub fn replay(&self, genesis: &Genesis) -> Result<(State, Header), ChainStoreError> {
-        self.replay_with_progress(genesis, |_, _, _| {})
+        self.replay_checking(genesis, |_, _, _| Ok(()))
     }
 
-    /// [`replay`](Self::replay), telling `progress` each block checked, how many there are, and how
-    /// many transactions the block held.
-    pub fn replay_with_progress(
+    /// [`replay`](Self::replay), with `check` shown each block, the state before it and how many
+    /// blocks there are, before the block is executed; what it finds wrong stops the replay.
+    pub fn replay_checking(
         &self,
         genesis: &Genesis,
-        mut progress: impl FnMut(u64, u64, usize),
+        mut check: impl FnMut(&State, &Block, u64) -> Result<(), String>,
     ) -> Result<(State, Header), ChainStoreError> {
         let mut state = State::from_genesis(genesis).map_err(ChainStoreError::Storage)?;
         let mut parent = Header::genesis(&mut state, genesis.timestamp_ms);
         let last = self.height()?;
         for height in 1..=last {
             let block = self.block(height)?.ok_or(ChainStoreError::OutOfOrder { last: height - 1, got: height + 1 })?;
+            check(&state, &block, last).map_err(|problem| ChainStoreError::Check { height, problem })?;
             let (next, _) =
                 block::execute(&state, &parent, &block).map_err(|error| ChainStoreError::Invalid { height, error })?;
             state = next;
-            progress(height, last, block.transactions.len());
             parent = block.header;
         }
         Ok((state, parent))

@@ -91,6 +91,43 @@ pub fn certified_block(state: &State, certificate: &[u8]) -> Result<Hash, String
     Ok(finalization.proposal.payload.0)
 }
 
+/// Follows a chain's certificates block by block, in order: each block's certificate must verify
+/// against the validators of the state the block was built on, and finalize the block itself or a
+/// later one that the following blocks lead to (blocks finalized together share its certificate).
+#[derive(Default)]
+pub struct CertificateCheck {
+    /// The block a certificate seen earlier finalizes, and the height it was seen at.
+    awaiting: Option<(Hash, u64)>,
+}
+
+impl CertificateCheck {
+    pub fn block(&mut self, state: &State, block: &crate::Block, certificate: Option<&[u8]>) -> Result<(), String> {
+        let certificate = certificate.ok_or("it has no finalization certificate")?;
+        let finalized = certified_block(state, certificate)?;
+        let hash = block.hash();
+        match self.awaiting {
+            Some((awaited, _)) if awaited == hash => self.awaiting = None,
+            Some((awaited, _)) if awaited != finalized => {
+                return Err("its certificate finalizes another block than the one before it".into());
+            }
+            Some(_) => {}
+            None if finalized != hash => self.awaiting = Some((finalized, block.header.height)),
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Fails if a certificate finalizes a block the chain does not reach.
+    pub fn finish(self) -> Result<(), String> {
+        match self.awaiting {
+            Some((_, height)) => {
+                Err(format!("the certificate of block {height} finalizes a block that is not in the chain"))
+            }
+            None => Ok(()),
+        }
+    }
+}
+
 fn unix_ms(clock: &impl Clock) -> i64 {
     clock.current().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
@@ -297,6 +334,80 @@ where
     let (votes, certificates, resolver) = channels;
     Ok(engine.start(votes, certificates, resolver))
 }
+
+/// Where a production validator keeps consensus' journal and listens for other validators.
+pub struct NodeNetwork {
+    pub storage_dir: std::path::PathBuf,
+    pub listen: std::net::SocketAddr,
+}
+
+/// Runs the validator on Commonware's production (tokio) runtime in a thread of its own, with the
+/// authenticated, encrypted p2p network among the chain's validators (known keys and addresses, no
+/// discovery). Returns once consensus is started; the thread runs until `stop` is set.
+pub fn run_in_thread(
+    chain: Arc<Mutex<Chain>>,
+    config: ValidatorConfig,
+    network: NodeNetwork,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<std::thread::JoinHandle<()>, String> {
+    use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
+    use commonware_p2p::{AddressableManager as _, authenticated::lookup};
+    use commonware_runtime::{Quota, Runner as _, Supervisor as _, tokio as runtime};
+    use commonware_stream::{cups, sake};
+
+    std::fs::create_dir_all(&network.storage_dir)
+        .map_err(|e| format!("cannot create {}: {e}", network.storage_dir.display()))?;
+    let signer = ed25519::PrivateKey::decode(Copying(&config.key.seed())).map_err(|e| e.to_string())?;
+    let chain_id = chain.lock().expect("chain lock").state().chain();
+    let (started, on_start) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("ledger".into())
+        .spawn(move || {
+            let executor = runtime::Runner::new(runtime::Config::new().with_storage_directory(&network.storage_dir));
+            executor.start(|context| async move {
+                let handshake = cups::Cups::<_, ChaCha20Poly1305>::new(
+                    sake::Sake {
+                        signer: signer.clone(),
+                        synchrony_bound: Duration::from_secs(5),
+                        max_handshake_age: Duration::from_secs(10),
+                        version: sake::Version::V1,
+                    },
+                    cups::Version::V1,
+                );
+                let p2p = lookup::Config::recommended(
+                    handshake,
+                    &namespace(&chain_id),
+                    network.listen,
+                    NZUsize!(64),
+                    MAX_MESSAGE_BYTES,
+                    NETWORK_MAILBOX,
+                );
+                let (mut net, mut oracle) = lookup::Network::new(context.child("p2p"), p2p);
+                let me: commonware_p2p::Address = network.listen.into();
+                let peers: commonware_utils::ordered::Map<_, commonware_p2p::Address> =
+                    commonware_utils::ordered::Map::from_iter_dedup([(signer.public_key(), me)]);
+                oracle.track(0, peers);
+                let quota = Quota::per_second(commonware_utils::NZU32!(10_000));
+                let mut channels = CHANNELS.map(|channel| Some(net.register(channel, quota)));
+                net.start();
+                let mut take = |i: usize| channels[i].take().expect("registered once");
+                let channels = (take(0), take(1), take(2));
+                let started_engine = start(context.child("validator"), chain, config, oracle, channels);
+                let failed = started_engine.is_err();
+                let _ = started.send(started_engine.map(|_| ()));
+                // Consensus runs in tasks of this runtime, which end with it.
+                while !failed && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    context.sleep(Duration::from_millis(100)).await;
+                }
+            });
+        })
+        .map_err(|e| format!("cannot start the ledger thread: {e}"))?;
+    on_start.recv().map_err(|_| "the ledger thread stopped while starting".to_string())??;
+    Ok(thread)
+}
+
+/// The largest p2p message: a block of the most transactions a block may hold.
+const MAX_MESSAGE_BYTES: u32 = 8 * 1024 * 1024;
 
 /// The hash that names a chain's consensus storage partition, so two chains never share a journal.
 pub fn partition(chain: &Hash) -> String {

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod mempool;
 pub mod merkle;
 pub mod netting;
+pub mod proof;
 pub mod state;
 pub mod transaction;
 

@@ -18,6 +18,25 @@ pub struct Config {
     pub api: ApiConfig,
     pub gateway: GatewayConfig,
     pub payments: PaymentsConfig,
+    pub ledger: LedgerConfig,
+}
+
+/// The consortium ledger this node takes part in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    pub enabled: bool,
+    /// This member's party id, e.g. `CN-NGR`.
+    pub party_id: String,
+    /// The consortium's genesis file. Empty: `ledger/genesis.json` in the data directory, created on
+    /// first start for a consortium of this member alone (its own single validator).
+    pub genesis: PathBuf,
+    /// This member's key file. Empty: `ledger/keys/<party id>.key` in the data directory.
+    pub key: PathBuf,
+    /// Where the validator listens for the other validators.
+    pub p2p_listen: SocketAddr,
+    /// Also anchor CDRs of this member's own drivers (those of other members' drivers always are).
+    pub anchor_own_cdrs: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,8 +107,8 @@ pub enum UnknownChargerPolicy {
 }
 
 /// The top-level keys, as environment variables may set them.
-const SETTINGS: [&str; 7] =
-    ["data_dir", "database_url", "database_max_connections", "log", "api", "gateway", "payments"];
+const SETTINGS: [&str; 8] =
+    ["data_dir", "database_url", "database_max_connections", "log", "api", "gateway", "payments", "ledger"];
 
 impl Default for Config {
     fn default() -> Self {
@@ -116,6 +135,14 @@ impl Default for Config {
                 message_memory_days: 7,
             },
             payments: PaymentsConfig { hold_estimate_kwh: 60 },
+            ledger: LedgerConfig {
+                enabled: true,
+                party_id: "CN-M01".into(),
+                genesis: PathBuf::new(),
+                key: PathBuf::new(),
+                p2p_listen: ([127, 0, 0, 1], 9100).into(),
+                anchor_own_cdrs: false,
+            },
         }
     }
 }
@@ -163,6 +190,12 @@ impl Config {
             return Err("gateway.max_message_bytes must be at least 1024".into());
         }
         Ok(())
+    }
+
+    /// The ledger's folder in the data directory: chain store, consensus journal, and the genesis and
+    /// key of a consortium created on first start.
+    pub fn ledger_dir(&self) -> PathBuf {
+        self.data_dir.join("ledger")
     }
 
     pub fn database_url(&self) -> String {

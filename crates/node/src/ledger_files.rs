@@ -3,6 +3,7 @@
 
 use chargemesh_ledger::MemberKey;
 use chargemesh_ledger::chain_store::ChainStore;
+use chargemesh_ledger::consensus::CertificateCheck;
 use chargemesh_ledger::genesis::Genesis;
 use chargemesh_ledger::state::Parameters;
 use chargemesh_ledger::transaction::{MemberRecord, Roles};
@@ -101,26 +102,70 @@ pub fn numbered_members(count: usize) -> Result<Vec<String>, String> {
     Ok((1..=count).map(|i| format!("CN-M{i:02}")).collect())
 }
 
-/// Replays the chain at `chain` from the genesis at `genesis`, showing progress on standard error;
-/// says what was verified, or names the first block (and transaction) that is wrong and how.
+fn read_genesis(path: &Path) -> Result<Genesis, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Genesis::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The inclusion proof of the CDR `cdr_id` of `cpo` in the chain store at `chain`, as JSON.
+pub fn prove_cdr(genesis: &Path, chain: &Path, cpo: &str, cdr_id: &str) -> Result<String, String> {
+    let genesis = read_genesis(genesis)?;
+    let store = ChainStore::open(chain).map_err(|e| format!("{e} (is the node still running? stop it first)"))?;
+    let (state, _) = store.replay(&genesis).map_err(|e| e.to_string())?;
+    let proof = chargemesh_ledger::proof::prove(&store, &state, cpo, cdr_id)?;
+    Ok(serde_json::to_string_pretty(&proof).expect("a proof serializes"))
+}
+
+/// Checks the proof in `proof` against the genesis (and the off-chain CDR in `cdr`, if given);
+/// says what it proves.
+pub fn check_proof(proof: &Path, genesis: &Path, cdr: Option<&Path>) -> Result<String, String> {
+    let genesis = read_genesis(genesis)?;
+    let text = std::fs::read_to_string(proof).map_err(|e| format!("cannot read {}: {e}", proof.display()))?;
+    let parsed: chargemesh_ledger::proof::CdrProof =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not a proof: {e}", proof.display()))?;
+    let cdr = match cdr {
+        Some(path) => Some(std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?),
+        None => None,
+    };
+    let anchor = chargemesh_ledger::proof::check(&parsed, &genesis, cdr.as_deref())
+        .map_err(|e| format!("the proof does not hold: {e}"))?;
+    Ok(format!(
+        "valid: CDR {} at {} (eMSP {}, {} minor units of {}) is in block {} of chain {}{}",
+        anchor.cdr_id,
+        anchor.evse_id,
+        anchor.emsp,
+        anchor.claimed.incl_tax,
+        anchor.claimed.currency,
+        parsed.header.height,
+        genesis.chain_name,
+        if cdr.is_some() { ", and the CDR given is the one anchored" } else { "" }
+    ))
+}
+
+/// Replays the chain at `chain` from the genesis at `genesis` — every block, signature, recomputed
+/// price, state root and finalization certificate — showing progress on standard error; says what was verified, or names the first block (and transaction) that is wrong and how.
 pub fn verify_chain(genesis: &Path, chain: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(genesis).map_err(|e| format!("cannot read {}: {e}", genesis.display()))?;
-    let genesis = Genesis::from_json(&text)?;
+    let genesis = read_genesis(genesis)?;
     if !chain.exists() {
         return Err(format!("{} does not exist: give the chain store of a node (ledger/chain.redb)", chain.display()));
     }
     let store = ChainStore::open(chain).map_err(|e| e.to_string())?;
     let mut transactions = 0u64;
     let started = std::time::Instant::now();
+    let mut certificates = CertificateCheck::default();
     let (mut state, last) = store
-        .replay_with_progress(&genesis, |height, of, count| {
-            transactions += count as u64;
+        .replay_checking(&genesis, |state, block, of| {
+            let height = block.header.height;
+            transactions += block.transactions.len() as u64;
             if height == of || height % 100 == 0 {
                 eprint!("\rverifying block {height} of {of}");
             }
+            let certificate = store.certificate(height).map_err(|e| e.to_string())?;
+            certificates.block(state, block, certificate.as_deref())
         })
         .map_err(|e| format!("verification failed: {e}"))?;
     eprintln!();
+    certificates.finish().map_err(|e| format!("verification failed: {e}"))?;
     Ok(format!(
         "verified {} blocks and {transactions} transactions from genesis {} in {:.1} s; state root {}",
         last.height,

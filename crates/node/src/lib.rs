@@ -5,6 +5,7 @@ pub mod api;
 pub mod bench;
 pub mod config;
 pub mod gateway;
+pub mod ledger;
 pub mod ledger_files;
 pub mod operations;
 pub mod passwords;
@@ -27,6 +28,7 @@ pub struct Node {
     pub gateway_addr: SocketAddr,
     pub operations: Operations,
     pub registry: Arc<Registry>,
+    pub ledger: Option<Arc<ledger::LedgerNode>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -40,6 +42,8 @@ pub enum StartError {
     Listen { addr: SocketAddr, source: std::io::Error },
     #[error("cannot write {path}: {source}")]
     Write { path: String, source: std::io::Error },
+    #[error("cannot start the ledger: {0}")]
+    Ledger(String),
 }
 
 impl Node {
@@ -54,6 +58,11 @@ impl Node {
             tracing::warn!(failed, "commands left pending by the previous run were marked failed");
         }
 
+        let ledger = if config.ledger.enabled {
+            Some(Arc::new(ledger::LedgerNode::start(config).map_err(StartError::Ledger)?))
+        } else {
+            None
+        };
         let registry = Arc::new(Registry::default());
         let provider = Arc::new(operations::payments::SandboxProvider::new(store.clone()));
         let operations = Operations::new(store.clone(), Settings::from_config(config), registry.clone(), provider);
@@ -67,6 +76,7 @@ impl Node {
             registry: registry.clone(),
             metrics: telemetry::metrics(),
             login_ttl_hours: config.api.login_ttl_hours,
+            ledger: ledger.clone(),
         });
 
         let gateway_listener = bind(config.gateway.listen).await?;
@@ -93,7 +103,7 @@ impl Node {
         tasks.push(tokio::spawn(forget_old_replies(store, config.gateway.message_memory_days)));
         tasks.push(tokio::spawn(operations.clone().run_payments()));
         tracing::info!(%gateway_addr, %api_addr, path = %config.gateway.path, "chargemesh node running");
-        Ok(Node { api_addr, gateway_addr, operations, registry, tasks })
+        Ok(Node { api_addr, gateway_addr, operations, registry, ledger, tasks })
     }
 
     /// The URL chargers connect to, without the station id.
@@ -105,6 +115,9 @@ impl Node {
     pub async fn stop(self) {
         for task in &self.tasks {
             task.abort();
+        }
+        if let Some(ledger) = self.ledger {
+            let _ = tokio::task::spawn_blocking(move || ledger.stop()).await;
         }
         self.operations.store().close().await;
     }

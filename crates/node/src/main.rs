@@ -179,6 +179,33 @@ enum LedgerCommand {
         #[arg(long)]
         chain: PathBuf,
     },
+    /// Writes the inclusion proof of an anchored CDR as JSON (the node must be stopped; a running
+    /// node serves the same proof at GET /api/v1/ledger/cdrs/{cpo}/{cdr_id}).
+    Proof {
+        /// The CDR's id.
+        cdr_id: String,
+        /// The party id of the CPO that anchored it.
+        #[arg(long)]
+        cpo: String,
+        #[arg(long)]
+        genesis: PathBuf,
+        /// The node's chain store (ledger/chain.redb in its data directory).
+        #[arg(long)]
+        chain: PathBuf,
+        /// Where to write the proof; standard output by default.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Checks an inclusion proof offline against the consortium's genesis.
+    CheckProof {
+        /// The proof, as `ledger proof` or the API wrote it.
+        proof: PathBuf,
+        #[arg(long)]
+        genesis: PathBuf,
+        /// The full off-chain CDR: also check that it is the one anchored.
+        #[arg(long)]
+        cdr: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -277,6 +304,21 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Ledger { command: LedgerCommand::Verify { genesis, chain } } => {
             let summary = chargemesh_node::ledger_files::verify_chain(&genesis, &chain)?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::Ledger { command: LedgerCommand::Proof { cdr_id, cpo, genesis, chain, out } } => {
+            let proof = chargemesh_node::ledger_files::prove_cdr(&genesis, &chain, &cpo, &cdr_id)?;
+            match out {
+                Some(path) => std::fs::write(&path, proof).map_err(|e| format!("cannot write {}: {e}", path.display())),
+                None => {
+                    println!("{proof}");
+                    Ok(())
+                }
+            }
+        }
+        Command::Ledger { command: LedgerCommand::CheckProof { proof, genesis, cdr } } => {
+            let summary = chargemesh_node::ledger_files::check_proof(&proof, &genesis, cdr.as_deref())?;
             println!("{summary}");
             Ok(())
         }

@@ -29,6 +29,7 @@ fn spawn_node(data_dir: &Path, database_url: &str, api_port: u16, gateway_port: 
         .env("CHARGEMESH_DATABASE_URL", database_url)
         .env("CHARGEMESH_API__LISTEN", format!("127.0.0.1:{api_port}"))
         .env("CHARGEMESH_GATEWAY__LISTEN", format!("127.0.0.1:{gateway_port}"))
+        .env("CHARGEMESH_LEDGER__P2P_LISTEN", "127.0.0.1:0")
         .env("CHARGEMESH_API__ADMIN_PASSWORD", PASSWORD)
         .env("CHARGEMESH_LOG__FILTER", "error")
         .stdout(Stdio::null())

@@ -164,6 +164,11 @@ impl State {
     }
 
     /// Every published version of an owner's tariff, oldest first.
+    /// Every published tariff: its owner, id and versions.
+    pub fn tariffs(&self) -> impl Iterator<Item = (&str, &str, &[PublishedTariff])> {
+        self.tariffs.iter().map(|((owner, id), versions)| (owner.as_str(), id.as_str(), versions.as_slice()))
+    }
+
     pub fn tariff_versions(&self, owner: &str, tariff_id: &str) -> &[PublishedTariff] {
         self.tariffs.get(&(owner.to_owned(), tariff_id.to_owned())).map_or(&[], Vec::as_slice)
     }
@@ -175,6 +180,10 @@ impl State {
     /// Obligations not yet cleared: (period, currency, debtor, creditor, amount).
     pub fn open_obligations(&self) -> impl Iterator<Item = (u64, &str, &str, &str, i64)> {
         self.obligations.iter().map(|((p, c, d, r), a)| (*p, c.as_str(), d.as_str(), r.as_str(), *a))
+    }
+
+    pub fn clearings(&self) -> impl Iterator<Item = &Clearing> {
+        self.clearings.values()
     }
 
     pub fn clearing(&self, period: u64) -> Option<&Clearing> {

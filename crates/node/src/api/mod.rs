@@ -4,6 +4,7 @@ mod auth;
 mod chargers;
 mod errors;
 mod extract;
+mod ledger;
 mod operators;
 mod payments;
 mod receipts;
@@ -27,6 +28,7 @@ pub struct ApiState {
     pub registry: Arc<Registry>,
     pub metrics: PrometheusHandle,
     pub login_ttl_hours: u32,
+    pub ledger: Option<Arc<crate::ledger::LedgerNode>>,
 }
 
 #[derive(OpenApi)]
@@ -45,6 +47,9 @@ pub struct ApiState {
         tariffs::unassign_charger, tariffs::assign_connector, tariffs::unassign_connector,
         payments::get_payment, payments::refund, payments::get_wallet, payments::top_up, payments::withdraw,
         payments::set_wallets, payments::reconciliation,
+        ledger::summary, ledger::list_blocks, ledger::get_block, ledger::get_transaction, ledger::submit,
+        ledger::list_members, ledger::list_chargers, ledger::get_charger, ledger::list_tariffs, ledger::get_cdr,
+        ledger::list_obligations, ledger::list_clearing,
     ),
     modifiers(&Security)
 )]
@@ -110,6 +115,18 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/sessions/{id}/receipt.html", get(receipts::get_receipt_page))
         .route("/tokens", get(tokens::list_tokens))
         .route("/tokens/{id_token}", put(tokens::put_token).get(tokens::get_token).delete(tokens::delete_token))
+        .route("/ledger", get(ledger::summary))
+        .route("/ledger/blocks", get(ledger::list_blocks))
+        .route("/ledger/blocks/{height}", get(ledger::get_block))
+        .route("/ledger/transactions", post(ledger::submit))
+        .route("/ledger/transactions/{id}", get(ledger::get_transaction))
+        .route("/ledger/members", get(ledger::list_members))
+        .route("/ledger/chargers", get(ledger::list_chargers))
+        .route("/ledger/chargers/{evse_id}", get(ledger::get_charger))
+        .route("/ledger/tariffs", get(ledger::list_tariffs))
+        .route("/ledger/cdrs/{cpo}/{cdr_id}", get(ledger::get_cdr))
+        .route("/ledger/obligations", get(ledger::list_obligations))
+        .route("/ledger/clearing", get(ledger::list_clearing))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { errors::ApiError::not_found("this API path") });
     Router::new()

@@ -36,6 +36,7 @@ pub fn test_config(name: &str) -> Config {
     let mut config = Config { data_dir: scratch_dir(name), ..Config::default() };
     config.api.listen = "127.0.0.1:0".parse().unwrap();
     config.gateway.listen = "127.0.0.1:0".parse().unwrap();
+    config.ledger.p2p_listen = "127.0.0.1:0".parse().unwrap();
     config.api.admin_password = ADMIN_PASSWORD.into();
     config.log.filter = "warn".into();
     config

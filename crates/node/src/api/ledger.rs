@@ -1,0 +1,365 @@
+//! The ledger explorer: the chain this node validates (blocks, transactions, members, chargers with
+//! their life history, tariffs with every version, CDRs with inclusion proofs, obligations and
+//! clearing), and submission of transactions signed elsewhere. Everything here is what every member
+//! sees on the ledger; nothing personal is on it.
+
+use super::ApiState;
+use super::auth::Caller;
+use super::errors::{ApiError, ApiResult};
+use super::extract::{Body, Query};
+use crate::ledger::LedgerNode;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chargemesh_ledger::chain::Chain;
+use chargemesh_ledger::mempool::{Admitted, MempoolError};
+use chargemesh_ledger::proof::{self, CdrProof};
+use chargemesh_ledger::state::{CdrEntry, Charger, Clearing, PublishedTariff};
+use chargemesh_ledger::transaction::MemberRecord;
+use chargemesh_ledger::{Block, Header, SignedTransaction, Transaction};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, MutexGuard};
+
+fn ledger(state: &ApiState) -> ApiResult<&Arc<LedgerNode>> {
+    state.ledger.as_ref().ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "ledger_disabled", "this node does not run the ledger (ledger.enabled)")
+    })
+}
+
+fn chain(ledger: &LedgerNode) -> MutexGuard<'_, Chain> {
+    ledger.chain.lock().expect("chain lock")
+}
+
+fn store_error(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("the chain store: {e}"))
+}
+
+fn parse_hash(text: &str, what: &str) -> ApiResult<chargemesh_ledger::Hash> {
+    hex::decode(text)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| ApiError::invalid(format!("{what} must be 64 hexadecimal digits")))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LedgerSummary {
+    pub chain_name: String,
+    /// The genesis hash, which names the chain.
+    pub chain: String,
+    /// This member's party id.
+    pub party_id: String,
+    pub height: u64,
+    #[schema(value_type = Object)]
+    pub head: Header,
+    pub head_hash: String,
+    pub state_root: String,
+    /// Transactions waiting for a block.
+    pub mempool: usize,
+    pub validators: Vec<String>,
+}
+
+/// The chain's head and this member's place in it.
+#[utoipa::path(get, path = "/api/v1/ledger", tag = "ledger", responses((status = 200, body = LedgerSummary)), security(("bearer" = [])))]
+pub async fn summary(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<LedgerSummary>> {
+    let ledger = ledger(&state)?;
+    let chain = chain(ledger);
+    let mut head_state = chain.state().clone();
+    let validators =
+        head_state.members().filter(|m| m.active && m.record.validator).map(|m| m.record.party_id.clone()).collect();
+    Ok(Json(LedgerSummary {
+        chain_name: chain.genesis().chain_name.clone(),
+        chain: hex::encode(head_state.chain()),
+        party_id: ledger.party_id.clone(),
+        height: chain.head().height,
+        head: chain.head().clone(),
+        head_hash: hex::encode(chain.head().hash()),
+        state_root: hex::encode(head_state.root()),
+        mempool: chain.mempool().len(),
+        validators,
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct BlockPage {
+    /// Blocks below this height (newest first); the head's by default.
+    pub before: Option<u64>,
+    /// At most 100; 20 by default.
+    pub limit: Option<u64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BlockSummary {
+    pub hash: String,
+    #[schema(value_type = Object)]
+    pub header: Header,
+    pub transactions: usize,
+}
+
+/// Finalized blocks, newest first.
+#[utoipa::path(get, path = "/api/v1/ledger/blocks", tag = "ledger", params(BlockPage), responses((status = 200, body = Vec<BlockSummary>)), security(("bearer" = [])))]
+pub async fn list_blocks(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Query(page): Query<BlockPage>,
+) -> ApiResult<Json<Vec<BlockSummary>>> {
+    let ledger = ledger(&state)?;
+    let chain = chain(ledger);
+    let top = page.before.unwrap_or(u64::MAX).min(chain.head().height + 1);
+    let limit = page.limit.unwrap_or(20).clamp(1, 100);
+    let mut blocks = Vec::new();
+    for height in (top.saturating_sub(limit).max(1)..top).rev() {
+        let block =
+            chain.store().block(height).map_err(store_error)?.ok_or_else(|| store_error("a block is missing"))?;
+        blocks.push(BlockSummary {
+            hash: hex::encode(block.hash()),
+            transactions: block.transactions.len(),
+            header: block.header,
+        });
+    }
+    Ok(Json(blocks))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TransactionView {
+    pub id: String,
+    #[schema(value_type = Object)]
+    pub transaction: Transaction,
+    pub signature: String,
+    /// The canonical encoding, as signed and as a proof carries it.
+    pub encoded: String,
+    pub height: Option<u64>,
+    pub index: Option<u32>,
+}
+
+impl TransactionView {
+    fn of(tx: &SignedTransaction, at: Option<(u64, u32)>) -> TransactionView {
+        TransactionView {
+            id: hex::encode(tx.id()),
+            transaction: tx.transaction.clone(),
+            signature: hex::encode(tx.signature.0),
+            encoded: hex::encode(tx.encode()),
+            height: at.map(|(h, _)| h),
+            index: at.map(|(_, i)| i),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BlockView {
+    pub hash: String,
+    #[schema(value_type = Object)]
+    pub header: Header,
+    pub transactions: Vec<TransactionView>,
+    /// The finalization certificate (Commonware Simplex, ed25519), hex.
+    pub certificate: String,
+}
+
+fn block_at(chain: &Chain, height: u64) -> ApiResult<Block> {
+    chain.store().block(height).map_err(store_error)?.ok_or_else(|| ApiError::not_found(format!("block {height}")))
+}
+
+/// A finalized block with its transactions and certificate.
+#[utoipa::path(get, path = "/api/v1/ledger/blocks/{height}", tag = "ledger", responses((status = 200, body = BlockView), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn get_block(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Path(height): Path<u64>,
+) -> ApiResult<Json<BlockView>> {
+    let ledger = ledger(&state)?;
+    let chain = chain(ledger);
+    let block = block_at(&chain, height)?;
+    let certificate = chain.store().certificate(height).map_err(store_error)?.unwrap_or_default();
+    Ok(Json(BlockView {
+        hash: hex::encode(block.hash()),
+        transactions: block
+            .transactions
+            .iter()
+            .enumerate()
+            .map(|(i, tx)| TransactionView::of(tx, Some((height, i as u32))))
+            .collect(),
+        header: block.header,
+        certificate: hex::encode(certificate),
+    }))
+}
+
+/// A finalized transaction by its id.
+#[utoipa::path(get, path = "/api/v1/ledger/transactions/{id}", tag = "ledger", responses((status = 200, body = TransactionView), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn get_transaction(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TransactionView>> {
+    let ledger = ledger(&state)?;
+    let id = parse_hash(&id, "the transaction id")?;
+    let chain = chain(ledger);
+    let location = chain.store().transaction_location(&id).map_err(store_error)?;
+    let Some((height, index)) = location else {
+        let status = if chain.mempool().contains(&id) { "waiting for a block" } else { "not on the chain" };
+        return Err(ApiError::not_found(format!("transaction {} ({status})", hex::encode(id))));
+    };
+    let block = block_at(&chain, height)?;
+    Ok(Json(TransactionView::of(&block.transactions[index as usize], Some((height, index)))))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SubmitRequest {
+    /// A signed transaction in its canonical encoding, hex.
+    pub transaction: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Submitted {
+    pub id: String,
+    /// `queued`, or `already_queued` when the same transaction was submitted before.
+    pub status: &'static str,
+}
+
+impl From<MempoolError> for ApiError {
+    fn from(e: MempoolError) -> Self {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("the transaction is refused: {e}"))
+    }
+}
+
+/// Queues a transaction signed by a member's key. It is checked against the chain's state (sender,
+/// nonce, signature and every rule of its kind) and refused with the reason if it would not apply.
+#[utoipa::path(post, path = "/api/v1/ledger/transactions", tag = "ledger", request_body = SubmitRequest, responses((status = 202, body = Submitted), (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn submit(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Body(request): Body<SubmitRequest>,
+) -> ApiResult<(StatusCode, Json<Submitted>)> {
+    caller.require_admin()?;
+    let ledger = ledger(&state)?;
+    let bytes = hex::decode(request.transaction.trim())
+        .map_err(|_| ApiError::invalid("transaction must be the transaction's encoding in hexadecimal digits"))?;
+    let (id, admitted) = ledger.submit_bytes(&bytes)?;
+    let status = match admitted {
+        Admitted::Queued => "queued",
+        Admitted::AlreadyQueued => "already_queued",
+    };
+    Ok((StatusCode::ACCEPTED, Json(Submitted { id: hex::encode(id), status })))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MemberView {
+    #[schema(value_type = Object)]
+    pub record: MemberRecord,
+    pub active: bool,
+    /// The nonce of its last transaction.
+    pub nonce: u64,
+}
+
+/// The consortium's members.
+#[utoipa::path(get, path = "/api/v1/ledger/members", tag = "ledger", responses((status = 200, body = Vec<MemberView>)), security(("bearer" = [])))]
+pub async fn list_members(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<MemberView>>> {
+    let chain = chain(ledger(&state)?);
+    let members = chain
+        .state()
+        .members()
+        .map(|m| MemberView { record: m.record.clone(), active: m.active, nonce: m.nonce })
+        .collect();
+    Ok(Json(members))
+}
+
+/// Chargers registered on the ledger, each with its life history.
+#[utoipa::path(get, path = "/api/v1/ledger/chargers", tag = "ledger", responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
+pub async fn list_chargers(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<Charger>>> {
+    let chain = chain(ledger(&state)?);
+    Ok(Json(chain.state().chargers().cloned().collect()))
+}
+
+/// One charger by its EVSE id.
+#[utoipa::path(get, path = "/api/v1/ledger/chargers/{evse_id}", tag = "ledger", responses((status = 200, body = Object), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn get_charger(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Path(evse_id): Path<String>,
+) -> ApiResult<Json<Charger>> {
+    let chain = chain(ledger(&state)?);
+    chain.state().charger(&evse_id).cloned().map(Json).ok_or_else(|| ApiError::not_found(format!("charger {evse_id}")))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TariffView {
+    pub owner: String,
+    pub tariff_id: String,
+    #[schema(value_type = Vec<Object>)]
+    pub versions: Vec<PublishedTariff>,
+}
+
+/// Published tariffs with every version.
+#[utoipa::path(get, path = "/api/v1/ledger/tariffs", tag = "ledger", responses((status = 200, body = Vec<TariffView>)), security(("bearer" = [])))]
+pub async fn list_tariffs(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<TariffView>>> {
+    let chain = chain(ledger(&state)?);
+    let tariffs = chain
+        .state()
+        .tariffs()
+        .map(|(owner, id, versions)| TariffView {
+            owner: owner.into(),
+            tariff_id: id.into(),
+            versions: versions.to_vec(),
+        })
+        .collect();
+    Ok(Json(tariffs))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CdrView {
+    #[schema(value_type = Object)]
+    pub entry: CdrEntry,
+    /// Checkable offline with `chargemesh ledger check-proof`.
+    #[schema(value_type = Object)]
+    pub proof: CdrProof,
+}
+
+/// An anchored CDR with its inclusion proof.
+#[utoipa::path(get, path = "/api/v1/ledger/cdrs/{cpo}/{cdr_id}", tag = "ledger", responses((status = 200, body = CdrView), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn get_cdr(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Path((cpo, cdr_id)): Path<(String, String)>,
+) -> ApiResult<Json<CdrView>> {
+    let chain = chain(ledger(&state)?);
+    let entry = chain
+        .state()
+        .cdr(&cpo, &cdr_id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("CDR {cdr_id} of {cpo}")))?;
+    let proof = proof::prove(chain.store(), chain.state(), &cpo, &cdr_id).map_err(store_error)?;
+    Ok(Json(CdrView { entry, proof }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Obligation {
+    pub period: u64,
+    pub currency: String,
+    pub debtor: String,
+    pub creditor: String,
+    /// Minor units (fen).
+    pub amount: i64,
+}
+
+/// What members owe each other in clearing periods not yet closed.
+#[utoipa::path(get, path = "/api/v1/ledger/obligations", tag = "ledger", responses((status = 200, body = Vec<Obligation>)), security(("bearer" = [])))]
+pub async fn list_obligations(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<Obligation>>> {
+    let chain = chain(ledger(&state)?);
+    let obligations = chain
+        .state()
+        .open_obligations()
+        .map(|(period, currency, debtor, creditor, amount)| Obligation {
+            period,
+            currency: currency.into(),
+            debtor: debtor.into(),
+            creditor: creditor.into(),
+            amount,
+        })
+        .collect();
+    Ok(Json(obligations))
+}
+
+/// Closed clearing periods with their netted transfers and whether each was paid and received.
+#[utoipa::path(get, path = "/api/v1/ledger/clearing", tag = "ledger", responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
+pub async fn list_clearing(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<Clearing>>> {
+    let chain = chain(ledger(&state)?);
+    Ok(Json(chain.state().clearings().cloned().collect()))
+}

@@ -1,0 +1,143 @@
+//! The node's part in the consortium ledger: its chain (store, state, mempool), its validator
+//! running consensus in a thread of its own, and this member's transactions, signed with its key.
+
+use crate::config::Config;
+use crate::ledger_files::{self, GenesisRequest};
+use chargemesh_ledger::chain::Chain;
+use chargemesh_ledger::consensus::{self, NodeNetwork, Timing, ValidatorConfig};
+use chargemesh_ledger::mempool::{Admitted, MempoolError};
+use chargemesh_ledger::{Action, Genesis, Hash, MemberKey, Transaction};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub struct LedgerNode {
+    pub chain: Arc<Mutex<Chain>>,
+    pub party_id: String,
+    pub anchor_own_cdrs: bool,
+    key: MemberKey,
+    /// The head's height, updated on every commit (read without taking the chain's lock).
+    height: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl LedgerNode {
+    /// Opens the chain in the data directory (creating a one-member consortium on first start when
+    /// no genesis is configured) and starts this member's validator.
+    pub fn start(config: &Config) -> Result<LedgerNode, String> {
+        let settings = &config.ledger;
+        let dir = config.ledger_dir();
+        let genesis = load_or_create_genesis(config)?;
+        let key_path = if settings.key.as_os_str().is_empty() {
+            dir.join("keys").join(format!("{}.key", settings.party_id))
+        } else {
+            settings.key.clone()
+        };
+        let key = ledger_files::read_key(&key_path)?;
+        let Some(member) = genesis.members.iter().find(|m| m.party_id == settings.party_id) else {
+            return Err(format!(
+                "ledger.party_id {} is not a member in the genesis; set it to this member's party id",
+                settings.party_id
+            ));
+        };
+        if member.public_key != key.public_key() {
+            return Err(format!("{} is not the key of {} in the genesis", key_path.display(), settings.party_id));
+        }
+        if !member.validator {
+            return Err(format!(
+                "{} is not a validator: following a chain that other members run is not built yet",
+                settings.party_id
+            ));
+        }
+        let chain = Chain::open(&dir.join("chain.redb"), genesis).map_err(|e| format!("the ledger: {e}"))?;
+        let height = Arc::new(AtomicU64::new(chain.head().height));
+        let chain = Arc::new(Mutex::new(chain));
+        let committed = height.clone();
+        let validator = ValidatorConfig {
+            key: MemberKey::from_seed(key.seed()),
+            party_id: settings.party_id.clone(),
+            partition: consensus::partition(&chain.lock().expect("chain lock").state().chain()),
+            timing: Timing::default(),
+            on_commit: Arc::new(move |h| committed.store(h, Ordering::Relaxed)),
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let network = NodeNetwork { storage_dir: dir.join("consensus"), listen: settings.p2p_listen };
+        let thread = consensus::run_in_thread(chain.clone(), validator, network, stop.clone())?;
+        tracing::info!(party_id = %settings.party_id, p2p = %settings.p2p_listen, "ledger validator running");
+        Ok(LedgerNode {
+            chain,
+            party_id: settings.party_id.clone(),
+            anchor_own_cdrs: settings.anchor_own_cdrs,
+            key,
+            height,
+            stop,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// The height of the last finalized block.
+    pub fn height(&self) -> u64 {
+        self.height.load(Ordering::Relaxed)
+    }
+
+    /// Signs `action` as this member with its next nonce and queues it.
+    pub fn submit(&self, action: Action) -> Result<Hash, MempoolError> {
+        let mut chain = self.chain.lock().expect("chain lock");
+        let used = chain.state().member(&self.party_id).map_or(0, |m| m.nonce);
+        let nonce = chain.mempool().last_queued_nonce(&self.party_id).unwrap_or(0).max(used) + 1;
+        let tx =
+            Transaction { chain: chain.state().chain(), sender: self.party_id.clone(), nonce, action }.sign(&self.key);
+        let id = tx.id();
+        chain.submit_transaction(tx, now_ms())?;
+        Ok(id)
+    }
+
+    /// Queues a transaction signed elsewhere, given in its canonical encoding.
+    pub fn submit_bytes(&self, bytes: &[u8]) -> Result<(Hash, Admitted), MempoolError> {
+        self.chain.lock().expect("chain lock").submit(bytes, now_ms())
+    }
+
+    /// Stops the validator and waits for its thread.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.lock().expect("thread lock").take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn load_or_create_genesis(config: &Config) -> Result<Genesis, String> {
+    let configured = !config.ledger.genesis.as_os_str().is_empty();
+    let path: PathBuf =
+        if configured { config.ledger.genesis.clone() } else { config.ledger_dir().join("genesis.json") };
+    if !path.exists() {
+        if configured {
+            return Err(format!("ledger.genesis {} does not exist", path.display()));
+        }
+        create_solo_consortium(config, &path)?;
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Genesis::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A consortium of this member alone, so that a node on its own records its chargers, tariffs and
+/// charges the same way a member of a larger consortium does.
+fn create_solo_consortium(config: &Config, genesis: &Path) -> Result<(), String> {
+    let party = &config.ledger.party_id;
+    let request = GenesisRequest {
+        chain_name: format!("chargemesh-{}", party.to_lowercase()),
+        members: vec![party.clone()],
+        start: jiff::Timestamp::now(),
+        clearing_period: std::time::Duration::from_secs(24 * 3600),
+        endpoint_template: "https://{party}.members.invalid/ocpi".into(),
+        out: genesis.parent().unwrap_or(Path::new(".")).to_owned(),
+    };
+    ledger_files::create_genesis(&request)?;
+    tracing::warn!(file = %genesis.display(), "created a one-member consortium ledger for {party}");
+    Ok(())
+}

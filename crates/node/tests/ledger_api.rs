@@ -1,0 +1,130 @@
+//! The node runs the ledger: transactions submitted through the API are finalized by its validator
+//! and shown by the explorer; bad transactions are refused with their reason and change nothing.
+
+mod common;
+
+use chargemesh_ledger::genesis::Genesis;
+use chargemesh_ledger::state::Parameters;
+use chargemesh_ledger::transaction::{ChargerIdentity, ConnectorType, LifecycleEvent, MemberRecord, Roles};
+use chargemesh_ledger::{Action, MemberKey, Transaction, hash_parts};
+use common::{TestNode, test_config};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+fn key(party: &str) -> MemberKey {
+    MemberKey::from_seed(hash_parts("ledger-api-test", &[party.as_bytes()]))
+}
+
+/// CN-M01 (this node, the validator) and CN-M02, another operator.
+fn consortium() -> Genesis {
+    let record = |party: &str, validator| MemberRecord {
+        party_id: party.into(),
+        public_key: key(party).public_key(),
+        roles: Roles { cpo: true, emsp: true },
+        endpoint: format!("https://{}.example/ocpi", party.to_lowercase()),
+        validator,
+    };
+    Genesis {
+        chain_name: "ledger-api-test".into(),
+        timestamp_ms: jiff::Timestamp::now().as_millisecond() - 3_600_000,
+        clearing_period_ms: 86_400_000,
+        parameters: Parameters::default(),
+        members: vec![record("CN-M01", true), record("CN-M02", false)],
+    }
+}
+
+fn charger(evse_id: &str) -> ChargerIdentity {
+    ChargerIdentity {
+        evse_id: evse_id.into(),
+        manufacturer: "Acme Power".into(),
+        model: "DC-120".into(),
+        serial_number: "SN-1".into(),
+        max_power_watts: 120_000,
+        connectors: vec![ConnectorType::GbtDc],
+        metering_certificate: "CPA-2025-0001".into(),
+        time_zone: "Asia/Shanghai".into(),
+    }
+}
+
+fn signed(genesis: &Genesis, sender: &str, signer: &str, nonce: u64, action: Action) -> String {
+    let tx = Transaction { chain: genesis.hash(), sender: sender.into(), nonce, action }.sign(&key(signer));
+    hex::encode(tx.encode())
+}
+
+async fn submit(node: &TestNode, transaction: &str) -> (StatusCode, Value) {
+    node.post("/ledger/transactions", json!({ "transaction": transaction })).await
+}
+
+async fn refused(node: &TestNode, transaction: &str, code: &str) {
+    let (status, body) = submit(node, transaction).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(code)), "{body}");
+}
+
+#[tokio::test]
+async fn transactions_are_finalized_and_explored_and_bad_ones_are_refused_with_their_reason() {
+    let config = test_config("ledger-api");
+    let genesis = consortium();
+    let dir = config.ledger_dir();
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    std::fs::write(dir.join("genesis.json"), serde_json::to_string(&genesis).unwrap()).unwrap();
+    std::fs::write(dir.join("keys/CN-M01.key"), hex::encode(key("CN-M01").seed())).unwrap();
+    let node = TestNode::start_with(config).await;
+
+    let summary = node.get("/ledger").await;
+    assert_eq!((summary["party_id"].as_str(), summary["height"].as_u64()), (Some("CN-M01"), Some(0)));
+    assert_eq!(summary["validators"], json!(["CN-M01"]));
+    assert_eq!(summary["chain"].as_str(), Some(hex::encode(genesis.hash()).as_str()));
+
+    let register = signed(&genesis, "CN-M01", "CN-M01", 1, Action::RegisterCharger(charger("CN*M01*E1")));
+    let (status, queued) = submit(&node, &register).await;
+    assert_eq!((status, queued["status"].as_str()), (StatusCode::ACCEPTED, Some("queued")), "{queued}");
+    let (_, again) = submit(&node, &register).await;
+    assert_eq!(again["status"], "already_queued");
+    let id = queued["id"].as_str().unwrap().to_owned();
+
+    let mut finalized = Value::Null;
+    for _ in 0..100 {
+        let (status, body) =
+            node.request(reqwest::Method::GET, &format!("/ledger/transactions/{id}"), &node.token, None).await;
+        if status == StatusCode::OK {
+            finalized = body;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let height = finalized["height"].as_u64().expect("the transaction is finalized within 10 s");
+    let block = node.get(&format!("/ledger/blocks/{height}")).await;
+    assert_eq!(block["transactions"][0]["id"].as_str(), Some(id.as_str()));
+    assert!(!block["certificate"].as_str().unwrap().is_empty(), "the block carries its certificate");
+    assert_eq!(node.get("/ledger/blocks").await[0]["header"]["height"].as_u64(), Some(height));
+    let registered = node.get("/ledger/chargers/CN*M01*E1").await;
+    assert_eq!(
+        (registered["owner"].as_str(), registered["status"].as_str()),
+        (Some("CN-M01"), Some("registered")),
+        "{registered}"
+    );
+    assert_eq!(node.get("/ledger/members").await.as_array().unwrap().len(), 2);
+
+    // Bad input, each refused with its reason; the chain and the mempool stay as they were.
+    let before = node.get("/ledger").await;
+    let (status, body) = submit(&node, "not hex").await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request")));
+    refused(&node, "00ff00ff", "malformed_transaction").await;
+    refused(&node, &"ab".repeat(64 * 1024 + 1), "transaction_too_large").await;
+    refused(&node, &register, "bad_nonce").await;
+    let forged = signed(&genesis, "CN-M01", "CN-M02", 2, Action::RegisterCharger(charger("CN*M01*E2")));
+    refused(&node, &forged, "bad_signature").await;
+    let installed = Action::ChargerLifecycle { evse_id: "CN*M01*E1".into(), event: LifecycleEvent::Installed };
+    refused(&node, &signed(&genesis, "CN-M02", "CN-M02", 1, installed), "not_owner").await;
+    let other_chain = Transaction {
+        chain: [9; 32],
+        sender: "CN-M01".into(),
+        nonce: 2,
+        action: Action::RegisterCharger(charger("X")),
+    };
+    refused(&node, &hex::encode(other_chain.sign(&key("CN-M01")).encode()), "wrong_chain").await;
+    let after = node.get("/ledger").await;
+    assert_eq!((after["state_root"].clone(), after["mempool"].clone()), (before["state_root"].clone(), json!(0)));
+    node.stop().await;
+}
