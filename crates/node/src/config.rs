@@ -35,8 +35,6 @@ pub struct LedgerConfig {
     pub key: PathBuf,
     /// Where the validator listens for the other validators.
     pub p2p_listen: SocketAddr,
-    /// Also anchor CDRs of this member's own drivers (those of other members' drivers always are).
-    pub anchor_own_cdrs: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,7 +139,6 @@ impl Default for Config {
                 genesis: PathBuf::new(),
                 key: PathBuf::new(),
                 p2p_listen: ([127, 0, 0, 1], 9100).into(),
-                anchor_own_cdrs: false,
             },
         }
     }

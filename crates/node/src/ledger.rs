@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 pub struct LedgerNode {
     pub chain: Arc<Mutex<Chain>>,
     pub party_id: String,
-    pub anchor_own_cdrs: bool,
     key: MemberKey,
     /// The head's height, updated on every commit (read without taking the chain's lock).
     height: Arc<AtomicU64>,
@@ -68,7 +67,6 @@ impl LedgerNode {
         Ok(LedgerNode {
             chain,
             party_id: settings.party_id.clone(),
-            anchor_own_cdrs: settings.anchor_own_cdrs,
             key,
             height,
             stop,

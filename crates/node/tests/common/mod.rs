@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod process;
+
 use chargemesh_node::Node;
 use chargemesh_node::config::Config;
 use chargemesh_sim::{ChargePoint, Connection};

@@ -1,0 +1,73 @@
+//! The mempool: each transaction once, judged on the state it will meet, offered in nonce order with
+//! senders taking turns; a transaction a builder rejects goes, with the same sender's later ones.
+
+mod common;
+
+use chargemesh_ledger::mempool::{Admitted, Mempool, MempoolError};
+use chargemesh_ledger::state::Context;
+use chargemesh_ledger::transaction::Action;
+use chargemesh_ledger::{Rejection, SignedTransaction, Transaction};
+use common::*;
+
+fn register(ledger: &Ledger, party: &str, nonce: u64, evse: &str) -> SignedTransaction {
+    let action = Action::RegisterCharger(identity(evse));
+    Transaction { chain: ledger.state.chain(), sender: party.into(), nonce, action }.sign(&key(party))
+}
+
+fn context() -> Context {
+    Context { height: 1, timestamp: GENESIS_TIME + HOUR, transaction: [0; 32] }
+}
+
+#[test]
+fn transactions_queue_in_nonce_order_and_senders_take_turns() {
+    let ledger = Ledger::three_members();
+    let mut pool = Mempool::default();
+    let a: Vec<_> = (1..=3).map(|n| register(&ledger, "CN-AAA", n, &format!("CN*AAA*E{n}"))).collect();
+    let b: Vec<_> = (1..=2).map(|n| register(&ledger, "CN-BBB", n, &format!("CN*BBB*E{n}"))).collect();
+    for tx in a.iter().chain(&b) {
+        assert_eq!(pool.admit(tx.clone(), &ledger.state, context()), Ok(Admitted::Queued));
+    }
+    assert_eq!(pool.admit(a[0].clone(), &ledger.state, context()), Ok(Admitted::AlreadyQueued));
+    assert_eq!(pool.len(), 5);
+    let order: Vec<(String, u64)> =
+        pool.candidates(&ledger.state).iter().map(|tx| (tx.transaction.sender.clone(), tx.transaction.nonce)).collect();
+    let expected = [("CN-AAA", 1), ("CN-BBB", 1), ("CN-AAA", 2), ("CN-BBB", 2), ("CN-AAA", 3)];
+    assert_eq!(order, expected.map(|(s, n)| (s.to_owned(), n)));
+
+    // A nonce gap, a replayed nonce taken by another transaction, and a rule the state refuses.
+    let gap = register(&ledger, "CN-AAA", 9, "CN*AAA*E9");
+    assert!(matches!(
+        pool.admit(gap, &ledger.state, context()),
+        Err(MempoolError::Rejected(Rejection::BadNonce { .. }))
+    ));
+    let other = register(&ledger, "CN-AAA", 2, "CN*AAA*X");
+    assert!(matches!(pool.admit(other, &ledger.state, context()), Err(MempoolError::NonceTaken { nonce: 2, .. })));
+    let duplicate = register(&ledger, "CN-AAA", 4, "CN*AAA*E1");
+    assert!(matches!(
+        pool.admit(duplicate, &ledger.state, context()),
+        Err(MempoolError::Rejected(Rejection::ChargerExists(_)))
+    ));
+    assert_eq!(pool.len(), 5, "nothing refused was queued");
+
+    // A builder rejected A's second: it goes, and so does A's third, which was judged on it.
+    pool.prune(&ledger.state, &[a[1].id()]);
+    assert_eq!(pool.len(), 3);
+    assert_eq!(pool.last_queued_nonce("CN-AAA"), Some(1));
+    // A state in which B used its first nonce: B's first leaves the pool.
+    let mut later = ledger.state.clone();
+    later.apply(&b[0], Context { transaction: b[0].id(), ..context() }).unwrap();
+    pool.prune(&later, &[]);
+    assert!(!pool.contains(&b[0].id()) && pool.contains(&b[1].id()));
+}
+
+#[test]
+fn malformed_and_oversized_bytes_are_refused() {
+    let ledger = Ledger::three_members();
+    let mut pool = Mempool::default();
+    let malformed = pool.admit_bytes(&[1, 2, 3], &ledger.state, context());
+    assert!(matches!(malformed, Err(MempoolError::Malformed(_))));
+    let oversized = pool.admit_bytes(&vec![0; 64 * 1024 + 1], &ledger.state, context());
+    assert_eq!(oversized, Err(MempoolError::TooLarge));
+    assert_eq!(oversized.unwrap_err().code(), "transaction_too_large");
+    assert!(pool.is_empty());
+}
