@@ -3,12 +3,12 @@
 //! the mempool. The consensus adapter drives it: propose, verify, finalize. Nothing here knows the
 //! consensus engine, so it is tested on its own and a change of engine leaves it alone.
 
+use crate::Hash;
 use crate::block::{self, Block, BlockError, Header};
 use crate::chain_store::{ChainStore, ChainStoreError};
 use crate::genesis::Genesis;
 use crate::mempool::{Admitted, Mempool, MempoolError};
 use crate::state::{Context, State};
-use crate::{Hash, transaction::SignedTransaction};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -101,12 +101,6 @@ impl Chain {
         self.mempool.admit_bytes(bytes, &self.state, context)
     }
 
-    /// Admits a decoded transaction to the mempool, as [`submit`](Self::submit).
-    pub fn submit_transaction(&mut self, tx: SignedTransaction, now_ms: i64) -> Result<Admitted, MempoolError> {
-        let context = self.next_context(now_ms);
-        self.mempool.admit(tx, &self.state, context)
-    }
-
     fn next_context(&self, now_ms: i64) -> Context {
         Context { height: self.head.height + 1, timestamp: now_ms.max(self.head.timestamp), transaction: [0; 32] }
     }
@@ -159,14 +153,6 @@ impl Chain {
             Err(ChainError::Invalid { error, .. }) => Ok(Verdict::Invalid(error.to_string())),
             Err(e) => Err(e),
         }
-    }
-
-    /// Keeps a block received from another validator until consensus asks about it.
-    pub fn receive(&mut self, block: &Block) -> Result<(), ChainError> {
-        if block.header.height <= self.head.height || self.pending.contains_key(&block.hash()) {
-            return Ok(());
-        }
-        Ok(self.store.put_proposal(block)?)
     }
 
     /// Commits the finalized block `hash` (and any of its not yet committed ancestors, which its

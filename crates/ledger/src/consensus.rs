@@ -25,7 +25,7 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
-pub use commonware_actor::Feedback;
+use commonware_actor::Feedback;
 
 type Digest = sha256::Digest;
 type Activity = simplex_types::Activity<scheme::Scheme, Digest>;
@@ -64,18 +64,10 @@ fn consensus_key(key: &MemberPublicKey) -> Option<ed25519::PublicKey> {
 }
 
 /// The active validators of `state`, as consensus orders them.
-pub fn validators(state: &State) -> Vec<MemberPublicKey> {
-    let keys: Vec<ed25519::PublicKey> = state
-        .members()
-        .filter(|m| m.active && m.record.validator)
-        .filter_map(|m| consensus_key(&m.record.public_key))
-        .collect();
-    let set = Set::from_iter_dedup(keys);
-    set.iter().map(|k| MemberPublicKey(k.as_ref().try_into().expect("32-byte key"))).collect()
-}
-
 fn participant_set(state: &State) -> Set<ed25519::PublicKey> {
-    Set::from_iter_dedup(validators(state).iter().filter_map(consensus_key))
+    Set::from_iter_dedup(
+        state.members().filter(|m| m.active && m.record.validator).filter_map(|m| consensus_key(&m.record.public_key)),
+    )
 }
 
 /// Checks a stored finalization certificate against the validators of `state` (the state the
@@ -200,8 +192,9 @@ impl<E: Clock + Spawner> Automaton for Application<E> {
                 tracing::warn!(block = %hex::encode(payload.0), %reason, "rejected a proposed block");
                 sender.send_lossy(false);
             }
-            // The block's body has not arrived: the request stays open (consensus times the view out).
-            Ok(Verdict::Unknown) => std::mem::forget(sender),
+            // Only the proposer has a block's body until bodies are relayed (issue 5): this
+            // verification can never conclude, so its request is closed.
+            Ok(Verdict::Unknown) => drop(sender),
             Err(error) => tracing::error!(%error, "could not verify a proposed block"),
         }
         receiver
@@ -226,7 +219,6 @@ impl<E: Clock + Spawner> Relay for Application<E> {
 #[derive(Clone)]
 pub struct Finalizer {
     chain: Arc<Mutex<Chain>>,
-    on_commit: Arc<dyn Fn(u64) + Send + Sync>,
 }
 
 impl Reporter for Finalizer {
@@ -235,15 +227,10 @@ impl Reporter for Finalizer {
     fn report(&mut self, activity: Activity) -> Feedback {
         if let simplex_types::Activity::Finalization(finalization) = activity {
             let certificate = finalization.encode();
-            let mut chain = self.chain.lock().expect("chain lock");
-            match chain.finalize(finalization.proposal.payload.0, &certificate) {
-                Ok(committed) if !committed.is_empty() => {
-                    let height = chain.head().height;
-                    drop(chain);
-                    (self.on_commit)(height);
-                }
-                Ok(_) => {}
-                Err(error) => tracing::error!(%error, "could not commit a finalized block"),
+            let committed =
+                self.chain.lock().expect("chain lock").finalize(finalization.proposal.payload.0, &certificate);
+            if let Err(error) = committed {
+                tracing::error!(%error, "could not commit a finalized block");
             }
         }
         Feedback::Ok
@@ -258,8 +245,6 @@ pub struct ValidatorConfig {
     /// The storage partition of consensus' journal.
     pub partition: String,
     pub timing: Timing,
-    /// Called with the new head's height whenever blocks are committed.
-    pub on_commit: Arc<dyn Fn(u64) + Send + Sync>,
 }
 
 /// The network channels consensus needs: votes, certificates, and the resolver's requests.
@@ -304,7 +289,7 @@ where
         idle: config.timing.leader_timeout.mul_f32(0.8),
         context: Arc::new(context.child("application")),
     };
-    let finalizer = Finalizer { chain, on_commit: config.on_commit };
+    let finalizer = Finalizer { chain };
     let cfg = simplex::Config {
         scheme,
         elector: RoundRobin::<Sha256>::default(),
@@ -388,10 +373,9 @@ pub fn run_in_thread(
                     commonware_utils::ordered::Map::from_iter_dedup([(signer.public_key(), me)]);
                 oracle.track(0, peers);
                 let quota = Quota::per_second(commonware_utils::NZU32!(10_000));
-                let mut channels = CHANNELS.map(|channel| Some(net.register(channel, quota)));
+                let [votes, certificates, resolver] = CHANNELS.map(|channel| net.register(channel, quota));
                 net.start();
-                let mut take = |i: usize| channels[i].take().expect("registered once");
-                let channels = (take(0), take(1), take(2));
+                let channels = (votes, certificates, resolver);
                 let started_engine = start(context.child("validator"), chain, config, oracle, channels);
                 let failed = started_engine.is_err();
                 let _ = started.send(started_engine.map(|_| ()));

@@ -63,11 +63,6 @@ impl Mempool {
         self.ids.contains_key(id)
     }
 
-    /// The highest nonce `sender` has queued.
-    pub fn last_queued_nonce(&self, sender: &str) -> Option<u64> {
-        self.by_sender.get(sender).and_then(|q| q.keys().next_back().copied())
-    }
-
     /// Decodes and admits a transaction from its canonical bytes.
     pub fn admit_bytes(
         &mut self,

@@ -86,14 +86,11 @@ fn run_validator(path: &Path, now: i64, submit: impl FnOnce(&mut Chain) + Send +
             channels.push(control.register(channel, quota).await.unwrap());
         }
         let [votes, certificates, resolver]: [_; 3] = channels.try_into().ok().unwrap();
-        let committed = Arc::new(Mutex::new(Vec::new()));
-        let seen = committed.clone();
         let config = ValidatorConfig {
             key: key("CN-AAA"),
             party_id: "CN-AAA".into(),
             partition: "validator-a".into(),
             timing: Timing::default(),
-            on_commit: Arc::new(move |height| seen.lock().unwrap().push(height)),
         };
         consensus::start(context.child("validator"), chain.clone(), config, control, (votes, certificates, resolver))
             .unwrap();
@@ -103,7 +100,6 @@ fn run_validator(path: &Path, now: i64, submit: impl FnOnce(&mut Chain) + Send +
                 break;
             }
         }
-        assert!(!committed.lock().unwrap().is_empty(), "commits are reported");
         // Stop every task, so that the chain store is closed when the runtime returns.
         context.stop(0, None).await.unwrap();
     });
@@ -179,7 +175,7 @@ fn the_chain_proposes_verifies_and_finalizes_idempotently() {
     let mut chain = Chain::open(&path, consortium()).unwrap();
     let genesis = chain.genesis_hash();
     for tx in transactions(&chain, true, 0..0) {
-        chain.submit_transaction(tx, COMMISSIONING).unwrap();
+        chain.submit(&tx.encode(), COMMISSIONING).unwrap();
     }
     let commissioned = chain.propose(genesis, "CN-AAA", COMMISSIONING).unwrap();
     assert_eq!(chain.verify(genesis, commissioned, COMMISSIONING).unwrap(), Verdict::Valid);
@@ -191,9 +187,9 @@ fn the_chain_proposes_verifies_and_finalizes_idempotently() {
 
     // Two blocks, the second built on the first before it is final.
     let [first_anchor, second_anchor]: [SignedTransaction; 2] = transactions(&chain, false, 0..2).try_into().unwrap();
-    chain.submit_transaction(first_anchor, NOW).unwrap();
+    chain.submit(&first_anchor.encode(), NOW).unwrap();
     let first = chain.propose(commissioned, "CN-AAA", NOW).unwrap();
-    chain.submit_transaction(second_anchor, NOW).unwrap();
+    chain.submit(&second_anchor.encode(), NOW).unwrap();
     let second = chain.propose(first, "CN-AAA", NOW + 1_000).unwrap();
 
     // A restart before finalization: the proposals were kept on disk.
@@ -210,7 +206,7 @@ fn the_chain_proposes_verifies_and_finalizes_idempotently() {
 
     // A block whose clock runs ahead of the verifier's by more than the parameters allow is refused.
     let [late]: [SignedTransaction; 1] = transactions(&chain, false, 2..3).try_into().unwrap();
-    chain.submit_transaction(late, NOW).unwrap();
+    chain.submit(&late.encode(), NOW).unwrap();
     let ahead = chain.propose(second, "CN-AAA", NOW + 10 * HOUR).unwrap();
     assert!(matches!(chain.verify(second, ahead, NOW).unwrap(), Verdict::Invalid(reason) if reason.contains("ahead")));
 }

@@ -1,22 +1,19 @@
 //! The node's part in the consortium ledger: its chain (store, state, mempool), its validator
-//! running consensus in a thread of its own, and this member's transactions, signed with its key.
+//! running consensus in a thread of its own.
 
 use crate::config::Config;
 use crate::ledger_files::{self, GenesisRequest};
 use chargemesh_ledger::chain::Chain;
 use chargemesh_ledger::consensus::{self, NodeNetwork, Timing, ValidatorConfig};
 use chargemesh_ledger::mempool::{Admitted, MempoolError};
-use chargemesh_ledger::{Action, Genesis, Hash, MemberKey, Transaction};
+use chargemesh_ledger::{Genesis, Hash};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub struct LedgerNode {
     pub chain: Arc<Mutex<Chain>>,
     pub party_id: String,
-    key: MemberKey,
-    /// The head's height, updated on every commit (read without taking the chain's lock).
-    height: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -50,49 +47,22 @@ impl LedgerNode {
             ));
         }
         let chain = Chain::open(&dir.join("chain.redb"), genesis).map_err(|e| format!("the ledger: {e}"))?;
-        let height = Arc::new(AtomicU64::new(chain.head().height));
         let chain = Arc::new(Mutex::new(chain));
-        let committed = height.clone();
         let validator = ValidatorConfig {
-            key: MemberKey::from_seed(key.seed()),
+            key,
             party_id: settings.party_id.clone(),
             partition: consensus::partition(&chain.lock().expect("chain lock").state().chain()),
             timing: Timing::default(),
-            on_commit: Arc::new(move |h| committed.store(h, Ordering::Relaxed)),
         };
         let stop = Arc::new(AtomicBool::new(false));
         let network = NodeNetwork { storage_dir: dir.join("consensus"), listen: settings.p2p_listen };
         let thread = consensus::run_in_thread(chain.clone(), validator, network, stop.clone())?;
         tracing::info!(party_id = %settings.party_id, p2p = %settings.p2p_listen, "ledger validator running");
-        Ok(LedgerNode {
-            chain,
-            party_id: settings.party_id.clone(),
-            key,
-            height,
-            stop,
-            thread: Mutex::new(Some(thread)),
-        })
-    }
-
-    /// The height of the last finalized block.
-    pub fn height(&self) -> u64 {
-        self.height.load(Ordering::Relaxed)
-    }
-
-    /// Signs `action` as this member with its next nonce and queues it.
-    pub fn submit(&self, action: Action) -> Result<Hash, MempoolError> {
-        let mut chain = self.chain.lock().expect("chain lock");
-        let used = chain.state().member(&self.party_id).map_or(0, |m| m.nonce);
-        let nonce = chain.mempool().last_queued_nonce(&self.party_id).unwrap_or(0).max(used) + 1;
-        let tx =
-            Transaction { chain: chain.state().chain(), sender: self.party_id.clone(), nonce, action }.sign(&self.key);
-        let id = tx.id();
-        chain.submit_transaction(tx, now_ms())?;
-        Ok(id)
+        Ok(LedgerNode { chain, party_id: settings.party_id.clone(), stop, thread: Mutex::new(Some(thread)) })
     }
 
     /// Queues a transaction signed elsewhere, given in its canonical encoding.
-    pub fn submit_bytes(&self, bytes: &[u8]) -> Result<(Hash, Admitted), MempoolError> {
+    pub fn submit(&self, bytes: &[u8]) -> Result<(Hash, Admitted), MempoolError> {
         self.chain.lock().expect("chain lock").submit(bytes, now_ms())
     }
 
@@ -105,7 +75,7 @@ impl LedgerNode {
     }
 }
 
-pub fn now_ms() -> i64 {
+fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
@@ -119,8 +89,7 @@ fn load_or_create_genesis(config: &Config) -> Result<Genesis, String> {
         }
         create_solo_consortium(config, &path)?;
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Genesis::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+    ledger_files::read_genesis(&path)
 }
 
 /// A consortium of this member alone, so that a node on its own records its chargers, tariffs and

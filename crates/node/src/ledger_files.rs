@@ -102,7 +102,8 @@ pub fn numbered_members(count: usize) -> Result<Vec<String>, String> {
     Ok((1..=count).map(|i| format!("CN-M{i:02}")).collect())
 }
 
-fn read_genesis(path: &Path) -> Result<Genesis, String> {
+/// Reads and checks a genesis file.
+pub fn read_genesis(path: &Path) -> Result<Genesis, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Genesis::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -5,9 +5,9 @@ mod common;
 
 use chargemesh_ledger::genesis::Genesis;
 use chargemesh_ledger::state::Parameters;
-use chargemesh_ledger::transaction::{ChargerIdentity, ConnectorType, LifecycleEvent, MemberRecord, Roles};
+use chargemesh_ledger::transaction::{LifecycleEvent, MemberRecord, Roles};
 use chargemesh_ledger::{Action, MemberKey, Transaction, hash_parts};
-use common::{TestNode, test_config};
+use common::{TestNode, charger_identity, test_config};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -31,19 +31,6 @@ fn consortium() -> Genesis {
         clearing_period_ms: 86_400_000,
         parameters: Parameters::default(),
         members: vec![record("CN-M01", true), record("CN-M02", false)],
-    }
-}
-
-fn charger(evse_id: &str) -> ChargerIdentity {
-    ChargerIdentity {
-        evse_id: evse_id.into(),
-        manufacturer: "Acme Power".into(),
-        model: "DC-120".into(),
-        serial_number: "SN-1".into(),
-        max_power_watts: 120_000,
-        connectors: vec![ConnectorType::GbtDc],
-        metering_certificate: "CPA-2025-0001".into(),
-        time_zone: "Asia/Shanghai".into(),
     }
 }
 
@@ -76,7 +63,8 @@ async fn transactions_are_finalized_and_explored_and_bad_ones_are_refused_with_t
     assert_eq!(summary["validators"], json!(["CN-M01"]));
     assert_eq!(summary["chain"].as_str(), Some(hex::encode(genesis.hash()).as_str()));
 
-    let register = signed(&genesis, "CN-M01", "CN-M01", 1, Action::RegisterCharger(charger("CN*M01*E1")));
+    let register =
+        signed(&genesis, "CN-M01", "CN-M01", 1, Action::RegisterCharger(charger_identity("CN*M01*E1", "SN-1")));
     let (status, queued) = submit(&node, &register).await;
     assert_eq!((status, queued["status"].as_str()), (StatusCode::ACCEPTED, Some("queued")), "{queued}");
     let (_, again) = submit(&node, &register).await;
@@ -113,7 +101,8 @@ async fn transactions_are_finalized_and_explored_and_bad_ones_are_refused_with_t
     refused(&node, "00ff00ff", "malformed_transaction").await;
     refused(&node, &"ab".repeat(64 * 1024 + 1), "transaction_too_large").await;
     refused(&node, &register, "bad_nonce").await;
-    let forged = signed(&genesis, "CN-M01", "CN-M02", 2, Action::RegisterCharger(charger("CN*M01*E2")));
+    let forged =
+        signed(&genesis, "CN-M01", "CN-M02", 2, Action::RegisterCharger(charger_identity("CN*M01*E2", "SN-1")));
     refused(&node, &forged, "bad_signature").await;
     let installed = Action::ChargerLifecycle { evse_id: "CN*M01*E1".into(), event: LifecycleEvent::Installed };
     refused(&node, &signed(&genesis, "CN-M02", "CN-M02", 1, installed), "not_owner").await;
@@ -121,7 +110,7 @@ async fn transactions_are_finalized_and_explored_and_bad_ones_are_refused_with_t
         chain: [9; 32],
         sender: "CN-M01".into(),
         nonce: 2,
-        action: Action::RegisterCharger(charger("X")),
+        action: Action::RegisterCharger(charger_identity("X", "SN-1")),
     };
     refused(&node, &hex::encode(other_chain.sign(&key("CN-M01")).encode()), "wrong_chain").await;
     let after = node.get("/ledger").await;

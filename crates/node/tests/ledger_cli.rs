@@ -5,11 +5,9 @@ mod common;
 
 use chargemesh_core::pricing::{ChargingPeriod, price};
 use chargemesh_core::tariff::Tariff;
-use chargemesh_ledger::transaction::{
-    AnchoredPeriod, CdrAnchor, ChargerIdentity, ClaimedAmounts, ConnectorType, LifecycleEvent,
-};
+use chargemesh_ledger::transaction::{AnchoredPeriod, CdrAnchor, ClaimedAmounts, LifecycleEvent};
 use chargemesh_ledger::{Action, Genesis, Transaction, hash_parts};
-use common::{TestNode, test_config};
+use common::{TestNode, charger_identity, test_config};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::path::Path;
@@ -76,19 +74,6 @@ fn a_genesis_names_every_founding_member_with_its_key() {
 
 const EVSE: &str = "CN*M01*E1";
 
-fn identity() -> ChargerIdentity {
-    ChargerIdentity {
-        evse_id: EVSE.into(),
-        manufacturer: "Acme".into(),
-        model: "DC".into(),
-        serial_number: "SERIAL-UNIQUE-1".into(),
-        max_power_watts: 60_000,
-        connectors: vec![ConnectorType::GbtDc],
-        metering_certificate: "CPA-1".into(),
-        time_zone: "Asia/Shanghai".into(),
-    }
-}
-
 /// 1.20 per kWh from `valid_from`.
 fn tariff(valid_from: jiff::Timestamp) -> Tariff {
     serde_json::from_value(json!({
@@ -138,7 +123,7 @@ async fn run_node_with_a_cdr(node: &TestNode) -> (u64, Vec<u8>) {
     };
     let (anchor, cdr) = anchored_cdr(&tariff, valid_from);
     let actions = vec![
-        Action::RegisterCharger(identity()),
+        Action::RegisterCharger(charger_identity(EVSE, "SERIAL-UNIQUE-1")),
         Action::ChargerLifecycle { evse_id: EVSE.into(), event: LifecycleEvent::Installed },
         Action::ChargerLifecycle { evse_id: EVSE.into(), event: calibrated },
         Action::PublishTariff { tariff_json: serde_json::to_string(&tariff).unwrap() },

@@ -5,8 +5,8 @@
 
 mod common;
 
-use chargemesh_ledger::transaction::{ChargerIdentity, ConnectorType};
 use chargemesh_ledger::{Action, Genesis, MemberKey, Transaction};
+use common::charger_identity;
 use common::process::{free_port, login, spawn_node, wait_until_up};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -15,16 +15,7 @@ use std::time::Duration;
 const TRANSACTIONS: u64 = 60;
 
 fn registration(genesis: &Genesis, key: &MemberKey, nonce: u64) -> (String, String) {
-    let identity = ChargerIdentity {
-        evse_id: format!("CN*M01*C{nonce}"),
-        manufacturer: "Acme".into(),
-        model: "DC".into(),
-        serial_number: format!("SN-{nonce}"),
-        max_power_watts: 60_000,
-        connectors: vec![ConnectorType::GbtDc],
-        metering_certificate: "CPA-1".into(),
-        time_zone: "Asia/Shanghai".into(),
-    };
+    let identity = charger_identity(&format!("CN*M01*C{nonce}"), &format!("SN-{nonce}"));
     let action = Action::RegisterCharger(identity);
     let tx = Transaction { chain: genesis.hash(), sender: "CN-M01".into(), nonce, action }.sign(key);
     (hex::encode(tx.id()), hex::encode(tx.encode()))

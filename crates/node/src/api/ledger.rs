@@ -232,7 +232,7 @@ pub async fn submit(
     let ledger = ledger(&state)?;
     let bytes = hex::decode(request.transaction.trim())
         .map_err(|_| ApiError::invalid("transaction must be the transaction's encoding in hexadecimal digits"))?;
-    let (id, admitted) = ledger.submit_bytes(&bytes)?;
+    let (id, admitted) = ledger.submit(&bytes)?;
     let status = match admitted {
         Admitted::Queued => "queued",
         Admitted::AlreadyQueued => "already_queued",

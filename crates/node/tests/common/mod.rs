@@ -202,3 +202,17 @@ async fn admin_sql(statement: &str) {
     });
     sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut conn).await.unwrap();
 }
+
+/// A charger's identity for the ledger: `evse_id` with serial number `serial`.
+pub fn charger_identity(evse_id: &str, serial: &str) -> chargemesh_ledger::transaction::ChargerIdentity {
+    chargemesh_ledger::transaction::ChargerIdentity {
+        evse_id: evse_id.into(),
+        manufacturer: "Acme Power".into(),
+        model: "DC-120".into(),
+        serial_number: serial.into(),
+        max_power_watts: 120_000,
+        connectors: vec![chargemesh_ledger::transaction::ConnectorType::GbtDc],
+        metering_certificate: "CPA-2025-0001".into(),
+        time_zone: "Asia/Shanghai".into(),
+    }
+}
