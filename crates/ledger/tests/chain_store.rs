@@ -8,8 +8,8 @@ use chargemesh_ledger::chain_store::{ChainStore, ChainStoreError};
 use chargemesh_ledger::transaction::Action;
 use chargemesh_ledger::{Genesis, SignedTransaction, State, Transaction};
 use common::*;
+use std::io::BufRead;
 use std::path::Path;
-use std::time::Duration;
 
 const PER_BLOCK: u64 = 20;
 const CHILD: &str = "CHARGEMESH_CHAIN_STORE_CHILD";
@@ -39,6 +39,8 @@ fn append_forever(path: &Path) {
     loop {
         let built = next_block(&state, &parent);
         store.append(&built.block, b"certificate").unwrap();
+        // Tells the parent each committed height, so it kills the child while it is appending.
+        println!("{}", built.block.header.height);
         state = built.state;
         parent = built.block.header;
     }
@@ -79,11 +81,18 @@ fn killed_while_appending_it_loses_and_doubles_nothing() {
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
             .args(["killed_while_appending_it_loses_and_doubles_nothing", "--exact", "--nocapture"])
             .env(CHILD, &path)
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(400 + 150 * round));
+        // Let it resume and append a number of blocks, different each round, then kill it mid-stream.
+        let resumed_from = heights.last().copied().unwrap_or(0);
+        let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let appended = lines
+            .map_while(Result::ok)
+            .filter_map(|line| line.trim().parse::<u64>().ok())
+            .find(|height| *height >= resumed_from + 20 + 15 * round);
+        assert!(appended.is_some(), "the child stopped appending");
         child.kill().unwrap();
         child.wait().unwrap();
 
