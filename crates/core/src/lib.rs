@@ -11,6 +11,7 @@ pub mod ids;
 pub mod metering;
 pub mod money;
 pub mod pricing;
+pub mod pseudonym;
 pub mod tariff;
 
 pub use energy::Energy;

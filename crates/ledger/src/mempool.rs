@@ -63,6 +63,13 @@ impl Mempool {
         self.ids.contains_key(id)
     }
 
+    /// The nonce `sender`'s next transaction takes: one after its last queued, or after the state's.
+    pub fn next_nonce(&self, state: &State, sender: &str) -> u64 {
+        let used = state.member(sender).map_or(0, |m| m.nonce);
+        let queued = self.by_sender.get(sender).and_then(|q| q.keys().next_back().copied()).unwrap_or(0);
+        used.max(queued) + 1
+    }
+
     /// Decodes and admits a transaction from its canonical bytes.
     pub fn admit_bytes(
         &mut self,

@@ -29,6 +29,8 @@ fn transactions_queue_in_nonce_order_and_senders_take_turns() {
     }
     assert_eq!(pool.admit(a[0].clone(), &ledger.state, context()), Ok(Admitted::AlreadyQueued));
     assert_eq!(pool.len(), 5);
+    assert_eq!(pool.next_nonce(&ledger.state, "CN-AAA"), 4, "after its queued ones");
+    assert_eq!(pool.next_nonce(&ledger.state, "CN-CCC"), 1, "nothing queued, nothing sent");
     let order: Vec<(String, u64)> =
         pool.candidates(&ledger.state).iter().map(|tx| (tx.transaction.sender.clone(), tx.transaction.nonce)).collect();
     let expected = [("CN-AAA", 1), ("CN-BBB", 1), ("CN-AAA", 2), ("CN-BBB", 2), ("CN-AAA", 3)];
@@ -58,6 +60,7 @@ fn transactions_queue_in_nonce_order_and_senders_take_turns() {
     later.apply(&b[0], Context { transaction: b[0].id(), ..context() }).unwrap();
     pool.prune(&later, &[]);
     assert!(!pool.contains(&b[0].id()) && pool.contains(&b[1].id()));
+    assert_eq!(pool.next_nonce(&later, "CN-BBB"), 3);
 }
 
 #[test]

@@ -81,9 +81,6 @@ fn tariffs_are_versioned_by_their_owner_and_never_retroactive() {
     let later = GENESIS_TIME + 10 * DAY;
     assert!(matches!(ledger.refused("CN-BBB", publish(&tariff("CN-AAA", 2, later))), Rejection::InvalidTariff(_)));
     assert!(ledger.refused("CN-AAA", publish(&tariff("CN-AAA", 3, later))).to_string().contains("not the next one"));
-    assert!(
-        ledger.refused("CN-AAA", publish(&tariff("CN-AAA", 2, GENESIS_TIME))).to_string().contains("retroactively")
-    );
     let mut negative = tariff("CN-AAA", 2, later);
     negative.elements[1].components[0].price = chargemesh_core::money::Price::from_micros(-1_000_000);
     assert!(matches!(ledger.refused("CN-AAA", publish(&negative)), Rejection::InvalidTariff(_)));
@@ -95,6 +92,13 @@ fn tariffs_are_versioned_by_their_owner_and_never_retroactive() {
     assert_eq!(ledger.state.tariff_versions("CN-AAA", "std").len(), 2);
     assert_eq!(ledger.state.tariff_in_force("CN-AAA", "std", later - 1).unwrap().tariff.version, 1);
     assert_eq!(ledger.state.tariff_in_force("CN-AAA", "std", later).unwrap().tariff.version, 2);
+
+    // A version valid from the past takes effect when it is published, not before.
+    let published = later + DAY;
+    ledger.now = published;
+    ledger.send("CN-AAA", publish(&tariff("CN-AAA", 3, later + HOUR))).unwrap();
+    assert_eq!(ledger.state.tariff_in_force("CN-AAA", "std", published - 1).unwrap().tariff.version, 2);
+    assert_eq!(ledger.state.tariff_in_force("CN-AAA", "std", published).unwrap().tariff.version, 3);
 }
 
 #[test]

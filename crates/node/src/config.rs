@@ -35,6 +35,15 @@ pub struct LedgerConfig {
     pub key: PathBuf,
     /// Where the validator listens for the other validators.
     pub p2p_listen: SocketAddr,
+    /// Anchor the CDRs of the operator's own drivers too, not only those of other members' drivers.
+    pub anchor_own_cdrs: bool,
+    /// How often the node compares its chargers, tariffs and ended sessions with the ledger and
+    /// submits what the ledger lacks.
+    pub feed_interval_ms: u64,
+    /// The secret this member's driver pseudonyms are computed under (32 bytes, hex). Empty:
+    /// `ledger/pseudonym.secret` in the data directory, created on first start. Losing it orphans
+    /// the commitments of the drivers' anchored charges; keep it with the member key.
+    pub pseudonym_secret: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,6 +148,9 @@ impl Default for Config {
                 genesis: PathBuf::new(),
                 key: PathBuf::new(),
                 p2p_listen: ([127, 0, 0, 1], 9100).into(),
+                anchor_own_cdrs: false,
+                feed_interval_ms: 2_000,
+                pseudonym_secret: PathBuf::new(),
             },
         }
     }
@@ -182,6 +194,9 @@ impl Config {
         }
         if !self.gateway.path.starts_with('/') || self.gateway.path.ends_with('/') {
             return Err(format!("gateway.path = {:?}: it must start with '/' and not end with one", self.gateway.path));
+        }
+        if !(100..=3_600_000).contains(&self.ledger.feed_interval_ms) {
+            return Err("ledger.feed_interval_ms must be from 100 to 3600000".into());
         }
         if self.gateway.max_message_bytes < 1024 {
             return Err("gateway.max_message_bytes must be at least 1024".into());

@@ -13,11 +13,23 @@ use std::path::{Path, PathBuf};
 /// Writes a new random key to `path`, which must not exist, readable and writable by its owner only.
 pub fn create_key(path: &Path) -> Result<MemberKey, String> {
     let key = MemberKey::from_seed(rand::random());
-    write_key(path, &key)?;
+    write_secret(path, &key.seed())?;
     Ok(key)
 }
 
-fn write_key(path: &Path, key: &MemberKey) -> Result<(), String> {
+/// Reads the pseudonym secret at `path`, creating a random one (0600) if the file does not exist.
+pub fn read_or_create_secret(path: &Path) -> Result<[u8; 32], String> {
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        write_secret(path, &rand::random())?;
+    }
+    read_secret(path, "pseudonym secret")
+}
+
+/// Writes 32 secret bytes as hex to a new file readable and writable by its owner only.
+fn write_secret(path: &Path, secret: &[u8; 32]) -> Result<(), String> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -28,20 +40,23 @@ fn write_key(path: &Path, key: &MemberKey) -> Result<(), String> {
         }
         _ => format!("cannot create {}: {e}", path.display()),
     })?;
-    writeln!(file, "{}", hex::encode(key.seed()))
+    writeln!(file, "{}", hex::encode(secret))
         .and_then(|()| file.sync_all())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Reads a key file written by [`create_key`].
 pub fn read_key(path: &Path) -> Result<MemberKey, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read the key file {}: {e}", path.display()))?;
-    let seed: [u8; 32] = hex::decode(text.trim())
+    read_secret(path, "key").map(MemberKey::from_seed)
+}
+
+/// 32 bytes written as hex by [`write_secret`]; `what` names the file in errors.
+fn read_secret(path: &Path, what: &str) -> Result<[u8; 32], String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    hex::decode(text.trim())
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| format!("{} is not a chargemesh key file (64 hex digits)", path.display()))?;
-    Ok(MemberKey::from_seed(seed))
+        .ok_or_else(|| format!("{} is not a chargemesh {what} file (64 hex digits)", path.display()))
 }
 
 /// What `chargemesh ledger genesis` is asked for.
@@ -87,7 +102,7 @@ pub fn create_genesis(request: &GenesisRequest) -> Result<Genesis, String> {
     let keys_dir = request.out.join("keys");
     std::fs::create_dir_all(&keys_dir).map_err(|e| format!("cannot create {}: {e}", keys_dir.display()))?;
     for (party, key) in request.members.iter().zip(&keys) {
-        write_key(&keys_dir.join(format!("{party}.key")), key)?;
+        write_secret(&keys_dir.join(format!("{party}.key")), &key.seed())?;
     }
     let json = serde_json::to_string_pretty(&genesis).expect("a genesis serializes");
     std::fs::write(&genesis_path, json + "\n").map_err(|e| format!("cannot write {}: {e}", genesis_path.display()))?;

@@ -100,8 +100,13 @@ impl Node {
                 }
             }),
         ];
-        tasks.push(tokio::spawn(forget_old_replies(store, config.gateway.message_memory_days)));
+        tasks.push(tokio::spawn(forget_old_replies(store.clone(), config.gateway.message_memory_days)));
         tasks.push(tokio::spawn(operations.clone().run_payments()));
+        if let Some(ledger) = &ledger {
+            let interval = std::time::Duration::from_millis(config.ledger.feed_interval_ms);
+            let feed = ledger::feed::run(ledger.clone(), store.clone(), interval, config.ledger.anchor_own_cdrs);
+            tasks.push(tokio::spawn(feed));
+        }
         tracing::info!(%gateway_addr, %api_addr, path = %config.gateway.path, "chargemesh node running");
         Ok(Node { api_addr, gateway_addr, operations, registry, ledger, tasks })
     }

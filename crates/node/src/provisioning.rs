@@ -71,6 +71,7 @@ async fn provision(
                 parent_id_token: None,
                 label: Some("demo driver".into()),
                 payment_method: None,
+                emsp_party: None,
                 created_at: now,
             };
             tokens::upsert_token(&mut *tx, &token).await?;

@@ -6,20 +6,9 @@
 
 mod common;
 
-use common::{TestNode, at};
+use common::{TestNode, at, guangdong_draft};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// Guangdong's shape (the fixture of `chargemesh_sim::datasets::guangdong_tou`) as an API draft.
-fn guangdong_draft(operator: i64, id: &str, valid_from: &str, flat_electricity: &str) -> Value {
-    let preset: Value = serde_json::to_value(chargemesh_sim::datasets::guangdong_tou()).unwrap();
-    let mut time_of_use = preset.clone();
-    for field in ["id", "version", "owner", "currency", "tax", "valid_from"] {
-        time_of_use.as_object_mut().unwrap().remove(field);
-    }
-    time_of_use["flat"]["electricity"] = json!(flat_electricity);
-    json!({"operator_id": operator, "id": id, "currency": "CNY", "tax": {"rate": "13", "included": true}, "valid_from": valid_from, "time_of_use": time_of_use})
-}
 
 /// A live subscription to a session's cost.
 async fn subscribe(node: &TestNode, session: i64) -> yawc::WebSocket<tokio::net::TcpStream> {

@@ -4,35 +4,12 @@
 mod common;
 
 use chargemesh_ledger::genesis::Genesis;
-use chargemesh_ledger::state::Parameters;
-use chargemesh_ledger::transaction::{LifecycleEvent, MemberRecord, Roles};
-use chargemesh_ledger::{Action, MemberKey, Transaction, hash_parts};
-use common::{TestNode, charger_identity, test_config};
+use chargemesh_ledger::transaction::LifecycleEvent;
+use chargemesh_ledger::{Action, Transaction};
+use common::{TestNode, charger_identity, member_key as key, test_config, two_member_consortium};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
-
-fn key(party: &str) -> MemberKey {
-    MemberKey::from_seed(hash_parts("ledger-api-test", &[party.as_bytes()]))
-}
-
-/// CN-M01 (this node, the validator) and CN-M02, another operator.
-fn consortium() -> Genesis {
-    let record = |party: &str, validator| MemberRecord {
-        party_id: party.into(),
-        public_key: key(party).public_key(),
-        roles: Roles { cpo: true, emsp: true },
-        endpoint: format!("https://{}.example/ocpi", party.to_lowercase()),
-        validator,
-    };
-    Genesis {
-        chain_name: "ledger-api-test".into(),
-        timestamp_ms: jiff::Timestamp::now().as_millisecond() - 3_600_000,
-        clearing_period_ms: 86_400_000,
-        parameters: Parameters::default(),
-        members: vec![record("CN-M01", true), record("CN-M02", false)],
-    }
-}
 
 fn signed(genesis: &Genesis, sender: &str, signer: &str, nonce: u64, action: Action) -> String {
     let tx = Transaction { chain: genesis.hash(), sender: sender.into(), nonce, action }.sign(&key(signer));
@@ -51,11 +28,7 @@ async fn refused(node: &TestNode, transaction: &str, code: &str) {
 #[tokio::test]
 async fn transactions_are_finalized_and_explored_and_bad_ones_are_refused_with_their_reason() {
     let config = test_config("ledger-api");
-    let genesis = consortium();
-    let dir = config.ledger_dir();
-    std::fs::create_dir_all(dir.join("keys")).unwrap();
-    std::fs::write(dir.join("genesis.json"), serde_json::to_string(&genesis).unwrap()).unwrap();
-    std::fs::write(dir.join("keys/CN-M01.key"), hex::encode(key("CN-M01").seed())).unwrap();
+    let genesis = two_member_consortium(&config);
     let node = TestNode::start_with(config).await;
 
     let summary = node.get("/ledger").await;

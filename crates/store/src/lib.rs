@@ -4,8 +4,10 @@
 //! Every function takes a `&mut Conn`, so the same query runs inside a write transaction
 //! ([`Store::write`]) or for a read ([`Store::read`]). Instants are stored as milliseconds since the Unix epoch, energy as milliwatt-hours.
 
+pub mod anchors;
 pub mod chargers;
 pub mod commands;
+pub mod commissioning;
 mod group_commit;
 pub mod messages;
 mod migrations;

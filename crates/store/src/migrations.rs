@@ -37,6 +37,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_payments.sql"),
         include_str!("../migrations/postgres/0005_payments.sql"),
     ),
+    (
+        6,
+        "ledger feed",
+        include_str!("../migrations/sqlite/0006_ledger_feed.sql"),
+        include_str!("../migrations/postgres/0006_ledger_feed.sql"),
+    ),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {

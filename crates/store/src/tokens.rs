@@ -22,6 +22,10 @@ pub struct Token {
     /// holder's payment method (`sandbox:…` for the built-in sandbox); none when the operator bills
     /// the holder some other way.
     pub payment_method: Option<String>,
+    /// The consortium member (party id, `CN-ABC`) whose driver this token stands for: the token is
+    /// that member's pseudonym of the driver, and the member pays for the charge through the ledger.
+    /// None: one of the operator's own drivers.
+    pub emsp_party: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
@@ -46,18 +50,20 @@ fn token(row: Row) -> Result<Token> {
         parent_id_token: row.try_get("parent_id_token")?,
         label: row.try_get("label")?,
         payment_method: row.try_get("payment_method")?,
+        emsp_party: row.try_get("emsp_party")?,
         created_at: instant(row.try_get("created_at")?)?,
     })
 }
 
-const TOKEN_SELECT: &str = "SELECT id_token, operator_id, kind, status, expires_at, parent_id_token, label, payment_method, created_at FROM tokens";
+const TOKEN_SELECT: &str = "SELECT id_token, operator_id, kind, status, expires_at, parent_id_token, label, payment_method, emsp_party, created_at FROM tokens";
 
 pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
     query(
-        "INSERT INTO tokens (id_token, operator_id, kind, status, expires_at, parent_id_token, label, payment_method, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8) ON CONFLICT (id_token) DO UPDATE SET kind = excluded.kind, \
-         status = excluded.status, expires_at = excluded.expires_at, parent_id_token = excluded.parent_id_token, \
-         label = excluded.label, payment_method = excluded.payment_method",
+        "INSERT INTO tokens (id_token, operator_id, kind, status, expires_at, parent_id_token, label, payment_method, \
+         emsp_party, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id_token) DO UPDATE \
+         SET kind = excluded.kind, status = excluded.status, expires_at = excluded.expires_at, \
+         parent_id_token = excluded.parent_id_token, label = excluded.label, \
+         payment_method = excluded.payment_method, emsp_party = excluded.emsp_party",
     )
     .bind(&token.id_token)
     .bind(token.operator_id)
@@ -66,8 +72,9 @@ pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
     .bind(token.expires_at.map(millis))
     .bind(&token.parent_id_token)
     .bind(&token.label)
-    .bind(millis(token.created_at))
     .bind(&token.payment_method)
+    .bind(&token.emsp_party)
+    .bind(millis(token.created_at))
     .execute(conn)
     .await?;
     Ok(())

@@ -173,12 +173,14 @@ async fn exercise(store: Store) {
             parent_id_token: None,
             label: Some("fleet".into()),
             payment_method: None,
+            emsp_party: Some("CN-M02".into()),
             created_at: now,
         };
         tokens::upsert_token(&mut *tx, &token).await.unwrap();
         tokens::upsert_token(&mut *tx, &Token { status: "blocked".into(), ..token.clone() }).await.unwrap();
         let stored = tokens::get_token(&mut *tx, "CARD-9").await.unwrap().unwrap();
         assert_eq!((stored.status.as_str(), stored.expires_at), ("blocked", token.expires_at));
+        assert_eq!(stored.emsp_party.as_deref(), Some("CN-M02"));
         assert!(!stored.grant().active);
         assert_eq!(tokens::list_tokens(&mut *tx, Some(operator.id)).await.unwrap().len(), 1);
     });

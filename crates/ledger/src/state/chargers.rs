@@ -63,7 +63,7 @@ fn check_time_zone(name: &str) -> Result<(), Rejection> {
 }
 
 /// An EVSE id: printable ASCII without spaces, at most 48 characters.
-pub(crate) fn check_evse_id(evse_id: &str) -> Result<(), Rejection> {
+pub fn check_evse_id(evse_id: &str) -> Result<(), Rejection> {
     if evse_id.is_empty() || evse_id.len() > 48 || !evse_id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Rejection::InvalidField { field: "evse_id", problem: "1 to 48 printable ASCII characters".into() });
     }

@@ -12,7 +12,7 @@ mod root;
 mod tariffs;
 
 pub use cdrs::{CdrEntry, CdrStatus};
-pub use chargers::{Charger, ChargerStatus, HistoryEntry};
+pub use chargers::{Charger, ChargerStatus, HistoryEntry, check_evse_id};
 pub use clearing::{Clearing, Transfer};
 pub(crate) use governance::check_party_id;
 pub use governance::{Member, Proposal};
@@ -261,7 +261,7 @@ impl State {
 }
 
 /// Text fields of equipment and tariffs: 1 to `max` printable ASCII characters.
-pub(crate) fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), Rejection> {
+pub fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), Rejection> {
     if value.is_empty() || value.len() > max || !value.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
         return Err(Rejection::InvalidField { field, problem: format!("1 to {max} printable ASCII characters") });
     }

@@ -1,6 +1,8 @@
 //! Published tariffs. Every version is kept forever, so a charge anchored years later is still
 //! priced by the version in force when it started. A version takes effect no earlier than it is
-//! published: nobody can re-price charges that already happened.
+//! published — at the later of its `valid_from` and its block — so nobody can re-price charges that
+//! already happened, and a version that reaches the chain late (the network was down) is still
+//! published and takes effect from then on.
 
 use super::{Context, Event, Rejection, State};
 use chargemesh_core::tariff::Tariff;
@@ -15,6 +17,8 @@ pub struct PublishedTariff {
     pub published_at_height: u64,
     /// Unix milliseconds of the block.
     pub published_at: i64,
+    /// Unix milliseconds from which it applies: its `valid_from`, or its publication if that was later.
+    pub effective_from: i64,
 }
 
 impl State {
@@ -32,11 +36,6 @@ impl State {
         if tariff.owner != sender {
             return Err(Rejection::InvalidTariff(format!("its owner is {:?}, not the sender {sender}", tariff.owner)));
         }
-        if tariff.valid_from.as_millisecond() < context.timestamp {
-            return Err(Rejection::InvalidTariff(
-                "valid_from is before its publication: tariffs never apply retroactively".into(),
-            ));
-        }
         let key = (sender.to_owned(), tariff.id.clone());
         let expected = self.tariffs.get(&key).map_or(1, |versions| versions.len() as u32 + 1);
         if tariff.version != expected {
@@ -47,23 +46,25 @@ impl State {
         }
         let event =
             Event::TariffPublished { owner: sender.to_owned(), tariff_id: tariff.id.clone(), version: tariff.version };
+        let effective_from = tariff.valid_from.as_millisecond().max(context.timestamp);
         let published = PublishedTariff {
             tariff,
             json: json.to_owned(),
             published_at_height: context.height,
             published_at: context.timestamp,
+            effective_from,
         };
         self.tariffs.entry(key).or_default().push(published);
         self.roots.tariffs = None;
         Ok(vec![event])
     }
 
-    /// The version of an owner's tariff in force at `at`: the one with the latest `valid_from` not
-    /// after it (the higher version when two share it).
+    /// The version of an owner's tariff in force at `at`: the one effective latest but not after it
+    /// (the higher version when two share the instant).
     pub fn tariff_in_force(&self, owner: &str, tariff_id: &str, at: i64) -> Option<&PublishedTariff> {
         self.tariff_versions(owner, tariff_id)
             .iter()
-            .filter(|p| p.tariff.valid_from.as_millisecond() <= at)
-            .max_by_key(|p| (p.tariff.valid_from, p.tariff.version))
+            .filter(|p| p.effective_from <= at)
+            .max_by_key(|p| (p.effective_from, p.tariff.version))
     }
 }

@@ -80,7 +80,7 @@ async fn check_site(state: &ApiState, site_id: Option<i64>, operator_id: i64) ->
     }
 }
 
-async fn visible_charger(state: &ApiState, caller: &Caller, station_id: &str) -> ApiResult<Charger> {
+pub(super) async fn visible_charger(state: &ApiState, caller: &Caller, station_id: &str) -> ApiResult<Charger> {
     let wanted = station_id.to_owned();
     state
         .operations
@@ -236,7 +236,7 @@ pub async fn delete_charger(
     match deleted {
         Err(e) if e.is_foreign_key_violation() => {
             return Err(ApiError::conflict(
-                "the charger has sessions or commands on record; set its registration to Rejected instead",
+                "the charger has sessions, commands or a commissioning record; set its registration to Rejected instead",
             ));
         }
         other => other?,

@@ -8,6 +8,7 @@ use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::{Body, Query};
 use crate::ledger::LedgerNode;
+use crate::ledger::feed::FeedStatus;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -362,4 +363,11 @@ pub async fn list_obligations(State(state): State<Arc<ApiState>>, _caller: Calle
 pub async fn list_clearing(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<Clearing>>> {
     let chain = chain(ledger(&state)?);
     Ok(Json(chain.state().clearings().cloned().collect()))
+}
+
+/// What this node's feed to the ledger last found: what waits for a block and what the ledger
+/// cannot take yet, and why (a charger that never booted, a tariff the ledger refuses, ...).
+#[utoipa::path(get, path = "/api/v1/ledger/feed", tag = "ledger", responses((status = 200, body = FeedStatus)), security(("bearer" = [])))]
+pub async fn feed_status(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<FeedStatus>> {
+    Ok(Json(ledger(&state)?.feed_status()))
 }

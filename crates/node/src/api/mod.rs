@@ -2,6 +2,7 @@
 
 mod auth;
 mod chargers;
+mod commissioning;
 mod errors;
 mod extract;
 mod ledger;
@@ -40,7 +41,8 @@ pub struct ApiState {
         operators::create_site, operators::list_sites, operators::get_site, operators::update_site, operators::delete_site,
         chargers::create_charger, chargers::list_chargers, chargers::get_charger, chargers::update_charger,
         chargers::delete_charger, chargers::status_history, chargers::send_command, chargers::get_command,
-        sessions::list_sessions, sessions::get_session, sessions::live_session, receipts::get_receipt, receipts::get_receipt_page,
+        commissioning::put_commissioning, commissioning::get_commissioning, commissioning::decommission,
+        sessions::list_sessions, sessions::get_session, sessions::live_session, receipts::get_receipt, receipts::get_receipt_page, receipts::get_cdr,
         tokens::put_token, tokens::list_tokens, tokens::get_token, tokens::delete_token,
         tariffs::create_tariff, tariffs::create_version, tariffs::validate_tariff, tariffs::list_tariffs, tariffs::get_tariff,
         tariffs::preview, tariffs::projection, tariffs::assign_site, tariffs::unassign_site, tariffs::assign_charger,
@@ -49,7 +51,7 @@ pub struct ApiState {
         payments::set_wallets, payments::reconciliation,
         ledger::summary, ledger::list_blocks, ledger::get_block, ledger::get_transaction, ledger::submit,
         ledger::list_members, ledger::list_chargers, ledger::get_charger, ledger::list_tariffs, ledger::get_cdr,
-        ledger::list_obligations, ledger::list_clearing,
+        ledger::list_obligations, ledger::list_clearing, ledger::feed_status,
     ),
     modifiers(&Security)
 )]
@@ -88,6 +90,12 @@ pub fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/chargers/{station_id}/status-history", get(chargers::status_history))
         .route("/chargers/{station_id}/commands", post(chargers::send_command))
+        .route(
+            "/chargers/{station_id}/commissioning",
+            put(commissioning::put_commissioning)
+                .get(commissioning::get_commissioning)
+                .delete(commissioning::decommission),
+        )
         .route("/commands/{id}", get(chargers::get_command))
         .route("/tariffs", get(tariffs::list_tariffs).post(tariffs::create_tariff))
         .route("/tariffs/validate", post(tariffs::validate_tariff))
@@ -105,6 +113,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/sessions/{id}", get(sessions::get_session))
         .route("/sessions/{id}/live", get(sessions::live_session))
         .route("/sessions/{id}/receipt", get(receipts::get_receipt))
+        .route("/sessions/{id}/cdr", get(receipts::get_cdr))
         .route("/sessions/{id}/payment", get(payments::get_payment))
         .route("/sessions/{id}/refunds", post(payments::refund))
         .route("/tokens/{id_token}/wallet", get(payments::get_wallet))
@@ -127,6 +136,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/ledger/cdrs/{cpo}/{cdr_id}", get(ledger::get_cdr))
         .route("/ledger/obligations", get(ledger::list_obligations))
         .route("/ledger/clearing", get(ledger::list_clearing))
+        .route("/ledger/feed", get(ledger::feed_status))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { errors::ApiError::not_found("this API path") });
     Router::new()

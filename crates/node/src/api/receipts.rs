@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chargemesh_core::money::{Amount, Currency};
 use chargemesh_core::pricing::{PricedCdr, PricedLine, QuantityUnit};
 use chargemesh_store::sessions::COMPLETED;
-use chargemesh_store::{operators, tariffs};
+use chargemesh_store::{anchors, operators, tariffs};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,21 @@ pub struct Receipt {
     pub prices_include_tax: bool,
     pub lines: Vec<ReceiptLine>,
     pub totals: ReceiptTotals,
+    /// Where the consortium ledger holds this charge; none while it is not anchored.
+    pub ledger: Option<ReceiptAnchor>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReceiptAnchor {
+    /// The member whose charger it was.
+    pub cpo: String,
+    pub cdr_id: String,
+    pub height: i64,
+    /// The hash of this receipt's priced CDR that the ledger holds (hex).
+    pub cdr_hash: String,
+    /// Where the ledger's record and its inclusion proof are: check it offline with
+    /// `chargemesh ledger check-proof`.
+    pub proof: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -71,7 +86,7 @@ pub struct ReceiptTotals {
 async fn receipt(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Receipt> {
     let (session, charger) = super::sessions::visible_session(state, caller, id).await?;
     let session_id = session.id;
-    let (site, cdr) = state
+    let (site, cdr, anchor) = state
         .operations
         .store()
         .read(move |conn| {
@@ -80,7 +95,8 @@ async fn receipt(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Recei
                     Some(site) => operators::get_site(&mut *conn, site).await?,
                     None => None,
                 };
-                Ok((site, tariffs::cdr(conn, session_id).await?))
+                let cdr = tariffs::cdr(&mut *conn, session_id).await?;
+                Ok((site, cdr, anchors::of_session(conn, session_id).await?))
             })
         })
         .await?;
@@ -89,9 +105,17 @@ async fn receipt(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Recei
             "the session is still running: its cost so far is in GET /api/v1/sessions/{id}",
         ));
     }
-    let Some(cdr) = cdr.and_then(|body| serde_json::from_str::<PricedCdr>(&body).ok()) else {
+    let Some((body, cdr)) = cdr.and_then(|body| serde_json::from_str::<PricedCdr>(&body).ok().map(|cdr| (body, cdr)))
+    else {
         return Err(ApiError::conflict("the session was not priced: no tariff applied where and when it started"));
     };
+    let ledger = anchor.zip(state.ledger.as_ref()).map(|((cdr_id, height), ledger)| ReceiptAnchor {
+        proof: format!("/api/v1/ledger/cdrs/{}/{cdr_id}", ledger.party_id),
+        cpo: ledger.party_id.clone(),
+        cdr_id,
+        height,
+        cdr_hash: hex::encode(chargemesh_ledger::proof::cdr_hash(body.as_bytes())),
+    });
     let zone = billing::session_zone(&session).unwrap_or(TimeZone::UTC);
     let time_zone = zone.iana_name().unwrap_or("UTC").to_owned();
     let local = |at: Timestamp| at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string();
@@ -125,6 +149,7 @@ async fn receipt(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Recei
             tax: money(totals.tax),
             total: money(totals.incl_tax),
         },
+        ledger,
     })
 }
 
@@ -173,6 +198,27 @@ pub async fn get_receipt(
 pub struct ReceiptPageQuery {
     /// `zh` or `en`; by default from the Accept-Language header.
     pub lang: Option<String>,
+}
+
+/// The session's priced CDR exactly as saved: the bytes whose hash the ledger holds for an
+/// anchored charge (`chargemesh ledger check-proof --cdr`).
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/cdr", tag = "sessions", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "application/json"), (status = 409, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_cdr(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (session, _) = super::sessions::visible_session(&state, &caller, &id).await?;
+    let session_id = session.id;
+    let body = state.operations.store().read(move |conn| Box::pin(tariffs::cdr(conn, session_id))).await?;
+    match body {
+        Some(body) if session.state == COMPLETED => {
+            Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+        }
+        _ => Err(ApiError::conflict("the session has no priced CDR: it is running, or no tariff applied")),
+    }
 }
 
 /// The receipt as a printable page, in Chinese or English.

@@ -28,6 +28,9 @@ pub struct TokenRequest {
     /// `wallet` (where the operator keeps wallets) or a payment provider's reference to the holder's
     /// payment method (`sandbox:visa-4242`, `sandbox:declined` for the built-in sandbox).
     pub payment_method: Option<String>,
+    /// For a roaming driver: the consortium member (party id, `CN-ABC`) whose pseudonym of its driver
+    /// this token is; that member pays for the charges through the ledger.
+    pub emsp_party: Option<String>,
 }
 
 async fn visible_token(state: &ApiState, caller: &Caller, id_token: &str) -> ApiResult<Option<Token>> {
@@ -75,6 +78,9 @@ pub async fn put_token(
             "payment_method: \"wallet\" or a provider's method reference such as \"sandbox:visa-4242\"",
         ));
     }
+    if let Some(party) = &request.emsp_party {
+        check_emsp_party(&state, party)?;
+    }
     if let Some(parent) = &request.parent_id_token {
         IdToken::parse(parent).map_err(|e| ApiError::invalid(format!("parent_id_token: {e}")))?;
     }
@@ -107,6 +113,7 @@ pub async fn put_token(
                     parent_id_token: request.parent_id_token,
                     label: request.label,
                     payment_method: request.payment_method,
+                    emsp_party: request.emsp_party,
                     created_at: existing.map_or_else(Timestamp::now, |t| t.created_at),
                 };
                 tokens::upsert_token(tx, &token).await?;
@@ -119,6 +126,24 @@ pub async fn put_token(
             Err(ApiError::not_found(format!("operator {}", asked_operator.unwrap_or_default())))
         }
         other => Ok(Json(other??)),
+    }
+}
+
+/// A roaming driver's member must be another member of the consortium with drivers (an eMSP).
+fn check_emsp_party(state: &ApiState, party: &str) -> ApiResult<()> {
+    let Some(ledger) = &state.ledger else {
+        return Err(ApiError::invalid("emsp_party needs the consortium ledger, which is disabled on this node"));
+    };
+    if party == ledger.party_id {
+        return Err(ApiError::invalid(
+            "emsp_party: this node's own member; leave it out for the operator's own drivers",
+        ));
+    }
+    let chain = ledger.chain.lock().expect("chain lock");
+    match chain.state().member(party) {
+        Some(member) if member.active && member.record.roles.emsp => Ok(()),
+        Some(_) => Err(ApiError::invalid(format!("emsp_party: {party} is not an active member with drivers (eMSP)"))),
+        None => Err(ApiError::invalid(format!("emsp_party: {party} is not a member of the consortium"))),
     }
 }
 

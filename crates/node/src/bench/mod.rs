@@ -168,6 +168,7 @@ async fn provision_fleet(tx: &mut Conn, count: usize, now: Timestamp) -> Result<
             parent_id_token: None,
             label: None,
             payment_method: None,
+            emsp_party: None,
             created_at: now,
         };
         tokens::upsert_token(&mut *tx, &token).await?;

@@ -3,7 +3,7 @@
 
 use super::energy::BY_CHARGER;
 use chargemesh_core::metering::charging_periods;
-use chargemesh_core::pricing::{PricedCdr, price};
+use chargemesh_core::pricing::{ChargingPeriod, PricedCdr, price};
 use chargemesh_core::tariff::Tariff;
 use chargemesh_store::sessions::{self, COMPLETED, Session, SessionPricing};
 use chargemesh_store::{Conn, Result, chargers, operators, tariffs};
@@ -83,9 +83,7 @@ pub async fn price_session(conn: &mut Conn, session: &Session) -> Result<Option<
     let Some((tariff, zone)) = session_tariff(&mut *conn, session).await? else {
         return Ok(None);
     };
-    let readings = sessions::register_readings(conn, session.id).await?;
-    let charger_stop = if session.stopped_by.as_deref() == Some(BY_CHARGER) { session.stop_reading() } else { None };
-    let periods = charging_periods(session.start_reading(), &readings, charger_stop);
+    let periods = session_periods(conn, session).await?;
     match price(&tariff, &zone, &periods) {
         Ok(cdr) => Ok(Some(cdr)),
         Err(e) => {
@@ -93,6 +91,13 @@ pub async fn price_session(conn: &mut Conn, session: &Session) -> Result<Option<
             Ok(None)
         }
     }
+}
+
+/// The session's metered charging periods, which it is priced by.
+pub async fn session_periods(conn: &mut Conn, session: &Session) -> Result<Vec<ChargingPeriod>> {
+    let readings = sessions::register_readings(conn, session.id).await?;
+    let charger_stop = if session.stopped_by.as_deref() == Some(BY_CHARGER) { session.stop_reading() } else { None };
+    Ok(charging_periods(session.start_reading(), &readings, charger_stop))
 }
 
 /// Prices an ended session and saves its CDR; a session still running is left alone.

@@ -216,3 +216,45 @@ pub fn charger_identity(evse_id: &str, serial: &str) -> chargemesh_ledger::trans
         time_zone: "Asia/Shanghai".into(),
     }
 }
+
+/// A test member's key, the same in every run.
+pub fn member_key(party: &str) -> chargemesh_ledger::MemberKey {
+    chargemesh_ledger::MemberKey::from_seed(chargemesh_ledger::hash_parts("ledger-api-test", &[party.as_bytes()]))
+}
+
+/// A consortium of CN-M01 (the node under test, the only validator) and CN-M02 (another operator,
+/// with drivers), written where the node configured by `config` looks for it, with CN-M01's key.
+pub fn two_member_consortium(config: &Config) -> chargemesh_ledger::Genesis {
+    use chargemesh_ledger::transaction::{MemberRecord, Roles};
+    let record = |party: &str, validator| MemberRecord {
+        party_id: party.into(),
+        public_key: member_key(party).public_key(),
+        roles: Roles { cpo: true, emsp: true },
+        endpoint: format!("https://{}.example/ocpi", party.to_lowercase()),
+        validator,
+    };
+    let genesis = chargemesh_ledger::Genesis {
+        chain_name: "ledger-api-test".into(),
+        timestamp_ms: jiff::Timestamp::now().as_millisecond() - 3_600_000,
+        clearing_period_ms: 86_400_000,
+        parameters: chargemesh_ledger::state::Parameters::default(),
+        members: vec![record("CN-M01", true), record("CN-M02", false)],
+    };
+    let dir = config.ledger_dir();
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    std::fs::write(dir.join("genesis.json"), serde_json::to_string(&genesis).unwrap()).unwrap();
+    std::fs::write(dir.join("keys/CN-M01.key"), hex::encode(member_key("CN-M01").seed())).unwrap();
+    genesis
+}
+
+/// Guangdong's time-of-use shape (the fixture of `chargemesh_sim::datasets::guangdong_tou`) as a
+/// tariff draft for the API.
+pub fn guangdong_draft(operator: i64, id: &str, valid_from: &str, flat_electricity: &str) -> Value {
+    let preset: Value = serde_json::to_value(chargemesh_sim::datasets::guangdong_tou()).unwrap();
+    let mut time_of_use = preset.clone();
+    for field in ["id", "version", "owner", "currency", "tax", "valid_from"] {
+        time_of_use.as_object_mut().unwrap().remove(field);
+    }
+    time_of_use["flat"]["electricity"] = json!(flat_electricity);
+    json!({"operator_id": operator, "id": id, "currency": "CNY", "tax": {"rate": "13", "included": true}, "valid_from": valid_from, "time_of_use": time_of_use})
+}

@@ -1,12 +1,16 @@
 //! The node's part in the consortium ledger: its chain (store, state, mempool), its validator
-//! running consensus in a thread of its own.
+//! running consensus in a thread of its own, and the feed that tells the ledger about this member's
+//! chargers, tariffs and charges.
+
+pub mod feed;
+pub mod plan;
 
 use crate::config::Config;
 use crate::ledger_files::{self, GenesisRequest};
 use chargemesh_ledger::chain::Chain;
 use chargemesh_ledger::consensus::{self, NodeNetwork, Timing, ValidatorConfig};
 use chargemesh_ledger::mempool::{Admitted, MempoolError};
-use chargemesh_ledger::{Genesis, Hash};
+use chargemesh_ledger::{Genesis, Hash, MemberKey};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,6 +18,11 @@ use std::sync::{Arc, Mutex};
 pub struct LedgerNode {
     pub chain: Arc<Mutex<Chain>>,
     pub party_id: String,
+    /// Signs this member's transactions.
+    key: MemberKey,
+    /// What this member's driver pseudonyms are computed under.
+    pseudonym_secret: [u8; 32],
+    feed: Mutex<feed::FeedState>,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -46,10 +55,16 @@ impl LedgerNode {
                 settings.party_id
             ));
         }
+        let secret_path = if settings.pseudonym_secret.as_os_str().is_empty() {
+            dir.join("pseudonym.secret")
+        } else {
+            settings.pseudonym_secret.clone()
+        };
+        let pseudonym_secret = ledger_files::read_or_create_secret(&secret_path)?;
         let chain = Chain::open(&dir.join("chain.redb"), genesis).map_err(|e| format!("the ledger: {e}"))?;
         let chain = Arc::new(Mutex::new(chain));
         let validator = ValidatorConfig {
-            key,
+            key: MemberKey::from_seed(key.seed()),
             party_id: settings.party_id.clone(),
             partition: consensus::partition(&chain.lock().expect("chain lock").state().chain()),
             timing: Timing::default(),
@@ -58,7 +73,15 @@ impl LedgerNode {
         let network = NodeNetwork { storage_dir: dir.join("consensus"), listen: settings.p2p_listen };
         let thread = consensus::run_in_thread(chain.clone(), validator, network, stop.clone())?;
         tracing::info!(party_id = %settings.party_id, p2p = %settings.p2p_listen, "ledger validator running");
-        Ok(LedgerNode { chain, party_id: settings.party_id.clone(), stop, thread: Mutex::new(Some(thread)) })
+        Ok(LedgerNode {
+            chain,
+            party_id: settings.party_id.clone(),
+            key,
+            pseudonym_secret,
+            feed: Mutex::default(),
+            stop,
+            thread: Mutex::new(Some(thread)),
+        })
     }
 
     /// Queues a transaction signed elsewhere, given in its canonical encoding.

@@ -1,0 +1,210 @@
+//! The feed: every few seconds the node compares its tariffs, commissioned chargers and ended
+//! sessions with the ledger's state and submits, signed as this member, what the ledger lacks.
+//!
+//! Nothing is remembered between rounds but what is in the mempool: whatever a crash, a restart or a
+//! block builder dropped is found missing again and resubmitted, and whatever the ledger holds is
+//! never submitted twice (the ledger itself refuses a second anchor of a CDR id, too).
+
+use super::LedgerNode;
+use super::plan::{self, NodeData, Obstacle, PreparedAnchor};
+use crate::operations::billing;
+use chargemesh_core::pricing::price;
+use chargemesh_core::pseudonym::{pseudonym, token_commitment};
+use chargemesh_ledger::Hash;
+use chargemesh_ledger::proof::cdr_hash;
+use chargemesh_ledger::transaction::{AnchoredPeriod, CdrAnchor, ClaimedAmounts, Transaction};
+use chargemesh_store::anchors::{self, AnchorCandidate};
+use chargemesh_store::{Conn, Store, StoreError, commissioning, sessions, tariffs};
+use jiff::Timestamp;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How many ended sessions one round prepares.
+const ANCHORS_PER_ROUND: i64 = 500;
+
+/// What the feed knows between rounds: which transaction each item is waiting on, and what the
+/// last round found.
+#[derive(Default)]
+pub struct FeedState {
+    waiting: HashMap<String, Hash>,
+    status: FeedStatus,
+}
+
+/// What the last round of the feed found.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct FeedStatus {
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_round_at: Option<Timestamp>,
+    /// Submitted and waiting for a block: item → transaction id (hex).
+    pub waiting: BTreeMap<String, String>,
+    /// What cannot go to the ledger and why, by item (`tariff T1`, `charger CN*ABC*E1`, `cdr 42`).
+    pub problems: BTreeMap<String, Problem>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A stable code: one of the ledger's rejection codes, or the feed's own (`charger_not_booted`,
+    /// `evse_id_taken`, `cdr_stale`, ...).
+    pub code: String,
+    pub message: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub since: Timestamp,
+}
+
+/// Runs rounds until the task is aborted; a round that fails (the database is unreachable) is
+/// logged and the next one tries again.
+pub async fn run(ledger: Arc<LedgerNode>, store: Store, interval: Duration, anchor_own: bool) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = round(&ledger, &store, anchor_own).await {
+            tracing::warn!(error = %e, "the ledger feed could not read the node's data; retrying");
+        }
+    }
+}
+
+impl LedgerNode {
+    pub fn feed_status(&self) -> FeedStatus {
+        self.feed.lock().expect("feed lock").status.clone()
+    }
+}
+
+/// One comparison of the node's data with the ledger, and the submissions it calls for.
+pub async fn round(ledger: &LedgerNode, store: &Store, anchor_own: bool) -> Result<(), StoreError> {
+    let party = ledger.party_id.clone();
+    let secret = ledger.pseudonym_secret;
+    let data =
+        store.read(move |conn| Box::pin(async move { node_data(conn, &party, &secret, anchor_own).await })).await?;
+    let on_ledger = submit(ledger, &data);
+    if !on_ledger.is_empty() {
+        store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let now = Timestamp::now();
+                    for (session_id, cdr_id, height) in &on_ledger {
+                        anchors::record(&mut *tx, *session_id, cdr_id, *height, now).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+async fn node_data(conn: &mut Conn, party: &str, secret: &[u8; 32], anchor_own: bool) -> Result<NodeData, StoreError> {
+    let mut all_tariffs = Vec::new();
+    for latest in tariffs::list_latest(&mut *conn, None).await? {
+        all_tariffs.extend(tariffs::versions(&mut *conn, &latest.tariff.id).await?.into_iter().map(|v| v.tariff));
+    }
+    let chargers = commissioning::list(&mut *conn).await?;
+    let mut anchors = Vec::new();
+    for candidate in anchors::candidates(&mut *conn, anchor_own, ANCHORS_PER_ROUND).await? {
+        anchors.push(prepare_anchor(&mut *conn, party, secret, candidate).await?);
+    }
+    Ok(NodeData { tariffs: all_tariffs, chargers, anchors })
+}
+
+/// The anchor of a session's CDR as the node saved it: priced again from the session's readings,
+/// which must give the saved CDR exactly (else the session is being re-priced; a later round
+/// anchors it).
+async fn prepare_anchor(
+    conn: &mut Conn,
+    party: &str,
+    secret: &[u8; 32],
+    candidate: AnchorCandidate,
+) -> Result<PreparedAnchor, StoreError> {
+    let cdr_id = candidate.session_id.to_string();
+    let obstacle = |code, message: String| Obstacle { code, message };
+    let session = sessions::get_session(&mut *conn, candidate.session_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("session {} has a CDR but no record", candidate.session_id)))?;
+    let anchor = match billing::session_tariff(&mut *conn, &session).await? {
+        None => Err(obstacle("cdr_unpriced", "the session's tariff or time zone is missing".into())),
+        Some((tariff, zone)) => {
+            let periods = billing::session_periods(&mut *conn, &session).await?;
+            match price(&tariff, &zone, &periods) {
+                Err(e) => Err(obstacle("cdr_unpriced", e.to_string())),
+                Ok(priced) if serde_json::to_string(&priced).ok().as_deref() != Some(&candidate.cdr_body) => Err(
+                    obstacle("cdr_stale", "the saved CDR differs from the session priced now; it is re-priced".into()),
+                ),
+                Ok(_) if periods.is_empty() => Err(obstacle("cdr_empty", "no charging period was metered".into())),
+                Ok(priced) => {
+                    let driver = match &candidate.emsp_party {
+                        // A roaming driver's token is already its member's pseudonym.
+                        Some(_) => session.id_token.clone(),
+                        None => pseudonym(secret, &session.id_token),
+                    };
+                    Ok(CdrAnchor {
+                        token_commitment: token_commitment(&driver, &cdr_id),
+                        cdr_id: cdr_id.clone(),
+                        evse_id: candidate.evse_id,
+                        emsp: candidate.emsp_party.unwrap_or_else(|| party.to_owned()),
+                        periods: periods.iter().map(AnchoredPeriod::from).collect(),
+                        tariff_id: priced.tariff_id.clone(),
+                        tariff_version: priced.tariff_version,
+                        claimed: ClaimedAmounts::of(&priced),
+                        cdr_hash: cdr_hash(candidate.cdr_body.as_bytes()),
+                    })
+                }
+            }
+        }
+    };
+    Ok(PreparedAnchor { session_id: candidate.session_id, cdr_id, anchor })
+}
+
+/// Submits what the plan calls for, under the chain's lock so that nonces follow one another, and
+/// returns the sessions the ledger holds.
+fn submit(ledger: &LedgerNode, data: &NodeData) -> Vec<(i64, String, u64)> {
+    let now = Timestamp::now();
+    let mut chain = ledger.chain.lock().expect("chain lock");
+    let mut feed = ledger.feed.lock().expect("feed lock");
+    let plan = plan::plan(chain.state(), &ledger.party_id, data, now.as_millisecond());
+    let mut waiting = HashMap::new();
+    let mut problems = BTreeMap::new();
+    for item in plan.items {
+        if let Some(id) = feed.waiting.get(&item.name).filter(|id| chain.mempool().contains(id)) {
+            waiting.insert(item.name, *id);
+            continue;
+        }
+        let actions = match item.actions {
+            Ok(actions) => actions,
+            Err(obstacle) => {
+                problems.insert(item.name, (obstacle.code.to_owned(), obstacle.message));
+                continue;
+            }
+        };
+        for action in actions {
+            let nonce = chain.mempool().next_nonce(chain.state(), &ledger.party_id);
+            let tx = Transaction { chain: chain.state().chain(), sender: ledger.party_id.clone(), nonce, action }
+                .sign(&ledger.key);
+            match chain.submit(&tx.encode(), now.as_millisecond()) {
+                Ok((id, _)) => {
+                    waiting.insert(item.name.clone(), id);
+                }
+                Err(e) => {
+                    problems.insert(item.name.clone(), (e.code().to_owned(), e.to_string()));
+                    break;
+                }
+            }
+        }
+    }
+    let previous = std::mem::take(&mut feed.status.problems);
+    for (item, (code, message)) in problems {
+        let since = match previous.get(&item) {
+            Some(old) if old.code == code => old.since,
+            _ => {
+                tracing::warn!(%item, %code, %message, "the ledger cannot take this yet");
+                now
+            }
+        };
+        feed.status.problems.insert(item, Problem { code, message, since });
+    }
+    feed.status.waiting = waiting.iter().map(|(item, id)| (item.clone(), hex::encode(id))).collect();
+    feed.status.last_round_at = Some(now);
+    feed.waiting = waiting;
+    plan.on_ledger
+}
