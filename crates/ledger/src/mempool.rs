@@ -1,6 +1,6 @@
 //! Transactions waiting for a block: each admitted once (by id), checked against the state they
-//! will meet (the chain's state plus the sender's queued transactions before it), and offered to
-//! the block builder in nonce order per sender.
+//! will meet (the chain's state with the queued transactions applied), and offered to the block
+//! builder in nonce order per sender.
 
 use crate::state::{Context, Rejection, State};
 use crate::transaction::SignedTransaction;
@@ -44,10 +44,16 @@ pub enum Admitted {
     AlreadyQueued,
 }
 
+/// The queued transactions, and the state they lead to.
+///
+/// The state passed to [`Mempool::admit`] must be the same from one [`Mempool::prune`] to the next
+/// (the chain prunes whenever its state moves): admission checks against a copy of it with every
+/// queued transaction applied, made once after each prune rather than once per transaction.
 #[derive(Default)]
 pub struct Mempool {
     by_sender: BTreeMap<String, BTreeMap<u64, SignedTransaction>>,
     ids: HashMap<Hash, (String, u64)>,
+    queued_state: Option<State>,
 }
 
 impl Mempool {
@@ -103,13 +109,18 @@ impl Mempool {
         if count >= MAX_QUEUED_PER_SENDER {
             return Err(MempoolError::Full { sender, queued: count });
         }
-        let mut trial = state.clone();
-        for earlier in queued.into_iter().flat_map(|q| q.range(..nonce).map(|(_, tx)| tx)) {
-            // An earlier queued transaction that no longer applies will be dropped by the builder;
-            // the new one is judged on what remains.
-            let _ = trial.apply(earlier, Context { transaction: earlier.id(), ..context });
+        if self.queued_state.is_none() {
+            let mut queued_state = state.clone();
+            for earlier in self.candidates(state) {
+                // A queued transaction that no longer applies will be dropped by the builder; the
+                // new one is judged on what remains.
+                let _ = queued_state.apply(&earlier, Context { transaction: earlier.id(), ..context });
+            }
+            self.queued_state = Some(queued_state);
         }
-        trial.apply(&tx, Context { transaction: id, ..context }).map_err(MempoolError::Rejected)?;
+        let queued_state = self.queued_state.as_mut().expect("made above");
+        // A rejected transaction changes nothing, so the queued state stays as it was.
+        queued_state.apply(&tx, Context { transaction: id, ..context }).map_err(MempoolError::Rejected)?;
         self.ids.insert(id, (sender.clone(), nonce));
         self.by_sender.entry(sender).or_default().insert(nonce, tx);
         Ok(Admitted::Queued)
@@ -151,6 +162,7 @@ impl Mempool {
     /// those `rejected` by a block builder together with the same sender's later ones, which were
     /// admitted on the rejected one's effects.
     pub fn prune(&mut self, state: &State, rejected: &[Hash]) {
+        self.queued_state = None;
         let mut cut: HashMap<String, u64> = HashMap::new();
         for id in rejected {
             if let Some((sender, nonce)) = self.ids.get(id) {

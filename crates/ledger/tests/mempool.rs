@@ -49,6 +49,14 @@ fn transactions_queue_in_nonce_order_and_senders_take_turns() {
         pool.admit(duplicate, &ledger.state, context()),
         Err(MempoolError::Rejected(Rejection::ChargerExists(_)))
     ));
+    let taken_by_another = register(&ledger, "CN-BBB", 3, "CN*AAA*E3");
+    assert!(
+        matches!(
+            pool.admit(taken_by_another, &ledger.state, context()),
+            Err(MempoolError::Rejected(Rejection::ChargerExists(_)))
+        ),
+        "judged on every sender's queued transactions"
+    );
     assert_eq!(pool.len(), 5, "nothing refused was queued");
 
     // A builder rejected A's second: it goes, and so does A's third, which was judged on it.

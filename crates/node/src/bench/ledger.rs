@@ -7,6 +7,7 @@ use chargemesh_core::Energy;
 use chargemesh_core::pricing::{ChargingPeriod, price};
 use chargemesh_core::tariff::Tariff;
 use chargemesh_ledger::block::{self, Block, Header};
+use chargemesh_ledger::mempool::Mempool;
 use chargemesh_ledger::state::{Context, Parameters};
 use chargemesh_ledger::transaction::{
     Action, AnchoredPeriod, CdrAnchor, ChargerIdentity, ClaimedAmounts, ConnectorType, LifecycleEvent, MemberRecord,
@@ -108,7 +109,47 @@ pub fn run(anchors: usize) -> Result<String, String> {
         "the same anchors applied one by one, each signature verified alone: {:.0} anchors/s on one core\n",
         count / single
     ));
+    report.push_str(&admission(&first.state, &first.block.header, &blocks, timestamp)?);
     Ok(report)
+}
+
+/// Mempool admission of the last blocks' anchors by one sender, on the state holding all the
+/// earlier ones: checked against one queued state made once, against the previous way — a copy of
+/// the state per transaction with the sender's queued transactions replayed on it.
+fn admission(first: &State, first_header: &Header, blocks: &[Block], timestamp: i64) -> Result<String, String> {
+    const ADMITTED_BLOCKS: usize = 5;
+    const BASELINE: usize = 300;
+    let split = blocks.len().saturating_sub(ADMITTED_BLOCKS);
+    let (mut held, mut parent) = (first.clone(), first_header.clone());
+    for block in &blocks[..split] {
+        held = block::execute(&held, &parent, block).map_err(|e| e.to_string())?.0;
+        parent = block.header.clone();
+    }
+    let tail: Vec<SignedTransaction> = blocks[split..].iter().flat_map(|b| b.transactions.clone()).collect();
+    let context = Context { height: parent.height + 1, timestamp, transaction: [0; 32] };
+    let started = Instant::now();
+    let mut pool = Mempool::default();
+    for tx in &tail {
+        pool.admit(tx.clone(), &held, context).map_err(|e| e.to_string())?;
+    }
+    let queued_state = tail.len() as f64 / started.elapsed().as_secs_f64();
+    let baseline = &tail[..tail.len().min(BASELINE)];
+    let started = Instant::now();
+    for (i, tx) in baseline.iter().enumerate() {
+        let mut trial = held.clone();
+        for earlier in &baseline[..i] {
+            let _ = trial.apply(earlier, Context { transaction: earlier.id(), ..context });
+        }
+        trial.apply(tx, Context { transaction: tx.id(), ..context }).map_err(|e| e.to_string())?;
+    }
+    let copies = baseline.len() as f64 / started.elapsed().as_secs_f64();
+    Ok(format!(
+        "mempool admission on a state of {} anchors: {queued_state:.0} anchors/s ({} admitted); \
+         baseline, a state copy per transaction: {copies:.0} anchors/s ({} admitted)\n",
+        split * BLOCK,
+        tail.len(),
+        baseline.len()
+    ))
 }
 
 fn identity(evse_id: &str) -> ChargerIdentity {
