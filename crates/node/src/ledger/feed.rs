@@ -8,7 +8,6 @@
 use super::LedgerNode;
 use super::plan::{self, NodeData, Obstacle, PreparedAnchor};
 use crate::operations::billing;
-use chargemesh_core::pricing::price;
 use chargemesh_core::pseudonym::{pseudonym, token_commitment};
 use chargemesh_ledger::Hash;
 use chargemesh_ledger::proof::cdr_hash;
@@ -17,7 +16,7 @@ use chargemesh_store::anchors::{self, AnchorCandidate};
 use chargemesh_store::{Conn, Store, StoreError, commissioning, sessions, tariffs};
 use jiff::Timestamp;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,12 +27,13 @@ const ANCHORS_PER_ROUND: i64 = 500;
 /// last round found.
 #[derive(Default)]
 pub struct FeedState {
-    waiting: HashMap<String, Hash>,
-    status: FeedStatus,
+    last_round_at: Option<Timestamp>,
+    waiting: BTreeMap<String, Hash>,
+    problems: BTreeMap<String, Problem>,
 }
 
 /// What the last round of the feed found.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FeedStatus {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_round_at: Option<Timestamp>,
@@ -68,7 +68,12 @@ pub async fn run(ledger: Arc<LedgerNode>, store: Store, interval: Duration, anch
 
 impl LedgerNode {
     pub fn feed_status(&self) -> FeedStatus {
-        self.feed.lock().expect("feed lock").status.clone()
+        let feed = self.feed.lock().expect("feed lock");
+        FeedStatus {
+            last_round_at: feed.last_round_at,
+            waiting: feed.waiting.iter().map(|(item, id)| (item.clone(), hex::encode(id))).collect(),
+            problems: feed.problems.clone(),
+        }
     }
 }
 
@@ -122,35 +127,29 @@ async fn prepare_anchor(
     let session = sessions::get_session(&mut *conn, candidate.session_id)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("session {} has a CDR but no record", candidate.session_id)))?;
-    let anchor = match billing::session_tariff(&mut *conn, &session).await? {
-        None => Err(obstacle("cdr_unpriced", "the session's tariff or time zone is missing".into())),
-        Some((tariff, zone)) => {
-            let periods = billing::session_periods(&mut *conn, &session).await?;
-            match price(&tariff, &zone, &periods) {
-                Err(e) => Err(obstacle("cdr_unpriced", e.to_string())),
-                Ok(priced) if serde_json::to_string(&priced).ok().as_deref() != Some(&candidate.cdr_body) => Err(
-                    obstacle("cdr_stale", "the saved CDR differs from the session priced now; it is re-priced".into()),
-                ),
-                Ok(_) if periods.is_empty() => Err(obstacle("cdr_empty", "no charging period was metered".into())),
-                Ok(priced) => {
-                    let driver = match &candidate.emsp_party {
-                        // A roaming driver's token is already its member's pseudonym.
-                        Some(_) => session.id_token.clone(),
-                        None => pseudonym(secret, &session.id_token),
-                    };
-                    Ok(CdrAnchor {
-                        token_commitment: token_commitment(&driver, &cdr_id),
-                        cdr_id: cdr_id.clone(),
-                        evse_id: candidate.evse_id,
-                        emsp: candidate.emsp_party.unwrap_or_else(|| party.to_owned()),
-                        periods: periods.iter().map(AnchoredPeriod::from).collect(),
-                        tariff_id: priced.tariff_id.clone(),
-                        tariff_version: priced.tariff_version,
-                        claimed: ClaimedAmounts::of(&priced),
-                        cdr_hash: cdr_hash(candidate.cdr_body.as_bytes()),
-                    })
-                }
-            }
+    let anchor = match billing::priced_periods(&mut *conn, &session).await? {
+        None => Err(obstacle("cdr_unpriced", "the session cannot be priced now (see the node's log)".into())),
+        Some((_, priced)) if serde_json::to_string(&priced).ok().as_deref() != Some(&candidate.cdr_body) => {
+            Err(obstacle("cdr_stale", "the saved CDR differs from the session priced now; it is re-priced".into()))
+        }
+        Some((periods, _)) if periods.is_empty() => Err(obstacle("cdr_empty", "no charging period was metered".into())),
+        Some((periods, priced)) => {
+            let driver = match &candidate.emsp_party {
+                // A roaming driver's token is already its member's pseudonym.
+                Some(_) => session.id_token.clone(),
+                None => pseudonym(secret, &session.id_token),
+            };
+            Ok(CdrAnchor {
+                token_commitment: token_commitment(&driver, &cdr_id),
+                cdr_id: cdr_id.clone(),
+                evse_id: candidate.evse_id,
+                emsp: candidate.emsp_party.unwrap_or_else(|| party.to_owned()),
+                periods: periods.iter().map(AnchoredPeriod::from).collect(),
+                tariff_id: priced.tariff_id.clone(),
+                tariff_version: priced.tariff_version,
+                claimed: ClaimedAmounts::of(&priced),
+                cdr_hash: cdr_hash(candidate.cdr_body.as_bytes()),
+            })
         }
     };
     Ok(PreparedAnchor { session_id: candidate.session_id, cdr_id, anchor })
@@ -163,7 +162,7 @@ fn submit(ledger: &LedgerNode, data: &NodeData) -> Vec<(i64, String, u64)> {
     let mut chain = ledger.chain.lock().expect("chain lock");
     let mut feed = ledger.feed.lock().expect("feed lock");
     let plan = plan::plan(chain.state(), &ledger.party_id, data, now.as_millisecond());
-    let mut waiting = HashMap::new();
+    let mut waiting = BTreeMap::new();
     let mut problems = BTreeMap::new();
     for item in plan.items {
         if let Some(id) = feed.waiting.get(&item.name).filter(|id| chain.mempool().contains(id)) {
@@ -192,7 +191,7 @@ fn submit(ledger: &LedgerNode, data: &NodeData) -> Vec<(i64, String, u64)> {
             }
         }
     }
-    let previous = std::mem::take(&mut feed.status.problems);
+    let previous = std::mem::take(&mut feed.problems);
     for (item, (code, message)) in problems {
         let since = match previous.get(&item) {
             Some(old) if old.code == code => old.since,
@@ -201,10 +200,9 @@ fn submit(ledger: &LedgerNode, data: &NodeData) -> Vec<(i64, String, u64)> {
                 now
             }
         };
-        feed.status.problems.insert(item, Problem { code, message, since });
+        feed.problems.insert(item, Problem { code, message, since });
     }
-    feed.status.waiting = waiting.iter().map(|(item, id)| (item.clone(), hex::encode(id))).collect();
-    feed.status.last_round_at = Some(now);
+    feed.last_round_at = Some(now);
     feed.waiting = waiting;
     plan.on_ledger
 }

@@ -80,12 +80,18 @@ pub async fn session_tariff(conn: &mut Conn, session: &Session) -> Result<Option
 /// The session priced as it stands: the final CDR once it ended, the cost so far while it runs.
 /// None when it has no tariff.
 pub async fn price_session(conn: &mut Conn, session: &Session) -> Result<Option<PricedCdr>> {
+    Ok(priced_periods(conn, session).await?.map(|(_, cdr)| cdr))
+}
+
+/// The session's charging periods and its price by them; none when it has no tariff or cannot be
+/// priced (logged).
+pub async fn priced_periods(conn: &mut Conn, session: &Session) -> Result<Option<(Vec<ChargingPeriod>, PricedCdr)>> {
     let Some((tariff, zone)) = session_tariff(&mut *conn, session).await? else {
         return Ok(None);
     };
     let periods = session_periods(conn, session).await?;
     match price(&tariff, &zone, &periods) {
-        Ok(cdr) => Ok(Some(cdr)),
+        Ok(cdr) => Ok(Some((periods, cdr))),
         Err(e) => {
             tracing::error!(session = session.id, error = %e, "the session could not be priced");
             Ok(None)
@@ -94,7 +100,7 @@ pub async fn price_session(conn: &mut Conn, session: &Session) -> Result<Option<
 }
 
 /// The session's metered charging periods, which it is priced by.
-pub async fn session_periods(conn: &mut Conn, session: &Session) -> Result<Vec<ChargingPeriod>> {
+async fn session_periods(conn: &mut Conn, session: &Session) -> Result<Vec<ChargingPeriod>> {
     let readings = sessions::register_readings(conn, session.id).await?;
     let charger_stop = if session.stopped_by.as_deref() == Some(BY_CHARGER) { session.stop_reading() } else { None };
     Ok(charging_periods(session.start_reading(), &readings, charger_stop))
