@@ -22,7 +22,18 @@ pub enum ChainError {
     Invalid { hash: Hash, error: Box<BlockError> },
     #[error("block {} was finalized on a different parent than the chain's", hex::encode(.0))]
     Fork(Hash),
+    /// Finalized blocks fetched from a peer do not check out.
+    #[error("fetched blocks: {0}")]
+    BadSegment(String),
 }
+
+/// Finalized blocks and the one certificate that finalizes the last of them.
+pub type Segment = (Vec<Block>, Vec<u8>);
+
+/// How far above the head a relayed block may be and still be kept for verification.
+const RECEIVE_AHEAD: u64 = 64;
+/// The most blocks one fetched segment (blocks finalized by one certificate) may hold.
+pub const MAX_SEGMENT_BLOCKS: usize = 256;
 
 /// What a validator says of a proposed block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +57,13 @@ pub struct Chain {
     head: Header,
     state: State,
     pending: HashMap<Hash, Pending>,
+    /// Blocks other validators relayed, not yet verified: in memory only, so that nothing a peer
+    /// sends reaches the disk before it checks out.
+    received: HashMap<Hash, Block>,
     mempool: Mempool,
+    /// Transactions submitted here, waiting to be forwarded to the other members' nodes; `None`
+    /// when nobody forwards them (a chain without a network).
+    outgoing: Option<Vec<Vec<u8>>>,
 }
 
 impl Chain {
@@ -56,7 +73,17 @@ impl Chain {
         let (state, head) = store.replay(&genesis)?;
         let mut genesis_state = State::from_genesis(&genesis).map_err(ChainStoreError::Storage)?;
         let genesis_header = Header::genesis(&mut genesis_state, genesis.timestamp_ms);
-        Ok(Chain { genesis, genesis_header, store, head, state, pending: HashMap::new(), mempool: Mempool::default() })
+        Ok(Chain {
+            genesis,
+            genesis_header,
+            store,
+            head,
+            state,
+            pending: HashMap::new(),
+            received: HashMap::new(),
+            mempool: Mempool::default(),
+            outgoing: None,
+        })
     }
 
     pub fn genesis(&self) -> &Genesis {
@@ -97,8 +124,56 @@ impl Chain {
     /// Admits a transaction, given in its canonical bytes, to the mempool if it would apply on the
     /// head's state at time `now_ms`.
     pub fn submit(&mut self, bytes: &[u8], now_ms: i64) -> Result<(Hash, Admitted), MempoolError> {
+        let admitted = self.submit_forwarded(bytes, now_ms)?;
+        if let (Some(outgoing), (_, Admitted::Queued)) = (&mut self.outgoing, admitted) {
+            outgoing.push(bytes.to_vec());
+        }
+        Ok(admitted)
+    }
+
+    /// Admits a transaction another member's node forwarded (it is not forwarded again).
+    pub fn submit_forwarded(&mut self, bytes: &[u8], now_ms: i64) -> Result<(Hash, Admitted), MempoolError> {
         let context = self.next_context(now_ms);
         self.mempool.admit_bytes(bytes, &self.state, context)
+    }
+
+    /// From now on, keeps what [`submit`](Self::submit) admits for [`take_outgoing`](Self::take_outgoing).
+    pub fn forward_submissions(&mut self) {
+        self.outgoing.get_or_insert_with(Vec::new);
+    }
+
+    /// The transactions submitted here since the last call, to forward to the other nodes.
+    pub fn take_outgoing(&mut self) -> Vec<Vec<u8>> {
+        self.outgoing.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// The height of the highest block this node proposed or verified, finalized or not.
+    pub fn highest_known(&self) -> u64 {
+        self.pending.values().map(|p| p.block.header.height).max().unwrap_or(0).max(self.head.height)
+    }
+
+    /// A block this node proposed, or has verified, by its hash (to relay it).
+    pub fn proposed_block(&self, hash: &Hash) -> Option<&Block> {
+        self.pending.get(hash).map(|p| &p.block)
+    }
+
+    /// Keeps a block another validator relayed, for verification when consensus asks. `proposer`
+    /// is the key of the node it came from, which must be the key of the validator the block names
+    /// as its proposer. Blocks at or below the head, or far above it, are ignored.
+    pub fn receive_block(&mut self, block: Block, sender: &crate::PublicKey) -> Result<(), String> {
+        let height = block.header.height;
+        if height <= self.head.height || height > self.head.height + RECEIVE_AHEAD {
+            return Ok(());
+        }
+        let proposer = self.state.member(&block.header.proposer);
+        if !proposer.is_some_and(|m| m.active && m.record.validator && m.record.public_key == *sender) {
+            return Err(format!("a block naming {} as proposer, sent by another node", block.header.proposer));
+        }
+        let hash = block.hash();
+        if !self.pending.contains_key(&hash) {
+            self.received.insert(hash, block);
+        }
+        Ok(())
     }
 
     fn next_context(&self, now_ms: i64) -> Context {
@@ -133,12 +208,10 @@ impl Chain {
     /// timestamp no further than the parameters allow ahead of `now_ms`. A valid block is kept
     /// durably before the verdict is given.
     pub fn verify(&mut self, parent: Hash, hash: Hash, now_ms: i64) -> Result<Verdict, ChainError> {
-        let block = match self.pending.get(&hash) {
-            Some(pending) => pending.block.clone(),
-            None => match self.store.proposal(&hash)? {
-                Some(block) => block,
-                None => return Ok(Verdict::Unknown),
-            },
+        let block = match self.pending_block(&hash) {
+            Ok(block) => block,
+            Err(ChainError::UnknownBlock(_)) => return Ok(Verdict::Unknown),
+            Err(e) => return Err(e),
         };
         if block.header.parent != parent {
             return Ok(Verdict::Invalid("the block names another parent than the proposal".into()));
@@ -180,10 +253,72 @@ impl Chain {
             self.head = block.header.clone();
             self.state = pending.state;
         }
+        self.forget_below_head();
+        Ok(route)
+    }
+
+    fn forget_below_head(&mut self) {
         let height = self.head.height;
         self.pending.retain(|_, p| p.block.header.height > height);
+        self.received.retain(|_, b| b.header.height > height);
         self.mempool.prune(&self.state, &[]);
-        Ok(route)
+    }
+
+    /// The finalized blocks from `height` up to the one its certificate finalizes (blocks finalized
+    /// together share a certificate), and that certificate: what a node behind fetches to catch up.
+    pub fn segment(&self, height: u64) -> Result<Option<Segment>, ChainError> {
+        let Some(certificate) = self.store.certificate(height)? else { return Ok(None) };
+        let mut blocks = Vec::new();
+        let mut next = height;
+        while blocks.len() < MAX_SEGMENT_BLOCKS {
+            match self.store.block(next)? {
+                Some(block) => blocks.push(block),
+                None => break,
+            }
+            if self.store.certificate(next + 1)?.is_none_or(|c| c != certificate) {
+                break;
+            }
+            next += 1;
+        }
+        Ok(Some((blocks, certificate)))
+    }
+
+    /// Commits finalized blocks fetched from a peer: they must follow the head, each must execute,
+    /// and `certificate` must finalize the last of them, as `certified` (given the state the last
+    /// block was built on) finds. Nothing is committed unless all of it checks out.
+    pub fn commit_segment(
+        &mut self,
+        blocks: &[Block],
+        certificate: &[u8],
+        certified: impl FnOnce(&State, &[u8]) -> Result<Hash, String>,
+    ) -> Result<(), ChainError> {
+        let bad = |why: String| Err(ChainError::BadSegment(why));
+        let Some(last) = blocks.last() else { return bad("no blocks".into()) };
+        if blocks.len() > MAX_SEGMENT_BLOCKS {
+            return bad(format!("more than {MAX_SEGMENT_BLOCKS} blocks"));
+        }
+        let mut states = Vec::with_capacity(blocks.len());
+        let mut parent = &self.head;
+        for block in blocks {
+            let before = states.last().unwrap_or(&self.state);
+            let (next, _) = block::execute(before, parent, block)
+                .map_err(|e| ChainError::BadSegment(format!("block {}: {e}", block.header.height)))?;
+            states.push(next);
+            parent = &block.header;
+        }
+        let built_on = if states.len() > 1 { &states[states.len() - 2] } else { &self.state };
+        match certified(built_on, certificate) {
+            Ok(hash) if hash == last.hash() => {}
+            Ok(_) => return bad("the certificate finalizes another block".into()),
+            Err(why) => return bad(why),
+        }
+        for (block, state) in blocks.iter().zip(states) {
+            self.store.append(block, certificate)?;
+            self.head = block.header.clone();
+            self.state = state;
+        }
+        self.forget_below_head();
+        Ok(())
     }
 
     fn is_committed(&self, hash: &Hash) -> Result<bool, ChainError> {
@@ -191,8 +326,8 @@ impl Chain {
     }
 
     fn pending_block(&self, hash: &Hash) -> Result<Block, ChainError> {
-        if let Some(pending) = self.pending.get(hash) {
-            return Ok(pending.block.clone());
+        if let Some(block) = self.pending.get(hash).map(|p| &p.block).or_else(|| self.received.get(hash)) {
+            return Ok(block.clone());
         }
         self.store.proposal(hash)?.ok_or(ChainError::UnknownBlock(*hash))
     }
@@ -207,6 +342,7 @@ impl Chain {
         let (next, _) = block::execute(&state, &parent, &block)
             .map_err(|error| ChainError::Invalid { hash, error: Box::new(error) })?;
         self.store.put_proposal(&block)?;
+        self.received.remove(&hash);
         self.pending.insert(hash, Pending { block, state: next });
         Ok(())
     }
@@ -218,7 +354,7 @@ impl Chain {
             return Ok((self.state.clone(), self.head.clone()));
         }
         if !self.pending.contains_key(hash) {
-            let block = self.store.proposal(hash)?.ok_or(ChainError::UnknownBlock(*hash))?;
+            let block = self.pending_block(hash)?;
             if block.header.height <= self.head.height {
                 return Err(ChainError::UnknownBlock(*hash));
             }

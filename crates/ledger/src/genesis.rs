@@ -50,6 +50,8 @@ impl Genesis {
         let mut keys = BTreeSet::new();
         for member in &self.members {
             crate::state::check_party_id(&member.party_id).map_err(|e| e.to_string())?;
+            crate::state::check_p2p_endpoint(&member.p2p_endpoint)
+                .map_err(|e| format!("members: {}: {e}", member.party_id))?;
             if !parties.insert(&member.party_id) {
                 return Err(format!("members: {} appears twice", member.party_id));
             }

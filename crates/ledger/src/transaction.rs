@@ -118,6 +118,11 @@ pub struct MemberRecord {
     pub endpoint: String,
     /// Whether its node votes in consensus or only follows the chain.
     pub validator: bool,
+    /// Where its node takes ledger connections from other members' nodes (`host:port`); empty when
+    /// it has no node on the ledger network. Only nodes whose members' keys are in the registry can
+    /// connect, so the address is not a secret.
+    #[serde(default)]
+    pub p2p_endpoint: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]

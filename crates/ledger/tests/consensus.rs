@@ -6,17 +6,15 @@
 mod common;
 
 use chargemesh_ledger::chain::{Chain, Verdict};
-use chargemesh_ledger::consensus::{self, CHANNELS, Timing, ValidatorConfig};
+use chargemesh_ledger::consensus;
 use chargemesh_ledger::mempool::{Admitted, MempoolError};
 use chargemesh_ledger::transaction::{Action, LifecycleEvent};
 use chargemesh_ledger::{Rejection, SignedTransaction, Transaction};
+use common::sim::{Consortium, fast_link};
 use common::*;
-use commonware_cryptography::{Signer as _, ed25519};
-use commonware_p2p::simulated;
-use commonware_runtime::{Clock as _, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic};
-use std::num::{NonZeroU32, NonZeroUsize};
+use commonware_runtime::{Runner as _, deterministic};
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 /// Before the tariff's validity (a tariff is published ahead of its start)…
@@ -55,65 +53,28 @@ fn transactions(chain: &Chain, commission: bool, cdrs: std::ops::Range<usize>) -
         .collect()
 }
 
-/// Runs member A's validator on `path` in a deterministic runtime starting at `now`, submits
-/// `submit` to it, and waits until the mempool is empty (or the runtime's time limit fails the test).
+/// Runs member A's validator, alone, on the chain store `path` in a deterministic runtime
+/// starting at `now`, submits `submit` to it, and waits until the mempool is empty (or the
+/// runtime's time limit fails the test).
 fn run_validator(path: &Path, now: i64, submit: impl FnOnce(&mut Chain) + Send + 'static) {
-    let path = path.to_owned();
+    let dir = path.parent().unwrap().to_owned();
     let config = deterministic::Config::new()
         .with_seed(now as u64)
         .with_start_time(UNIX_EPOCH + Duration::from_millis(now as u64))
         .with_timeout(Some(Duration::from_secs(120)));
     deterministic::Runner::new(config).start(|context| async move {
-        let chain = Arc::new(Mutex::new(Chain::open(&path, consortium()).unwrap()));
-        submit(&mut chain.lock().unwrap());
-        let me = consensus_key("CN-AAA").public_key();
-        let (network, oracle) = simulated::Network::new_with_peers(
-            context.child("network"),
-            simulated::Config {
-                max_size: 1024 * 1024,
-                max_peers_per_set: NonZeroUsize::new(1).unwrap(),
-                disconnect_on_block: true,
-                tracked_peer_sets: NonZeroUsize::new(1).unwrap(),
-            },
-            [me.clone()],
-        )
-        .await;
-        network.start();
-        let control = oracle.control(me.clone());
-        let quota = Quota::per_second(NonZeroU32::new(1_000).unwrap());
-        let mut channels = Vec::new();
-        for channel in CHANNELS {
-            channels.push(control.register(channel, quota).await.unwrap());
-        }
-        let [votes, certificates, resolver]: [_; 3] = channels.try_into().ok().unwrap();
-        let config = ValidatorConfig {
-            key: key("CN-AAA"),
-            party_id: "CN-AAA".into(),
-            partition: "validator-a".into(),
-            timing: Timing::default(),
-        };
-        consensus::start(context.child("validator"), chain.clone(), config, control, (votes, certificates, resolver))
-            .unwrap();
-        loop {
-            context.sleep(Duration::from_millis(100)).await;
-            if chain.lock().unwrap().mempool().is_empty() {
-                break;
-            }
-        }
-        // Stop every task, so that the chain store is closed when the runtime returns.
-        context.stop(0, None).await.unwrap();
+        let keys = BTreeMap::from([("CN-AAA".to_owned(), key("CN-AAA"))]);
+        let mut consortium = Consortium::new(&context, consortium(), keys, dir, fast_link()).await;
+        consortium.start("CN-AAA").await;
+        submit(&mut consortium.nodes["CN-AAA"].chain.lock().unwrap());
+        consortium.wait_for(&["CN-AAA"], Duration::from_secs(60), |chain| chain.mempool().is_empty()).await;
+        consortium.stop().await;
     });
-}
-
-/// The consensus key of a test member, from the same seed as its ledger key.
-fn consensus_key(party: &str) -> ed25519::PrivateKey {
-    use commonware_codec::{Copying, DecodeExt};
-    ed25519::PrivateKey::decode(Copying(&key(party).seed())).unwrap()
 }
 
 #[test]
 fn a_single_validator_finalizes_what_is_submitted_and_resumes_after_a_restart() {
-    let path = scratch("consensus-single");
+    let path = scratch("consensus-single").with_file_name("CN-AAA.redb");
     let before = Chain::open(&path, consortium()).unwrap();
     let commissioning = transactions(&before, true, 0..0);
     let first = commissioning[0].clone();

@@ -54,10 +54,11 @@ fn variant(action: &Action) -> usize {
 
 /// Every text field a transaction has, by name. Each describes a member, equipment, a tariff or
 /// money; a field for a person's name, contact, card, account, vehicle or position has no place.
-const TEXT_FIELDS: [&str; 23] = [
+const TEXT_FIELDS: [&str; 24] = [
     "sender",
     "party_id",
     "endpoint",
+    "p2p_endpoint",
     "evse_id",
     "manufacturer",
     "model",

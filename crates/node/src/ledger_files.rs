@@ -68,6 +68,9 @@ pub struct GenesisRequest {
     pub clearing_period: std::time::Duration,
     /// The federation endpoint of each member, with `{party}` standing for its party id.
     pub endpoint_template: String,
+    /// Each member's ledger p2p address: the host and, for the n-th member, this port plus n - 1;
+    /// none when not given (a member alone needs no peers).
+    pub p2p: Option<(String, u16)>,
     pub out: PathBuf,
 }
 
@@ -83,14 +86,26 @@ pub fn create_genesis(request: &GenesisRequest) -> Result<Genesis, String> {
         .members
         .iter()
         .zip(&keys)
-        .map(|(party, key)| MemberRecord {
-            party_id: party.clone(),
-            public_key: key.public_key(),
-            roles: Roles { cpo: true, emsp: true },
-            endpoint: request.endpoint_template.replace("{party}", &party.to_lowercase()),
-            validator: true,
+        .enumerate()
+        .map(|(n, (party, key))| {
+            let p2p_endpoint = match &request.p2p {
+                Some((host, base)) => u16::try_from(n)
+                    .ok()
+                    .and_then(|n| base.checked_add(n))
+                    .map(|port| format!("{host}:{port}"))
+                    .ok_or_else(|| format!("--p2p-base-port {base}: not enough ports above it for every member"))?,
+                None => String::new(),
+            };
+            Ok(MemberRecord {
+                party_id: party.clone(),
+                public_key: key.public_key(),
+                roles: Roles { cpo: true, emsp: true },
+                endpoint: request.endpoint_template.replace("{party}", &party.to_lowercase()),
+                validator: true,
+                p2p_endpoint,
+            })
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     let genesis = Genesis {
         chain_name: request.chain_name.clone(),
         timestamp_ms: request.start.as_millisecond(),

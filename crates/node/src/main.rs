@@ -166,6 +166,13 @@ enum LedgerCommand {
         /// Each member's federation endpoint; `{party}` stands for its party id in lower case.
         #[arg(long, default_value = "https://{party}.members.invalid/ocpi")]
         endpoint_template: String,
+        /// Gives the members ledger p2p addresses on --p2p-host: the first member this port, the
+        /// next one port higher, and so on (for consortia on one machine or one network).
+        #[arg(long)]
+        p2p_base_port: Option<u16>,
+        /// The host of the addresses --p2p-base-port makes.
+        #[arg(long, default_value = "127.0.0.1", requires = "p2p_base_port")]
+        p2p_host: String,
         /// Folder for genesis.json and keys/<party id>.key.
         #[arg(long)]
         out: PathBuf,
@@ -277,7 +284,17 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Ledger {
             command:
-                LedgerCommand::Genesis { chain_name, member, members, start, clearing_period_hours, endpoint_template, out },
+                LedgerCommand::Genesis {
+                    chain_name,
+                    member,
+                    members,
+                    start,
+                    clearing_period_hours,
+                    endpoint_template,
+                    p2p_base_port,
+                    p2p_host,
+                    out,
+                },
         } => {
             let members = match members {
                 Some(count) => chargemesh_node::ledger_files::numbered_members(count)?,
@@ -292,12 +309,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                 start: start.unwrap_or_else(jiff::Timestamp::now),
                 clearing_period: Duration::from_secs(clearing_period_hours.saturating_mul(3600)),
                 endpoint_template,
+                p2p: p2p_base_port.map(|port| (p2p_host, port)),
                 out: out.clone(),
             };
             let genesis = chargemesh_node::ledger_files::create_genesis(&request)?;
             println!("chain {} ({})", genesis.chain_name, hex::encode(genesis.hash()));
             for member in &genesis.members {
-                println!("  {}  {}  keys/{}.key", member.party_id, member.public_key, member.party_id);
+                println!(
+                    "  {}  {}  keys/{}.key  {}",
+                    member.party_id, member.public_key, member.party_id, member.p2p_endpoint
+                );
             }
             println!("written to {}", out.display());
             Ok(())

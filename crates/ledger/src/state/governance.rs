@@ -1,7 +1,7 @@
 //! Governance: members propose changes to the consortium and vote; a proposal passes when more than
 //! two thirds of the active members approve it, and fails once that can no longer happen.
 
-use super::{Context, Event, Rejection, State, check_text};
+use super::{Context, Event, Rejection, State, check_p2p_endpoint, check_text};
 use crate::transaction::{GovernanceAction, MemberRecord};
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::BTreeMap;
@@ -109,6 +109,7 @@ impl State {
             GovernanceAction::AdmitMember(record) => {
                 check_party_id(&record.party_id)?;
                 check_text("endpoint", &record.endpoint, 256)?;
+                check_p2p_endpoint(&record.p2p_endpoint)?;
                 if self.members.contains_key(&record.party_id) {
                     return reject(format!("{} is or was a member already", record.party_id));
                 }

@@ -2,6 +2,8 @@
 //! active, calibrated charger of member A.
 #![allow(dead_code)]
 
+pub mod sim;
+
 use chargemesh_core::pricing::{ChargingPeriod, price};
 use chargemesh_core::tariff::Tariff;
 use chargemesh_ledger::genesis::Genesis;
@@ -29,6 +31,7 @@ pub fn record(party: &str, cpo: bool, emsp: bool, validator: bool) -> MemberReco
         roles: Roles { cpo, emsp },
         endpoint: format!("https://{}.example/ocpi", party.to_lowercase()),
         validator,
+        p2p_endpoint: String::new(),
     }
 }
 

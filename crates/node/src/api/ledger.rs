@@ -365,6 +365,46 @@ pub async fn list_clearing(State(state): State<Arc<ApiState>>, _caller: Caller) 
     Ok(Json(chain.state().clearings().cloned().collect()))
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LedgerStatus {
+    pub party_id: String,
+    /// `validator` (votes) or `observer` (follows and checks the chain), as the member registry says.
+    #[schema(value_type = String)]
+    pub role: chargemesh_ledger::consensus::status::Role,
+    /// The highest block this node proposed or verified, final or not.
+    pub height: u64,
+    /// The last finalized block this node holds.
+    pub finalized_height: u64,
+    /// How long ago (milliseconds) the last finalized block here was proposed.
+    pub lag_ms: i64,
+    /// Consensus finalized blocks this node does not hold yet; it is fetching them from peers.
+    pub catching_up: bool,
+    pub validators: Vec<String>,
+    /// The validators whose votes reached this node in the last ten seconds.
+    pub validators_heard: Vec<String>,
+    /// Transactions waiting for a block.
+    pub mempool: usize,
+}
+
+/// How this node's part in consensus is going: its role, heights, the validators it hears from.
+#[utoipa::path(get, path = "/api/v1/ledger/status", tag = "ledger", responses((status = 200, body = LedgerStatus)), security(("bearer" = [])))]
+pub async fn status(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<LedgerStatus>> {
+    let ledger = ledger(&state)?;
+    let network = ledger.health.snapshot();
+    let chain = chain(ledger);
+    Ok(Json(LedgerStatus {
+        party_id: ledger.party_id.clone(),
+        role: network.role,
+        height: chain.highest_known(),
+        finalized_height: chain.head().height,
+        lag_ms: (jiff::Timestamp::now().as_millisecond() - chain.head().timestamp).max(0),
+        catching_up: network.catching_up,
+        validators: network.validators,
+        validators_heard: network.validators_heard,
+        mempool: chain.mempool().len(),
+    }))
+}
+
 /// What this node's feed to the ledger last found: what waits for a block and what the ledger
 /// cannot take yet, and why (a charger that never booted, a tariff the ledger refuses, ...).
 #[utoipa::path(get, path = "/api/v1/ledger/feed", tag = "ledger", responses((status = 200, body = FeedStatus)), security(("bearer" = [])))]

@@ -51,7 +51,7 @@ pub struct ApiState {
         payments::set_wallets, payments::reconciliation,
         ledger::summary, ledger::list_blocks, ledger::get_block, ledger::get_transaction, ledger::submit,
         ledger::list_members, ledger::list_chargers, ledger::get_charger, ledger::list_tariffs, ledger::get_cdr,
-        ledger::list_obligations, ledger::list_clearing, ledger::feed_status,
+        ledger::list_obligations, ledger::list_clearing, ledger::feed_status, ledger::status,
     ),
     modifiers(&Security)
 )]
@@ -137,6 +137,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/ledger/obligations", get(ledger::list_obligations))
         .route("/ledger/clearing", get(ledger::list_clearing))
         .route("/ledger/feed", get(ledger::feed_status))
+        .route("/ledger/status", get(ledger::status))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { errors::ApiError::not_found("this API path") });
     Router::new()

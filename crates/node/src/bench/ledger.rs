@@ -32,6 +32,7 @@ pub fn run(anchors: usize) -> Result<String, String> {
         roles: Roles { cpo, emsp: !cpo },
         endpoint: format!("https://{party}.example/ocpi"),
         validator: cpo,
+        p2p_endpoint: String::new(),
     };
     let genesis = Genesis {
         chain_name: "bench".into(),

@@ -1,6 +1,6 @@
-//! The node's part in the consortium ledger: its chain (store, state, mempool), its validator
-//! running consensus in a thread of its own, and the feed that tells the ledger about this member's
-//! chargers, tariffs and charges.
+//! The node's part in the consortium ledger: its chain (store, state, mempool), consensus running
+//! in a thread of its own (voting if the member is a validator, following the chain otherwise),
+//! and the feed that tells the ledger about this member's chargers, tariffs and charges.
 
 pub mod feed;
 pub mod plan;
@@ -8,7 +8,8 @@ pub mod plan;
 use crate::config::Config;
 use crate::ledger_files::{self, GenesisRequest};
 use chargemesh_ledger::chain::Chain;
-use chargemesh_ledger::consensus::{self, NodeNetwork, Timing, ValidatorConfig};
+use chargemesh_ledger::consensus::status::Health;
+use chargemesh_ledger::consensus::{self, MemberConfig, NodeNetwork, Timing};
 use chargemesh_ledger::mempool::{Admitted, MempoolError};
 use chargemesh_ledger::{Genesis, Hash, MemberKey};
 use std::path::{Path, PathBuf};
@@ -23,6 +24,8 @@ pub struct LedgerNode {
     /// What this member's driver pseudonyms are computed under.
     pseudonym_secret: [u8; 32],
     feed: Mutex<feed::FeedState>,
+    /// How this node's part in consensus is going.
+    pub health: Arc<Health>,
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -49,12 +52,6 @@ impl LedgerNode {
         if member.public_key != key.public_key() {
             return Err(format!("{} is not the key of {} in the genesis", key_path.display(), settings.party_id));
         }
-        if !member.validator {
-            return Err(format!(
-                "{} is not a validator: following a chain that other members run is not built yet",
-                settings.party_id
-            ));
-        }
         let secret_path = if settings.pseudonym_secret.as_os_str().is_empty() {
             dir.join("pseudonym.secret")
         } else {
@@ -63,24 +60,30 @@ impl LedgerNode {
         let pseudonym_secret = ledger_files::read_or_create_secret(&secret_path)?;
         let chain = Chain::open(&dir.join("chain.redb"), genesis).map_err(|e| format!("the ledger: {e}"))?;
         let chain = Arc::new(Mutex::new(chain));
-        let validator = ValidatorConfig {
+        let member_config = MemberConfig {
             key: MemberKey::from_seed(key.seed()),
             party_id: settings.party_id.clone(),
             partition: consensus::partition(&chain.lock().expect("chain lock").state().chain()),
             timing: Timing::default(),
         };
         let stop = Arc::new(AtomicBool::new(false));
-        let network = NodeNetwork { storage_dir: dir.join("consensus"), listen: settings.p2p_listen };
-        let thread = consensus::run_in_thread(chain.clone(), validator, network, stop.clone())?;
-        tracing::info!(party_id = %settings.party_id, p2p = %settings.p2p_listen, "ledger validator running");
+        let mut peers = consensus::member_addresses(chain.lock().expect("chain lock").state());
+        if !peers.iter().any(|(peer, _)| *peer == key.public_key()) {
+            peers.push((key.public_key(), settings.p2p_listen));
+        }
+        let network = NodeNetwork { storage_dir: dir.join("consensus"), listen: settings.p2p_listen, peers };
+        let running = consensus::run_in_thread(chain.clone(), member_config, network, stop.clone())?;
+        let role = running.health.snapshot().role;
+        tracing::info!(party_id = %settings.party_id, p2p = %settings.p2p_listen, ?role, "ledger node running");
         Ok(LedgerNode {
             chain,
             party_id: settings.party_id.clone(),
             key,
             pseudonym_secret,
             feed: Mutex::default(),
+            health: running.health,
             stop,
-            thread: Mutex::new(Some(thread)),
+            thread: Mutex::new(Some(running.thread)),
         })
     }
 
@@ -125,6 +128,7 @@ fn create_solo_consortium(config: &Config, genesis: &Path) -> Result<(), String>
         start: jiff::Timestamp::now(),
         clearing_period: std::time::Duration::from_secs(24 * 3600),
         endpoint_template: "https://{party}.members.invalid/ocpi".into(),
+        p2p: None,
         out: genesis.parent().unwrap_or(Path::new(".")).to_owned(),
     };
     ledger_files::create_genesis(&request)?;

@@ -232,6 +232,7 @@ pub fn two_member_consortium(config: &Config) -> chargemesh_ledger::Genesis {
         roles: Roles { cpo: true, emsp: true },
         endpoint: format!("https://{}.example/ocpi", party.to_lowercase()),
         validator,
+        p2p_endpoint: String::new(),
     };
     let genesis = chargemesh_ledger::Genesis {
         chain_name: "ledger-api-test".into(),

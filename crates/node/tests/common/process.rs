@@ -14,6 +14,20 @@ pub fn free_port() -> u16 {
 
 /// The node's process; `database_url` empty means SQLite in `data_dir`.
 pub fn spawn_node(data_dir: &Path, database_url: &str, api_port: u16, gateway_port: u16) -> Child {
+    spawn_node_with(data_dir, database_url, api_port, gateway_port, &[])
+}
+
+/// [`spawn_node`] with more settings (`CHARGEMESH_…` variables), which take precedence.
+pub fn spawn_node_with(
+    data_dir: &Path,
+    database_url: &str,
+    api_port: u16,
+    gateway_port: u16,
+    settings: &[(&str, String)],
+) -> Child {
+    // What the node logs goes to a file beside its data, for a failing test to be read.
+    std::fs::create_dir_all(data_dir).unwrap();
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("node.log")).unwrap();
     Command::new(env!("CARGO_BIN_EXE_chargemesh"))
         .arg("node")
         .env("CHARGEMESH_DATA_DIR", data_dir)
@@ -23,8 +37,9 @@ pub fn spawn_node(data_dir: &Path, database_url: &str, api_port: u16, gateway_po
         .env("CHARGEMESH_LEDGER__P2P_LISTEN", "127.0.0.1:0")
         .env("CHARGEMESH_API__ADMIN_PASSWORD", PASSWORD)
         .env("CHARGEMESH_LOG__FILTER", "error")
+        .envs(settings.iter().map(|(name, value)| (*name, value)))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .kill_on_drop(true)
         .spawn()
         .expect("the chargemesh binary starts")
