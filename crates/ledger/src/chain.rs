@@ -248,11 +248,11 @@ impl Chain {
         route.reverse();
         for block in &route {
             self.execute_pending(block.clone())?;
-            let pending = self.pending.remove(&block.hash()).expect("executed above");
-            self.store.append(block, certificate)?;
-            self.head = block.header.clone();
-            self.state = pending.state;
         }
+        self.store.append(&route, certificate)?;
+        let last = self.pending.remove(&hash).expect("executed above");
+        self.head = last.block.header;
+        self.state = last.state;
         self.forget_below_head();
         Ok(route)
     }
@@ -312,11 +312,9 @@ impl Chain {
             Ok(_) => return bad("the certificate finalizes another block".into()),
             Err(why) => return bad(why),
         }
-        for (block, state) in blocks.iter().zip(states) {
-            self.store.append(block, certificate)?;
-            self.head = block.header.clone();
-            self.state = state;
-        }
+        self.store.append(blocks, certificate)?;
+        self.head = last.header.clone();
+        self.state = states.pop().expect("one per block");
         self.forget_below_head();
         Ok(())
     }

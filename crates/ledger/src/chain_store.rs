@@ -66,37 +66,39 @@ impl ChainStore {
         Ok(table.last().map_err(storage)?.map_or(0, |(height, _)| height.value()))
     }
 
-    /// Stores a finalized block and its certificate, durably, in one transaction, and forgets the
-    /// proposals it makes obsolete. Storing the same block again changes nothing; a different block
-    /// at a stored height is refused.
-    pub fn append(&self, block: &Block, certificate: &[u8]) -> Result<(), ChainStoreError> {
-        let height = block.header.height;
-        let encoded = block.encode();
+    /// Stores finalized blocks, in order, with the certificate that finalizes the last of them,
+    /// durably, in one transaction (a kill never leaves a block whose certificate finalizes a block
+    /// not stored), and forgets the proposals they make obsolete. Storing a stored block again
+    /// changes nothing; a different block at a stored height is refused, and then nothing is stored.
+    pub fn append(&self, finalized: &[Block], certificate: &[u8]) -> Result<(), ChainStoreError> {
         let tx = self.db.begin_write().map_err(storage)?;
         {
             let mut blocks = tx.open_table(BLOCKS).map_err(storage)?;
-            if let Some(stored) = blocks.get(height).map_err(storage)? {
-                return if stored.value() == encoded.as_slice() {
-                    Ok(())
-                } else {
-                    Err(ChainStoreError::Conflict(height))
-                };
-            }
-            let last = blocks.last().map_err(storage)?.map_or(0, |(h, _)| h.value());
-            if height != last + 1 {
-                return Err(ChainStoreError::OutOfOrder { last, got: height });
-            }
-            blocks.insert(height, encoded.as_slice()).map_err(storage)?;
-            tx.open_table(CERTIFICATES).map_err(storage)?.insert(height, certificate).map_err(storage)?;
-            tx.open_table(HEIGHTS).map_err(storage)?.insert(&block.hash(), height).map_err(storage)?;
+            let mut certificates = tx.open_table(CERTIFICATES).map_err(storage)?;
+            let mut heights = tx.open_table(HEIGHTS).map_err(storage)?;
             let mut ids = tx.open_table(TRANSACTIONS).map_err(storage)?;
-            for (index, transaction) in block.transactions.iter().enumerate() {
-                ids.insert(&transaction.id(), (height, index as u32)).map_err(storage)?;
+            let mut proposals = tx.open_table(PROPOSALS).map_err(storage)?;
+            for block in finalized {
+                let height = block.header.height;
+                let encoded = block.encode();
+                if let Some(stored) = blocks.get(height).map_err(storage)? {
+                    if stored.value() != encoded.as_slice() {
+                        return Err(ChainStoreError::Conflict(height));
+                    }
+                    continue;
+                }
+                let last = blocks.last().map_err(storage)?.map_or(0, |(h, _)| h.value());
+                if height != last + 1 {
+                    return Err(ChainStoreError::OutOfOrder { last, got: height });
+                }
+                blocks.insert(height, encoded.as_slice()).map_err(storage)?;
+                certificates.insert(height, certificate).map_err(storage)?;
+                heights.insert(&block.hash(), height).map_err(storage)?;
+                for (index, transaction) in block.transactions.iter().enumerate() {
+                    ids.insert(&transaction.id(), (height, index as u32)).map_err(storage)?;
+                }
+                proposals.retain_in(..=(height, &[0xff; 32]), |_, _| false).map_err(storage)?;
             }
-            tx.open_table(PROPOSALS)
-                .map_err(storage)?
-                .retain_in(..=(height, &[0xff; 32]), |_, _| false)
-                .map_err(storage)?;
         }
         tx.commit().map_err(storage)
     }

@@ -38,7 +38,7 @@ fn append_forever(path: &Path) {
     let (mut state, mut parent) = store.replay(&consortium()).unwrap();
     loop {
         let built = next_block(&state, &parent);
-        store.append(&built.block, b"certificate").unwrap();
+        store.append(std::slice::from_ref(&built.block), b"certificate").unwrap();
         // Tells the parent each committed height, so it kills the child while it is appending.
         println!("{}", built.block.header.height);
         state = built.state;
@@ -53,20 +53,28 @@ fn blocks_are_appended_in_order_and_once() {
     let mut state = State::from_genesis(&consortium()).unwrap();
     let genesis = Header::genesis(&mut state, GENESIS_TIME);
     let first = next_block(&state, &genesis);
-    store.append(&first.block, b"c1").unwrap();
-    store.append(&first.block, b"c1").unwrap();
+    store.append(std::slice::from_ref(&first.block), b"c1").unwrap();
+    store.append(std::slice::from_ref(&first.block), b"c1").unwrap();
     let mut other = first.block.clone();
     other.header.timestamp += 1;
-    assert!(matches!(store.append(&other, b"c1"), Err(ChainStoreError::Conflict(1))));
+    assert!(matches!(store.append(std::slice::from_ref(&other), b"c1"), Err(ChainStoreError::Conflict(1))));
     let second = next_block(&first.state, &first.block.header);
     let third = next_block(&second.state, &second.block.header);
-    assert!(matches!(store.append(&third.block, b"c3"), Err(ChainStoreError::OutOfOrder { last: 1, got: 3 })));
-    store.append(&second.block, b"c2").unwrap();
-    assert_eq!(store.height().unwrap(), 2);
-    assert_eq!(store.certificate(2).unwrap().as_deref(), Some(&b"c2"[..]));
+    assert!(matches!(
+        store.append(std::slice::from_ref(&third.block), b"c3"),
+        Err(ChainStoreError::OutOfOrder { last: 1, got: 3 })
+    ));
+    // Blocks finalized together are stored together or not at all.
+    let fourth = next_block(&third.state, &third.block.header);
+    let gap = [second.block.clone(), fourth.block.clone()];
+    assert!(matches!(store.append(&gap, b"c4"), Err(ChainStoreError::OutOfOrder { last: 2, got: 4 })));
+    assert_eq!(store.height().unwrap(), 1, "the failed append stored nothing");
+    store.append(&[second.block.clone(), third.block.clone()], b"c3").unwrap();
+    assert_eq!(store.height().unwrap(), 3);
+    assert_eq!(store.certificate(2).unwrap().as_deref(), Some(&b"c3"[..]));
     let (mut replayed, last) = store.replay(&consortium()).unwrap();
-    assert_eq!(last, second.block.header);
-    assert_eq!(replayed.root(), second.block.header.state_root);
+    assert_eq!(last, third.block.header);
+    assert_eq!(replayed.root(), third.block.header.state_root);
 }
 
 #[test]

@@ -120,7 +120,7 @@ pub(super) async fn drive<E: Clock>(
             metrics::gauge!("ledger_mempool_transactions").set(chain.mempool().len() as f64);
             chain.head().height
         };
-        health.snapshot();
+        metrics::gauge!("ledger_validators_heard").set(health.snapshot().validators_heard.len() as f64);
         let now = super::application::unix_ms(&context);
         let stalled = health.last_commit_ms().is_none_or(|at| now - at > STALL_MS);
         let wanted = (health.is_behind() || stalled).then_some(head + 1);

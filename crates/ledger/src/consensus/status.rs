@@ -104,7 +104,6 @@ impl Health {
             .filter(|(index, _)| inner.heard.get(&(*index as u32)).is_some_and(|at| now - at <= HEARD_WITHIN_MS))
             .map(|(_, party)| party.clone())
             .collect();
-        metrics::gauge!("ledger_validators_heard").set(validators_heard.len() as f64);
         NetworkStatus {
             role: self.role,
             validators: self.validators.clone(),
