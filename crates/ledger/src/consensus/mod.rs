@@ -392,6 +392,11 @@ pub fn run_in_thread(
                 // for several nodes (only registered members' keys get through anyway).
                 p2p.allow_private_ips = true;
                 p2p.allowed_handshake_rate_per_ip = Quota::per_second(commonware_utils::NZU32!(16));
+                // A reservation, kept or failed, bars the next one to that peer for this long, and it
+                // also bars the peer's own dial in. The default minute kept a member that started
+                // before the others (its dials failed) unreachable for a minute; members are few
+                // and registered, so they may retry every second.
+                p2p.peer_connection_cooldown = Duration::from_secs(1);
                 let (mut net, mut oracle) = lookup::Network::new(context.child("p2p"), p2p);
                 oracle.track(0, commonware_utils::ordered::Map::from_iter_dedup(peers));
                 // Messages per second from one peer on one channel. The network buffers a burst of
