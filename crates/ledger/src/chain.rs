@@ -22,6 +22,10 @@ pub enum ChainError {
     Invalid { hash: Hash, error: Box<BlockError> },
     #[error("block {} was finalized on a different parent than the chain's", hex::encode(.0))]
     Fork(Hash),
+    /// The block changed the validator set: the validators of the epoch that built it build
+    /// nothing on it; the next epoch's do.
+    #[error("block {} ends epoch {epoch}: the next validator set builds on it", hex::encode(block))]
+    EpochOver { block: Hash, epoch: u64 },
     /// Finalized blocks fetched from a peer do not check out.
     #[error("fetched blocks: {0}")]
     BadSegment(String),
@@ -180,18 +184,19 @@ impl Chain {
         Context { height: self.head.height + 1, timestamp: now_ms.max(self.head.timestamp), transaction: [0; 32] }
     }
 
-    /// Whether the mempool holds transactions that could follow block `parent`.
-    pub fn has_candidates(&mut self, parent: &Hash) -> Result<bool, ChainError> {
+    /// Whether the mempool holds transactions that could follow block `parent` in `epoch`.
+    pub fn has_candidates(&mut self, parent: &Hash, epoch: u64) -> Result<bool, ChainError> {
         if self.mempool.is_empty() {
             return Ok(false);
         }
-        let (state, _) = self.state_after(parent)?;
+        let (state, _) = self.state_in_epoch(parent, epoch)?;
         Ok(!self.mempool.candidates(&state).is_empty())
     }
 
-    /// Builds a block on `parent` from the mempool, keeps it durably, and returns its hash.
-    pub fn propose(&mut self, parent: Hash, proposer: &str, now_ms: i64) -> Result<Hash, ChainError> {
-        let (state, header) = self.state_after(&parent)?;
+    /// Builds a block of `epoch` on `parent` from the mempool, keeps it durably, and returns its
+    /// hash.
+    pub fn propose(&mut self, parent: Hash, epoch: u64, proposer: &str, now_ms: i64) -> Result<Hash, ChainError> {
+        let (state, header) = self.state_in_epoch(&parent, epoch)?;
         let candidates = self.mempool.candidates(&state);
         let built = block::build(&state, &header, proposer, now_ms, candidates);
         let rejected: Vec<Hash> = built.rejected.iter().map(|(id, _)| *id).collect();
@@ -204,10 +209,16 @@ impl Chain {
         Ok(hash)
     }
 
-    /// Checks the block `hash` proposed on `parent`: its links, every transaction, its roots, and a
-    /// timestamp no further than the parameters allow ahead of `now_ms`. A valid block is kept
-    /// durably before the verdict is given.
-    pub fn verify(&mut self, parent: Hash, hash: Hash, now_ms: i64) -> Result<Verdict, ChainError> {
+    /// Checks the block `hash` proposed in `epoch` on `parent`: its links, every transaction, its
+    /// roots, and a timestamp no further than the parameters allow ahead of `now_ms`. A valid block
+    /// is kept durably before the verdict is given.
+    pub fn verify(&mut self, parent: Hash, hash: Hash, epoch: u64, now_ms: i64) -> Result<Verdict, ChainError> {
+        match self.state_in_epoch(&parent, epoch) {
+            Ok(_) => {}
+            Err(ChainError::UnknownBlock(_)) => return Ok(Verdict::Unknown),
+            Err(e @ ChainError::EpochOver { .. }) => return Ok(Verdict::Invalid(e.to_string())),
+            Err(e) => return Err(e),
+        }
         let block = match self.pending_block(&hash) {
             Ok(block) => block,
             Err(ChainError::UnknownBlock(_)) => return Ok(Verdict::Unknown),
@@ -343,6 +354,15 @@ impl Chain {
         self.received.remove(&hash);
         self.pending.insert(hash, Pending { block, state: next });
         Ok(())
+    }
+
+    /// The state after block `parent` and its header, if blocks of `epoch` may follow it.
+    fn state_in_epoch(&mut self, parent: &Hash, epoch: u64) -> Result<(State, Header), ChainError> {
+        let (state, header) = self.state_after(parent)?;
+        if state.epoch() != epoch {
+            return Err(ChainError::EpochOver { block: *parent, epoch });
+        }
+        Ok((state, header))
     }
 
     /// The state after block `hash` and its header: the head, the genesis, or a pending block

@@ -138,20 +138,20 @@ fn the_chain_proposes_verifies_and_finalizes_idempotently() {
     for tx in transactions(&chain, true, 0..0) {
         chain.submit(&tx.encode(), COMMISSIONING).unwrap();
     }
-    let commissioned = chain.propose(genesis, "CN-AAA", COMMISSIONING).unwrap();
-    assert_eq!(chain.verify(genesis, commissioned, COMMISSIONING).unwrap(), Verdict::Valid);
+    let commissioned = chain.propose(genesis, 0, "CN-AAA", COMMISSIONING).unwrap();
+    assert_eq!(chain.verify(genesis, commissioned, 0, COMMISSIONING).unwrap(), Verdict::Valid);
     // The proposal names its parent: verifying it on another is refused.
-    assert!(matches!(chain.verify(commissioned, commissioned, COMMISSIONING).unwrap(), Verdict::Invalid(_)));
-    assert_eq!(chain.verify(genesis, [7; 32], COMMISSIONING).unwrap(), Verdict::Unknown);
+    assert!(matches!(chain.verify(commissioned, commissioned, 0, COMMISSIONING).unwrap(), Verdict::Invalid(_)));
+    assert_eq!(chain.verify(genesis, [7; 32], 0, COMMISSIONING).unwrap(), Verdict::Unknown);
     assert_eq!(chain.finalize(commissioned, b"certificate").unwrap().len(), 1);
     assert!(chain.mempool().is_empty(), "what was finalized left the mempool");
 
     // Two blocks, the second built on the first before it is final.
     let [first_anchor, second_anchor]: [SignedTransaction; 2] = transactions(&chain, false, 0..2).try_into().unwrap();
     chain.submit(&first_anchor.encode(), NOW).unwrap();
-    let first = chain.propose(commissioned, "CN-AAA", NOW).unwrap();
+    let first = chain.propose(commissioned, 0, "CN-AAA", NOW).unwrap();
     chain.submit(&second_anchor.encode(), NOW).unwrap();
-    let second = chain.propose(first, "CN-AAA", NOW + 1_000).unwrap();
+    let second = chain.propose(first, 0, "CN-AAA", NOW + 1_000).unwrap();
 
     // A restart before finalization: the proposals were kept on disk.
     drop(chain);
@@ -168,6 +168,38 @@ fn the_chain_proposes_verifies_and_finalizes_idempotently() {
     // A block whose clock runs ahead of the verifier's by more than the parameters allow is refused.
     let [late]: [SignedTransaction; 1] = transactions(&chain, false, 2..3).try_into().unwrap();
     chain.submit(&late.encode(), NOW).unwrap();
-    let ahead = chain.propose(second, "CN-AAA", NOW + 10 * HOUR).unwrap();
-    assert!(matches!(chain.verify(second, ahead, NOW).unwrap(), Verdict::Invalid(reason) if reason.contains("ahead")));
+    let ahead = chain.propose(second, 0, "CN-AAA", NOW + 10 * HOUR).unwrap();
+    assert!(
+        matches!(chain.verify(second, ahead, 0, NOW).unwrap(), Verdict::Invalid(reason) if reason.contains("ahead"))
+    );
+}
+
+#[test]
+fn a_block_that_changes_the_validators_is_the_last_of_its_epoch() {
+    use chargemesh_ledger::chain::ChainError;
+    use chargemesh_ledger::transaction::GovernanceAction;
+    let path = scratch("chain-epochs");
+    let mut chain = Chain::open(&path, consortium()).unwrap();
+    let chain_id = chain.state().chain();
+    let signed = |sender: &str, nonce: u64, action: Action| {
+        Transaction { chain: chain_id, sender: sender.into(), nonce, action }.sign(&key(sender)).encode()
+    };
+    let promote = GovernanceAction::SetValidator { party_id: "CN-BBB".into(), validator: true };
+    chain.submit(&signed("CN-AAA", 1, Action::Propose(promote)), NOW).unwrap();
+    chain.submit(&signed("CN-BBB", 1, Action::Vote { proposal: 1, approve: true }), NOW).unwrap();
+    let last = chain.propose(chain.genesis_hash(), 0, "CN-AAA", NOW).unwrap();
+
+    // Epoch 0's validators build nothing on it, and refuse what one of them built on it anyway.
+    let [anchor]: [SignedTransaction; 1] = transactions(&chain, true, 0..0)[..1].to_vec().try_into().unwrap();
+    let anchor = Transaction { nonce: 2, ..anchor.transaction }.sign(&key("CN-AAA"));
+    chain.submit(&anchor.encode(), NOW).unwrap();
+    assert!(matches!(chain.propose(last, 0, "CN-AAA", NOW), Err(ChainError::EpochOver { .. })));
+    assert!(matches!(chain.has_candidates(&last, 0), Err(ChainError::EpochOver { .. })));
+    let next = chain.propose(last, 1, "CN-BBB", NOW).unwrap();
+    assert!(matches!(chain.verify(last, next, 0, NOW).unwrap(), Verdict::Invalid(reason) if reason.contains("epoch")));
+    assert_eq!(chain.verify(last, next, 1, NOW).unwrap(), Verdict::Valid);
+
+    chain.finalize(next, b"certificate").unwrap();
+    assert_eq!(chain.state().epoch(), 1);
+    assert_eq!(chain.state().validators().count(), 2);
 }

@@ -8,6 +8,7 @@ mod common;
 
 use chargemesh_ledger::chain::{Chain, ChainError};
 use chargemesh_ledger::consensus::{self, status::Role};
+use chargemesh_ledger::transaction::{Action, GovernanceAction};
 use chargemesh_ledger::{Genesis, MemberKey, Transaction};
 use common::sim::{Consortium, fast_link, peer_key, percent};
 use common::*;
@@ -269,6 +270,7 @@ fn an_equivocating_validator_is_shut_out_and_the_others_agree() {
     runtime(8).start(|context| async move {
         use commonware_consensus::simplex::mocks::conflicter::{Config, Conflicter};
         use commonware_cryptography::Sha256;
+        use commonware_p2p::utils::mux::Muxer;
         use commonware_runtime::Supervisor as _;
         let byzantine = peer_key(&key("CN-V04"));
         let (consortium, honest) = start(&context, 4, 3, dir, fast_link()).await;
@@ -280,7 +282,11 @@ fn an_equivocating_validator_is_shut_out_and_the_others_agree() {
         };
         let control = consortium.oracle.control(byzantine.clone());
         let quota = Quota::per_second(std::num::NonZeroU32::new(1_000).unwrap());
-        let votes = control.register(consensus::CHANNELS[0], quota).await.unwrap();
+        let (sender, receiver) = control.register(consensus::CHANNELS[0], quota).await.unwrap();
+        // Each epoch's votes go on a sub-channel of the votes channel numbered by the epoch.
+        let (muxer, mut epochs) = Muxer::new(context.child("byzantine_mux"), sender, receiver);
+        muxer.start();
+        let votes = epochs.register(0).await.unwrap();
         Conflicter::<_, _, Sha256>::new(context.child("byzantine"), Config { scheme }).start(votes);
 
         let all = names(&honest);
@@ -332,4 +338,101 @@ fn fetched_blocks_are_checked_before_they_are_committed() {
     assert_eq!(fresh.head().height, 0, "nothing was committed");
     fresh.commit_segment(&blocks, &certificate, consensus::certified_block).unwrap();
     assert_eq!(fresh.head().hash(), blocks.last().unwrap().hash());
+}
+
+/// `sender`'s transaction with nonce `nonce`, in canonical bytes.
+fn signed(genesis: &Genesis, sender: &str, nonce: u64, action: Action) -> Vec<u8> {
+    Transaction { chain: genesis.hash(), sender: sender.into(), nonce, action }.sign(&key(sender)).encode()
+}
+
+/// Passes governance proposal `proposal` (sent by `proposer` with its nonce) with the votes of
+/// `voters` (each with its nonce), all submitted at `at`, and waits until every node of `nodes`
+/// has applied it.
+async fn pass(
+    consortium: &Consortium,
+    at: &str,
+    nodes: &[&str],
+    (proposer, nonce, action): (&str, u64, GovernanceAction),
+    proposal: u64,
+    voters: &[(&str, u64)],
+) {
+    consortium.submit(at, &[signed(&consortium.genesis, proposer, nonce, Action::Propose(action))]);
+    let proposed = |chain: &Chain| chain.state().member(proposer).unwrap().nonce == nonce;
+    consortium.wait_for(nodes, Duration::from_secs(60), proposed).await;
+    let votes: Vec<Vec<u8>> = voters
+        .iter()
+        .map(|(voter, nonce)| signed(&consortium.genesis, voter, *nonce, Action::Vote { proposal, approve: true }))
+        .collect();
+    consortium.submit(at, &votes);
+    let (last, last_nonce) = *voters.last().unwrap();
+    let voted = |chain: &Chain| chain.state().member(last).is_some_and(|m| m.nonce == last_nonce);
+    consortium.wait_for(nodes, Duration::from_secs(60), voted).await;
+}
+
+/// Governance changes the validator set while the chain runs: a fifth member is admitted as a
+/// validator (its node, started from the genesis, catches up and votes from the next epoch on), then
+/// a founding validator is removed (its node goes on as an observer); blocks are finalized in every
+/// epoch and every node holds the same chain.
+#[test]
+fn validators_admitted_and_removed_by_governance_take_over_at_the_epoch_boundary() {
+    let dir = scratch("consortium-epochs").with_file_name("");
+    runtime(9).start(|context| async move {
+        let (genesis, mut keys) = consortium(4);
+        keys.insert("CN-V05".into(), key("CN-V05"));
+        let mut consortium = Consortium::new(&context, genesis.clone(), keys, dir, fast_link()).await;
+        let founders = ["CN-V01", "CN-V02", "CN-V03", "CN-V04", "CN-OBS"];
+        for p in founders {
+            consortium.start(p).await;
+        }
+        let load = |consortium: &Consortium, at: &str, sender: &str, versions| {
+            consortium.submit(at, &tariffs(&genesis, sender, versions));
+        };
+        load(&consortium, "CN-V01", "CN-V04", 1..=5);
+        let loaded =
+            |versions: usize| move |chain: &Chain| chain.state().tariff_versions("CN-V04", "std").len() == versions;
+        consortium.wait_for(&founders, Duration::from_secs(60), loaded(5)).await;
+
+        // Admitted by four of five members: epoch 1, five validators.
+        let admit = GovernanceAction::AdmitMember(record("CN-V05", true, true, true));
+        let voters = [("CN-V02", 1), ("CN-V03", 1), ("CN-OBS", 1)];
+        pass(&consortium, "CN-V02", &founders, ("CN-V01", 1, admit), 1, &voters).await;
+        consortium.wait_for(&founders, Duration::from_secs(10), |chain| chain.state().epoch() == 1).await;
+        let boundary = consortium.head("CN-V01").0;
+        consortium.start("CN-V05").await;
+        let everyone = ["CN-V01", "CN-V02", "CN-V03", "CN-V04", "CN-V05", "CN-OBS"];
+        load(&consortium, "CN-V01", "CN-V05", 1..=5);
+        load(&consortium, "CN-V03", "CN-V04", 6..=10);
+        consortium.wait_for(&everyone, Duration::from_secs(120), loaded(10)).await;
+        let admitted = |chain: &Chain| chain.state().tariff_versions("CN-V05", "std").len() == 5;
+        consortium.wait_for(&everyone, Duration::from_secs(60), admitted).await;
+        let status = consortium.nodes["CN-V05"].health.snapshot();
+        assert_eq!((status.epoch, status.role, status.validators.len()), (1, Role::Validator, 5), "{status:?}");
+        // The newcomer leads views of its own: blocks proposed one at a time, one of them is its.
+        let proposed_by_newcomer = |consortium: &Consortium| {
+            let chain = consortium.nodes["CN-V02"].chain.lock().unwrap();
+            (boundary + 1..=chain.head().height)
+                .any(|h| chain.store().block(h).unwrap().unwrap().header.proposer == "CN-V05")
+        };
+        let mut versions = 10;
+        while !proposed_by_newcomer(&consortium) {
+            assert!(versions < 30, "CN-V05 proposed no block of epoch 1");
+            versions += 1;
+            load(&consortium, "CN-V01", "CN-V04", versions..=versions);
+            consortium.wait_for(&everyone, Duration::from_secs(60), loaded(versions as usize)).await;
+        }
+        consortium.assert_agree(&everyone);
+
+        // CN-V01 removed by five of six (itself included): epoch 2, CN-V02…CN-V05 validate.
+        let remove = GovernanceAction::RemoveMember { party_id: "CN-V01".into() };
+        let voters = [("CN-V03", 2), ("CN-OBS", 2), ("CN-V05", 6), ("CN-V01", 2)];
+        pass(&consortium, "CN-V03", &everyone, ("CN-V02", 2, remove), 2, &voters).await;
+        consortium.wait_for(&everyone, Duration::from_secs(10), |chain| chain.state().epoch() == 2).await;
+        load(&consortium, "CN-V02", "CN-V04", versions + 1..=versions + 10);
+        consortium.wait_for(&everyone, Duration::from_secs(120), loaded(versions as usize + 10)).await;
+        let status = consortium.nodes["CN-V01"].health.snapshot();
+        assert_eq!((status.epoch, status.role, status.validators.len()), (2, Role::Observer, 4), "{status:?}");
+        assert_same_head(&consortium, &everyone).await;
+        consortium.assert_agree(&everyone);
+        consortium.stop().await;
+    });
 }

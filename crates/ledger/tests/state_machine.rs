@@ -3,9 +3,9 @@
 
 mod common;
 
-use chargemesh_ledger::state::{CdrStatus, Event, Rejection};
+use chargemesh_ledger::state::{CdrStatus, Event, Parameters, Rejection};
 use chargemesh_ledger::transaction::{Action, DisputeReason, GovernanceAction, LifecycleEvent, MemberRecord};
-use chargemesh_ledger::{Transaction, hash_parts};
+use chargemesh_ledger::{MemberKey, Transaction, hash_parts};
 use common::*;
 
 const EVSE: &str = "CN*AAA*E1*1";
@@ -283,4 +283,40 @@ fn a_rotated_key_signs_from_then_on() {
     .sign(&fresh);
     let context = chargemesh_ledger::state::Context { height: 3, timestamp: GENESIS_TIME, transaction: tx.id() };
     ledger.state.apply(&tx, context).unwrap();
+}
+
+#[test]
+fn every_change_to_the_validator_set_opens_an_epoch() {
+    let mut ledger = Ledger::three_members();
+    assert_eq!(ledger.state.epoch(), 0);
+    // Proposed by A, approved by every other active member.
+    let mut pass = |action: GovernanceAction| {
+        let proposal = match ledger.send("CN-AAA", Action::Propose(action)).unwrap()[0] {
+            Event::Proposed { proposal } => proposal,
+            ref other => panic!("{other:?}"),
+        };
+        let voters: Vec<String> =
+            ledger.state.members().filter(|m| m.active).map(|m| m.record.party_id.clone()).collect();
+        // Votes after the proposal passed are refused (it is gone): that is fine here.
+        for voter in voters.iter().filter(|v| *v != "CN-AAA") {
+            let _ = ledger.send(voter, Action::Vote { proposal, approve: true });
+        }
+        let validators: Vec<String> = ledger.state.validators().map(|m| m.record.party_id.clone()).collect();
+        (ledger.state.epoch(), validators)
+    };
+    // A member that does not validate changes members, not validators.
+    assert_eq!(pass(GovernanceAction::AdmitMember(record("CN-OBS", false, false, false))), (0, vec!["CN-AAA".into()]));
+    let admitted = pass(GovernanceAction::AdmitMember(record("CN-DDD", true, true, true)));
+    assert_eq!(admitted, (1, vec!["CN-AAA".into(), "CN-DDD".into()]));
+    let promoted = pass(GovernanceAction::SetValidator { party_id: "CN-BBB".into(), validator: true });
+    assert_eq!(promoted, (2, vec!["CN-AAA".into(), "CN-BBB".into(), "CN-DDD".into()]));
+    let parameters = Parameters { max_block_transactions: 500, ..Parameters::default() };
+    assert_eq!(pass(GovernanceAction::SetParameters(parameters)).0, 2);
+    let removed = pass(GovernanceAction::RemoveMember { party_id: "CN-DDD".into() });
+    assert_eq!(removed, (3, vec!["CN-AAA".into(), "CN-BBB".into()]));
+    // A key rotated: the same validators, but another key votes for one of them.
+    let fresh = MemberKey::from_seed(hash_parts("fresh", &[]));
+    assert_eq!(pass(GovernanceAction::RotateKey { party_id: "CN-CCC".into(), public_key: fresh.public_key() }).0, 3);
+    let fresh = MemberKey::from_seed(hash_parts("fresher", &[]));
+    assert_eq!(pass(GovernanceAction::RotateKey { party_id: "CN-BBB".into(), public_key: fresh.public_key() }).0, 4);
 }

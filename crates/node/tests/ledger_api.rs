@@ -90,3 +90,59 @@ async fn transactions_are_finalized_and_explored_and_bad_ones_are_refused_with_t
     assert_eq!((after["state_root"].clone(), after["mempool"].clone()), (before["state_root"].clone(), json!(0)));
     node.stop().await;
 }
+
+/// Waits until what GET `path` answers satisfies `done`; fails the test after 10 s.
+async fn wait_for(node: &TestNode, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..100 {
+        let body = node.get(path).await;
+        if done(&body) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("GET {path} never satisfied the test: {}", node.get(path).await);
+}
+
+#[tokio::test]
+async fn members_propose_and_vote_from_the_console_and_bad_proposals_are_refused() {
+    let config = test_config("ledger-governance");
+    let genesis = two_member_consortium(&config);
+    let node = TestNode::start_with(config).await;
+    let governance = node.get("/ledger/governance").await;
+    assert_eq!(
+        (&governance["epoch"], &governance["validators"], &governance["active_members"], &governance["proposals"]),
+        (&json!(0), &json!(["CN-M01"]), &json!(2), &json!([])),
+    );
+
+    // This member (CN-M01) proposes through its console, which signs with its member key.
+    let parameters =
+        json!({ "dispute_window_ms": 86_400_000, "max_block_transactions": 5_000, "max_timestamp_drift_ms": 10_000 });
+    let (status, body) = node.post("/ledger/governance/proposals", json!({ "set_parameters": parameters })).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let open = wait_for(&node, "/ledger/governance", |g| g["proposals"].as_array().is_some_and(|p| p.len() == 1)).await;
+    assert_eq!(open["proposals"][0]["votes"], json!({ "CN-M01": true }), "{open}");
+    assert_eq!(open["proposals"][0]["action"]["set_parameters"]["max_block_transactions"], 5_000);
+
+    // Bad proposals and votes: refused with the ledger's reason; nothing queued.
+    let before = node.get("/ledger").await;
+    let refusals = [
+        ("/ledger/governance/proposals", json!({ "remove_member": { "party_id": "CN-ZZZ" } }), "unknown_member"),
+        ("/ledger/governance/proposals", json!({ "remove_member": { "party_id": "CN-M01" } }), "governance"),
+        ("/ledger/governance/proposals", json!({ "crown_member": { "party_id": "CN-M01" } }), "invalid_request"),
+        ("/ledger/governance/proposals/9/votes", json!({ "approve": true }), "unknown_proposal"),
+        ("/ledger/governance/proposals/1/votes", json!({ "approve": true }), "already_voted"),
+        ("/ledger/governance/proposals/1/votes", json!({ "approve": "yes" }), "invalid_request"),
+    ];
+    for (path, body, code) in refusals {
+        let (status, answer) = node.post(path, body.clone()).await;
+        assert!(status.is_client_error() && answer["code"] == code, "{path} {body}: {status} {answer}");
+    }
+    let after = node.get("/ledger").await;
+    assert_eq!((after["state_root"].clone(), after["mempool"].clone()), (before["state_root"].clone(), json!(0)));
+
+    // The other member's vote (signed at its own node, here submitted as a transaction) passes it.
+    let vote = signed(&genesis, "CN-M02", "CN-M02", 1, Action::Vote { proposal: 1, approve: true });
+    assert_eq!(submit(&node, &vote).await.0, StatusCode::ACCEPTED);
+    wait_for(&node, "/ledger/governance", |g| g["proposals"] == json!([])).await;
+    node.stop().await;
+}

@@ -1,7 +1,9 @@
 //! Four `chargemesh node` processes on loopback form a consortium from one genesis made by
 //! `chargemesh ledger genesis --members 4`: transactions submitted at one member's node are
 //! finalized by all four; one node is killed with SIGKILL and the other three go on; restarted, it
-//! catches up to the same state root. Each node reports its part through `/ledger/status`.
+//! catches up to the same state root; then a fifth member is admitted by governance, its node
+//! catches up from the genesis and votes in the next epoch. Each node reports its part through
+//! `/ledger/status`.
 
 mod common;
 
@@ -43,6 +45,25 @@ impl Member {
     async fn get(&self, client: &reqwest::Client, path: &str) -> Value {
         let response = client.get(format!("{}{path}", self.api)).bearer_auth(&self.token).send().await.unwrap();
         response.json().await.unwrap()
+    }
+
+    async fn post(&self, client: &reqwest::Client, path: &str, body: &Value) {
+        let response =
+            client.post(format!("{}{path}", self.api)).bearer_auth(&self.token).json(body).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 202, "{path}: {}", response.text().await.unwrap());
+    }
+
+    /// Waits until `done` holds for what `path` answers; fails the test after a minute.
+    async fn wait_for(&self, client: &reqwest::Client, path: &str, done: impl Fn(&Value) -> bool) {
+        let mut last = Value::Null;
+        for _ in 0..600 {
+            last = self.get(client, path).await;
+            if done(&last) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{} {path} did not come to pass: {last}", self.party);
     }
 
     async fn submit(&self, client: &reqwest::Client, transaction: &str) {
@@ -112,7 +133,7 @@ async fn wait_agreed(client: &reqwest::Client, members: &[&Member], chargers: us
 
 // Each node's log is kept in <scratch>/<party>/node.log.
 #[tokio::test]
-async fn four_member_processes_run_one_chain_through_a_kill_and_a_restart() {
+async fn member_processes_run_one_chain_through_a_kill_a_restart_and_a_new_validator() {
     let root = common::scratch_dir("ledger-consortium");
     let consortium = root.join("consortium");
     let base = free_ports(MEMBERS as u16);
@@ -194,10 +215,68 @@ async fn four_member_processes_run_one_chain_through_a_kill_and_a_restart() {
     assert_eq!(status["catching_up"], false, "{status}");
     assert!(status["validators_heard"].as_array().unwrap().len() >= 3, "{status}");
 
+    // A fifth member is admitted as a validator by governance: proposed and approved by three of
+    // the four (more than two thirds), through their consoles.
+    let newcomer_key_path = consortium.join("keys").join("CN-M05.key");
+    let newcomer_key = chargemesh_node::ledger_files::create_key(&newcomer_key_path).unwrap();
+    let newcomer_p2p = format!("127.0.0.1:{}", free_ports(1));
+    let admit = json!({ "admit_member": {
+        "party_id": "CN-M05",
+        "public_key": hex::encode(newcomer_key.public_key().0),
+        "roles": { "cpo": true, "emsp": true },
+        "endpoint": "https://cn-m05.members.invalid/ocpi",
+        "validator": true,
+        "p2p_endpoint": newcomer_p2p,
+    }});
+    members[0].post(&client, "/ledger/governance/proposals", &admit).await;
+    for member in &members[1..3] {
+        let proposed = |g: &Value| g["proposals"].as_array().is_some_and(|p| !p.is_empty());
+        member.wait_for(&client, "/ledger/governance", proposed).await;
+        member.post(&client, "/ledger/governance/proposals/1/votes", &json!({ "approve": true })).await;
+    }
+    for member in &members {
+        member.wait_for(&client, "/ledger/governance", |g| g["epoch"] == 1).await;
+    }
+    let governance = members[3].get(&client, "/ledger/governance").await;
+    assert_eq!(governance["validators"].as_array().unwrap().len(), MEMBERS + 1, "{governance}");
+
+    // Its node starts from the genesis, catches up from the others and votes from epoch 1 on.
+    let (api_port, gateway_port) = (free_port(), free_port());
+    let mut newcomer = Member {
+        party: "CN-M05".into(),
+        data_dir: root.join("CN-M05"),
+        api: format!("http://127.0.0.1:{api_port}/api/v1"),
+        api_port,
+        gateway_port,
+        settings: members[0].settings.clone(),
+        process: None,
+        token: String::new(),
+    };
+    for (name, value) in &mut newcomer.settings {
+        match *name {
+            "CHARGEMESH_LEDGER__PARTY_ID" => *value = "CN-M05".into(),
+            "CHARGEMESH_LEDGER__KEY" => *value = newcomer_key_path.display().to_string(),
+            "CHARGEMESH_LEDGER__P2P_LISTEN" => *value = newcomer_p2p.clone(),
+            _ => {}
+        }
+    }
+    newcomer.start(&client).await;
+    members.push(newcomer);
+    let everyone: Vec<&Member> = members.iter().collect();
+    wait_agreed(&client, &everyone, 3 * MEMBERS + 8).await;
+    for tx in registrations(&genesis, "CN-M05", &newcomer_key, 1..=2) {
+        members[4].submit(&client, &tx).await;
+    }
+    wait_agreed(&client, &everyone, 3 * MEMBERS + 10).await;
+    let status = members[4].get(&client, "/ledger/status").await;
+    assert_eq!((&status["epoch"], &status["role"]), (&json!(1), &json!("validator")), "{status}");
+    let heard = |s: &Value| s["validators_heard"].as_array().is_some_and(|v| v.iter().any(|p| p == "CN-M05"));
+    members[0].wait_for(&client, "/ledger/status", heard).await;
+
     for member in &mut members {
         member.kill().await;
     }
-    verify(&genesis_path, &members[3].data_dir);
+    verify(&genesis_path, &members[4].data_dir);
     let _ = std::fs::remove_dir_all(&root);
 }
 

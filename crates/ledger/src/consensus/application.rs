@@ -6,6 +6,7 @@ use super::status::Health;
 use super::{Activity, Context, Digest};
 use crate::chain::{Chain, ChainError, Verdict};
 use commonware_actor::Feedback;
+use commonware_consensus::Epochable as _;
 use commonware_consensus::{Automaton, CertifiableAutomaton, Relay, Reporter, simplex};
 use commonware_cryptography::{ed25519, sha256};
 use commonware_p2p::{Recipients, Sender};
@@ -57,22 +58,23 @@ where
     async fn propose(&mut self, context: Context) -> oneshot::Receiver<Digest> {
         let (sender, receiver) = oneshot::channel();
         let (chain, proposer, idle) = (self.chain.clone(), self.proposer.clone(), self.idle);
-        let parent = context.parent.1.0;
+        let (parent, epoch) = (context.parent.1.0, context.epoch().get());
         self.context.child("propose").spawn(move |context| async move {
             let deadline = context.current() + idle;
             loop {
-                let ready = chain.lock().expect("chain lock").has_candidates(&parent);
+                let ready = chain.lock().expect("chain lock").has_candidates(&parent, epoch);
                 match ready {
                     Ok(true) => break,
                     Ok(false) if context.current() < deadline => context.sleep(POLL).await,
                     Ok(false) => return,
-                    // A node catching up does not have the parent yet: it lets the view pass.
-                    Err(ChainError::UnknownBlock(_)) => return,
+                    // A node catching up does not have the parent yet: it lets the view pass. A
+                    // parent that ends the epoch is the next validator set's to build on.
+                    Err(ChainError::UnknownBlock(_) | ChainError::EpochOver { .. }) => return,
                     Err(error) => return tracing::warn!(%error, "cannot propose on this parent"),
                 }
             }
             let now = unix_ms(&context);
-            match chain.lock().expect("chain lock").propose(parent, &proposer, now) {
+            match chain.lock().expect("chain lock").propose(parent, epoch, &proposer, now) {
                 Ok(hash) => {
                     sender.send_lossy(sha256::Digest(hash));
                 }
@@ -88,10 +90,10 @@ where
     async fn verify(&mut self, context: Context, payload: Digest) -> oneshot::Receiver<bool> {
         let (sender, receiver) = oneshot::channel();
         let chain = self.chain.clone();
-        let parent = context.parent.1.0;
+        let (parent, epoch) = (context.parent.1.0, context.epoch().get());
         self.context.child("verify").spawn(move |context| async move {
             while !sender.is_closed() {
-                let verdict = chain.lock().expect("chain lock").verify(parent, payload.0, unix_ms(&context));
+                let verdict = chain.lock().expect("chain lock").verify(parent, payload.0, epoch, unix_ms(&context));
                 match verdict {
                     Ok(Verdict::Valid) => {
                         sender.send_lossy(true);

@@ -15,6 +15,7 @@
 
 mod application;
 mod backfill;
+mod epochs;
 mod gossip;
 pub mod status;
 
@@ -25,14 +26,13 @@ use crate::{Hash, hash_parts};
 use application::{Application, Finalizer};
 use backfill::Backfill;
 use commonware_codec::{Copying, Decode, DecodeExt, Encode};
-use commonware_consensus::simplex::{self, elector::RoundRobin, scheme::ed25519 as scheme, types as simplex_types};
-use commonware_consensus::types::{Epoch, ViewDelta};
-use commonware_cryptography::{Sha256, ed25519, sha256};
+use commonware_consensus::simplex::{scheme::ed25519 as scheme, types as simplex_types};
+use commonware_cryptography::{ed25519, sha256};
+use commonware_p2p::utils::mux::Muxer;
 use commonware_parallel::Sequential;
-use commonware_runtime::buffer::paged::CacheRef;
-use commonware_runtime::{Clock, Handle, Metrics, Spawner, Storage};
-use commonware_utils::{NZU16, NZUsize, ordered::Set};
-use status::{Health, Role};
+use commonware_runtime::{Clock, Metrics, Spawner, Storage};
+use commonware_utils::{NZUsize, ordered::Set};
+use status::Health;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -93,6 +93,13 @@ pub fn certified_block(state: &State, certificate: &[u8]) -> Result<Hash, String
     let participants = participant_set(state);
     let finalization = Finalization::decode_cfg(Copying(certificate), &participants.len())
         .map_err(|e| format!("the certificate cannot be read: {e}"))?;
+    if finalization.proposal.round.epoch().get() != state.epoch() {
+        return Err(format!(
+            "the certificate is of epoch {}, the block of epoch {}",
+            finalization.proposal.round.epoch().get(),
+            state.epoch()
+        ));
+    }
     let verifier = scheme::Scheme::verifier(&namespace(&state.chain()), participants);
     if !finalization.verify(&mut rand::rng(), &verifier, &Sequential) {
         return Err("the certificate's signatures do not make a quorum of the validators".into());
@@ -194,45 +201,32 @@ fn signing_scheme(chain: &Hash, participants: Set<ed25519::PublicKey>, key: &Mem
     scheme::Scheme::signer(&namespace(chain), participants, private_key)
 }
 
-/// Starts this member's node in consensus on `chain`: Simplex (voting if the chain's state lists
-/// the member as a validator, following otherwise), the relay of block bodies, the forwarding of
-/// submitted transactions and the backfill, on `channels` of the p2p network, whose `peers` are
-/// the nodes to fetch from and whose `blocker` shuts out misbehaving peers. Returns the engine's
-/// handle and the node's health.
-pub fn start<E, B, P, S, R>(
+/// Starts this member's node in consensus on `chain`: Simplex, one engine per epoch (voting while
+/// the chain's state lists the member as a validator, following otherwise), the relay of block
+/// bodies, the forwarding of submitted transactions and the backfill, on `channels` of the p2p
+/// network, whose `peers` are the nodes to fetch from and whose `blocker` shuts out misbehaving
+/// peers. `track_members` is told the member nodes of the chain's state whenever they change, with
+/// an increasing number. Returns the node's health; everything runs in tasks of `context`.
+pub fn start<E, B, P, S, R, T>(
     context: E,
     chain: Arc<Mutex<Chain>>,
     config: MemberConfig,
     blocker: B,
     peers: P,
     channels: Channels<S, R>,
-) -> Result<(Handle<()>, Arc<Health>), String>
+    track_members: T,
+) -> Result<Arc<Health>, String>
 where
     E: Clock + rand_core::CryptoRng + Spawner + Storage + Metrics,
     B: commonware_p2p::Blocker<PublicKey = ed25519::PublicKey>,
     P: commonware_p2p::Provider<PublicKey = ed25519::PublicKey>,
     S: commonware_p2p::Sender<PublicKey = ed25519::PublicKey>,
     R: commonware_p2p::Receiver<PublicKey = ed25519::PublicKey>,
+    T: FnMut(u64, &State) + Send + 'static,
 {
-    let (floor, participants, chain_id, validators) = {
-        let chain = chain.lock().expect("chain lock");
-        let participants = participant_set(chain.state());
-        let floor = match chain.last_certificate().map_err(|e| e.to_string())? {
-            None => simplex::Floor::Genesis(sha256::Digest(chain.genesis_hash())),
-            Some(bytes) => simplex::Floor::Finalized(
-                Finalization::decode_cfg(Copying(&bytes), &participants.len())
-                    .map_err(|e| format!("the last stored certificate cannot be read: {e}"))?,
-            ),
-        };
-        let validators = validator_parties(chain.state(), &participants);
-        (floor, participants, chain.state().chain(), validators)
-    };
-    let (scheme, role) = match signing_scheme(&chain_id, participants.clone(), &config.key) {
-        Some(signer) => (signer, Role::Validator),
-        None => (scheme::Scheme::verifier(&namespace(&chain_id), participants), Role::Observer),
-    };
+    let me = ed25519::PublicKey::decode(Copying(&config.key.public_key().0)).map_err(|e| e.to_string())?;
     let clock = context.child("health");
-    let health = Arc::new(Health::new(role, validators, Box::new(move || application::unix_ms(&clock))));
+    let health = Arc::new(Health::new(Box::new(move || application::unix_ms(&clock))));
 
     let Channels { votes, certificates, certificate_requests, blocks, backfill, transactions } = channels;
     let (blocks_out, blocks_in) = blocks;
@@ -261,7 +255,7 @@ where
             consumer: backfill_actor.clone(),
             producer: backfill_actor,
             mailbox_size: NZUsize!(1024),
-            me: Some(ed25519::PublicKey::decode(Copying(&config.key.public_key().0)).map_err(|e| e.to_string())?),
+            me: Some(me),
             fetch_timeout: commonware_utils::NonZeroDuration::new(Duration::from_secs(2)).expect("non-zero"),
             fetch_retry_delay: Duration::from_millis(250),
             priority_requests: false,
@@ -274,67 +268,66 @@ where
         move |context| backfill::drive(context, chain, health, mailbox)
     });
 
+    let mux = |name: &'static str, (sender, receiver): Channel<S, R>| {
+        let (muxer, handle) = Muxer::new(context.child(name), sender, receiver);
+        muxer.start();
+        handle
+    };
+    let channels = epochs::EpochChannels {
+        votes: mux("votes", votes),
+        certificates: mux("certificates", certificates),
+        certificate_requests: mux("certificate_requests", certificate_requests),
+    };
     let application = Application {
         chain: chain.clone(),
-        proposer: config.party_id,
+        proposer: config.party_id.clone(),
         idle: config.timing.leader_timeout.mul_f32(0.8),
         context: Arc::new(context.child("application")),
         blocks: blocks_out,
     };
-    let finalizer = Finalizer { chain, health: health.clone() };
-    let cfg = simplex::Config {
-        scheme,
-        elector: RoundRobin::<Sha256>::default(),
+    let finalizer = Finalizer { chain: chain.clone(), health: health.clone() };
+    let epochs = epochs::Epochs {
+        context: context.child("epochs"),
+        chain,
+        config,
+        health: health.clone(),
         blocker,
-        automaton: application.clone(),
-        relay: application,
-        reporter: finalizer,
-        track_historical_votes: false,
-        strategy: Sequential,
-        partition: config.partition,
-        mailbox_size: NZUsize!(1024),
-        epoch: Epoch::zero(),
-        floor,
-        replay_buffer: NZUsize!(1024 * 1024),
-        write_buffer: NZUsize!(1024 * 1024),
-        page_cache: CacheRef::new(NZU16!(16_384), NZUsize!(1_024)),
-        leader_timeout: config.timing.leader_timeout,
-        certification_timeout: config.timing.certification_timeout,
-        timeout_retry: config.timing.timeout_retry,
-        view_retention: ViewDelta::new(64),
-        skip: simplex::SkipPolicy::Disabled,
-        fetch_timeout: commonware_utils::NonZeroDuration::new(Duration::from_secs(1)).expect("non-zero"),
-        fetch_retry_delay: Duration::from_millis(200),
-        forward: simplex::ForwardPolicy::Disabled,
+        application,
+        finalizer,
+        channels,
+        track_members,
     };
-    let engine = simplex::Engine::new(context.child("consensus"), cfg);
-    Ok((engine.start(votes, certificates, certificate_requests), health))
+    context.child("epochs").spawn(move |_| epochs.run());
+    Ok(health)
 }
 
-/// Where a production node keeps consensus' journal, listens for other members' nodes, and how
-/// to reach them.
+/// Where a production node keeps consensus' journal and listens for other members' nodes.
 pub struct NodeNetwork {
     pub storage_dir: std::path::PathBuf,
     pub listen: std::net::SocketAddr,
-    /// Every member node this one may connect with (itself included), by key.
-    pub peers: Vec<(MemberPublicKey, std::net::SocketAddr)>,
 }
 
-/// The member nodes of `state` that have a p2p address, resolved (host names through the system's
-/// resolver). A member whose address does not resolve is left out, with a warning.
-pub fn member_addresses(state: &State) -> Vec<(MemberPublicKey, std::net::SocketAddr)> {
+/// The nodes a node may connect with: the members of `state` that have a p2p endpoint, resolved
+/// (host names through the system's resolver), and the node itself (`me`), which may not be a
+/// member yet. A member whose endpoint does not resolve is left out, with a warning.
+fn member_nodes(
+    state: &State,
+    me: (MemberPublicKey, std::net::SocketAddr),
+) -> commonware_utils::ordered::Map<ed25519::PublicKey, commonware_p2p::Address> {
     use std::net::ToSocketAddrs;
-    state
-        .members()
-        .filter(|m| m.active && !m.record.p2p_endpoint.is_empty())
-        .filter_map(|m| match m.record.p2p_endpoint.to_socket_addrs().map(|mut a| a.next()) {
+    let members = state.members().filter(|m| m.active && !m.record.p2p_endpoint.is_empty()).filter_map(|m| {
+        match m.record.p2p_endpoint.to_socket_addrs().map(|mut a| a.next()) {
             Ok(Some(address)) => Some((m.record.public_key, address)),
             _ => {
                 tracing::warn!(member = %m.record.party_id, address = %m.record.p2p_endpoint, "cannot resolve a member's p2p address");
                 None
             }
-        })
-        .collect()
+        }
+    });
+    let nodes = members.chain(std::iter::once(me));
+    commonware_utils::ordered::Map::from_iter_dedup(
+        nodes.filter_map(|(key, address)| Some((consensus_key(&key)?, address.into()))),
+    )
 }
 
 /// A running node's consensus thread.
@@ -362,8 +355,8 @@ pub fn run_in_thread(
         .map_err(|e| format!("cannot create {}: {e}", network.storage_dir.display()))?;
     let signer = ed25519::PrivateKey::decode(Copying(&config.key.seed())).map_err(|e| e.to_string())?;
     let chain_id = chain.lock().expect("chain lock").state().chain();
-    let peers: Vec<(ed25519::PublicKey, commonware_p2p::Address)> =
-        network.peers.iter().filter_map(|(key, address)| Some((consensus_key(key)?, (*address).into()))).collect();
+    let me = (config.key.public_key(), network.listen);
+    let nodes = member_nodes(chain.lock().expect("chain lock").state(), me);
     let (started, on_start) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("ledger".into())
@@ -398,17 +391,22 @@ pub fn run_in_thread(
                 // and registered, so they may retry every second.
                 p2p.peer_connection_cooldown = Duration::from_secs(1);
                 let (mut net, mut oracle) = lookup::Network::new(context.child("p2p"), p2p);
-                oracle.track(0, commonware_utils::ordered::Map::from_iter_dedup(peers));
+                oracle.track(0, nodes);
+                let mut tracker = oracle.clone();
+                let track_members = move |set: u64, state: &State| {
+                    tracker.track(set, member_nodes(state, me));
+                };
                 // Messages per second from one peer on one channel. The network buffers a burst of
                 // this many per peer, so it is sized to need: votes are a few per view, blocks and
                 // batches of transactions tens per second.
                 let quota = Quota::per_second(commonware_utils::NZU32!(1_000));
                 let channels = CHANNELS.map(|channel| net.register(channel, quota));
                 net.start();
+                let channels = Channels::from(channels);
                 let started_node =
-                    start(context.child("node"), chain, config, oracle.clone(), oracle, Channels::from(channels));
+                    start(context.child("node"), chain, config, oracle.clone(), oracle, channels, track_members);
                 let failed = started_node.is_err();
-                let _ = started.send(started_node.map(|(_, health)| health));
+                let _ = started.send(started_node);
                 // Consensus runs in tasks of this runtime, which end with it.
                 while !failed && !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     context.sleep(Duration::from_millis(100)).await;

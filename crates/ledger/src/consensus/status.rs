@@ -23,6 +23,8 @@ pub enum Role {
 /// A snapshot of [`Health`].
 #[derive(Debug, Clone, Serialize)]
 pub struct NetworkStatus {
+    /// The validator set consensus runs with (see `State::epoch`).
+    pub epoch: u64,
     pub role: Role,
     /// The validators consensus runs with (party ids), in its order.
     pub validators: Vec<String>,
@@ -35,22 +37,41 @@ pub struct NetworkStatus {
 }
 
 pub struct Health {
-    role: Role,
-    validators: Vec<String>,
     now: Box<dyn Fn() -> i64 + Send + Sync>,
     inner: Mutex<Inner>,
 }
 
-#[derive(Default)]
 struct Inner {
+    epoch: u64,
+    role: Role,
+    validators: Vec<String>,
+    /// When each validator (by its index in `validators`) was last heard.
     heard: HashMap<u32, i64>,
     behind: bool,
     last_commit_ms: Option<i64>,
 }
 
 impl Health {
-    pub(super) fn new(role: Role, validators: Vec<String>, now: Box<dyn Fn() -> i64 + Send + Sync>) -> Health {
-        Health { role, validators, now, inner: Mutex::default() }
+    /// The health of a node that has not started an epoch yet (an observer of no validators).
+    pub(super) fn new(now: Box<dyn Fn() -> i64 + Send + Sync>) -> Health {
+        let inner = Inner {
+            epoch: 0,
+            role: Role::Observer,
+            validators: Vec::new(),
+            heard: HashMap::new(),
+            behind: false,
+            last_commit_ms: None,
+        };
+        Health { now, inner: Mutex::new(inner) }
+    }
+
+    /// Consensus runs epoch `epoch` with `validators`, this node taking part as `role`.
+    pub(super) fn enter_epoch(&self, epoch: u64, role: Role, validators: Vec<String>) {
+        let mut inner = self.inner();
+        inner.epoch = epoch;
+        inner.role = role;
+        inner.validators = validators;
+        inner.heard.clear();
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -97,7 +118,7 @@ impl Health {
     pub fn snapshot(&self) -> NetworkStatus {
         let now = (self.now)();
         let inner = self.inner();
-        let validators_heard: Vec<String> = self
+        let validators_heard: Vec<String> = inner
             .validators
             .iter()
             .enumerate()
@@ -105,8 +126,9 @@ impl Health {
             .map(|(_, party)| party.clone())
             .collect();
         NetworkStatus {
-            role: self.role,
-            validators: self.validators.clone(),
+            epoch: inner.epoch,
+            role: inner.role,
+            validators: inner.validators.clone(),
             validators_heard,
             catching_up: inner.behind,
             last_commit_ms: inner.last_commit_ms,

@@ -15,7 +15,7 @@ pub struct Member {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, serde::Serialize)]
 pub struct Proposal {
     pub proposer: String,
     pub action: GovernanceAction,
@@ -150,10 +150,15 @@ impl State {
     }
 
     fn validator_count(&self) -> usize {
-        self.members.values().filter(|m| m.active && m.record.validator).count()
+        self.validators().count()
+    }
+
+    fn validator_keys(&self) -> Vec<crate::PublicKey> {
+        self.validators().map(|m| m.record.public_key).collect()
     }
 
     fn execute(&mut self, action: &GovernanceAction) {
+        let validators = self.validator_keys();
         match action {
             GovernanceAction::AdmitMember(record) => {
                 let member = Member { record: record.clone(), nonce: 0, active: true };
@@ -169,6 +174,9 @@ impl State {
                 self.members.get_mut(party_id).expect("checked").record.public_key = *public_key;
             }
             GovernanceAction::SetParameters(parameters) => self.parameters = parameters.clone(),
+        }
+        if self.validator_keys() != validators {
+            self.epoch += 1;
         }
         self.roots.members = None;
         self.roots.governance = None;

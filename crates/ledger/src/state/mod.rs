@@ -101,6 +101,10 @@ pub struct State {
     pub(crate) members: OrdMap<String, Member>,
     pub(crate) proposals: OrdMap<u64, Proposal>,
     pub(crate) next_proposal: u64,
+    /// The validator set's number: it goes up by one with every change to the set (a validator
+    /// admitted, removed or made an observer, a validator's key rotated). The block that changes the
+    /// set is the last one its validators finalize; the next set takes over after it.
+    pub(crate) epoch: u64,
     pub(crate) chargers: OrdMap<String, Charger>,
     pub(crate) tariffs: OrdMap<(String, String), Vec<PublishedTariff>>,
     pub(crate) cdrs: OrdMap<(String, String), CdrEntry>,
@@ -128,6 +132,7 @@ impl State {
             members,
             proposals: OrdMap::new(),
             next_proposal: 1,
+            epoch: 0,
             chargers: OrdMap::new(),
             tariffs: OrdMap::new(),
             cdrs: OrdMap::new(),
@@ -155,6 +160,22 @@ impl State {
         self.members.get(party_id)
     }
 
+    /// The number of the validator set (see [`State::validators`]): 0 at genesis, one more with
+    /// every change to the set.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Governance proposals still open, by id.
+    pub fn proposals(&self) -> impl Iterator<Item = (u64, &Proposal)> {
+        self.proposals.iter().map(|(id, p)| (*id, p))
+    }
+
+    /// The active validators, by party id.
+    pub fn validators(&self) -> impl Iterator<Item = &Member> {
+        self.members.values().filter(|m| m.active && m.record.validator)
+    }
+
     pub fn chargers(&self) -> impl Iterator<Item = &Charger> {
         self.chargers.values()
     }
@@ -163,7 +184,6 @@ impl State {
         self.chargers.get(evse_id)
     }
 
-    /// Every published version of an owner's tariff, oldest first.
     /// Every published tariff: its owner, id and versions.
     pub fn tariffs(&self) -> impl Iterator<Item = (&str, &str, &[PublishedTariff])> {
         self.tariffs.iter().map(|((owner, id), versions)| (owner.as_str(), id.as_str(), versions.as_slice()))
@@ -260,7 +280,6 @@ impl State {
     }
 }
 
-/// Text fields of equipment and tariffs: 1 to `max` printable ASCII characters.
 /// A member's p2p address: empty, or `host:port` with a port from 1 to 65535.
 pub fn check_p2p_endpoint(address: &str) -> Result<(), Rejection> {
     if address.is_empty() {
@@ -278,6 +297,7 @@ pub fn check_p2p_endpoint(address: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// Text fields of equipment and tariffs: 1 to `max` printable ASCII characters.
 pub fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), Rejection> {
     if value.is_empty() || value.len() > max || !value.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
         return Err(Rejection::InvalidField { field, problem: format!("1 to {max} printable ASCII characters") });

@@ -43,7 +43,7 @@ impl State {
         });
         let governance = *self.roots.governance.get_or_insert_with(|| {
             let proposals: Vec<(u64, Vec<u8>)> = self.proposals.iter().map(|(id, p)| (*id, codec::encode(p))).collect();
-            let encoded = codec::encode(&(&self.parameters, self.next_proposal, proposals));
+            let encoded = codec::encode(&(&self.parameters, self.next_proposal, self.epoch, proposals));
             hash_parts("chargemesh/state/governance/1", &[&encoded])
         });
         let chargers =

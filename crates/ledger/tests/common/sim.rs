@@ -119,8 +119,11 @@ impl Consortium {
         let manager = self.oracle.manager();
         let node_chain = chain.clone();
         let task = self.context.child("member").with_attribute("party", party).spawn(move |context| async move {
-            let (_engine, health) =
-                consensus::start(context.child("node"), node_chain, config, control, manager, Channels::from(channels))
+            // The simulated network's peer set is the harness's, for every node: nothing to track.
+            let track_members = |_: u64, _: &chargemesh_ledger::State| {};
+            let channels = Channels::from(channels);
+            let health =
+                consensus::start(context.child("node"), node_chain, config, control, manager, channels, track_members)
                     .unwrap();
             let _ = sender.send(health);
             futures::future::pending::<()>().await;

@@ -21,7 +21,7 @@ use chargemesh_ledger::{Block, Header, SignedTransaction, Transaction};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, MutexGuard};
 
-fn ledger(state: &ApiState) -> ApiResult<&Arc<LedgerNode>> {
+pub(super) fn ledger(state: &ApiState) -> ApiResult<&Arc<LedgerNode>> {
     state.ledger.as_ref().ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "ledger_disabled", "this node does not run the ledger (ledger.enabled)")
     })
@@ -65,8 +65,7 @@ pub async fn summary(State(state): State<Arc<ApiState>>, _caller: Caller) -> Api
     let ledger = ledger(&state)?;
     let chain = chain(ledger);
     let mut head_state = chain.state().clone();
-    let validators =
-        head_state.members().filter(|m| m.active && m.record.validator).map(|m| m.record.party_id.clone()).collect();
+    let validators = head_state.validators().map(|m| m.record.party_id.clone()).collect();
     Ok(Json(LedgerSummary {
         chain_name: chain.genesis().chain_name.clone(),
         chain: hex::encode(head_state.chain()),
@@ -215,6 +214,16 @@ pub struct Submitted {
     pub status: &'static str,
 }
 
+impl From<(chargemesh_ledger::Hash, Admitted)> for Submitted {
+    fn from((id, admitted): (chargemesh_ledger::Hash, Admitted)) -> Self {
+        let status = match admitted {
+            Admitted::Queued => "queued",
+            Admitted::AlreadyQueued => "already_queued",
+        };
+        Submitted { id: hex::encode(id), status }
+    }
+}
+
 impl From<MempoolError> for ApiError {
     fn from(e: MempoolError) -> Self {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("the transaction is refused: {e}"))
@@ -233,12 +242,7 @@ pub async fn submit(
     let ledger = ledger(&state)?;
     let bytes = hex::decode(request.transaction.trim())
         .map_err(|_| ApiError::invalid("transaction must be the transaction's encoding in hexadecimal digits"))?;
-    let (id, admitted) = ledger.submit(&bytes)?;
-    let status = match admitted {
-        Admitted::Queued => "queued",
-        Admitted::AlreadyQueued => "already_queued",
-    };
-    Ok((StatusCode::ACCEPTED, Json(Submitted { id: hex::encode(id), status })))
+    Ok((StatusCode::ACCEPTED, Json(Submitted::from(ledger.submit(&bytes)?))))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -368,6 +372,8 @@ pub async fn list_clearing(State(state): State<Arc<ApiState>>, _caller: Caller) 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LedgerStatus {
     pub party_id: String,
+    /// The validator set consensus runs with: one more with every change to the set.
+    pub epoch: u64,
     /// `validator` (votes) or `observer` (follows and checks the chain), as the member registry says.
     #[schema(value_type = String)]
     pub role: chargemesh_ledger::consensus::status::Role,
@@ -394,6 +400,7 @@ pub async fn status(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiR
     let chain = chain(ledger);
     Ok(Json(LedgerStatus {
         party_id: ledger.party_id.clone(),
+        epoch: network.epoch,
         role: network.role,
         height: chain.highest_known(),
         finalized_height: chain.head().height,

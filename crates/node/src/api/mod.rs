@@ -5,6 +5,7 @@ mod chargers;
 mod commissioning;
 mod errors;
 mod extract;
+mod governance;
 mod ledger;
 mod operators;
 mod payments;
@@ -52,6 +53,7 @@ pub struct ApiState {
         ledger::summary, ledger::list_blocks, ledger::get_block, ledger::get_transaction, ledger::submit,
         ledger::list_members, ledger::list_chargers, ledger::get_charger, ledger::list_tariffs, ledger::get_cdr,
         ledger::list_obligations, ledger::list_clearing, ledger::feed_status, ledger::status,
+        governance::governance, governance::propose, governance::vote,
     ),
     modifiers(&Security)
 )]
@@ -138,6 +140,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/ledger/clearing", get(ledger::list_clearing))
         .route("/ledger/feed", get(ledger::feed_status))
         .route("/ledger/status", get(ledger::status))
+        .route("/ledger/governance", get(governance::governance))
+        .route("/ledger/governance/proposals", post(governance::propose))
+        .route("/ledger/governance/proposals/{id}/votes", post(governance::vote))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { errors::ApiError::not_found("this API path") });
     Router::new()

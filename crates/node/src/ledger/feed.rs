@@ -11,7 +11,7 @@ use crate::operations::billing;
 use chargemesh_core::pseudonym::{pseudonym, token_commitment};
 use chargemesh_ledger::Hash;
 use chargemesh_ledger::proof::cdr_hash;
-use chargemesh_ledger::transaction::{AnchoredPeriod, CdrAnchor, ClaimedAmounts, Transaction};
+use chargemesh_ledger::transaction::{AnchoredPeriod, CdrAnchor, ClaimedAmounts};
 use chargemesh_store::anchors::{self, AnchorCandidate};
 use chargemesh_store::{Conn, Store, StoreError, commissioning, sessions, tariffs};
 use jiff::Timestamp;
@@ -177,10 +177,7 @@ fn submit(ledger: &LedgerNode, data: &NodeData) -> Vec<(i64, String, u64)> {
             }
         };
         for action in actions {
-            let nonce = chain.mempool().next_nonce(chain.state(), &ledger.party_id);
-            let tx = Transaction { chain: chain.state().chain(), sender: ledger.party_id.clone(), nonce, action }
-                .sign(&ledger.key);
-            match chain.submit(&tx.encode(), now.as_millisecond()) {
+            match super::send_as(&mut chain, &ledger.party_id, &ledger.key, action, now.as_millisecond()) {
                 Ok((id, _)) => {
                     waiting.insert(item.name.clone(), id);
                 }

@@ -11,7 +11,8 @@ use chargemesh_ledger::chain::Chain;
 use chargemesh_ledger::consensus::status::Health;
 use chargemesh_ledger::consensus::{self, MemberConfig, NodeNetwork, Timing};
 use chargemesh_ledger::mempool::{Admitted, MempoolError};
-use chargemesh_ledger::{Genesis, Hash, MemberKey};
+use chargemesh_ledger::transaction::Action;
+use chargemesh_ledger::{Genesis, Hash, MemberKey, Transaction};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,15 +44,6 @@ impl LedgerNode {
             settings.key.clone()
         };
         let key = ledger_files::read_key(&key_path)?;
-        let Some(member) = genesis.members.iter().find(|m| m.party_id == settings.party_id) else {
-            return Err(format!(
-                "ledger.party_id {} is not a member in the genesis; set it to this member's party id",
-                settings.party_id
-            ));
-        };
-        if member.public_key != key.public_key() {
-            return Err(format!("{} is not the key of {} in the genesis", key_path.display(), settings.party_id));
-        }
         let secret_path = if settings.pseudonym_secret.as_os_str().is_empty() {
             dir.join("pseudonym.secret")
         } else {
@@ -59,6 +51,7 @@ impl LedgerNode {
         };
         let pseudonym_secret = ledger_files::read_or_create_secret(&secret_path)?;
         let chain = Chain::open(&dir.join("chain.redb"), genesis).map_err(|e| format!("the ledger: {e}"))?;
+        check_membership(&chain, &settings.party_id, &key, &key_path)?;
         let chain = Arc::new(Mutex::new(chain));
         let member_config = MemberConfig {
             key: MemberKey::from_seed(key.seed()),
@@ -67,11 +60,7 @@ impl LedgerNode {
             timing: Timing::default(),
         };
         let stop = Arc::new(AtomicBool::new(false));
-        let mut peers = consensus::member_addresses(chain.lock().expect("chain lock").state());
-        if !peers.iter().any(|(peer, _)| *peer == key.public_key()) {
-            peers.push((key.public_key(), settings.p2p_listen));
-        }
-        let network = NodeNetwork { storage_dir: dir.join("consensus"), listen: settings.p2p_listen, peers };
+        let network = NodeNetwork { storage_dir: dir.join("consensus"), listen: settings.p2p_listen };
         let running = consensus::run_in_thread(chain.clone(), member_config, network, stop.clone())?;
         let role = running.health.snapshot().role;
         tracing::info!(party_id = %settings.party_id, p2p = %settings.p2p_listen, ?role, "ledger node running");
@@ -92,6 +81,12 @@ impl LedgerNode {
         self.chain.lock().expect("chain lock").submit(bytes, now_ms())
     }
 
+    /// Signs `action` as this member, with its next nonce, and queues it.
+    pub fn send(&self, action: Action) -> Result<(Hash, Admitted), MempoolError> {
+        let mut chain = self.chain.lock().expect("chain lock");
+        send_as(&mut chain, &self.party_id, &self.key, action, now_ms())
+    }
+
     /// Stops the validator and waits for its thread.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
@@ -99,6 +94,40 @@ impl LedgerNode {
             let _ = thread.join();
         }
     }
+}
+
+/// The member's key must be the one the ledger holds for it. A party the ledger does not know
+/// (yet) runs an observer node: it follows the chain, and takes its part once governance admits
+/// it with this key.
+fn check_membership(chain: &Chain, party_id: &str, key: &MemberKey, key_path: &Path) -> Result<(), String> {
+    match chain.state().member(party_id) {
+        Some(member) if member.record.public_key != key.public_key() => Err(format!(
+            "{} is not the key the ledger holds for {party_id}; use the member's current key",
+            key_path.display()
+        )),
+        Some(_) => Ok(()),
+        None => {
+            tracing::warn!(
+                party_id,
+                public_key = %hex::encode(key.public_key().0),
+                "ledger.party_id is not a member of this consortium (yet): following the chain until governance admits it with this key"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Signs `action` as `party` with its next nonce (after those queued) and queues it on `chain`.
+pub(crate) fn send_as(
+    chain: &mut Chain,
+    party: &str,
+    key: &MemberKey,
+    action: Action,
+    now_ms: i64,
+) -> Result<(Hash, Admitted), MempoolError> {
+    let nonce = chain.mempool().next_nonce(chain.state(), party);
+    let tx = Transaction { chain: chain.state().chain(), sender: party.to_owned(), nonce, action }.sign(key);
+    chain.submit(&tx.encode(), now_ms)
 }
 
 fn now_ms() -> i64 {
