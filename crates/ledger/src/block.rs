@@ -6,7 +6,7 @@ use crate::codec::{self, DecodeError};
 use crate::keys::{Signature, verify_all};
 use crate::state::{Context, Event, Rejection, State};
 use crate::transaction::SignedTransaction;
-use crate::{Hash, hash_parts, merkle};
+use crate::{Hash, PublicKey, hash_parts, merkle};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
@@ -113,6 +113,18 @@ pub fn build(
     timestamp: i64,
     candidates: impl IntoIterator<Item = SignedTransaction>,
 ) -> Built {
+    build_with(state, parent, proposer, timestamp, candidates, &NoneChecked)
+}
+
+/// [`build`], not checking again the signatures `checked` has checked against the sender's key.
+pub fn build_with(
+    state: &State,
+    parent: &Header,
+    proposer: &str,
+    timestamp: i64,
+    candidates: impl IntoIterator<Item = SignedTransaction>,
+    checked: &impl CheckedSignatures,
+) -> Built {
     let mut next = state.clone();
     let (mut transactions, mut events, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
     let max = next.parameters().max_block_transactions as usize;
@@ -123,7 +135,13 @@ pub fn build(
             break;
         }
         let id = tx.id();
-        match next.apply(&tx, Context { height, timestamp, transaction: id }) {
+        let context = Context { height, timestamp, transaction: id };
+        let key = next.member(&tx.transaction.sender).map(|m| m.record.public_key);
+        let applied = match key {
+            Some(key) if checked.checked(&id, &key) => next.apply_verified(&tx, context),
+            _ => next.apply(&tx, context),
+        };
+        match applied {
             Ok(applied) => {
                 events.push(applied);
                 transactions.push(tx);
@@ -143,10 +161,36 @@ pub fn build(
     Built { block: Block { header, transactions }, state: next, events, rejected }
 }
 
+/// Which transactions' signatures a node has checked already, and against which key (its mempool's
+/// admissions): a block's transaction found there is not checked again. The id covers the
+/// signature, so a hit means that very signature verifies under that very key.
+pub trait CheckedSignatures {
+    fn checked(&self, id: &Hash, key: &PublicKey) -> bool;
+}
+
+/// Nothing checked before: every signature is checked.
+pub struct NoneChecked;
+
+impl CheckedSignatures for NoneChecked {
+    fn checked(&self, _: &Hash, _: &PublicKey) -> bool {
+        false
+    }
+}
+
 /// Checks `block` against its parent and the parent's state and returns the state after it: the
 /// header's links, every signature (in one batch where keys did not change within the block),
 /// every transaction, and the state root.
 pub fn execute(state: &State, parent: &Header, block: &Block) -> Result<(State, Vec<Vec<Event>>), BlockError> {
+    execute_with(state, parent, block, &NoneChecked)
+}
+
+/// [`execute`], not checking again the signatures `checked` has checked against the sender's key.
+pub fn execute_with(
+    state: &State,
+    parent: &Header,
+    block: &Block,
+    checked: &impl CheckedSignatures,
+) -> Result<(State, Vec<Vec<Event>>), BlockError> {
     let header = &block.header;
     if header.height != parent.height + 1 {
         return Err(BlockError::Height { parent: parent.height, got: header.height });
@@ -168,11 +212,11 @@ pub fn execute(state: &State, parent: &Header, block: &Block) -> Result<(State, 
     if merkle::root(&encoded) != header.transactions_root {
         return Err(BlockError::TransactionsRoot);
     }
+    let ids: Vec<Hash> = encoded.iter().map(|bytes| hash_parts("chargemesh/transaction-id/1", &[bytes])).collect();
     let mut next = state.clone();
-    let mut batch_verified = signatures_verify(state, &block.transactions);
+    let mut batch_verified = signatures_verify(state, &block.transactions, &ids, checked);
     let mut events = Vec::with_capacity(block.transactions.len());
-    for (index, (tx, bytes)) in block.transactions.iter().zip(&encoded).enumerate() {
-        let id = hash_parts("chargemesh/transaction-id/1", &[bytes]);
+    for (index, (tx, &id)) in block.transactions.iter().zip(&ids).enumerate() {
         let context = Context { height: header.height, timestamp: header.timestamp, transaction: id };
         let applied = if batch_verified { next.apply_verified(tx, context) } else { next.apply(tx, context) };
         let applied = applied.map_err(|rejection| BlockError::Transaction { index, id, rejection })?;
@@ -189,13 +233,23 @@ pub fn execute(state: &State, parent: &Header, block: &Block) -> Result<(State, 
     Ok((next, events))
 }
 
-/// Whether every transaction's signature verifies against its sender's key in `state`, in one batch.
-fn signatures_verify(state: &State, transactions: &[SignedTransaction]) -> bool {
-    let messages: Vec<Vec<u8>> = transactions.iter().map(|tx| tx.transaction.signing_message()).collect();
-    let mut items: Vec<(&[u8], Signature, crate::PublicKey)> = Vec::with_capacity(transactions.len());
-    for (tx, message) in transactions.iter().zip(&messages) {
+/// Whether every transaction's signature verifies against its sender's key in `state`: those not
+/// `checked` before, in one batch.
+fn signatures_verify(
+    state: &State,
+    transactions: &[SignedTransaction],
+    ids: &[Hash],
+    checked: &impl CheckedSignatures,
+) -> bool {
+    let mut unchecked = Vec::with_capacity(transactions.len());
+    for (tx, id) in transactions.iter().zip(ids) {
         let Some(member) = state.member(&tx.transaction.sender) else { return false };
-        items.push((message, tx.signature, member.record.public_key));
+        let key = member.record.public_key;
+        if !checked.checked(id, &key) {
+            unchecked.push((tx.transaction.signing_message(), tx.signature, key));
+        }
     }
+    let items: Vec<(&[u8], Signature, PublicKey)> =
+        unchecked.iter().map(|(message, signature, key)| (message.as_slice(), *signature, *key)).collect();
     items.is_empty() || verify_all(&items)
 }

@@ -128,17 +128,23 @@ impl Chain {
     /// Admits a transaction, given in its canonical bytes, to the mempool if it would apply on the
     /// head's state at time `now_ms`.
     pub fn submit(&mut self, bytes: &[u8], now_ms: i64) -> Result<(Hash, Admitted), MempoolError> {
-        let admitted = self.submit_forwarded(bytes, now_ms)?;
+        let context = self.next_context(now_ms);
+        let admitted = self.mempool.admit_bytes(bytes, &self.state, context)?;
         if let (Some(outgoing), (_, Admitted::Queued)) = (&mut self.outgoing, admitted) {
             outgoing.push(bytes.to_vec());
         }
         Ok(admitted)
     }
 
-    /// Admits a transaction another member's node forwarded (it is not forwarded again).
-    pub fn submit_forwarded(&mut self, bytes: &[u8], now_ms: i64) -> Result<(Hash, Admitted), MempoolError> {
+    /// Admits a batch of transactions another member's node forwarded, their signatures checked
+    /// in one batch (they are not forwarded again).
+    pub fn submit_forwarded_batch(
+        &mut self,
+        batch: &[Vec<u8>],
+        now_ms: i64,
+    ) -> Vec<Result<(Hash, Admitted), MempoolError>> {
         let context = self.next_context(now_ms);
-        self.mempool.admit_bytes(bytes, &self.state, context)
+        self.mempool.admit_batch(batch, &self.state, context)
     }
 
     /// From now on, keeps what [`submit`](Self::submit) admits for [`take_outgoing`](Self::take_outgoing).
@@ -190,15 +196,15 @@ impl Chain {
             return Ok(false);
         }
         let (state, _) = self.state_in_epoch(parent, epoch)?;
-        Ok(!self.mempool.candidates(&state).is_empty())
+        Ok(self.mempool.has_candidates(&state))
     }
 
     /// Builds a block of `epoch` on `parent` from the mempool, keeps it durably, and returns its
     /// hash.
     pub fn propose(&mut self, parent: Hash, epoch: u64, proposer: &str, now_ms: i64) -> Result<Hash, ChainError> {
         let (state, header) = self.state_in_epoch(&parent, epoch)?;
-        let candidates = self.mempool.candidates(&state);
-        let built = block::build(&state, &header, proposer, now_ms, candidates);
+        let candidates = self.mempool.candidates(&state, state.parameters().max_block_transactions as usize);
+        let built = block::build_with(&state, &header, proposer, now_ms, candidates, &self.mempool);
         let rejected: Vec<Hash> = built.rejected.iter().map(|(id, _)| *id).collect();
         if !rejected.is_empty() {
             self.mempool.prune(&self.state, &rejected);
@@ -312,7 +318,7 @@ impl Chain {
         let mut parent = &self.head;
         for block in blocks {
             let before = states.last().unwrap_or(&self.state);
-            let (next, _) = block::execute(before, parent, block)
+            let (next, _) = block::execute_with(before, parent, block, &self.mempool)
                 .map_err(|e| ChainError::BadSegment(format!("block {}: {e}", block.header.height)))?;
             states.push(next);
             parent = &block.header;
@@ -348,7 +354,7 @@ impl Chain {
             return Ok(());
         }
         let (state, parent) = self.state_after(&block.header.parent)?;
-        let (next, _) = block::execute(&state, &parent, &block)
+        let (next, _) = block::execute_with(&state, &parent, &block, &self.mempool)
             .map_err(|error| ChainError::Invalid { hash, error: Box::new(error) })?;
         self.store.put_proposal(&block)?;
         self.received.remove(&hash);

@@ -2,9 +2,11 @@
 //! will meet (the chain's state with the queued transactions applied), and offered to the block
 //! builder in nonce order per sender.
 
+use crate::block::CheckedSignatures;
+use crate::keys::verify_all;
 use crate::state::{Context, Rejection, State};
 use crate::transaction::SignedTransaction;
-use crate::{Hash, codec};
+use crate::{Hash, PublicKey, codec};
 use std::collections::{BTreeMap, HashMap};
 
 /// How many transactions one sender may queue ahead of the chain.
@@ -52,8 +54,21 @@ pub enum Admitted {
 #[derive(Default)]
 pub struct Mempool {
     by_sender: BTreeMap<String, BTreeMap<u64, SignedTransaction>>,
-    ids: HashMap<Hash, (String, u64)>,
+    ids: HashMap<Hash, Queued>,
     queued_state: Option<State>,
+}
+
+/// Where a queued transaction sits, and the key its signature was checked against.
+struct Queued {
+    sender: String,
+    nonce: u64,
+    key: PublicKey,
+}
+
+impl CheckedSignatures for Mempool {
+    fn checked(&self, id: &Hash, key: &PublicKey) -> bool {
+        self.ids.get(id).is_some_and(|queued| queued.key == *key)
+    }
 }
 
 impl Mempool {
@@ -91,10 +106,62 @@ impl Mempool {
         self.admit(tx, state, context).map(|admitted| (id, admitted))
     }
 
+    /// Admits many transactions, given in their canonical bytes, as [`admit_bytes`](Self::admit_bytes)
+    /// would one after the other, but with their signatures checked in one batch (another node's
+    /// forwarded batch). If the batch fails, each is checked alone, so one bad signature costs
+    /// the others nothing.
+    pub fn admit_batch(
+        &mut self,
+        batch: &[Vec<u8>],
+        state: &State,
+        context: Context,
+    ) -> Vec<Result<(Hash, Admitted), MempoolError>> {
+        let decoded: Vec<Result<SignedTransaction, MempoolError>> = batch
+            .iter()
+            .map(|bytes| {
+                if bytes.len() > codec::MAX_TRANSACTION_BYTES {
+                    return Err(MempoolError::TooLarge);
+                }
+                SignedTransaction::decode(bytes).map_err(|e| MempoolError::Malformed(e.to_string()))
+            })
+            .collect();
+        let fresh: Vec<(&SignedTransaction, PublicKey, Vec<u8>)> = decoded
+            .iter()
+            .filter_map(|tx| tx.as_ref().ok())
+            .filter_map(|tx| {
+                let key = state.member(&tx.transaction.sender)?.record.public_key;
+                Some((tx, key, tx.transaction.signing_message()))
+            })
+            .collect();
+        let items: Vec<_> = fresh.iter().map(|(tx, key, message)| (message.as_slice(), tx.signature, *key)).collect();
+        let batch_checked = !items.is_empty() && verify_all(&items);
+        decoded
+            .into_iter()
+            .map(|tx| {
+                let tx = tx?;
+                let id = tx.id();
+                let checked_key = batch_checked.then(|| state.member(&tx.transaction.sender)).flatten();
+                let checked_key = checked_key.map(|member| member.record.public_key);
+                self.admit_checked(tx, state, context, checked_key).map(|admitted| (id, admitted))
+            })
+            .collect()
+    }
+
     /// Admits `tx` if it would apply after the sender's queued transactions with lower nonces, on
     /// `state` (the chain's head) at `context`'s height and time. A transaction queued already is
     /// admitted again without change.
     pub fn admit(&mut self, tx: SignedTransaction, state: &State, context: Context) -> Result<Admitted, MempoolError> {
+        self.admit_checked(tx, state, context, None)
+    }
+
+    /// [`admit`](Self::admit), the signature having been checked against `checked_key` already.
+    fn admit_checked(
+        &mut self,
+        tx: SignedTransaction,
+        state: &State,
+        context: Context,
+        checked_key: Option<PublicKey>,
+    ) -> Result<Admitted, MempoolError> {
         let id = tx.id();
         if self.ids.contains_key(&id) {
             return Ok(Admitted::AlreadyQueued);
@@ -111,24 +178,47 @@ impl Mempool {
         }
         if self.queued_state.is_none() {
             let mut queued_state = state.clone();
-            for earlier in self.candidates(state) {
+            for earlier in self.candidates(state, usize::MAX) {
+                let id = earlier.id();
+                let context = Context { transaction: id, ..context };
+                let key = queued_state.member(&earlier.transaction.sender).map(|m| m.record.public_key);
                 // A queued transaction that no longer applies will be dropped by the builder; the
-                // new one is judged on what remains.
-                let _ = queued_state.apply(&earlier, Context { transaction: earlier.id(), ..context });
+                // new one is judged on what remains. Signatures were checked on admission.
+                let _ = match key {
+                    Some(key) if self.checked(&id, &key) => queued_state.apply_verified(&earlier, context),
+                    _ => queued_state.apply(&earlier, context),
+                };
             }
             self.queued_state = Some(queued_state);
         }
         let queued_state = self.queued_state.as_mut().expect("made above");
+        let context = Context { transaction: id, ..context };
+        // The key the queued transactions lead to may differ from the one checked (a key rotation
+        // queued before this transaction).
+        let key = queued_state.member(&sender).map(|m| m.record.public_key);
         // A rejected transaction changes nothing, so the queued state stays as it was.
-        queued_state.apply(&tx, Context { transaction: id, ..context }).map_err(MempoolError::Rejected)?;
-        self.ids.insert(id, (sender.clone(), nonce));
+        match key {
+            Some(key) if checked_key == Some(key) => queued_state.apply_verified(&tx, context),
+            _ => queued_state.apply(&tx, context),
+        }
+        .map_err(MempoolError::Rejected)?;
+        let key = key.expect("a transaction applied, so its sender is a member");
+        self.ids.insert(id, Queued { sender: sender.clone(), nonce, key });
         self.by_sender.entry(sender).or_default().insert(nonce, tx);
         Ok(Admitted::Queued)
     }
 
-    /// The queued transactions that can follow `state`: for each sender, its run of consecutive
-    /// nonces after the state's, senders taking turns so that no one member fills a block.
-    pub fn candidates(&self, state: &State) -> Vec<SignedTransaction> {
+    /// Whether some queued transaction can follow `state` (a sender's next nonce is queued).
+    pub fn has_candidates(&self, state: &State) -> bool {
+        self.by_sender.iter().any(|(sender, queued)| {
+            state.member(sender).is_some_and(|m| queued.contains_key(&m.nonce.saturating_add(1)))
+        })
+    }
+
+    /// Up to `limit` of the queued transactions that can follow `state`: for each sender, its run of
+    /// consecutive nonces after the state's, senders taking turns so that no one member fills a
+    /// block.
+    pub fn candidates(&self, state: &State, limit: usize) -> Vec<SignedTransaction> {
         let mut runs: Vec<Vec<&SignedTransaction>> = self
             .by_sender
             .iter()
@@ -141,15 +231,19 @@ impl Mempool {
                         next += 1;
                         consecutive
                     })
+                    .take(limit)
                     .map(|(_, tx)| tx)
                     .collect();
                 (!run.is_empty()).then_some(run)
             })
             .collect();
         let longest = runs.iter().map(Vec::len).max().unwrap_or(0);
-        let mut out = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+        let mut out = Vec::with_capacity(runs.iter().map(Vec::len).sum::<usize>().min(limit));
         for i in 0..longest {
             for run in &mut runs {
+                if out.len() == limit {
+                    return out;
+                }
                 if let Some(tx) = run.get(i) {
                     out.push((*tx).clone());
                 }
@@ -165,7 +259,7 @@ impl Mempool {
         self.queued_state = None;
         let mut cut: HashMap<String, u64> = HashMap::new();
         for id in rejected {
-            if let Some((sender, nonce)) = self.ids.get(id) {
+            if let Some(Queued { sender, nonce, .. }) = self.ids.get(id) {
                 let lowest = cut.entry(sender.clone()).or_insert(*nonce);
                 *lowest = (*lowest).min(*nonce);
             }

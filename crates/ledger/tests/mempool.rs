@@ -3,6 +3,7 @@
 
 mod common;
 
+use chargemesh_ledger::block::CheckedSignatures;
 use chargemesh_ledger::mempool::{Admitted, Mempool, MempoolError};
 use chargemesh_ledger::state::Context;
 use chargemesh_ledger::transaction::Action;
@@ -31,10 +32,15 @@ fn transactions_queue_in_nonce_order_and_senders_take_turns() {
     assert_eq!(pool.len(), 5);
     assert_eq!(pool.next_nonce(&ledger.state, "CN-AAA"), 4, "after its queued ones");
     assert_eq!(pool.next_nonce(&ledger.state, "CN-CCC"), 1, "nothing queued, nothing sent");
-    let order: Vec<(String, u64)> =
-        pool.candidates(&ledger.state).iter().map(|tx| (tx.transaction.sender.clone(), tx.transaction.nonce)).collect();
+    let order: Vec<(String, u64)> = pool
+        .candidates(&ledger.state, usize::MAX)
+        .iter()
+        .map(|tx| (tx.transaction.sender.clone(), tx.transaction.nonce))
+        .collect();
     let expected = [("CN-AAA", 1), ("CN-BBB", 1), ("CN-AAA", 2), ("CN-BBB", 2), ("CN-AAA", 3)];
     assert_eq!(order, expected.map(|(s, n)| (s.to_owned(), n)));
+    assert_eq!(pool.candidates(&ledger.state, 3).len(), 3, "no more than a block takes");
+    assert!(pool.has_candidates(&ledger.state));
 
     // A nonce gap, a replayed nonce taken by another transaction, and a rule the state refuses.
     let gap = register(&ledger, "CN-AAA", 9, "CN*AAA*E9");
@@ -81,4 +87,30 @@ fn malformed_and_oversized_bytes_are_refused() {
     assert_eq!(oversized, Err(MempoolError::TooLarge));
     assert_eq!(oversized.unwrap_err().code(), "transaction_too_large");
     assert!(pool.is_empty());
+}
+
+#[test]
+fn a_forwarded_batch_is_checked_at_once_and_one_bad_signature_refuses_only_itself() {
+    let ledger = Ledger::three_members();
+    let mut pool = Mempool::default();
+    let good: Vec<_> = (1..=3).map(|n| register(&ledger, "CN-AAA", n, &format!("CN*AAA*E{n}"))).collect();
+    // Signed by B's key in A's name.
+    let action = Action::RegisterCharger(identity("CN*AAA*E4"));
+    let forged =
+        Transaction { chain: ledger.state.chain(), sender: "CN-AAA".into(), nonce: 4, action }.sign(&key("CN-BBB"));
+    let mut batch: Vec<Vec<u8>> = good.iter().map(SignedTransaction::encode).collect();
+    batch.push(forged.encode());
+    batch.push(vec![7; 3]);
+    let results = pool.admit_batch(&batch, &ledger.state, context());
+    assert!(results[..3].iter().all(|r| matches!(r, Ok((_, Admitted::Queued)))), "{results:?}");
+    assert!(matches!(results[3], Err(MempoolError::Rejected(Rejection::BadSignature))));
+    assert!(matches!(results[4], Err(MempoolError::Malformed(_))));
+    assert_eq!(pool.len(), 3);
+
+    // What was checked is remembered with the key it was checked against, and only with it.
+    let a_key = ledger.state.member("CN-AAA").unwrap().record.public_key;
+    let b_key = ledger.state.member("CN-BBB").unwrap().record.public_key;
+    assert!(pool.checked(&good[0].id(), &a_key));
+    assert!(!pool.checked(&good[0].id(), &b_key), "a key rotated since is not trusted");
+    assert!(!pool.checked(&forged.id(), &a_key) && !pool.checked(&forged.id(), &b_key));
 }

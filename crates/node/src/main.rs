@@ -129,6 +129,17 @@ enum Bench {
         #[arg(long, default_value_t = 100_000)]
         anchors: usize,
     },
+    /// Validators on this machine (loopback p2p, a chain store each) finalizing `Cdr::Anchor`s
+    /// offered at a fixed rate: transactions finalized per second and submission-to-finality latency.
+    Consortium {
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Anchors per second offered in total.
+        #[arg(long, default_value_t = 10_000)]
+        rate: u64,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     /// The bare WebSocket echo server the gateway benchmark compares against.
     Echo {
         #[arg(long)]
@@ -366,6 +377,15 @@ async fn run(cli: Cli) -> Result<(), String> {
             let duration = Duration::from_secs(seconds);
             let bench = chargemesh_node::bench::GatewayBench { idle, active, rate, duration, database_url };
             let report = chargemesh_node::bench::gateway(bench).await?;
+            print!("{report}");
+            Ok(())
+        }
+        Command::Bench { bench: Bench::Consortium { validators, rate, seconds } } => {
+            telemetry::init_logs(&Config::default().log);
+            let bench = chargemesh_node::bench::ConsortiumBench { validators, rate, seconds };
+            let report = tokio::task::spawn_blocking(move || chargemesh_node::bench::consortium(bench))
+                .await
+                .map_err(|e| e.to_string())??;
             print!("{report}");
             Ok(())
         }

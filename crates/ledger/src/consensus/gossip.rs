@@ -81,10 +81,8 @@ pub(super) async fn receive_transactions<E: Clock, B: Blocker<PublicKey = ed2551
         };
         let now = unix_ms(&context);
         let mut chain = chain.lock().expect("chain lock");
-        for transaction in batch {
-            if let Err(error) = chain.submit_forwarded(&transaction, now) {
-                tracing::debug!(%peer, %error, "a forwarded transaction was not admitted");
-            }
+        for error in chain.submit_forwarded_batch(&batch, now).into_iter().filter_map(Result::err) {
+            tracing::debug!(%peer, %error, "a forwarded transaction was not admitted");
         }
     }
 }

@@ -153,7 +153,7 @@ fn admission(first: &State, first_header: &Header, blocks: &[Block], timestamp: 
     ))
 }
 
-fn identity(evse_id: &str) -> ChargerIdentity {
+pub(super) fn identity(evse_id: &str) -> ChargerIdentity {
     ChargerIdentity {
         evse_id: evse_id.into(),
         manufacturer: "Bench Power".into(),

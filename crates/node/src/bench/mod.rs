@@ -2,9 +2,11 @@
 //! MeterValues per second it acknowledges at what latency, against a bare WebSocket echo server as the
 //! ceiling, all on this machine. Prints a report for BENCHMARKS.md.
 
+mod consortium;
 mod ledger;
 mod pricing;
 
+pub use consortium::{ConsortiumBench, run as consortium};
 pub use ledger::run as ledger;
 pub use pricing::run as pricing;
 
