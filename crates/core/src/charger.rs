@@ -50,6 +50,23 @@ pub enum ConnectorStatus {
 }
 
 impl ConnectorStatus {
+    const ALL: [ConnectorStatus; 9] = [
+        ConnectorStatus::Available,
+        ConnectorStatus::Preparing,
+        ConnectorStatus::Charging,
+        ConnectorStatus::SuspendedEvse,
+        ConnectorStatus::SuspendedEv,
+        ConnectorStatus::Finishing,
+        ConnectorStatus::Reserved,
+        ConnectorStatus::Unavailable,
+        ConnectorStatus::Faulted,
+    ];
+
+    /// The status [`as_str`](Self::as_str) names.
+    pub fn parse(text: &str) -> Option<ConnectorStatus> {
+        Self::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ConnectorStatus::Available => "Available",

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod bench;
 pub mod config;
+pub mod federation;
 pub mod gateway;
 pub mod ledger;
 pub mod ledger_files;
@@ -87,7 +88,8 @@ impl Node {
         let api_addr =
             api_listener.local_addr().map_err(|source| StartError::Listen { addr: config.api.listen, source })?;
         let gateway_router = gateway::router(gateway);
-        let api_router = api::router(api_state);
+        let federation = federation::Federation::new(operations.clone(), registry.clone(), ledger.clone(), api_addr);
+        let api_router = api::router(api_state).merge(federation::router(Arc::new(federation)));
         let mut tasks = vec![
             tokio::spawn(async move {
                 if let Err(e) = axum::serve(gateway_listener, gateway_router).await {

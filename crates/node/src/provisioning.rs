@@ -43,7 +43,8 @@ async fn provision(
                 time_zone: "Asia/Shanghai".into(),
                 latitude: Some(22.5431),
                 longitude: Some(114.0579),
-                address: Some("Futian District, Shenzhen".into()),
+                address: Some("Futian District".into()),
+                city: Some("Shenzhen".into()),
             };
             operators::create_site(&mut *tx, new, now).await?
         }

@@ -9,6 +9,7 @@ pub mod chargers;
 pub mod commands;
 pub mod commissioning;
 mod group_commit;
+pub mod locations;
 pub mod messages;
 mod migrations;
 pub mod operators;

@@ -43,6 +43,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_ledger_feed.sql"),
         include_str!("../migrations/postgres/0006_ledger_feed.sql"),
     ),
+    (
+        7,
+        "site city",
+        include_str!("../migrations/sqlite/0007_site_city.sql"),
+        include_str!("../migrations/postgres/0007_site_city.sql"),
+    ),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {

@@ -48,6 +48,7 @@ pub struct Site {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub address: Option<String>,
+    pub city: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
@@ -60,12 +61,13 @@ pub struct NewSite {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub address: Option<String>,
+    pub city: Option<String>,
 }
 
 pub async fn create_site(conn: &mut Conn, new: NewSite, now: Timestamp) -> Result<Site> {
     let row = query(
-        "INSERT INTO sites (operator_id, name, time_zone, latitude, longitude, address, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO sites (operator_id, name, time_zone, latitude, longitude, address, city, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(new.operator_id)
     .bind(&new.name)
@@ -73,6 +75,7 @@ pub async fn create_site(conn: &mut Conn, new: NewSite, now: Timestamp) -> Resul
     .bind(new.latitude)
     .bind(new.longitude)
     .bind(&new.address)
+    .bind(&new.city)
     .bind(millis(now))
     .fetch_one(conn)
     .await?;
@@ -84,11 +87,12 @@ pub async fn create_site(conn: &mut Conn, new: NewSite, now: Timestamp) -> Resul
         latitude: new.latitude,
         longitude: new.longitude,
         address: new.address,
+        city: new.city,
         created_at: now,
     })
 }
 
-fn site(row: Row) -> Result<Site> {
+pub(crate) fn site(row: &Row) -> Result<Site> {
     Ok(Site {
         id: row.try_get("id")?,
         operator_id: row.try_get("operator_id")?,
@@ -97,6 +101,7 @@ fn site(row: Row) -> Result<Site> {
         latitude: row.try_get("latitude")?,
         longitude: row.try_get("longitude")?,
         address: row.try_get("address")?,
+        city: row.try_get("city")?,
         created_at: instant(row.try_get("created_at")?)?,
     })
 }
@@ -104,23 +109,25 @@ fn site(row: Row) -> Result<Site> {
 /// Sites of one operator, or of all when `operator_id` is `None`.
 pub async fn list_sites(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<Site>> {
     query(
-        "SELECT id, operator_id, name, time_zone, latitude, longitude, address, created_at FROM sites \
+        "SELECT id, operator_id, name, time_zone, latitude, longitude, address, city, created_at FROM sites \
          WHERE ($1 IS NULL OR operator_id = $1) ORDER BY id",
     )
     .bind(operator_id)
     .fetch_all(conn)
     .await?
     .into_iter()
-    .map(site)
+    .map(|row| site(&row))
     .collect()
 }
 
 pub async fn get_site(conn: &mut Conn, id: i64) -> Result<Option<Site>> {
-    query("SELECT id, operator_id, name, time_zone, latitude, longitude, address, created_at FROM sites WHERE id = $1")
+    query(
+        "SELECT id, operator_id, name, time_zone, latitude, longitude, address, city, created_at FROM sites WHERE id = $1",
+    )
         .bind(id)
         .fetch_optional(conn)
         .await?
-        .map(site)
+        .map(|row| site(&row))
         .transpose()
 }
 
@@ -149,18 +156,21 @@ pub async fn delete_operator(conn: &mut Conn, id: i64) -> Result<bool> {
     Ok(query("DELETE FROM operators WHERE id = $1").bind(id).execute(conn).await? > 0)
 }
 
-/// Stores a site's changed name, time zone, location and address.
+/// Stores a site's changed name, time zone, location, address and city.
 pub async fn update_site(conn: &mut Conn, site: &Site) -> Result<bool> {
-    let changed =
-        query("UPDATE sites SET name = $2, time_zone = $3, latitude = $4, longitude = $5, address = $6 WHERE id = $1")
-            .bind(site.id)
-            .bind(&site.name)
-            .bind(&site.time_zone)
-            .bind(site.latitude)
-            .bind(site.longitude)
-            .bind(&site.address)
-            .execute(conn)
-            .await?;
+    let changed = query(
+        "UPDATE sites SET name = $2, time_zone = $3, latitude = $4, longitude = $5, address = $6, city = $7 \
+         WHERE id = $1",
+    )
+    .bind(site.id)
+    .bind(&site.name)
+    .bind(&site.time_zone)
+    .bind(site.latitude)
+    .bind(site.longitude)
+    .bind(&site.address)
+    .bind(&site.city)
+    .execute(conn)
+    .await?;
     Ok(changed > 0)
 }
 

@@ -93,6 +93,7 @@ async fn exercise(store: Store) {
             latitude: None,
             longitude: None,
             address: None,
+            city: None,
         };
         operators::create_site(&mut *tx, bad_site, now).await?
     });
@@ -106,6 +107,7 @@ async fn exercise(store: Store) {
             latitude: Some(22.53),
             longitude: Some(113.93),
             address: None,
+            city: Some("Shenzhen".into()),
         };
         let site = operators::create_site(&mut *tx, site, now).await.unwrap();
         let new = NewCharger {

@@ -62,6 +62,7 @@ pub struct NewSiteRequest {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub address: Option<String>,
+    pub city: Option<String>,
 }
 
 /// Creates a site.
@@ -81,6 +82,7 @@ pub async fn create_site(
         latitude: request.latitude,
         longitude: request.longitude,
         address: request.address,
+        city: request.city,
     };
     check_site(&new.name, &new.time_zone, new.latitude, new.longitude)?;
     let created =
@@ -214,9 +216,10 @@ pub struct SiteChange {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub address: Option<String>,
+    pub city: Option<String>,
 }
 
-/// Changes a site's name, time zone, location or address.
+/// Changes a site's name, time zone, location, address or city.
 #[utoipa::path(patch, path = "/api/v1/sites/{id}", tag = "operators", params(("id" = i64, Path)), request_body = SiteChange,
     responses((status = 200, body = Site), (status = 404, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody)),
     security(("bearer" = [])))]
@@ -243,6 +246,7 @@ pub async fn update_site(
                 site.latitude = change.latitude.or(site.latitude);
                 site.longitude = change.longitude.or(site.longitude);
                 site.address = change.address.or(site.address);
+                site.city = change.city.or(site.city);
                 if let Err(e) = check_site(&site.name, &site.time_zone, site.latitude, site.longitude) {
                     return Ok(Err(e));
                 }

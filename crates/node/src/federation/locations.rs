@@ -1,0 +1,229 @@
+//! The locations module, CPO side: this node's sites as OCPI `Location`s (sites without
+//! coordinates are not published: OCPI requires them), each commissioned charger an `EVSE`, with
+//! the live status of its connectors. Lists are paginated and filtered by `last_updated`.
+
+use super::{Federation, reply};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use chargemesh_core::StationId;
+use chargemesh_core::charger::ConnectorStatus;
+use chargemesh_protocol::ocpi::locations::{
+    BusinessDetails, Connector, ConnectorStandard, Evse, EvseStatus, GeoLocation, Location, PowerType,
+};
+use chargemesh_protocol::ocpi::{Page, PartyRef, date_time, headers, status};
+use chargemesh_store::locations::{PublishedCharger, PublishedSite};
+use jiff::Timestamp;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// The most locations one page holds.
+const MAX_PAGE: usize = 100;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    offset: Option<usize>,
+    limit: Option<usize>,
+    date_from: Option<String>,
+    date_to: Option<String>,
+}
+
+pub async fn list(
+    State(federation): State<Arc<Federation>>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return reply::invalid("offset and limit are whole numbers; date_from and date_to are OCPI DateTimes");
+    };
+    let parse = |text: &Option<String>| text.as_deref().map(date_time::parse).transpose();
+    let (date_from, date_to) = match (parse(&query.date_from), parse(&query.date_to)) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(why), _) | (_, Err(why)) => return reply::invalid(why),
+    };
+    let locations = match locations(&federation).await {
+        Ok(locations) => locations,
+        Err(response) => return response,
+    };
+    // OCPI: date_from is inclusive, date_to exclusive.
+    let selected: Vec<Location> = locations
+        .into_iter()
+        .filter(|l| date_from.is_none_or(|from| l.last_updated >= from))
+        .filter(|l| date_to.is_none_or(|to| l.last_updated < to))
+        .collect();
+    let page = Page::new(query.offset, query.limit, MAX_PAGE, selected.len());
+    let mut parameters = Vec::new();
+    for (name, value) in [("date_from", &query.date_from), ("date_to", &query.date_to)] {
+        if let Some(value) = value {
+            parameters.push((name, value.clone()));
+        }
+    }
+    let link = page.link(&federation.module_url("locations"), &parameters);
+    let mut response = reply::ok(&selected[page.range()]);
+    let response_headers = response.headers_mut();
+    response_headers.insert(headers::TOTAL_COUNT, HeaderValue::from(page.total));
+    response_headers.insert(headers::LIMIT, HeaderValue::from(page.limit));
+    if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response_headers.insert(headers::LINK, link);
+    }
+    response
+}
+
+pub async fn location(State(federation): State<Arc<Federation>>, Path(location_id): Path<String>) -> Response {
+    match find(&federation, &location_id).await {
+        Ok(location) => reply::ok(location),
+        Err(response) => response,
+    }
+}
+
+pub async fn evse(
+    State(federation): State<Arc<Federation>>,
+    Path((location_id, evse_uid)): Path<(String, String)>,
+) -> Response {
+    let location = match find(&federation, &location_id).await {
+        Ok(location) => location,
+        Err(response) => return response,
+    };
+    match location.evses.into_iter().find(|e| e.uid == evse_uid) {
+        Some(evse) => reply::ok(evse),
+        None => unknown(format!("location {location_id} has no EVSE {evse_uid}")),
+    }
+}
+
+pub async fn connector(
+    State(federation): State<Arc<Federation>>,
+    Path((location_id, evse_uid, connector_id)): Path<(String, String, String)>,
+) -> Response {
+    let location = match find(&federation, &location_id).await {
+        Ok(location) => location,
+        Err(response) => return response,
+    };
+    let connector = location
+        .evses
+        .into_iter()
+        .find(|e| e.uid == evse_uid)
+        .and_then(|e| e.connectors.into_iter().find(|c| c.id == connector_id));
+    match connector {
+        Some(connector) => reply::ok(connector),
+        None => unknown(format!("location {location_id} has no connector {connector_id} on EVSE {evse_uid}")),
+    }
+}
+
+fn unknown(message: String) -> Response {
+    reply::error(StatusCode::NOT_FOUND, status::UNKNOWN_LOCATION, message)
+}
+
+async fn find(federation: &Federation, location_id: &str) -> Result<Location, Response> {
+    locations(federation)
+        .await?
+        .into_iter()
+        .find(|l| l.id == location_id)
+        .ok_or_else(|| unknown(format!("no location {location_id}")))
+}
+
+/// Every published location, by site id.
+async fn locations(federation: &Federation) -> Result<Vec<Location>, Response> {
+    let sites = federation
+        .operations
+        .store()
+        .read(|conn| Box::pin(chargemesh_store::locations::published(conn)))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot read the published locations");
+            reply::server_error("the locations cannot be read now; try again")
+        })?;
+    let party = federation.party();
+    let connected = |station: &str| StationId::parse(station).is_ok_and(|id| federation.registry.is_connected(&id));
+    Ok(sites.into_iter().filter_map(|site| location_of(site, &party, &connected)).collect())
+}
+
+fn location_of(published: PublishedSite, party: &PartyRef, connected: &impl Fn(&str) -> bool) -> Option<Location> {
+    let site = published.site;
+    let (latitude, longitude) = (site.latitude?, site.longitude?);
+    let evses: Vec<Evse> = published.chargers.iter().map(|c| evse_of(c, connected(&c.station_id))).collect();
+    let last_updated = evses.iter().map(|e| e.last_updated).fold(site.created_at, Timestamp::max);
+    Some(Location {
+        country_code: party.country_code.clone(),
+        party_id: party.party_id.clone(),
+        id: site.id.to_string(),
+        publish: true,
+        name: Some(site.name),
+        address: site.address.unwrap_or_default(),
+        city: site.city.unwrap_or_default(),
+        country: alpha3(&party.country_code).to_owned(),
+        coordinates: GeoLocation { latitude: format!("{latitude:.6}"), longitude: format!("{longitude:.6}") },
+        evses,
+        time_zone: site.time_zone,
+        operator: Some(BusinessDetails { name: published.operator_name }),
+        last_updated,
+    })
+}
+
+fn evse_of(charger: &PublishedCharger, connected: bool) -> Evse {
+    let last_updated = charger.statuses.iter().map(|(_, _, at)| *at).fold(charger.commissioned_at, Timestamp::max);
+    let statuses: Vec<EvseStatus> = charger
+        .statuses
+        .iter()
+        .map(|(_, status, _)| {
+            ConnectorStatus::parse(status).map_or(EvseStatus::Unknown, |s| EvseStatus::of_connector(s, connected))
+        })
+        .collect();
+    // One vehicle at a time: in use if any connector is, else available if any is.
+    let status = [EvseStatus::Charging, EvseStatus::Reserved, EvseStatus::Available]
+        .into_iter()
+        .find(|wanted| statuses.contains(wanted))
+        .or_else(|| statuses.first().copied())
+        .unwrap_or(EvseStatus::Unknown);
+    let connectors = charger
+        .connector_types
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| {
+            let standard = ConnectorStandard::of_ledger_name(name)?;
+            Some(connector_of(i + 1, standard, charger.max_power_watts, last_updated))
+        })
+        .collect();
+    Evse {
+        uid: charger.station_id.clone(),
+        evse_id: Some(charger.evse_id.clone()),
+        status,
+        capabilities: vec!["REMOTE_START_STOP_CAPABLE".into(), "RESERVABLE".into()],
+        connectors,
+        last_updated,
+    }
+}
+
+fn connector_of(id: usize, standard: ConnectorStandard, max_power_watts: i64, last_updated: Timestamp) -> Connector {
+    let watts = u64::try_from(max_power_watts).unwrap_or(0);
+    let voltage = standard.nominal_voltage();
+    // Per phase for three-phase AC: P / (√3 · V), √3 ≈ 1.732.
+    let amperes = match standard.power_type() {
+        PowerType::Ac3Phase => watts * 1000 / (u64::from(voltage) * 1732),
+        _ => watts / u64::from(voltage),
+    };
+    Connector {
+        id: id.to_string(),
+        standard,
+        format: standard.format(),
+        power_type: standard.power_type(),
+        max_voltage: voltage,
+        max_amperage: u32::try_from(amperes).unwrap_or(u32::MAX),
+        max_electric_power: u32::try_from(watts).ok(),
+        tariff_ids: Vec::new(),
+        last_updated,
+    }
+}
+
+/// ISO 3166-1 alpha-3 of the alpha-2 codes members come from.
+fn alpha3(alpha2: &str) -> &'static str {
+    match alpha2 {
+        "HK" => "HKG",
+        "MO" => "MAC",
+        "TW" => "TWN",
+        "SG" => "SGP",
+        "GB" => "GBR",
+        "DE" => "DEU",
+        "NL" => "NLD",
+        _ => "CHN",
+    }
+}

@@ -1,0 +1,19 @@
+//! The versions module: the one version this node speaks and its module endpoints.
+
+use super::{Federation, reply};
+use axum::extract::State;
+use axum::response::Response;
+use chargemesh_protocol::ocpi::VERSION;
+use chargemesh_protocol::ocpi::versions::{Endpoint, InterfaceRole, Version, VersionDetails};
+use std::sync::Arc;
+
+pub async fn list(State(federation): State<Arc<Federation>>) -> Response {
+    reply::ok(vec![Version { version: VERSION.into(), url: format!("{}/{VERSION}", federation.base_url) }])
+}
+
+pub async fn details(State(federation): State<Arc<Federation>>) -> Response {
+    let endpoints = [("locations", InterfaceRole::Sender)]
+        .map(|(module, role)| Endpoint { identifier: module.into(), role, url: federation.module_url(module) })
+        .to_vec();
+    reply::ok(VersionDetails { version: VERSION.into(), endpoints })
+}

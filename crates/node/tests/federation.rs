@@ -1,0 +1,148 @@
+//! OCPI between members: a member's requests are signed with its registered key and anything else
+//! is refused in OCPI's terms; the node publishes its sites as locations, with commissioned
+//! chargers as EVSEs and their live status, paginated.
+
+mod common;
+
+use chargemesh_node::federation::signature;
+use common::{TestNode, member_key, test_config, two_member_consortium};
+use jiff::{SignedDuration, Timestamp};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// A GET signed by `member` with `key_of`'s key, at `at`.
+fn signed_get(node: &TestNode, path: &str, member: &str, key_of: &str, at: Timestamp) -> reqwest::RequestBuilder {
+    let mut request = node.client.get(format!("http://{}{path}", node.node().api_addr));
+    for (name, value) in signature::sign(&member_key(key_of), member, "GET", path, b"", at) {
+        request = request.header(name, value);
+    }
+    request
+}
+
+async fn body(response: reqwest::Response) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let (status, headers) = (response.status(), response.headers().clone());
+    (status, headers, response.json().await.unwrap())
+}
+
+async fn get(node: &TestNode, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    body(signed_get(node, path, "CN-M02", "CN-M02", Timestamp::now()).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn members_read_each_others_locations_with_signed_requests_and_nobody_else_does() {
+    let config = test_config("federation-locations");
+    two_member_consortium(&config);
+    let node = TestNode::start_with(config).await;
+    let operator = node.provision("Pearl River Charging", &["FED-1", "FED-2"], &[]).await;
+    let first_site = node.get("/sites").await[0]["id"].as_i64().unwrap();
+    let (status, site) = node
+        .request(
+            Method::PATCH,
+            &format!("/sites/{first_site}"),
+            &node.token(),
+            Some(json!({"latitude": 22.5431, "longitude": 114.0579, "address": "1 Fuhua Road", "city": "Shenzhen"})),
+        )
+        .await;
+    assert_eq!((status, site["city"].as_str()), (StatusCode::OK, Some("Shenzhen")), "{site}");
+    let (status, second) = node
+        .post("/sites", json!({"operator_id": operator, "name": "Nanshan", "latitude": 22.53, "longitude": 113.93, "city": "Shenzhen"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let (status, body_) =
+        node.post("/chargers", json!({"station_id": "FED-3", "operator_id": operator, "site_id": second["id"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body_}");
+    let next_year = (Timestamp::now() + SignedDuration::from_hours(24 * 365)).to_string();
+    for (station, connectors, watts) in [
+        ("FED-1", json!(["gbt_dc", "ccs2"]), 120_000),
+        ("FED-2", json!(["gbt_ac"]), 7_000),
+        ("FED-3", json!(["gbt_dc"]), 60_000),
+    ] {
+        let (status, record) = node
+            .request(
+                Method::PUT,
+                &format!("/chargers/{station}/commissioning"),
+                &node.token(),
+                Some(json!({
+                    "max_power_watts": watts, "connectors": connectors, "metering_certificate": "CPA-2025-0001",
+                    "calibration_certificate": "CAL-1", "calibration_expires_at": next_year,
+                })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{record}");
+    }
+    let mut charger = node.charger("FED-1").await;
+    charger.boot().await.unwrap();
+    charger.status(1, "Charging").await.unwrap();
+    charger.status(2, "Available").await.unwrap();
+
+    // The versions module points at the modules.
+    let (status, headers, versions) = get(&node, "/ocpi/versions").await;
+    assert_eq!((status, versions["status_code"].as_i64()), (StatusCode::OK, Some(1000)), "{versions}");
+    assert!(headers.contains_key("x-request-id") && headers.contains_key("x-correlation-id"));
+    assert_eq!(versions["data"][0]["version"], "2.2.1");
+    let (_, _, details) = get(&node, "/ocpi/2.2.1").await;
+    let locations_url =
+        details["data"]["endpoints"].as_array().unwrap().iter().find(|e| e["identifier"] == "locations");
+    assert_eq!(locations_url.unwrap()["role"], "SENDER", "{details}");
+
+    // Two locations, one per page, with the link to the next.
+    let (status, headers, page) = get(&node, "/ocpi/2.2.1/locations?limit=1").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(headers["x-total-count"], "2");
+    assert_eq!(headers["x-limit"], "1");
+    assert!(headers["link"].to_str().unwrap().contains("offset=1&limit=1>; rel=\"next\""), "{headers:?}");
+    let location = &page["data"][0];
+    assert_eq!((location["country_code"].as_str(), location["party_id"].as_str()), (Some("CN"), Some("M01")));
+    assert_eq!((location["city"].as_str(), location["country"].as_str()), (Some("Shenzhen"), Some("CHN")));
+    assert_eq!(location["coordinates"]["latitude"], "22.543100");
+    let evses = location["evses"].as_array().unwrap();
+    assert_eq!(evses.len(), 2, "{location}");
+    let fed1 = evses.iter().find(|e| e["uid"] == "FED-1").unwrap();
+    assert_eq!(fed1["status"], "CHARGING", "connected, one connector in use: {fed1}");
+    assert_eq!(fed1["connectors"][0]["standard"], "GBT_DC");
+    assert_eq!(fed1["connectors"][1]["standard"], "IEC_62196_T2_COMBO");
+    assert_eq!(fed1["connectors"][0]["max_electric_power"], 120_000);
+    let fed2 = evses.iter().find(|e| e["uid"] == "FED-2").unwrap();
+    assert_eq!(
+        (fed2["status"].as_str(), fed2["connectors"][0]["power_type"].as_str()),
+        (Some("UNKNOWN"), Some("AC_3_PHASE"))
+    );
+    let (_, headers, last) = get(&node, "/ocpi/2.2.1/locations?offset=1&limit=1").await;
+    assert_eq!(last["data"].as_array().unwrap().len(), 1);
+    assert!(!headers.contains_key("link"), "the last page links nowhere");
+    let (_, _, none) = get(&node, "/ocpi/2.2.1/locations?date_from=2100-01-01T00:00:00Z").await;
+    assert_eq!(none["data"], json!([]), "nothing updated after 2100");
+
+    // One object at a time, and an unknown one in OCPI's terms.
+    let id = location["id"].as_str().unwrap();
+    let (status, _, connector) = get(&node, &format!("/ocpi/2.2.1/locations/{id}/FED-1/2")).await;
+    assert_eq!((status, connector["data"]["standard"].as_str()), (StatusCode::OK, Some("IEC_62196_T2_COMBO")));
+    let (status, _, unknown) = get(&node, "/ocpi/2.2.1/locations/999").await;
+    assert_eq!((status, unknown["status_code"].as_i64()), (StatusCode::NOT_FOUND, Some(2003)), "{unknown}");
+    let (status, _, bad) = get(&node, "/ocpi/2.2.1/locations?date_from=yesterday").await;
+    assert_eq!((status, bad["status_code"].as_i64()), (StatusCode::BAD_REQUEST, Some(2001)), "{bad}");
+
+    // Refused: no proof, a replay, a member not registered, another member's key, a stale time.
+    let path = "/ocpi/2.2.1/locations";
+    let plain = node.client.get(format!("http://{}{path}", node.node().api_addr)).send().await.unwrap();
+    let once = signed_get(&node, path, "CN-M02", "CN-M02", Timestamp::now());
+    let replay = once.try_clone().unwrap();
+    assert_eq!(once.send().await.unwrap().status(), StatusCode::OK);
+    let hour_ago = Timestamp::now() - SignedDuration::from_hours(1);
+    for (response, why) in [
+        (plain, "no signature"),
+        (replay.send().await.unwrap(), "replayed"),
+        (signed_get(&node, path, "CN-M09", "CN-M09", Timestamp::now()).send().await.unwrap(), "not a member"),
+        (signed_get(&node, path, "CN-M02", "CN-M01", Timestamp::now()).send().await.unwrap(), "another key"),
+        (signed_get(&node, path, "CN-M02", "CN-M02", hour_ago).send().await.unwrap(), "stale"),
+    ] {
+        let (status, _, refused) = body(response).await;
+        assert_eq!(
+            (status, refused["status_code"].as_i64()),
+            (StatusCode::UNAUTHORIZED, Some(2000)),
+            "{why}: {refused}"
+        );
+        assert!(refused.get("data").is_none(), "{why}: nothing served");
+    }
+    node.stop().await;
+}
