@@ -88,8 +88,9 @@ impl Node {
         let api_addr =
             api_listener.local_addr().map_err(|source| StartError::Listen { addr: config.api.listen, source })?;
         let gateway_router = gateway::router(gateway);
-        let federation = federation::Federation::new(operations.clone(), registry.clone(), ledger.clone(), api_addr);
-        let api_router = api::router(api_state).merge(federation::router(Arc::new(federation)));
+        let federation =
+            Arc::new(federation::Federation::new(operations.clone(), registry.clone(), ledger.clone(), api_addr));
+        let api_router = api::router(api_state).merge(federation::router(federation.clone()));
         let mut tasks = vec![
             tokio::spawn(async move {
                 if let Err(e) = axum::serve(gateway_listener, gateway_router).await {
@@ -104,6 +105,7 @@ impl Node {
         ];
         tasks.push(tokio::spawn(forget_old_replies(store.clone(), config.gateway.message_memory_days)));
         tasks.push(tokio::spawn(operations.clone().run_payments()));
+        tasks.extend(federation::tasks(&federation));
         if let Some(ledger) = &ledger {
             let interval = std::time::Duration::from_millis(config.ledger.feed_interval_ms);
             let feed = ledger::feed::run(ledger.clone(), store.clone(), interval, config.ledger.anchor_own_cdrs);

@@ -5,10 +5,11 @@
 mod common;
 
 use chargemesh_node::federation::signature;
-use common::{TestNode, member_key, test_config, two_member_consortium};
+use common::{TestNode, federated_consortium, member_key, test_config, two_member_consortium};
 use jiff::{SignedDuration, Timestamp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 /// A GET signed by `member` with `key_of`'s key, at `at`.
 fn signed_get(node: &TestNode, path: &str, member: &str, key_of: &str, at: Timestamp) -> reqwest::RequestBuilder {
@@ -86,7 +87,7 @@ async fn members_read_each_others_locations_with_signed_requests_and_nobody_else
     assert_eq!(locations_url.unwrap()["role"], "SENDER", "{details}");
 
     // Two locations, one per page, with the link to the next.
-    let (status, headers, page) = get(&node, "/ocpi/2.2.1/locations?limit=1").await;
+    let (status, headers, page) = get(&node, "/ocpi/2.2.1/cpo/locations?limit=1").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(headers["x-total-count"], "2");
     assert_eq!(headers["x-limit"], "1");
@@ -107,23 +108,23 @@ async fn members_read_each_others_locations_with_signed_requests_and_nobody_else
         (fed2["status"].as_str(), fed2["connectors"][0]["power_type"].as_str()),
         (Some("UNKNOWN"), Some("AC_3_PHASE"))
     );
-    let (_, headers, last) = get(&node, "/ocpi/2.2.1/locations?offset=1&limit=1").await;
+    let (_, headers, last) = get(&node, "/ocpi/2.2.1/cpo/locations?offset=1&limit=1").await;
     assert_eq!(last["data"].as_array().unwrap().len(), 1);
     assert!(!headers.contains_key("link"), "the last page links nowhere");
-    let (_, _, none) = get(&node, "/ocpi/2.2.1/locations?date_from=2100-01-01T00:00:00Z").await;
+    let (_, _, none) = get(&node, "/ocpi/2.2.1/cpo/locations?date_from=2100-01-01T00:00:00Z").await;
     assert_eq!(none["data"], json!([]), "nothing updated after 2100");
 
     // One object at a time, and an unknown one in OCPI's terms.
     let id = location["id"].as_str().unwrap();
-    let (status, _, connector) = get(&node, &format!("/ocpi/2.2.1/locations/{id}/FED-1/2")).await;
+    let (status, _, connector) = get(&node, &format!("/ocpi/2.2.1/cpo/locations/{id}/FED-1/2")).await;
     assert_eq!((status, connector["data"]["standard"].as_str()), (StatusCode::OK, Some("IEC_62196_T2_COMBO")));
-    let (status, _, unknown) = get(&node, "/ocpi/2.2.1/locations/999").await;
+    let (status, _, unknown) = get(&node, "/ocpi/2.2.1/cpo/locations/999").await;
     assert_eq!((status, unknown["status_code"].as_i64()), (StatusCode::NOT_FOUND, Some(2003)), "{unknown}");
-    let (status, _, bad) = get(&node, "/ocpi/2.2.1/locations?date_from=yesterday").await;
+    let (status, _, bad) = get(&node, "/ocpi/2.2.1/cpo/locations?date_from=yesterday").await;
     assert_eq!((status, bad["status_code"].as_i64()), (StatusCode::BAD_REQUEST, Some(2001)), "{bad}");
 
     // Refused: no proof, a replay, a member not registered, another member's key, a stale time.
-    let path = "/ocpi/2.2.1/locations";
+    let path = "/ocpi/2.2.1/cpo/locations";
     let plain = node.client.get(format!("http://{}{path}", node.node().api_addr)).send().await.unwrap();
     let once = signed_get(&node, path, "CN-M02", "CN-M02", Timestamp::now());
     let replay = once.try_clone().unwrap();
@@ -145,4 +146,80 @@ async fn members_read_each_others_locations_with_signed_requests_and_nobody_else
         assert!(refused.get("data").is_none(), "{why}: nothing served");
     }
     node.stop().await;
+}
+
+/// Polls `path` on `node`'s API until `done` holds for its body (15 s at most).
+async fn eventually(node: &TestNode, path: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..300 {
+        let (status, body) = node.request(Method::GET, path, &node.token(), None).await;
+        if status == StatusCode::OK && done(&body) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what}: GET {path} never showed it");
+}
+
+#[tokio::test]
+async fn a_member_pushes_its_locations_to_the_others_until_they_take_them_and_again_when_they_change() {
+    let configs = federated_consortium(&["federation-cpo", "federation-emsp"]);
+    let cpo = TestNode::start_with(configs[0].clone()).await;
+    cpo.provision("Pearl River Charging", &["PUSH-1"], &[]).await;
+    let site = cpo.get("/sites").await[0]["id"].as_i64().unwrap();
+    let (status, _) = cpo
+        .request(
+            Method::PATCH,
+            &format!("/sites/{site}"),
+            &cpo.token(),
+            Some(json!({"latitude": 22.54, "longitude": 114.06, "city": "Shenzhen"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let next_year = (Timestamp::now() + SignedDuration::from_hours(24 * 365)).to_string();
+    let commissioning = json!({"max_power_watts": 60_000, "connectors": ["gbt_dc"], "metering_certificate": "CPA-1",
+        "calibration_certificate": "CAL-1", "calibration_expires_at": next_year});
+    let (status, body_) =
+        cpo.request(Method::PUT, "/chargers/PUSH-1/commissioning", &cpo.token(), Some(commissioning)).await;
+    assert_eq!(status, StatusCode::OK, "{body_}");
+
+    // The eMSP member's node is down: the push waits in the outbox and is retried.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let emsp = TestNode::start_with(configs[1].clone()).await;
+    let path = "/roaming/locations?cpo=CN-M01";
+    let pushed = eventually(&emsp, path, "the location pushed once the eMSP is up", |b| {
+        b.as_array().is_some_and(|l| l.len() == 1)
+    })
+    .await;
+    assert_eq!(pushed[0]["evses"][0]["uid"], "PUSH-1");
+    assert_eq!(pushed[0]["evses"][0]["status"], "UNKNOWN");
+
+    // A change at the charger reaches the other member by itself.
+    let mut charger = cpo.charger("PUSH-1").await;
+    charger.boot().await.unwrap();
+    charger.status(1, "Available").await.unwrap();
+    eventually(&emsp, path, "the live status", |b| b[0]["evses"][0]["status"] == "AVAILABLE").await;
+
+    // A member may push only its own locations, and only as itself.
+    let mut forged = pushed[0].clone();
+    forged["party_id"] = json!("M01");
+    let target = "/ocpi/2.2.1/emsp/locations/CN/M01/77";
+    forged["id"] = json!("77");
+    let body = forged.to_string();
+    let mut request = emsp.client.put(format!("http://{}{target}", emsp.node().api_addr)).body(body.clone());
+    for (name, value) in
+        signature::sign(&member_key("CN-M01"), "CN-M01", "PUT", target, body.as_bytes(), Timestamp::now())
+    {
+        request = request.header(name, value);
+    }
+    assert_eq!(request.send().await.unwrap().status(), StatusCode::OK, "CN-M01 pushing its own");
+    let mut as_other = emsp.client.put(format!("http://{}{target}", emsp.node().api_addr)).body(body.clone());
+    for (name, value) in
+        signature::sign(&member_key("CN-M02"), "CN-M02", "PUT", target, body.as_bytes(), Timestamp::now())
+    {
+        as_other = as_other.header(name, value);
+    }
+    let (status, _, refused) = self::body(as_other.send().await.unwrap()).await;
+    assert_eq!((status, refused["status_code"].as_i64()), (StatusCode::FORBIDDEN, Some(2000)), "{refused}");
+    cpo.stop().await;
+    emsp.stop().await;
 }

@@ -49,6 +49,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_site_city.sql"),
         include_str!("../migrations/postgres/0007_site_city.sql"),
     ),
+    (
+        8,
+        "federation",
+        include_str!("../migrations/sqlite/0008_federation.sql"),
+        include_str!("../migrations/postgres/0008_federation.sql"),
+    ),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {

@@ -10,7 +10,7 @@ use chargemesh_store::chargers::{self, ChargerUpdate, NewCharger};
 use chargemesh_store::operators::{self, NewSite};
 use chargemesh_store::sessions::{self, NewSession, SessionFilter, SessionStop};
 use chargemesh_store::tokens::{self, Token};
-use chargemesh_store::{Store, commands, messages, staff};
+use chargemesh_store::{Store, commands, federation, messages, staff};
 use jiff::{SignedDuration, Timestamp};
 use sqlx::Connection;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -318,6 +318,76 @@ async fn exercise(store: Store) {
     assert!(err.is_foreign_key_violation(), "{err}");
     in_read!(store, |conn| {
         assert!(chargers::get_charger(&mut *conn, "ST-1").await.unwrap().is_some());
+    });
+
+    // The OCPI outbox: a newer undelivered message about an object replaces the older one.
+    in_write!(store, |tx| {
+        federation::enqueue(
+            &mut *tx,
+            "CN-M02",
+            "location:1",
+            "d1",
+            ("PUT", "/2.2.1/emsp/locations/CN/M01/1", "{}"),
+            now,
+        )
+        .await?;
+        federation::enqueue(
+            &mut *tx,
+            "CN-M02",
+            "location:1",
+            "d2",
+            ("PUT", "/2.2.1/emsp/locations/CN/M01/1", "{\"v\":2}"),
+            now,
+        )
+        .await?;
+        federation::enqueue(
+            &mut *tx,
+            "CN-M03",
+            "location:1",
+            "d2",
+            ("PUT", "/2.2.1/emsp/locations/CN/M01/1", "{\"v\":2}"),
+            now,
+        )
+        .await?;
+    });
+    let due = in_read!(store, |conn| { federation::due(&mut *conn, now, 10).await? });
+    assert_eq!(
+        due.iter().map(|m| (m.peer.as_str(), m.body.as_str())).collect::<Vec<_>>(),
+        [("CN-M02", "{\"v\":2}"), ("CN-M03", "{\"v\":2}")]
+    );
+    let (first, second) = (due[0].id, due[1].id);
+    in_write!(store, |tx| {
+        federation::delivered(&mut *tx, first, now).await?;
+        federation::failed(&mut *tx, second, "connection refused", now + SignedDuration::from_secs(1)).await?;
+    });
+    in_read!(store, |conn| {
+        assert!(federation::due(&mut *conn, now, 10).await.unwrap().is_empty(), "delivered, or not due yet");
+        let retry = federation::due(&mut *conn, now + SignedDuration::from_secs(1), 10).await.unwrap();
+        assert_eq!((retry.len(), retry[0].attempts), (1, 1));
+        assert_eq!(
+            federation::published(&mut *conn, "CN-M02").await.unwrap(),
+            [("location:1".to_owned(), "d2".to_owned())]
+        );
+    });
+
+    // Pushed locations: the newest version of each is kept, whatever the order of arrival.
+    let location = |body: &str, minute: i64| federation::RoamingLocation {
+        cpo: "CN-M02".into(),
+        location_id: "7".into(),
+        body: body.into(),
+        last_updated: now + SignedDuration::from_mins(minute),
+    };
+    let (newer, older) = (location("newer", 5), location("older", 1));
+    in_write!(store, |tx| {
+        assert!(federation::receive_location(&mut *tx, &newer, now).await?);
+        assert!(!federation::receive_location(&mut *tx, &older, now).await?, "an older version changes nothing");
+        assert!(federation::receive_location(&mut *tx, &newer, now).await?, "the same version again is harmless");
+    });
+    in_read!(store, |conn| {
+        let kept = federation::roaming_locations(&mut *conn, Some("CN-M02")).await.unwrap();
+        assert_eq!(kept.iter().map(|l| l.body.as_str()).collect::<Vec<_>>(), ["newer"]);
+        assert!(federation::roaming_locations(&mut *conn, Some("CN-M09")).await.unwrap().is_empty());
+        assert_eq!(federation::roaming_locations(&mut *conn, None).await.unwrap().len(), 1);
     });
     store.close().await;
 }

@@ -10,6 +10,7 @@ mod ledger;
 mod operators;
 mod payments;
 mod receipts;
+mod roaming;
 mod sessions;
 mod tariffs;
 mod tokens;
@@ -54,6 +55,7 @@ pub struct ApiState {
         ledger::list_members, ledger::list_chargers, ledger::get_charger, ledger::list_tariffs, ledger::get_cdr,
         ledger::list_obligations, ledger::list_clearing, ledger::feed_status, ledger::status,
         governance::governance, governance::propose, governance::vote,
+        roaming::list_locations,
     ),
     modifiers(&Security)
 )]
@@ -143,6 +145,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/ledger/governance", get(governance::governance))
         .route("/ledger/governance/proposals", post(governance::propose))
         .route("/ledger/governance/proposals/{id}/votes", post(governance::vote))
+        .route("/roaming/locations", get(roaming::list_locations))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { errors::ApiError::not_found("this API path") });
     Router::new()

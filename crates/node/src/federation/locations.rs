@@ -13,10 +13,14 @@ use chargemesh_protocol::ocpi::locations::{
     BusinessDetails, Connector, ConnectorStandard, Evse, EvseStatus, GeoLocation, Location, PowerType,
 };
 use chargemesh_protocol::ocpi::{Page, PartyRef, date_time, headers, status};
+use chargemesh_store::StoreError;
 use chargemesh_store::locations::{PublishedCharger, PublishedSite};
 use jiff::Timestamp;
 use serde::Deserialize;
 use std::sync::Arc;
+
+/// Where other platforms read this node's locations, after the version's URL.
+pub(super) const SENDER: &str = "cpo/locations";
 
 /// The most locations one page holds.
 const MAX_PAGE: usize = 100;
@@ -41,7 +45,7 @@ pub async fn list(
         (Ok(from), Ok(to)) => (from, to),
         (Err(why), _) | (_, Err(why)) => return reply::invalid(why),
     };
-    let locations = match locations(&federation).await {
+    let locations = match served_locations(&federation).await {
         Ok(locations) => locations,
         Err(response) => return response,
     };
@@ -58,7 +62,7 @@ pub async fn list(
             parameters.push((name, value.clone()));
         }
     }
-    let link = page.link(&federation.module_url("locations"), &parameters);
+    let link = page.link(&federation.module_url(SENDER), &parameters);
     let mut response = reply::ok(&selected[page.range()]);
     let response_headers = response.headers_mut();
     response_headers.insert(headers::TOTAL_COUNT, HeaderValue::from(page.total));
@@ -114,7 +118,7 @@ fn unknown(message: String) -> Response {
 }
 
 async fn find(federation: &Federation, location_id: &str) -> Result<Location, Response> {
-    locations(federation)
+    served_locations(federation)
         .await?
         .into_iter()
         .find(|l| l.id == location_id)
@@ -122,19 +126,20 @@ async fn find(federation: &Federation, location_id: &str) -> Result<Location, Re
 }
 
 /// Every published location, by site id.
-async fn locations(federation: &Federation) -> Result<Vec<Location>, Response> {
-    let sites = federation
-        .operations
-        .store()
-        .read(|conn| Box::pin(chargemesh_store::locations::published(conn)))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot read the published locations");
-            reply::server_error("the locations cannot be read now; try again")
-        })?;
+pub(super) async fn locations(federation: &Federation) -> Result<Vec<Location>, StoreError> {
+    let sites =
+        federation.operations.store().read(|conn| Box::pin(chargemesh_store::locations::published(conn))).await?;
     let party = federation.party();
     let connected = |station: &str| StationId::parse(station).is_ok_and(|id| federation.registry.is_connected(&id));
     Ok(sites.into_iter().filter_map(|site| location_of(site, &party, &connected)).collect())
+}
+
+/// [`locations`], or the OCPI error to answer when they cannot be read.
+async fn served_locations(federation: &Federation) -> Result<Vec<Location>, Response> {
+    locations(federation).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot read the published locations");
+        reply::server_error("the locations cannot be read now; try again")
+    })
 }
 
 fn location_of(published: PublishedSite, party: &PartyRef, connected: &impl Fn(&str) -> bool) -> Option<Location> {

@@ -1,10 +1,15 @@
 //! How this node meets other platforms over OCPI 2.2.1: as CPO it publishes its locations to the
-//! other members (and, later, outside partners); requests between members are signed with the
-//! member key the ledger registers (see [`signature`]).
+//! other members (pushed on change through a durable outbox, and pullable), as eMSP it keeps the
+//! locations they push; requests between members are signed with the member key the ledger
+//! registers (see [`signature`]).
 
 mod auth;
+pub mod client;
 mod locations;
+mod outbox;
+mod publisher;
 mod reply;
+mod roaming;
 pub mod signature;
 mod versions;
 
@@ -12,10 +17,11 @@ use crate::gateway::Registry;
 use crate::ledger::LedgerNode;
 use crate::operations::Operations;
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, put};
 use chargemesh_protocol::ocpi::PartyRef;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What the OCPI endpoints serve from.
 pub struct Federation {
@@ -61,13 +67,34 @@ impl Federation {
     }
 }
 
+/// How often the locations are compared with what the other members were sent.
+const PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
+/// How often the outbox is looked at for messages due.
+const OUTBOX_INTERVAL: Duration = Duration::from_millis(200);
+
+/// The background work of federation: pushing locations and delivering the outbox. Nothing
+/// without a ledger (no members to federate with).
+pub fn tasks(federation: &Arc<Federation>) -> Vec<tokio::task::JoinHandle<()>> {
+    let Some(ledger) = &federation.ledger else { return Vec::new() };
+    let store = federation.operations.store().clone();
+    vec![
+        tokio::spawn(publisher::run(
+            federation.clone(),
+            Arc::new(client::Peers::new(ledger.clone())),
+            PUBLISH_INTERVAL,
+        )),
+        tokio::spawn(outbox::run(store, client::Peers::new(ledger.clone()), OUTBOX_INTERVAL)),
+    ]
+}
+
 pub fn router(federation: Arc<Federation>) -> Router {
     let version = Router::new()
         .route("/", get(versions::details))
-        .route("/locations", get(locations::list))
-        .route("/locations/{location_id}", get(locations::location))
-        .route("/locations/{location_id}/{evse_uid}", get(locations::evse))
-        .route("/locations/{location_id}/{evse_uid}/{connector_id}", get(locations::connector));
+        .route("/cpo/locations", get(locations::list))
+        .route("/cpo/locations/{location_id}", get(locations::location))
+        .route("/cpo/locations/{location_id}/{evse_uid}", get(locations::evse))
+        .route("/cpo/locations/{location_id}/{evse_uid}/{connector_id}", get(locations::connector))
+        .route("/emsp/locations/{country_code}/{party_id}/{location_id}", put(roaming::receive_location));
     let ocpi = Router::new()
         .route("/versions", get(versions::list))
         .nest(&format!("/{}", chargemesh_protocol::ocpi::VERSION), version)

@@ -1,5 +1,7 @@
 //! The versions module: the one version this node speaks and its module endpoints.
 
+use super::locations::SENDER;
+use super::publisher::RECEIVER;
 use super::{Federation, reply};
 use axum::extract::State;
 use axum::response::Response;
@@ -12,8 +14,8 @@ pub async fn list(State(federation): State<Arc<Federation>>) -> Response {
 }
 
 pub async fn details(State(federation): State<Arc<Federation>>) -> Response {
-    let endpoints = [("locations", InterfaceRole::Sender)]
-        .map(|(module, role)| Endpoint { identifier: module.into(), role, url: federation.module_url(module) })
+    let endpoints = [("locations", InterfaceRole::Sender, SENDER), ("locations", InterfaceRole::Receiver, RECEIVER)]
+        .map(|(module, role, path)| Endpoint { identifier: module.into(), role, url: federation.module_url(path) })
         .to_vec();
     reply::ok(VersionDetails { version: VERSION.into(), endpoints })
 }

@@ -87,6 +87,12 @@ impl LedgerNode {
         send_as(&mut chain, &self.party_id, &self.key, action, now_ms())
     }
 
+    /// The headers that sign an OCPI request to another member as this member.
+    pub fn sign_request(&self, method: &str, path_and_query: &str, body: &[u8]) -> [(&'static str, String); 3] {
+        let now = jiff::Timestamp::now();
+        crate::federation::signature::sign(&self.key, &self.party_id, method, path_and_query, body, now)
+    }
+
     /// Stops the validator and waits for its thread.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);

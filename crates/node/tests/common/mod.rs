@@ -248,6 +248,43 @@ pub fn two_member_consortium(config: &Config) -> chargemesh_ledger::Genesis {
     genesis
 }
 
+/// Configurations for nodes of members CN-M01, CN-M02, … (CN-M01 the only validator) that know
+/// each other from one genesis: each member's OCPI endpoint is its node's API address, picked now.
+pub fn federated_consortium(names: &[&str]) -> Vec<Config> {
+    use chargemesh_ledger::transaction::{MemberRecord, Roles};
+    let mut configs: Vec<Config> = names.iter().map(|name| test_config(name)).collect();
+    let mut members = Vec::new();
+    for (i, config) in configs.iter_mut().enumerate() {
+        let party = format!("CN-M{:02}", i + 1);
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        config.api.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        config.ledger.party_id = party.clone();
+        members.push(MemberRecord {
+            party_id: party.clone(),
+            public_key: member_key(&party).public_key(),
+            roles: Roles { cpo: true, emsp: true },
+            endpoint: format!("http://127.0.0.1:{port}/ocpi"),
+            validator: i == 0,
+            p2p_endpoint: String::new(),
+        });
+    }
+    let genesis = chargemesh_ledger::Genesis {
+        chain_name: "federation-test".into(),
+        timestamp_ms: jiff::Timestamp::now().as_millisecond() - 3_600_000,
+        clearing_period_ms: 86_400_000,
+        parameters: chargemesh_ledger::state::Parameters::default(),
+        members,
+    };
+    for config in &configs {
+        let dir = config.ledger_dir();
+        std::fs::create_dir_all(dir.join("keys")).unwrap();
+        std::fs::write(dir.join("genesis.json"), serde_json::to_string(&genesis).unwrap()).unwrap();
+        let party = &config.ledger.party_id;
+        std::fs::write(dir.join(format!("keys/{party}.key")), hex::encode(member_key(party).seed())).unwrap();
+    }
+    configs
+}
+
 /// Guangdong's time-of-use shape (the fixture of `chargemesh_sim::datasets::guangdong_tou`) as a
 /// tariff draft for the API.
 pub fn guangdong_draft(operator: i64, id: &str, valid_from: &str, flat_electricity: &str) -> Value {

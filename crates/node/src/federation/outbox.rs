@@ -1,0 +1,61 @@
+//! Delivers the outbox: every message to another member is sent until the member acknowledges it,
+//! after failures with back-off (1 s, 2 s, 4 s … up to five minutes). Messages are kept in the
+//! database, so a restart resumes where delivery stood; receivers treat a message delivered twice
+//! (acknowledged, but the acknowledgement lost) as once.
+
+use super::client::Peers;
+use chargemesh_store::{Store, StoreError, federation};
+use jiff::{SignedDuration, Timestamp};
+use std::time::Duration;
+
+/// How many due messages one round sends.
+const PER_ROUND: i64 = 100;
+const MAX_BACKOFF: SignedDuration = SignedDuration::from_secs(300);
+
+pub async fn run(store: Store, peers: Peers, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = deliver_due(&store, &peers).await {
+            tracing::warn!(error = %e, "the OCPI outbox could not be read; retrying");
+        }
+    }
+}
+
+async fn deliver_due(store: &Store, peers: &Peers) -> Result<(), StoreError> {
+    let due = store.read(|conn| Box::pin(federation::due(conn, Timestamp::now(), PER_ROUND))).await?;
+    for message in due {
+        let body = (!message.body.is_empty()).then_some(message.body.as_str());
+        let outcome = peers.send(&message.peer, &message.method, &message.path, body).await;
+        let id = message.id;
+        match outcome {
+            Ok(_) => store.write(move |tx| Box::pin(federation::delivered(tx, id, Timestamp::now()))).await?,
+            Err(error) => {
+                let retry_at = Timestamp::now() + backoff(message.attempts);
+                tracing::warn!(peer = %message.peer, path = %message.path, attempts = message.attempts + 1, %error,
+                    "an OCPI message was not acknowledged; it will be sent again");
+                let error = error.to_string();
+                store
+                    .write(move |tx| Box::pin(async move { federation::failed(tx, id, &error, retry_at).await }))
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The wait after the `attempts`-th failure: doubling from one second, at most five minutes.
+fn backoff(attempts: i64) -> SignedDuration {
+    let exponent = u32::try_from(attempts.clamp(0, 16)).expect("clamped");
+    SignedDuration::from_secs(1i64 << exponent).min(MAX_BACKOFF)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn back_off_doubles_up_to_five_minutes() {
+        let waits: Vec<i64> = [0, 1, 2, 8, 9, 1000].map(|n| super::backoff(n).as_secs()).to_vec();
+        assert_eq!(waits, [1, 2, 4, 256, 300, 300]);
+    }
+}

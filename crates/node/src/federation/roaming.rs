@@ -1,0 +1,59 @@
+//! The eMSP side of the locations module: other members push their locations here (OCPI's
+//! receiver interface, `PUT …/{country_code}/{party_id}/{location_id}`), and this node keeps the
+//! newest version of each for its drivers.
+
+use super::Federation;
+use super::auth::Caller;
+use super::reply;
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chargemesh_protocol::ocpi::locations::Location;
+use chargemesh_protocol::ocpi::{PartyRef, status};
+use chargemesh_store::federation::{self, RoamingLocation};
+use jiff::Timestamp;
+use std::sync::Arc;
+
+pub async fn receive_location(
+    State(federation): State<Arc<Federation>>,
+    Extension(caller): Extension<Caller>,
+    Path((country_code, party_id, location_id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let Caller::Member(member) = caller;
+    let sender = PartyRef::of_member(&member);
+    if sender.as_ref().is_none_or(|p| p.country_code != country_code || p.party_id != party_id) {
+        return reply::error(
+            StatusCode::FORBIDDEN,
+            status::CLIENT_ERROR,
+            format!("{member} may push only its own locations, not {country_code}/{party_id}'s"),
+        );
+    }
+    let location: Location = match serde_json::from_slice(&body) {
+        Ok(location) => location,
+        Err(e) => return reply::invalid(format!("the body is not an OCPI Location: {e}")),
+    };
+    if location.id != location_id || location.country_code != country_code || location.party_id != party_id {
+        return reply::invalid("the Location's country_code, party_id and id must be those of the URL");
+    }
+    let received = RoamingLocation {
+        cpo: member,
+        location_id,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        last_updated: location.last_updated,
+    };
+    let kept = federation
+        .operations
+        .store()
+        .write(move |tx| Box::pin(async move { federation::receive_location(tx, &received, Timestamp::now()).await }))
+        .await;
+    match kept {
+        Ok(_) => reply::ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot keep a pushed location");
+            reply::server_error("the location could not be stored; send it again")
+        }
+    }
+}

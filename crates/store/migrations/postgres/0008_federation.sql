@@ -1,0 +1,40 @@
+-- OCPI between members: messages to other members kept until acknowledged, what was last published
+-- to each, and the locations other members published to this node.
+
+-- Written in the same transaction as what caused it; sent by a worker that retries with back-off
+-- until the peer acknowledges. An undelivered message about an object is replaced by a newer one
+-- about the same object (the newer carries the whole object).
+CREATE TABLE ocpi_outbox (
+    id BIGSERIAL PRIMARY KEY,
+    peer TEXT NOT NULL,
+    object_key TEXT NOT NULL,
+    method TEXT NOT NULL,
+    -- After the peer's OCPI base URL, e.g. /2.2.1/emsp/locations/CN/M01/12
+    path TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    delivered_at BIGINT
+);
+CREATE INDEX ocpi_outbox_due ON ocpi_outbox (delivered_at, next_attempt_at);
+CREATE INDEX ocpi_outbox_object ON ocpi_outbox (peer, object_key);
+
+-- A digest of what was last queued for each peer about each object: only changes are sent.
+CREATE TABLE ocpi_published (
+    peer TEXT NOT NULL,
+    object_key TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (peer, object_key)
+);
+
+-- Other members' locations (OCPI Location JSON), the newest version each member sent.
+CREATE TABLE roaming_locations (
+    cpo TEXT NOT NULL,
+    location_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    last_updated BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (cpo, location_id)
+);
