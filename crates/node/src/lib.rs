@@ -72,14 +72,6 @@ impl Node {
             operations: operations.clone(),
             registry: registry.clone(),
         });
-        let api_state = Arc::new(api::ApiState {
-            operations: operations.clone(),
-            registry: registry.clone(),
-            metrics: telemetry::metrics(),
-            login_ttl_hours: config.api.login_ttl_hours,
-            ledger: ledger.clone(),
-        });
-
         let gateway_listener = bind(config.gateway.listen).await?;
         let api_listener = bind(config.api.listen).await?;
         let gateway_addr = gateway_listener
@@ -90,6 +82,14 @@ impl Node {
         let gateway_router = gateway::router(gateway);
         let federation =
             Arc::new(federation::Federation::new(operations.clone(), registry.clone(), ledger.clone(), api_addr));
+        let api_state = Arc::new(api::ApiState {
+            operations: operations.clone(),
+            registry: registry.clone(),
+            metrics: telemetry::metrics(),
+            login_ttl_hours: config.api.login_ttl_hours,
+            ledger: ledger.clone(),
+            federation: federation.clone(),
+        });
         let api_router = api::router(api_state).merge(federation::router(federation.clone()));
         let mut tasks = vec![
             tokio::spawn(async move {

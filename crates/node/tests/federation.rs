@@ -223,3 +223,76 @@ async fn a_member_pushes_its_locations_to_the_others_until_they_take_them_and_ag
     cpo.stop().await;
     emsp.stop().await;
 }
+
+#[tokio::test]
+async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drivers_token() {
+    let configs = federated_consortium(&["start-emsp", "start-cpo"]);
+    let emsp = TestNode::start_with(configs[0].clone()).await;
+    let cpo = TestNode::start_with(configs[1].clone()).await;
+    emsp.provision("Driver Mobility", &[], &["DRIVER-CARD-1"]).await;
+    cpo.provision("Charger Co", &["ROAM-1"], &[]).await;
+    let site = cpo.get("/sites").await[0]["id"].as_i64().unwrap();
+    let change = json!({"latitude": 22.55, "longitude": 114.1, "city": "Shenzhen"});
+    let (status, _) = cpo.request(Method::PATCH, &format!("/sites/{site}"), &cpo.token(), Some(change)).await;
+    assert_eq!(status, StatusCode::OK);
+    let next_year = (Timestamp::now() + SignedDuration::from_hours(24 * 365)).to_string();
+    let commissioning = json!({"max_power_watts": 60_000, "connectors": ["gbt_dc"], "metering_certificate": "CPA-1",
+        "calibration_certificate": "CAL-1", "calibration_expires_at": next_year});
+    let (status, body_) =
+        cpo.request(Method::PUT, "/chargers/ROAM-1/commissioning", &cpo.token(), Some(commissioning)).await;
+    assert_eq!(status, StatusCode::OK, "{body_}");
+    let mut charger = cpo.charger("ROAM-1").await;
+    charger.boot().await.unwrap();
+    charger.status(1, "Available").await.unwrap();
+    let locations = eventually(&emsp, "/roaming/locations?cpo=CN-M02", "the charger, available", |b| {
+        b.as_array().is_some_and(|l| l.len() == 1) && b[0]["evses"][0]["status"] == "AVAILABLE"
+    })
+    .await;
+    let location_id = locations[0]["id"].as_str().unwrap().to_owned();
+
+    // The driver of CN-M01 starts at CN-M02's charger through CN-M01's API.
+    let serving = tokio::spawn(async move {
+        charger.serve_for(Duration::from_secs(3)).await.unwrap();
+        charger
+    });
+    let request = json!({"id_token": "DRIVER-CARD-1", "cpo": "CN-M02", "location_id": location_id, "evse_uid": "ROAM-1", "connector_id": "1"});
+    let (status, start) = emsp.post("/roaming/starts", request.clone()).await;
+    assert_eq!((status, start["state"].as_str()), (StatusCode::CREATED, Some("accepted")), "{start}");
+    let id = start["id"].as_str().unwrap();
+    eventually(&emsp, &format!("/roaming/starts/{id}"), "the charger's result", |s| s["state"] == "started").await;
+    let charger = serving.await.unwrap();
+    let (action, payload) = charger.commands_received.last().unwrap();
+    assert_eq!(action, "RemoteStartTransaction");
+    let pseudonym = payload["idTag"].as_str().unwrap();
+    assert_eq!(pseudonym.len(), 20, "{payload}");
+    assert_ne!(pseudonym, "DRIVER-CARD-1");
+
+    // CN-M02 knows the driver only as CN-M01's pseudonym, which CN-M01 pays for.
+    let tokens = cpo.get("/tokens").await;
+    assert!(!tokens.to_string().contains("DRIVER-CARD-1"), "{tokens}");
+    let roaming = tokens.as_array().unwrap().iter().find(|t| t["id_token"] == pseudonym).unwrap();
+    assert_eq!(roaming["emsp_party"], "CN-M01");
+
+    // Bad starts are refused here and send nothing: an unknown token, a member that is not one.
+    let (status, unknown) = emsp
+        .post(
+            "/roaming/starts",
+            json!({"id_token": "NOBODY", "cpo": "CN-M02", "location_id": location_id, "evse_uid": "ROAM-1"}),
+        )
+        .await;
+    assert_eq!((status, unknown["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{unknown}");
+    let (status, stranger) = emsp
+        .post(
+            "/roaming/starts",
+            json!({"id_token": "DRIVER-CARD-1", "cpo": "CN-M09", "location_id": location_id, "evse_uid": "ROAM-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{stranger}");
+
+    // The charger's member is down: the driver is told so at once, and nothing starts.
+    cpo.stop().await;
+    let (status, down) = emsp.post("/roaming/starts", request).await;
+    assert_eq!((status, down["code"].as_str()), (StatusCode::BAD_GATEWAY, Some("member_unreachable")), "{down}");
+    assert!(down["message"].as_str().unwrap().contains("nothing will be charged"), "{down}");
+    emsp.stop().await;
+}

@@ -17,12 +17,12 @@ pub struct OutboxMessage {
 }
 
 /// Queues a message to `peer` about `object_key`, replacing an undelivered one about the same
-/// object, and records `digest` as what the peer is now to know of it.
+/// object, and records `digest` (if any) as what the peer is now to know of it.
 pub async fn enqueue(
     conn: &mut Conn,
     peer: &str,
     object_key: &str,
-    digest: &str,
+    digest: Option<&str>,
     (method, path, body): (&str, &str, &str),
     now: Timestamp,
 ) -> Result<()> {
@@ -43,6 +43,7 @@ pub async fn enqueue(
     .bind(millis(now))
     .execute(&mut *conn)
     .await?;
+    let Some(digest) = digest else { return Ok(()) };
     query(
         "INSERT INTO ocpi_published (peer, object_key, digest) VALUES ($1, $2, $3) \
          ON CONFLICT (peer, object_key) DO UPDATE SET digest = excluded.digest",
@@ -158,4 +159,92 @@ pub async fn roaming_locations(conn: &mut Conn, cpo: Option<&str>) -> Result<Vec
         })
     })
     .collect()
+}
+
+/// A start this node's driver asked for at another member's charger.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct RoamingStart {
+    pub id: String,
+    pub id_token: String,
+    /// The member whose charger it is.
+    pub cpo: String,
+    pub location_id: String,
+    pub evse_uid: String,
+    /// `requested`; then `accepted`, `rejected` or `unreachable`; then the charger's result:
+    /// `started`, `failed`, `timeout`, `evse_occupied`, ...
+    pub state: String,
+    pub message: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+pub async fn create_start(conn: &mut Conn, start: &RoamingStart) -> Result<()> {
+    query(
+        "INSERT INTO roaming_starts (id, id_token, cpo, location_id, evse_uid, state, message, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&start.id)
+    .bind(&start.id_token)
+    .bind(&start.cpo)
+    .bind(&start.location_id)
+    .bind(&start.evse_uid)
+    .bind(&start.state)
+    .bind(&start.message)
+    .bind(millis(start.created_at))
+    .bind(millis(start.updated_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves a start of `cpo` to `state` (only from state `from`, if given); false when there is no
+/// such start of that member in that state.
+pub async fn update_start(
+    conn: &mut Conn,
+    id: &str,
+    cpo: &str,
+    from: Option<&str>,
+    state: &str,
+    message: Option<&str>,
+    now: Timestamp,
+) -> Result<bool> {
+    let changed = query(
+        "UPDATE roaming_starts SET state = $3, message = $4, updated_at = $5 \
+         WHERE id = $1 AND cpo = $2 AND ($6 IS NULL OR state = $6)",
+    )
+    .bind(id)
+    .bind(cpo)
+    .bind(state)
+    .bind(message)
+    .bind(millis(now))
+    .bind(from)
+    .execute(conn)
+    .await?;
+    Ok(changed > 0)
+}
+
+pub async fn get_start(conn: &mut Conn, id: &str) -> Result<Option<RoamingStart>> {
+    let row = query(
+        "SELECT id, id_token, cpo, location_id, evse_uid, state, message, created_at, updated_at FROM roaming_starts \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok(RoamingStart {
+            id: row.try_get("id")?,
+            id_token: row.try_get("id_token")?,
+            cpo: row.try_get("cpo")?,
+            location_id: row.try_get("location_id")?,
+            evse_uid: row.try_get("evse_uid")?,
+            state: row.try_get("state")?,
+            message: row.try_get("message")?,
+            created_at: instant(row.try_get("created_at")?)?,
+            updated_at: instant(row.try_get("updated_at")?)?,
+        })
+    })
+    .transpose()
 }

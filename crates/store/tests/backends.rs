@@ -326,7 +326,7 @@ async fn exercise(store: Store) {
             &mut *tx,
             "CN-M02",
             "location:1",
-            "d1",
+            Some("d1"),
             ("PUT", "/2.2.1/emsp/locations/CN/M01/1", "{}"),
             now,
         )
@@ -335,7 +335,7 @@ async fn exercise(store: Store) {
             &mut *tx,
             "CN-M02",
             "location:1",
-            "d2",
+            Some("d2"),
             ("PUT", "/2.2.1/emsp/locations/CN/M01/1", "{\"v\":2}"),
             now,
         )
@@ -344,7 +344,7 @@ async fn exercise(store: Store) {
             &mut *tx,
             "CN-M03",
             "location:1",
-            "d2",
+            None,
             ("PUT", "/2.2.1/emsp/locations/CN/M01/1", "{\"v\":2}"),
             now,
         )
@@ -368,6 +368,30 @@ async fn exercise(store: Store) {
             federation::published(&mut *conn, "CN-M02").await.unwrap(),
             [("location:1".to_owned(), "d2".to_owned())]
         );
+        assert!(federation::published(&mut *conn, "CN-M03").await.unwrap().is_empty(), "no digest, none kept");
+    });
+
+    // A driver's start at another member's charger: the member's answer only while requested.
+    let start = federation::RoamingStart {
+        id: "s1".into(),
+        id_token: "CARD-1".into(),
+        cpo: "CN-M02".into(),
+        location_id: "7".into(),
+        evse_uid: "CP-7".into(),
+        state: "requested".into(),
+        message: None,
+        created_at: now,
+        updated_at: now,
+    };
+    in_write!(store, |tx| {
+        federation::create_start(&mut *tx, &start).await?;
+        assert!(federation::update_start(&mut *tx, "s1", "CN-M02", None, "started", None, now).await?);
+        assert!(!federation::update_start(&mut *tx, "s1", "CN-M02", Some("requested"), "accepted", None, now).await?);
+        assert!(!federation::update_start(&mut *tx, "s1", "CN-M03", None, "failed", None, now).await?, "not its start");
+    });
+    in_read!(store, |conn| {
+        assert_eq!(federation::get_start(&mut *conn, "s1").await.unwrap().unwrap().state, "started");
+        assert!(federation::get_start(&mut *conn, "s2").await.unwrap().is_none());
     });
 
     // Pushed locations: the newest version of each is kept, whatever the order of arrival.

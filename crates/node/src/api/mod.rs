@@ -32,6 +32,7 @@ pub struct ApiState {
     pub metrics: PrometheusHandle,
     pub login_ttl_hours: u32,
     pub ledger: Option<Arc<crate::ledger::LedgerNode>>,
+    pub federation: Arc<crate::federation::Federation>,
 }
 
 #[derive(OpenApi)]
@@ -55,7 +56,7 @@ pub struct ApiState {
         ledger::list_members, ledger::list_chargers, ledger::get_charger, ledger::list_tariffs, ledger::get_cdr,
         ledger::list_obligations, ledger::list_clearing, ledger::feed_status, ledger::status,
         governance::governance, governance::propose, governance::vote,
-        roaming::list_locations,
+        roaming::list_locations, roaming::start, roaming::get_start,
     ),
     modifiers(&Security)
 )]
@@ -146,6 +147,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/ledger/governance/proposals", post(governance::propose))
         .route("/ledger/governance/proposals/{id}/votes", post(governance::vote))
         .route("/roaming/locations", get(roaming::list_locations))
+        .route("/roaming/starts", post(roaming::start))
+        .route("/roaming/starts/{id}", get(roaming::get_start))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { errors::ApiError::not_found("this API path") });
     Router::new()

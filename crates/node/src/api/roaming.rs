@@ -1,12 +1,15 @@
-//! Other members' chargers as this node knows them: the OCPI locations they published to it.
+//! Roaming: other members' chargers as this node knows them (the OCPI locations they published to
+//! it), and this node's drivers' charges started at them.
 
 use super::ApiState;
 use super::auth::Caller;
-use super::errors::ApiResult;
-use super::extract::Query;
+use super::errors::{ApiError, ApiResult};
+use super::extract::{Body, Query};
+use crate::federation::starts::{StartError, StartRequest};
 use axum::Json;
-use axum::extract::State;
-use chargemesh_store::federation;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chargemesh_store::federation::{self, RoamingStart};
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -33,4 +36,67 @@ pub async fn list_locations(
         .await?;
     // Kept as received: a body that no longer reads (it was checked on arrival) is left out.
     Ok(Json(kept.iter().filter_map(|l| serde_json::from_str(&l.body).ok()).collect()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartRequestBody {
+    /// The driver's token (card or app account) at this operator; it never leaves this node.
+    id_token: String,
+    /// The member whose charger it is, e.g. `CN-M02`.
+    cpo: String,
+    /// The location and EVSE, as in `GET /roaming/locations`.
+    location_id: String,
+    evse_uid: String,
+    connector_id: Option<String>,
+}
+
+/// Starts a charge for one of this operator's drivers at another member's charger. The member is
+/// sent the driver's pseudonym only. The answer is the start with the member's answer (`accepted`,
+/// `rejected`); the charger's result (`started`, `failed`, `timeout`, …) follows in `GET
+/// /roaming/starts/{id}`. A member whose node cannot be reached gives 502 `member_unreachable`:
+/// nothing was started and nothing is charged.
+#[utoipa::path(post, path = "/api/v1/roaming/starts", tag = "roaming", request_body = StartRequestBody,
+    responses((status = 201, body = RoamingStart), (status = 404, body = super::errors::ErrorBody),
+        (status = 422, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn start(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Body(body): Body<StartRequestBody>,
+) -> ApiResult<(StatusCode, Json<RoamingStart>)> {
+    caller.require_write()?;
+    let request = StartRequest {
+        id_token: body.id_token,
+        cpo: body.cpo,
+        location_id: body.location_id,
+        evse_uid: body.evse_uid,
+        connector_id: body.connector_id,
+    };
+    match state.federation.start_charge(request).await {
+        Ok(start) => Ok((StatusCode::CREATED, Json(start))),
+        Err(error @ StartError::UnknownToken(_)) => Err(ApiError::not_found(error.to_string())),
+        Err(error @ StartError::Unreachable { .. }) => {
+            Err(ApiError::new(StatusCode::BAD_GATEWAY, "member_unreachable", error.to_string()))
+        }
+        Err(StartError::Store(e)) => Err(e.into()),
+        Err(error) => Err(ApiError::invalid(error.to_string())),
+    }
+}
+
+/// A start at another member's charger and what came of it.
+#[utoipa::path(get, path = "/api/v1/roaming/starts/{id}", tag = "roaming", params(("id" = String, Path)),
+    responses((status = 200, body = RoamingStart), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn get_start(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RoamingStart>> {
+    let key = id.clone();
+    let start = state
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { federation::get_start(conn, &key).await }))
+        .await?;
+    start.map(Json).ok_or_else(|| ApiError::not_found(format!("start {id}")))
 }

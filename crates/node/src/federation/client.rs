@@ -43,7 +43,8 @@ impl Peers {
             .collect()
     }
 
-    fn endpoint(&self, peer: &str) -> Option<String> {
+    /// A member's OCPI base URL, as the registry gives it.
+    pub fn endpoint(&self, peer: &str) -> Option<String> {
         let chain = self.ledger.chain.lock().expect("chain lock");
         let member = chain.state().member(peer).filter(|m| m.active)?;
         Some(member.record.endpoint.trim_end_matches('/').to_owned()).filter(|e| e.starts_with("http"))

@@ -5,19 +5,21 @@
 
 mod auth;
 pub mod client;
+mod commands;
 mod locations;
 mod outbox;
 mod publisher;
 mod reply;
 mod roaming;
 pub mod signature;
+pub mod starts;
 mod versions;
 
 use crate::gateway::Registry;
 use crate::ledger::LedgerNode;
 use crate::operations::Operations;
 use axum::Router;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use chargemesh_protocol::ocpi::PartyRef;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,6 +30,8 @@ pub struct Federation {
     pub operations: Operations,
     pub registry: Arc<Registry>,
     pub ledger: Option<Arc<LedgerNode>>,
+    /// The other members' nodes (none without a ledger).
+    peers: Option<Arc<client::Peers>>,
     verifier: signature::Verifier,
     /// The base URL of this node's OCPI endpoints (`…/ocpi`).
     base_url: String,
@@ -51,7 +55,8 @@ impl Federation {
             .unwrap_or_else(|| format!("http://{api_addr}/ocpi"))
             .trim_end_matches('/')
             .to_owned();
-        Federation { operations, registry, ledger, verifier: signature::Verifier::default(), base_url }
+        let peers = ledger.clone().map(|ledger| Arc::new(client::Peers::new(ledger)));
+        Federation { operations, registry, ledger, peers, verifier: signature::Verifier::default(), base_url }
     }
 
     /// This node's party as OCPI names it; without a ledger, `CN-CMS` (a stand-alone node).
@@ -62,7 +67,7 @@ impl Federation {
             .unwrap_or_else(|| PartyRef { country_code: "CN".into(), party_id: "CMS".into() })
     }
 
-    fn module_url(&self, module: &str) -> String {
+    pub(crate) fn module_url(&self, module: &str) -> String {
         format!("{}/{}/{module}", self.base_url, chargemesh_protocol::ocpi::VERSION)
     }
 }
@@ -75,15 +80,11 @@ const OUTBOX_INTERVAL: Duration = Duration::from_millis(200);
 /// The background work of federation: pushing locations and delivering the outbox. Nothing
 /// without a ledger (no members to federate with).
 pub fn tasks(federation: &Arc<Federation>) -> Vec<tokio::task::JoinHandle<()>> {
-    let Some(ledger) = &federation.ledger else { return Vec::new() };
+    let Some(peers) = &federation.peers else { return Vec::new() };
     let store = federation.operations.store().clone();
     vec![
-        tokio::spawn(publisher::run(
-            federation.clone(),
-            Arc::new(client::Peers::new(ledger.clone())),
-            PUBLISH_INTERVAL,
-        )),
-        tokio::spawn(outbox::run(store, client::Peers::new(ledger.clone()), OUTBOX_INTERVAL)),
+        tokio::spawn(publisher::run(federation.clone(), peers.clone(), PUBLISH_INTERVAL)),
+        tokio::spawn(outbox::run(store, peers.clone(), OUTBOX_INTERVAL)),
     ]
 }
 
@@ -94,7 +95,9 @@ pub fn router(federation: Arc<Federation>) -> Router {
         .route("/cpo/locations/{location_id}", get(locations::location))
         .route("/cpo/locations/{location_id}/{evse_uid}", get(locations::evse))
         .route("/cpo/locations/{location_id}/{evse_uid}/{connector_id}", get(locations::connector))
-        .route("/emsp/locations/{country_code}/{party_id}/{location_id}", put(roaming::receive_location));
+        .route("/emsp/locations/{country_code}/{party_id}/{location_id}", put(roaming::receive_location))
+        .route("/cpo/commands/{command}", post(commands::receive))
+        .route("/emsp/commands/{command}/{id}", post(roaming::receive_command_result));
     let ocpi = Router::new()
         .route("/versions", get(versions::list))
         .nest(&format!("/{}", chargemesh_protocol::ocpi::VERSION), version)

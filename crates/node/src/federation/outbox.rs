@@ -6,13 +6,14 @@
 use super::client::Peers;
 use chargemesh_store::{Store, StoreError, federation};
 use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How many due messages one round sends.
 const PER_ROUND: i64 = 100;
 const MAX_BACKOFF: SignedDuration = SignedDuration::from_secs(300);
 
-pub async fn run(store: Store, peers: Peers, interval: Duration) {
+pub async fn run(store: Store, peers: Arc<Peers>, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

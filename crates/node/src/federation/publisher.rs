@@ -52,7 +52,7 @@ async fn publish(federation: &Federation, peers: &Peers) -> Result<(), chargemes
                 .write(move |tx| {
                     Box::pin(async move {
                         let message = ("PUT", path.as_str(), body.as_str());
-                        federation::enqueue(tx, &peer, &key, &digest, message, Timestamp::now()).await
+                        federation::enqueue(tx, &peer, &key, Some(&digest), message, Timestamp::now()).await
                     })
                 })
                 .await?;

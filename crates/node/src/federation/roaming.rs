@@ -1,6 +1,6 @@
-//! The eMSP side of the locations module: other members push their locations here (OCPI's
-//! receiver interface, `PUT …/{country_code}/{party_id}/{location_id}`), and this node keeps the
-//! newest version of each for its drivers.
+//! The eMSP side: other members push their locations here (OCPI's receiver interface,
+//! `PUT …/{country_code}/{party_id}/{location_id}`), and this node keeps the newest version of each
+//! for its drivers; and they post here the results of the commands this node sent them.
 
 use super::Federation;
 use super::auth::Caller;
@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chargemesh_protocol::ocpi::commands::{CommandResult, CommandResultType};
 use chargemesh_protocol::ocpi::locations::Location;
 use chargemesh_protocol::ocpi::{PartyRef, status};
 use chargemesh_store::federation::{self, RoamingLocation};
@@ -54,6 +55,46 @@ pub async fn receive_location(
         Err(e) => {
             tracing::error!(error = %e, "cannot keep a pushed location");
             reply::server_error("the location could not be stored; send it again")
+        }
+    }
+}
+
+/// The result of a command this node sent (OCPI's `response_url`): the member whose charger it is
+/// posts what the charger did. Only that member may, and a repeat changes nothing more.
+pub async fn receive_command_result(
+    State(federation): State<Arc<Federation>>,
+    Extension(caller): Extension<Caller>,
+    Path((command, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let Caller::Member(member) = caller;
+    if command != "START_SESSION" {
+        return reply::error(StatusCode::NOT_FOUND, status::CLIENT_ERROR, format!("no {command} was sent from here"));
+    }
+    let result: CommandResult = match serde_json::from_slice(&body) {
+        Ok(result) => result,
+        Err(e) => return reply::invalid(format!("the body is not an OCPI CommandResult: {e}")),
+    };
+    let state = match result.result {
+        CommandResultType::Accepted => "started".to_owned(),
+        other => serde_json::to_value(other).ok().and_then(|v| v.as_str().map(str::to_lowercase)).unwrap_or_default(),
+    };
+    let message = result.message.first().map(|m| m.text.clone());
+    let updated = federation
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                federation::update_start(tx, &id, &member, None, &state, message.as_deref(), Timestamp::now()).await
+            })
+        })
+        .await;
+    match updated {
+        Ok(true) => reply::ok(()),
+        Ok(false) => reply::error(StatusCode::NOT_FOUND, status::CLIENT_ERROR, "no such start of yours"),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot record a command result");
+            reply::server_error("the result could not be stored; send it again")
         }
     }
 }

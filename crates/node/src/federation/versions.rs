@@ -2,6 +2,7 @@
 
 use super::locations::SENDER;
 use super::publisher::RECEIVER;
+use super::starts::RESULTS;
 use super::{Federation, reply};
 use axum::extract::State;
 use axum::response::Response;
@@ -14,8 +15,13 @@ pub async fn list(State(federation): State<Arc<Federation>>) -> Response {
 }
 
 pub async fn details(State(federation): State<Arc<Federation>>) -> Response {
-    let endpoints = [("locations", InterfaceRole::Sender, SENDER), ("locations", InterfaceRole::Receiver, RECEIVER)]
-        .map(|(module, role, path)| Endpoint { identifier: module.into(), role, url: federation.module_url(path) })
-        .to_vec();
+    let endpoints = [
+        ("locations", InterfaceRole::Sender, SENDER),
+        ("locations", InterfaceRole::Receiver, RECEIVER),
+        ("commands", InterfaceRole::Receiver, "cpo/commands"),
+        ("commands", InterfaceRole::Sender, RESULTS),
+    ]
+    .map(|(module, role, path)| Endpoint { identifier: module.into(), role, url: federation.module_url(path) })
+    .to_vec();
     reply::ok(VersionDetails { version: VERSION.into(), endpoints })
 }

@@ -87,6 +87,11 @@ impl LedgerNode {
         send_as(&mut chain, &self.party_id, &self.key, action, now_ms())
     }
 
+    /// How this member's driver with `id_token` appears to other members.
+    pub fn pseudonym(&self, id_token: &str) -> String {
+        chargemesh_core::pseudonym::pseudonym(&self.pseudonym_secret, id_token)
+    }
+
     /// The headers that sign an OCPI request to another member as this member.
     pub fn sign_request(&self, method: &str, path_and_query: &str, body: &[u8]) -> [(&'static str, String); 3] {
         let now = jiff::Timestamp::now();

@@ -2,7 +2,9 @@
 //! pagination and routing headers, and the module objects this node sends and receives. Wire
 //! formats only: which data fills them is the node's business.
 
+pub mod commands;
 pub mod locations;
+pub mod tokens;
 pub mod versions;
 
 use jiff::Timestamp;

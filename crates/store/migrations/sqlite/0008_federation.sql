@@ -38,3 +38,19 @@ CREATE TABLE roaming_locations (
     received_at BIGINT NOT NULL,
     PRIMARY KEY (cpo, location_id)
 );
+
+-- Charges this node's drivers asked to start at other members' chargers, and what came of them.
+-- The driver's own token stays here; the other member sees only its pseudonym.
+CREATE TABLE roaming_starts (
+    id TEXT PRIMARY KEY,
+    id_token TEXT NOT NULL,
+    cpo TEXT NOT NULL,
+    location_id TEXT NOT NULL,
+    evse_uid TEXT NOT NULL,
+    -- requested, then accepted or rejected (the member's answer) or unreachable, then the result
+    -- the member posts: started, failed, timeout, ...
+    state TEXT NOT NULL,
+    message TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);

@@ -1,0 +1,199 @@
+//! The commands module, CPO side: another member asks this node to start (or stop) a charge for
+//! one of its drivers. The answer says at once whether the node will try; what came of it is posted
+//! later to the request's `response_url`, through the outbox, so it reaches the member even if its
+//! node is down for a while. The driver's token is the member's pseudonym: this node never learns
+//! who the driver is.
+
+use super::auth::Caller;
+use super::locations::locations;
+use super::{Federation, reply};
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
+use chargemesh_core::{IdToken, StationId};
+use chargemesh_protocol::ocpi::commands::{
+    CommandResponse, CommandResponseType, CommandResult, CommandResultType, DisplayText, StartSession,
+};
+use chargemesh_protocol::ocpi::{PartyRef, status};
+use chargemesh_store::tokens::Token;
+use chargemesh_store::{chargers, federation, tokens};
+use jiff::Timestamp;
+use std::sync::Arc;
+
+/// How long the member is told to wait for a command's result (the charger's answer is bounded by
+/// the gateway's command timeout, well below this).
+const RESULT_TIMEOUT_SECS: u32 = 60;
+
+pub async fn receive(
+    State(federation): State<Arc<Federation>>,
+    Extension(caller): Extension<Caller>,
+    Path(command): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Caller::Member(member) = caller;
+    match command.as_str() {
+        "START_SESSION" => match serde_json::from_slice::<StartSession>(&body) {
+            Ok(request) => start_session(federation, member, request).await,
+            Err(e) => reply::invalid(format!("the body is not an OCPI StartSession: {e}")),
+        },
+        "STOP_SESSION" | "RESERVE_NOW" | "CANCEL_RESERVATION" | "UNLOCK_CONNECTOR" => {
+            answer(CommandResponseType::NotSupported, format!("{command} is not offered to other members yet"))
+        }
+        _ => reply::error(StatusCode::NOT_FOUND, status::CLIENT_ERROR, format!("no OCPI command {command}")),
+    }
+}
+
+fn answer(result: CommandResponseType, message: impl Into<String>) -> Response {
+    let message = message.into();
+    let message = if message.is_empty() { Vec::new() } else { DisplayText::english(message) };
+    reply::ok(CommandResponse { result, timeout: RESULT_TIMEOUT_SECS, message })
+}
+
+async fn start_session(federation: Arc<Federation>, member: String, request: StartSession) -> Response {
+    let token = &request.token;
+    let sender = PartyRef::of_member(&member);
+    if sender.as_ref().is_none_or(|p| p.country_code != token.country_code || p.party_id != token.party_id) {
+        return reply::invalid(format!("{member} may start charges only for its own drivers' tokens"));
+    }
+    let Some(result_path) = federation.peers.as_ref().and_then(|peers| {
+        let base = peers.endpoint(&member)?;
+        request.response_url.strip_prefix(&base).filter(|rest| rest.starts_with('/')).map(str::to_owned)
+    }) else {
+        return reply::invalid("response_url must be on the requesting member's registered OCPI endpoint");
+    };
+    // OCPP 1.6 carries at most 20 characters in an idTag; a pseudonym is 20.
+    let id_token = match IdToken::parse(&token.uid) {
+        Ok(id_token) if id_token.as_str().len() <= 20 => id_token,
+        _ => return reply::invalid("the token uid must be 1 to 20 printable characters (the driver's pseudonym)"),
+    };
+    let locations = match locations(&federation).await {
+        Ok(locations) => locations,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the locations for a start");
+            return reply::server_error("the charger cannot be looked up now; try again");
+        }
+    };
+    let Some(location) = locations.into_iter().find(|l| l.id == request.location_id) else {
+        return reply::error(
+            StatusCode::NOT_FOUND,
+            status::UNKNOWN_LOCATION,
+            format!("no location {}", request.location_id),
+        );
+    };
+    let Some(evse) = request.evse_uid.as_ref().and_then(|uid| location.evses.iter().find(|e| &e.uid == uid)) else {
+        return answer(CommandResponseType::Rejected, "name the EVSE (evse_uid) of the location to start");
+    };
+    let connector = match request.connector_id.as_deref().map(str::parse::<u32>) {
+        None => None,
+        Some(Ok(id)) if evse.connectors.iter().any(|c| c.id == id.to_string()) => Some(id),
+        Some(_) => return answer(CommandResponseType::Rejected, "this EVSE has no such connector"),
+    };
+    if !token.valid {
+        return answer(CommandResponseType::Rejected, "the token is not valid");
+    }
+    let Ok(station) = StationId::parse(&evse.uid) else {
+        return reply::server_error("the EVSE's station id is unreadable");
+    };
+    if !federation.registry.is_connected(&station) {
+        return answer(CommandResponseType::Rejected, "the charger is offline");
+    }
+    let recorded = record_token(&federation, &station, &id_token, &member).await;
+    if let Err(e) = recorded {
+        tracing::error!(error = %e, "cannot record a member's token for a start");
+        return reply::server_error("the start cannot be recorded now; try again");
+    }
+    let command_key = format!("command:START_SESSION:{}:{}", member, hex::encode(rand::random::<[u8; 8]>()));
+    tokio::spawn(carry_out(federation, member, station, connector, id_token, result_path, command_key));
+    answer(CommandResponseType::Accepted, "")
+}
+
+/// The member's token, as one of this operator's tokens that the member pays for; the charger is
+/// then told to start for it.
+async fn record_token(
+    federation: &Federation,
+    station: &StationId,
+    id_token: &IdToken,
+    member: &str,
+) -> Result<(), chargemesh_store::StoreError> {
+    let (station, id_token, member) = (station.as_str().to_owned(), id_token.as_str().to_owned(), member.to_owned());
+    federation
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let charger = chargers::get_charger(&mut *tx, &station).await?;
+                let Some(operator_id) = charger.and_then(|c| c.operator_id) else { return Ok(()) };
+                let existing = tokens::get_token(&mut *tx, &id_token).await?;
+                let token = Token {
+                    id_token: id_token.clone(),
+                    operator_id,
+                    kind: "app".into(),
+                    status: "active".into(),
+                    expires_at: None,
+                    parent_id_token: None,
+                    label: None,
+                    payment_method: None,
+                    emsp_party: Some(member),
+                    created_at: existing.map_or_else(Timestamp::now, |t| t.created_at),
+                };
+                tokens::upsert_token(tx, &token).await
+            })
+        })
+        .await
+}
+
+/// Asks the charger to start and posts what came of it to the member.
+async fn carry_out(
+    federation: Arc<Federation>,
+    member: String,
+    station: StationId,
+    connector: Option<u32>,
+    id_token: IdToken,
+    result_path: String,
+    command_key: String,
+) {
+    let command = ChargerCommand::RemoteStart { connector, id_token };
+    let outcome = federation.operations.send_command(&station, command, None).await;
+    let result = match outcome {
+        Ok(record) => match (record.state.as_str(), record.outcome) {
+            ("answered", Some(CommandOutcome::Status { status })) if status == "Accepted" => {
+                CommandResult { result: CommandResultType::Accepted, message: Vec::new() }
+            }
+            ("answered", _) => CommandResult {
+                result: CommandResultType::Rejected,
+                message: DisplayText::english("the charger refused to start"),
+            },
+            ("timed_out", _) => CommandResult {
+                result: CommandResultType::Timeout,
+                message: DisplayText::english("the charger did not answer"),
+            },
+            _ => CommandResult {
+                result: CommandResultType::Failed,
+                message: DisplayText::english(
+                    record.error.unwrap_or_else(|| "the charger could not be reached".into()),
+                ),
+            },
+        },
+        Err(e) => {
+            tracing::error!(error = %e, "a member's start could not be recorded");
+            CommandResult { result: CommandResultType::Failed, message: DisplayText::english("the start failed here") }
+        }
+    };
+    let body = serde_json::to_string(&result).expect("a command result serializes");
+    let queued = federation
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let message = ("POST", result_path.as_str(), body.as_str());
+                federation::enqueue(tx, &member, &command_key, None, message, Timestamp::now()).await
+            })
+        })
+        .await;
+    if let Err(e) = queued {
+        tracing::error!(error = %e, "the result of a member's start could not be queued for it");
+    }
+}

@@ -1,0 +1,135 @@
+//! The commands module, eMSP side: this node's driver starts a charge at another member's charger.
+//! The member is sent the driver's pseudonym, never the token; it answers at once whether it will
+//! try, and posts the charger's result later to `response_url` (see [`super::roaming`]).
+
+use super::Federation;
+use super::client::SendError;
+use chargemesh_protocol::ocpi::VERSION;
+use chargemesh_protocol::ocpi::commands::{CommandResponse, CommandResponseType, StartSession};
+use chargemesh_protocol::ocpi::tokens::{Token, TokenType, WhitelistType};
+use chargemesh_store::StoreError;
+use chargemesh_store::federation::{self, RoamingStart};
+use chargemesh_store::tokens;
+use jiff::Timestamp;
+
+/// Where the results of this node's commands come back, after the version's URL.
+pub const RESULTS: &str = "emsp/commands";
+
+pub struct StartRequest {
+    pub id_token: String,
+    pub cpo: String,
+    pub location_id: String,
+    pub evse_uid: String,
+    pub connector_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("this node takes part in no consortium: there are no other members' chargers")]
+    NoConsortium,
+    #[error("no token {0} of this operator's drivers")]
+    UnknownToken(String),
+    #[error("token {0} is blocked or expired")]
+    Inactive(String),
+    #[error("token {0} is another member's driver's; it roams from its own member")]
+    NotOwnDriver(String),
+    #[error("{0} is not another active member of the consortium")]
+    UnknownMember(String),
+    #[error("{member}'s node cannot be reached ({why}); nothing was started and nothing will be charged")]
+    Unreachable { member: String, why: String, start: Box<RoamingStart> },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Federation {
+    /// Asks `request.cpo`'s node to start charging for this node's driver, and records the start
+    /// with the member's answer (`accepted` or `rejected`).
+    pub async fn start_charge(&self, request: StartRequest) -> Result<RoamingStart, StartError> {
+        let (Some(ledger), Some(peers)) = (&self.ledger, &self.peers) else { return Err(StartError::NoConsortium) };
+        if request.cpo == ledger.party_id || peers.endpoint(&request.cpo).is_none() {
+            return Err(StartError::UnknownMember(request.cpo));
+        }
+        let store = self.operations.store();
+        let id_token = request.id_token.clone();
+        let token = store.read(move |conn| Box::pin(async move { tokens::get_token(conn, &id_token).await })).await?;
+        let token = token.ok_or_else(|| StartError::UnknownToken(request.id_token.clone()))?;
+        if token.emsp_party.is_some() {
+            return Err(StartError::NotOwnDriver(request.id_token));
+        }
+        if token.status != "active" || token.expires_at.is_some_and(|at| at <= Timestamp::now()) {
+            return Err(StartError::Inactive(request.id_token));
+        }
+        let now = Timestamp::now();
+        let start = RoamingStart {
+            id: hex::encode(rand::random::<[u8; 16]>()),
+            id_token: request.id_token.clone(),
+            cpo: request.cpo.clone(),
+            location_id: request.location_id.clone(),
+            evse_uid: request.evse_uid.clone(),
+            state: "requested".into(),
+            message: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let recorded = start.clone();
+        store.write(move |tx| Box::pin(async move { federation::create_start(tx, &recorded).await })).await?;
+
+        let party = self.party();
+        let pseudonym = ledger.pseudonym(&request.id_token);
+        let body = StartSession {
+            response_url: format!("{}/START_SESSION/{}", self.module_url(RESULTS), start.id),
+            token: Token {
+                country_code: party.country_code.clone(),
+                party_id: party.party_id.clone(),
+                uid: pseudonym.clone(),
+                kind: TokenType::AppUser,
+                contract_id: format!("{}-{}-{pseudonym}", party.country_code, party.party_id),
+                issuer: ledger.party_id.clone(),
+                valid: true,
+                whitelist: WhitelistType::Allowed,
+                last_updated: now,
+            },
+            location_id: request.location_id,
+            evse_uid: Some(request.evse_uid),
+            connector_id: request.connector_id,
+            authorization_reference: Some(start.id.clone()),
+        };
+        let body = serde_json::to_string(&body).expect("a StartSession serializes");
+        let path = format!("/{VERSION}/cpo/commands/START_SESSION");
+        let sent = peers.send(&request.cpo, "POST", &path, Some(&body)).await;
+        let (state, message) = match &sent {
+            Ok(data) => match data.clone().map(serde_json::from_value::<CommandResponse>) {
+                Some(Ok(answer)) if answer.result == CommandResponseType::Accepted => ("accepted", None),
+                Some(Ok(answer)) => ("rejected", answer.message.first().map(|m| m.text.clone())),
+                _ => ("rejected", Some("the member's answer could not be read".to_owned())),
+            },
+            Err(SendError::Refused { message, .. }) => ("rejected", Some(message.clone())),
+            Err(error) => ("unreachable", Some(error.to_string())),
+        };
+        let (id, cpo, text) = (start.id.clone(), start.cpo.clone(), message.clone());
+        // The result may have come back already: only a start still `requested` takes the answer.
+        store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let now = Timestamp::now();
+                    federation::update_start(tx, &id, &cpo, Some("requested"), state, text.as_deref(), now).await
+                })
+            })
+            .await?;
+        let id = start.id.clone();
+        let start = store
+            .read(move |conn| Box::pin(async move { federation::get_start(conn, &id).await }))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a start vanished".into()))?;
+        match sent {
+            Err(error @ (SendError::Transport(_) | SendError::UnknownPeer(_) | SendError::BadEndpoint { .. })) => {
+                Err(StartError::Unreachable {
+                    member: start.cpo.clone(),
+                    why: error.to_string(),
+                    start: Box::new(start),
+                })
+            }
+            _ => Ok(start),
+        }
+    }
+}

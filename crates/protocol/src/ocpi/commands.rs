@@ -1,0 +1,77 @@
+//! The commands module (eMSP → CPO): the requests, the CPO's immediate answer, and the result it
+//! posts later to the request's `response_url`.
+
+use super::tokens::Token;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartSession {
+    pub response_url: String,
+    pub token: Token,
+    pub location_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evse_uid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_reference: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StopSession {
+    pub response_url: String,
+    pub session_id: String,
+}
+
+/// The CPO's immediate answer: whether it will try, and how long (seconds) the eMSP should wait
+/// for the result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandResponse {
+    pub result: CommandResponseType,
+    pub timeout: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub message: Vec<DisplayText>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CommandResponseType {
+    NotSupported,
+    Rejected,
+    Accepted,
+    UnknownSession,
+}
+
+/// What came of the command, posted to `response_url`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandResult {
+    pub result: CommandResultType,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub message: Vec<DisplayText>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CommandResultType {
+    Accepted,
+    CanceledReservation,
+    EvseOccupied,
+    EvseInoperative,
+    Failed,
+    NotSupported,
+    Rejected,
+    Timeout,
+    UnknownReservation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisplayText {
+    pub language: String,
+    pub text: String,
+}
+
+impl DisplayText {
+    pub fn english(text: impl Into<String>) -> Vec<DisplayText> {
+        vec![DisplayText { language: "en".into(), text: text.into() }]
+    }
+}
