@@ -5,7 +5,7 @@
 mod common;
 
 use chargemesh_node::federation::signature;
-use common::{TestNode, federated_consortium, member_key, test_config, two_member_consortium};
+use common::{TestNode, federated_consortium, guangdong_draft, member_key, test_config, two_member_consortium};
 use jiff::{SignedDuration, Timestamp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -230,8 +230,15 @@ async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drive
     let emsp = TestNode::start_with(configs[0].clone()).await;
     let cpo = TestNode::start_with(configs[1].clone()).await;
     emsp.provision("Driver Mobility", &[], &["DRIVER-CARD-1"]).await;
-    cpo.provision("Charger Co", &["ROAM-1"], &[]).await;
+    let charger_co = cpo.provision("Charger Co", &["ROAM-1"], &[]).await;
     let site = cpo.get("/sites").await[0]["id"].as_i64().unwrap();
+    let (status, tariff) =
+        cpo.post("/tariffs", guangdong_draft(charger_co, "gd-tou", "2025-01-01T00:00:00+08:00", "0.6")).await;
+    assert_eq!(status, StatusCode::CREATED, "{tariff}");
+    let (status, _) = cpo
+        .request(Method::PUT, &format!("/sites/{site}/tariff"), &cpo.token(), Some(json!({"tariff_id": "gd-tou"})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     let change = json!({"latitude": 22.55, "longitude": 114.1, "city": "Shenzhen"});
     let (status, _) = cpo.request(Method::PATCH, &format!("/sites/{site}"), &cpo.token(), Some(change)).await;
     assert_eq!(status, StatusCode::OK);
@@ -260,12 +267,35 @@ async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drive
     assert_eq!((status, start["state"].as_str()), (StatusCode::CREATED, Some("accepted")), "{start}");
     let id = start["id"].as_str().unwrap();
     eventually(&emsp, &format!("/roaming/starts/{id}"), "the charger's result", |s| s["state"] == "started").await;
-    let charger = serving.await.unwrap();
-    let (action, payload) = charger.commands_received.last().unwrap();
+    let mut charger = serving.await.unwrap();
+    let (action, payload) = charger.commands_received.last().unwrap().clone();
     assert_eq!(action, "RemoteStartTransaction");
-    let pseudonym = payload["idTag"].as_str().unwrap();
+    let pseudonym = payload["idTag"].as_str().unwrap().to_owned();
+    let pseudonym = pseudonym.as_str();
     assert_eq!(pseudonym.len(), 20, "{payload}");
     assert_ne!(pseudonym, "DRIVER-CARD-1");
+
+    // The charger charges for the pseudonym; CN-M01 follows the session, then gets the priced CDR.
+    let started = Timestamp::now() - SignedDuration::from_mins(30);
+    let tx = charger.start_transaction(1, pseudonym, 1_000, started).await.unwrap();
+    let path = format!("/roaming/starts/{id}");
+    let live = eventually(&emsp, &path, "the live session", |s| s["session"]["status"] == "ACTIVE").await;
+    assert_eq!(
+        (live["session"]["authorization_reference"].as_str(), live["session"]["cdr_token"]["uid"].as_str()),
+        (Some(id), Some(pseudonym))
+    );
+    charger.stop_transaction(tx, 21_000, started + SignedDuration::from_mins(20), "EVDisconnected").await.unwrap();
+    let done =
+        eventually(&emsp, &path, "the CDR", |s| s["session"]["status"] == "COMPLETED" && s["cdr"].is_object()).await;
+    let cdr = &done["cdr"];
+    assert_eq!(
+        (cdr["total_energy"].as_f64(), cdr["cdr_location"]["evse_uid"].as_str()),
+        (Some(20.0), Some("ROAM-1")),
+        "{cdr}"
+    );
+    assert_eq!(cdr["total_cost"], done["session"]["total_cost"]);
+    let saved: Value = serde_json::from_str(cdr["chargemesh_cdr"].as_str().unwrap()).unwrap();
+    assert_eq!(saved["energy"], 20_000_000, "the priced CDR CN-M02 anchors, byte for byte: {saved}");
 
     // CN-M02 knows the driver only as CN-M01's pseudonym, which CN-M01 pays for.
     let tokens = cpo.get("/tokens").await;

@@ -56,15 +56,14 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// What `peer` was last sent (or is being sent) about each object: (object key, digest).
-pub async fn published(conn: &mut Conn, peer: &str) -> Result<Vec<(String, String)>> {
-    query("SELECT object_key, digest FROM ocpi_published WHERE peer = $1")
+/// The digest of what `peer` was last sent (or is being sent) about `object_key`.
+pub async fn digest_of(conn: &mut Conn, peer: &str, object_key: &str) -> Result<Option<String>> {
+    let row = query("SELECT digest FROM ocpi_published WHERE peer = $1 AND object_key = $2")
         .bind(peer)
-        .fetch_all(conn)
-        .await?
-        .into_iter()
-        .map(|row| Ok((row.try_get("object_key")?, row.try_get("digest")?)))
-        .collect()
+        .bind(object_key)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|row| row.try_get("digest")).transpose()
 }
 
 /// Up to `limit` undelivered messages due at `now`, oldest first.
@@ -247,4 +246,155 @@ pub async fn get_start(conn: &mut Conn, id: &str) -> Result<Option<RoamingStart>
         })
     })
     .transpose()
+}
+
+/// Records that `member` asked for a start at `station_id` for its token `id_token` under
+/// `reference`; asking again under the same reference changes nothing.
+pub async fn authorize(
+    conn: &mut Conn,
+    id_token: &str,
+    station_id: &str,
+    member: &str,
+    reference: &str,
+    now: Timestamp,
+) -> Result<()> {
+    query(
+        "INSERT INTO ocpi_authorizations (id_token, station_id, member, reference, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (reference, member) DO NOTHING",
+    )
+    .bind(id_token)
+    .bind(station_id)
+    .bind(member)
+    .bind(reference)
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A session of another member's driver at this node's chargers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoamingCharge {
+    pub session_id: i64,
+    pub station_id: String,
+    pub connector_id: i64,
+    pub id_token: String,
+    pub emsp: String,
+    /// `active` or `completed` (the store's session states).
+    pub state: String,
+    pub started_at: Timestamp,
+    pub stopped_at: Option<Timestamp>,
+    pub energy_mwh: i64,
+    pub updated_at: Timestamp,
+    /// The member's request this session answers, if it was started by command.
+    pub authorization_reference: Option<String>,
+    /// The priced CDR as saved, once priced.
+    pub cdr_body: Option<String>,
+}
+
+/// How far from a session's start (by the charger's clock, which may be off, and whose messages
+/// may come late) the member's request it answers may be.
+const AUTHORIZATION_WINDOW_MS: i64 = 3_600_000;
+
+/// Sessions of other members' drivers updated at or after `since`, oldest first, each with the
+/// member's request nearest its start, if any.
+pub async fn roaming_charges(conn: &mut Conn, since: Timestamp) -> Result<Vec<RoamingCharge>> {
+    query(
+        "SELECT s.id, s.station_id, s.connector_id, s.id_token, t.emsp_party, s.state, s.started_at, s.stopped_at, \
+         s.energy_mwh, s.updated_at, c.body AS cdr_body, \
+         (SELECT a.reference FROM ocpi_authorizations a WHERE a.id_token = s.id_token AND a.station_id = s.station_id \
+          AND a.member = t.emsp_party AND a.created_at BETWEEN s.started_at - $2 AND s.started_at + $2 \
+          ORDER BY ABS(a.created_at - s.started_at) LIMIT 1) AS reference \
+         FROM sessions s JOIN tokens t ON t.id_token = s.id_token AND t.emsp_party IS NOT NULL \
+         LEFT JOIN session_cdrs c ON c.session_id = s.id WHERE s.updated_at >= $1 ORDER BY s.id",
+    )
+    .bind(millis(since))
+    .bind(AUTHORIZATION_WINDOW_MS)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| {
+        let stopped_at: Option<i64> = row.try_get("stopped_at")?;
+        Ok(RoamingCharge {
+            session_id: row.try_get("id")?,
+            station_id: row.try_get("station_id")?,
+            connector_id: row.try_get("connector_id")?,
+            id_token: row.try_get("id_token")?,
+            emsp: row.try_get("emsp_party")?,
+            state: row.try_get("state")?,
+            started_at: instant(row.try_get("started_at")?)?,
+            stopped_at: stopped_at.map(instant).transpose()?,
+            energy_mwh: row.try_get("energy_mwh")?,
+            updated_at: instant(row.try_get("updated_at")?)?,
+            authorization_reference: row.try_get("reference")?,
+            cdr_body: row.try_get("cdr_body")?,
+        })
+    })
+    .collect()
+}
+
+/// Keeps the newest version of a session another member sent about this node's driver. Returns
+/// whether it was kept.
+pub async fn receive_session(
+    conn: &mut Conn,
+    cpo: &str,
+    session_id: &str,
+    authorization_reference: Option<&str>,
+    body: &str,
+    last_updated: Timestamp,
+    now: Timestamp,
+) -> Result<bool> {
+    let changed = query(
+        "INSERT INTO roaming_sessions (cpo, session_id, authorization_reference, body, last_updated, received_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cpo, session_id) DO UPDATE SET \
+         authorization_reference = excluded.authorization_reference, body = excluded.body, \
+         last_updated = excluded.last_updated, received_at = excluded.received_at \
+         WHERE roaming_sessions.last_updated <= excluded.last_updated",
+    )
+    .bind(cpo)
+    .bind(session_id)
+    .bind(authorization_reference)
+    .bind(body)
+    .bind(millis(last_updated))
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(changed > 0)
+}
+
+/// Keeps a CDR another member sent; the same CDR again changes nothing. Returns whether it is new.
+pub async fn receive_cdr(
+    conn: &mut Conn,
+    cpo: &str,
+    cdr_id: &str,
+    session_id: &str,
+    body: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let inserted = query(
+        "INSERT INTO roaming_cdrs (cpo, cdr_id, session_id, body, received_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (cpo, cdr_id) DO NOTHING",
+    )
+    .bind(cpo)
+    .bind(cdr_id)
+    .bind(session_id)
+    .bind(body)
+    .bind(millis(now))
+    .execute(conn)
+    .await?;
+    Ok(inserted > 0)
+}
+
+/// The session (OCPI JSON) a member sent for this node's start `reference`, and its CDR if any.
+pub async fn charge_of_start(conn: &mut Conn, cpo: &str, reference: &str) -> Result<Option<(String, Option<String>)>> {
+    let row = query(
+        "SELECT s.body, c.body AS cdr FROM roaming_sessions s \
+         LEFT JOIN roaming_cdrs c ON c.cpo = s.cpo AND c.session_id = s.session_id \
+         WHERE s.cpo = $1 AND s.authorization_reference = $2 ORDER BY s.received_at DESC LIMIT 1",
+    )
+    .bind(cpo)
+    .bind(reference)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| Ok((row.try_get("body")?, row.try_get("cdr")?))).transpose()
 }

@@ -364,11 +364,8 @@ async fn exercise(store: Store) {
         assert!(federation::due(&mut *conn, now, 10).await.unwrap().is_empty(), "delivered, or not due yet");
         let retry = federation::due(&mut *conn, now + SignedDuration::from_secs(1), 10).await.unwrap();
         assert_eq!((retry.len(), retry[0].attempts), (1, 1));
-        assert_eq!(
-            federation::published(&mut *conn, "CN-M02").await.unwrap(),
-            [("location:1".to_owned(), "d2".to_owned())]
-        );
-        assert!(federation::published(&mut *conn, "CN-M03").await.unwrap().is_empty(), "no digest, none kept");
+        assert_eq!(federation::digest_of(&mut *conn, "CN-M02", "location:1").await.unwrap().as_deref(), Some("d2"));
+        assert!(federation::digest_of(&mut *conn, "CN-M03", "location:1").await.unwrap().is_none(), "no digest kept");
     });
 
     // A driver's start at another member's charger: the member's answer only while requested.
@@ -392,6 +389,27 @@ async fn exercise(store: Store) {
     in_read!(store, |conn| {
         assert_eq!(federation::get_start(&mut *conn, "s1").await.unwrap().unwrap().state, "started");
         assert!(federation::get_start(&mut *conn, "s2").await.unwrap().is_none());
+    });
+
+    // Another member's session and CDR of this node's driver, found by the start they answer.
+    in_write!(store, |tx| {
+        assert!(federation::receive_session(&mut *tx, "CN-M02", "9", Some("s1"), "{\"v\":1}", now, now).await?);
+        let earlier = now - SignedDuration::from_secs(5);
+        assert!(!federation::receive_session(&mut *tx, "CN-M02", "9", Some("s1"), "{\"v\":0}", earlier, now).await?);
+        assert!(federation::receive_cdr(&mut *tx, "CN-M02", "9", "9", "{\"cdr\":1}", now).await?);
+        assert!(!federation::receive_cdr(&mut *tx, "CN-M02", "9", "9", "{\"cdr\":1}", now).await?, "once");
+        // This node's side as CPO: a member's request, and the sessions of members' drivers.
+        federation::authorize(&mut *tx, "PSEUDONYM", "ST-1", "CN-M02", "ref-1", now).await?;
+        federation::authorize(&mut *tx, "PSEUDONYM", "ST-1", "CN-M02", "ref-1", now).await?;
+    });
+    in_read!(store, |conn| {
+        let charge = federation::charge_of_start(&mut *conn, "CN-M02", "s1").await.unwrap();
+        assert_eq!(charge, Some(("{\"v\":1}".to_owned(), Some("{\"cdr\":1}".to_owned()))));
+        assert!(federation::charge_of_start(&mut *conn, "CN-M03", "s1").await.unwrap().is_none());
+        let charges = federation::roaming_charges(&mut *conn, now - SignedDuration::from_hours(1)).await.unwrap();
+        let found: Vec<_> =
+            charges.iter().map(|c| (c.id_token.as_str(), c.emsp.as_str(), c.authorization_reference.clone())).collect();
+        assert_eq!(found, [("CARD-9", "CN-M02", None)], "CN-M02's driver's session, not started by a request");
     });
 
     // Pushed locations: the newest version of each is kept, whatever the order of arrival.

@@ -84,19 +84,41 @@ pub async fn start(
     }
 }
 
-/// A start at another member's charger and what came of it.
+/// A start at another member's charger, what came of it, and the charge: the member's live
+/// session (energy, status, cost once priced) and its CDR once priced.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct StartView {
+    #[serde(flatten)]
+    start: RoamingStart,
+    /// The OCPI Session the member last sent.
+    #[schema(value_type = Option<Object>)]
+    session: Option<Value>,
+    /// The OCPI CDR the member sent.
+    #[schema(value_type = Option<Object>)]
+    cdr: Option<Value>,
+}
+
 #[utoipa::path(get, path = "/api/v1/roaming/starts/{id}", tag = "roaming", params(("id" = String, Path)),
-    responses((status = 200, body = RoamingStart), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = StartView), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_start(
     State(state): State<Arc<ApiState>>,
     _caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<RoamingStart>> {
+) -> ApiResult<Json<StartView>> {
     let key = id.clone();
-    let start = state
+    let found = state
         .operations
         .store()
-        .read(move |conn| Box::pin(async move { federation::get_start(conn, &key).await }))
+        .read(move |conn| {
+            Box::pin(async move {
+                let Some(start) = federation::get_start(&mut *conn, &key).await? else { return Ok(None) };
+                let charge = federation::charge_of_start(conn, &start.cpo, &start.id).await?;
+                Ok(Some((start, charge)))
+            })
+        })
         .await?;
-    start.map(Json).ok_or_else(|| ApiError::not_found(format!("start {id}")))
+    let (start, charge) = found.ok_or_else(|| ApiError::not_found(format!("start {id}")))?;
+    let (session, cdr) = charge.unzip();
+    let parse = |body: String| serde_json::from_str::<Value>(&body).ok();
+    Ok(Json(StartView { start, session: session.and_then(parse), cdr: cdr.flatten().and_then(parse) }))
 }

@@ -100,7 +100,8 @@ async fn start_session(federation: Arc<Federation>, member: String, request: Sta
     if !federation.registry.is_connected(&station) {
         return answer(CommandResponseType::Rejected, "the charger is offline");
     }
-    let recorded = record_token(&federation, &station, &id_token, &member).await;
+    let reference = request.authorization_reference.clone().unwrap_or_else(|| hex::encode(rand::random::<[u8; 16]>()));
+    let recorded = record_token(&federation, &station, &id_token, &member, &reference).await;
     if let Err(e) = recorded {
         tracing::error!(error = %e, "cannot record a member's token for a start");
         return reply::server_error("the start cannot be recorded now; try again");
@@ -110,15 +111,17 @@ async fn start_session(federation: Arc<Federation>, member: String, request: Sta
     answer(CommandResponseType::Accepted, "")
 }
 
-/// The member's token, as one of this operator's tokens that the member pays for; the charger is
-/// then told to start for it.
+/// The member's token, as one of this operator's tokens that the member pays for, and the
+/// member's request (`reference`) the coming session answers; the charger is then told to start.
 async fn record_token(
     federation: &Federation,
     station: &StationId,
     id_token: &IdToken,
     member: &str,
+    reference: &str,
 ) -> Result<(), chargemesh_store::StoreError> {
     let (station, id_token, member) = (station.as_str().to_owned(), id_token.as_str().to_owned(), member.to_owned());
+    let reference = reference.to_owned();
     federation
         .operations
         .store()
@@ -126,6 +129,8 @@ async fn record_token(
             Box::pin(async move {
                 let charger = chargers::get_charger(&mut *tx, &station).await?;
                 let Some(operator_id) = charger.and_then(|c| c.operator_id) else { return Ok(()) };
+                let now = Timestamp::now();
+                federation::authorize(&mut *tx, &id_token, &station, &member, &reference, now).await?;
                 let existing = tokens::get_token(&mut *tx, &id_token).await?;
                 let token = Token {
                     id_token: id_token.clone(),
@@ -137,7 +142,7 @@ async fn record_token(
                     label: None,
                     payment_method: None,
                     emsp_party: Some(member),
-                    created_at: existing.map_or_else(Timestamp::now, |t| t.created_at),
+                    created_at: existing.map_or(now, |t| t.created_at),
                 };
                 tokens::upsert_token(tx, &token).await
             })

@@ -4,6 +4,7 @@
 //! registers (see [`signature`]).
 
 mod auth;
+mod charges;
 pub mod client;
 mod commands;
 mod locations;
@@ -60,7 +61,7 @@ impl Federation {
     }
 
     /// This node's party as OCPI names it; without a ledger, `CN-CMS` (a stand-alone node).
-    fn party(&self) -> PartyRef {
+    pub(crate) fn party(&self) -> PartyRef {
         self.ledger
             .as_ref()
             .and_then(|ledger| PartyRef::of_member(&ledger.party_id))
@@ -97,7 +98,9 @@ pub fn router(federation: Arc<Federation>) -> Router {
         .route("/cpo/locations/{location_id}/{evse_uid}/{connector_id}", get(locations::connector))
         .route("/emsp/locations/{country_code}/{party_id}/{location_id}", put(roaming::receive_location))
         .route("/cpo/commands/{command}", post(commands::receive))
-        .route("/emsp/commands/{command}/{id}", post(roaming::receive_command_result));
+        .route("/emsp/commands/{command}/{id}", post(roaming::receive_command_result))
+        .route("/emsp/sessions/{country_code}/{party_id}/{session_id}", put(roaming::receive_session))
+        .route("/emsp/cdrs", post(roaming::receive_cdr));
     let ocpi = Router::new()
         .route("/versions", get(versions::list))
         .nest(&format!("/{}", chargemesh_protocol::ocpi::VERSION), version)

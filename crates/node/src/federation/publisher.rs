@@ -1,15 +1,15 @@
-//! Pushes this node's locations to the other members when they change: every round it computes
-//! them, compares each with a digest of what each member was last sent, and queues the changed ones
-//! in the outbox (with the new digest, in one transaction). A restart, or a member admitted later,
-//! gets what it lacks the same way.
+//! Pushes this node's objects to the other members when they change: every round it computes its
+//! locations (for every other member) and its sessions and CDRs of other members' drivers (for the
+//! driver's member), compares each with a digest of what the member was last sent, and queues the
+//! changed ones in the outbox (with the new digest, in one transaction). A restart, or a member
+//! admitted later, gets what it lacks the same way.
 
 use super::locations::locations;
-use super::{Federation, client::Peers};
+use super::{Federation, charges, client::Peers};
 use chargemesh_protocol::ocpi::VERSION;
-use chargemesh_store::federation;
+use chargemesh_store::{Store, StoreError, federation};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,41 +22,43 @@ pub async fn run(federation: Arc<Federation>, peers: Arc<Peers>, interval: Durat
     loop {
         ticker.tick().await;
         if let Err(e) = publish(&federation, &peers).await {
-            tracing::warn!(error = %e, "the locations could not be published to the other members; retrying");
+            tracing::warn!(error = %e, "this node's objects could not be published to the other members; retrying");
         }
     }
 }
 
-async fn publish(federation: &Federation, peers: &Peers) -> Result<(), chargemesh_store::StoreError> {
+async fn publish(federation: &Federation, peers: &Peers) -> Result<(), StoreError> {
     let locations = locations(federation).await?;
-    if locations.is_empty() {
-        return Ok(());
-    }
     let store = federation.operations.store();
     for peer in peers.others() {
-        let known = {
-            let peer = peer.clone();
-            store.read(move |conn| Box::pin(async move { federation::published(conn, &peer).await })).await?
-        };
-        let known: HashMap<String, String> = known.into_iter().collect();
         for location in &locations {
             let body = serde_json::to_string(location).expect("a location serializes");
-            let digest = hex::encode(Sha256::digest(body.as_bytes()));
-            let key = format!("location:{}", location.id);
-            if known.get(&key) == Some(&digest) {
-                continue;
-            }
             let path = format!("/{VERSION}/{RECEIVER}/{}/{}/{}", location.country_code, location.party_id, location.id);
-            let peer = peer.clone();
-            store
-                .write(move |tx| {
-                    Box::pin(async move {
-                        let message = ("PUT", path.as_str(), body.as_str());
-                        federation::enqueue(tx, &peer, &key, Some(&digest), message, Timestamp::now()).await
-                    })
-                })
-                .await?;
+            queue_if_changed(store, &peer, &format!("location:{}", location.id), ("PUT", &path, &body)).await?;
         }
     }
-    Ok(())
+    charges::publish(federation, &locations).await
+}
+
+/// Queues `message` to `peer` about `object_key` unless the peer was last sent the same.
+pub(super) async fn queue_if_changed(
+    store: &Store,
+    peer: &str,
+    object_key: &str,
+    (method, path, body): (&str, &str, &str),
+) -> Result<(), StoreError> {
+    let digest = hex::encode(Sha256::digest(body.as_bytes()));
+    let (peer, key, method, path, body) =
+        (peer.to_owned(), object_key.to_owned(), method.to_owned(), path.to_owned(), body.to_owned());
+    store
+        .write(move |tx| {
+            Box::pin(async move {
+                if federation::digest_of(&mut *tx, &peer, &key).await?.as_deref() == Some(digest.as_str()) {
+                    return Ok(());
+                }
+                let message = (method.as_str(), path.as_str(), body.as_str());
+                federation::enqueue(tx, &peer, &key, Some(&digest), message, Timestamp::now()).await
+            })
+        })
+        .await
 }

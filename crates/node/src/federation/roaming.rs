@@ -1,6 +1,6 @@
-//! The eMSP side: other members push their locations here (OCPI's receiver interface,
-//! `PUT …/{country_code}/{party_id}/{location_id}`), and this node keeps the newest version of each
-//! for its drivers; and they post here the results of the commands this node sent them.
+//! The eMSP side: other members push their locations here (OCPI's receiver interfaces), and this
+//! node keeps the newest version of each for its drivers; they send the sessions and CDRs of this
+//! node's drivers at their chargers, and the results of the commands this node sent them.
 
 use super::Federation;
 use super::auth::Caller;
@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chargemesh_protocol::ocpi::commands::{CommandResult, CommandResultType};
 use chargemesh_protocol::ocpi::locations::Location;
+use chargemesh_protocol::ocpi::sessions::{Cdr, Session};
 use chargemesh_protocol::ocpi::{PartyRef, status};
 use chargemesh_store::federation::{self, RoamingLocation};
 use jiff::Timestamp;
@@ -24,13 +25,8 @@ pub async fn receive_location(
     body: Bytes,
 ) -> Response {
     let Caller::Member(member) = caller;
-    let sender = PartyRef::of_member(&member);
-    if sender.as_ref().is_none_or(|p| p.country_code != country_code || p.party_id != party_id) {
-        return reply::error(
-            StatusCode::FORBIDDEN,
-            status::CLIENT_ERROR,
-            format!("{member} may push only its own locations, not {country_code}/{party_id}'s"),
-        );
+    if let Some(refused) = only_own(&member, &country_code, &party_id) {
+        return refused;
     }
     let location: Location = match serde_json::from_slice(&body) {
         Ok(location) => location,
@@ -50,13 +46,7 @@ pub async fn receive_location(
         .store()
         .write(move |tx| Box::pin(async move { federation::receive_location(tx, &received, Timestamp::now()).await }))
         .await;
-    match kept {
-        Ok(_) => reply::ok(()),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot keep a pushed location");
-            reply::server_error("the location could not be stored; send it again")
-        }
-    }
+    stored(kept.map(|_| ()), "location")
 }
 
 /// The result of a command this node sent (OCPI's `response_url`): the member whose charger it is
@@ -95,6 +85,90 @@ pub async fn receive_command_result(
         Err(e) => {
             tracing::error!(error = %e, "cannot record a command result");
             reply::server_error("the result could not be stored; send it again")
+        }
+    }
+}
+
+/// A session of this node's driver at another member's charger (OCPI's sessions receiver
+/// interface): the newest version is kept.
+pub async fn receive_session(
+    State(federation): State<Arc<Federation>>,
+    Extension(caller): Extension<Caller>,
+    Path((country_code, party_id, session_id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let Caller::Member(member) = caller;
+    if let Some(refused) = only_own(&member, &country_code, &party_id) {
+        return refused;
+    }
+    let session: Session = match serde_json::from_slice(&body) {
+        Ok(session) => session,
+        Err(e) => return reply::invalid(format!("the body is not an OCPI Session: {e}")),
+    };
+    if session.id != session_id || session.country_code != country_code || session.party_id != party_id {
+        return reply::invalid("the Session's country_code, party_id and id must be those of the URL");
+    }
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let kept = federation
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let reference = session.authorization_reference.as_deref();
+                let (id, updated) = (session.id.as_str(), session.last_updated);
+                federation::receive_session(tx, &member, id, reference, &body, updated, Timestamp::now()).await
+            })
+        })
+        .await;
+    stored(kept.map(|_| ()), "session")
+}
+
+/// A CDR of this node's driver's charge at another member's charger (OCPI's CDRs receiver
+/// interface); the same CDR sent again changes nothing.
+pub async fn receive_cdr(
+    State(federation): State<Arc<Federation>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Response {
+    let Caller::Member(member) = caller;
+    let cdr: Cdr = match serde_json::from_slice(&body) {
+        Ok(cdr) => cdr,
+        Err(e) => return reply::invalid(format!("the body is not an OCPI CDR: {e}")),
+    };
+    if let Some(refused) = only_own(&member, &cdr.country_code, &cdr.party_id) {
+        return refused;
+    }
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let kept = federation
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                federation::receive_cdr(tx, &member, &cdr.id, &cdr.session_id, &body, Timestamp::now()).await
+            })
+        })
+        .await;
+    stored(kept.map(|_| ()), "CDR")
+}
+
+/// Refuses an object a member sends in another party's name.
+fn only_own(member: &str, country_code: &str, party_id: &str) -> Option<Response> {
+    let sender = PartyRef::of_member(member);
+    sender.as_ref().is_none_or(|p| p.country_code != country_code || p.party_id != party_id).then(|| {
+        reply::error(
+            StatusCode::FORBIDDEN,
+            status::CLIENT_ERROR,
+            format!("{member} may send only its own objects, not {country_code}/{party_id}'s"),
+        )
+    })
+}
+
+fn stored(result: Result<(), chargemesh_store::StoreError>, what: &str) -> Response {
+    match result {
+        Ok(()) => reply::ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, what, "cannot keep what a member sent");
+            reply::server_error(format!("the {what} could not be stored; send it again"))
         }
     }
 }

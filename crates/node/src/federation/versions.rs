@@ -20,6 +20,8 @@ pub async fn details(State(federation): State<Arc<Federation>>) -> Response {
         ("locations", InterfaceRole::Receiver, RECEIVER),
         ("commands", InterfaceRole::Receiver, "cpo/commands"),
         ("commands", InterfaceRole::Sender, RESULTS),
+        ("sessions", InterfaceRole::Receiver, "emsp/sessions"),
+        ("cdrs", InterfaceRole::Receiver, "emsp/cdrs"),
     ]
     .map(|(module, role, path)| Endpoint { identifier: module.into(), role, url: federation.module_url(path) })
     .to_vec();

@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod locations;
+pub mod sessions;
 pub mod tokens;
 pub mod versions;
 

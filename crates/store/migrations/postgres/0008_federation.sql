@@ -54,3 +54,35 @@ CREATE TABLE roaming_starts (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+
+-- Starts other members asked this node for: which of its sessions answers which request (OCPI's
+-- authorization_reference), by the member's token and the charger.
+CREATE TABLE ocpi_authorizations (
+    id_token TEXT NOT NULL,
+    station_id TEXT NOT NULL,
+    member TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (reference, member)
+);
+CREATE INDEX ocpi_authorizations_by_token ON ocpi_authorizations (id_token, station_id, created_at);
+
+-- This node's drivers' charges at other members' chargers: the newest Session each member sent,
+-- and the CDRs (OCPI JSON).
+CREATE TABLE roaming_sessions (
+    cpo TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    authorization_reference TEXT,
+    body TEXT NOT NULL,
+    last_updated BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (cpo, session_id)
+);
+CREATE TABLE roaming_cdrs (
+    cpo TEXT NOT NULL,
+    cdr_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (cpo, cdr_id)
+);

@@ -1,0 +1,151 @@
+//! Sessions and CDRs of other members' drivers, sent to the driver's member: the session while it
+//! runs (energy, and the cost once priced), the CDR once the session is priced — each through the
+//! outbox, only when it changed, so a restart or a member that was down gets what it lacks.
+
+use super::Federation;
+use super::publisher::queue_if_changed;
+use chargemesh_core::pricing::PricedCdr;
+use chargemesh_protocol::ocpi::locations::Location;
+use chargemesh_protocol::ocpi::sessions::{
+    AuthMethod, Cdr, CdrLocation, CdrToken, Price, Session, SessionStatus, number,
+};
+use chargemesh_protocol::ocpi::tokens::TokenType;
+use chargemesh_protocol::ocpi::{PartyRef, VERSION};
+use chargemesh_store::federation::{self, RoamingCharge};
+use chargemesh_store::{StoreError, sessions};
+use jiff::{SignedDuration, Timestamp};
+
+/// Sessions updated within this long are compared with what their members were sent.
+const LOOKBACK: SignedDuration = SignedDuration::from_hours(48);
+
+pub(super) async fn publish(federation: &Federation, locations: &[Location]) -> Result<(), StoreError> {
+    let since = Timestamp::now() - LOOKBACK;
+    let store = federation.operations.store();
+    let charges = store.read(move |conn| Box::pin(federation::roaming_charges(conn, since))).await?;
+    let party = federation.party();
+    for charge in charges {
+        let Some(emsp) = PartyRef::of_member(&charge.emsp) else { continue };
+        let location = locations.iter().find(|l| l.evses.iter().any(|e| e.uid == charge.station_id));
+        let Some(location) = location else { continue };
+        let priced: Option<PricedCdr> = charge.cdr_body.as_deref().and_then(|body| serde_json::from_str(body).ok());
+        let session = session(&charge, &party, &emsp, location, priced.as_ref());
+        let body = serde_json::to_string(&session).expect("a session serializes");
+        let path = format!("/{VERSION}/emsp/sessions/{}/{}/{}", party.country_code, party.party_id, session.id);
+        let key = format!("session:{}", charge.session_id);
+        queue_if_changed(store, &charge.emsp, &key, ("PUT", &path, &body)).await?;
+        let cdr = match (&priced, &charge.cdr_body) {
+            (Some(priced), Some(saved)) => cdr(&charge, session, location, priced, saved),
+            _ => None,
+        };
+        if let Some(cdr) = cdr {
+            let body = serde_json::to_string(&cdr).expect("a CDR serializes");
+            let path = format!("/{VERSION}/emsp/cdrs");
+            queue_if_changed(store, &charge.emsp, &format!("cdr:{}", charge.session_id), ("POST", &path, &body))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn session(
+    charge: &RoamingCharge,
+    party: &PartyRef,
+    emsp: &PartyRef,
+    location: &Location,
+    priced: Option<&PricedCdr>,
+) -> Session {
+    let currency = priced.map_or("CNY", |p| p.currency.code()).to_owned();
+    let total_cost = priced.map(|p| Price {
+        excl_vat: number(&p.currency.format(p.totals.excl_tax)),
+        incl_vat: Some(number(&p.currency.format(p.totals.incl_tax))),
+    });
+    Session {
+        country_code: party.country_code.clone(),
+        party_id: party.party_id.clone(),
+        id: charge.session_id.to_string(),
+        start_date_time: charge.started_at,
+        end_date_time: charge.stopped_at,
+        kwh: number(&kwh(charge.energy_mwh)),
+        cdr_token: CdrToken {
+            country_code: emsp.country_code.clone(),
+            party_id: emsp.party_id.clone(),
+            uid: charge.id_token.clone(),
+            kind: TokenType::AppUser,
+            contract_id: format!("{}-{}-{}", emsp.country_code, emsp.party_id, charge.id_token),
+        },
+        auth_method: if charge.authorization_reference.is_some() {
+            AuthMethod::Command
+        } else {
+            AuthMethod::AuthRequest
+        },
+        authorization_reference: charge.authorization_reference.clone(),
+        location_id: location.id.clone(),
+        evse_uid: charge.station_id.clone(),
+        connector_id: charge.connector_id.to_string(),
+        currency,
+        total_cost,
+        status: if charge.state == sessions::COMPLETED { SessionStatus::Completed } else { SessionStatus::Active },
+        last_updated: charge.updated_at,
+    }
+}
+
+fn cdr(charge: &RoamingCharge, session: Session, location: &Location, priced: &PricedCdr, saved: &str) -> Option<Cdr> {
+    let evse = location.evses.iter().find(|e| e.uid == charge.station_id)?;
+    let connector = evse.connectors.iter().find(|c| c.id == session.connector_id).or(evse.connectors.first())?;
+    let end = session.end_date_time?;
+    let millis = (end.as_millisecond() - session.start_date_time.as_millisecond()).max(0);
+    Some(Cdr {
+        country_code: session.country_code,
+        party_id: session.party_id,
+        // The CDR id is the one the ledger anchors it under.
+        id: session.id.clone(),
+        start_date_time: session.start_date_time,
+        end_date_time: end,
+        session_id: session.id,
+        cdr_token: session.cdr_token,
+        auth_method: session.auth_method,
+        authorization_reference: session.authorization_reference,
+        cdr_location: CdrLocation {
+            id: location.id.clone(),
+            address: location.address.clone(),
+            city: location.city.clone(),
+            country: location.country.clone(),
+            coordinates: location.coordinates.clone(),
+            evse_uid: evse.uid.clone(),
+            evse_id: evse.evse_id.clone().unwrap_or_default(),
+            connector_id: connector.id.clone(),
+            connector_standard: connector.standard,
+            connector_format: connector.format,
+            connector_power_type: connector.power_type,
+        },
+        currency: session.currency,
+        total_cost: session.total_cost?,
+        total_energy: number(&kwh(priced.energy.mwh())),
+        total_time: number(&hours(millis)),
+        chargemesh_cdr: saved.to_owned(),
+        last_updated: charge.updated_at,
+    })
+}
+
+/// Milliwatt-hours as kWh, exactly (six decimals).
+fn kwh(mwh: i64) -> String {
+    format!("{}.{:06}", mwh / 1_000_000, (mwh % 1_000_000).abs())
+}
+
+/// Milliseconds as hours, to the millisecond (rounded down to seven decimals).
+fn hours(millis: i64) -> String {
+    let ten_millionths = millis * 100 / 36;
+    format!("{}.{:07}", ten_millionths / 10_000_000, ten_millionths % 10_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn energy_and_time_are_written_exactly() {
+        assert_eq!(super::kwh(12_345_678), "12.345678");
+        assert_eq!(super::kwh(999), "0.000999");
+        assert_eq!(super::hours(3_600_000), "1.0000000");
+        assert_eq!(super::hours(5_400_000), "1.5000000");
+        assert_eq!(super::hours(1_000), "0.0002777");
+    }
+}
