@@ -228,7 +228,7 @@ async fn a_member_pushes_its_locations_to_the_others_until_they_take_them_and_ag
 async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drivers_token() {
     let configs = federated_consortium(&["start-emsp", "start-cpo"]);
     let emsp = TestNode::start_with(configs[0].clone()).await;
-    let cpo = TestNode::start_with(configs[1].clone()).await;
+    let mut cpo = TestNode::start_with(configs[1].clone()).await;
     emsp.provision("Driver Mobility", &[], &["DRIVER-CARD-1"]).await;
     let charger_co = cpo.provision("Charger Co", &["ROAM-1"], &[]).await;
     let site = cpo.get("/sites").await[0]["id"].as_i64().unwrap();
@@ -319,10 +319,31 @@ async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drive
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{stranger}");
 
+    // Privacy: nothing CN-M02 keeps — its database, its ledger, anything in its data directory —
+    // holds the driver's token.
+    let cpo_dir = cpo.config.data_dir.clone();
     // The charger's member is down: the driver is told so at once, and nothing starts.
-    cpo.stop().await;
+    cpo.node.take().unwrap().stop().await;
+    let leaked = files_containing(&cpo_dir, b"DRIVER-CARD-1");
+    assert!(leaked.is_empty(), "the driver's token is in {leaked:?}");
+    assert!(!files_containing(&configs[0].data_dir, b"DRIVER-CARD-1").is_empty(), "the check can find it");
     let (status, down) = emsp.post("/roaming/starts", request).await;
     assert_eq!((status, down["code"].as_str()), (StatusCode::BAD_GATEWAY, Some("member_unreachable")), "{down}");
     assert!(down["message"].as_str().unwrap().contains("nothing will be charged"), "{down}");
     emsp.stop().await;
+    let _ = std::fs::remove_dir_all(&cpo_dir);
+}
+
+/// The files under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle)) {
+            found.push(path);
+        }
+    }
+    found
 }
