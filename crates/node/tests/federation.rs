@@ -284,7 +284,18 @@ async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drive
         (live["session"]["authorization_reference"].as_str(), live["session"]["cdr_token"]["uid"].as_str()),
         (Some(id), Some(pseudonym))
     );
-    charger.stop_transaction(tx, 21_000, started + SignedDuration::from_mins(20), "EVDisconnected").await.unwrap();
+    // The driver stops through CN-M01: CN-M02's charger is told to stop that transaction.
+    let serving = tokio::spawn(async move {
+        charger.serve_for(Duration::from_secs(2)).await.unwrap();
+        charger
+    });
+    let (status, stopping) = emsp.post(&format!("/roaming/starts/{id}/stop"), json!({})).await;
+    assert_eq!((status, stopping["state"].as_str()), (StatusCode::OK, Some("stopping")), "{stopping}");
+    eventually(&emsp, &path, "the charger's answer to the stop", |s| s["state"] == "stopped").await;
+    let mut charger = serving.await.unwrap();
+    let (action, payload) = charger.commands_received.last().unwrap().clone();
+    assert_eq!((action.as_str(), payload["transactionId"].as_i64()), ("RemoteStopTransaction", Some(tx)));
+    charger.stop_transaction(tx, 21_000, started + SignedDuration::from_mins(20), "Remote").await.unwrap();
     let done =
         eventually(&emsp, &path, "the CDR", |s| s["session"]["status"] == "COMPLETED" && s["cdr"].is_object()).await;
     let cdr = &done["cdr"];

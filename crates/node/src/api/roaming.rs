@@ -105,20 +105,36 @@ pub async fn get_start(
     _caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<StartView>> {
-    let key = id.clone();
-    let found = state
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let Some(start) = federation::get_start(&mut *conn, &key).await? else { return Ok(None) };
-                let charge = federation::charge_of_start(conn, &start.cpo, &start.id).await?;
-                Ok(Some((start, charge)))
-            })
-        })
-        .await?;
+    let found = state.federation.start_with_charge(&id).await?;
     let (start, charge) = found.ok_or_else(|| ApiError::not_found(format!("start {id}")))?;
     let (session, cdr) = charge.unzip();
     let parse = |body: String| serde_json::from_str::<Value>(&body).ok();
     Ok(Json(StartView { start, session: session.and_then(parse), cdr: cdr.flatten().and_then(parse) }))
+}
+
+/// Stops the charge of a start at another member's charger: the member tells its charger to stop.
+/// The start becomes `stopping`, then `stopped` when the charger has accepted; the session and CDR
+/// follow. 409 `not_charging` before the member reported a session; 502 `member_unreachable`.
+#[utoipa::path(post, path = "/api/v1/roaming/starts/{id}/stop", tag = "roaming", params(("id" = String, Path)),
+    responses((status = 200, body = RoamingStart), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn stop(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RoamingStart>> {
+    caller.require_write()?;
+    match state.federation.stop_charge(&id).await {
+        Ok(start) => Ok(Json(start)),
+        Err(error @ StartError::UnknownStart(_)) => Err(ApiError::not_found(error.to_string())),
+        Err(error @ StartError::NotCharging(_)) => {
+            Err(ApiError::new(StatusCode::CONFLICT, "not_charging", error.to_string()))
+        }
+        Err(error @ StartError::Unreachable { .. }) => {
+            Err(ApiError::new(StatusCode::BAD_GATEWAY, "member_unreachable", error.to_string()))
+        }
+        Err(StartError::Store(e)) => Err(e.into()),
+        Err(error) => Err(ApiError::invalid(error.to_string())),
+    }
 }

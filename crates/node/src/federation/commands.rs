@@ -1,4 +1,4 @@
-//! The commands module, CPO side: another member asks this node to start (or stop) a charge for
+//! The commands module, CPO side: another member asks this node to start or stop a charge for
 //! one of its drivers. The answer says at once whether the node will try; what came of it is posted
 //! later to the request's `response_url`, through the outbox, so it reaches the member even if its
 //! node is down for a while. The driver's token is the member's pseudonym: this node never learns
@@ -15,11 +15,11 @@ use axum::response::Response;
 use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
 use chargemesh_core::{IdToken, StationId};
 use chargemesh_protocol::ocpi::commands::{
-    CommandResponse, CommandResponseType, CommandResult, CommandResultType, DisplayText, StartSession,
+    CommandResponse, CommandResponseType, CommandResult, CommandResultType, DisplayText, StartSession, StopSession,
 };
 use chargemesh_protocol::ocpi::{PartyRef, status};
 use chargemesh_store::tokens::Token;
-use chargemesh_store::{chargers, federation, tokens};
+use chargemesh_store::{chargers, federation, sessions, tokens};
 use jiff::Timestamp;
 use std::sync::Arc;
 
@@ -39,7 +39,11 @@ pub async fn receive(
             Ok(request) => start_session(federation, member, request).await,
             Err(e) => reply::invalid(format!("the body is not an OCPI StartSession: {e}")),
         },
-        "STOP_SESSION" | "RESERVE_NOW" | "CANCEL_RESERVATION" | "UNLOCK_CONNECTOR" => {
+        "STOP_SESSION" => match serde_json::from_slice::<StopSession>(&body) {
+            Ok(request) => stop_session(federation, member, request).await,
+            Err(e) => reply::invalid(format!("the body is not an OCPI StopSession: {e}")),
+        },
+        "RESERVE_NOW" | "CANCEL_RESERVATION" | "UNLOCK_CONNECTOR" => {
             answer(CommandResponseType::NotSupported, format!("{command} is not offered to other members yet"))
         }
         _ => reply::error(StatusCode::NOT_FOUND, status::CLIENT_ERROR, format!("no OCPI command {command}")),
@@ -58,10 +62,7 @@ async fn start_session(federation: Arc<Federation>, member: String, request: Sta
     if sender.as_ref().is_none_or(|p| p.country_code != token.country_code || p.party_id != token.party_id) {
         return reply::invalid(format!("{member} may start charges only for its own drivers' tokens"));
     }
-    let Some(result_path) = federation.peers.as_ref().and_then(|peers| {
-        let base = peers.endpoint(&member)?;
-        request.response_url.strip_prefix(&base).filter(|rest| rest.starts_with('/')).map(str::to_owned)
-    }) else {
+    let Some(result_path) = result_path(&federation, &member, &request.response_url) else {
         return reply::invalid("response_url must be on the requesting member's registered OCPI endpoint");
     };
     // OCPP 1.6 carries at most 20 characters in an idTag; a pseudonym is 20.
@@ -107,7 +108,8 @@ async fn start_session(federation: Arc<Federation>, member: String, request: Sta
         return reply::server_error("the start cannot be recorded now; try again");
     }
     let command_key = format!("command:START_SESSION:{}:{}", member, hex::encode(rand::random::<[u8; 8]>()));
-    tokio::spawn(carry_out(federation, member, station, connector, id_token, result_path, command_key));
+    let command = ChargerCommand::RemoteStart { connector, id_token };
+    tokio::spawn(carry_out(federation, member, station, command, result_path, command_key));
     answer(CommandResponseType::Accepted, "")
 }
 
@@ -150,17 +152,57 @@ async fn record_token(
         .await
 }
 
-/// Asks the charger to start and posts what came of it to the member.
+/// `response_url` after the member's registered OCPI base URL: results go nowhere else.
+fn result_path(federation: &Federation, member: &str, response_url: &str) -> Option<String> {
+    let base = federation.peers.as_ref()?.endpoint(member)?;
+    response_url.strip_prefix(&base).filter(|rest| rest.starts_with('/')).map(str::to_owned)
+}
+
+/// Stops a running session of the member's driver at one of this node's chargers.
+async fn stop_session(federation: Arc<Federation>, member: String, request: StopSession) -> Response {
+    let Some(result_path) = result_path(&federation, &member, &request.response_url) else {
+        return reply::invalid("response_url must be on the requesting member's registered OCPI endpoint");
+    };
+    let unknown =
+        || answer(CommandResponseType::UnknownSession, format!("no running session {} of yours", request.session_id));
+    let Ok(id) = request.session_id.parse::<i64>() else { return unknown() };
+    let found = federation
+        .operations
+        .store()
+        .read(move |conn| {
+            Box::pin(async move {
+                let Some(session) = sessions::get_session(&mut *conn, id).await? else { return Ok(None) };
+                let token = tokens::get_token(conn, &session.id_token).await?;
+                Ok(Some((session, token.and_then(|t| t.emsp_party))))
+            })
+        })
+        .await;
+    let session = match found {
+        Ok(Some((session, Some(owner)))) if owner == member && session.state == sessions::ACTIVE => session,
+        Ok(_) => return unknown(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot look up a session to stop");
+            return reply::server_error("the session cannot be looked up now; try again");
+        }
+    };
+    let Ok(station) = StationId::parse(&session.station_id) else {
+        return reply::server_error("the session's station id is unreadable");
+    };
+    let command_key = format!("command:STOP_SESSION:{member}:{}", hex::encode(rand::random::<[u8; 8]>()));
+    let command = ChargerCommand::RemoteStop { transaction_id: session.id };
+    tokio::spawn(carry_out(federation, member, station, command, result_path, command_key));
+    answer(CommandResponseType::Accepted, "")
+}
+
+/// Sends `command` to the charger and posts what came of it to the member.
 async fn carry_out(
     federation: Arc<Federation>,
     member: String,
     station: StationId,
-    connector: Option<u32>,
-    id_token: IdToken,
+    command: ChargerCommand,
     result_path: String,
     command_key: String,
 ) {
-    let command = ChargerCommand::RemoteStart { connector, id_token };
     let outcome = federation.operations.send_command(&station, command, None).await;
     let result = match outcome {
         Ok(record) => match (record.state.as_str(), record.outcome) {
@@ -169,7 +211,7 @@ async fn carry_out(
             }
             ("answered", _) => CommandResult {
                 result: CommandResultType::Rejected,
-                message: DisplayText::english("the charger refused to start"),
+                message: DisplayText::english("the charger refused"),
             },
             ("timed_out", _) => CommandResult {
                 result: CommandResultType::Timeout,

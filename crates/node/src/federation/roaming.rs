@@ -58,16 +58,29 @@ pub async fn receive_command_result(
     body: Bytes,
 ) -> Response {
     let Caller::Member(member) = caller;
-    if command != "START_SESSION" {
-        return reply::error(StatusCode::NOT_FOUND, status::CLIENT_ERROR, format!("no {command} was sent from here"));
-    }
+    // A start's state follows its latest command: `started` …, then `stopped` or `stop_…`.
+    let prefix = match command.as_str() {
+        "START_SESSION" => "",
+        "STOP_SESSION" => "stop_",
+        _ => {
+            return reply::error(
+                StatusCode::NOT_FOUND,
+                status::CLIENT_ERROR,
+                format!("no {command} was sent from here"),
+            );
+        }
+    };
     let result: CommandResult = match serde_json::from_slice(&body) {
         Ok(result) => result,
         Err(e) => return reply::invalid(format!("the body is not an OCPI CommandResult: {e}")),
     };
-    let state = match result.result {
-        CommandResultType::Accepted => "started".to_owned(),
-        other => serde_json::to_value(other).ok().and_then(|v| v.as_str().map(str::to_lowercase)).unwrap_or_default(),
+    let state = match (result.result, prefix) {
+        (CommandResultType::Accepted, "") => "started".to_owned(),
+        (CommandResultType::Accepted, _) => "stopped".to_owned(),
+        (other, prefix) => {
+            let name = serde_json::to_value(other).ok().and_then(|v| v.as_str().map(str::to_lowercase));
+            format!("{prefix}{}", name.unwrap_or_default())
+        }
     };
     let message = result.message.first().map(|m| m.text.clone());
     let updated = federation

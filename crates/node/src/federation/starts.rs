@@ -5,12 +5,15 @@
 use super::Federation;
 use super::client::SendError;
 use chargemesh_protocol::ocpi::VERSION;
-use chargemesh_protocol::ocpi::commands::{CommandResponse, CommandResponseType, StartSession};
+use chargemesh_protocol::ocpi::commands::{CommandResponse, CommandResponseType, StartSession, StopSession};
 use chargemesh_protocol::ocpi::tokens::{Token, TokenType, WhitelistType};
 use chargemesh_store::StoreError;
 use chargemesh_store::federation::{self, RoamingStart};
 use chargemesh_store::tokens;
 use jiff::Timestamp;
+
+/// A member's Session and, once priced, its CDR, as received (OCPI JSON).
+pub type Charge = (String, Option<String>);
 
 /// Where the results of this node's commands come back, after the version's URL.
 pub const RESULTS: &str = "emsp/commands";
@@ -37,6 +40,12 @@ pub enum StartError {
     UnknownMember(String),
     #[error("{member}'s node cannot be reached ({why}); nothing was started and nothing will be charged")]
     Unreachable { member: String, why: String, start: Box<RoamingStart> },
+    #[error("the charger's member refused: {0}")]
+    Refused(String),
+    #[error("no start {0}")]
+    UnknownStart(String),
+    #[error("the charge of start {0} has not begun yet (no session from the charger's member)")]
+    NotCharging(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -131,5 +140,69 @@ impl Federation {
             }
             _ => Ok(start),
         }
+    }
+}
+
+impl Federation {
+    /// A start and the charge it led to: the member's last Session and its CDR (OCPI JSON).
+    pub async fn start_with_charge(&self, id: &str) -> Result<Option<(RoamingStart, Option<Charge>)>, StoreError> {
+        let key = id.to_owned();
+        self.operations
+            .store()
+            .read(move |conn| {
+                Box::pin(async move {
+                    let Some(start) = federation::get_start(&mut *conn, &key).await? else { return Ok(None) };
+                    let charge = federation::charge_of_start(conn, &start.cpo, &start.id).await?;
+                    Ok(Some((start, charge)))
+                })
+            })
+            .await
+    }
+
+    /// Asks the charger's member to stop the charge of start `id`; the start becomes `stopping`,
+    /// then `stopped` (or `stop_rejected`, `stop_failed`, `stop_timeout`) when the member posts the
+    /// charger's answer. The member's refusal leaves the start as it was and is returned.
+    pub async fn stop_charge(&self, id: &str) -> Result<RoamingStart, StartError> {
+        let Some(peers) = &self.peers else { return Err(StartError::NoConsortium) };
+        let store = self.operations.store();
+        let found = self.start_with_charge(id).await?;
+        let (start, charge) = found.ok_or_else(|| StartError::UnknownStart(id.to_owned()))?;
+        let session_id = charge
+            .and_then(|(session, _)| serde_json::from_str::<serde_json::Value>(&session).ok())
+            .and_then(|session| session["id"].as_str().map(str::to_owned))
+            .ok_or_else(|| StartError::NotCharging(id.to_owned()))?;
+        let body =
+            StopSession { response_url: format!("{}/STOP_SESSION/{}", self.module_url(RESULTS), start.id), session_id };
+        let body = serde_json::to_string(&body).expect("a StopSession serializes");
+        let path = format!("/{VERSION}/cpo/commands/STOP_SESSION");
+        let answer = match peers.send(&start.cpo, "POST", &path, Some(&body)).await {
+            Ok(data) => data.and_then(|d| serde_json::from_value::<CommandResponse>(d).ok()),
+            Err(error @ (SendError::Transport(_) | SendError::UnknownPeer(_) | SendError::BadEndpoint { .. })) => {
+                return Err(StartError::Unreachable {
+                    member: start.cpo.clone(),
+                    why: error.to_string(),
+                    start: Box::new(start),
+                });
+            }
+            Err(error) => return Err(StartError::Refused(error.to_string())),
+        };
+        match answer {
+            Some(answer) if answer.result == CommandResponseType::Accepted => {}
+            Some(answer) => {
+                let why = answer.message.first().map_or_else(|| format!("{:?}", answer.result), |m| m.text.clone());
+                return Err(StartError::Refused(why));
+            }
+            None => return Err(StartError::Refused("the member's answer could not be read".into())),
+        }
+        let (key, cpo) = (start.id.clone(), start.cpo.clone());
+        store
+            .write(move |tx| {
+                Box::pin(async move {
+                    federation::update_start(&mut *tx, &key, &cpo, None, "stopping", None, Timestamp::now()).await?;
+                    federation::get_start(tx, &key).await
+                })
+            })
+            .await?
+            .ok_or_else(|| StartError::UnknownStart(id.to_owned()))
     }
 }
