@@ -226,36 +226,7 @@ async fn a_member_pushes_its_locations_to_the_others_until_they_take_them_and_ag
 
 #[tokio::test]
 async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drivers_token() {
-    let configs = federated_consortium(&["start-emsp", "start-cpo"]);
-    let emsp = TestNode::start_with(configs[0].clone()).await;
-    let mut cpo = TestNode::start_with(configs[1].clone()).await;
-    emsp.provision("Driver Mobility", &[], &["DRIVER-CARD-1"]).await;
-    let charger_co = cpo.provision("Charger Co", &["ROAM-1"], &[]).await;
-    let site = cpo.get("/sites").await[0]["id"].as_i64().unwrap();
-    let (status, tariff) =
-        cpo.post("/tariffs", guangdong_draft(charger_co, "gd-tou", "2025-01-01T00:00:00+08:00", "0.6")).await;
-    assert_eq!(status, StatusCode::CREATED, "{tariff}");
-    let (status, _) = cpo
-        .request(Method::PUT, &format!("/sites/{site}/tariff"), &cpo.token(), Some(json!({"tariff_id": "gd-tou"})))
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let change = json!({"latitude": 22.55, "longitude": 114.1, "city": "Shenzhen"});
-    let (status, _) = cpo.request(Method::PATCH, &format!("/sites/{site}"), &cpo.token(), Some(change)).await;
-    assert_eq!(status, StatusCode::OK);
-    let next_year = (Timestamp::now() + SignedDuration::from_hours(24 * 365)).to_string();
-    let commissioning = json!({"max_power_watts": 60_000, "connectors": ["gbt_dc"], "metering_certificate": "CPA-1",
-        "calibration_certificate": "CAL-1", "calibration_expires_at": next_year});
-    let (status, body_) =
-        cpo.request(Method::PUT, "/chargers/ROAM-1/commissioning", &cpo.token(), Some(commissioning)).await;
-    assert_eq!(status, StatusCode::OK, "{body_}");
-    let mut charger = cpo.charger("ROAM-1").await;
-    charger.boot().await.unwrap();
-    charger.status(1, "Available").await.unwrap();
-    let locations = eventually(&emsp, "/roaming/locations?cpo=CN-M02", "the charger, available", |b| {
-        b.as_array().is_some_and(|l| l.len() == 1) && b[0]["evses"][0]["status"] == "AVAILABLE"
-    })
-    .await;
-    let location_id = locations[0]["id"].as_str().unwrap().to_owned();
+    let (configs, emsp, mut cpo, mut charger, location_id) = roaming_pair("start").await;
 
     // The driver of CN-M01 starts at CN-M02's charger through CN-M01's API.
     let serving = tokio::spawn(async move {
@@ -345,6 +316,45 @@ async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drive
     let _ = std::fs::remove_dir_all(&cpo_dir);
 }
 
+/// CN-M01 (an eMSP with the driver `DRIVER-CARD-1`) and CN-M02 (a CPO with the priced, commissioned,
+/// connected charger `ROAM-1`, available), once CN-M01 has CN-M02's location; and its id.
+async fn roaming_pair(
+    name: &str,
+) -> (Vec<chargemesh_node::config::Config>, TestNode, TestNode, chargemesh_sim::ChargePoint, String) {
+    let configs = federated_consortium(&[&format!("{name}-emsp"), &format!("{name}-cpo")]);
+    let emsp = TestNode::start_with(configs[0].clone()).await;
+    let cpo = TestNode::start_with(configs[1].clone()).await;
+    emsp.provision("Driver Mobility", &[], &["DRIVER-CARD-1"]).await;
+    let charger_co = cpo.provision("Charger Co", &["ROAM-1"], &[]).await;
+    let site = cpo.get("/sites").await[0]["id"].as_i64().unwrap();
+    let (status, tariff) =
+        cpo.post("/tariffs", guangdong_draft(charger_co, "gd-tou", "2025-01-01T00:00:00+08:00", "0.6")).await;
+    assert_eq!(status, StatusCode::CREATED, "{tariff}");
+    let (status, _) = cpo
+        .request(Method::PUT, &format!("/sites/{site}/tariff"), &cpo.token(), Some(json!({"tariff_id": "gd-tou"})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let change = json!({"latitude": 22.55, "longitude": 114.1, "city": "Shenzhen"});
+    let (status, _) = cpo.request(Method::PATCH, &format!("/sites/{site}"), &cpo.token(), Some(change)).await;
+    assert_eq!(status, StatusCode::OK);
+    let next_year = (Timestamp::now() + SignedDuration::from_hours(24 * 365)).to_string();
+    let commissioning = json!({"max_power_watts": 60_000, "connectors": ["gbt_dc"], "metering_certificate": "CPA-1",
+        "calibration_certificate": "CAL-1", "calibration_expires_at": next_year});
+    let (status, body_) =
+        cpo.request(Method::PUT, "/chargers/ROAM-1/commissioning", &cpo.token(), Some(commissioning)).await;
+    assert_eq!(status, StatusCode::OK, "{body_}");
+    let mut charger = cpo.charger("ROAM-1").await;
+    charger.boot().await.unwrap();
+    charger.status(1, "Available").await.unwrap();
+    let locations = eventually(&emsp, "/roaming/locations?cpo=CN-M02", "the charger, available", |b| {
+        b.as_array().is_some_and(|l| l.len() == 1) && b[0]["evses"][0]["status"] == "AVAILABLE"
+    })
+    .await;
+    let location_id = locations[0]["id"].as_str().unwrap().to_owned();
+
+    (configs, emsp, cpo, charger, location_id)
+}
+
 /// The files under `dir` whose bytes contain `needle`.
 fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
@@ -357,4 +367,40 @@ fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::Path
         }
     }
     found
+}
+
+#[tokio::test]
+async fn the_charger_member_restarting_mid_charge_loses_nothing_and_sends_the_cdr_once() {
+    let (configs, emsp, mut cpo, mut charger, location_id) = roaming_pair("restart").await;
+    let serving = tokio::spawn(async move {
+        charger.serve_for(Duration::from_secs(2)).await.unwrap();
+        charger
+    });
+    let request =
+        json!({"id_token": "DRIVER-CARD-1", "cpo": "CN-M02", "location_id": location_id, "evse_uid": "ROAM-1"});
+    let (status, start) = emsp.post("/roaming/starts", request).await;
+    assert_eq!(status, StatusCode::CREATED, "{start}");
+    let path = format!("/roaming/starts/{}", start["id"].as_str().unwrap());
+    eventually(&emsp, &path, "the start", |s| s["state"] == "started").await;
+    let mut charger = serving.await.unwrap();
+    let pseudonym = charger.commands_received.last().unwrap().1["idTag"].as_str().unwrap().to_owned();
+    let started = Timestamp::now() - SignedDuration::from_mins(30);
+    let tx = charger.start_transaction(1, &pseudonym, 1_000, started).await.unwrap();
+    eventually(&emsp, &path, "the live session", |s| s["session"]["status"] == "ACTIVE").await;
+
+    // CN-M02's node goes down mid-charge; the charger keeps charging and queues its stop.
+    cpo.node.take().unwrap().stop().await;
+    charger.go_offline();
+    charger.stop_transaction(tx, 11_000, started + SignedDuration::from_mins(10), "EVDisconnected").await.unwrap();
+    let cpo = TestNode::start_with(configs[1].clone()).await;
+    charger.come_back().await.unwrap();
+    let done = eventually(&emsp, &path, "the CDR after the restart", |s| s["cdr"].is_object()).await;
+    assert_eq!(
+        (done["session"]["status"].as_str(), done["cdr"]["total_energy"].as_f64()),
+        (Some("COMPLETED"), Some(10.0))
+    );
+    assert_eq!(done["cdr"]["id"], done["session"]["id"]);
+    assert_eq!(cpo.sessions_of("ROAM-1").await.len(), 1, "one session, not two");
+    cpo.stop().await;
+    emsp.stop().await;
 }

@@ -249,15 +249,19 @@ pub fn two_member_consortium(config: &Config) -> chargemesh_ledger::Genesis {
 }
 
 /// Configurations for nodes of members CN-M01, CN-M02, … (CN-M01 the only validator) that know
-/// each other from one genesis: each member's OCPI endpoint is its node's API address, picked now.
+/// each other from one genesis: each member's OCPI endpoint is its node's API address, picked now
+/// (as is its charger gateway's).
 pub fn federated_consortium(names: &[&str]) -> Vec<Config> {
     use chargemesh_ledger::transaction::{MemberRecord, Roles};
     let mut configs: Vec<Config> = names.iter().map(|name| test_config(name)).collect();
     let mut members = Vec::new();
     for (i, config) in configs.iter_mut().enumerate() {
         let party = format!("CN-M{:02}", i + 1);
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let free_port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
         config.api.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        // Fixed too, so that a restarted node is where its chargers reconnect.
+        config.gateway.listen = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         config.ledger.party_id = party.clone();
         members.push(MemberRecord {
             party_id: party.clone(),
