@@ -184,6 +184,13 @@ async fn a_member_pushes_its_locations_to_the_others_until_they_take_them_and_ag
 
     // The eMSP member's node is down: the push waits in the outbox and is retried.
     tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let waiting = cpo.get("/roaming/outbox").await;
+    assert_eq!(
+        (waiting[0]["peer"].as_str(), waiting[0]["method"].as_str()),
+        (Some("CN-M02"), Some("PUT")),
+        "{waiting}"
+    );
+    assert!(waiting[0]["attempts"].as_i64() >= Some(1) && waiting[0]["last_error"].is_string(), "{waiting}");
     let emsp = TestNode::start_with(configs[1].clone()).await;
     let path = "/roaming/locations?cpo=CN-M01";
     let pushed = eventually(&emsp, path, "the location pushed once the eMSP is up", |b| {
@@ -198,6 +205,7 @@ async fn a_member_pushes_its_locations_to_the_others_until_they_take_them_and_ag
     charger.boot().await.unwrap();
     charger.status(1, "Available").await.unwrap();
     eventually(&emsp, path, "the live status", |b| b[0]["evses"][0]["status"] == "AVAILABLE").await;
+    eventually(&cpo, "/roaming/outbox", "every push acknowledged", |b| b == &json!([])).await;
 
     // A member may push only its own locations, and only as itself.
     let mut forged = pushed[0].clone();

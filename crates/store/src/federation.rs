@@ -398,3 +398,41 @@ pub async fn charge_of_start(conn: &mut Conn, cpo: &str, reference: &str) -> Res
     .await?;
     row.map(|row| Ok((row.try_get("body")?, row.try_get("cdr")?))).transpose()
 }
+
+/// An undelivered message, for operators: where it goes and why it has not arrived.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct PendingMessage {
+    pub peer: String,
+    pub method: String,
+    pub path: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub next_attempt_at: Timestamp,
+}
+
+/// Up to `limit` undelivered messages, oldest first.
+pub async fn pending(conn: &mut Conn, limit: i64) -> Result<Vec<PendingMessage>> {
+    query(
+        "SELECT peer, method, path, attempts, last_error, created_at, next_attempt_at FROM ocpi_outbox \
+         WHERE delivered_at IS NULL ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| {
+        Ok(PendingMessage {
+            peer: row.try_get("peer")?,
+            method: row.try_get("method")?,
+            path: row.try_get("path")?,
+            attempts: row.try_get("attempts")?,
+            last_error: row.try_get("last_error")?,
+            created_at: instant(row.try_get("created_at")?)?,
+            next_attempt_at: instant(row.try_get("next_attempt_at")?)?,
+        })
+    })
+    .collect()
+}

@@ -362,6 +362,11 @@ async fn exercise(store: Store) {
     });
     in_read!(store, |conn| {
         assert!(federation::due(&mut *conn, now, 10).await.unwrap().is_empty(), "delivered, or not due yet");
+        let pending = federation::pending(&mut *conn, 10).await.unwrap();
+        assert_eq!(
+            pending.iter().map(|m| (m.peer.as_str(), m.last_error.as_deref())).collect::<Vec<_>>(),
+            [("CN-M03", Some("connection refused"))]
+        );
         let retry = federation::due(&mut *conn, now + SignedDuration::from_secs(1), 10).await.unwrap();
         assert_eq!((retry.len(), retry[0].attempts), (1, 1));
         assert_eq!(federation::digest_of(&mut *conn, "CN-M02", "location:1").await.unwrap().as_deref(), Some("d2"));

@@ -56,7 +56,7 @@ pub struct ApiState {
         ledger::list_members, ledger::list_chargers, ledger::get_charger, ledger::list_tariffs, ledger::get_cdr,
         ledger::list_obligations, ledger::list_clearing, ledger::feed_status, ledger::status,
         governance::governance, governance::propose, governance::vote,
-        roaming::list_locations, roaming::start, roaming::get_start, roaming::stop,
+        roaming::list_locations, roaming::start, roaming::get_start, roaming::stop, roaming::outbox,
     ),
     modifiers(&Security)
 )]
@@ -150,6 +150,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/roaming/starts", post(roaming::start))
         .route("/roaming/starts/{id}", get(roaming::get_start))
         .route("/roaming/starts/{id}/stop", post(roaming::stop))
+        .route("/roaming/outbox", get(roaming::outbox))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { errors::ApiError::not_found("this API path") });
     Router::new()

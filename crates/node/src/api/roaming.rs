@@ -9,7 +9,7 @@ use crate::federation::starts::{StartError, StartRequest};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chargemesh_store::federation::{self, RoamingStart};
+use chargemesh_store::federation::{self, PendingMessage, RoamingStart};
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -137,4 +137,13 @@ pub async fn stop(
         Err(StartError::Store(e)) => Err(e.into()),
         Err(error) => Err(ApiError::invalid(error.to_string())),
     }
+}
+
+/// Messages to other members not yet acknowledged (oldest first, at most 100): the peer, what, how
+/// many attempts, the last error and the next attempt. Empty when federation is healthy.
+#[utoipa::path(get, path = "/api/v1/roaming/outbox", tag = "roaming",
+    responses((status = 200, body = Vec<PendingMessage>)), security(("bearer" = [])))]
+pub async fn outbox(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<PendingMessage>>> {
+    let pending = state.operations.store().read(|conn| Box::pin(federation::pending(conn, 100))).await?;
+    Ok(Json(pending))
 }
