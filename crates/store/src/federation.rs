@@ -56,14 +56,14 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// The digest of what `peer` was last sent (or is being sent) about `object_key`.
-pub async fn digest_of(conn: &mut Conn, peer: &str, object_key: &str) -> Result<Option<String>> {
-    let row = query("SELECT digest FROM ocpi_published WHERE peer = $1 AND object_key = $2")
-        .bind(peer)
-        .bind(object_key)
-        .fetch_optional(conn)
-        .await?;
-    row.map(|row| row.try_get("digest")).transpose()
+/// What each peer was last sent (or is being sent) about each object: (peer, object key, digest).
+pub async fn digests(conn: &mut Conn) -> Result<Vec<(String, String, String)>> {
+    query("SELECT peer, object_key, digest FROM ocpi_published")
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|row| Ok((row.try_get("peer")?, row.try_get("object_key")?, row.try_get("digest")?)))
+        .collect()
 }
 
 /// Up to `limit` undelivered messages due at `now`, oldest first.

@@ -67,12 +67,7 @@ fn caller(
     if !headers.contains_key(MEMBER_HEADER) {
         return Err(Refusal::Missing(MEMBER_HEADER));
     }
-    let Some(ledger) = &federation.ledger else {
-        return Err(Refusal::Malformed {
-            header: MEMBER_HEADER,
-            why: "this node takes part in no consortium ledger".into(),
-        });
-    };
+    let Some(ledger) = &federation.ledger else { return Err(Refusal::NoConsortium) };
     let registry = |party: &str| {
         let chain = ledger.chain.lock().expect("chain lock");
         chain.state().member(party).map(|m| Registered { key: m.record.public_key, active: m.active })

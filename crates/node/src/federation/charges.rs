@@ -3,7 +3,7 @@
 //! outbox, only when it changed, so a restart or a member that was down gets what it lacks.
 
 use super::Federation;
-use super::publisher::queue_if_changed;
+use super::publisher::Sent;
 use chargemesh_core::pricing::PricedCdr;
 use chargemesh_protocol::ocpi::locations::Location;
 use chargemesh_protocol::ocpi::sessions::{
@@ -18,7 +18,7 @@ use jiff::{SignedDuration, Timestamp};
 /// Sessions updated within this long are compared with what their members were sent.
 const LOOKBACK: SignedDuration = SignedDuration::from_hours(48);
 
-pub(super) async fn publish(federation: &Federation, locations: &[Location]) -> Result<(), StoreError> {
+pub(super) async fn publish(federation: &Federation, locations: &[Location], sent: &Sent) -> Result<(), StoreError> {
     let since = Timestamp::now() - LOOKBACK;
     let store = federation.operations.store();
     let charges = store.read(move |conn| Box::pin(federation::roaming_charges(conn, since))).await?;
@@ -32,7 +32,7 @@ pub(super) async fn publish(federation: &Federation, locations: &[Location]) -> 
         let body = serde_json::to_string(&session).expect("a session serializes");
         let path = format!("/{VERSION}/emsp/sessions/{}/{}/{}", party.country_code, party.party_id, session.id);
         let key = format!("session:{}", charge.session_id);
-        queue_if_changed(store, &charge.emsp, &key, ("PUT", &path, &body)).await?;
+        sent.queue_if_changed(store, &charge.emsp, &key, ("PUT", &path, &body)).await?;
         let cdr = match (&priced, &charge.cdr_body) {
             (Some(priced), Some(saved)) => cdr(&charge, session, location, priced, saved),
             _ => None,
@@ -40,7 +40,7 @@ pub(super) async fn publish(federation: &Federation, locations: &[Location]) -> 
         if let Some(cdr) = cdr {
             let body = serde_json::to_string(&cdr).expect("a CDR serializes");
             let path = format!("/{VERSION}/emsp/cdrs");
-            queue_if_changed(store, &charge.emsp, &format!("cdr:{}", charge.session_id), ("POST", &path, &body))
+            sent.queue_if_changed(store, &charge.emsp, &format!("cdr:{}", charge.session_id), ("POST", &path, &body))
                 .await?;
         }
     }

@@ -103,9 +103,13 @@ async fn start_session(federation: Arc<Federation>, member: String, request: Sta
     }
     let reference = request.authorization_reference.clone().unwrap_or_else(|| hex::encode(rand::random::<[u8; 16]>()));
     let recorded = record_token(&federation, &station, &id_token, &member, &reference).await;
-    if let Err(e) = recorded {
-        tracing::error!(error = %e, "cannot record a member's token for a start");
-        return reply::server_error("the start cannot be recorded now; try again");
+    match recorded {
+        Ok(true) => {}
+        Ok(false) => return answer(CommandResponseType::Rejected, "the charger belongs to no operator here"),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot record a member's token for a start");
+            return reply::server_error("the start cannot be recorded now; try again");
+        }
     }
     let command_key = format!("command:START_SESSION:{}:{}", member, hex::encode(rand::random::<[u8; 8]>()));
     let command = ChargerCommand::RemoteStart { connector, id_token };
@@ -115,13 +119,14 @@ async fn start_session(federation: Arc<Federation>, member: String, request: Sta
 
 /// The member's token, as one of this operator's tokens that the member pays for, and the
 /// member's request (`reference`) the coming session answers; the charger is then told to start.
+/// False, recording nothing, for a charger of no operator.
 async fn record_token(
     federation: &Federation,
     station: &StationId,
     id_token: &IdToken,
     member: &str,
     reference: &str,
-) -> Result<(), chargemesh_store::StoreError> {
+) -> Result<bool, chargemesh_store::StoreError> {
     let (station, id_token, member) = (station.as_str().to_owned(), id_token.as_str().to_owned(), member.to_owned());
     let reference = reference.to_owned();
     federation
@@ -130,7 +135,7 @@ async fn record_token(
         .write(move |tx| {
             Box::pin(async move {
                 let charger = chargers::get_charger(&mut *tx, &station).await?;
-                let Some(operator_id) = charger.and_then(|c| c.operator_id) else { return Ok(()) };
+                let Some(operator_id) = charger.and_then(|c| c.operator_id) else { return Ok(false) };
                 let now = Timestamp::now();
                 federation::authorize(&mut *tx, &id_token, &station, &member, &reference, now).await?;
                 let existing = tokens::get_token(&mut *tx, &id_token).await?;
@@ -146,7 +151,8 @@ async fn record_token(
                     emsp_party: Some(member),
                     created_at: existing.map_or(now, |t| t.created_at),
                 };
-                tokens::upsert_token(tx, &token).await
+                tokens::upsert_token(tx, &token).await?;
+                Ok(true)
             })
         })
         .await

@@ -10,6 +10,7 @@ use chargemesh_protocol::ocpi::VERSION;
 use chargemesh_store::{Store, StoreError, federation};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,35 +31,48 @@ pub async fn run(federation: Arc<Federation>, peers: Arc<Peers>, interval: Durat
 async fn publish(federation: &Federation, peers: &Peers) -> Result<(), StoreError> {
     let locations = locations(federation).await?;
     let store = federation.operations.store();
+    let sent = Sent::load(store).await?;
     for peer in peers.others() {
         for location in &locations {
             let body = serde_json::to_string(location).expect("a location serializes");
             let path = format!("/{VERSION}/{RECEIVER}/{}/{}/{}", location.country_code, location.party_id, location.id);
-            queue_if_changed(store, &peer, &format!("location:{}", location.id), ("PUT", &path, &body)).await?;
+            sent.queue_if_changed(store, &peer, &format!("location:{}", location.id), ("PUT", &path, &body)).await?;
         }
     }
-    charges::publish(federation, &locations).await
+    charges::publish(federation, &locations, &sent).await
 }
 
-/// Queues `message` to `peer` about `object_key` unless the peer was last sent the same.
-pub(super) async fn queue_if_changed(
-    store: &Store,
-    peer: &str,
-    object_key: &str,
-    (method, path, body): (&str, &str, &str),
-) -> Result<(), StoreError> {
-    let digest = hex::encode(Sha256::digest(body.as_bytes()));
-    let (peer, key, method, path, body) =
-        (peer.to_owned(), object_key.to_owned(), method.to_owned(), path.to_owned(), body.to_owned());
-    store
-        .write(move |tx| {
-            Box::pin(async move {
-                if federation::digest_of(&mut *tx, &peer, &key).await?.as_deref() == Some(digest.as_str()) {
-                    return Ok(());
-                }
-                let message = (method.as_str(), path.as_str(), body.as_str());
-                federation::enqueue(tx, &peer, &key, Some(&digest), message, Timestamp::now()).await
+/// What each peer was last sent about each object (a digest), read once per round: an unchanged
+/// object costs no write.
+pub(super) struct Sent(HashMap<(String, String), String>);
+
+impl Sent {
+    async fn load(store: &Store) -> Result<Sent, StoreError> {
+        let digests = store.read(|conn| Box::pin(federation::digests(conn))).await?;
+        Ok(Sent(digests.into_iter().map(|(peer, key, digest)| ((peer, key), digest)).collect()))
+    }
+
+    /// Queues `message` to `peer` about `object_key` unless the peer was last sent the same.
+    pub(super) async fn queue_if_changed(
+        &self,
+        store: &Store,
+        peer: &str,
+        object_key: &str,
+        (method, path, body): (&str, &str, &str),
+    ) -> Result<(), StoreError> {
+        let digest = hex::encode(Sha256::digest(body.as_bytes()));
+        if self.0.get(&(peer.to_owned(), object_key.to_owned())) == Some(&digest) {
+            return Ok(());
+        }
+        let (peer, key, method, path, body) =
+            (peer.to_owned(), object_key.to_owned(), method.to_owned(), path.to_owned(), body.to_owned());
+        store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let message = (method.as_str(), path.as_str(), body.as_str());
+                    federation::enqueue(tx, &peer, &key, Some(&digest), message, Timestamp::now()).await
+                })
             })
-        })
-        .await
+            .await
+    }
 }

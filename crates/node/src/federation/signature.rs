@@ -40,6 +40,8 @@ pub enum Refusal {
     Stale { signed_at: Timestamp, now: Timestamp },
     #[error("this request was received already (a replay)")]
     Replayed,
+    #[error("this node takes part in no consortium ledger: it has no members to hear from")]
+    NoConsortium,
 }
 
 /// The three headers a signed request carries.
