@@ -1,16 +1,20 @@
 //! The ledger among many members' nodes, on Commonware's deterministic runtime and simulated
 //! network, each run reproducible from its seed: 4 and 7 validators and an observer; transactions
 //! submitted at any node; a crashed validator, a partitioned minority, a split without quorum,
-//! slow and lossy links, a peer sending garbage. Every test checks that the honest nodes hold the
-//! same blocks and state, and that every transaction was applied exactly once.
+//! slow and lossy links, a peer sending garbage, a validator that equivocates or proposes invalid
+//! blocks; validators admitted, removed and re-keyed by governance. Every test checks that the
+//! honest nodes hold the same blocks and state, and that every transaction was applied exactly
+//! once.
 
 mod common;
+#[path = "consortium/invalid_proposer.rs"]
+mod invalid_proposer;
 
 use chargemesh_ledger::chain::{Chain, ChainError};
 use chargemesh_ledger::consensus::{self, status::Role};
 use chargemesh_ledger::transaction::{Action, GovernanceAction};
 use chargemesh_ledger::{Genesis, MemberKey, Transaction};
-use common::sim::{Consortium, fast_link, peer_key, percent};
+use common::sim::{Consortium, consensus_now, fast_link, peer_key, percent};
 use common::*;
 use commonware_p2p::simulated::Link;
 use commonware_p2p::{Recipients, Sender as _};
@@ -300,6 +304,35 @@ fn an_equivocating_validator_is_shut_out_and_the_others_agree() {
     });
 }
 
+/// CN-V04 leads its views with blocks that do not execute to the state root they claim: the honest
+/// validators refuse every one, the views time out, and the honest leaders' blocks finalize every
+/// transaction once, none of CN-V04's blocks among them.
+#[test]
+fn a_validator_proposing_invalid_blocks_is_outvoted_and_finality_resumes() {
+    let dir = scratch("consortium-invalid-proposer").with_file_name("");
+    runtime(10).start(|context| async move {
+        let (consortium, honest) = start(&context, 4, 3, dir, fast_link()).await;
+        let (misdeeds, _subchannels) = invalid_proposer::start(&consortium, "CN-V04", &key("CN-V04"), "CN-V01").await;
+        let all = names(&honest);
+        let mut round = 0;
+        while misdeeds.proposed() < 3 {
+            round += 1;
+            assert!(round <= 20, "CN-V04 led no view in {round} rounds");
+            submit_round(&consortium, &honest, &all, round);
+            let versions = round * PER_ROUND;
+            consortium.wait_for(&all, Duration::from_secs(60), |chain| holds(chain, &honest, versions)).await;
+        }
+        assert_same_head(&consortium, &all).await;
+        consortium.assert_agree(&all);
+        let proposers: Vec<String> = {
+            let chain = consortium.nodes["CN-V01"].chain.lock().unwrap();
+            (1..=chain.head().height).map(|h| chain.store().block(h).unwrap().unwrap().header.proposer).collect()
+        };
+        assert!(!proposers.iter().any(|p| p == "CN-V04"), "an invalid block was finalized: {proposers:?}");
+        consortium.stop().await;
+    });
+}
+
 /// Finalized blocks fetched from a peer are committed only when they execute and a certificate of
 /// the chain's validators finalizes them: a wrong certificate, a tampered block or a gap changes
 /// nothing.
@@ -435,4 +468,74 @@ fn validators_admitted_and_removed_by_governance_take_over_at_the_epoch_boundary
         consortium.assert_agree(&everyone);
         consortium.stop().await;
     });
+}
+
+/// A validator's key is rotated by governance while the chain runs: from the epoch it opens, the
+/// node still on the old key only follows; restarted on the new key it votes and proposes again,
+/// and the member's transactions are taken with the new key's signature only.
+#[test]
+fn a_rotated_validator_key_takes_over_at_the_epoch_boundary() {
+    let dir = scratch("consortium-rotation").with_file_name("");
+    runtime(11).start(|context| async move {
+        let (genesis, mut keys) = consortium(4);
+        let rotated = MemberKey::from_seed(chargemesh_ledger::hash_parts("test-key-rotated", &[b"CN-V04"]));
+        keys.insert("CN-V04 rotated".into(), MemberKey::from_seed(rotated.seed()));
+        let mut consortium = Consortium::new(&context, genesis.clone(), keys, dir, fast_link()).await;
+        let nodes = ["CN-V01", "CN-V02", "CN-V03", "CN-V04", "CN-OBS"];
+        for p in nodes {
+            consortium.start(p).await;
+        }
+        let loaders = vec![party(2), party(3)];
+        submit_round(&consortium, &loaders, &nodes, 1);
+        consortium.wait_for(&nodes, Duration::from_secs(60), |chain| holds(chain, &loaders, PER_ROUND)).await;
+
+        // Proposed by CN-V04 itself, passed by four of five members: epoch 1.
+        let rotate = GovernanceAction::RotateKey { party_id: "CN-V04".into(), public_key: rotated.public_key() };
+        let voters = [("CN-V01", 1), ("CN-OBS", 1), ("CN-V02", u64::from(PER_ROUND) + 1)];
+        pass(&consortium, "CN-V01", &nodes, ("CN-V04", 1, rotate), 1, &voters).await;
+        consortium.wait_for(&nodes, Duration::from_secs(10), |chain| chain.state().epoch() == 1).await;
+        let boundary = consortium.head("CN-V01").0;
+        let status = consortium.nodes["CN-V04"].health.snapshot();
+        assert_eq!((status.epoch, status.role), (1, Role::Observer), "the old key no longer votes: {status:?}");
+
+        // Three of epoch 1's four validators run: the chain goes on while CN-V04 is on its old key.
+        let v03_holds =
+            |n: u32| move |chain: &Chain| chain.state().tariff_versions("CN-V03", "std").len() == n as usize;
+        let mut version = PER_ROUND + 5;
+        consortium.submit("CN-V02", &tariffs(&genesis, "CN-V03", PER_ROUND + 1..=version));
+        consortium.wait_for(&nodes, Duration::from_secs(60), v03_holds(version)).await;
+
+        consortium.crash("CN-V04").await;
+        consortium.rekey("CN-V04", "CN-V04 rotated");
+        consortium.start("CN-V04").await;
+        let now = consensus_now(&context);
+        let signed_with_old_key = tariff_by("CN-V04", &key("CN-V04"), &genesis, 2, 1);
+        let refused = consortium.nodes["CN-V04"].chain.lock().unwrap().submit(&signed_with_old_key, now);
+        assert!(refused.is_err(), "a transaction signed with the old key was admitted");
+        consortium.submit("CN-V04", &[tariff_by("CN-V04", &rotated, &genesis, 2, 1)]);
+        let proposed_by_v04 = |consortium: &Consortium| {
+            let chain = consortium.nodes["CN-V02"].chain.lock().unwrap();
+            (boundary + 1..=chain.head().height)
+                .any(|h| chain.store().block(h).unwrap().unwrap().header.proposer == "CN-V04")
+        };
+        while !proposed_by_v04(&consortium) {
+            assert!(version < PER_ROUND + 30, "CN-V04 proposed no block on its new key");
+            version += 1;
+            consortium.submit("CN-V03", &tariffs(&genesis, "CN-V03", version..=version));
+            consortium.wait_for(&nodes, Duration::from_secs(60), v03_holds(version)).await;
+        }
+        let published = |chain: &Chain| chain.state().tariff_versions("CN-V04", "std").len() == 1;
+        consortium.wait_for(&nodes, Duration::from_secs(60), published).await;
+        let status = consortium.nodes["CN-V04"].health.snapshot();
+        assert_eq!((status.epoch, status.role), (1, Role::Validator), "{status:?}");
+        assert_same_head(&consortium, &nodes).await;
+        consortium.assert_agree(&nodes);
+        consortium.stop().await;
+    });
+}
+
+/// `party`'s tariff version `version` as its transaction `nonce`, signed with `signer`.
+fn tariff_by(party: &str, signer: &MemberKey, genesis: &Genesis, nonce: u64, version: u32) -> Vec<u8> {
+    let tariff = tariff(party, version, GENESIS_TIME + DAY + i64::from(version) * HOUR);
+    Transaction { chain: genesis.hash(), sender: party.into(), nonce, action: publish(&tariff) }.sign(signer).encode()
 }

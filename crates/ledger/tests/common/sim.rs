@@ -132,6 +132,13 @@ impl Consortium {
         self.nodes.insert(party.to_owned(), Node { chain, health, task });
     }
 
+    /// Makes `party`'s node run with the key registered as `key` from its next start (a rotated
+    /// key: the simulated network knows every key from its creation).
+    pub fn rekey(&mut self, party: &str, key: &str) {
+        let key = MemberKey::from_seed(self.keys[key].seed());
+        self.keys.insert(party.to_owned(), key);
+    }
+
     /// Kills `party`'s node: every task it runs stops where it is, and its memory is lost.
     pub async fn crash(&mut self, party: &str) {
         let node = self.nodes.remove(party).unwrap();
