@@ -68,6 +68,8 @@ pub struct Chain {
     /// Transactions submitted here, waiting to be forwarded to the other members' nodes; `None`
     /// when nobody forwards them (a chain without a network).
     outgoing: Option<Vec<Vec<u8>>>,
+    /// What was submitted here and forwarded, by id, until a block holds it.
+    forwarded: HashMap<Hash, Vec<u8>>,
 }
 
 impl Chain {
@@ -87,6 +89,7 @@ impl Chain {
             received: HashMap::new(),
             mempool: Mempool::default(),
             outgoing: None,
+            forwarded: HashMap::new(),
         })
     }
 
@@ -130,8 +133,9 @@ impl Chain {
     pub fn submit(&mut self, bytes: &[u8], now_ms: i64) -> Result<(Hash, Admitted), MempoolError> {
         let context = self.next_context(now_ms);
         let admitted = self.mempool.admit_bytes(bytes, &self.state, context)?;
-        if let (Some(outgoing), (_, Admitted::Queued)) = (&mut self.outgoing, admitted) {
+        if let (Some(outgoing), (id, Admitted::Queued)) = (&mut self.outgoing, admitted) {
             outgoing.push(bytes.to_vec());
+            self.forwarded.insert(id, bytes.to_vec());
         }
         Ok(admitted)
     }
@@ -155,6 +159,14 @@ impl Chain {
     /// The transactions submitted here since the last call, to forward to the other nodes.
     pub fn take_outgoing(&mut self) -> Vec<Vec<u8>> {
         self.outgoing.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Up to `limit` of the transactions submitted here that still wait for a block, to forward
+    /// again: a node that was not connected when they were first sent (or lost them) gets them.
+    pub fn still_waiting_submissions(&mut self, limit: usize) -> Vec<Vec<u8>> {
+        let mempool = &self.mempool;
+        self.forwarded.retain(|id, _| mempool.contains(id));
+        self.forwarded.values().take(limit).cloned().collect()
     }
 
     /// The height of the highest block this node proposed or verified, finalized or not.
@@ -279,6 +291,8 @@ impl Chain {
         self.pending.retain(|_, p| p.block.header.height > height);
         self.received.retain(|_, b| b.header.height > height);
         self.mempool.prune(&self.state, &[]);
+        let context = Context { height: height + 1, timestamp: self.head.timestamp, transaction: [0; 32] };
+        self.mempool.drop_stale(&self.state, context);
     }
 
     /// The finalized blocks from `height` up to the one its certificate finalizes (blocks finalized

@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 
 /// How many transactions one sender may queue ahead of the chain.
 pub const MAX_QUEUED_PER_SENDER: usize = 10_000;
+/// The most queued transactions checked again after every block (see [`Mempool::drop_stale`]).
+pub const STALE_CHECK_MAX: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MempoolError {
@@ -56,6 +58,9 @@ pub struct Mempool {
     by_sender: BTreeMap<String, BTreeMap<u64, SignedTransaction>>,
     ids: HashMap<Hash, Queued>,
     queued_state: Option<State>,
+    /// The latest time a transaction was admitted at (Unix ms): what a queued transaction is judged
+    /// at again after a block.
+    latest_admission_ms: i64,
 }
 
 /// Where a queued transaction sits, and the key its signature was checked against.
@@ -128,6 +133,8 @@ impl Mempool {
         let fresh: Vec<(&SignedTransaction, PublicKey, Vec<u8>)> = decoded
             .iter()
             .filter_map(|tx| tx.as_ref().ok())
+            // Forwarded again while it waits: already queued here, nothing to check.
+            .filter(|tx| !self.ids.contains_key(&tx.id()))
             .filter_map(|tx| {
                 let key = state.member(&tx.transaction.sender)?.record.public_key;
                 Some((tx, key, tx.transaction.signing_message()))
@@ -166,6 +173,7 @@ impl Mempool {
         if self.ids.contains_key(&id) {
             return Ok(Admitted::AlreadyQueued);
         }
+        self.latest_admission_ms = self.latest_admission_ms.max(context.timestamp);
         let sender = tx.transaction.sender.clone();
         let nonce = tx.transaction.nonce;
         let queued = self.by_sender.get(&sender);
@@ -250,6 +258,37 @@ impl Mempool {
             }
         }
         out
+    }
+
+    /// Drops the queued transactions that no longer apply on `state` (a block took their effect
+    /// away: another member closed the same clearing period first), with their senders' later
+    /// ones. A node that builds no blocks would otherwise keep them, and the feed that submitted
+    /// them wait on them, forever. Judged at `context`, or at the latest admission if later; skipped
+    /// above [`STALE_CHECK_MAX`] queued, where a busy validator's builder drops them anyway.
+    pub fn drop_stale(&mut self, state: &State, context: Context) {
+        if self.ids.is_empty() || self.ids.len() > STALE_CHECK_MAX {
+            return;
+        }
+        let context = Context { timestamp: context.timestamp.max(self.latest_admission_ms), ..context };
+        let mut queued_state = state.clone();
+        let mut stale = Vec::new();
+        for tx in self.candidates(state, usize::MAX) {
+            let id = tx.id();
+            let context = Context { transaction: id, ..context };
+            let key = queued_state.member(&tx.transaction.sender).map(|m| m.record.public_key);
+            let applied = match key {
+                Some(key) if self.checked(&id, &key) => queued_state.apply_verified(&tx, context),
+                _ => queued_state.apply(&tx, context),
+            };
+            if applied.is_err() {
+                stale.push(id);
+            }
+        }
+        if stale.is_empty() {
+            self.queued_state = Some(queued_state);
+        } else {
+            self.prune(state, &stale);
+        }
     }
 
     /// Drops what `state` has made obsolete: transactions whose nonce its sender has used, and

@@ -6,7 +6,8 @@ mod common;
 use chargemesh_ledger::block::CheckedSignatures;
 use chargemesh_ledger::mempool::{Admitted, Mempool, MempoolError};
 use chargemesh_ledger::state::Context;
-use chargemesh_ledger::transaction::Action;
+use chargemesh_ledger::state::Parameters;
+use chargemesh_ledger::transaction::{Action, GovernanceAction};
 use chargemesh_ledger::{Rejection, SignedTransaction, Transaction};
 use common::*;
 
@@ -113,4 +114,28 @@ fn a_forwarded_batch_is_checked_at_once_and_one_bad_signature_refuses_only_itsel
     assert!(pool.checked(&good[0].id(), &a_key));
     assert!(!pool.checked(&good[0].id(), &b_key), "a key rotated since is not trusted");
     assert!(!pool.checked(&forged.id(), &a_key) && !pool.checked(&forged.id(), &b_key));
+}
+
+/// A block can take away what a queued transaction needed (here another member registered the same
+/// charger first): after the block the queued one goes, with its sender's later ones, even on a node
+/// that builds no blocks, so that its sender resubmits instead of waiting on it forever.
+#[test]
+fn transactions_a_block_made_stale_are_dropped_after_it() {
+    let mut ledger = Ledger::three_members();
+    let mut pool = Mempool::default();
+    let b1 = register(&ledger, "CN-BBB", 1, "CN*XXX*E1");
+    let b2 = register(&ledger, "CN-BBB", 2, "CN*BBB*E2");
+    let proposal = Action::Propose(GovernanceAction::SetParameters(Parameters::default()));
+    let c1 = Transaction { chain: ledger.state.chain(), sender: "CN-CCC".into(), nonce: 1, action: proposal }
+        .sign(&key("CN-CCC"));
+    for tx in [&b1, &b2, &c1] {
+        assert_eq!(pool.admit(tx.clone(), &ledger.state, context()), Ok(Admitted::Queued));
+    }
+    pool.drop_stale(&ledger.state, context());
+    assert_eq!(pool.len(), 3, "nothing is stale yet");
+
+    ledger.send("CN-AAA", Action::RegisterCharger(identity("CN*XXX*E1"))).unwrap();
+    pool.drop_stale(&ledger.state, Context { height: 2, ..context() });
+    assert!(!pool.contains(&b1.id()) && !pool.contains(&b2.id()), "B's stale registration and its later one");
+    assert!(pool.contains(&c1.id()), "C's is untouched");
 }

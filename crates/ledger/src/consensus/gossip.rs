@@ -15,6 +15,10 @@ use std::time::Duration;
 
 /// How often submitted transactions are sent on, in one batch.
 const FORWARD_EVERY: Duration = Duration::from_millis(5);
+/// How often transactions submitted here that still wait for a block are forwarded again, and how
+/// many at most each time.
+const RESEND_EVERY: Duration = Duration::from_secs(2);
+const RESEND_MAX: usize = 2_000;
 /// The most bytes of transactions in one message.
 const BATCH_BYTES: usize = MAX_MESSAGE_BYTES as usize / 2;
 
@@ -37,15 +41,21 @@ pub(super) async fn receive_blocks<B: Blocker<PublicKey = ed25519::PublicKey>>(
 }
 
 /// Sends the transactions submitted here to every other node, in batches (from when
-/// [`Chain::forward_submissions`] was called).
+/// [`Chain::forward_submissions`] was called), and again those still waiting for a block, so that a
+/// node that was not connected yet gets them too.
 pub(super) async fn forward_transactions<E: Clock>(
     context: E,
     chain: Arc<Mutex<Chain>>,
     mut sender: impl Sender<PublicKey = ed25519::PublicKey>,
 ) {
+    let mut resend_at = context.current() + RESEND_EVERY;
     loop {
         context.sleep(FORWARD_EVERY).await;
-        let outgoing = chain.lock().expect("chain lock").take_outgoing();
+        let mut outgoing = chain.lock().expect("chain lock").take_outgoing();
+        if context.current() >= resend_at {
+            resend_at = context.current() + RESEND_EVERY;
+            outgoing.extend(chain.lock().expect("chain lock").still_waiting_submissions(RESEND_MAX));
+        }
         let mut batch: Vec<Vec<u8>> = Vec::new();
         let mut bytes = 0;
         for transaction in outgoing {
