@@ -210,6 +210,12 @@ fn clearing_nets_a_period_into_transfers_that_settle_it_exactly() {
     ledger.send("CN-AAA", Action::AnchorCdr(anchor("CDR-2", "CN-CCC", GENESIS_TIME + 4 * HOUR, &v1))).unwrap();
     let close = |period| Action::CloseClearing { period };
     assert!(ledger.refused("CN-CCC", close(0)).to_string().contains("closes once"));
+    let (period, closable_at) = ledger.state.next_clearing();
+    let window = ledger.state.parameters().dispute_window_ms;
+    assert_eq!((period, closable_at), (0, GENESIS_TIME + DAY + window), "daily periods");
+    assert!(ledger.state.closable_periods(closable_at - 1).is_empty());
+    assert_eq!(ledger.state.closable_periods(closable_at), 0..1);
+    assert_eq!(ledger.state.closable_periods(closable_at + DAY), 0..2);
     ledger.now = GENESIS_TIME + 2 * DAY;
     assert!(ledger.refused("CN-CCC", close(1)).to_string().contains("next to close"));
     let events = ledger.send("CN-CCC", close(0)).unwrap();

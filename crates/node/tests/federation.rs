@@ -5,7 +5,10 @@
 mod common;
 
 use chargemesh_node::federation::signature;
-use common::{TestNode, federated_consortium, guangdong_draft, member_key, test_config, two_member_consortium};
+use common::{
+    TestNode, federated_consortium, federated_consortium_clearing, guangdong_draft, member_key, test_config,
+    two_member_consortium,
+};
 use jiff::{SignedDuration, Timestamp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -148,16 +151,20 @@ async fn members_read_each_others_locations_with_signed_requests_and_nobody_else
     node.stop().await;
 }
 
-/// Polls `path` on `node`'s API until `done` holds for its body (15 s at most).
+/// Polls `path` on `node`'s API until `done` holds for its body (90 s at most: a clearing period is
+/// a minute).
 async fn eventually(node: &TestNode, path: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..300 {
+    let mut last = Value::Null;
+    for _ in 0..1_800 {
         let (status, body) = node.request(Method::GET, path, &node.token(), None).await;
         if status == StatusCode::OK && done(&body) {
             return body;
         }
+        last = body;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("{what}: GET {path} never showed it");
+    let (feed, ledger) = (node.get("/ledger/feed").await, node.get("/ledger/status").await);
+    panic!("{what}: GET {path} never showed it; last {last}; the ledger feed: {feed}; the ledger: {ledger}");
 }
 
 #[tokio::test]
@@ -234,7 +241,8 @@ async fn a_member_pushes_its_locations_to_the_others_until_they_take_them_and_ag
 
 #[tokio::test]
 async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drivers_token() {
-    let (configs, emsp, mut cpo, mut charger, location_id) = roaming_pair("start").await;
+    let (configs, emsp, mut cpo, mut charger, location_id) =
+        roaming_pair(federated_consortium(&["start-emsp", "start-cpo"])).await;
 
     // The driver of CN-M01 starts at CN-M02's charger through CN-M01's API.
     let serving = tokio::spawn(async move {
@@ -325,11 +333,11 @@ async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drive
 }
 
 /// CN-M01 (an eMSP with the driver `DRIVER-CARD-1`) and CN-M02 (a CPO with the priced, commissioned,
-/// connected charger `ROAM-1`, available), once CN-M01 has CN-M02's location; and its id.
+/// connected charger `ROAM-1`, available) of the consortium `configs`, once CN-M01 has CN-M02's
+/// location; and its id.
 async fn roaming_pair(
-    name: &str,
+    configs: Vec<chargemesh_node::config::Config>,
 ) -> (Vec<chargemesh_node::config::Config>, TestNode, TestNode, chargemesh_sim::ChargePoint, String) {
-    let configs = federated_consortium(&[&format!("{name}-emsp"), &format!("{name}-cpo")]);
     let emsp = TestNode::start_with(configs[0].clone()).await;
     let cpo = TestNode::start_with(configs[1].clone()).await;
     emsp.provision("Driver Mobility", &[], &["DRIVER-CARD-1"]).await;
@@ -379,19 +387,9 @@ fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::Path
 
 #[tokio::test]
 async fn the_charger_member_restarting_mid_charge_loses_nothing_and_sends_the_cdr_once() {
-    let (configs, emsp, mut cpo, mut charger, location_id) = roaming_pair("restart").await;
-    let serving = tokio::spawn(async move {
-        charger.serve_for(Duration::from_secs(2)).await.unwrap();
-        charger
-    });
-    let request =
-        json!({"id_token": "DRIVER-CARD-1", "cpo": "CN-M02", "location_id": location_id, "evse_uid": "ROAM-1"});
-    let (status, start) = emsp.post("/roaming/starts", request).await;
-    assert_eq!(status, StatusCode::CREATED, "{start}");
-    let path = format!("/roaming/starts/{}", start["id"].as_str().unwrap());
-    eventually(&emsp, &path, "the start", |s| s["state"] == "started").await;
-    let mut charger = serving.await.unwrap();
-    let pseudonym = charger.commands_received.last().unwrap().1["idTag"].as_str().unwrap().to_owned();
+    let (configs, emsp, mut cpo, charger, location_id) =
+        roaming_pair(federated_consortium(&["restart-emsp", "restart-cpo"])).await;
+    let (path, mut charger, pseudonym) = roaming_start(&emsp, charger, &location_id).await;
     let started = Timestamp::now() - SignedDuration::from_mins(30);
     let tx = charger.start_transaction(1, &pseudonym, 1_000, started).await.unwrap();
     eventually(&emsp, &path, "the live session", |s| s["session"]["status"] == "ACTIVE").await;
@@ -411,4 +409,189 @@ async fn the_charger_member_restarting_mid_charge_loses_nothing_and_sends_the_cd
     assert_eq!(cpo.sessions_of("ROAM-1").await.len(), 1, "one session, not two");
     cpo.stop().await;
     emsp.stop().await;
+}
+
+/// The roaming charge settled: CN-M02 anchors the CDR of CN-M01's driver and the ledger prices it
+/// again; CN-M01 checks the CDR it received against the anchor and charges its driver the ledger's
+/// amount; the receipt's proof passes `chargemesh ledger check-proof`; the clearing period closes
+/// with CN-M01 owing CN-M02 exactly that, and both confirm the transfer.
+#[tokio::test]
+async fn a_roaming_charge_is_checked_against_the_ledger_charged_to_the_driver_and_cleared() {
+    let configs = federated_consortium_clearing(&["settle-emsp", "settle-cpo"], Duration::from_secs(30), 2_000);
+    let (configs, emsp, cpo, charger, location_id) = roaming_pair(configs).await;
+    let driver = emsp.get("/tokens/DRIVER-CARD-1").await;
+    let paying = json!({"operator_id": driver["operator_id"], "payment_method": "sandbox:visa-4242"});
+    let (status, _) = emsp.request(Method::PUT, "/tokens/DRIVER-CARD-1", &emsp.token(), Some(paying)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (path, mut charger, tx) = charging_on_the_ledger(&emsp, &cpo, charger, &location_id).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    charger.stop_transaction(tx, 31_000, Timestamp::now(), "Local").await.unwrap();
+
+    let charged = eventually(&emsp, &path, "the driver charged", |s| s["settlement"]["state"] == "charged").await;
+    let settlement = &charged["settlement"];
+    let priced: Value = serde_json::from_str(charged["cdr"]["chargemesh_cdr"].as_str().unwrap()).unwrap();
+    let amount = priced["totals"]["incl_tax"].as_i64().unwrap();
+    assert!(amount > 0, "{priced}");
+    assert_eq!((settlement["amount"].as_i64(), settlement["currency"].as_str()), (Some(amount), Some("CNY")));
+    assert!(settlement["payment_reference"].is_string(), "{settlement}");
+    let anchored = cpo.get(&format!("/ledger/cdrs/CN-M02/{}", settlement["cdr_id"].as_str().unwrap())).await;
+    assert_eq!(anchored["entry"]["anchor"]["claimed"]["incl_tax"].as_i64(), Some(amount), "{anchored}");
+
+    // The receipt's proof, checked offline against the genesis alone, with the CDR it covers.
+    let dir = configs[0].data_dir.join("receipt");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("proof.json"), settlement["proof"].to_string()).unwrap();
+    std::fs::write(dir.join("cdr.json"), charged["cdr"]["chargemesh_cdr"].as_str().unwrap()).unwrap();
+    let genesis = configs[0].ledger_dir().join("genesis.json");
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_chargemesh"))
+        .args(["ledger", "check-proof"])
+        .arg(dir.join("proof.json"))
+        .arg("--genesis")
+        .arg(&genesis)
+        .arg("--cdr")
+        .arg(dir.join("cdr.json"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success() && said.contains("the CDR given is the one anchored"), "{said}");
+
+    // The period closes: one transfer, the CDR's amount from CN-M01 to CN-M02; each side confirms
+    // its part.
+    let with_transfer = |clearing: &Value| {
+        clearing
+            .as_array()
+            .and_then(|periods| periods.iter().find(|p| !p["transfers"].as_array().unwrap().is_empty()))
+            .cloned()
+    };
+    let cleared = eventually(&cpo, "/ledger/clearing", "the period closed", |c| with_transfer(c).is_some()).await;
+    let period = with_transfer(&cleared).unwrap();
+    assert_eq!(period["obligations"], json!([["CNY", "CN-M01", "CN-M02", amount]]), "{period}");
+    let transfer = &period["transfers"][0];
+    assert_eq!(
+        (transfer["from"].as_str(), transfer["to"].as_str(), transfer["amount"].as_i64()),
+        (Some("CN-M01"), Some("CN-M02"), Some(amount))
+    );
+    let number = period["period"].as_u64().unwrap();
+    let (status, _) = emsp.post(&format!("/ledger/clearing/{number}/transfers/0/paid"), json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, refused) = emsp.post(&format!("/ledger/clearing/{number}/transfers/0/received"), json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "only the payee confirms receipt: {refused}");
+    let (status, _) = cpo.post(&format!("/ledger/clearing/{number}/transfers/0/received"), json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let confirmed = |c: &Value| {
+        c.as_array().unwrap().iter().any(|p| {
+            p["period"] == number && p["transfers"][0]["paid"] == true && p["transfers"][0]["received"] == true
+        })
+    };
+    eventually(&emsp, "/ledger/clearing", "the transfer confirmed by both", confirmed).await;
+    let (status, late) = emsp.post(&format!("{path}/dispute"), json!({"reason": "charger_fault"})).await;
+    assert_eq!((status, late["code"].as_str()), (StatusCode::CONFLICT, Some("dispute_window_closed")), "{late}");
+    cpo.stop().await;
+    emsp.stop().await;
+}
+
+/// A CDR that is not the one the charger's member anchored — here its amounts altered on the way,
+/// posted as CN-M02 before the genuine one — is not charged to the driver; the driver's member
+/// disputes it through its API and the ledger holds the dispute, keeping the charge out of clearing.
+#[tokio::test]
+async fn an_altered_cdr_is_not_charged_and_the_driver_member_disputes_it_on_the_ledger() {
+    let (_configs, emsp, cpo, charger, location_id) =
+        roaming_pair(federated_consortium(&["dispute-emsp", "dispute-cpo"])).await;
+    let (path, mut charger, tx) = charging_on_the_ledger(&emsp, &cpo, charger, &location_id).await;
+    let live = eventually(&emsp, &path, "the live session", |s| s["session"]["status"] == "ACTIVE").await;
+
+    // The altered CDR: the session's, with a priced CDR ten times dearer.
+    let session = &live["session"];
+    let location = &emsp.get("/roaming/locations?cpo=CN-M02").await[0];
+    let connector = &location["evses"][0]["connectors"][0];
+    let forged = json!({
+        "country_code": "CN", "party_id": "M02", "id": session["id"], "session_id": session["id"],
+        "start_date_time": session["start_date_time"], "end_date_time": Timestamp::now().to_string(),
+        "cdr_token": session["cdr_token"], "auth_method": session["auth_method"],
+        "authorization_reference": session["authorization_reference"],
+        "cdr_location": {"id": location["id"], "address": location["address"], "city": location["city"],
+            "country": location["country"], "coordinates": location["coordinates"], "evse_uid": "ROAM-1",
+            "evse_id": location["evses"][0]["evse_id"], "connector_id": connector["id"],
+            "connector_standard": connector["standard"], "connector_format": connector["format"],
+            "connector_power_type": connector["power_type"]},
+        "currency": "CNY", "total_cost": {"excl_vat": 300.0, "incl_vat": 300.0}, "total_energy": 30.0,
+        "total_time": 0.001, "chargemesh_cdr": "{\"totals\":{\"incl_tax\":30000}}",
+        "last_updated": Timestamp::now().to_string(),
+    });
+    let body = forged.to_string();
+    let cdrs = "/ocpi/2.2.1/emsp/cdrs";
+    let mut post = emsp.client.post(format!("http://{}{cdrs}", emsp.node().api_addr)).body(body.clone());
+    for (name, value) in
+        signature::sign(&member_key("CN-M02"), "CN-M02", "POST", cdrs, body.as_bytes(), Timestamp::now())
+    {
+        post = post.header(name, value);
+    }
+    let (status, _, answer) = self::body(post.send().await.unwrap()).await;
+    assert_eq!((status, answer["status_code"].as_u64()), (StatusCode::OK, Some(1000)), "{answer}");
+
+    charger.stop_transaction(tx, 31_000, Timestamp::now(), "Local").await.unwrap();
+    let refused = eventually(&emsp, &path, "the CDR refused", |s| s["settlement"]["state"] == "mismatch").await;
+    let settlement = &refused["settlement"];
+    assert!(settlement["problem"].as_str().unwrap().contains("hash differs"), "{settlement}");
+    assert!(settlement["payment_reference"].is_null(), "the driver was not charged: {settlement}");
+    let cdr_id = settlement["cdr_id"].as_str().unwrap().to_owned();
+    let anchored = emsp.get(&format!("/ledger/cdrs/CN-M02/{cdr_id}")).await;
+    assert_eq!(settlement["amount"], anchored["entry"]["anchor"]["claimed"]["incl_tax"], "{anchored}");
+
+    // Disputed through the driver's member's API: recorded, then held by the ledger.
+    let dispute = format!("{path}/dispute");
+    let (status, bad) = emsp.post(&dispute, json!({"reason": "too_dear"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    let (status, disputed) = emsp.post(&dispute, json!({"reason": "metering_differs"})).await;
+    assert_eq!((status, disputed["state"].as_str()), (StatusCode::ACCEPTED, Some("disputed")), "{disputed}");
+    let (status, again) = emsp.post(&dispute, json!({"reason": "metering_differs"})).await;
+    assert_eq!((status, again["code"].as_str()), (StatusCode::CONFLICT, Some("already_disputed")), "{again}");
+    let on_ledger = format!("/ledger/cdrs/CN-M02/{cdr_id}");
+    let held =
+        eventually(&cpo, &on_ledger, "the dispute on the ledger", |c| c["entry"]["status"]["status"] == "disputed")
+            .await;
+    assert_eq!(held["entry"]["status"]["reason"], "metering_differs");
+    let obligations = cpo.get("/ledger/obligations").await;
+    assert_eq!(obligations, json!([]), "a disputed charge is held out of clearing");
+    cpo.stop().await;
+    emsp.stop().await;
+}
+
+/// Once CN-M02's charger and tariff are on the ledger (which prices the charge with it), CN-M01's
+/// driver starts at the charger and it starts a transaction, now: the start's API path, the
+/// charger, and the transaction.
+async fn charging_on_the_ledger(
+    emsp: &TestNode,
+    cpo: &TestNode,
+    charger: chargemesh_sim::ChargePoint,
+    location_id: &str,
+) -> (String, chargemesh_sim::ChargePoint, i64) {
+    eventually(cpo, "/ledger/chargers", "the charger, active", |c| c[0]["status"] == "active").await;
+    eventually(cpo, "/ledger/tariffs", "the tariff", |t| t.as_array().is_some_and(|t| !t.is_empty())).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (path, mut charger, pseudonym) = roaming_start(emsp, charger, location_id).await;
+    let tx = charger.start_transaction(1, &pseudonym, 1_000, Timestamp::now()).await.unwrap();
+    (path, charger, tx)
+}
+
+/// CN-M01's driver starts at CN-M02's charger `ROAM-1`, which accepts: the start's API path, the
+/// charger, and the pseudonym it was told to start for.
+async fn roaming_start(
+    emsp: &TestNode,
+    mut charger: chargemesh_sim::ChargePoint,
+    location_id: &str,
+) -> (String, chargemesh_sim::ChargePoint, String) {
+    let serving = tokio::spawn(async move {
+        charger.serve_for(Duration::from_secs(2)).await.unwrap();
+        charger
+    });
+    let request =
+        json!({"id_token": "DRIVER-CARD-1", "cpo": "CN-M02", "location_id": location_id, "evse_uid": "ROAM-1"});
+    let (status, start) = emsp.post("/roaming/starts", request).await;
+    assert_eq!(status, StatusCode::CREATED, "{start}");
+    let path = format!("/roaming/starts/{}", start["id"].as_str().unwrap());
+    eventually(emsp, &path, "the start", |s| s["state"] == "started").await;
+    let charger = serving.await.unwrap();
+    let pseudonym = charger.commands_received.last().unwrap().1["idTag"].as_str().unwrap().to_owned();
+    (path, charger, pseudonym)
 }

@@ -16,6 +16,7 @@ mod migrations;
 pub mod operators;
 pub mod payments;
 pub mod sessions;
+pub mod settlements;
 mod sql;
 pub mod staff;
 pub mod tariffs;

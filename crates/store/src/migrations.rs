@@ -55,6 +55,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_federation.sql"),
         include_str!("../migrations/postgres/0008_federation.sql"),
     ),
+    (
+        9,
+        "roaming settlements",
+        include_str!("../migrations/sqlite/0009_roaming_settlements.sql"),
+        include_str!("../migrations/postgres/0009_roaming_settlements.sql"),
+    ),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {

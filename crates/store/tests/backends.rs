@@ -10,7 +10,7 @@ use chargemesh_store::chargers::{self, ChargerUpdate, NewCharger};
 use chargemesh_store::operators::{self, NewSite};
 use chargemesh_store::sessions::{self, NewSession, SessionFilter, SessionStop};
 use chargemesh_store::tokens::{self, Token};
-use chargemesh_store::{Store, commands, federation, messages, staff};
+use chargemesh_store::{Store, commands, federation, messages, settlements, staff};
 use jiff::{SignedDuration, Timestamp};
 use sqlx::Connection;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -415,6 +415,52 @@ async fn exercise(store: Store) {
         let found: Vec<_> =
             charges.iter().map(|c| (c.id_token.as_str(), c.emsp.as_str(), c.authorization_reference.clone())).collect();
         assert_eq!(found, [("CARD-9", "CN-M02", None)], "CN-M02's driver's session, not started by a request");
+    });
+
+    // The CDR's settlement: awaiting its anchor, then verified, charged, and disputed once.
+    in_read!(store, |conn| {
+        let unsettled = settlements::unsettled(&mut *conn, 10).await.unwrap();
+        let found: Vec<_> =
+            unsettled.iter().map(|u| (u.cdr_id.as_str(), u.start_id.as_str(), u.body.as_str())).collect();
+        assert_eq!(found, [("9", "s1", "{\"cdr\":1}")]);
+        assert_eq!(unsettled[0].id_token, "CARD-1");
+    });
+    let checked = |state: &str| settlements::Settlement {
+        cpo: "CN-M02".into(),
+        cdr_id: "9".into(),
+        start_id: "s1".into(),
+        id_token: "DRIVER-1".into(),
+        state: state.into(),
+        problem: None,
+        currency: Some("CNY".into()),
+        amount: Some(1_234),
+        height: Some(5),
+        cdr_hash: Some("ab".into()),
+        payment_reference: None,
+        dispute_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let (awaiting, verified) = (checked(settlements::AWAITING_ANCHOR), checked(settlements::VERIFIED));
+    in_write!(store, |tx| {
+        assert!(settlements::record_check(&mut *tx, &awaiting).await?);
+        assert!(settlements::record_check(&mut *tx, &verified).await?);
+        assert!(!settlements::record_check(&mut *tx, &awaiting).await?, "checked once anchored");
+        let key = ("CN-M02", "9");
+        assert!(!settlements::dispute(&mut *tx, ("CN-M02", "8"), "other", now).await?, "no such CDR");
+        assert_eq!(settlements::to_charge(&mut *tx, 10).await?.len(), 1);
+        assert!(settlements::charged(&mut *tx, key, settlements::CHARGED, Some("pay-1"), None, now).await?);
+        assert!(!settlements::charged(&mut *tx, key, settlements::CHARGED, Some("pay-2"), None, now).await?, "once");
+        assert!(settlements::dispute(&mut *tx, key, "metering_differs", now).await?);
+        assert!(!settlements::dispute(&mut *tx, key, "duplicate", now).await?, "disputed already");
+    });
+    in_read!(store, |conn| {
+        assert!(settlements::unsettled(&mut *conn, 10).await.unwrap().is_empty());
+        let settled = settlements::of_start(&mut *conn, "s1").await.unwrap().unwrap();
+        assert_eq!((settled.state.as_str(), settled.payment_reference.as_deref()), ("disputed", Some("pay-1")));
+        let disputed = settlements::disputed(&mut *conn).await.unwrap();
+        assert_eq!(disputed, [("CN-M02".to_owned(), "9".to_owned(), "metering_differs".to_owned())]);
+        assert_eq!(settlements::get(&mut *conn, "CN-M02", "9").await.unwrap(), Some(settled));
     });
 
     // Pushed locations: the newest version of each is kept, whatever the order of arrival.

@@ -27,13 +27,10 @@ pub struct Clearing {
 
 impl State {
     pub(super) fn close_clearing(&mut self, period: u64, context: Context) -> Result<Vec<Event>, Rejection> {
-        if period != self.next_clearing {
-            return Err(Rejection::Clearing(format!(
-                "period {} is the next to close, not {period}",
-                self.next_clearing
-            )));
+        let (next, closes_at) = self.next_clearing();
+        if period != next {
+            return Err(Rejection::Clearing(format!("period {next} is the next to close, not {period}")));
         }
-        let closes_at = self.period_end(period).saturating_add(self.parameters.dispute_window_ms);
         if context.timestamp < closes_at {
             return Err(Rejection::Clearing(format!(
                 "period {period} closes once it ended and its dispute window passed, at {closes_at} (Unix ms)"

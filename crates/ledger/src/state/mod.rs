@@ -210,6 +210,27 @@ impl State {
         self.clearings.get(&period)
     }
 
+    /// The next clearing period to close, and the instant (Unix ms) from which it may be closed: once
+    /// it ended and the dispute window of its last charges passed.
+    pub fn next_clearing(&self) -> (u64, i64) {
+        (self.next_clearing, self.closable_at(self.next_clearing))
+    }
+
+    /// When clearing period `period` may be closed (Unix ms).
+    pub fn closable_at(&self, period: u64) -> i64 {
+        self.period_end(period).saturating_add(self.parameters.dispute_window_ms)
+    }
+
+    /// The clearing periods that may be closed at `now_ms`, in the order they must be closed.
+    pub fn closable_periods(&self, now_ms: i64) -> std::ops::Range<u64> {
+        // Period p may close once now >= genesis + (p + 1) * length + window.
+        let ended = now_ms
+            .saturating_sub(self.parameters.dispute_window_ms)
+            .saturating_sub(self.genesis_time)
+            .div_euclid(self.clearing_period_ms);
+        self.next_clearing..u64::try_from(ended).unwrap_or(0).max(self.next_clearing)
+    }
+
     /// The clearing period a timestamp falls in.
     fn period_of(&self, timestamp: i64) -> u64 {
         u64::try_from((timestamp - self.genesis_time).div_euclid(self.clearing_period_ms)).unwrap_or(0)

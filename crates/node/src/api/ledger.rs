@@ -16,7 +16,7 @@ use chargemesh_ledger::chain::Chain;
 use chargemesh_ledger::mempool::{Admitted, MempoolError};
 use chargemesh_ledger::proof::{self, CdrProof};
 use chargemesh_ledger::state::{CdrEntry, Charger, Clearing, PublishedTariff};
-use chargemesh_ledger::transaction::MemberRecord;
+use chargemesh_ledger::transaction::{Action, MemberRecord};
 use chargemesh_ledger::{Block, Header, SignedTransaction, Transaction};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, MutexGuard};
@@ -367,6 +367,43 @@ pub async fn list_obligations(State(state): State<Arc<ApiState>>, _caller: Calle
 pub async fn list_clearing(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<Clearing>>> {
     let chain = chain(ledger(&state)?);
     Ok(Json(chain.state().clearings().cloned().collect()))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct TransferPath {
+    period: u64,
+    index: u32,
+}
+
+/// Confirms, as the transfer's payer, that this member paid a transfer of a closed clearing period
+/// (money moves outside the ledger). 202 with the transaction; 422 when this member is not the payer
+/// or it is confirmed already.
+#[utoipa::path(post, path = "/api/v1/ledger/clearing/{period}/transfers/{index}/paid", tag = "ledger",
+    params(TransferPath), responses((status = 202, body = Submitted), (status = 422, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn confirm_paid(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(TransferPath { period, index }): Path<TransferPath>,
+) -> ApiResult<(StatusCode, Json<Submitted>)> {
+    caller.require_write()?;
+    let submitted = ledger(&state)?.send(Action::ConfirmPaid { period, transfer: index })?;
+    Ok((StatusCode::ACCEPTED, Json(Submitted::from(submitted))))
+}
+
+/// Confirms, as the transfer's payee, that this member received a transfer of a closed clearing
+/// period. 202 with the transaction; 422 when this member is not the payee or it is confirmed already.
+#[utoipa::path(post, path = "/api/v1/ledger/clearing/{period}/transfers/{index}/received", tag = "ledger",
+    params(TransferPath), responses((status = 202, body = Submitted), (status = 422, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn confirm_received(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(TransferPath { period, index }): Path<TransferPath>,
+) -> ApiResult<(StatusCode, Json<Submitted>)> {
+    caller.require_write()?;
+    let submitted = ledger(&state)?.send(Action::ConfirmReceived { period, transfer: index })?;
+    Ok((StatusCode::ACCEPTED, Json(Submitted::from(submitted))))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -54,9 +54,10 @@ pub struct ApiState {
         payments::set_wallets, payments::reconciliation,
         ledger::summary, ledger::list_blocks, ledger::get_block, ledger::get_transaction, ledger::submit,
         ledger::list_members, ledger::list_chargers, ledger::get_charger, ledger::list_tariffs, ledger::get_cdr,
-        ledger::list_obligations, ledger::list_clearing, ledger::feed_status, ledger::status,
+        ledger::list_obligations, ledger::list_clearing, ledger::confirm_paid, ledger::confirm_received,
+        ledger::feed_status, ledger::status,
         governance::governance, governance::propose, governance::vote,
-        roaming::list_locations, roaming::start, roaming::get_start, roaming::stop, roaming::outbox,
+        roaming::list_locations, roaming::start, roaming::get_start, roaming::stop, roaming::dispute, roaming::outbox,
     ),
     modifiers(&Security)
 )]
@@ -141,6 +142,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/ledger/cdrs/{cpo}/{cdr_id}", get(ledger::get_cdr))
         .route("/ledger/obligations", get(ledger::list_obligations))
         .route("/ledger/clearing", get(ledger::list_clearing))
+        .route("/ledger/clearing/{period}/transfers/{index}/paid", post(ledger::confirm_paid))
+        .route("/ledger/clearing/{period}/transfers/{index}/received", post(ledger::confirm_received))
         .route("/ledger/feed", get(ledger::feed_status))
         .route("/ledger/status", get(ledger::status))
         .route("/ledger/governance", get(governance::governance))
@@ -150,6 +153,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/roaming/starts", post(roaming::start))
         .route("/roaming/starts/{id}", get(roaming::get_start))
         .route("/roaming/starts/{id}/stop", post(roaming::stop))
+        .route("/roaming/starts/{id}/dispute", post(roaming::dispute))
         .route("/roaming/outbox", get(roaming::outbox))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { errors::ApiError::not_found("this API path") });

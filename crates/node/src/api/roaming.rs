@@ -5,11 +5,15 @@ use super::ApiState;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::{Body, Query};
+use crate::federation::settlement::DisputeError;
 use crate::federation::starts::{StartError, StartRequest};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use chargemesh_ledger::proof::CdrProof;
+use chargemesh_ledger::transaction::DisputeReason;
 use chargemesh_store::federation::{self, PendingMessage, RoamingStart};
+use chargemesh_store::settlements::Settlement;
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -85,7 +89,7 @@ pub async fn start(
 }
 
 /// A start at another member's charger, what came of it, and the charge: the member's live
-/// session (energy, status, cost once priced) and its CDR once priced.
+/// session (energy, status, cost once priced), its CDR once priced, and what the driver paid.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct StartView {
     #[serde(flatten)]
@@ -96,6 +100,23 @@ pub struct StartView {
     /// The OCPI CDR the member sent.
     #[schema(value_type = Option<Object>)]
     cdr: Option<Value>,
+    /// The CDR checked against the ledger and charged to the driver (see `SettlementView`).
+    settlement: Option<SettlementView>,
+}
+
+/// What the driver is charged for a roaming CDR, and the evidence: `state` is `awaiting_anchor`
+/// (the ledger does not hold the CDR yet), `verified` (being charged), `charged`, `declined` (the
+/// payment failed; the driver owes it), `billed_elsewhere` (the driver pays outside this node),
+/// `mismatch` (the CDR is not what the ledger holds: not charged; `problem` says how) or `disputed`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SettlementView {
+    #[serde(flatten)]
+    settlement: Settlement,
+    /// The ledger's inclusion proof of the CDR: save it and check it offline with `chargemesh ledger
+    /// check-proof proof.json --genesis genesis.json --cdr cdr.json`, `cdr.json` holding the CDR's
+    /// `chargemesh_cdr`.
+    #[schema(value_type = Option<Object>)]
+    proof: Option<CdrProof>,
 }
 
 #[utoipa::path(get, path = "/api/v1/roaming/starts/{id}", tag = "roaming", params(("id" = String, Path)),
@@ -109,7 +130,44 @@ pub async fn get_start(
     let (start, charge) = found.ok_or_else(|| ApiError::not_found(format!("start {id}")))?;
     let (session, cdr) = charge.unzip();
     let parse = |body: String| serde_json::from_str::<Value>(&body).ok();
-    Ok(Json(StartView { start, session: session.and_then(parse), cdr: cdr.flatten().and_then(parse) }))
+    let settlement = state.federation.settlement_of_start(&id).await?;
+    let settlement = settlement.map(|(settlement, proof)| SettlementView { settlement, proof });
+    Ok(Json(StartView { start, session: session.and_then(parse), cdr: cdr.flatten().and_then(parse), settlement }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeRequest {
+    /// `unknown_session`, `metering_differs`, `charger_fault`, `duplicate` or `other`.
+    #[schema(value_type = String)]
+    reason: DisputeReason,
+}
+
+/// Disputes the CDR of a start on the ledger, within the consortium's dispute window: the charge is
+/// held out of clearing until the two members resolve it. Recorded at once (202) and submitted to
+/// the ledger by the node's ledger feed. 409 `not_anchored` before the ledger holds the CDR,
+/// `already_disputed`, `dispute_window_closed`; 404 when the start has no CDR.
+#[utoipa::path(post, path = "/api/v1/roaming/starts/{id}/dispute", tag = "roaming", params(("id" = String, Path)),
+    request_body = DisputeRequest,
+    responses((status = 202, body = Settlement), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn dispute(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(body): Body<DisputeRequest>,
+) -> ApiResult<(StatusCode, Json<Settlement>)> {
+    caller.require_write()?;
+    let conflict = |code, error: DisputeError| ApiError::new(StatusCode::CONFLICT, code, error.to_string());
+    match state.federation.dispute(&id, body.reason).await {
+        Ok(settlement) => Ok((StatusCode::ACCEPTED, Json(settlement))),
+        Err(error @ DisputeError::NoCdr(_)) => Err(ApiError::not_found(error.to_string())),
+        Err(error @ DisputeError::NotAnchored(_)) => Err(conflict("not_anchored", error)),
+        Err(error @ DisputeError::AlreadyDisputed(_)) => Err(conflict("already_disputed", error)),
+        Err(error @ DisputeError::WindowClosed { .. }) => Err(conflict("dispute_window_closed", error)),
+        Err(DisputeError::Store(e)) => Err(e.into()),
+        Err(error @ DisputeError::NoConsortium) => Err(ApiError::invalid(error.to_string())),
+    }
 }
 
 /// Stops the charge of a start at another member's charger: the member tells its charger to stop.

@@ -12,6 +12,7 @@ mod outbox;
 mod publisher;
 mod reply;
 mod roaming;
+pub mod settlement;
 pub mod signature;
 pub mod starts;
 mod versions;
@@ -77,15 +78,19 @@ impl Federation {
 const PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
 /// How often the outbox is looked at for messages due.
 const OUTBOX_INTERVAL: Duration = Duration::from_millis(200);
+/// How often received CDRs are checked against the ledger and charged to their drivers.
+const SETTLEMENT_INTERVAL: Duration = Duration::from_secs(1);
 
-/// The background work of federation: pushing locations and delivering the outbox. Nothing
-/// without a ledger (no members to federate with).
+/// The background work of federation: pushing locations, delivering the outbox and settling the
+/// charges of this node's drivers at other members. Nothing without a ledger (no members to
+/// federate with).
 pub fn tasks(federation: &Arc<Federation>) -> Vec<tokio::task::JoinHandle<()>> {
     let Some(peers) = &federation.peers else { return Vec::new() };
     let store = federation.operations.store().clone();
     vec![
         tokio::spawn(publisher::run(federation.clone(), peers.clone(), PUBLISH_INTERVAL)),
         tokio::spawn(outbox::run(store, peers.clone(), OUTBOX_INTERVAL)),
+        tokio::spawn(settlement::run(federation.clone(), SETTLEMENT_INTERVAL)),
     ]
 }
 

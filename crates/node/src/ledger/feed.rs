@@ -13,7 +13,7 @@ use chargemesh_ledger::Hash;
 use chargemesh_ledger::proof::cdr_hash;
 use chargemesh_ledger::transaction::{AnchoredPeriod, CdrAnchor, ClaimedAmounts};
 use chargemesh_store::anchors::{self, AnchorCandidate};
-use chargemesh_store::{Conn, Store, StoreError, commissioning, sessions, tariffs};
+use chargemesh_store::{Conn, Store, StoreError, commissioning, sessions, settlements, tariffs};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -110,7 +110,15 @@ async fn node_data(conn: &mut Conn, party: &str, secret: &[u8; 32], anchor_own: 
     for candidate in anchors::candidates(&mut *conn, anchor_own, ANCHORS_PER_ROUND).await? {
         anchors.push(prepare_anchor(&mut *conn, party, secret, candidate).await?);
     }
-    Ok(NodeData { tariffs: all_tariffs, chargers, anchors })
+    let disputes = settlements::disputed(&mut *conn)
+        .await?
+        .into_iter()
+        .filter_map(|(cpo, cdr_id, reason)| {
+            let reason = serde_json::from_value(serde_json::Value::String(reason)).ok()?;
+            Some((cpo, cdr_id, reason))
+        })
+        .collect();
+    Ok(NodeData { tariffs: all_tariffs, chargers, anchors, disputes })
 }
 
 /// The anchor of a session's CDR as the node saved it: priced again from the session's readings,

@@ -4,8 +4,10 @@
 
 use chargemesh_core::tariff::Tariff;
 use chargemesh_ledger::State;
-use chargemesh_ledger::state::ChargerStatus;
-use chargemesh_ledger::transaction::{Action, CdrAnchor, ChargerIdentity, ConnectorType, LifecycleEvent};
+use chargemesh_ledger::state::{CdrStatus, ChargerStatus};
+use chargemesh_ledger::transaction::{
+    Action, CdrAnchor, ChargerIdentity, ConnectorType, DisputeReason, LifecycleEvent,
+};
 use chargemesh_store::commissioning::CommissionedCharger;
 
 /// Why something of the node's cannot go to the ledger yet: a stable code and what to do.
@@ -28,6 +30,8 @@ pub struct NodeData {
     pub tariffs: Vec<Tariff>,
     pub chargers: Vec<CommissionedCharger>,
     pub anchors: Vec<PreparedAnchor>,
+    /// Other members' CDRs this member disputes: (the CPO, CDR id, reason).
+    pub disputes: Vec<(String, String, DisputeReason)>,
 }
 
 /// One thing of the node's (a tariff, a charger, a charge) and the transactions it needs, in order.
@@ -42,7 +46,15 @@ pub struct Plan {
     pub on_ledger: Vec<(i64, String, u64)>,
 }
 
-/// Tariffs first, then chargers, then charges, so that each transaction finds what it refers to.
+/// How long after a clearing period may be closed any member closes it, if the member whose turn it
+/// was has not (its node is down).
+pub const CLOSE_FALLBACK_MS: i64 = 5 * 60_000;
+/// The most clearing periods closed in one round (a consortium that was down for a long time).
+const MAX_CLOSED_PER_ROUND: u64 = 1_000;
+
+/// Tariffs first, then chargers, then charges, so that each transaction finds what it refers to;
+/// then this member's disputes of other members' CDRs; last, the clearing periods that are due,
+/// when it is this member's turn to close them.
 pub fn plan(state: &State, party: &str, data: &NodeData, now_ms: i64) -> Plan {
     let mut items = tariff_items(state, party, &data.tariffs);
     items.extend(data.chargers.iter().filter_map(|charger| charger_item(state, party, charger, now_ms)));
@@ -56,7 +68,35 @@ pub fn plan(state: &State, party: &str, data: &NodeData, now_ms: i64) -> Plan {
             }),
         }
     }
+    for (cpo, cdr_id, reason) in &data.disputes {
+        if state.cdr(cpo, cdr_id).is_some_and(|entry| entry.status == CdrStatus::Anchored) {
+            let dispute = Action::DisputeCdr { cpo: cpo.clone(), cdr_id: cdr_id.clone(), reason: *reason };
+            items.push(Item { name: format!("dispute {cpo} {cdr_id}"), actions: Ok(vec![dispute]) });
+        }
+    }
+    items.extend(clearing_item(state, party, now_ms));
     Plan { items, on_ledger }
+}
+
+/// The clearing periods due for closing. The active members take turns by period, so that one
+/// member closes each (and all those due with it); any member does it once the latest due period
+/// has been due for [`CLOSE_FALLBACK_MS`] (the member whose turn it is is down).
+fn clearing_item(state: &State, party: &str, now_ms: i64) -> Option<Item> {
+    let due = state.closable_periods(now_ms);
+    if due.is_empty() {
+        return None;
+    }
+    let members: Vec<&str> = state.members().filter(|m| m.active).map(|m| m.record.party_id.as_str()).collect();
+    let turn = members.get((due.start % members.len().max(1) as u64) as usize).copied();
+    let latest_due_since = state.closable_at(due.end - 1);
+    if turn != Some(party) && now_ms < latest_due_since.saturating_add(CLOSE_FALLBACK_MS) {
+        return None;
+    }
+    let periods = due.start..due.end.min(due.start + MAX_CLOSED_PER_ROUND);
+    Some(Item {
+        name: format!("clearing {}", periods.start),
+        actions: Ok(periods.map(|period| Action::CloseClearing { period }).collect()),
+    })
 }
 
 /// Each tariff's versions the ledger lacks, published under this member's party id.

@@ -11,6 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 pub const ADMIN_PASSWORD: &str = "test-admin-password-1";
 
@@ -250,8 +251,23 @@ pub fn two_member_consortium(config: &Config) -> chargemesh_ledger::Genesis {
 
 /// Configurations for nodes of members CN-M01, CN-M02, … (CN-M01 the only validator) that know
 /// each other from one genesis: each member's OCPI endpoint is its node's API address, picked now
-/// (as is its charger gateway's).
+/// (as are its charger gateway's and its ledger's p2p address); daily clearing, disputes within a
+/// week.
 pub fn federated_consortium(names: &[&str]) -> Vec<Config> {
+    let week = chargemesh_ledger::state::Parameters::default().dispute_window_ms;
+    let an_hour_ago = jiff::Timestamp::now().as_millisecond() - 3_600_000;
+    consortium_configs(names, an_hour_ago, 86_400_000, week)
+}
+
+/// [`federated_consortium`] with one-minute clearing periods (the shortest), the current one ending
+/// `period_ends_in` from now, and disputes within `dispute_window_ms` of an anchor.
+pub fn federated_consortium_clearing(names: &[&str], period_ends_in: Duration, dispute_window_ms: i64) -> Vec<Config> {
+    const MINUTE: i64 = 60_000;
+    let ends = jiff::Timestamp::now().as_millisecond() + period_ends_in.as_millis() as i64;
+    consortium_configs(names, ends - 61 * MINUTE, MINUTE, dispute_window_ms)
+}
+
+fn consortium_configs(names: &[&str], genesis_ms: i64, period_ms: i64, dispute_window_ms: i64) -> Vec<Config> {
     use chargemesh_ledger::transaction::{MemberRecord, Roles};
     let mut configs: Vec<Config> = names.iter().map(|name| test_config(name)).collect();
     let mut members = Vec::new();
@@ -262,21 +278,23 @@ pub fn federated_consortium(names: &[&str]) -> Vec<Config> {
         config.api.listen = format!("127.0.0.1:{port}").parse().unwrap();
         // Fixed too, so that a restarted node is where its chargers reconnect.
         config.gateway.listen = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        config.ledger.p2p_listen = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         config.ledger.party_id = party.clone();
+        config.ledger.feed_interval_ms = 500;
         members.push(MemberRecord {
             party_id: party.clone(),
             public_key: member_key(&party).public_key(),
             roles: Roles { cpo: true, emsp: true },
             endpoint: format!("http://127.0.0.1:{port}/ocpi"),
             validator: i == 0,
-            p2p_endpoint: String::new(),
+            p2p_endpoint: config.ledger.p2p_listen.to_string(),
         });
     }
     let genesis = chargemesh_ledger::Genesis {
         chain_name: "federation-test".into(),
-        timestamp_ms: jiff::Timestamp::now().as_millisecond() - 3_600_000,
-        clearing_period_ms: 86_400_000,
-        parameters: chargemesh_ledger::state::Parameters::default(),
+        timestamp_ms: genesis_ms,
+        clearing_period_ms: period_ms,
+        parameters: chargemesh_ledger::state::Parameters { dispute_window_ms, ..Default::default() },
         members,
     };
     for config in &configs {

@@ -6,6 +6,7 @@
 
 mod provider;
 mod refunds;
+mod roaming;
 mod sandbox;
 mod wallet;
 
