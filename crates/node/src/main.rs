@@ -117,6 +117,12 @@ enum Bench {
         #[arg(long, default_value = "")]
         database_url: String,
     },
+    /// Cross-member starts: from a driver's request at member A's node to the RemoteStart reaching
+    /// member B's charger, two nodes in this process on loopback.
+    Roaming {
+        #[arg(long, default_value_t = 1_000)]
+        starts: usize,
+    },
     /// Priced CDRs per second on one core, for sessions of 1, 5, 10 and 20 charging periods.
     Pricing {
         /// Seconds to price sessions of each size.
@@ -387,6 +393,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())??;
             print!("{report}");
+            Ok(())
+        }
+        Command::Bench { bench: Bench::Roaming { starts } } => {
+            print!("{}", chargemesh_node::bench::roaming(starts).await?);
             Ok(())
         }
         Command::Bench { bench: Bench::Writer { chargers, messages, database_url } } => {

@@ -367,6 +367,15 @@ async fn roaming_pair(
     })
     .await;
     let location_id = locations[0]["id"].as_str().unwrap().to_owned();
+    // The tariff the connector names comes with it: electricity and service fee as one OCPI energy
+    // price without VAT.
+    assert_eq!(locations[0]["evses"][0]["connectors"][0]["tariff_ids"], json!(["gd-tou"]), "{locations}");
+    let tariffs = eventually(&emsp, "/roaming/tariffs?cpo=CN-M02", "the tariff", |t| t[0]["id"] == "gd-tou").await;
+    let energy = &tariffs[0]["elements"][0]["price_components"][0];
+    assert_eq!((energy["type"].as_str(), energy["vat"].as_f64()), (Some("ENERGY"), Some(13.0)), "{tariffs}");
+    let (status, headers, pulled) = get(&cpo, "/ocpi/2.2.1/cpo/tariffs").await;
+    assert_eq!((status, headers["x-total-count"].to_str().unwrap()), (StatusCode::OK, "1"), "{pulled}");
+    assert_eq!(pulled["data"][0], tariffs[0]);
 
     (configs, emsp, cpo, charger, location_id)
 }
@@ -594,4 +603,89 @@ async fn roaming_start(
     let charger = serving.await.unwrap();
     let pseudonym = charger.commands_received.last().unwrap().1["idTag"].as_str().unwrap().to_owned();
     (path, charger, pseudonym)
+}
+
+/// A platform outside the consortium: an administrator creates it with a registration token; it
+/// registers through OCPI's credentials module (this node first reads the platform's versions with
+/// the platform's own token) and gets the token it calls with from then on, base64-encoded or not;
+/// it reads locations and tariffs but nothing else, and its tokens stop working when it leaves.
+#[tokio::test]
+async fn an_outside_platform_registers_with_ocpi_credentials_and_reads_with_its_token() {
+    use base64::Engine as _;
+    let encode = |token: &str| base64::engine::general_purpose::STANDARD.encode(token);
+    // The platform's own versions endpoint, answering its token only.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let platform = format!("http://{}/versions", listener.local_addr().unwrap());
+    let expected = format!("Token {}", encode("PLATFORM-TOKEN-B"));
+    let versions = axum::Router::new().route(
+        "/versions",
+        axum::routing::get(move |headers: axum::http::HeaderMap| async move {
+            let ok = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str());
+            let code = if ok { 1000 } else { 2000 };
+            axum::Json(json!({"status_code": code, "data": [], "timestamp": "2026-11-30T00:00:00Z"}))
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, versions).await.unwrap() });
+
+    let node = TestNode::start_with(federated_consortium(&["partner-cpo"]).remove(0)).await;
+    let (status, created) = node.post("/ocpi/partners", json!({"name": "Outside Platform"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let token_a = created["token_a"].as_str().unwrap().to_owned();
+    let base = format!("http://{}", node.node().api_addr);
+    assert_eq!(created["versions_url"], format!("{base}/ocpi/versions"));
+    let call = |method: Method, path: &str, token: String, body: Option<Value>| {
+        let mut request = node.client.request(method, format!("{base}{path}")).header("authorization", token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move { self::body(request.send().await.unwrap()).await }
+    };
+    let with = |token: &str| format!("Token {}", encode(token));
+    let credentials = |url: &str| {
+        json!({"token": "PLATFORM-TOKEN-B", "url": url, "roles": [{"role": "EMSP",
+            "business_details": {"name": "Outside Platform"}, "party_id": "OUT", "country_code": "DE"}]})
+    };
+
+    // The registration token reads the versions and registers, nothing else.
+    let (status, _, _) = call(Method::GET, "/ocpi/versions", with(&token_a), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, refused) = call(Method::GET, "/ocpi/2.2.1/cpo/locations", with(&token_a), None).await;
+    assert_eq!((status, refused["status_code"].as_u64()), (StatusCode::UNAUTHORIZED, Some(2000)), "{refused}");
+    let unreachable = Some(credentials("http://127.0.0.1:9/versions"));
+    let (status, _, refused) = call(Method::POST, "/ocpi/2.2.1/credentials", with(&token_a), unreachable).await;
+    assert_eq!(refused["status_code"].as_u64(), Some(3001), "{status} {refused}");
+    let (status, _, registered) =
+        call(Method::POST, "/ocpi/2.2.1/credentials", with(&token_a), Some(credentials(&platform))).await;
+    assert_eq!((status, registered["status_code"].as_u64()), (StatusCode::OK, Some(1000)), "{registered}");
+    let token_c = registered["data"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(registered["data"]["url"], format!("{base}/ocpi/versions"));
+    assert_eq!(registered["data"]["roles"][0]["role"], "CPO");
+    let (status, _, _) = call(Method::GET, "/ocpi/versions", with(&token_a), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the registration token is spent");
+
+    // Token C, encoded or plain, reads locations and tariffs (with OCPI's paging headers), and
+    // nothing members alone may call.
+    for authorization in [with(&token_c), format!("Token {token_c}")] {
+        let (status, headers, listed) = call(Method::GET, "/ocpi/2.2.1/cpo/locations", authorization, None).await;
+        assert_eq!((status, listed["status_code"].as_u64()), (StatusCode::OK, Some(1000)), "{listed}");
+        assert!(headers.contains_key("x-total-count") && headers.contains_key("x-request-id"));
+    }
+    let (status, _, _) = call(Method::GET, "/ocpi/2.2.1/cpo/tariffs", with(&token_c), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, ours) = call(Method::GET, "/ocpi/2.2.1/credentials", with(&token_c), None).await;
+    assert_eq!((status, ours["data"]["token"].as_str()), (StatusCode::OK, Some(token_c.as_str())));
+    let (status, _, _) = call(Method::POST, "/ocpi/2.2.1/emsp/cdrs", with(&token_c), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "members only");
+    let listed = node.get("/ocpi/partners").await;
+    assert_eq!(
+        (listed[0]["registered"].as_bool(), listed[0]["versions_url"].as_str()),
+        (Some(true), Some(platform.as_str()))
+    );
+
+    // It leaves: its token stops working.
+    let (status, _, _) = call(Method::DELETE, "/ocpi/2.2.1/credentials", with(&token_c), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = call(Method::GET, "/ocpi/2.2.1/cpo/locations", with(&token_c), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    node.stop().await;
 }

@@ -228,6 +228,22 @@ impl ChargePoint {
         }
     }
 
+    /// Answers the node's CALLs until it sends `action` (answered like the others), and gives that
+    /// CALL's payload; none if it did not come within `timeout`.
+    pub async fn serve_until(&mut self, action: &str, timeout: Duration) -> Result<Option<Value>, SimError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let Ok(frame) = tokio::time::timeout_at(deadline, self.next_frame()).await else { return Ok(None) };
+            let frame = frame?;
+            if frame.get(0).and_then(Value::as_u64) == Some(2) {
+                self.answer_command(&frame).await?;
+                if frame.get(2).and_then(Value::as_str) == Some(action) {
+                    return Ok(Some(frame.get(3).cloned().unwrap_or(Value::Null)));
+                }
+            }
+        }
+    }
+
     async fn answer_command(&mut self, frame: &Value) -> Result<(), SimError> {
         let id = frame.get(1).and_then(Value::as_str).unwrap_or("-1").to_owned();
         let action = frame.get(2).and_then(Value::as_str).unwrap_or_default().to_owned();

@@ -110,49 +110,66 @@ pub async fn failed(conn: &mut Conn, id: i64, error: &str, retry_at: Timestamp) 
     Ok(())
 }
 
-/// A location another member published.
+/// What other members push to this node: their locations and their tariffs, the newest version of
+/// each kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    Location,
+    Tariff,
+}
+
+impl Pushed {
+    fn table(self) -> &'static str {
+        match self {
+            Pushed::Location => "roaming_locations",
+            Pushed::Tariff => "roaming_tariffs",
+        }
+    }
+}
+
+/// An object another member pushed (OCPI JSON), by the member and the object's id.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RoamingLocation {
+pub struct PushedObject {
     pub cpo: String,
-    pub location_id: String,
-    /// The OCPI Location, JSON.
+    pub id: String,
     pub body: String,
     pub last_updated: Timestamp,
 }
 
-/// Keeps `location` unless a newer version is kept already (pushes may arrive out of order, and
+/// Keeps `object` unless a newer version is kept already (pushes may arrive out of order, and
 /// twice; one with the same `last_updated` replaces, as a live status may change without it).
 /// Returns whether it was kept.
-pub async fn receive_location(conn: &mut Conn, location: &RoamingLocation, now: Timestamp) -> Result<bool> {
-    let changed = query(
-        "INSERT INTO roaming_locations (cpo, location_id, body, last_updated, received_at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (cpo, location_id) DO UPDATE SET body = excluded.body, last_updated = excluded.last_updated, \
-         received_at = excluded.received_at WHERE roaming_locations.last_updated <= excluded.last_updated",
-    )
-    .bind(&location.cpo)
-    .bind(&location.location_id)
-    .bind(&location.body)
-    .bind(millis(location.last_updated))
+pub async fn receive_pushed(conn: &mut Conn, kind: Pushed, object: &PushedObject, now: Timestamp) -> Result<bool> {
+    let table = kind.table();
+    let changed = query(format!(
+        "INSERT INTO {table} (cpo, object_id, body, last_updated, received_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (cpo, object_id) DO UPDATE SET body = excluded.body, last_updated = excluded.last_updated, \
+         received_at = excluded.received_at WHERE {table}.last_updated <= excluded.last_updated"
+    ))
+    .bind(&object.cpo)
+    .bind(&object.id)
+    .bind(&object.body)
+    .bind(millis(object.last_updated))
     .bind(millis(now))
     .execute(conn)
     .await?;
     Ok(changed > 0)
 }
 
-/// Other members' locations, of one member or of all.
-pub async fn roaming_locations(conn: &mut Conn, cpo: Option<&str>) -> Result<Vec<RoamingLocation>> {
-    query(
-        "SELECT cpo, location_id, body, last_updated FROM roaming_locations WHERE ($1 IS NULL OR cpo = $1) \
-         ORDER BY cpo, location_id",
-    )
+/// Other members' pushed objects of a kind, of one member or of all.
+pub async fn pushed(conn: &mut Conn, kind: Pushed, cpo: Option<&str>) -> Result<Vec<PushedObject>> {
+    query(format!(
+        "SELECT cpo, object_id, body, last_updated FROM {} WHERE ($1 IS NULL OR cpo = $1) ORDER BY cpo, object_id",
+        kind.table()
+    ))
     .bind(cpo)
     .fetch_all(conn)
     .await?
     .into_iter()
     .map(|row| {
-        Ok(RoamingLocation {
+        Ok(PushedObject {
             cpo: row.try_get("cpo")?,
-            location_id: row.try_get("location_id")?,
+            id: row.try_get("object_id")?,
             body: row.try_get("body")?,
             last_updated: instant(row.try_get("last_updated")?)?,
         })

@@ -14,6 +14,7 @@ pub mod locations;
 pub mod messages;
 mod migrations;
 pub mod operators;
+pub mod partners;
 pub mod payments;
 pub mod sessions;
 pub mod settlements;

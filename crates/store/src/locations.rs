@@ -24,6 +24,8 @@ pub struct PublishedCharger {
     pub commissioned_at: Timestamp,
     /// The last status of each connector that reported one: (connector id, OCPP status, when).
     pub statuses: Vec<(i64, String, Timestamp)>,
+    /// The tariff that applies at each connector, in connector order (none: the charger is free).
+    pub tariff_ids: Vec<Option<String>>,
 }
 
 /// Every site with at least one commissioned charger, by site id.
@@ -38,8 +40,9 @@ pub async fn published(conn: &mut Conn) -> Result<Vec<PublishedSite>> {
          LEFT JOIN connectors k ON k.station_id = m.station_id AND k.connector_id > 0 \
          ORDER BY s.id, m.station_id, k.connector_id",
     )
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let assignments = crate::tariffs::assignments(conn).await?;
     let mut sites: BTreeMap<i64, PublishedSite> = BTreeMap::new();
     for row in rows {
         let site_id: i64 = row.try_get("id")?;
@@ -53,13 +56,19 @@ pub async fn published(conn: &mut Conn) -> Result<Vec<PublishedSite>> {
         let station_id: String = row.try_get("station_id")?;
         if site.chargers.last().is_none_or(|c| c.station_id != station_id) {
             let connectors: String = row.try_get("connectors")?;
+            let connector_types: Vec<String> =
+                connectors.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+            let tariff_ids = (1..=connector_types.len() as u32)
+                .map(|connector| assignments.applicable(&station_id, connector, site_id).map(str::to_owned))
+                .collect();
             site.chargers.push(PublishedCharger {
                 station_id,
                 evse_id: row.try_get("evse_id")?,
                 max_power_watts: row.try_get("max_power_watts")?,
-                connector_types: connectors.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+                connector_types,
                 commissioned_at: instant(row.try_get("commissioned_at")?)?,
                 statuses: Vec::new(),
+                tariff_ids,
             });
         }
         let charger = site.chargers.last_mut().expect("pushed above");

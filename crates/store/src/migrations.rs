@@ -57,9 +57,15 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     ),
     (
         9,
-        "roaming settlements",
+        "roaming settlements and tariffs",
         include_str!("../migrations/sqlite/0009_roaming_settlements.sql"),
         include_str!("../migrations/postgres/0009_roaming_settlements.sql"),
+    ),
+    (
+        10,
+        "ocpi partners",
+        include_str!("../migrations/sqlite/0010_ocpi_partners.sql"),
+        include_str!("../migrations/postgres/0010_ocpi_partners.sql"),
     ),
 ];
 

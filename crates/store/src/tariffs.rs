@@ -142,6 +142,25 @@ pub async fn assigned(conn: &mut Conn, target: &Target) -> Result<Option<String>
     row.map(|r| r.try_get("tariff_id")).transpose()
 }
 
+/// Every tariff assignment, for [`applicable_in`]: one query for many connectors.
+pub async fn assignments(conn: &mut Conn) -> Result<Assignments> {
+    let rows = query("SELECT target, tariff_id FROM tariff_assignments").fetch_all(conn).await?;
+    let pairs = rows.into_iter().map(|row| Ok((row.try_get("target")?, row.try_get("tariff_id")?)));
+    Ok(Assignments(pairs.collect::<Result<_>>()?))
+}
+
+/// Tariff assignments by target.
+pub struct Assignments(std::collections::HashMap<String, String>);
+
+impl Assignments {
+    /// [`applicable`], from these assignments.
+    pub fn applicable(&self, station_id: &str, connector: u32, site_id: i64) -> Option<&str> {
+        [Target::Connector(station_id.into(), connector), Target::Charger(station_id.into()), Target::Site(site_id)]
+            .iter()
+            .find_map(|target| self.0.get(&target.key()).map(String::as_str))
+    }
+}
+
 /// The tariff that applies at a connector: assigned to the connector, else to the charger, else to
 /// its site.
 pub async fn applicable(

@@ -463,24 +463,39 @@ async fn exercise(store: Store) {
         assert_eq!(settlements::get(&mut *conn, "CN-M02", "9").await.unwrap(), Some(settled));
     });
 
-    // Pushed locations: the newest version of each is kept, whatever the order of arrival.
-    let location = |body: &str, minute: i64| federation::RoamingLocation {
+    // Pushed locations and tariffs: the newest version of each is kept, whatever the order of arrival.
+    let pushed = |id: &str, body: &str, minute: i64| federation::PushedObject {
         cpo: "CN-M02".into(),
-        location_id: "7".into(),
+        id: id.into(),
         body: body.into(),
         last_updated: now + SignedDuration::from_mins(minute),
     };
-    let (newer, older) = (location("newer", 5), location("older", 1));
+    let (newer, older) = (pushed("7", "newer", 5), pushed("7", "older", 1));
+    let tariff = pushed("gd-tou", "tariff", 0);
     in_write!(store, |tx| {
-        assert!(federation::receive_location(&mut *tx, &newer, now).await?);
-        assert!(!federation::receive_location(&mut *tx, &older, now).await?, "an older version changes nothing");
-        assert!(federation::receive_location(&mut *tx, &newer, now).await?, "the same version again is harmless");
+        use federation::Pushed::{Location, Tariff};
+        assert!(federation::receive_pushed(&mut *tx, Location, &newer, now).await?);
+        assert!(
+            !federation::receive_pushed(&mut *tx, Location, &older, now).await?,
+            "an older version changes nothing"
+        );
+        assert!(
+            federation::receive_pushed(&mut *tx, Location, &newer, now).await?,
+            "the same version again is harmless"
+        );
+        assert!(federation::receive_pushed(&mut *tx, Tariff, &tariff, now).await?);
     });
     in_read!(store, |conn| {
-        let kept = federation::roaming_locations(&mut *conn, Some("CN-M02")).await.unwrap();
+        use federation::Pushed::{Location, Tariff};
+        let kept = federation::pushed(&mut *conn, Location, Some("CN-M02")).await.unwrap();
         assert_eq!(kept.iter().map(|l| l.body.as_str()).collect::<Vec<_>>(), ["newer"]);
-        assert!(federation::roaming_locations(&mut *conn, Some("CN-M09")).await.unwrap().is_empty());
-        assert_eq!(federation::roaming_locations(&mut *conn, None).await.unwrap().len(), 1);
+        assert!(federation::pushed(&mut *conn, Location, Some("CN-M09")).await.unwrap().is_empty());
+        assert_eq!(federation::pushed(&mut *conn, Location, None).await.unwrap().len(), 1);
+        let tariffs = federation::pushed(&mut *conn, Tariff, None).await.unwrap();
+        assert_eq!(
+            tariffs.iter().map(|t| (t.id.as_str(), t.body.as_str())).collect::<Vec<_>>(),
+            [("gd-tou", "tariff")]
+        );
     });
     store.close().await;
 }

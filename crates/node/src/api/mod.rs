@@ -8,6 +8,7 @@ mod extract;
 mod governance;
 mod ledger;
 mod operators;
+mod partners;
 mod payments;
 mod receipts;
 mod roaming;
@@ -57,7 +58,8 @@ pub struct ApiState {
         ledger::list_obligations, ledger::list_clearing, ledger::confirm_paid, ledger::confirm_received,
         ledger::feed_status, ledger::status,
         governance::governance, governance::propose, governance::vote,
-        roaming::list_locations, roaming::start, roaming::get_start, roaming::stop, roaming::dispute, roaming::outbox,
+        roaming::list_locations, roaming::list_tariffs, roaming::start, roaming::get_start, roaming::stop, roaming::dispute, roaming::outbox,
+        partners::create, partners::list, partners::revoke,
     ),
     modifiers(&Security)
 )]
@@ -150,11 +152,14 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/ledger/governance/proposals", post(governance::propose))
         .route("/ledger/governance/proposals/{id}/votes", post(governance::vote))
         .route("/roaming/locations", get(roaming::list_locations))
+        .route("/roaming/tariffs", get(roaming::list_tariffs))
         .route("/roaming/starts", post(roaming::start))
         .route("/roaming/starts/{id}", get(roaming::get_start))
         .route("/roaming/starts/{id}/stop", post(roaming::stop))
         .route("/roaming/starts/{id}/dispute", post(roaming::dispute))
         .route("/roaming/outbox", get(roaming::outbox))
+        .route("/ocpi/partners", post(partners::create).get(partners::list))
+        .route("/ocpi/partners/{id}", axum::routing::delete(partners::revoke))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { errors::ApiError::not_found("this API path") });
     Router::new()

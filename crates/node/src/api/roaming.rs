@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chargemesh_ledger::proof::CdrProof;
 use chargemesh_ledger::transaction::DisputeReason;
-use chargemesh_store::federation::{self, PendingMessage, RoamingStart};
+use chargemesh_store::federation::{self, PendingMessage, Pushed, RoamingStart};
 use chargemesh_store::settlements::Settlement;
 use serde::Deserialize;
 use serde_json::Value;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct LocationsQuery {
-    /// Only this member's locations (party id, e.g. `CN-M02`).
+    /// Only this member's (party id, e.g. `CN-M02`).
     cpo: Option<String>,
 }
 
@@ -33,10 +33,27 @@ pub async fn list_locations(
     _caller: Caller,
     Query(query): Query<LocationsQuery>,
 ) -> ApiResult<Json<Vec<Value>>> {
+    pushed(&state, Pushed::Location, query.cpo).await
+}
+
+/// Other members' tariffs (OCPI 2.2.1 `Tariff` objects: prices without VAT, `vat` in percent, and
+/// `tariff_alt_text` explaining electricity and service fee apart), as they last pushed them; a
+/// location's connectors name theirs in `tariff_ids`.
+#[utoipa::path(get, path = "/api/v1/roaming/tariffs", tag = "roaming", params(LocationsQuery),
+    responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
+pub async fn list_tariffs(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Query(query): Query<LocationsQuery>,
+) -> ApiResult<Json<Vec<Value>>> {
+    pushed(&state, Pushed::Tariff, query.cpo).await
+}
+
+async fn pushed(state: &ApiState, kind: Pushed, cpo: Option<String>) -> ApiResult<Json<Vec<Value>>> {
     let kept = state
         .operations
         .store()
-        .read(move |conn| Box::pin(async move { federation::roaming_locations(conn, query.cpo.as_deref()).await }))
+        .read(move |conn| Box::pin(async move { federation::pushed(conn, kind, cpo.as_deref()).await }))
         .await?;
     // Kept as received: a body that no longer reads (it was checked on arrival) is left out.
     Ok(Json(kept.iter().filter_map(|l| serde_json::from_str(&l.body).ok()).collect()))

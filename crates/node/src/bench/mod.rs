@@ -5,10 +5,12 @@
 mod consortium;
 mod ledger;
 mod pricing;
+mod roaming;
 
 pub use consortium::{ConsortiumBench, run as consortium};
 pub use ledger::run as ledger;
 pub use pricing::run as pricing;
+pub use roaming::run as roaming;
 
 use crate::passwords;
 use axum::Router;

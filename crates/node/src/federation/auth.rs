@@ -1,6 +1,10 @@
 //! Who is calling: every OCPI request must prove it. A member signs with its registered key; a
-//! request without proof is refused with HTTP 401 and OCPI status 2000, and nothing is served.
-//! Every response carries the request's `X-Request-ID` and `X-Correlation-ID` (made up if absent).
+//! platform outside the consortium sends `Authorization: Token <token>` (base64-encoded, as OCPI
+//! 2.2.1 says, or plain, as earlier versions did) with the token this node issued it, and may read
+//! the versions, locations and tariffs and manage its credentials; with its registration token it
+//! may only read the versions and register. Anything else is refused with HTTP 401 and OCPI status
+//! 2000, and nothing is served. Every response carries the request's `X-Request-ID` and
+//! `X-Correlation-ID` (made up if absent).
 
 use super::Federation;
 use super::reply;
@@ -10,7 +14,8 @@ use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-use chargemesh_protocol::ocpi::{headers, status};
+use chargemesh_protocol::ocpi::{VERSION, headers, status};
+use chargemesh_store::partners;
 use jiff::Timestamp;
 use std::sync::Arc;
 
@@ -22,7 +27,16 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 pub enum Caller {
     /// A consortium member, by party id.
     Member(String),
+    /// A platform outside the consortium registered with OCPI credentials, by its id here, with the
+    /// token it called with.
+    Partner { id: i64, token: String },
+    /// A platform registering with its registration token (TOKEN_A).
+    Registering { id: i64 },
 }
+
+/// The consortium member calling, for the endpoints only members may call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member(pub String);
 
 pub async fn authenticate(State(federation): State<Arc<Federation>>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
@@ -37,8 +51,15 @@ pub async fn authenticate(State(federation): State<Arc<Federation>>, request: Re
         Ok(bytes) => {
             let uri = parts.extensions.get::<OriginalUri>().map_or_else(|| parts.uri.clone(), |o| o.0.clone());
             let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str()).to_owned();
-            match caller(&federation, &parts.headers, parts.method.as_str(), &path, &bytes) {
+            let proven = match token(&parts.headers) {
+                Some(tokens) => partner(&federation, &tokens, parts.method.as_str(), uri.path()).await,
+                None => caller(&federation, &parts.headers, parts.method.as_str(), &path, &bytes),
+            };
+            match proven {
                 Ok(caller) => {
+                    if let Caller::Member(party) = &caller {
+                        parts.extensions.insert(Member(party.clone()));
+                    }
                     parts.extensions.insert(caller);
                     next.run(Request::from_parts(parts, Body::from(bytes))).await
                 }
@@ -74,6 +95,61 @@ fn caller(
     };
     let read = |name: &'static str| header(headers, name);
     federation.verifier.verify(read, method, path, body, Timestamp::now(), registry).map(Caller::Member)
+}
+
+/// The token of an `Authorization: Token …` header: decoded from base64 when it decodes to text,
+/// and as given (OCPI 2.1.1 sent tokens plain).
+fn token(headers: &HeaderMap) -> Option<Vec<String>> {
+    use base64::Engine as _;
+    let value = header(headers, "authorization")?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("token") {
+        return None;
+    }
+    let token = token.trim().to_owned();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(&token)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|text| !text.is_empty() && text.chars().all(|c| c.is_ascii_graphic()));
+    Some(decoded.into_iter().chain(std::iter::once(token)).collect())
+}
+
+/// The partner holding one of `tokens`, if it may call `method` on `path`.
+async fn partner(federation: &Federation, tokens: &[String], method: &str, path: &str) -> Result<Caller, Refusal> {
+    let store = federation.operations.store();
+    for token in tokens {
+        let hash = token_hash(token);
+        let found = store.read(move |conn| Box::pin(async move { partners::by_token(conn, &hash).await })).await;
+        let found = found.map_err(|e| {
+            tracing::error!(error = %e, "cannot read the OCPI partners");
+            Refusal::UnknownToken
+        })?;
+        let Some((partner, registered)) = found else { continue };
+        let version = format!("/ocpi/{VERSION}");
+        let credentials = path == format!("{version}/credentials");
+        let versions = path == "/ocpi/versions" || path == version;
+        let reading = method == "GET"
+            && (versions
+                || [super::locations::SENDER, super::tariffs::SENDER].iter().any(|m| {
+                    let module = format!("{version}/{m}");
+                    path == module || path.starts_with(&format!("{module}/"))
+                }));
+        return match registered {
+            true if reading || credentials => Ok(Caller::Partner { id: partner.id, token: token.clone() }),
+            false if versions && method == "GET" || credentials && method == "POST" => {
+                Ok(Caller::Registering { id: partner.id })
+            }
+            _ => Err(Refusal::NotForPartners),
+        };
+    }
+    Err(Refusal::UnknownToken)
+}
+
+/// How a token this node issued is kept: its SHA-256 digest.
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -4,7 +4,7 @@
 //! node is down for a while. The driver's token is the member's pseudonym: this node never learns
 //! who the driver is.
 
-use super::auth::Caller;
+use super::auth::Member;
 use super::locations::locations;
 use super::{Federation, reply};
 use axum::Extension;
@@ -29,11 +29,10 @@ const RESULT_TIMEOUT_SECS: u32 = 60;
 
 pub async fn receive(
     State(federation): State<Arc<Federation>>,
-    Extension(caller): Extension<Caller>,
+    Extension(Member(member)): Extension<Member>,
     Path(command): Path<String>,
     body: Bytes,
 ) -> Response {
-    let Caller::Member(member) = caller;
     match command.as_str() {
         "START_SESSION" => match serde_json::from_slice::<StartSession>(&body) {
             Ok(request) => start_session(federation, member, request).await,

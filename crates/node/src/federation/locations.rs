@@ -5,14 +5,14 @@
 use super::{Federation, reply};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use chargemesh_core::StationId;
 use chargemesh_core::charger::ConnectorStatus;
 use chargemesh_protocol::ocpi::locations::{
     BusinessDetails, Connector, ConnectorStandard, Evse, EvseStatus, GeoLocation, Location, PowerType,
 };
-use chargemesh_protocol::ocpi::{Page, PartyRef, date_time, headers, status};
+use chargemesh_protocol::ocpi::{Page, PartyRef, date_time, status};
 use chargemesh_store::StoreError;
 use chargemesh_store::locations::{PublishedCharger, PublishedSite};
 use jiff::Timestamp;
@@ -63,14 +63,7 @@ pub async fn list(
         }
     }
     let link = page.link(&federation.module_url(SENDER), &parameters);
-    let mut response = reply::ok(&selected[page.range()]);
-    let response_headers = response.headers_mut();
-    response_headers.insert(headers::TOTAL_COUNT, HeaderValue::from(page.total));
-    response_headers.insert(headers::LIMIT, HeaderValue::from(page.limit));
-    if let Some(link) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        response_headers.insert(headers::LINK, link);
-    }
-    response
+    reply::page(&selected, &page, link)
 }
 
 pub async fn location(State(federation): State<Arc<Federation>>, Path(location_id): Path<String>) -> Response {
@@ -185,7 +178,9 @@ fn evse_of(charger: &PublishedCharger, connected: bool) -> Evse {
         .enumerate()
         .filter_map(|(i, name)| {
             let standard = ConnectorStandard::of_ledger_name(name)?;
-            Some(connector_of(i + 1, standard, charger.max_power_watts, last_updated))
+            let mut connector = connector_of(i + 1, standard, charger.max_power_watts, last_updated);
+            connector.tariff_ids.extend(charger.tariff_ids.get(i).cloned().flatten());
+            Some(connector)
         })
         .collect();
     Evse {

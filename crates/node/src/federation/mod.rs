@@ -3,10 +3,11 @@
 //! locations they push; requests between members are signed with the member key the ledger
 //! registers (see [`signature`]).
 
-mod auth;
+pub mod auth;
 mod charges;
 pub mod client;
 mod commands;
+mod credentials;
 mod locations;
 mod outbox;
 mod publisher;
@@ -15,6 +16,7 @@ mod roaming;
 pub mod settlement;
 pub mod signature;
 pub mod starts;
+mod tariffs;
 mod versions;
 
 use crate::gateway::Registry;
@@ -36,7 +38,7 @@ pub struct Federation {
     peers: Option<Arc<client::Peers>>,
     verifier: signature::Verifier,
     /// The base URL of this node's OCPI endpoints (`…/ocpi`).
-    base_url: String,
+    pub base_url: String,
 }
 
 impl Federation {
@@ -102,6 +104,15 @@ pub fn router(federation: Arc<Federation>) -> Router {
         .route("/cpo/locations/{location_id}/{evse_uid}", get(locations::evse))
         .route("/cpo/locations/{location_id}/{evse_uid}/{connector_id}", get(locations::connector))
         .route("/emsp/locations/{country_code}/{party_id}/{location_id}", put(roaming::receive_location))
+        .route("/cpo/tariffs", get(tariffs::list))
+        .route(
+            "/credentials",
+            get(credentials::get)
+                .post(credentials::register)
+                .put(credentials::register)
+                .delete(credentials::unregister),
+        )
+        .route("/emsp/tariffs/{country_code}/{party_id}/{tariff_id}", put(roaming::receive_tariff))
         .route("/cpo/commands/{command}", post(commands::receive))
         .route("/emsp/commands/{command}/{id}", post(roaming::receive_command_result))
         .route("/emsp/sessions/{country_code}/{party_id}/{session_id}", put(roaming::receive_session))

@@ -1,11 +1,11 @@
 //! Pushes this node's objects to the other members when they change: every round it computes its
-//! locations (for every other member) and its sessions and CDRs of other members' drivers (for the
+//! tariffs and locations (for every other member) and its sessions and CDRs of other members' drivers (for the
 //! driver's member), compares each with a digest of what the member was last sent, and queues the
 //! changed ones in the outbox (with the new digest, in one transaction). A restart, or a member
 //! admitted later, gets what it lacks the same way.
 
 use super::locations::locations;
-use super::{Federation, charges, client::Peers};
+use super::{Federation, charges, client::Peers, tariffs};
 use chargemesh_protocol::ocpi::VERSION;
 use chargemesh_store::{Store, StoreError, federation};
 use jiff::Timestamp;
@@ -32,7 +32,15 @@ async fn publish(federation: &Federation, peers: &Peers) -> Result<(), StoreErro
     let locations = locations(federation).await?;
     let store = federation.operations.store();
     let sent = Sent::load(store).await?;
+    let tariffs = tariffs::published(federation, &locations).await?;
     for peer in peers.others() {
+        // Tariffs first, so that a member has a tariff before a connector names it.
+        for tariff in &tariffs {
+            let body = serde_json::to_string(tariff).expect("a tariff serializes");
+            let receiver = tariffs::RECEIVER;
+            let path = format!("/{VERSION}/{receiver}/{}/{}/{}", tariff.country_code, tariff.party_id, tariff.id);
+            sent.queue_if_changed(store, &peer, &format!("tariff:{}", tariff.id), ("PUT", &path, &body)).await?;
+        }
         for location in &locations {
             let body = serde_json::to_string(location).expect("a location serializes");
             let path = format!("/{VERSION}/{RECEIVER}/{}/{}/{}", location.country_code, location.party_id, location.id);

@@ -1,9 +1,9 @@
-//! The eMSP side: other members push their locations here (OCPI's receiver interfaces), and this
-//! node keeps the newest version of each for its drivers; they send the sessions and CDRs of this
+//! The eMSP side: other members push their locations and tariffs here (OCPI's receiver
+//! interfaces), and this node keeps the newest version of each for its drivers; they send the sessions and CDRs of this
 //! node's drivers at their chargers, and the results of the commands this node sent them.
 
 use super::Federation;
-use super::auth::Caller;
+use super::auth::Member;
 use super::reply;
 use axum::Extension;
 use axum::body::Bytes;
@@ -13,18 +13,18 @@ use axum::response::Response;
 use chargemesh_protocol::ocpi::commands::{CommandResult, CommandResultType};
 use chargemesh_protocol::ocpi::locations::Location;
 use chargemesh_protocol::ocpi::sessions::{Cdr, Session};
+use chargemesh_protocol::ocpi::tariffs::Tariff;
 use chargemesh_protocol::ocpi::{PartyRef, status};
-use chargemesh_store::federation::{self, RoamingLocation};
+use chargemesh_store::federation::{self, Pushed, PushedObject};
 use jiff::Timestamp;
 use std::sync::Arc;
 
 pub async fn receive_location(
     State(federation): State<Arc<Federation>>,
-    Extension(caller): Extension<Caller>,
+    Extension(Member(member)): Extension<Member>,
     Path((country_code, party_id, location_id)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Response {
-    let Caller::Member(member) = caller;
     if let Some(refused) = only_own(&member, &country_code, &party_id) {
         return refused;
     }
@@ -35,29 +35,55 @@ pub async fn receive_location(
     if location.id != location_id || location.country_code != country_code || location.party_id != party_id {
         return reply::invalid("the Location's country_code, party_id and id must be those of the URL");
     }
-    let received = RoamingLocation {
-        cpo: member,
-        location_id,
-        body: String::from_utf8_lossy(&body).into_owned(),
-        last_updated: location.last_updated,
+    keep_pushed(&federation, Pushed::Location, member, location_id, body, location.last_updated).await
+}
+
+/// A member pushes one of its tariffs (`PUT /emsp/tariffs/{country_code}/{party_id}/{tariff_id}`).
+pub async fn receive_tariff(
+    State(federation): State<Arc<Federation>>,
+    Extension(Member(member)): Extension<Member>,
+    Path((country_code, party_id, tariff_id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = only_own(&member, &country_code, &party_id) {
+        return refused;
+    }
+    let tariff: Tariff = match serde_json::from_slice(&body) {
+        Ok(tariff) => tariff,
+        Err(e) => return reply::invalid(format!("the body is not an OCPI Tariff: {e}")),
     };
+    if tariff.id != tariff_id || tariff.country_code != country_code || tariff.party_id != party_id {
+        return reply::invalid("the Tariff's country_code, party_id and id must be those of the URL");
+    }
+    keep_pushed(&federation, Pushed::Tariff, member, tariff_id, body, tariff.last_updated).await
+}
+
+/// Keeps the newest version of an object a member pushed.
+async fn keep_pushed(
+    federation: &Federation,
+    kind: Pushed,
+    cpo: String,
+    id: String,
+    body: Bytes,
+    last_updated: Timestamp,
+) -> Response {
+    let object = PushedObject { cpo, id, body: String::from_utf8_lossy(&body).into_owned(), last_updated };
     let kept = federation
         .operations
         .store()
-        .write(move |tx| Box::pin(async move { federation::receive_location(tx, &received, Timestamp::now()).await }))
+        .write(move |tx| Box::pin(async move { federation::receive_pushed(tx, kind, &object, Timestamp::now()).await }))
         .await;
-    stored(kept.map(|_| ()), "location")
+    stored(kept.map(|_| ()), if kind == Pushed::Location { "location" } else { "tariff" })
 }
 
 /// The result of a command this node sent (OCPI's `response_url`): the member whose charger it is
 /// posts what the charger did. Only that member may, and a repeat changes nothing more.
 pub async fn receive_command_result(
     State(federation): State<Arc<Federation>>,
-    Extension(caller): Extension<Caller>,
+    Extension(Member(member)): Extension<Member>,
     Path((command, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let Caller::Member(member) = caller;
     // A start's state follows its latest command: `started` …, then `stopped` or `stop_…`.
     let prefix = match command.as_str() {
         "START_SESSION" => "",
@@ -106,11 +132,10 @@ pub async fn receive_command_result(
 /// interface): the newest version is kept.
 pub async fn receive_session(
     State(federation): State<Arc<Federation>>,
-    Extension(caller): Extension<Caller>,
+    Extension(Member(member)): Extension<Member>,
     Path((country_code, party_id, session_id)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Response {
-    let Caller::Member(member) = caller;
     if let Some(refused) = only_own(&member, &country_code, &party_id) {
         return refused;
     }
@@ -140,10 +165,9 @@ pub async fn receive_session(
 /// interface); the same CDR sent again changes nothing.
 pub async fn receive_cdr(
     State(federation): State<Arc<Federation>>,
-    Extension(caller): Extension<Caller>,
+    Extension(Member(member)): Extension<Member>,
     body: Bytes,
 ) -> Response {
-    let Caller::Member(member) = caller;
     let cdr: Cdr = match serde_json::from_slice(&body) {
         Ok(cdr) => cdr,
         Err(e) => return reply::invalid(format!("the body is not an OCPI CDR: {e}")),

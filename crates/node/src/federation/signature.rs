@@ -42,6 +42,12 @@ pub enum Refusal {
     Replayed,
     #[error("this node takes part in no consortium ledger: it has no members to hear from")]
     NoConsortium,
+    #[error("the token is not one this node issued, or it was revoked")]
+    UnknownToken,
+    #[error(
+        "platforms outside the consortium may read versions, locations and tariffs and manage their credentials (with the registration token: read versions and register) only"
+    )]
+    NotForPartners,
 }
 
 /// The three headers a signed request carries.

@@ -3,7 +3,7 @@
 use super::locations::SENDER;
 use super::publisher::RECEIVER;
 use super::starts::RESULTS;
-use super::{Federation, reply};
+use super::{Federation, reply, tariffs};
 use axum::extract::State;
 use axum::response::Response;
 use chargemesh_protocol::ocpi::VERSION;
@@ -16,8 +16,11 @@ pub async fn list(State(federation): State<Arc<Federation>>) -> Response {
 
 pub async fn details(State(federation): State<Arc<Federation>>) -> Response {
     let endpoints = [
+        ("credentials", InterfaceRole::Receiver, "credentials"),
         ("locations", InterfaceRole::Sender, SENDER),
         ("locations", InterfaceRole::Receiver, RECEIVER),
+        ("tariffs", InterfaceRole::Sender, tariffs::SENDER),
+        ("tariffs", InterfaceRole::Receiver, tariffs::RECEIVER),
         ("commands", InterfaceRole::Receiver, "cpo/commands"),
         ("commands", InterfaceRole::Sender, RESULTS),
         ("sessions", InterfaceRole::Receiver, "emsp/sessions"),

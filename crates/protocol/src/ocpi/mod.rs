@@ -3,8 +3,10 @@
 //! formats only: which data fills them is the node's business.
 
 pub mod commands;
+pub mod credentials;
 pub mod locations;
 pub mod sessions;
+pub mod tariffs;
 pub mod tokens;
 pub mod versions;
 

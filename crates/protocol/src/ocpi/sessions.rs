@@ -111,7 +111,7 @@ pub struct CdrLocation {
     pub connector_power_type: PowerType,
 }
 
-mod optional_date_time {
+pub(super) mod optional_date_time {
     use jiff::Timestamp;
     use serde::{Deserialize, Deserializer, Serializer};
 

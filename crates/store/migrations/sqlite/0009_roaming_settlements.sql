@@ -21,3 +21,15 @@ CREATE TABLE roaming_settlements (
     PRIMARY KEY (cpo, cdr_id)
 );
 CREATE INDEX roaming_settlements_by_start ON roaming_settlements (start_id);
+
+-- Other members' tariffs (OCPI Tariff JSON), the newest version each member sent; kept like their
+-- locations, whose id column takes the same name.
+ALTER TABLE roaming_locations RENAME COLUMN location_id TO object_id;
+CREATE TABLE roaming_tariffs (
+    cpo TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    last_updated BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (cpo, object_id)
+);

@@ -1,0 +1,86 @@
+//! Platforms outside the consortium that use this node's OCPI endpoints with OCPI credentials: the
+//! administrator creates one and hands it the registration token (TOKEN_A) and the versions URL
+//! out of band; the partner registers itself through the OCPI credentials module.
+
+use super::ApiState;
+use super::auth::Caller;
+use super::errors::{ApiError, ApiResult};
+use super::extract::Body;
+use crate::federation::auth::token_hash;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chargemesh_store::partners::{self, Partner};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPartner {
+    /// Who it is, e.g. `Hubject test platform`.
+    name: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedPartner {
+    #[serde(flatten)]
+    partner: Partner,
+    /// The registration token (TOKEN_A), shown this once: the partner posts its credentials to this
+    /// node's credentials module with it (`Authorization: Token <base64 of it>`).
+    token_a: String,
+    /// Where the partner starts: this node's OCPI versions endpoint.
+    versions_url: String,
+}
+
+/// Creates a partner with a registration token, shown once.
+#[utoipa::path(post, path = "/api/v1/ocpi/partners", tag = "roaming", request_body = NewPartner,
+    responses((status = 201, body = CreatedPartner), (status = 422, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Body(body): Body<NewPartner>,
+) -> ApiResult<(StatusCode, Json<CreatedPartner>)> {
+    caller.require_admin()?;
+    let name = body.name.trim().to_owned();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::invalid("name: 1 to 100 characters"));
+    }
+    let token_a = hex::encode(rand::random::<[u8; 32]>());
+    let hash = token_hash(&token_a);
+    let partner = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let id = partners::create(&mut *tx, &name, &hash, Timestamp::now()).await?;
+                let all = partners::list(tx).await?;
+                Ok(all.into_iter().find(|p| p.id == id).expect("created above"))
+            })
+        })
+        .await?;
+    let versions_url = format!("{}/versions", state.federation.base_url);
+    Ok((StatusCode::CREATED, Json(CreatedPartner { partner, token_a, versions_url })))
+}
+
+/// Every partner: registered or not, revoked or not.
+#[utoipa::path(get, path = "/api/v1/ocpi/partners", tag = "roaming", responses((status = 200, body = Vec<Partner>)),
+    security(("bearer" = [])))]
+pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Partner>>> {
+    caller.require_admin()?;
+    Ok(Json(state.operations.store().read(|conn| Box::pin(partners::list(conn))).await?))
+}
+
+/// Ends a partner's access: its tokens stop working at once.
+#[utoipa::path(delete, path = "/api/v1/ocpi/partners/{id}", tag = "roaming", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn revoke(State(state): State<Arc<ApiState>>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    caller.require_admin()?;
+    let revoked = state
+        .operations
+        .store()
+        .write(move |tx| Box::pin(async move { partners::revoke(tx, id, Timestamp::now()).await }))
+        .await?;
+    if revoked { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found(format!("partner {id} with access"))) }
+}

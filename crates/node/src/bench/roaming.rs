@@ -1,0 +1,198 @@
+//! `chargemesh bench roaming`: a cross-member start, timed from the driver's request at member A's
+//! node to the RemoteStartTransaction reaching member B's charger, one start after another. Both
+//! members' nodes run in this process on loopback, each with its own data directory and its part
+//! of one two-member ledger; B's charger is simulated. Prints a report for BENCHMARKS.md.
+
+use crate::Node;
+use crate::config::Config;
+use chargemesh_ledger::transaction::{MemberRecord, Roles};
+use chargemesh_ledger::{Genesis, MemberKey};
+use chargemesh_sim::load::Latencies;
+use chargemesh_sim::{ChargePoint, Connection};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "bench-roaming-admin";
+const MEMBERS: [&str; 2] = ["CN-M01", "CN-M02"];
+/// How long one start may take before the run is abandoned.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn run(starts: usize) -> Result<String, String> {
+    let dir = std::env::temp_dir().join(format!("chargemesh-bench-roaming-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let configs = consortium(&dir)?;
+    let emsp = Node::start(&configs[0]).await.map_err(|e| format!("member A's node: {e}"))?;
+    let cpo = Node::start(&configs[1]).await.map_err(|e| format!("member B's node: {e}"))?;
+    let result = measure(&emsp, &cpo, &configs[1], starts).await;
+    cpo.stop().await;
+    emsp.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let (to_charger, answered) = result?;
+    Ok(report(starts, to_charger, answered))
+}
+
+fn report(starts: usize, mut to_charger: Latencies, mut answered: Latencies) -> String {
+    let mut report = format!("machine: {}\n", super::machine());
+    report.push_str(&format!("{starts} starts, one after another, member A's API to member B's charger (loopback)\n"));
+    for (what, latencies) in
+        [("request at A -> RemoteStart at B's charger", &mut to_charger), ("request at A -> A's answer", &mut answered)]
+    {
+        report.push_str(&format!(
+            "{what}: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n",
+            latencies.percentile_ms(50.0),
+            latencies.percentile_ms(90.0),
+            latencies.percentile_ms(99.0),
+            latencies.percentile_ms(100.0),
+        ));
+    }
+    report
+}
+
+/// Two members' node configurations on free loopback ports, with the genesis and each member's key
+/// in its ledger directory; both members validate.
+fn consortium(dir: &Path) -> Result<Vec<Config>, String> {
+    let mut configs = Vec::new();
+    let mut members = Vec::new();
+    let mut keys = Vec::new();
+    for party in MEMBERS {
+        let mut config = Config { data_dir: dir.join(party.to_lowercase()), ..Config::default() };
+        config.api.listen = free_address()?;
+        config.gateway.listen = free_address()?;
+        config.ledger.p2p_listen = free_address()?;
+        config.ledger.party_id = party.into();
+        config.api.admin_password = PASSWORD.into();
+        config.log.filter = "warn".into();
+        let key = MemberKey::from_seed(rand::random());
+        members.push(MemberRecord {
+            party_id: party.into(),
+            public_key: key.public_key(),
+            roles: Roles { cpo: true, emsp: true },
+            endpoint: format!("http://{}/ocpi", config.api.listen),
+            validator: true,
+            p2p_endpoint: config.ledger.p2p_listen.to_string(),
+        });
+        keys.push(key);
+        configs.push(config);
+    }
+    let genesis = Genesis {
+        chain_name: "bench-roaming".into(),
+        timestamp_ms: jiff::Timestamp::now().as_millisecond() - 3_600_000,
+        clearing_period_ms: 86_400_000,
+        parameters: Default::default(),
+        members,
+    };
+    for (config, key) in configs.iter().zip(&keys) {
+        let ledger = config.ledger_dir();
+        std::fs::create_dir_all(ledger.join("keys")).map_err(|e| e.to_string())?;
+        let genesis = serde_json::to_string(&genesis).expect("a genesis serializes");
+        std::fs::write(ledger.join("genesis.json"), genesis).map_err(|e| e.to_string())?;
+        let key_file = ledger.join(format!("keys/{}.key", config.ledger.party_id));
+        std::fs::write(key_file, hex::encode(key.seed())).map_err(|e| e.to_string())?;
+    }
+    Ok(configs)
+}
+
+fn free_address() -> Result<SocketAddr, String> {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())
+}
+
+/// An API client logged in as a node's administrator.
+struct Api {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn login(node: &Node) -> Result<Api, String> {
+        let client = reqwest::Client::new();
+        let base = format!("http://{}/api/v1", node.api_addr);
+        let mut api = Api { client, base, token: String::new() };
+        let (_, body) =
+            api.call(reqwest::Method::POST, "/auth/login", json!({"username": "admin", "password": PASSWORD})).await?;
+        api.token = body["token"].as_str().ok_or("the login gave no token")?.to_owned();
+        Ok(api)
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Result<(u16, Value), String> {
+        let mut request = self.client.request(method.clone(), format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let response = request.send().await.map_err(|e| format!("{method} {path}: {e}"))?;
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        if status >= 400 {
+            return Err(format!("{method} {path}: {status} {body}"));
+        }
+        Ok((status, body))
+    }
+}
+
+/// Provisions a driver at A and a commissioned charger at B, connects it, waits until A knows its
+/// location, and times `starts` starts.
+async fn measure(
+    emsp: &Node,
+    cpo: &Node,
+    cpo_config: &Config,
+    starts: usize,
+) -> Result<(Latencies, Latencies), String> {
+    use reqwest::Method;
+    let (a, b) = (Api::login(emsp).await?, Api::login(cpo).await?);
+    let (_, driver_co) = a.call(Method::POST, "/operators", json!({"name": "Driver Mobility"})).await?;
+    a.call(Method::PUT, "/tokens/BENCH-DRIVER", json!({"operator_id": driver_co["id"]})).await?;
+    let (_, charger_co) = b.call(Method::POST, "/operators", json!({"name": "Charger Co"})).await?;
+    let site = json!({"operator_id": charger_co["id"], "name": "Bench site", "time_zone": "Asia/Shanghai",
+        "latitude": 22.55, "longitude": 114.1, "city": "Shenzhen"});
+    let (_, site) = b.call(Method::POST, "/sites", site).await?;
+    let charger = json!({"station_id": "BENCH-1", "operator_id": charger_co["id"], "site_id": site["id"]});
+    b.call(Method::POST, "/chargers", charger).await?;
+    let next_year = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 365)).to_string();
+    let commissioning = json!({"max_power_watts": 60_000, "connectors": ["gbt_dc"], "metering_certificate": "CPA-1",
+        "calibration_certificate": "CAL-1", "calibration_expires_at": next_year});
+    b.call(Method::PUT, "/chargers/BENCH-1/commissioning", commissioning).await?;
+    let connection = Connection::new(cpo.charger_url(cpo_config));
+    let mut charger = ChargePoint::connect("BENCH-1", connection).await.map_err(|e| e.to_string())?;
+    charger.boot().await.map_err(|e| e.to_string())?;
+    charger.status(1, "Available").await.map_err(|e| e.to_string())?;
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let location_id = loop {
+        let (_, locations) = a.call(Method::GET, "/roaming/locations?cpo=CN-M02", Value::Null).await?;
+        if let Some(id) = locations[0]["id"].as_str().filter(|_| locations[0]["evses"][0]["status"] == "AVAILABLE") {
+            break id.to_owned();
+        }
+        if Instant::now() > deadline {
+            return Err("member A never received member B's location".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    // The charger answers every command and notes when each RemoteStart arrives.
+    let (arrived, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
+    let serving = tokio::spawn(async move {
+        while let Ok(Some(_)) = charger.serve_until("RemoteStartTransaction", START_TIMEOUT).await {
+            if arrived.send(Instant::now()).is_err() {
+                break;
+            }
+        }
+    });
+    let request =
+        json!({"id_token": "BENCH-DRIVER", "cpo": "CN-M02", "location_id": location_id, "evse_uid": "BENCH-1"});
+    let (mut to_charger, mut answered) = (Latencies::default(), Latencies::default());
+    for n in 0..starts {
+        let sent = Instant::now();
+        let (_, start) = a.call(Method::POST, "/roaming/starts", request.clone()).await?;
+        answered.record(sent.elapsed());
+        if start["state"] != "accepted" {
+            return Err(format!("start {n} was not accepted: {start}"));
+        }
+        let at = tokio::time::timeout(START_TIMEOUT, arrivals.recv()).await;
+        let at = at.ok().flatten().ok_or_else(|| format!("start {n}: the RemoteStart never reached the charger"))?;
+        to_charger.record(at.duration_since(sent));
+    }
+    serving.abort();
+    Ok((to_charger, answered))
+}
