@@ -611,22 +611,7 @@ async fn roaming_start(
 /// it reads locations and tariffs but nothing else, and its tokens stop working when it leaves.
 #[tokio::test]
 async fn an_outside_platform_registers_with_ocpi_credentials_and_reads_with_its_token() {
-    use base64::Engine as _;
-    let encode = |token: &str| base64::engine::general_purpose::STANDARD.encode(token);
-    // The platform's own versions endpoint, answering its token only.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let platform = format!("http://{}/versions", listener.local_addr().unwrap());
-    let expected = format!("Token {}", encode("PLATFORM-TOKEN-B"));
-    let versions = axum::Router::new().route(
-        "/versions",
-        axum::routing::get(move |headers: axum::http::HeaderMap| async move {
-            let ok = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str());
-            let code = if ok { 1000 } else { 2000 };
-            axum::Json(json!({"status_code": code, "data": [], "timestamp": "2026-11-30T00:00:00Z"}))
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, versions).await.unwrap() });
-
+    let platform = outside_platform().await;
     let node = TestNode::start_with(federated_consortium(&["partner-cpo"]).remove(0)).await;
     let (status, created) = node.post("/ocpi/partners", json!({"name": "Outside Platform"})).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -641,10 +626,6 @@ async fn an_outside_platform_registers_with_ocpi_credentials_and_reads_with_its_
         async move { self::body(request.send().await.unwrap()).await }
     };
     let with = |token: &str| format!("Token {}", encode(token));
-    let credentials = |url: &str| {
-        json!({"token": "PLATFORM-TOKEN-B", "url": url, "roles": [{"role": "EMSP",
-            "business_details": {"name": "Outside Platform"}, "party_id": "OUT", "country_code": "DE"}]})
-    };
 
     // The registration token reads the versions and registers, nothing else.
     let (status, _, _) = call(Method::GET, "/ocpi/versions", with(&token_a), None).await;
@@ -688,4 +669,74 @@ async fn an_outside_platform_registers_with_ocpi_credentials_and_reads_with_its_
     let (status, _, _) = call(Method::GET, "/ocpi/2.2.1/cpo/locations", with(&token_c), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     node.stop().await;
+}
+
+fn encode(token: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(token)
+}
+
+/// What a platform outside the consortium registers with: its token `PLATFORM-TOKEN-B` and its
+/// versions `url`.
+fn credentials(url: &str) -> Value {
+    json!({"token": "PLATFORM-TOKEN-B", "url": url, "roles": [{"role": "EMSP",
+        "business_details": {"name": "Outside Platform"}, "party_id": "OUT", "country_code": "DE"}]})
+}
+
+/// A platform outside the consortium: its versions endpoint, answering its own token only; its URL.
+async fn outside_platform() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/versions", listener.local_addr().unwrap());
+    let expected = format!("Token {}", encode("PLATFORM-TOKEN-B"));
+    let versions = axum::Router::new().route(
+        "/versions",
+        axum::routing::get(move |headers: axum::http::HeaderMap| async move {
+            let ok = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str());
+            let code = if ok { 1000 } else { 2000 };
+            axum::Json(json!({"status_code": code, "data": [], "timestamp": "2026-11-30T00:00:00Z"}))
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, versions).await.unwrap() });
+    url
+}
+
+/// An independent check: the conformance runner of the `ocpi-kit` crate (built by `scripts/test`,
+/// named by CHARGEMESH_OCPI_CONFORMANCE) reads CN-M02's versions, version details, locations and
+/// tariffs as a registered outside platform, tries two requests that must be refused, and finds
+/// nothing against the specification.
+#[tokio::test]
+async fn an_independent_ocpi_conformance_runner_finds_nothing_against_the_specification() {
+    let runner = std::env::var("CHARGEMESH_OCPI_CONFORMANCE").expect(
+        "CHARGEMESH_OCPI_CONFORMANCE names no ocpi-kit runner: run scripts/test, which builds it (once) and sets it",
+    );
+    let (_configs, emsp, cpo, _charger, _location) =
+        roaming_pair(federated_consortium(&["conformance-emsp", "conformance-cpo"])).await;
+    let platform = outside_platform().await;
+    let (status, created) = cpo.post("/ocpi/partners", json!({"name": "Conformance runner"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let versions_url = created["versions_url"].as_str().unwrap().to_owned();
+    let token_a = created["token_a"].as_str().unwrap();
+    let registration = cpo
+        .client
+        .post(format!("http://{}/ocpi/2.2.1/credentials", cpo.node().api_addr))
+        .header("authorization", format!("Token {}", encode(token_a)))
+        .json(&credentials(&platform))
+        .send()
+        .await
+        .unwrap();
+    let (_, _, registered) = body(registration).await;
+    let token_c = registered["data"]["token"].as_str().unwrap().to_owned();
+
+    let output = tokio::process::Command::new(&runner)
+        .args(["--insecure", "conformance", &versions_url, "--token", &token_c])
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run {runner}: {e}"));
+    let report = String::from_utf8_lossy(&output.stdout);
+    let errors = String::from_utf8_lossy(&output.stderr);
+    eprintln!("{report}");
+    assert!(output.status.success() && report.contains(" 0 failed"), "{report}\n{errors}");
+    assert!(report.contains("checked against OCPI 2.2.1"), "{report}");
+    cpo.stop().await;
+    emsp.stop().await;
 }

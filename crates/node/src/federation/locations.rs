@@ -2,6 +2,7 @@
 //! coordinates are not published: OCPI requires them), each commissioned charger an `EVSE`, with
 //! the live status of its connectors. Lists are paginated and filtered by `last_updated`.
 
+use super::paging::{self, ListQuery};
 use super::{Federation, reply};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -12,58 +13,23 @@ use chargemesh_core::charger::ConnectorStatus;
 use chargemesh_protocol::ocpi::locations::{
     BusinessDetails, Connector, ConnectorStandard, Evse, EvseStatus, GeoLocation, Location, PowerType,
 };
-use chargemesh_protocol::ocpi::{Page, PartyRef, date_time, status};
+use chargemesh_protocol::ocpi::{PartyRef, status};
 use chargemesh_store::StoreError;
 use chargemesh_store::locations::{PublishedCharger, PublishedSite};
 use jiff::Timestamp;
-use serde::Deserialize;
 use std::sync::Arc;
 
 /// Where other platforms read this node's locations, after the version's URL.
 pub(super) const SENDER: &str = "cpo/locations";
 
-/// The most locations one page holds.
-const MAX_PAGE: usize = 100;
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    offset: Option<usize>,
-    limit: Option<usize>,
-    date_from: Option<String>,
-    date_to: Option<String>,
-}
-
 pub async fn list(
     State(federation): State<Arc<Federation>>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let Ok(Query(query)) = query else {
-        return reply::invalid("offset and limit are whole numbers; date_from and date_to are OCPI DateTimes");
-    };
-    let parse = |text: &Option<String>| text.as_deref().map(date_time::parse).transpose();
-    let (date_from, date_to) = match (parse(&query.date_from), parse(&query.date_to)) {
-        (Ok(from), Ok(to)) => (from, to),
-        (Err(why), _) | (_, Err(why)) => return reply::invalid(why),
-    };
-    let locations = match served_locations(&federation).await {
-        Ok(locations) => locations,
-        Err(response) => return response,
-    };
-    // OCPI: date_from is inclusive, date_to exclusive.
-    let selected: Vec<Location> = locations
-        .into_iter()
-        .filter(|l| date_from.is_none_or(|from| l.last_updated >= from))
-        .filter(|l| date_to.is_none_or(|to| l.last_updated < to))
-        .collect();
-    let page = Page::new(query.offset, query.limit, MAX_PAGE, selected.len());
-    let mut parameters = Vec::new();
-    for (name, value) in [("date_from", &query.date_from), ("date_to", &query.date_to)] {
-        if let Some(value) = value {
-            parameters.push((name, value.clone()));
-        }
+    match served_locations(&federation).await {
+        Ok(locations) => paging::page(&federation, SENDER, locations, |l| l.last_updated, query),
+        Err(response) => response,
     }
-    let link = page.link(&federation.module_url(SENDER), &parameters);
-    reply::page(&selected, &page, link)
 }
 
 pub async fn location(State(federation): State<Arc<Federation>>, Path(location_id): Path<String>) -> Response {

@@ -10,6 +10,7 @@ mod commands;
 mod credentials;
 mod locations;
 mod outbox;
+mod paging;
 mod publisher;
 mod reply;
 mod roaming;

@@ -8,23 +8,23 @@
 //! include it; and a recurring season (summer, every year) has no OCPI restriction, so a seasonal
 //! element is given for each occurrence from last year to next.
 
+use super::paging::{self, ListQuery};
 use super::{Federation, reply};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use chargemesh_core::money::Price;
-use chargemesh_core::tariff::{ComponentKind, Restrictions, Season, Tariff, Tax, Weekday};
+use chargemesh_core::tariff::{ComponentKind, Restrictions, Season, Tariff, Tax, TimeOfDay, Weekday};
+use chargemesh_protocol::ocpi::PartyRef;
 use chargemesh_protocol::ocpi::commands::DisplayText;
 use chargemesh_protocol::ocpi::locations::Location;
 use chargemesh_protocol::ocpi::sessions::{Price as OcpiPrice, number};
 use chargemesh_protocol::ocpi::tariffs::{
     DayOfWeek, PriceComponent, Tariff as OcpiTariff, TariffDimensionType, TariffElement, TariffRestrictions,
 };
-use chargemesh_protocol::ocpi::{Page, PartyRef};
 use chargemesh_store::{StoreError, tariffs};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -32,8 +32,6 @@ use std::sync::Arc;
 pub(super) const SENDER: &str = "cpo/tariffs";
 /// Where a member takes pushed tariffs.
 pub(super) const RECEIVER: &str = "emsp/tariffs";
-
-const MAX_PAGE: usize = 100;
 
 /// The latest version of every tariff a published connector names, as OCPI tariffs.
 pub(super) async fn published(federation: &Federation, locations: &[Location]) -> Result<Vec<OcpiTariff>, StoreError> {
@@ -60,32 +58,22 @@ pub(super) async fn published(federation: &Federation, locations: &[Location]) -
     Ok(stored.iter().map(|s| ocpi_tariff(&s.tariff, &party, s.created_at, Timestamp::now())).collect())
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    offset: Option<usize>,
-    limit: Option<usize>,
-}
-
 /// `GET /cpo/tariffs`, paginated.
 pub async fn list(
     State(federation): State<Arc<Federation>>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let Ok(Query(query)) = query else { return reply::invalid("offset and limit are whole numbers") };
     let found = match super::locations::locations(&federation).await {
         Ok(locations) => published(&federation, &locations).await,
         Err(e) => Err(e),
     };
-    let tariffs = match found {
-        Ok(tariffs) => tariffs,
+    match found {
+        Ok(tariffs) => paging::page(&federation, SENDER, tariffs, |t| t.last_updated, query),
         Err(error) => {
             tracing::error!(%error, "cannot read the published tariffs");
-            return reply::server_error("the tariffs cannot be read now; try again");
+            reply::server_error("the tariffs cannot be read now; try again")
         }
-    };
-    let page = Page::new(query.offset, query.limit, MAX_PAGE, tariffs.len());
-    let link = page.link(&federation.module_url(SENDER), &[]);
-    reply::page(&tariffs, &page, link)
+    }
 }
 
 /// `tariff` as OCPI gives it; `last_updated` is when this version was stored; seasons unfold
@@ -155,8 +143,8 @@ fn restrictions(r: &Restrictions, this_year: i16) -> Vec<Option<TariffRestrictio
     let kwh = |e: chargemesh_core::Energy| decimal(e.mwh());
     let kw = |watts: i64| decimal(watts * 1_000);
     let base = TariffRestrictions {
-        start_time: r.start_time.map(|t| t.to_string()),
-        end_time: r.end_time.map(|t| t.to_string()),
+        start_time: r.start_time.map(time_of_day),
+        end_time: r.end_time.map(time_of_day),
         start_date: r.start_date.map(|d| d.to_string()),
         end_date: r.end_date.map(|d| d.to_string()),
         min_kwh: r.min_energy.map(kwh),
@@ -191,6 +179,13 @@ fn occurrence(season: Season, year: i16) -> Option<(Date, Date)> {
         if (season.to.month(), season.to.day()) < (season.from.month(), season.from.day()) { year + 1 } else { year };
     let to = Date::new(to_year, season.to.month() as i8, season.to.day() as i8).ok()?;
     Some((from, to.tomorrow().ok()?))
+}
+
+/// `HH:MM` from 00:00 to 23:59: the end of the day (24:00) is midnight, 00:00, which OCPI reads as
+/// the end of a window that started earlier in the day.
+fn time_of_day(time: TimeOfDay) -> String {
+    let minutes = time.minutes() % TimeOfDay::MINUTES_PER_DAY;
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 fn day_of_week(day: Weekday) -> DayOfWeek {
@@ -266,7 +261,7 @@ fn incl_vat(price: Price, tax: Tax) -> i64 {
 mod tests {
     use super::*;
     use chargemesh_core::money::{Currency, TaxRate};
-    use chargemesh_core::tariff::{MonthDay, PriceComponent as Component, TariffElement as Element, TimeOfDay};
+    use chargemesh_core::tariff::{MonthDay, PriceComponent as Component, TariffElement as Element};
 
     fn price(text: &str) -> Price {
         Price::parse(text).unwrap()
@@ -324,6 +319,7 @@ mod tests {
             (Some("2025-07-01"), Some("2025-10-01"))
         );
         assert_eq!(first["start_time"], "10:00");
+        assert_eq!(time_of_day(TimeOfDay::parse("24:00").unwrap()), "00:00", "OCPI has no 24:00");
         assert_eq!(json["elements"][3]["price_components"][1]["type"], "PARKING_TIME");
         assert_eq!(json["elements"][3]["price_components"][1]["price"], 2);
         assert!(json["elements"][3].get("restrictions").is_none());
