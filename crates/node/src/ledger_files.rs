@@ -29,7 +29,7 @@ pub fn read_or_create_secret(path: &Path) -> Result<[u8; 32], String> {
 }
 
 /// Writes 32 secret bytes as hex to a new file readable and writable by its owner only.
-fn write_secret(path: &Path, secret: &[u8; 32]) -> Result<(), String> {
+pub fn write_secret(path: &Path, secret: &[u8; 32]) -> Result<(), String> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

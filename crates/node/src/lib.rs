@@ -4,10 +4,12 @@
 pub mod api;
 pub mod bench;
 pub mod config;
+pub mod demo;
 pub mod federation;
 pub mod gateway;
 pub mod ledger;
 pub mod ledger_files;
+pub mod local_consortium;
 pub mod operations;
 pub mod passwords;
 pub mod provisioning;

@@ -28,6 +28,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// A consortium of four made-up members on this machine: drivers of each charge at the others'
+    /// simulated chargers (real sessions replayed), CDRs anchored, drivers charged, clearing closed.
+    /// Ctrl-C stops it; run it again to resume.
+    Demo {
+        /// Where the members' data is kept, and found again to resume.
+        #[arg(long, default_value = "chargemesh-demo")]
+        dir: PathBuf,
+        /// The real data replayed: a folder with `perth` (or `sessions/perth`) and `stations`; by
+        /// default the repository's copy.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../sim/data"))]
+        data: PathBuf,
+        /// Member n's API listens on this port + n - 1; its chargers' gateway 100 above, its ledger 200 above.
+        #[arg(long, default_value_t = 8101)]
+        base_port: u16,
+        /// How much faster than real time the replayed sessions run.
+        #[arg(long, default_value_t = 600)]
+        speed: u32,
+    },
     /// Runs a node: the charger gateway (OCPP 1.6J) and the operator API.
     Node {
         /// TOML configuration file; every setting can also be set as CHARGEMESH_<SECTION>__<KEY>.
@@ -252,6 +270,13 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Demo { dir, data, base_port, speed } => {
+            // The demo tells what happens itself; the nodes' logs say only what went wrong.
+            let mut log = Config::default().log;
+            log.filter = "error".into();
+            telemetry::init_logs(&log);
+            chargemesh_node::demo::run(chargemesh_node::demo::DemoOptions { dir, data, base_port, speed }).await
+        }
         Command::Node { config, simulate } => {
             let config = Config::load(config.as_deref()).map_err(|e| format!("configuration: {e}"))?;
             telemetry::init_logs(&config.log);

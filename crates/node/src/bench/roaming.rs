@@ -5,13 +5,10 @@
 
 use crate::Node;
 use crate::config::Config;
-use chargemesh_ledger::transaction::{MemberRecord, Roles};
-use chargemesh_ledger::{Genesis, MemberKey};
+use crate::local_consortium::{self, Addresses, Api, Clearing, free_address};
 use chargemesh_sim::load::Latencies;
 use chargemesh_sim::{ChargePoint, Connection};
 use serde_json::{Value, json};
-use std::net::SocketAddr;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "bench-roaming-admin";
@@ -22,7 +19,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn run(starts: usize) -> Result<String, String> {
     let dir = std::env::temp_dir().join(format!("chargemesh-bench-roaming-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let configs = consortium(&dir)?;
+    let members: Vec<String> = MEMBERS.iter().map(|m| (*m).to_owned()).collect();
+    let addresses = |_| Ok(Addresses { api: free_address()?, gateway: free_address()?, p2p: free_address()? });
+    let clearing = Clearing { period_ms: 86_400_000, dispute_window_ms: 86_400_000 };
+    let configs = local_consortium::configs(&dir, &members, addresses, clearing, PASSWORD)?;
     let emsp = Node::start(&configs[0]).await.map_err(|e| format!("member A's node: {e}"))?;
     let cpo = Node::start(&configs[1]).await.map_err(|e| format!("member B's node: {e}"))?;
     let result = measure(&emsp, &cpo, &configs[1], starts).await;
@@ -50,87 +50,6 @@ fn report(starts: usize, mut to_charger: Latencies, mut answered: Latencies) -> 
     report
 }
 
-/// Two members' node configurations on free loopback ports, with the genesis and each member's key
-/// in its ledger directory; both members validate.
-fn consortium(dir: &Path) -> Result<Vec<Config>, String> {
-    let mut configs = Vec::new();
-    let mut members = Vec::new();
-    let mut keys = Vec::new();
-    for party in MEMBERS {
-        let mut config = Config { data_dir: dir.join(party.to_lowercase()), ..Config::default() };
-        config.api.listen = free_address()?;
-        config.gateway.listen = free_address()?;
-        config.ledger.p2p_listen = free_address()?;
-        config.ledger.party_id = party.into();
-        config.api.admin_password = PASSWORD.into();
-        config.log.filter = "warn".into();
-        let key = MemberKey::from_seed(rand::random());
-        members.push(MemberRecord {
-            party_id: party.into(),
-            public_key: key.public_key(),
-            roles: Roles { cpo: true, emsp: true },
-            endpoint: format!("http://{}/ocpi", config.api.listen),
-            validator: true,
-            p2p_endpoint: config.ledger.p2p_listen.to_string(),
-        });
-        keys.push(key);
-        configs.push(config);
-    }
-    let genesis = Genesis {
-        chain_name: "bench-roaming".into(),
-        timestamp_ms: jiff::Timestamp::now().as_millisecond() - 3_600_000,
-        clearing_period_ms: 86_400_000,
-        parameters: Default::default(),
-        members,
-    };
-    for (config, key) in configs.iter().zip(&keys) {
-        let ledger = config.ledger_dir();
-        std::fs::create_dir_all(ledger.join("keys")).map_err(|e| e.to_string())?;
-        let genesis = serde_json::to_string(&genesis).expect("a genesis serializes");
-        std::fs::write(ledger.join("genesis.json"), genesis).map_err(|e| e.to_string())?;
-        let key_file = ledger.join(format!("keys/{}.key", config.ledger.party_id));
-        std::fs::write(key_file, hex::encode(key.seed())).map_err(|e| e.to_string())?;
-    }
-    Ok(configs)
-}
-
-fn free_address() -> Result<SocketAddr, String> {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())
-}
-
-/// An API client logged in as a node's administrator.
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    async fn login(node: &Node) -> Result<Api, String> {
-        let client = reqwest::Client::new();
-        let base = format!("http://{}/api/v1", node.api_addr);
-        let mut api = Api { client, base, token: String::new() };
-        let (_, body) =
-            api.call(reqwest::Method::POST, "/auth/login", json!({"username": "admin", "password": PASSWORD})).await?;
-        api.token = body["token"].as_str().ok_or("the login gave no token")?.to_owned();
-        Ok(api)
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Result<(u16, Value), String> {
-        let mut request = self.client.request(method.clone(), format!("{}{path}", self.base)).bearer_auth(&self.token);
-        if !body.is_null() {
-            request = request.json(&body);
-        }
-        let response = request.send().await.map_err(|e| format!("{method} {path}: {e}"))?;
-        let status = response.status().as_u16();
-        let body = response.json().await.unwrap_or(Value::Null);
-        if status >= 400 {
-            return Err(format!("{method} {path}: {status} {body}"));
-        }
-        Ok((status, body))
-    }
-}
-
 /// Provisions a driver at A and a commissioned charger at B, connects it, waits until A knows its
 /// location, and times `starts` starts.
 async fn measure(
@@ -140,7 +59,7 @@ async fn measure(
     starts: usize,
 ) -> Result<(Latencies, Latencies), String> {
     use reqwest::Method;
-    let (a, b) = (Api::login(emsp).await?, Api::login(cpo).await?);
+    let (a, b) = (Api::login(emsp, PASSWORD).await?, Api::login(cpo, PASSWORD).await?);
     let (_, driver_co) = a.call(Method::POST, "/operators", json!({"name": "Driver Mobility"})).await?;
     a.call(Method::PUT, "/tokens/BENCH-DRIVER", json!({"operator_id": driver_co["id"]})).await?;
     let (_, charger_co) = b.call(Method::POST, "/operators", json!({"name": "Charger Co"})).await?;
