@@ -295,6 +295,18 @@ async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drive
     let saved: Value = serde_json::from_str(cdr["chargemesh_cdr"].as_str().unwrap()).unwrap();
     assert_eq!(saved["energy"], 20_000_000, "the priced CDR CN-M02 anchors, byte for byte: {saved}");
 
+    // The cable is stuck after the charge: the driver's member has CN-M02 unlock the connector.
+    let serving = tokio::spawn(async move {
+        charger.serve_for(Duration::from_secs(2)).await.unwrap();
+        charger
+    });
+    let (status, unlocking) = emsp.post(&format!("{path}/unlock"), json!({})).await;
+    assert_eq!((status, unlocking["state"].as_str()), (StatusCode::OK, Some("unlocking")), "{unlocking}");
+    eventually(&emsp, &path, "the connector unlocked", |s| s["state"] == "unlocked").await;
+    let charger = serving.await.unwrap();
+    let (action, payload) = charger.commands_received.last().unwrap();
+    assert_eq!((action.as_str(), payload["connectorId"].as_u64()), ("UnlockConnector", Some(1)));
+
     // CN-M02 knows the driver only as CN-M01's pseudonym, which CN-M01 pays for.
     let tokens = cpo.get("/tokens").await;
     assert!(!tokens.to_string().contains("DRIVER-CARD-1"), "{tokens}");

@@ -200,7 +200,12 @@ pub async fn stop(
     Path(id): Path<String>,
 ) -> ApiResult<Json<RoamingStart>> {
     caller.require_write()?;
-    match state.federation.stop_charge(&id).await {
+    command_answer(state.federation.stop_charge(&id).await)
+}
+
+/// The API's answer to a command about a start's charge.
+fn command_answer(sent: Result<RoamingStart, StartError>) -> ApiResult<Json<RoamingStart>> {
+    match sent {
         Ok(start) => Ok(Json(start)),
         Err(error @ StartError::UnknownStart(_)) => Err(ApiError::not_found(error.to_string())),
         Err(error @ StartError::NotCharging(_)) => {
@@ -212,6 +217,24 @@ pub async fn stop(
         Err(StartError::Store(e)) => Err(e.into()),
         Err(error) => Err(ApiError::invalid(error.to_string())),
     }
+}
+
+/// Unlocks the connector of a start's charge at another member's charger (a cable stuck during or
+/// after the charge): the member tells its charger to unlock, if the charge is this driver's and
+/// running or ended within the hour. The start becomes `unlocking`, then `unlocked` (or
+/// `unlock_rejected`, `unlock_failed`, `unlock_timeout`). 409 `not_charging` before the member
+/// reported a session; 502 `member_unreachable`.
+#[utoipa::path(post, path = "/api/v1/roaming/starts/{id}/unlock", tag = "roaming", params(("id" = String, Path)),
+    responses((status = 200, body = RoamingStart), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn unlock(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RoamingStart>> {
+    caller.require_write()?;
+    command_answer(state.federation.unlock_connector(&id).await)
 }
 
 /// Messages to other members not yet acknowledged (oldest first, at most 100): the peer, what, how

@@ -1,5 +1,5 @@
 //! The commands module, CPO side: another member asks this node to start or stop a charge for
-//! one of its drivers. The answer says at once whether the node will try; what came of it is posted
+//! one of its drivers, or to unlock the connector its driver charges (or charged) at. The answer says at once whether the node will try; what came of it is posted
 //! later to the request's `response_url`, through the outbox, so it reaches the member even if its
 //! node is down for a while. The driver's token is the member's pseudonym: this node never learns
 //! who the driver is.
@@ -16,6 +16,7 @@ use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
 use chargemesh_core::{IdToken, StationId};
 use chargemesh_protocol::ocpi::commands::{
     CommandResponse, CommandResponseType, CommandResult, CommandResultType, DisplayText, StartSession, StopSession,
+    UnlockConnector,
 };
 use chargemesh_protocol::ocpi::{PartyRef, status};
 use chargemesh_store::tokens::Token;
@@ -42,7 +43,11 @@ pub async fn receive(
             Ok(request) => stop_session(federation, member, request).await,
             Err(e) => reply::invalid(format!("the body is not an OCPI StopSession: {e}")),
         },
-        "RESERVE_NOW" | "CANCEL_RESERVATION" | "UNLOCK_CONNECTOR" => {
+        "UNLOCK_CONNECTOR" => match serde_json::from_slice::<UnlockConnector>(&body) {
+            Ok(request) => unlock_connector(federation, member, request).await,
+            Err(e) => reply::invalid(format!("the body is not an OCPI UnlockConnector: {e}")),
+        },
+        "RESERVE_NOW" | "CANCEL_RESERVATION" => {
             answer(CommandResponseType::NotSupported, format!("{command} is not offered to other members yet"))
         }
         _ => reply::error(StatusCode::NOT_FOUND, status::CLIENT_ERROR, format!("no OCPI command {command}")),
@@ -199,6 +204,65 @@ async fn stop_session(federation: Arc<Federation>, member: String, request: Stop
     answer(CommandResponseType::Accepted, "")
 }
 
+/// How long after its driver's session a member may still have a connector unlocked (a cable
+/// stuck after the charge).
+const UNLOCK_AFTER_SESSION: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
+/// Unlocks a connector of one of this node's chargers for a member whose driver charges there, or
+/// charged there within the last hour: nobody else's cable is released.
+async fn unlock_connector(federation: Arc<Federation>, member: String, request: UnlockConnector) -> Response {
+    let Some(result_path) = result_path(&federation, &member, &request.response_url) else {
+        return reply::invalid("response_url must be on the requesting member's registered OCPI endpoint");
+    };
+    let (Ok(station), Ok(connector)) = (StationId::parse(&request.evse_uid), request.connector_id.parse::<u32>())
+    else {
+        return answer(CommandResponseType::Rejected, "no such EVSE or connector");
+    };
+    let (station_id, owner) = (station.as_str().to_owned(), member.clone());
+    let since = Timestamp::now() - UNLOCK_AFTER_SESSION;
+    let found = federation
+        .operations
+        .store()
+        .read(move |conn| {
+            Box::pin(async move {
+                let filter = sessions::SessionFilter {
+                    station_id: Some(station_id),
+                    limit: 1,
+                    ..sessions::SessionFilter::default()
+                };
+                let Some(last) = sessions::list_sessions(&mut *conn, &filter).await?.into_iter().next() else {
+                    return Ok(false);
+                };
+                let token = tokens::get_token(conn, &last.id_token).await?;
+                let recent = last.state == sessions::ACTIVE || last.stopped_at.is_some_and(|at| at >= since);
+                Ok(recent
+                    && last.connector_id == i64::from(connector)
+                    && token.and_then(|t| t.emsp_party) == Some(owner))
+            })
+        })
+        .await;
+    match found {
+        Ok(true) => {}
+        Ok(false) => {
+            return answer(
+                CommandResponseType::Rejected,
+                "none of your drivers charges or charged at this connector lately",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot look up a session to unlock");
+            return reply::server_error("the connector cannot be looked up now; try again");
+        }
+    }
+    if !federation.registry.is_connected(&station) {
+        return answer(CommandResponseType::Rejected, "the charger is offline");
+    }
+    let command_key = format!("command:UNLOCK_CONNECTOR:{member}:{}", hex::encode(rand::random::<[u8; 8]>()));
+    let command = ChargerCommand::UnlockConnector { connector };
+    tokio::spawn(carry_out(federation, member, station, command, result_path, command_key));
+    answer(CommandResponseType::Accepted, "")
+}
+
 /// Sends `command` to the charger and posts what came of it to the member.
 async fn carry_out(
     federation: Arc<Federation>,
@@ -211,7 +275,7 @@ async fn carry_out(
     let outcome = federation.operations.send_command(&station, command, None).await;
     let result = match outcome {
         Ok(record) => match (record.state.as_str(), record.outcome) {
-            ("answered", Some(CommandOutcome::Status { status })) if status == "Accepted" => {
+            ("answered", Some(CommandOutcome::Status { status })) if status == "Accepted" || status == "Unlocked" => {
                 CommandResult { result: CommandResultType::Accepted, message: Vec::new() }
             }
             ("answered", _) => CommandResult {

@@ -88,6 +88,7 @@ pub async fn receive_command_result(
     let prefix = match command.as_str() {
         "START_SESSION" => "",
         "STOP_SESSION" => "stop_",
+        "UNLOCK_CONNECTOR" => "unlock_",
         _ => {
             return reply::error(
                 StatusCode::NOT_FOUND,
@@ -102,7 +103,8 @@ pub async fn receive_command_result(
     };
     let state = match (result.result, prefix) {
         (CommandResultType::Accepted, "") => "started".to_owned(),
-        (CommandResultType::Accepted, _) => "stopped".to_owned(),
+        (CommandResultType::Accepted, "stop_") => "stopped".to_owned(),
+        (CommandResultType::Accepted, _) => "unlocked".to_owned(),
         (other, prefix) => {
             let name = serde_json::to_value(other).ok().and_then(|v| v.as_str().map(str::to_lowercase));
             format!("{prefix}{}", name.unwrap_or_default())

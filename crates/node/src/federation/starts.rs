@@ -5,7 +5,9 @@
 use super::Federation;
 use super::client::SendError;
 use chargemesh_protocol::ocpi::VERSION;
-use chargemesh_protocol::ocpi::commands::{CommandResponse, CommandResponseType, StartSession, StopSession};
+use chargemesh_protocol::ocpi::commands::{
+    CommandResponse, CommandResponseType, StartSession, StopSession, UnlockConnector,
+};
 use chargemesh_protocol::ocpi::tokens::{Token, TokenType, WhitelistType};
 use chargemesh_store::StoreError;
 use chargemesh_store::federation::{self, RoamingStart};
@@ -163,8 +165,6 @@ impl Federation {
     /// then `stopped` (or `stop_rejected`, `stop_failed`, `stop_timeout`) when the member posts the
     /// charger's answer. The member's refusal leaves the start as it was and is returned.
     pub async fn stop_charge(&self, id: &str) -> Result<RoamingStart, StartError> {
-        let Some(peers) = &self.peers else { return Err(StartError::NoConsortium) };
-        let store = self.operations.store();
         let found = self.start_with_charge(id).await?;
         let (start, charge) = found.ok_or_else(|| StartError::UnknownStart(id.to_owned()))?;
         let session_id = charge
@@ -174,8 +174,43 @@ impl Federation {
         let body =
             StopSession { response_url: format!("{}/STOP_SESSION/{}", self.module_url(RESULTS), start.id), session_id };
         let body = serde_json::to_string(&body).expect("a StopSession serializes");
-        let path = format!("/{VERSION}/cpo/commands/STOP_SESSION");
-        let answer = match peers.send(&start.cpo, "POST", &path, Some(&body)).await {
+        self.command_charger(start, "STOP_SESSION", &body, "stopping").await
+    }
+
+    /// Asks the charger's member to unlock the connector of the charge of start `id` (a cable stuck
+    /// during or after the charge); the start becomes `unlocking`, then `unlocked` (or
+    /// `unlock_rejected`, `unlock_failed`, …) when the member posts the charger's answer.
+    pub async fn unlock_connector(&self, id: &str) -> Result<RoamingStart, StartError> {
+        let found = self.start_with_charge(id).await?;
+        let (start, charge) = found.ok_or_else(|| StartError::UnknownStart(id.to_owned()))?;
+        let session = charge
+            .and_then(|(session, _)| serde_json::from_str::<serde_json::Value>(&session).ok())
+            .ok_or_else(|| StartError::NotCharging(id.to_owned()))?;
+        let field = |name: &str| session[name].as_str().unwrap_or_default().to_owned();
+        let body = UnlockConnector {
+            response_url: format!("{}/UNLOCK_CONNECTOR/{}", self.module_url(RESULTS), start.id),
+            location_id: field("location_id"),
+            evse_uid: field("evse_uid"),
+            connector_id: field("connector_id"),
+        };
+        let body = serde_json::to_string(&body).expect("an UnlockConnector serializes");
+        self.command_charger(start, "UNLOCK_CONNECTOR", &body, "unlocking").await
+    }
+
+    /// Sends OCPI command `command` about `start` to the charger's member; when the member accepts,
+    /// the start is `pending_state` until the result comes.
+    async fn command_charger(
+        &self,
+        start: RoamingStart,
+        command: &str,
+        body: &str,
+        pending_state: &'static str,
+    ) -> Result<RoamingStart, StartError> {
+        let Some(peers) = &self.peers else { return Err(StartError::NoConsortium) };
+        let store = self.operations.store();
+        let id = start.id.clone();
+        let path = format!("/{VERSION}/cpo/commands/{command}");
+        let answer = match peers.send(&start.cpo, "POST", &path, Some(body)).await {
             Ok(data) => data.and_then(|d| serde_json::from_value::<CommandResponse>(d).ok()),
             Err(error @ (SendError::Transport(_) | SendError::UnknownPeer(_) | SendError::BadEndpoint { .. })) => {
                 return Err(StartError::Unreachable {
@@ -198,11 +233,11 @@ impl Federation {
         store
             .write(move |tx| {
                 Box::pin(async move {
-                    federation::update_start(&mut *tx, &key, &cpo, None, "stopping", None, Timestamp::now()).await?;
+                    federation::update_start(&mut *tx, &key, &cpo, None, pending_state, None, Timestamp::now()).await?;
                     federation::get_start(tx, &key).await
                 })
             })
             .await?
-            .ok_or_else(|| StartError::UnknownStart(id.to_owned()))
+            .ok_or(StartError::UnknownStart(id))
     }
 }

@@ -23,6 +23,14 @@ pub struct StopSession {
     pub session_id: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnlockConnector {
+    pub response_url: String,
+    pub location_id: String,
+    pub evse_uid: String,
+    pub connector_id: String,
+}
+
 /// The CPO's immediate answer: whether it will try, and how long (seconds) the eMSP should wait
 /// for the result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
