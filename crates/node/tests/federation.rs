@@ -385,6 +385,15 @@ async fn roaming_pair(
     let tariffs = eventually(&emsp, "/roaming/tariffs?cpo=CN-M02", "the tariff", |t| t[0]["id"] == "gd-tou").await;
     let energy = &tariffs[0]["elements"][0]["price_components"][0];
     assert_eq!((energy["type"].as_str(), energy["vat"].as_f64()), (Some("ENERGY"), Some(13.0)), "{tariffs}");
+    // The driver's member finds it near the site, available, with what a kWh costs there now.
+    let found = emsp.get("/roaming/search?lat=22.551&lon=114.1&radius_km=5&available=true&connector=GBT_DC").await;
+    let first = &found[0];
+    assert_eq!((first["operator"].as_str(), first["evse_uid"].as_str()), (Some("CN-M02"), Some("ROAM-1")), "{found}");
+    assert!(first["distance_m"].as_u64().unwrap() < 200, "{found}");
+    assert!(first["price_per_kwh_now"].as_str().unwrap().ends_with(" CNY"), "{found}");
+    assert!(first["tariff_explained"].as_str().unwrap().contains("service fee"), "{found}");
+    let (status, refused) = emsp.request(Method::GET, "/roaming/search?lat=22.5", &emsp.token(), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     let (status, headers, pulled) = get(&cpo, "/ocpi/2.2.1/cpo/tariffs").await;
     assert_eq!((status, headers["x-total-count"].to_str().unwrap()), (StatusCode::OK, "1"), "{pulled}");
     assert_eq!(pulled["data"][0], tariffs[0]);

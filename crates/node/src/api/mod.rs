@@ -58,7 +58,7 @@ pub struct ApiState {
         ledger::list_obligations, ledger::list_clearing, ledger::confirm_paid, ledger::confirm_received,
         ledger::feed_status, ledger::status,
         governance::governance, governance::propose, governance::vote,
-        roaming::list_locations, roaming::list_tariffs, roaming::start, roaming::get_start, roaming::stop, roaming::unlock, roaming::dispute, roaming::outbox,
+        roaming::list_locations, roaming::list_tariffs, roaming::search, roaming::start, roaming::get_start, roaming::stop, roaming::unlock, roaming::dispute, roaming::outbox,
         partners::create, partners::list, partners::revoke,
     ),
     modifiers(&Security)
@@ -153,6 +153,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/ledger/governance/proposals/{id}/votes", post(governance::vote))
         .route("/roaming/locations", get(roaming::list_locations))
         .route("/roaming/tariffs", get(roaming::list_tariffs))
+        .route("/roaming/search", get(roaming::search))
         .route("/roaming/starts", post(roaming::start))
         .route("/roaming/starts/{id}", get(roaming::get_start))
         .route("/roaming/starts/{id}/stop", post(roaming::stop))

@@ -5,6 +5,7 @@ use super::ApiState;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::{Body, Query};
+use crate::federation::search::{Criteria, Found};
 use crate::federation::settlement::DisputeError;
 use crate::federation::starts::{StartError, StartRequest};
 use axum::Json;
@@ -57,6 +58,70 @@ async fn pushed(state: &ApiState, kind: Pushed, cpo: Option<String>) -> ApiResul
         .await?;
     // Kept as received: a body that no longer reads (it was checked on arrival) is left out.
     Ok(Json(kept.iter().filter_map(|l| serde_json::from_str(&l.body).ok()).collect()))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct SearchQuery {
+    /// Latitude and longitude to search near (results nearest first), e.g. `22.55` and `114.1`.
+    lat: Option<f64>,
+    lon: Option<f64>,
+    /// Only within this distance of the point, in kilometres.
+    radius_km: Option<f64>,
+    /// Only chargers available now.
+    #[serde(default)]
+    available: bool,
+    /// Only chargers of at least this power, in kW.
+    min_power_kw: Option<u32>,
+    /// Only chargers with this connector (OCPI standard, e.g. `GBT_DC`).
+    connector: Option<String>,
+    /// Only chargers where a kWh costs at most this now, tax included (e.g. `1.2`).
+    max_price: Option<String>,
+    /// Only this member's chargers (party id).
+    operator: Option<String>,
+    /// At most this many results (default 50, at most 500).
+    limit: Option<usize>,
+}
+
+/// Chargers of the whole consortium — this operator's and every other member's — one per EVSE:
+/// distance, status, power, connectors, and what a kWh costs there now, tax included, with the
+/// tariff explained. Nearest first when a point is given.
+#[utoipa::path(get, path = "/api/v1/roaming/search", tag = "roaming", params(SearchQuery),
+    responses((status = 200, body = Vec<Found>), (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn search(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Query(query): Query<SearchQuery>,
+) -> ApiResult<Json<Vec<Found>>> {
+    let near = match (query.lat, query.lon) {
+        (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => Some((lat, lon)),
+        (None, None) => None,
+        _ => return Err(ApiError::invalid("lat and lon: both, in degrees")),
+    };
+    let connector = match &query.connector {
+        Some(name) => Some(serde_json::from_value(Value::String(name.clone())).map_err(|_| {
+            ApiError::invalid(format!("connector {name:?}: an OCPI connector standard such as GBT_DC"))
+        })?),
+        None => None,
+    };
+    let max_price_micros = match &query.max_price {
+        Some(text) => Some(
+            chargemesh_core::money::Price::parse(text)
+                .map_err(|e| ApiError::invalid(format!("max_price: {e}")))?
+                .micros(),
+        ),
+        None => None,
+    };
+    let criteria = Criteria {
+        near,
+        radius_km: query.radius_km,
+        available_now: query.available,
+        min_power_kw: query.min_power_kw,
+        connector,
+        max_price_micros,
+        operator: query.operator,
+        limit: query.limit.unwrap_or(50).min(500),
+    };
+    Ok(Json(state.federation.search(&criteria).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

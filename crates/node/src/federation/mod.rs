@@ -14,6 +14,7 @@ mod paging;
 mod publisher;
 mod reply;
 mod roaming;
+pub mod search;
 pub mod settlement;
 pub mod signature;
 pub mod starts;
