@@ -454,8 +454,23 @@ async fn a_roaming_charge_is_checked_against_the_ledger_charged_to_the_driver_an
     let (status, _) = emsp.request(Method::PUT, "/tokens/DRIVER-CARD-1", &emsp.token(), Some(paying)).await;
     assert_eq!(status, StatusCode::OK);
     let (path, mut charger, tx) = charging_on_the_ledger(&emsp, &cpo, charger, &location_id).await;
+    // The driver's app follows the charge live, until it is settled.
+    let url: url::Url = format!("ws://{}/api/v1{path}/live", emsp.node().api_addr).parse().unwrap();
+    let tcp = tokio::net::TcpStream::connect(emsp.node().api_addr).await.unwrap();
+    let request = yawc::HttpRequest::builder().header("Authorization", format!("Bearer {}", emsp.token()));
+    let mut live = yawc::WebSocket::handshake_with_request(url, tcp, yawc::Options::default(), request).await.unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
     charger.stop_transaction(tx, 31_000, Timestamp::now(), "Local").await.unwrap();
+    let mut updates = Vec::new();
+    while let Ok(Some(frame)) = tokio::time::timeout(Duration::from_secs(90), futures::StreamExt::next(&mut live)).await
+    {
+        if frame.opcode() == yawc::OpCode::Text {
+            updates.push(serde_json::from_slice::<Value>(frame.payload()).unwrap());
+        }
+    }
+    let states: Vec<&str> = updates.iter().filter_map(|u| u["session"]["status"].as_str()).collect();
+    assert!(states.contains(&"ACTIVE") && states.contains(&"COMPLETED"), "{states:?}");
+    assert_eq!(updates.last().unwrap()["settlement"]["state"], "charged", "the last update, then closed");
 
     let charged = eventually(&emsp, &path, "the driver charged", |s| s["settlement"]["state"] == "charged").await;
     let settlement = &charged["settlement"];

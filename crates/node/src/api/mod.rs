@@ -58,7 +58,7 @@ pub struct ApiState {
         ledger::list_obligations, ledger::list_clearing, ledger::confirm_paid, ledger::confirm_received,
         ledger::feed_status, ledger::status,
         governance::governance, governance::propose, governance::vote,
-        roaming::list_locations, roaming::list_tariffs, roaming::search, roaming::start, roaming::get_start, roaming::stop, roaming::unlock, roaming::dispute, roaming::outbox,
+        roaming::list_locations, roaming::list_tariffs, roaming::search, roaming::start, roaming::get_start, roaming::live_start, roaming::stop, roaming::unlock, roaming::dispute, roaming::outbox,
         partners::create, partners::list, partners::revoke,
     ),
     modifiers(&Security)
@@ -156,6 +156,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/roaming/search", get(roaming::search))
         .route("/roaming/starts", post(roaming::start))
         .route("/roaming/starts/{id}", get(roaming::get_start))
+        .route("/roaming/starts/{id}/live", get(roaming::live_start))
         .route("/roaming/starts/{id}/stop", post(roaming::stop))
         .route("/roaming/starts/{id}/unlock", post(roaming::unlock))
         .route("/roaming/starts/{id}/dispute", post(roaming::dispute))

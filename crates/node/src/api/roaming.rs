@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use chargemesh_ledger::proof::CdrProof;
 use chargemesh_ledger::transaction::DisputeReason;
 use chargemesh_store::federation::{self, PendingMessage, Pushed, RoamingStart};
-use chargemesh_store::settlements::Settlement;
+use chargemesh_store::settlements::{self, Settlement};
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -208,13 +208,79 @@ pub async fn get_start(
     _caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<StartView>> {
-    let found = state.federation.start_with_charge(&id).await?;
+    Ok(Json(start_view(&state, &id).await?))
+}
+
+async fn start_view(state: &ApiState, id: &str) -> ApiResult<StartView> {
+    let found = state.federation.start_with_charge(id).await?;
     let (start, charge) = found.ok_or_else(|| ApiError::not_found(format!("start {id}")))?;
     let (session, cdr) = charge.unzip();
     let parse = |body: String| serde_json::from_str::<Value>(&body).ok();
-    let settlement = state.federation.settlement_of_start(&id).await?;
+    let settlement = state.federation.settlement_of_start(id).await?;
     let settlement = settlement.map(|(settlement, proof)| SettlementView { settlement, proof });
-    Ok(Json(StartView { start, session: session.and_then(parse), cdr: cdr.flatten().and_then(parse), settlement }))
+    Ok(StartView { start, session: session.and_then(parse), cdr: cdr.flatten().and_then(parse), settlement })
+}
+
+/// How often a live view looks for news from the charger's member.
+const LIVE_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A WebSocket pushing the start (as `GET /roaming/starts/{id}` gives it: the start, the member's
+/// live session with energy and cost, the CDR, the settlement) whenever it changes; after the
+/// settlement is final (or the start came to nothing), the server closes.
+#[utoipa::path(get, path = "/api/v1/roaming/starts/{id}/live", tag = "roaming", params(("id" = String, Path)),
+    responses((status = 101, description = "WebSocket of live updates"), (status = 404, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn live_start(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    upgrade: yawc::IncomingUpgrade,
+) -> ApiResult<axum::response::Response> {
+    use futures::{SinkExt, StreamExt};
+    let first = start_view(&state, &id).await?;
+    let options = yawc::Options::default().with_read_buffer_capacity(1024).with_write_buffer_capacity(16_384);
+    let (response, socket) =
+        upgrade.upgrade(options).map_err(|e| ApiError::invalid(format!("not a WebSocket upgrade: {e}")))?;
+    tokio::spawn(async move {
+        let Ok(mut socket) = socket.await else { return };
+        let mut sent = String::new();
+        let mut view = first;
+        loop {
+            let text = serde_json::to_string(&view).expect("a start view serializes");
+            if text != sent {
+                if socket.send(yawc::Frame::text(text.clone())).await.is_err() {
+                    return;
+                }
+                sent = text;
+            }
+            if view.is_final() {
+                let _ = socket.send(yawc::Frame::close(yawc::close::CloseCode::Normal, b"settled")).await;
+                return;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(LIVE_POLL) => {}
+                frame = socket.next() => match frame {
+                    Some(frame) if frame.opcode() != yawc::OpCode::Close => continue,
+                    _ => return,
+                },
+            }
+            match start_view(&state, &id).await {
+                Ok(next) => view = next,
+                Err(_) => return,
+            }
+        }
+    });
+    Ok(response.map(axum::body::Body::new))
+}
+
+impl StartView {
+    /// Nothing more will change: the driver's payment is settled, or the start came to nothing.
+    fn is_final(&self) -> bool {
+        let settled = self.settlement.as_ref().is_some_and(|s| {
+            s.settlement.state != settlements::AWAITING_ANCHOR && s.settlement.state != settlements::VERIFIED
+        });
+        settled || matches!(self.start.state.as_str(), "rejected" | "unreachable" | "failed" | "timeout")
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
