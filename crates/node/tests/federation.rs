@@ -353,27 +353,7 @@ async fn roaming_pair(
     let emsp = TestNode::start_with(configs[0].clone()).await;
     let cpo = TestNode::start_with(configs[1].clone()).await;
     emsp.provision("Driver Mobility", &[], &["DRIVER-CARD-1"]).await;
-    let charger_co = cpo.provision("Charger Co", &["ROAM-1"], &[]).await;
-    let site = cpo.get("/sites").await[0]["id"].as_i64().unwrap();
-    let (status, tariff) =
-        cpo.post("/tariffs", guangdong_draft(charger_co, "gd-tou", "2025-01-01T00:00:00+08:00", "0.6")).await;
-    assert_eq!(status, StatusCode::CREATED, "{tariff}");
-    let (status, _) = cpo
-        .request(Method::PUT, &format!("/sites/{site}/tariff"), &cpo.token(), Some(json!({"tariff_id": "gd-tou"})))
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let change = json!({"latitude": 22.55, "longitude": 114.1, "city": "Shenzhen"});
-    let (status, _) = cpo.request(Method::PATCH, &format!("/sites/{site}"), &cpo.token(), Some(change)).await;
-    assert_eq!(status, StatusCode::OK);
-    let next_year = (Timestamp::now() + SignedDuration::from_hours(24 * 365)).to_string();
-    let commissioning = json!({"max_power_watts": 60_000, "connectors": ["gbt_dc"], "metering_certificate": "CPA-1",
-        "calibration_certificate": "CAL-1", "calibration_expires_at": next_year});
-    let (status, body_) =
-        cpo.request(Method::PUT, "/chargers/ROAM-1/commissioning", &cpo.token(), Some(commissioning)).await;
-    assert_eq!(status, StatusCode::OK, "{body_}");
-    let mut charger = cpo.charger("ROAM-1").await;
-    charger.boot().await.unwrap();
-    charger.status(1, "Available").await.unwrap();
+    let charger = charging_site(&cpo, "ROAM-1", &[]).await;
     let locations = eventually(&emsp, "/roaming/locations?cpo=CN-M02", "the charger, available", |b| {
         b.as_array().is_some_and(|l| l.len() == 1) && b[0]["evses"][0]["status"] == "AVAILABLE"
     })
@@ -775,4 +755,108 @@ async fn an_independent_ocpi_conformance_runner_finds_nothing_against_the_specif
     assert!(report.contains("checked against OCPI 2.2.1"), "{report}");
     cpo.stop().await;
     emsp.stop().await;
+}
+
+/// A charging operator at `node` with a Shenzhen site priced by the Guangdong tariff, its charger
+/// `station` commissioned, connected and available, and drivers `cards`: the charger.
+async fn charging_site(node: &TestNode, station: &str, cards: &[&str]) -> chargemesh_sim::ChargePoint {
+    let charger_co = node.provision("Charger Co", &[station], cards).await;
+    let site = node.get("/sites").await[0]["id"].as_i64().unwrap();
+    let (status, tariff) =
+        node.post("/tariffs", guangdong_draft(charger_co, "gd-tou", "2025-01-01T00:00:00+08:00", "0.6")).await;
+    assert_eq!(status, StatusCode::CREATED, "{tariff}");
+    let (status, _) = node
+        .request(Method::PUT, &format!("/sites/{site}/tariff"), &node.token(), Some(json!({"tariff_id": "gd-tou"})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let change = json!({"latitude": 22.55, "longitude": 114.1, "city": "Shenzhen"});
+    let (status, _) = node.request(Method::PATCH, &format!("/sites/{site}"), &node.token(), Some(change)).await;
+    assert_eq!(status, StatusCode::OK);
+    let next_year = (Timestamp::now() + SignedDuration::from_hours(24 * 365)).to_string();
+    let commissioning = json!({"max_power_watts": 60_000, "connectors": ["gbt_dc"], "metering_certificate": "CPA-1",
+        "calibration_certificate": "CAL-1", "calibration_expires_at": next_year});
+    let path = format!("/chargers/{station}/commissioning");
+    let (status, body_) = node.request(Method::PUT, &path, &node.token(), Some(commissioning)).await;
+    assert_eq!(status, StatusCode::OK, "{body_}");
+    let mut charger = node.charger(station).await;
+    charger.boot().await.unwrap();
+    charger.status(1, "Available").await.unwrap();
+    charger
+}
+
+/// Three members whose drivers charge at each other's chargers: every charge is checked and paid,
+/// and the clearing transfers settle exactly what each member owes and is owed for the period's
+/// charges, netted.
+#[tokio::test]
+async fn charges_among_three_members_clear_into_netted_transfers() {
+    let configs = federated_consortium_clearing(&["net-a", "net-b", "net-c"], Duration::from_secs(50), 2_000);
+    let a = TestNode::start_with(configs[0].clone()).await;
+    let b = TestNode::start_with(configs[1].clone()).await;
+    let c = TestNode::start_with(configs[2].clone()).await;
+    a.provision("Driver Mobility", &[], &["A-CARD"]).await;
+    let mut b_charger = charging_site(&b, "B-CP", &["B-CARD"]).await;
+    let mut c_charger = charging_site(&c, "C-CP", &["C-CARD"]).await;
+    for (node, card) in [(&a, "A-CARD"), (&b, "B-CARD"), (&c, "C-CARD")] {
+        let driver = node.get(&format!("/tokens/{card}")).await;
+        let paying = json!({"operator_id": driver["operator_id"], "payment_method": "sandbox:visa-4242"});
+        let (status, _) = node.request(Method::PUT, &format!("/tokens/{card}"), &node.token(), Some(paying)).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let two_active =
+        |c: &Value| c.as_array().is_some_and(|c| c.iter().filter(|c| c["status"] == "active").count() == 2);
+    eventually(&a, "/ledger/chargers", "both chargers on the ledger", two_active).await;
+    eventually(&a, "/ledger/tariffs", "both tariffs", |t| t.as_array().is_some_and(|t| t.len() == 2)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // A's driver and C's at B's charger, one after the other; B's driver at C's.
+    let mut settled = Vec::new();
+    for (driver, card, cpo) in [(&a, "A-CARD", "CN-M02"), (&c, "C-CARD", "CN-M02"), (&b, "B-CARD", "CN-M03")] {
+        let charger = if cpo == "CN-M02" { &mut b_charger } else { &mut c_charger };
+        let station = charger.station_id.clone();
+        let locations = eventually(driver, &format!("/roaming/locations?cpo={cpo}"), "the charger", |l| {
+            l[0]["evses"][0]["status"] == "AVAILABLE"
+        })
+        .await;
+        let request = json!({"id_token": card, "cpo": cpo, "location_id": locations[0]["id"], "evse_uid": station});
+        let (status, start) = driver.post("/roaming/starts", request).await;
+        assert_eq!(status, StatusCode::CREATED, "{start}");
+        let path = format!("/roaming/starts/{}", start["id"].as_str().unwrap());
+        let payload = charger.serve_until("RemoteStartTransaction", Duration::from_secs(10)).await.unwrap().unwrap();
+        let pseudonym = payload["idTag"].as_str().unwrap().to_owned();
+        let tx = charger.start_transaction(1, &pseudonym, 1_000, Timestamp::now()).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        charger.stop_transaction(tx, 11_000, Timestamp::now(), "Local").await.unwrap();
+        charger.status(1, "Available").await.unwrap();
+        settled.push((driver, path));
+    }
+    let mut owed: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for (driver, path) in &settled {
+        let charged = eventually(driver, path, "the driver charged", |s| s["settlement"]["state"] == "charged").await;
+        let (settlement, amount) = (&charged["settlement"], charged["settlement"]["amount"].as_i64().unwrap());
+        let emsp = driver.node().ledger.as_ref().unwrap().party_id.clone();
+        *owed.entry(emsp).or_default() -= amount;
+        *owed.entry(settlement["cpo"].as_str().unwrap().to_owned()).or_default() += amount;
+    }
+
+    // Every charge cleared (in whichever periods they fell): each member's transfers in minus out
+    // equal what it is owed minus what it owes.
+    let all_cleared = |periods: &Value| {
+        periods.as_array().unwrap().iter().map(|p| p["obligations"].as_array().unwrap().len()).sum::<usize>() == 3
+    };
+    let periods = eventually(&a, "/ledger/clearing", "all three charges cleared", all_cleared).await;
+    let mut net: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    let mut transfers = 0;
+    for transfer in periods.as_array().unwrap().iter().flat_map(|p| p["transfers"].as_array().unwrap()) {
+        let amount = transfer["amount"].as_i64().unwrap();
+        *net.entry(transfer["from"].as_str().unwrap().to_owned()).or_default() -= amount;
+        *net.entry(transfer["to"].as_str().unwrap().to_owned()).or_default() += amount;
+        transfers += 1;
+    }
+    owed.retain(|_, v| *v != 0);
+    net.retain(|_, v| *v != 0);
+    assert_eq!(net, owed, "transfers settle the charges exactly: {periods}");
+    assert!(transfers <= 3, "netted: no more transfers than charges ({transfers})");
+    for node in [a, b, c] {
+        node.stop().await;
+    }
 }
