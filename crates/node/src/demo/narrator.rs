@@ -34,7 +34,10 @@ impl Narrator {
     /// A driver of the member whose turn it is starts at a free charger of another member.
     pub async fn start_one(&mut self, members: &[Member], turn: usize) {
         let x = turn % self.members;
-        let free = (1..self.members).map(|k| (x + k + turn / self.members) % self.members).find_map(|y| {
+        // The other members, starting from a different one each round.
+        let others = self.members - 1;
+        let round = turn / self.members;
+        let free = (0..others).map(|k| (x + 1 + (k + round) % others) % self.members).find_map(|y| {
             let station = members[y].stations.iter().find(|s| !self.busy.contains(*s))?;
             Some((y, station.clone()))
         });
