@@ -113,6 +113,7 @@ async fn drive(
     let _ = replay.priced_from.set(jiff::Timestamp::now());
     println!("Ready. Drivers start charging at other members' chargers; Ctrl-C stops the demo.\n");
     let mut narrator = Narrator::new(members.len());
+    narrator.remember_clearing(&members[0]).await;
     let mut turn = 0usize;
     let mut start_tick = tokio::time::interval(START_EVERY);
     let mut watch_tick = tokio::time::interval(Duration::from_secs(1));

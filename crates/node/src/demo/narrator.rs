@@ -31,6 +31,19 @@ impl Narrator {
         Narrator { tracked: Vec::new(), busy: BTreeSet::new(), cleared: BTreeSet::new(), members, next_driver: 0 }
     }
 
+    /// Notes the clearing periods the ledger closed before (a resumed demo), so that only new ones
+    /// are told; says how many there were.
+    pub async fn remember_clearing(&mut self, member: &Member) {
+        let Ok(clearing) = member.api.get("/ledger/clearing").await else { return };
+        let periods = clearing.as_array().cloned().unwrap_or_default();
+        let with_transfers =
+            periods.iter().filter(|p| p["transfers"].as_array().is_some_and(|t| !t.is_empty())).count();
+        self.cleared.extend(periods.iter().filter_map(|p| p["period"].as_u64()));
+        if with_transfers > 0 {
+            println!("The ledger holds {with_transfers} clearing period(s) with transfers from earlier runs.");
+        }
+    }
+
     /// A driver of the member whose turn it is starts at a free charger of another member.
     pub async fn start_one(&mut self, members: &[Member], turn: usize) {
         let x = turn % self.members;
