@@ -99,6 +99,20 @@ pub async fn delivered(conn: &mut Conn, id: i64, now: Timestamp) -> Result<()> {
     Ok(())
 }
 
+/// Removes messages delivered before `before`; returns how many.
+pub async fn purge_delivered(conn: &mut Conn, before: Timestamp) -> Result<u64> {
+    query("DELETE FROM ocpi_outbox WHERE delivered_at IS NOT NULL AND delivered_at < $1")
+        .bind(millis(before))
+        .execute(conn)
+        .await
+}
+
+/// How many messages wait for their peers' acknowledgement.
+pub async fn undelivered(conn: &mut Conn) -> Result<i64> {
+    let row = query("SELECT COUNT(*) AS n FROM ocpi_outbox WHERE delivered_at IS NULL").fetch_one(conn).await?;
+    row.try_get("n")
+}
+
 /// Records a failed attempt and when to try again.
 pub async fn failed(conn: &mut Conn, id: i64, error: &str, retry_at: Timestamp) -> Result<()> {
     query("UPDATE ocpi_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1")

@@ -372,6 +372,12 @@ async fn exercise(store: Store) {
         let digests = federation::digests(&mut *conn).await.unwrap();
         assert_eq!(digests, [("CN-M02".to_owned(), "location:1".to_owned(), "d2".to_owned())], "none kept for CN-M03");
     });
+    in_write!(store, |tx| {
+        assert_eq!(federation::undelivered(&mut *tx).await?, 1);
+        assert_eq!(federation::purge_delivered(&mut *tx, now).await?, 0, "delivered just now: kept");
+        assert_eq!(federation::purge_delivered(&mut *tx, now + SignedDuration::from_secs(1)).await?, 1);
+        assert_eq!(federation::undelivered(&mut *tx).await?, 1, "undelivered ones are never purged");
+    });
 
     // A driver's start at another member's charger: the member's answer only while requested.
     let start = federation::RoamingStart {

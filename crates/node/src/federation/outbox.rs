@@ -13,13 +13,35 @@ use std::time::Duration;
 const PER_ROUND: i64 = 100;
 const MAX_BACKOFF: SignedDuration = SignedDuration::from_secs(300);
 
+/// How long delivered messages are kept (to see what was sent), and how often they are purged.
+const KEEP_DELIVERED: SignedDuration = SignedDuration::from_hours(7 * 24);
+const PURGE_EVERY: Duration = Duration::from_secs(3_600);
+/// How often the gauge of waiting messages is refreshed.
+const GAUGE_EVERY: Duration = Duration::from_secs(10);
+
 pub async fn run(store: Store, peers: Arc<Peers>, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let due = |last: Option<tokio::time::Instant>, every| last.is_none_or(|at| at.elapsed() >= every);
+    let (mut purged_at, mut counted_at) = (None, None);
     loop {
         ticker.tick().await;
         if let Err(e) = deliver_due(&store, &peers).await {
             tracing::warn!(error = %e, "the OCPI outbox could not be read; retrying");
+        }
+        if due(purged_at, PURGE_EVERY) {
+            purged_at = Some(tokio::time::Instant::now());
+            let before = Timestamp::now() - KEEP_DELIVERED;
+            let purged = store.write(move |tx| Box::pin(federation::purge_delivered(tx, before))).await;
+            if let Err(e) = purged {
+                tracing::warn!(error = %e, "delivered OCPI messages could not be purged; retrying later");
+            }
+        }
+        if due(counted_at, GAUGE_EVERY) {
+            counted_at = Some(tokio::time::Instant::now());
+            if let Ok(waiting) = store.read(|conn| Box::pin(federation::undelivered(conn))).await {
+                metrics::gauge!("chargemesh_ocpi_outbox_undelivered").set(waiting as f64);
+            }
         }
     }
 }
