@@ -44,6 +44,9 @@ pub(crate) struct Member {
 }
 
 pub async fn run(options: DemoOptions) -> Result<(), String> {
+    // Listening from the start: a Ctrl-C at any moment stops the demo cleanly once it is running.
+    let interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?;
     let replay = fleet::Replay::read(&options.data, options.speed)?;
     let places = shenzhen_stations(&options.data)?;
     let resumed = options.dir.join("cn-m01").exists();
@@ -78,7 +81,7 @@ pub async fn run(options: DemoOptions) -> Result<(), String> {
         println!("  {} — API http://{}/api/v1 (login admin / {PASSWORD})", config.ledger.party_id, node.api_addr);
         nodes.push(node);
     }
-    let result = drive(&nodes, &configs, &parties, &places, replay).await;
+    let result = drive(&nodes, &configs, &parties, &places, replay, interrupt).await;
     println!("Stopping the members' nodes…");
     for node in nodes {
         node.stop().await;
@@ -99,6 +102,7 @@ async fn drive(
     parties: &[String],
     places: &[(f64, f64)],
     replay: fleet::Replay,
+    mut interrupt: tokio::signal::unix::Signal,
 ) -> Result<(), String> {
     let mut members = Vec::new();
     for (i, node) in nodes.iter().enumerate() {
@@ -117,11 +121,9 @@ async fn drive(
     let mut turn = 0usize;
     let mut start_tick = tokio::time::interval(START_EVERY);
     let mut watch_tick = tokio::time::interval(Duration::from_secs(1));
-    let stop = tokio::signal::ctrl_c();
-    tokio::pin!(stop);
     loop {
         tokio::select! {
-            _ = &mut stop => break,
+            _ = interrupt.recv() => break,
             _ = start_tick.tick() => {
                 narrator.start_one(&members, turn).await;
                 turn += 1;

@@ -249,6 +249,21 @@ pub fn two_member_consortium(config: &Config) -> chargemesh_ledger::Genesis {
     genesis
 }
 
+/// A loopback port free now, below the ephemeral range (32768 and up on Linux), so that no outgoing
+/// connection takes it before the node binds it; each test process starts at its own place.
+pub fn free_port() -> u16 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    // 11000–20999; the demo's test takes its ports above.
+    let start = 11_000 + (std::process::id() % 200) as u64 * 50;
+    loop {
+        let port = (start + NEXT.fetch_add(1, Ordering::Relaxed) % 10_000) as u16;
+        let port = if port >= 21_000 { port - 10_000 } else { port };
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// Configurations for nodes of members CN-M01, CN-M02, … (CN-M01 the only validator) that know
 /// each other from one genesis: each member's OCPI endpoint is its node's API address, picked now
 /// (as are its charger gateway's and its ledger's p2p address); daily clearing, disputes within a
@@ -273,7 +288,6 @@ fn consortium_configs(names: &[&str], genesis_ms: i64, period_ms: i64, dispute_w
     let mut members = Vec::new();
     for (i, config) in configs.iter_mut().enumerate() {
         let party = format!("CN-M{:02}", i + 1);
-        let free_port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let port = free_port();
         config.api.listen = format!("127.0.0.1:{port}").parse().unwrap();
         // Fixed too, so that a restarted node is where its chargers reconnect.
