@@ -212,15 +212,7 @@ fn price_per_kwh(tariff: &Tariff, time_zone: &str, now: Timestamp) -> Option<(i6
 
 /// A JSON number as millionths, exactly (from its decimal text).
 fn micros(number: &serde_json::Number) -> Option<i64> {
-    let text = number.to_string();
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    if fraction.len() > 6 || text.contains(['e', 'E']) {
-        return None;
-    }
-    let sign = if whole.starts_with('-') { -1 } else { 1 };
-    let whole: i64 = whole.trim_start_matches('-').parse().ok()?;
-    let fraction: i64 = format!("{fraction:0<6}").parse().ok()?;
-    Some(sign * (whole * 1_000_000 + fraction))
+    chargemesh_core::money::Price::parse(&number.to_string()).ok().map(|price| price.micros())
 }
 
 /// Millionths with four decimals, e.g. `1_356_000` → `1.3560`.

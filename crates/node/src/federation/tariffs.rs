@@ -232,9 +232,7 @@ fn explanation(tariff: &Tariff) -> String {
 
 /// `micros` millionths as an OCPI number.
 fn decimal(micros: i64) -> serde_json::Number {
-    let sign = if micros < 0 { "-" } else { "" };
-    let text = format!("{sign}{}.{:06}", micros.unsigned_abs() / 1_000_000, micros.unsigned_abs() % 1_000_000);
-    number(text.trim_end_matches('0').trim_end_matches('.'))
+    number(&Price::from_micros(micros).to_string())
 }
 
 /// The price without VAT, in millionths, rounded half up.
