@@ -89,7 +89,7 @@ pub fn free_address() -> Result<SocketAddr, String> {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())
 }
 
-/// A client of a node's API, logged in as its administrator.
+/// A client of a node's API, logged in as its administrator or as one of its drivers.
 pub struct Api {
     client: reqwest::Client,
     base: String,
@@ -97,12 +97,22 @@ pub struct Api {
 }
 
 impl Api {
+    /// Logged in to the operator API as the administrator.
     pub async fn login(node: &Node, password: &str) -> Result<Api, String> {
+        Self::login_at(node, "/auth/login", "admin", password).await
+    }
+
+    /// Logged in to the driver API as driver `username`.
+    pub async fn driver_login(node: &Node, username: &str, password: &str) -> Result<Api, String> {
+        Self::login_at(node, "/driver/login", username, password).await
+    }
+
+    async fn login_at(node: &Node, path: &str, username: &str, password: &str) -> Result<Api, String> {
         let client = reqwest::Client::new();
         let base = format!("http://{}/api/v1", node.api_addr);
         let mut api = Api { client, base, token: String::new() };
-        let login = json!({"username": "admin", "password": password});
-        let (_, body) = api.call(reqwest::Method::POST, "/auth/login", login).await?;
+        let login = json!({"username": username, "password": password});
+        let (_, body) = api.call(reqwest::Method::POST, path, login).await?;
         api.token = body["token"].as_str().ok_or("the login gave no token")?.to_owned();
         Ok(api)
     }

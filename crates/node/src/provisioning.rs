@@ -73,6 +73,7 @@ async fn provision(
                 label: Some("demo driver".into()),
                 payment_method: None,
                 emsp_party: None,
+                driver_id: None,
                 created_at: now,
             };
             tokens::upsert_token(&mut *tx, &token).await?;

@@ -247,3 +247,108 @@ async fn sites_and_operators_change_and_go_only_when_nothing_depends_on_them() {
     assert_eq!(node.request(Method::DELETE, &operator_path, &admin, None).await.0, 404);
     node.stop().await;
 }
+
+/// A driver of an operator on this node, with an account the operator's staff made: logs in (a
+/// wrong password is refused), starts at the operator's own charger through the driver API (the
+/// charger is told to start for the driver's app token), sees the charge in their history and
+/// detail, stops it, reads the receipt; another driver sees none of it; blocking the account ends
+/// its logins, and a changed password ends the other logins but the one that changed it.
+#[tokio::test]
+async fn a_driver_charges_at_its_operators_charger_through_the_driver_api_and_sees_only_its_own() {
+    let node = TestNode::start("driver-own").await;
+    let operator = node.provision("Own Co", &["OWN-1"], &[]).await;
+    let site = node.get("/sites").await[0]["id"].as_i64().unwrap();
+    let draft = common::guangdong_draft(operator, "gd-tou", "2025-01-01T00:00:00+08:00", "0.6");
+    assert_eq!(node.post("/tariffs", draft).await.0, 201);
+    let assigned = Some(json!({"tariff_id": "gd-tou"}));
+    let (status, _) = node.request(Method::PUT, &format!("/sites/{site}/tariff"), &node.token(), assigned).await;
+    assert_eq!(status, 204);
+    let (app_token, driver) = node.driver(operator, "13800000002").await;
+    let (_, other) = node.driver(operator, "13800000003").await;
+    let wrong = json!({"username": "13800000002", "password": "not the password"});
+    let response = node.client.post(node.api("/driver/login")).json(&wrong).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    let (status, taken) = node
+        .post(
+            "/drivers",
+            json!({"username": "13800000002", "password": common::DRIVER_PASSWORD, "operator_id": operator}),
+        )
+        .await;
+    assert_eq!((status.as_u16(), taken["code"].as_str()), (409, Some("conflict")), "{taken}");
+
+    let mut charger = node.charger("OWN-1").await;
+    charger.boot().await.unwrap();
+    charger.status(1, "Available").await.unwrap();
+    let serving = tokio::spawn(async move {
+        charger.serve_for(Duration::from_secs(2)).await.unwrap();
+        charger
+    });
+    let member = node.get("/ledger").await["party_id"].as_str().unwrap().to_owned();
+    let request =
+        json!({"operator": member, "location_id": site.to_string(), "evse_uid": "OWN-1", "connector_id": "1"});
+    let (status, accepted) = node.request(Method::POST, "/driver/charges", &driver, Some(request)).await;
+    assert_eq!((status.as_u16(), accepted["state"].as_str()), (202, Some("accepted")), "{accepted}");
+    let mut charger = serving.await.unwrap();
+    let (action, payload) = charger.commands_received.last().unwrap().clone();
+    assert_eq!((action.as_str(), payload["idTag"].as_str()), ("RemoteStartTransaction", Some(app_token.as_str())));
+
+    let started = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(20);
+    let tx = charger.start_transaction(1, &app_token, 0, started).await.unwrap();
+    let (_, history) = node.request(Method::GET, "/driver/charges", &driver, None).await;
+    let id = format!("session-{tx}");
+    assert_eq!((history[0]["id"].as_str(), history[0]["state"].as_str()), (Some(id.as_str()), Some("active")));
+    let path = format!("/driver/charges/{id}");
+    let (status, detail) = node.request(Method::GET, &path, &driver, None).await;
+    assert_eq!(
+        (status.as_u16(), detail["kind"].as_str(), detail["state"].as_str()),
+        (200, Some("own"), Some("active"))
+    );
+    for hidden in [path.clone(), format!("{path}/receipt")] {
+        let (status, _) = node.request(Method::GET, &hidden, &other, None).await;
+        assert_eq!(status, 404, "{hidden}");
+    }
+    let (_, theirs) = node.request(Method::GET, "/driver/charges", &other, None).await;
+    assert_eq!(theirs, json!([]));
+
+    let serving = tokio::spawn(async move {
+        charger.serve_for(Duration::from_secs(2)).await.unwrap();
+        charger
+    });
+    let (status, stopping) = node.request(Method::POST, &format!("{path}/stop"), &driver, None).await;
+    assert_eq!((status.as_u16(), stopping["state"].as_str()), (200, Some("stopping")), "{stopping}");
+    let mut charger = serving.await.unwrap();
+    let (action, payload) = charger.commands_received.last().unwrap().clone();
+    assert_eq!((action.as_str(), payload["transactionId"].as_i64()), ("RemoteStopTransaction", Some(tx)));
+    charger.stop_transaction(tx, 20_000, jiff::Timestamp::now(), "Remote").await.unwrap();
+    let (status, receipt) = node.request(Method::GET, &format!("{path}/receipt"), &driver, None).await;
+    assert_eq!(
+        (status.as_u16(), receipt["kind"].as_str(), receipt["energy_kwh"].as_str()),
+        (200, Some("own"), Some("20.000"))
+    );
+    assert_eq!(receipt["currency"], "CNY", "{receipt}");
+    assert_ne!(receipt["totals"]["total"], "0.00", "{receipt}");
+    let (status, ended) = node.request(Method::POST, &format!("{path}/stop"), &driver, None).await;
+    assert_eq!((status.as_u16(), ended["code"].as_str()), (409, Some("not_charging")), "{ended}");
+
+    // A password change keeps the login that made it and ends the others.
+    let second_login = json!({"username": "13800000003", "password": common::DRIVER_PASSWORD});
+    let response = node.client.post(node.api("/driver/login")).json(&second_login).send().await.unwrap();
+    let second = response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let change = json!({"current_password": common::DRIVER_PASSWORD, "new_password": "a new password 2"});
+    let (status, _) = node.request(Method::PUT, "/driver/password", &other, Some(change)).await;
+    assert_eq!(status, 204);
+    assert_eq!(node.request(Method::GET, "/driver/me", &other, None).await.0, 200);
+    assert_eq!(node.request(Method::GET, "/driver/me", &second, None).await.0, 401);
+
+    // Blocked by the operator: the driver's logins end and a new one is refused.
+    let driver_id = node.get("/drivers").await[0]["id"].as_i64().unwrap();
+    let (status, blocked) = node
+        .request(Method::PATCH, &format!("/drivers/{driver_id}"), &node.token(), Some(json!({"status": "blocked"})))
+        .await;
+    assert_eq!((status.as_u16(), blocked["status"].as_str()), (200, Some("blocked")), "{blocked}");
+    assert_eq!(node.request(Method::GET, "/driver/me", &driver, None).await.0, 401);
+    let login = json!({"username": "13800000002", "password": common::DRIVER_PASSWORD});
+    let response = node.client.post(node.api("/driver/login")).json(&login).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    node.stop().await;
+}

@@ -154,9 +154,14 @@ async fn members_read_each_others_locations_with_signed_requests_and_nobody_else
 /// Polls `path` on `node`'s API until `done` holds for its body (90 s at most: a clearing period is
 /// a minute).
 async fn eventually(node: &TestNode, path: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    eventually_as(node, &node.token(), path, what, done).await
+}
+
+/// [`eventually`] with the bearer token `token` (a driver's).
+async fn eventually_as(node: &TestNode, token: &str, path: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     let mut last = Value::Null;
     for _ in 0..1_800 {
-        let (status, body) = node.request(Method::GET, path, &node.token(), None).await;
+        let (status, body) = node.request(Method::GET, path, token, None).await;
         if status == StatusCode::OK && done(&body) {
             return body;
         }
@@ -399,7 +404,7 @@ fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::Path
 async fn the_charger_member_restarting_mid_charge_loses_nothing_and_sends_the_cdr_once() {
     let (configs, emsp, mut cpo, charger, location_id) =
         roaming_pair(federated_consortium(&["restart-emsp", "restart-cpo"])).await;
-    let (path, mut charger, pseudonym) = roaming_start(&emsp, charger, &location_id).await;
+    let (path, mut charger, pseudonym) = roaming_start(&emsp, charger, &location_id, None).await;
     let started = Timestamp::now() - SignedDuration::from_mins(30);
     let tx = charger.start_transaction(1, &pseudonym, 1_000, started).await.unwrap();
     eventually(&emsp, &path, "the live session", |s| s["session"]["status"] == "ACTIVE").await;
@@ -421,23 +426,42 @@ async fn the_charger_member_restarting_mid_charge_loses_nothing_and_sends_the_cd
     emsp.stop().await;
 }
 
-/// The roaming charge settled: CN-M02 anchors the CDR of CN-M01's driver and the ledger prices it
-/// again; CN-M01 checks the CDR it received against the anchor and charges its driver the ledger's
-/// amount; the receipt's proof passes `chargemesh ledger check-proof`; the clearing period closes
-/// with CN-M01 owing CN-M02 exactly that, and both confirm the transfer.
+/// The roaming charge settled, all through the driver API at the driver's member: the driver logs
+/// in, finds CN-M02's charger and its tariff, starts there and follows the charge live; CN-M02
+/// anchors the CDR and the ledger prices it again; CN-M01 checks the CDR it received against the
+/// anchor and charges its driver the ledger's amount; the driver's receipt carries a proof that
+/// `chargemesh ledger check-proof` accepts; the clearing period closes with CN-M01 owing CN-M02
+/// exactly that, and both confirm the transfer. Another driver sees none of it.
 #[tokio::test]
 async fn a_roaming_charge_is_checked_against_the_ledger_charged_to_the_driver_and_cleared() {
     let configs = federated_consortium_clearing(&["settle-emsp", "settle-cpo"], Duration::from_secs(30), 2_000);
     let (configs, emsp, cpo, charger, location_id) = roaming_pair(configs).await;
-    let driver = emsp.get("/tokens/DRIVER-CARD-1").await;
-    let paying = json!({"operator_id": driver["operator_id"], "payment_method": "sandbox:visa-4242"});
-    let (status, _) = emsp.request(Method::PUT, "/tokens/DRIVER-CARD-1", &emsp.token(), Some(paying)).await;
-    assert_eq!(status, StatusCode::OK);
-    let (path, mut charger, tx) = charging_on_the_ledger(&emsp, &cpo, charger, &location_id).await;
+    let operator = emsp.get("/tokens/DRIVER-CARD-1").await["operator_id"].as_i64().unwrap();
+    let (app_token, driver) = emsp.driver(operator, "+86 138 0000 0001").await;
+    let (_, other_driver) = emsp.driver(operator, "other@example.cn").await;
+
+    // Staff and driver tokens each open their own API only.
+    let (status, _) = emsp.request(Method::GET, "/driver/me", &emsp.token(), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = emsp.request(Method::GET, "/tokens", &driver, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, me) = emsp.request(Method::GET, "/driver/me", &driver, None).await;
+    assert_eq!((status, me["tokens"][0]["id_token"].as_str()), (StatusCode::OK, Some(app_token.as_str())), "{me}");
+
+    // The driver finds the charger near them, and its tariff explained.
+    let (status, found) =
+        emsp.request(Method::GET, "/driver/chargers?lat=22.551&lon=114.1&available=true", &driver, None).await;
+    assert_eq!((status, found[0]["evse_uid"].as_str()), (StatusCode::OK, Some("ROAM-1")), "{found}");
+    let (status, detail) = emsp.request(Method::GET, "/driver/chargers/CN-M02/ROAM-1", &driver, None).await;
+    assert_eq!((status, detail["tariff"]["id"].as_str()), (StatusCode::OK, Some("gd-tou")), "{detail}");
+    assert_eq!(detail["location"]["id"].as_str(), Some(location_id.as_str()), "{detail}");
+    assert!(detail["tariff_explained"].as_str().unwrap().contains("service fee"), "{detail}");
+
+    let (path, mut charger, tx) = charging_on_the_ledger(&emsp, &cpo, charger, &location_id, Some(&driver)).await;
     // The driver's app follows the charge live, until it is settled.
     let url: url::Url = format!("ws://{}/api/v1{path}/live", emsp.node().api_addr).parse().unwrap();
     let tcp = tokio::net::TcpStream::connect(emsp.node().api_addr).await.unwrap();
-    let request = yawc::HttpRequest::builder().header("Authorization", format!("Bearer {}", emsp.token()));
+    let request = yawc::HttpRequest::builder().header("Authorization", format!("Bearer {driver}"));
     let mut live = yawc::WebSocket::handshake_with_request(url, tcp, yawc::Options::default(), request).await.unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
     charger.stop_transaction(tx, 31_000, Timestamp::now(), "Local").await.unwrap();
@@ -452,7 +476,8 @@ async fn a_roaming_charge_is_checked_against_the_ledger_charged_to_the_driver_an
     assert!(states.contains(&"ACTIVE") && states.contains(&"COMPLETED"), "{states:?}");
     assert_eq!(updates.last().unwrap()["settlement"]["state"], "charged", "the last update, then closed");
 
-    let charged = eventually(&emsp, &path, "the driver charged", |s| s["settlement"]["state"] == "charged").await;
+    let charged =
+        eventually_as(&emsp, &driver, &path, "the driver charged", |s| s["settlement"]["state"] == "charged").await;
     let settlement = &charged["settlement"];
     let priced: Value = serde_json::from_str(charged["cdr"]["chargemesh_cdr"].as_str().unwrap()).unwrap();
     let amount = priced["totals"]["incl_tax"].as_i64().unwrap();
@@ -462,11 +487,22 @@ async fn a_roaming_charge_is_checked_against_the_ledger_charged_to_the_driver_an
     let anchored = cpo.get(&format!("/ledger/cdrs/CN-M02/{}", settlement["cdr_id"].as_str().unwrap())).await;
     assert_eq!(anchored["entry"]["anchor"]["claimed"]["incl_tax"].as_i64(), Some(amount), "{anchored}");
 
-    // The receipt's proof, checked offline against the genesis alone, with the CDR it covers.
+    // The history and the receipt; the receipt's proof, checked offline against the genesis alone,
+    // with the CDR it covers.
+    let (_, history) = emsp.request(Method::GET, "/driver/charges", &driver, None).await;
+    assert_eq!(format!("/driver/charges/{}", history[0]["id"].as_str().unwrap()), path, "{history}");
+    assert_eq!(history[0]["operator"], "CN-M02", "{history}");
+    let (status, receipt) = emsp.request(Method::GET, &format!("{path}/receipt"), &driver, None).await;
+    assert_eq!((status, receipt["kind"].as_str()), (StatusCode::OK, Some("roaming")), "{receipt}");
+    assert_eq!(
+        (receipt["payment"]["state"].as_str(), receipt["energy_kwh"].as_str()),
+        (Some("charged"), Some("30.000"))
+    );
+    assert_eq!(receipt["time_zone"], "Asia/Shanghai", "{receipt}");
     let dir = configs[0].data_dir.join("receipt");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("proof.json"), settlement["proof"].to_string()).unwrap();
-    std::fs::write(dir.join("cdr.json"), charged["cdr"]["chargemesh_cdr"].as_str().unwrap()).unwrap();
+    std::fs::write(dir.join("proof.json"), receipt["ledger"]["proof"].to_string()).unwrap();
+    std::fs::write(dir.join("cdr.json"), receipt["ledger"]["cdr"].as_str().unwrap()).unwrap();
     let genesis = configs[0].ledger_dir().join("genesis.json");
     let checked = std::process::Command::new(env!("CARGO_BIN_EXE_chargemesh"))
         .args(["ledger", "check-proof"])
@@ -479,6 +515,16 @@ async fn a_roaming_charge_is_checked_against_the_ledger_charged_to_the_driver_an
         .unwrap();
     let said = String::from_utf8_lossy(&checked.stdout);
     assert!(checked.status.success() && said.contains("the CDR given is the one anchored"), "{said}");
+
+    // Another driver of the same operator sees none of it.
+    for hidden in [path.clone(), format!("{path}/receipt")] {
+        let (status, _) = emsp.request(Method::GET, &hidden, &other_driver, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{hidden}");
+    }
+    let (status, _) = emsp.request(Method::POST, &format!("{path}/stop"), &other_driver, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, theirs) = emsp.request(Method::GET, "/driver/charges", &other_driver, None).await;
+    assert_eq!(theirs, json!([]));
 
     // The period closes: one transfer, the CDR's amount from CN-M01 to CN-M02; each side confirms
     // its part.
@@ -509,7 +555,9 @@ async fn a_roaming_charge_is_checked_against_the_ledger_charged_to_the_driver_an
         })
     };
     eventually(&emsp, "/ledger/clearing", "the transfer confirmed by both", confirmed).await;
-    let (status, late) = emsp.post(&format!("{path}/dispute"), json!({"reason": "charger_fault"})).await;
+    let start_id = path.rsplit("roaming-").next().unwrap();
+    let dispute = format!("/roaming/starts/{start_id}/dispute");
+    let (status, late) = emsp.post(&dispute, json!({"reason": "charger_fault"})).await;
     assert_eq!((status, late["code"].as_str()), (StatusCode::CONFLICT, Some("dispute_window_closed")), "{late}");
     cpo.stop().await;
     emsp.stop().await;
@@ -522,7 +570,7 @@ async fn a_roaming_charge_is_checked_against_the_ledger_charged_to_the_driver_an
 async fn an_altered_cdr_is_not_charged_and_the_driver_member_disputes_it_on_the_ledger() {
     let (_configs, emsp, cpo, charger, location_id) =
         roaming_pair(federated_consortium(&["dispute-emsp", "dispute-cpo"])).await;
-    let (path, mut charger, tx) = charging_on_the_ledger(&emsp, &cpo, charger, &location_id).await;
+    let (path, mut charger, tx) = charging_on_the_ledger(&emsp, &cpo, charger, &location_id, None).await;
     let live = eventually(&emsp, &path, "the live session", |s| s["session"]["status"] == "ACTIVE").await;
 
     // The altered CDR: the session's, with a priced CDR ten times dearer.
@@ -584,38 +632,55 @@ async fn an_altered_cdr_is_not_charged_and_the_driver_member_disputes_it_on_the_
 
 /// Once CN-M02's charger and tariff are on the ledger (which prices the charge with it), CN-M01's
 /// driver starts at the charger and it starts a transaction, now: the start's API path, the
-/// charger, and the transaction.
+/// charger, and the transaction. `driver`: see [`roaming_start`].
 async fn charging_on_the_ledger(
     emsp: &TestNode,
     cpo: &TestNode,
     charger: chargemesh_sim::ChargePoint,
     location_id: &str,
+    driver: Option<&str>,
 ) -> (String, chargemesh_sim::ChargePoint, i64) {
     eventually(cpo, "/ledger/chargers", "the charger, active", |c| c[0]["status"] == "active").await;
     eventually(cpo, "/ledger/tariffs", "the tariff", |t| t.as_array().is_some_and(|t| !t.is_empty())).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let (path, mut charger, pseudonym) = roaming_start(emsp, charger, location_id).await;
+    let (path, mut charger, pseudonym) = roaming_start(emsp, charger, location_id, driver).await;
     let tx = charger.start_transaction(1, &pseudonym, 1_000, Timestamp::now()).await.unwrap();
     (path, charger, tx)
 }
 
 /// CN-M01's driver starts at CN-M02's charger `ROAM-1`, which accepts: the start's API path, the
-/// charger, and the pseudonym it was told to start for.
+/// charger, and the pseudonym it was told to start for. The driver starts it through the driver
+/// API with their bearer token `driver` (the path is then the driver API's); without one, the
+/// operator's staff start it for the card `DRIVER-CARD-1`.
 async fn roaming_start(
     emsp: &TestNode,
     mut charger: chargemesh_sim::ChargePoint,
     location_id: &str,
+    driver: Option<&str>,
 ) -> (String, chargemesh_sim::ChargePoint, String) {
     let serving = tokio::spawn(async move {
         charger.serve_for(Duration::from_secs(2)).await.unwrap();
         charger
     });
-    let request =
-        json!({"id_token": "DRIVER-CARD-1", "cpo": "CN-M02", "location_id": location_id, "evse_uid": "ROAM-1"});
-    let (status, start) = emsp.post("/roaming/starts", request).await;
-    assert_eq!(status, StatusCode::CREATED, "{start}");
-    let path = format!("/roaming/starts/{}", start["id"].as_str().unwrap());
-    eventually(emsp, &path, "the start", |s| s["state"] == "started").await;
+    let path = match driver {
+        Some(driver) => {
+            let request = json!({"operator": "CN-M02", "location_id": location_id, "evse_uid": "ROAM-1"});
+            let (status, charge) = emsp.request(Method::POST, "/driver/charges", driver, Some(request)).await;
+            assert_eq!(status, StatusCode::CREATED, "{charge}");
+            let path = format!("/driver/charges/{}", charge["id"].as_str().unwrap());
+            eventually_as(emsp, driver, &path, "the start", |s| s["state"] == "started").await;
+            path
+        }
+        None => {
+            let request = json!({"id_token": "DRIVER-CARD-1", "cpo": "CN-M02", "location_id": location_id,
+                "evse_uid": "ROAM-1"});
+            let (status, start) = emsp.post("/roaming/starts", request).await;
+            assert_eq!(status, StatusCode::CREATED, "{start}");
+            let path = format!("/roaming/starts/{}", start["id"].as_str().unwrap());
+            eventually(emsp, &path, "the start", |s| s["state"] == "started").await;
+            path
+        }
+    };
     let charger = serving.await.unwrap();
     let pseudonym = charger.commands_received.last().unwrap().1["idTag"].as_str().unwrap().to_owned();
     (path, charger, pseudonym)

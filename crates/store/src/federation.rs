@@ -2,7 +2,7 @@
 //! (kept until acknowledged), the digests of what was last published to each, and the locations
 //! other members published here.
 
-use crate::{Conn, Result, instant, millis, query};
+use crate::{Conn, Result, Row, instant, millis, query};
 use jiff::Timestamp;
 
 /// A message waiting for its peer's acknowledgement.
@@ -255,28 +255,47 @@ pub async fn update_start(
     Ok(changed > 0)
 }
 
-pub async fn get_start(conn: &mut Conn, id: &str) -> Result<Option<RoamingStart>> {
-    let row = query(
-        "SELECT id, id_token, cpo, location_id, evse_uid, state, message, created_at, updated_at FROM roaming_starts \
-         WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
-    row.map(|row| {
-        Ok(RoamingStart {
-            id: row.try_get("id")?,
-            id_token: row.try_get("id_token")?,
-            cpo: row.try_get("cpo")?,
-            location_id: row.try_get("location_id")?,
-            evse_uid: row.try_get("evse_uid")?,
-            state: row.try_get("state")?,
-            message: row.try_get("message")?,
-            created_at: instant(row.try_get("created_at")?)?,
-            updated_at: instant(row.try_get("updated_at")?)?,
-        })
+const START_SELECT: &str =
+    "SELECT id, id_token, cpo, location_id, evse_uid, state, message, created_at, updated_at FROM roaming_starts";
+
+fn roaming_start(row: Row) -> Result<RoamingStart> {
+    Ok(RoamingStart {
+        id: row.try_get("id")?,
+        id_token: row.try_get("id_token")?,
+        cpo: row.try_get("cpo")?,
+        location_id: row.try_get("location_id")?,
+        evse_uid: row.try_get("evse_uid")?,
+        state: row.try_get("state")?,
+        message: row.try_get("message")?,
+        created_at: instant(row.try_get("created_at")?)?,
+        updated_at: instant(row.try_get("updated_at")?)?,
     })
-    .transpose()
+}
+
+pub async fn get_start(conn: &mut Conn, id: &str) -> Result<Option<RoamingStart>> {
+    query(format!("{START_SELECT} WHERE id = $1")).bind(id).fetch_optional(conn).await?.map(roaming_start).transpose()
+}
+
+/// The starts made with the tokens of driver account `driver_id`, newest first, made before
+/// `before` if given.
+pub async fn starts_of_driver(
+    conn: &mut Conn,
+    driver_id: i64,
+    before: Option<Timestamp>,
+    limit: i64,
+) -> Result<Vec<RoamingStart>> {
+    query(format!(
+        "{START_SELECT} WHERE id_token IN (SELECT id_token FROM tokens WHERE driver_id = $1) \
+         AND ($2 IS NULL OR created_at < $2) ORDER BY created_at DESC, id LIMIT $3"
+    ))
+    .bind(driver_id)
+    .bind(before.map(millis))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(roaming_start)
+    .collect()
 }
 
 /// Records that `member` asked for a start at `station_id` for its token `id_token` under

@@ -8,6 +8,7 @@ pub mod anchors;
 pub mod chargers;
 pub mod commands;
 pub mod commissioning;
+pub mod drivers;
 pub mod federation;
 mod group_commit;
 pub mod locations;

@@ -67,6 +67,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_ocpi_partners.sql"),
         include_str!("../migrations/postgres/0010_ocpi_partners.sql"),
     ),
+    (
+        11,
+        "drivers",
+        include_str!("../migrations/sqlite/0011_drivers.sql"),
+        include_str!("../migrations/postgres/0011_drivers.sql"),
+    ),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {

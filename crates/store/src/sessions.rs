@@ -222,19 +222,22 @@ pub struct SessionFilter {
     pub limit: i64,
     /// Only sessions with an id below this (for paging newest first).
     pub before_id: Option<i64>,
+    /// Only sessions of the tokens of this driver account.
+    pub driver_id: Option<i64>,
 }
 
 pub async fn list_sessions(conn: &mut Conn, filter: &SessionFilter) -> Result<Vec<Session>> {
     query(format!(
         "{SESSION_SELECT} WHERE ($1 IS NULL OR station_id IN (SELECT station_id FROM chargers WHERE operator_id = $1)) \
          AND ($2 IS NULL OR station_id = $2) AND ($3 IS NULL OR state = $3) AND ($4 IS NULL OR id < $4) \
-         ORDER BY id DESC LIMIT $5"
+         AND ($6 IS NULL OR id_token IN (SELECT id_token FROM tokens WHERE driver_id = $6)) ORDER BY id DESC LIMIT $5"
     ))
     .bind(filter.operator_id)
     .bind(&filter.station_id)
     .bind(&filter.state)
     .bind(filter.before_id)
     .bind(filter.limit)
+    .bind(filter.driver_id)
     .fetch_all(conn)
     .await?
     .into_iter()

@@ -26,6 +26,8 @@ pub struct Token {
     /// that member's pseudonym of the driver, and the member pays for the charge through the ledger.
     /// None: one of the operator's own drivers.
     pub emsp_party: Option<String>,
+    /// The driver account (driver API) whose token this is.
+    pub driver_id: Option<i64>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
@@ -51,19 +53,21 @@ fn token(row: Row) -> Result<Token> {
         label: row.try_get("label")?,
         payment_method: row.try_get("payment_method")?,
         emsp_party: row.try_get("emsp_party")?,
+        driver_id: row.try_get("driver_id")?,
         created_at: instant(row.try_get("created_at")?)?,
     })
 }
 
-const TOKEN_SELECT: &str = "SELECT id_token, operator_id, kind, status, expires_at, parent_id_token, label, payment_method, emsp_party, created_at FROM tokens";
+const TOKEN_SELECT: &str = "SELECT id_token, operator_id, kind, status, expires_at, parent_id_token, label, payment_method, emsp_party, driver_id, created_at FROM tokens";
 
 pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
     query(
         "INSERT INTO tokens (id_token, operator_id, kind, status, expires_at, parent_id_token, label, payment_method, \
-         emsp_party, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id_token) DO UPDATE \
+         emsp_party, driver_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (id_token) DO UPDATE \
          SET kind = excluded.kind, status = excluded.status, expires_at = excluded.expires_at, \
          parent_id_token = excluded.parent_id_token, label = excluded.label, \
-         payment_method = excluded.payment_method, emsp_party = excluded.emsp_party",
+         payment_method = excluded.payment_method, emsp_party = excluded.emsp_party, driver_id = excluded.driver_id",
     )
     .bind(&token.id_token)
     .bind(token.operator_id)
@@ -74,6 +78,7 @@ pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
     .bind(&token.label)
     .bind(&token.payment_method)
     .bind(&token.emsp_party)
+    .bind(token.driver_id)
     .bind(millis(token.created_at))
     .execute(conn)
     .await?;
@@ -92,6 +97,17 @@ pub async fn get_token(conn: &mut Conn, id_token: &str) -> Result<Option<Token>>
 pub async fn list_tokens(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<Token>> {
     query(format!("{TOKEN_SELECT} WHERE ($1 IS NULL OR operator_id = $1) ORDER BY id_token"))
         .bind(operator_id)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(token)
+        .collect()
+}
+
+/// The tokens of driver account `driver_id`.
+pub async fn tokens_of_driver(conn: &mut Conn, driver_id: i64) -> Result<Vec<Token>> {
+    query(format!("{TOKEN_SELECT} WHERE driver_id = $1 ORDER BY created_at, id_token"))
+        .bind(driver_id)
         .fetch_all(conn)
         .await?
         .into_iter()

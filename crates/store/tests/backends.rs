@@ -10,7 +10,7 @@ use chargemesh_store::chargers::{self, ChargerUpdate, NewCharger};
 use chargemesh_store::operators::{self, NewSite};
 use chargemesh_store::sessions::{self, NewSession, SessionFilter, SessionStop};
 use chargemesh_store::tokens::{self, Token};
-use chargemesh_store::{Store, commands, federation, messages, settlements, staff};
+use chargemesh_store::{Store, commands, drivers, federation, messages, settlements, staff};
 use jiff::{SignedDuration, Timestamp};
 use sqlx::Connection;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -176,6 +176,7 @@ async fn exercise(store: Store) {
             label: Some("fleet".into()),
             payment_method: None,
             emsp_party: Some("CN-M02".into()),
+            driver_id: None,
             created_at: now,
         };
         tokens::upsert_token(&mut *tx, &token).await.unwrap();
@@ -185,6 +186,32 @@ async fn exercise(store: Store) {
         assert_eq!(stored.emsp_party.as_deref(), Some("CN-M02"));
         assert!(!stored.grant().active);
         assert_eq!(tokens::list_tokens(&mut *tx, Some(operator.id)).await.unwrap().len(), 1);
+    });
+
+    // Drivers' accounts and logins; a token linked to one.
+    let driver_id = in_write!(store, |tx| {
+        let driver = drivers::create_driver(&mut *tx, operator.id, "13800000000", "hash-1", Some("Li"), now).await?;
+        assert!(drivers::create_driver(&mut *tx, operator.id, "13800000001", "hash-2", None, now).await.is_ok());
+        let mut card = tokens::get_token(&mut *tx, "CARD-9").await?.unwrap();
+        card.driver_id = Some(driver.id);
+        tokens::upsert_token(&mut *tx, &card).await?;
+        assert_eq!(tokens::tokens_of_driver(&mut *tx, driver.id).await?.len(), 1);
+        let later = now + SignedDuration::from_hours(1);
+        drivers::add_credential(&mut *tx, "login-a", driver.id, later, now).await?;
+        drivers::add_credential(&mut *tx, "login-b", driver.id, later, now).await?;
+        assert_eq!(drivers::driver_by_credential(&mut *tx, "login-a", now).await?, Some(driver.clone()));
+        assert_eq!(drivers::driver_by_credential(&mut *tx, "login-a", later).await?, None, "expired");
+        drivers::set_password(&mut *tx, driver.id, "hash-3", Some("login-a")).await?;
+        assert!(drivers::driver_by_credential(&mut *tx, "login-a", now).await?.is_some(), "the changer's login stays");
+        assert_eq!(drivers::driver_by_credential(&mut *tx, "login-b", now).await?, None, "the others end");
+        assert!(drivers::set_status(&mut *tx, driver.id, drivers::BLOCKED).await?);
+        assert_eq!(drivers::driver_by_credential(&mut *tx, "login-a", now).await?, None, "blocking ends logins");
+        assert!(drivers::set_status(&mut *tx, driver.id, drivers::ACTIVE).await?);
+        let found = drivers::driver_by_username(&mut *tx, "13800000000").await?.unwrap();
+        assert_eq!((found.password_hash.as_str(), found.name.as_deref()), ("hash-3", Some("Li")));
+        assert_eq!(drivers::list_drivers(&mut *tx, Some(operator.id)).await?.len(), 2);
+        assert!(drivers::list_drivers(&mut *tx, Some(operator.id + 1)).await?.is_empty());
+        driver.id
     });
 
     // Sessions and meter values.
@@ -264,6 +291,10 @@ async fn exercise(store: Store) {
         };
         assert_eq!(sessions::list_sessions(&mut *conn, &filter).await.unwrap().len(), 1);
         let filter = SessionFilter { operator_id: Some(operator.id + 1), limit: 10, ..SessionFilter::default() };
+        assert!(sessions::list_sessions(&mut *conn, &filter).await.unwrap().is_empty());
+        let filter = SessionFilter { driver_id: Some(driver_id), limit: 10, ..SessionFilter::default() };
+        assert_eq!(sessions::list_sessions(&mut *conn, &filter).await.unwrap().len(), 1, "the driver's card's");
+        let filter = SessionFilter { driver_id: Some(driver_id + 1), limit: 10, ..SessionFilter::default() };
         assert!(sessions::list_sessions(&mut *conn, &filter).await.unwrap().is_empty());
     });
 
@@ -396,6 +427,15 @@ async fn exercise(store: Store) {
         assert!(federation::update_start(&mut *tx, "s1", "CN-M02", None, "started", None, now).await?);
         assert!(!federation::update_start(&mut *tx, "s1", "CN-M02", Some("requested"), "accepted", None, now).await?);
         assert!(!federation::update_start(&mut *tx, "s1", "CN-M03", None, "failed", None, now).await?, "not its start");
+        let drivers_start = federation::RoamingStart { id: "s3".into(), id_token: "CARD-9".into(), ..start.clone() };
+        federation::create_start(&mut *tx, &drivers_start).await?;
+        let theirs = federation::starts_of_driver(&mut *tx, driver_id, None, 10).await?;
+        assert_eq!(
+            theirs.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            ["s3"],
+            "only the driver's tokens' starts"
+        );
+        assert!(federation::starts_of_driver(&mut *tx, driver_id, Some(now), 10).await?.is_empty(), "made before");
     });
     in_read!(store, |conn| {
         assert_eq!(federation::get_start(&mut *conn, "s1").await.unwrap().unwrap().state, "started");

@@ -53,7 +53,31 @@ impl Caller {
     }
 }
 
-fn presented_secret(headers: &HeaderMap) -> Option<&str> {
+/// Whose data a request may see: staff see their operator's (node administrators: all); a driver
+/// sees only their own charges.
+#[derive(Debug, Clone, Copy)]
+pub enum Viewer {
+    Staff { scope: Option<i64> },
+    Driver { id: i64 },
+}
+
+impl Viewer {
+    /// Whether staff data owned by `operator_id` is visible; never to a driver.
+    pub fn sees_operator(&self, operator_id: Option<i64>) -> bool {
+        match self {
+            Viewer::Staff { scope } => scope.is_none() || *scope == operator_id,
+            Viewer::Driver { .. } => false,
+        }
+    }
+}
+
+impl From<&Caller> for Viewer {
+    fn from(caller: &Caller) -> Self {
+        Viewer::Staff { scope: caller.scope() }
+    }
+}
+
+pub(super) fn presented_secret(headers: &HeaderMap) -> Option<&str> {
     if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
         return Some(key.trim());
     }
@@ -79,6 +103,32 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
             })?;
         Ok(Caller(member))
     }
+}
+
+/// Whether `password` is the one `stored` is the hash of. An unknown account (`None`) costs a full
+/// verification too, so timing does not reveal which names exist.
+pub(super) async fn password_matches(password: String, stored: Option<String>) -> bool {
+    static UNKNOWN_USER_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let known = stored.is_some();
+    let hash = stored
+        .unwrap_or_else(|| UNKNOWN_USER_HASH.get_or_init(|| passwords::hash(&passwords::random_secret(""))).clone());
+    let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &hash)).await.unwrap_or(false);
+    ok && known
+}
+
+/// A new password's rules, for staff and drivers alike.
+pub(super) fn check_new_password(password: &str) -> ApiResult<()> {
+    if password.chars().count() < 12 {
+        return Err(ApiError::invalid("password must be at least 12 characters"));
+    }
+    Ok(())
+}
+
+/// The hash of a new password, computed off the async threads.
+pub(super) async fn hash_password(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || passwords::hash(&password))
+        .await
+        .map_err(|_| ApiError::invalid("could not hash the password"))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -109,14 +159,7 @@ pub async fn login(
         .store()
         .read(move |conn| Box::pin(async move { staff::staff_by_username(conn, &username).await }))
         .await?;
-    // An unknown username costs a full verification too, so timing does not reveal which names exist.
-    static UNKNOWN_USER_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let hash = match &member {
-        Some(m) => m.password_hash.clone(),
-        None => UNKNOWN_USER_HASH.get_or_init(|| passwords::hash(&passwords::random_secret(""))).clone(),
-    };
-    let password = request.password;
-    let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &hash)).await.unwrap_or(false);
+    let ok = password_matches(request.password, member.as_ref().map(|m| m.password_hash.clone())).await;
     let member = member.filter(|_| ok).ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
     let token = passwords::random_secret("cmt_");
     let now = Timestamp::now();
@@ -215,9 +258,7 @@ pub async fn create_staff(
     if !ROLES.contains(&request.role.as_str()) {
         return Err(ApiError::invalid(format!("role must be one of {}", ROLES.join(", "))));
     }
-    if request.password.chars().count() < 12 {
-        return Err(ApiError::invalid("password must be at least 12 characters"));
-    }
+    check_new_password(&request.password)?;
     if request.username.trim().is_empty() || request.username.len() > 64 {
         return Err(ApiError::invalid("username must be 1 to 64 characters"));
     }
@@ -225,10 +266,7 @@ pub async fn create_staff(
         Some(_) => Some(caller.operator_for_new(request.operator_id)?),
         None => request.operator_id,
     };
-    let password = request.password;
-    let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
-        .await
-        .map_err(|_| ApiError::invalid("could not hash the password"))?;
+    let hash = hash_password(request.password).await?;
     let (username, role) = (request.username.clone(), request.role);
     let created = state
         .operations

@@ -3,6 +3,9 @@
 mod auth;
 mod chargers;
 mod commissioning;
+mod driver_account;
+mod driver_charges;
+mod drivers;
 mod errors;
 mod extract;
 mod governance;
@@ -38,7 +41,7 @@ pub struct ApiState {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "chargemesh operator API", description = "Operators, sites, chargers, sessions, tokens and commands of one chargemesh node."),
+    info(title = "chargemesh operator and driver API", description = "Operators, sites, chargers, sessions, tokens and commands of one chargemesh node; and, under /api/v1/driver, its drivers' own API: chargers of the whole consortium, charges, live sessions, history and receipts."),
     paths(
         auth::login, auth::logout, auth::me, auth::create_api_key, auth::create_staff, auth::list_staff,
         operators::create_operator, operators::list_operators, operators::update_operator, operators::delete_operator,
@@ -60,6 +63,10 @@ pub struct ApiState {
         governance::governance, governance::propose, governance::vote,
         roaming::list_locations, roaming::list_tariffs, roaming::search, roaming::start, roaming::get_start, roaming::live_start, roaming::stop, roaming::unlock, roaming::dispute, roaming::outbox,
         partners::create, partners::list, partners::revoke,
+        drivers::create, drivers::list, drivers::get, drivers::update,
+        driver_account::login, driver_account::logout, driver_account::me, driver_account::change_password,
+        driver_charges::search, driver_charges::charger, driver_charges::start, driver_charges::history,
+        driver_charges::get, driver_charges::live, driver_charges::stop, driver_charges::receipt,
     ),
     modifiers(&Security)
 )]
@@ -163,6 +170,19 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/roaming/outbox", get(roaming::outbox))
         .route("/ocpi/partners", post(partners::create).get(partners::list))
         .route("/ocpi/partners/{id}", axum::routing::delete(partners::revoke))
+        .route("/drivers", get(drivers::list).post(drivers::create))
+        .route("/drivers/{id}", get(drivers::get).patch(drivers::update))
+        .route("/driver/login", post(driver_account::login))
+        .route("/driver/logout", post(driver_account::logout))
+        .route("/driver/me", get(driver_account::me))
+        .route("/driver/password", put(driver_account::change_password))
+        .route("/driver/chargers", get(driver_charges::search))
+        .route("/driver/chargers/{operator}/{evse_uid}", get(driver_charges::charger))
+        .route("/driver/charges", get(driver_charges::history).post(driver_charges::start))
+        .route("/driver/charges/{id}", get(driver_charges::get))
+        .route("/driver/charges/{id}/live", get(driver_charges::live))
+        .route("/driver/charges/{id}/stop", post(driver_charges::stop))
+        .route("/driver/charges/{id}/receipt", get(driver_charges::receipt))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { errors::ApiError::not_found("this API path") });
     Router::new()

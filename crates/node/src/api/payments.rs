@@ -1,7 +1,7 @@
 //! Payments of sessions, refunds, wallets and the reconciliation of the books.
 
 use super::ApiState;
-use super::auth::Caller;
+use super::auth::{Caller, Viewer};
 use super::errors::{ApiError, ApiResult};
 use super::extract::{Body, Query};
 use crate::operations::payments::{Money, PaymentError, RefundError, WalletError, wallet_account};
@@ -25,7 +25,7 @@ pub struct SessionPayment {
 
 /// The id of a session the caller sees.
 async fn visible_session(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<i64> {
-    Ok(super::sessions::visible_session(state, caller, id).await?.0.id)
+    Ok(super::sessions::visible_session(state, Viewer::from(caller), id).await?.0.id)
 }
 
 /// How a session is paid: its hold, capture and refunds, and their journal entries.

@@ -2,7 +2,7 @@
 //! printable HTML page in Chinese or English.
 
 use super::ApiState;
-use super::auth::Caller;
+use super::auth::{Caller, Viewer};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Query;
 use crate::operations::billing;
@@ -25,6 +25,15 @@ pub struct Receipt {
     pub station_id: String,
     pub connector_id: i64,
     pub site: Option<String>,
+    #[serde(flatten)]
+    pub priced: PricedReceipt,
+    /// Where the consortium ledger holds this charge; none while it is not anchored.
+    pub ledger: Option<ReceiptAnchor>,
+}
+
+/// What every receipt shows of a priced CDR.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PricedReceipt {
     pub time_zone: String,
     /// Local start and stop, e.g. `2026-08-05 09:30:00`.
     pub started: String,
@@ -38,8 +47,6 @@ pub struct Receipt {
     pub prices_include_tax: bool,
     pub lines: Vec<ReceiptLine>,
     pub totals: ReceiptTotals,
-    /// Where the consortium ledger holds this charge; none while it is not anchored.
-    pub ledger: Option<ReceiptAnchor>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -83,8 +90,8 @@ pub struct ReceiptTotals {
     pub total: String,
 }
 
-async fn receipt(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Receipt> {
-    let (session, charger) = super::sessions::visible_session(state, caller, id).await?;
+pub(super) async fn receipt(state: &ApiState, viewer: Viewer, id: &str) -> ApiResult<Receipt> {
+    let (session, charger) = super::sessions::visible_session(state, viewer, id).await?;
     let session_id = session.id;
     let (site, cdr, anchor) = state
         .operations
@@ -117,20 +124,43 @@ async fn receipt(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Recei
         cdr_hash: hex::encode(chargemesh_ledger::proof::cdr_hash(body.as_bytes())),
     });
     let zone = billing::session_zone(&session).unwrap_or(TimeZone::UTC);
-    let time_zone = zone.iana_name().unwrap_or("UTC").to_owned();
-    let local = |at: Timestamp| at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string();
-    let currency = cdr.currency;
-    let money = |amount: Amount| currency.format(amount);
-    let lines = cdr.lines.iter().map(|line| receipt_line(line, &cdr, &zone, currency)).collect();
-    let totals = &cdr.totals;
     Ok(Receipt {
         session_id: session.id,
         station_id: session.station_id.clone(),
         connector_id: session.connector_id,
         site: site.map(|s| s.name),
-        time_zone,
-        started: local(session.started_at),
-        stopped: session.stopped_at.map(local).unwrap_or_default(),
+        priced: priced_receipt(&cdr, &zone, session.started_at, session.stopped_at),
+        ledger,
+    })
+}
+
+/// A priced CDR as a receipt shows it, times local to `zone`.
+pub(super) fn priced_receipt(
+    cdr: &PricedCdr,
+    zone: &TimeZone,
+    started: Timestamp,
+    stopped: Option<Timestamp>,
+) -> PricedReceipt {
+    let local = |at: Timestamp| at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string();
+    let currency = cdr.currency;
+    let money = |amount: Amount| currency.format(amount);
+    let lines = cdr.lines.iter().map(|line| receipt_line(line, cdr, zone, currency)).collect();
+    let totals = &cdr.totals;
+    let totals = ReceiptTotals {
+        electricity: money(totals.energy),
+        service: money(totals.service_fee),
+        charging_time: money(totals.charging_time),
+        idle_time: money(totals.idle_time),
+        flat: money(totals.flat),
+        adjustment: money(totals.adjustment),
+        excl_tax: money(totals.excl_tax),
+        tax: money(totals.tax),
+        total: money(totals.incl_tax),
+    };
+    PricedReceipt {
+        time_zone: zone.iana_name().unwrap_or("UTC").to_owned(),
+        started: local(started),
+        stopped: stopped.map(local).unwrap_or_default(),
         energy_kwh: kwh(cdr.energy.mwh()),
         tariff_id: cdr.tariff_id.clone(),
         tariff_version: cdr.tariff_version,
@@ -138,19 +168,8 @@ async fn receipt(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Recei
         tax_rate: cdr.tax.rate.to_string(),
         prices_include_tax: cdr.tax.included,
         lines,
-        totals: ReceiptTotals {
-            electricity: money(totals.energy),
-            service: money(totals.service_fee),
-            charging_time: money(totals.charging_time),
-            idle_time: money(totals.idle_time),
-            flat: money(totals.flat),
-            adjustment: money(totals.adjustment),
-            excl_tax: money(totals.excl_tax),
-            tax: money(totals.tax),
-            total: money(totals.incl_tax),
-        },
-        ledger,
-    })
+        totals,
+    }
 }
 
 fn receipt_line(line: &PricedLine, cdr: &PricedCdr, zone: &TimeZone, currency: Currency) -> ReceiptLine {
@@ -191,7 +210,7 @@ pub async fn get_receipt(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Receipt>> {
-    Ok(Json(receipt(&state, &caller, &id).await?))
+    Ok(Json(receipt(&state, Viewer::from(&caller), &id).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -210,7 +229,7 @@ pub async fn get_cdr(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (session, _) = super::sessions::visible_session(&state, &caller, &id).await?;
+    let (session, _) = super::sessions::visible_session(&state, Viewer::from(&caller), &id).await?;
     let session_id = session.id;
     let body = state.operations.store().read(move |conn| Box::pin(tariffs::cdr(conn, session_id))).await?;
     match body {
@@ -240,7 +259,7 @@ pub async fn get_receipt_page(
             if accepted.trim_start().starts_with("zh") { Language::Chinese } else { Language::English }
         }
     };
-    let receipt = receipt(&state, &caller, &id).await?;
+    let receipt = receipt(&state, Viewer::from(&caller), &id).await?;
     Ok(Html(render(&receipt, language)).into_response())
 }
 
@@ -337,17 +356,20 @@ fn render(receipt: &Receipt, language: Language) -> String {
     if let Some(site) = &receipt.site {
         page.push_str(&row(t("site"), site));
     }
-    page.push_str(&row(t("started"), &receipt.started));
-    page.push_str(&row(t("stopped"), &receipt.stopped));
-    page.push_str(&row(t("time_zone"), &receipt.time_zone));
-    page.push_str(&row(t("energy"), &format!("{} kWh", receipt.energy_kwh)));
-    page.push_str(&row(t("tariff"), &format!("{} ({} {})", receipt.tariff_id, t("version"), receipt.tariff_version)));
+    page.push_str(&row(t("started"), &receipt.priced.started));
+    page.push_str(&row(t("stopped"), &receipt.priced.stopped));
+    page.push_str(&row(t("time_zone"), &receipt.priced.time_zone));
+    page.push_str(&row(t("energy"), &format!("{} kWh", receipt.priced.energy_kwh)));
+    page.push_str(&row(
+        t("tariff"),
+        &format!("{} ({} {})", receipt.priced.tariff_id, t("version"), receipt.priced.tariff_version),
+    ));
     page.push_str("</table>\n<table>\n<tr>");
     for key in ["period", "item", "quantity", "unit_price", "excl_tax", "tax", "amount"] {
         page.push_str(&format!("<th>{}</th>", escape(t(key))));
     }
     page.push_str("</tr>\n");
-    for line in &receipt.lines {
+    for line in &receipt.priced.lines {
         let item = match &line.label {
             Some(label) => format!("{} ({label})", language.kind(&line.kind)),
             None => language.kind(&line.kind).to_owned(),
@@ -364,7 +386,7 @@ fn render(receipt: &Receipt, language: Language) -> String {
         ));
     }
     page.push_str("</table>\n<table>\n");
-    let totals = &receipt.totals;
+    let totals = &receipt.priced.totals;
     for (key, value) in [
         ("electricity", &totals.electricity),
         ("service", &totals.service),
@@ -378,15 +400,15 @@ fn render(receipt: &Receipt, language: Language) -> String {
         if value.trim_start_matches(['0', '.', '-']).is_empty() && key != "tax" && key != "excl_tax" {
             continue;
         }
-        page.push_str(&row(t(key), &format!("{} {value}", receipt.currency)));
+        page.push_str(&row(t(key), &format!("{} {value}", receipt.priced.currency)));
     }
     page.push_str(&format!(
         "<tr><th>{}</th><td><strong>{} {}</strong></td></tr>\n</table>\n<p>{} {} %</p>\n</body></html>\n",
         escape(t("total")),
-        escape(&receipt.currency),
+        escape(&receipt.priced.currency),
         escape(&totals.total),
-        escape(if receipt.prices_include_tax { t("tax_note_included") } else { t("tax_note_excluded") }),
-        escape(&receipt.tax_rate)
+        escape(if receipt.priced.prices_include_tax { t("tax_note_included") } else { t("tax_note_excluded") }),
+        escape(&receipt.priced.tax_rate)
     ));
     page
 }

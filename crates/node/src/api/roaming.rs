@@ -63,8 +63,8 @@ async fn pushed(state: &ApiState, kind: Pushed, cpo: Option<String>) -> ApiResul
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct SearchQuery {
     /// Latitude and longitude to search near (results nearest first), e.g. `22.55` and `114.1`.
-    lat: Option<f64>,
-    lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
     /// Only within this distance of the point, in kilometres.
     radius_km: Option<f64>,
     /// Only chargers available now.
@@ -92,6 +92,11 @@ pub async fn search(
     _caller: Caller,
     Query(query): Query<SearchQuery>,
 ) -> ApiResult<Json<Vec<Found>>> {
+    Ok(Json(state.federation.search(&criteria(query)?).await?))
+}
+
+/// The search criteria a query asks for, checked.
+pub(super) fn criteria(query: SearchQuery) -> ApiResult<Criteria> {
     let near = match (query.lat, query.lon) {
         (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => Some((lat, lon)),
         (None, None) => None,
@@ -111,7 +116,7 @@ pub async fn search(
         ),
         None => None,
     };
-    let criteria = Criteria {
+    Ok(Criteria {
         near,
         radius_km: query.radius_km,
         available_now: query.available,
@@ -120,8 +125,7 @@ pub async fn search(
         max_price_micros,
         operator: query.operator,
         limit: query.limit.unwrap_or(50).min(500),
-    };
-    Ok(Json(state.federation.search(&criteria).await?))
+    })
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -159,8 +163,13 @@ pub async fn start(
         evse_uid: body.evse_uid,
         connector_id: body.connector_id,
     };
-    match state.federation.start_charge(request).await {
-        Ok(start) => Ok((StatusCode::CREATED, Json(start))),
+    Ok((StatusCode::CREATED, Json(start_answer(state.federation.start_charge(request).await)?)))
+}
+
+/// The API's answer to a start at another member's charger.
+pub(super) fn start_answer(started: Result<RoamingStart, StartError>) -> ApiResult<RoamingStart> {
+    match started {
+        Ok(start) => Ok(start),
         Err(error @ StartError::UnknownToken(_)) => Err(ApiError::not_found(error.to_string())),
         Err(error @ StartError::Unreachable { .. }) => {
             Err(ApiError::new(StatusCode::BAD_GATEWAY, "member_unreachable", error.to_string()))
@@ -175,15 +184,15 @@ pub async fn start(
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct StartView {
     #[serde(flatten)]
-    start: RoamingStart,
+    pub(super) start: RoamingStart,
     /// The OCPI Session the member last sent.
     #[schema(value_type = Option<Object>)]
-    session: Option<Value>,
+    pub(super) session: Option<Value>,
     /// The OCPI CDR the member sent.
     #[schema(value_type = Option<Object>)]
-    cdr: Option<Value>,
+    pub(super) cdr: Option<Value>,
     /// The CDR checked against the ledger and charged to the driver (see `SettlementView`).
-    settlement: Option<SettlementView>,
+    pub(super) settlement: Option<SettlementView>,
 }
 
 /// What the driver is charged for a roaming CDR, and the evidence: `state` is `awaiting_anchor`
@@ -193,12 +202,12 @@ pub struct StartView {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct SettlementView {
     #[serde(flatten)]
-    settlement: Settlement,
+    pub(super) settlement: Settlement,
     /// The ledger's inclusion proof of the CDR: save it and check it offline with `chargemesh ledger
     /// check-proof proof.json --genesis genesis.json --cdr cdr.json`, `cdr.json` holding the CDR's
     /// `chargemesh_cdr`.
     #[schema(value_type = Option<Object>)]
-    proof: Option<CdrProof>,
+    pub(super) proof: Option<CdrProof>,
 }
 
 #[utoipa::path(get, path = "/api/v1/roaming/starts/{id}", tag = "roaming", params(("id" = String, Path)),
@@ -211,7 +220,7 @@ pub async fn get_start(
     Ok(Json(start_view(&state, &id).await?))
 }
 
-async fn start_view(state: &ApiState, id: &str) -> ApiResult<StartView> {
+pub(super) async fn start_view(state: &ApiState, id: &str) -> ApiResult<StartView> {
     let found = state.federation.start_with_charge(id).await?;
     let (start, charge) = found.ok_or_else(|| ApiError::not_found(format!("start {id}")))?;
     let (session, cdr) = charge.unzip();
@@ -234,6 +243,15 @@ pub async fn live_start(
     State(state): State<Arc<ApiState>>,
     _caller: Caller,
     Path(id): Path<String>,
+    upgrade: yawc::IncomingUpgrade,
+) -> ApiResult<axum::response::Response> {
+    live_start_socket(state, id, upgrade).await
+}
+
+/// Upgrades to the WebSocket of [`live_start`].
+pub(super) async fn live_start_socket(
+    state: Arc<ApiState>,
+    id: String,
     upgrade: yawc::IncomingUpgrade,
 ) -> ApiResult<axum::response::Response> {
     use futures::{SinkExt, StreamExt};
@@ -335,7 +353,7 @@ pub async fn stop(
 }
 
 /// The API's answer to a command about a start's charge.
-fn command_answer(sent: Result<RoamingStart, StartError>) -> ApiResult<Json<RoamingStart>> {
+pub(super) fn command_answer(sent: Result<RoamingStart, StartError>) -> ApiResult<Json<RoamingStart>> {
     match sent {
         Ok(start) => Ok(Json(start)),
         Err(error @ StartError::UnknownStart(_)) => Err(ApiError::not_found(error.to_string())),

@@ -1,7 +1,7 @@
 //! Charging sessions with their meter values.
 
 use super::ApiState;
-use super::auth::Caller;
+use super::auth::{Caller, Viewer};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Query;
 use crate::operations::billing;
@@ -11,7 +11,7 @@ use axum::response::Response;
 use chargemesh_core::pricing::PricedCdr;
 use chargemesh_store::chargers::{self, Charger};
 use chargemesh_store::sessions::{self, Session, SessionFilter, StoredMeterValue};
-use chargemesh_store::tariffs;
+use chargemesh_store::{tariffs, tokens};
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -49,6 +49,7 @@ pub async fn list_sessions(
         state: query.state,
         limit: query.limit.unwrap_or(50).clamp(1, 500),
         before_id: query.before_id,
+        driver_id: None,
     };
     let listed = state
         .operations
@@ -77,12 +78,13 @@ pub async fn get_session(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionDetail>> {
-    Ok(Json(session_detail(&state, &caller, &id).await?))
+    Ok(Json(session_detail(&state, Viewer::from(&caller), &id).await?))
 }
 
-/// The session `id` and its charger, when both exist and the caller sees the charger's operator;
-/// otherwise not found, so nobody learns which sessions other operators have.
-pub(super) async fn visible_session(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<(Session, Charger)> {
+/// The session `id` and its charger, when both exist and the viewer sees the session (staff: the
+/// charger's operator's; a driver: their own); otherwise not found, so nobody learns which sessions
+/// others have.
+pub(super) async fn visible_session(state: &ApiState, viewer: Viewer, id: &str) -> ApiResult<(Session, Charger)> {
     let not_found = || ApiError::not_found(format!("session {id:?}"));
     let session_id: i64 = id.parse().map_err(|_| not_found())?;
     let found = state
@@ -91,15 +93,24 @@ pub(super) async fn visible_session(state: &ApiState, caller: &Caller, id: &str)
         .read(move |conn| {
             Box::pin(async move {
                 let Some(session) = sessions::get_session(&mut *conn, session_id).await? else { return Ok(None) };
-                Ok(chargers::get_charger(conn, &session.station_id).await?.map(|charger| (session, charger)))
+                let Some(charger) = chargers::get_charger(&mut *conn, &session.station_id).await? else {
+                    return Ok(None);
+                };
+                let visible = match viewer {
+                    Viewer::Staff { .. } => viewer.sees_operator(charger.operator_id),
+                    Viewer::Driver { id } => {
+                        tokens::get_token(conn, &session.id_token).await?.is_some_and(|t| t.driver_id == Some(id))
+                    }
+                };
+                Ok(visible.then_some((session, charger)))
             })
         })
         .await?;
-    found.filter(|(_, charger)| caller.sees(charger.operator_id)).ok_or_else(not_found)
+    found.ok_or_else(not_found)
 }
 
-async fn session_detail(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<SessionDetail> {
-    let (session, _) = visible_session(state, caller, id).await?;
+pub(super) async fn session_detail(state: &ApiState, viewer: Viewer, id: &str) -> ApiResult<SessionDetail> {
+    let (session, _) = visible_session(state, viewer, id).await?;
     let priced = session.clone();
     let (meter_values, cost) = state
         .operations
@@ -147,9 +158,19 @@ pub async fn live_session(
     Path(id): Path<String>,
     upgrade: IncomingUpgrade,
 ) -> ApiResult<Response> {
+    live_session_socket(state, Viewer::from(&caller), &id, upgrade).await
+}
+
+/// Upgrades to the WebSocket of [`live_session`] for a session `viewer` sees.
+pub(super) async fn live_session_socket(
+    state: Arc<ApiState>,
+    viewer: Viewer,
+    id: &str,
+    upgrade: IncomingUpgrade,
+) -> ApiResult<Response> {
     // Subscribed before the first read, so no change falls between the two.
     let mut updates = state.operations.session_updates();
-    let first = LiveUpdate::from(session_detail(&state, &caller, &id).await?);
+    let first = LiveUpdate::from(session_detail(&state, viewer, id).await?);
     let options = Options::default().with_read_buffer_capacity(1024).with_write_buffer_capacity(4096);
     let (response, socket) =
         upgrade.upgrade(options).map_err(|e| ApiError::invalid(format!("not a WebSocket upgrade: {e}")))?;
@@ -176,7 +197,7 @@ pub async fn live_session(
                     },
                 }
             }
-            match session_detail(&state, &caller, &session_id.to_string()).await {
+            match session_detail(&state, viewer, &session_id.to_string()).await {
                 Ok(detail) => last = LiveUpdate::from(detail),
                 Err(_) => return,
             }

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chargemesh_core::IdToken;
+use chargemesh_store::drivers;
 use chargemesh_store::tokens::{self, Token};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -31,6 +32,9 @@ pub struct TokenRequest {
     /// For a roaming driver: the consortium member (party id, `CN-ABC`) whose pseudonym of its driver
     /// this token is; that member pays for the charges through the ledger.
     pub emsp_party: Option<String>,
+    /// Links the token to a driver account of the same operator (the driver then sees its charges
+    /// in the driver API); left out, the token keeps the account it has.
+    pub driver_id: Option<i64>,
 }
 
 async fn visible_token(state: &ApiState, caller: &Caller, id_token: &str) -> ApiResult<Option<Token>> {
@@ -104,6 +108,14 @@ pub async fn put_token(
                         Err(e) => return Ok(Err(e)),
                     },
                 };
+                if let Some(driver_id) = request.driver_id {
+                    let driver = drivers::get_driver(&mut *tx, driver_id).await?;
+                    if driver.is_none_or(|d| d.operator_id != operator_id) {
+                        return Ok(Err(ApiError::invalid(format!(
+                            "driver_id: {driver_id} is no driver account of the token's operator"
+                        ))));
+                    }
+                }
                 let token = Token {
                     id_token,
                     operator_id,
@@ -114,6 +126,7 @@ pub async fn put_token(
                     label: request.label,
                     payment_method: request.payment_method,
                     emsp_party: request.emsp_party,
+                    driver_id: request.driver_id.or(existing.as_ref().and_then(|t| t.driver_id)),
                     created_at: existing.map_or_else(Timestamp::now, |t| t.created_at),
                 };
                 tokens::upsert_token(tx, &token).await?;

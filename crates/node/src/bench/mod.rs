@@ -173,6 +173,7 @@ async fn provision_fleet(tx: &mut Conn, count: usize, now: Timestamp) -> Result<
             label: None,
             payment_method: None,
             emsp_party: None,
+            driver_id: None,
             created_at: now,
         };
         tokens::upsert_token(&mut *tx, &token).await?;

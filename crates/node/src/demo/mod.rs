@@ -40,7 +40,8 @@ pub(crate) struct Member {
     pub party: String,
     pub api: Api,
     pub stations: Vec<String>,
-    pub drivers: Vec<String>,
+    /// The member's drivers by username, each logged in to the driver API.
+    pub drivers: Vec<(String, Api)>,
 }
 
 pub async fn run(options: DemoOptions) -> Result<(), String> {
@@ -78,7 +79,11 @@ pub async fn run(options: DemoOptions) -> Result<(), String> {
         let node = Node::start(config).await.map_err(|e| {
             format!("{}'s node: {e} (use --base-port to move the demo's ports)", config.ledger.party_id)
         })?;
-        println!("  {} — API http://{}/api/v1 (login admin / {PASSWORD})", config.ledger.party_id, node.api_addr);
+        let drivers = driver_names(&config.ledger.party_id).join(", ");
+        println!(
+            "  {} — API http://{}/api/v1 (login admin / {PASSWORD}; drivers {drivers} / {PASSWORD} at /driver/login)",
+            config.ledger.party_id, node.api_addr
+        );
         nodes.push(node);
     }
     let result = drive(&nodes, &configs, &parties, &places, replay, interrupt).await;
@@ -107,7 +112,7 @@ async fn drive(
     let mut members = Vec::new();
     for (i, node) in nodes.iter().enumerate() {
         let api = Api::login(node, PASSWORD).await?;
-        let member = provision(api, &parties[i], i, places[i % places.len()]).await?;
+        let member = provision(node, api, &parties[i], i, places[i % places.len()]).await?;
         members.push(member);
     }
     let replay = std::sync::Arc::new(replay);
@@ -137,10 +142,15 @@ async fn drive(
 
 /// Gives member `i` its operator, site, chargers (commissioned), tariff and drivers — once: a
 /// resumed demo finds them.
-async fn provision(api: Api, party: &str, i: usize, (longitude, latitude): (f64, f64)) -> Result<Member, String> {
+async fn provision(
+    node: &Node,
+    api: Api,
+    party: &str,
+    i: usize,
+    (longitude, latitude): (f64, f64),
+) -> Result<Member, String> {
     let short = party.trim_start_matches("CN-");
     let stations: Vec<String> = (1..=CHARGERS).map(|n| format!("{short}-CP{n}")).collect();
-    let drivers: Vec<String> = (1..=DRIVERS).map(|n| format!("{short}-DRIVER-{n}")).collect();
     let operators = api.get("/operators").await?;
     let operator = match operators.as_array().and_then(|o| o.first()) {
         Some(existing) => existing["id"].clone(),
@@ -150,11 +160,24 @@ async fn provision(api: Api, party: &str, i: usize, (longitude, latitude): (f64,
             operator
         }
     };
-    for driver in &drivers {
-        let token = json!({"operator_id": operator, "payment_method": "sandbox:visa-4242"});
-        api.call(Method::PUT, &format!("/tokens/{driver}"), token).await?;
+    let existing = api.get("/drivers").await?;
+    let mut drivers = Vec::new();
+    for username in driver_names(party) {
+        if !existing.as_array().into_iter().flatten().any(|d| d["username"] == username.as_str()) {
+            let account = json!({"username": username, "password": PASSWORD, "operator_id": operator,
+                "payment_method": "sandbox:visa-4242"});
+            api.call(Method::POST, "/drivers", account).await?;
+        }
+        let driver = Api::driver_login(node, &username, PASSWORD).await?;
+        drivers.push((username, driver));
     }
     Ok(Member { party: party.to_owned(), api, stations, drivers })
+}
+
+/// The usernames of member `party`'s demo drivers.
+fn driver_names(party: &str) -> Vec<String> {
+    let short = party.trim_start_matches("CN-").to_lowercase();
+    (1..=DRIVERS).map(|n| format!("{short}-driver-{n}")).collect()
 }
 
 async fn create_site(

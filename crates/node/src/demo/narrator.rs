@@ -10,6 +10,9 @@ use std::collections::{BTreeSet, HashSet};
 /// A start the demo asked for, and how far its story has been told.
 struct Tracked {
     driver_member: usize,
+    /// Which of the member's drivers, whose app follows the charge.
+    driver: usize,
+    /// The charge's id in the driver API.
     id: String,
     station: String,
     told: HashSet<&'static str>,
@@ -55,26 +58,25 @@ impl Narrator {
             Some((y, station.clone()))
         });
         let Some((y, station)) = free else { return };
-        let driver = members[x].drivers[self.next_driver % members[x].drivers.len()].clone();
-        self.next_driver += 1;
         let (member, cpo) = (&members[x], &members[y].party);
-        let locations = member.api.get(&format!("/roaming/locations?cpo={cpo}")).await.unwrap_or_default();
-        let location = locations
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|l| l["evses"].as_array().into_iter().flatten().any(|e| e["uid"] == station.as_str()));
-        let Some(location) = location else { return };
-        let request = json!({"id_token": driver, "cpo": cpo, "location_id": location["id"], "evse_uid": station});
-        match member.api.call(Method::POST, "/roaming/starts", request).await {
-            Ok((_, start)) => {
+        let driver_index = self.next_driver % member.drivers.len();
+        self.next_driver += 1;
+        let (driver, app) = &member.drivers[driver_index];
+        // The driver's app finds the charger in the consortium's search, and starts there.
+        let path = format!("/driver/chargers/{cpo}/{station}");
+        let Ok(charger) = app.get(&path).await else { return };
+        let request = json!({"operator": cpo, "location_id": charger["location_id"], "evse_uid": station});
+        match app.call(Method::POST, "/driver/charges", request).await {
+            Ok((_, charge)) => {
                 println!(
                     "▶ {}'s driver {driver} starts at {cpo}'s charger {station} (through {}'s app; {cpo} sees a pseudonym)",
                     member.party, member.party
                 );
                 self.busy.insert(station.clone());
-                let id = start["id"].as_str().unwrap_or_default().to_owned();
-                self.tracked.push(Tracked { driver_member: x, id, station, told: HashSet::new(), done: false });
+                let id = charge["id"].as_str().unwrap_or_default().to_owned();
+                let tracked =
+                    Tracked { driver_member: x, driver: driver_index, id, station, told: HashSet::new(), done: false };
+                self.tracked.push(tracked);
             }
             Err(error) => println!("✗ {}'s driver {driver} could not start at {station}: {error}", member.party),
         }
@@ -84,7 +86,8 @@ impl Narrator {
     pub async fn watch(&mut self, members: &[Member]) {
         for tracked in self.tracked.iter_mut().filter(|t| !t.done) {
             let member = &members[tracked.driver_member];
-            let Ok(start) = member.api.get(&format!("/roaming/starts/{}", tracked.id)).await else { continue };
+            let app = &member.drivers[tracked.driver].1;
+            let Ok(start) = app.get(&format!("/driver/charges/{}", tracked.id)).await else { continue };
             tracked.done = tell(tracked, &member.party, &start);
             // The charger is free again once its session ended (or never began).
             if tracked.done || start["session"]["status"] == "COMPLETED" {

@@ -153,6 +153,7 @@ async fn record_token(
                     label: None,
                     payment_method: None,
                     emsp_party: Some(member),
+                    driver_id: None,
                     created_at: existing.map_or(now, |t| t.created_at),
                 };
                 tokens::upsert_token(tx, &token).await?;

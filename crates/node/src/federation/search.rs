@@ -54,9 +54,48 @@ pub struct Found {
     pub tariff_explained: Option<String>,
 }
 
+/// One charger of the consortium for a driver: the search's entry, its location (OCPI, with every
+/// connector) and the tariff its connector names (OCPI, each element with its restrictions).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChargerDetail {
+    #[serde(flatten)]
+    pub found: Found,
+    #[schema(value_type = Object)]
+    pub location: Location,
+    #[schema(value_type = Option<Object>)]
+    pub tariff: Option<Tariff>,
+}
+
+/// Every location of the consortium (with its operator) and every tariff (by operator and id).
+type Catalog = (Vec<(String, Location)>, HashMap<(String, String), Tariff>);
+
 impl Federation {
     /// The consortium's chargers that meet `criteria`, nearest first.
     pub async fn search(&self, criteria: &Criteria) -> Result<Vec<Found>, StoreError> {
+        let (locations, tariffs) = self.catalog().await?;
+        Ok(select(&locations, &tariffs, criteria, Timestamp::now()))
+    }
+
+    /// The charger (EVSE) `evse_uid` of member `operator`, if it publishes one.
+    pub async fn charger(&self, operator: &str, evse_uid: &str) -> Result<Option<ChargerDetail>, StoreError> {
+        let (locations, tariffs) = self.catalog().await?;
+        let Some((_, location)) =
+            locations.into_iter().find(|(o, l)| o == operator && l.evses.iter().any(|e| e.uid == evse_uid))
+        else {
+            return Ok(None);
+        };
+        let only = Criteria { operator: Some(operator.to_owned()), limit: usize::MAX, ..Criteria::default() };
+        let entries = vec![(operator.to_owned(), location)];
+        let found = select(&entries, &tariffs, &only, Timestamp::now()).into_iter().find(|f| f.evse_uid == evse_uid);
+        let location = entries.into_iter().next().map(|(_, l)| l);
+        Ok(found.zip(location).map(|(found, location)| {
+            let tariff =
+                found.tariff_id.as_ref().and_then(|id| tariffs.get(&(operator.to_owned(), id.clone()))).cloned();
+            ChargerDetail { found, location, tariff }
+        }))
+    }
+
+    async fn catalog(&self) -> Result<Catalog, StoreError> {
         let own = super::locations::locations(self).await?;
         let own_tariffs = super::tariffs::published(self, &own).await?;
         let me = self.ledger.as_ref().map_or_else(|| "self".to_owned(), |l| l.party_id.clone());
@@ -82,7 +121,7 @@ impl Federation {
                 .into_iter()
                 .filter_map(|kept| Some((kept.cpo, serde_json::from_str::<Location>(&kept.body).ok()?))),
         );
-        Ok(select(&locations, &tariffs, criteria, Timestamp::now()))
+        Ok((locations, tariffs))
     }
 }
 

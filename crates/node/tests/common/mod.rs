@@ -155,6 +155,20 @@ impl TestNode {
         operator_id
     }
 
+    /// A driver account of `operator_id` created by the administrator, paying with the sandbox's
+    /// card, logged in: its app token and the driver's bearer token.
+    pub async fn driver(&self, operator_id: i64, username: &str) -> (String, String) {
+        let account = json!({"username": username, "password": DRIVER_PASSWORD, "operator_id": operator_id,
+            "payment_method": "sandbox:visa-4242"});
+        let (status, created) = self.post("/drivers", account).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let login = json!({"username": username, "password": DRIVER_PASSWORD});
+        let response = self.client.post(self.api("/driver/login")).json(&login).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "driver login of {username}");
+        let token = response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+        (created["tokens"][0]["id_token"].as_str().unwrap().to_owned(), token)
+    }
+
     /// Sessions of a station, oldest first.
     pub async fn sessions_of(&self, station: &str) -> Vec<Value> {
         let mut sessions =
@@ -170,6 +184,9 @@ impl TestNode {
         let _ = std::fs::remove_dir_all(&self.config.data_dir);
     }
 }
+
+/// The password of the drivers [`TestNode::driver`] makes.
+pub const DRIVER_PASSWORD: &str = "driver password 1";
 
 pub fn at(text: &str) -> jiff::Timestamp {
     text.parse().unwrap()

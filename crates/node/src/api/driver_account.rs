@@ -1,0 +1,145 @@
+//! The driver API's accounts: a driver logs in with the username and password their operator gave
+//! them (or they set), and every driver request carries the login's bearer token. A driver token
+//! opens the driver API only, and a staff token never opens it.
+
+use super::ApiState;
+use super::auth::{check_new_password, hash_password, password_matches, presented_secret};
+use super::drivers::{DriverAccount, account};
+use super::errors::{ApiError, ApiResult};
+use super::extract::Body;
+use crate::passwords;
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use chargemesh_store::drivers::{self, Driver};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The driver a driver API request is made by, and the digest of the login it presented.
+pub struct DriverCaller {
+    pub driver: Driver,
+    login_digest: String,
+}
+
+impl FromRequestParts<Arc<ApiState>> for DriverCaller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<ApiState>) -> Result<Self, ApiError> {
+        let secret = presented_secret(&parts.headers).ok_or_else(|| {
+            ApiError::unauthorized("send `Authorization: Bearer <token>` with the token of POST /api/v1/driver/login")
+        })?;
+        let digest = passwords::digest(secret);
+        let key = digest.clone();
+        let driver = state
+            .operations
+            .store()
+            .read(move |conn| {
+                Box::pin(async move { drivers::driver_by_credential(conn, &key, Timestamp::now()).await })
+            })
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("not logged in as a driver, or the login expired: log in again"))?;
+        Ok(DriverCaller { driver, login_digest: digest })
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriverLogin {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DriverLoginResponse {
+    /// Send as `Authorization: Bearer <token>` to the driver API.
+    pub token: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+    pub driver: Driver,
+}
+
+/// How long a driver's login lasts: an app stays logged in for a month.
+const LOGIN_DAYS: i64 = 30;
+
+/// Exchanges a driver's username and password for a bearer token of the driver API.
+#[utoipa::path(post, path = "/api/v1/driver/login", tag = "driver", request_body = DriverLogin,
+    responses((status = 200, body = DriverLoginResponse), (status = 401, body = super::errors::ErrorBody)))]
+pub async fn login(
+    State(state): State<Arc<ApiState>>,
+    Body(request): Body<DriverLogin>,
+) -> ApiResult<Json<DriverLoginResponse>> {
+    let username = request.username.trim().to_owned();
+    let driver = state
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { drivers::driver_by_username(conn, &username).await }))
+        .await?;
+    let ok = password_matches(request.password, driver.as_ref().map(|d| d.password_hash.clone())).await;
+    let driver = driver.filter(|_| ok).ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
+    if driver.status != drivers::ACTIVE {
+        return Err(ApiError::forbidden("this account is blocked: ask your operator"));
+    }
+    let token = passwords::random_secret("cmd_");
+    let now = Timestamp::now();
+    let expires_at = now + SignedDuration::from_hours(24 * LOGIN_DAYS);
+    let (digest, driver_id) = (passwords::digest(&token), driver.id);
+    state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move { drivers::add_credential(tx, &digest, driver_id, expires_at, now).await })
+        })
+        .await?;
+    Ok(Json(DriverLoginResponse { token, expires_at, driver }))
+}
+
+/// Ends the login this request was made with.
+#[utoipa::path(post, path = "/api/v1/driver/logout", tag = "driver", responses((status = 204)), security(("bearer" = [])))]
+pub async fn logout(State(state): State<Arc<ApiState>>, caller: DriverCaller) -> ApiResult<StatusCode> {
+    let digest = caller.login_digest;
+    state
+        .operations
+        .store()
+        .write(move |tx| Box::pin(async move { drivers::revoke_credential(tx, &digest).await }))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The driver's account and the tokens (app account, cards) they charge with.
+#[utoipa::path(get, path = "/api/v1/driver/me", tag = "driver", responses((status = 200, body = DriverAccount)),
+    security(("bearer" = [])))]
+pub async fn me(State(state): State<Arc<ApiState>>, caller: DriverCaller) -> ApiResult<Json<DriverAccount>> {
+    Ok(Json(account(&state, caller.driver).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 12 characters.
+    pub new_password: String,
+}
+
+/// Changes the driver's password; every other login of theirs ends.
+#[utoipa::path(put, path = "/api/v1/driver/password", tag = "driver", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn change_password(
+    State(state): State<Arc<ApiState>>,
+    caller: DriverCaller,
+    Body(change): Body<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    if !password_matches(change.current_password, Some(caller.driver.password_hash.clone())).await {
+        return Err(ApiError::unauthorized("the current password is wrong"));
+    }
+    check_new_password(&change.new_password)?;
+    let hash = hash_password(change.new_password).await?;
+    let (id, keep) = (caller.driver.id, caller.login_digest);
+    state
+        .operations
+        .store()
+        .write(move |tx| Box::pin(async move { drivers::set_password(tx, id, &hash, Some(&keep)).await }))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

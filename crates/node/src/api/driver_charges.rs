@@ -1,0 +1,487 @@
+//! The driver API's charging: find a charger anywhere in the consortium, start and stop a charge
+//! there, follow it live, and read the history and receipts. A charge at another member's charger
+//! is a roaming start (the member learns only the driver's pseudonym); at this member's own
+//! chargers the node tells the charger itself. A driver sees only their own charges.
+
+use super::ApiState;
+use super::auth::Viewer;
+use super::driver_account::DriverCaller;
+use super::errors::{ApiError, ApiResult};
+use super::extract::{Body, Query};
+use super::receipts::{PricedReceipt, Receipt, priced_receipt};
+use super::roaming::{SearchQuery, StartView, command_answer, criteria, start_answer, start_view};
+use super::sessions::{SessionDetail, live_session_socket, session_detail, visible_session};
+use crate::federation::search::{ChargerDetail, Found};
+use crate::federation::starts::StartRequest;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
+use chargemesh_core::pricing::PricedCdr;
+use chargemesh_core::{IdToken, StationId};
+use chargemesh_ledger::proof::CdrProof;
+use chargemesh_protocol::ocpi::locations::Location;
+use chargemesh_protocol::ocpi::sessions::Cdr;
+use chargemesh_store::federation::{self, Pushed, RoamingStart};
+use chargemesh_store::sessions::{self, Session, SessionFilter};
+use chargemesh_store::settlements::Settlement;
+use chargemesh_store::tokens::{self, Token};
+use chargemesh_store::{StoreError, chargers};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Chargers of the whole consortium (this member's and every other member's), one per EVSE, as in
+/// the operator API's roaming search: distance, status, power, connectors, what a kWh costs now,
+/// tax included, and the tariff explained. Nearest first when a point is given.
+#[utoipa::path(get, path = "/api/v1/driver/chargers", tag = "driver", params(SearchQuery),
+    responses((status = 200, body = Vec<Found>), (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn search(
+    State(state): State<Arc<ApiState>>,
+    _caller: DriverCaller,
+    Query(query): Query<SearchQuery>,
+) -> ApiResult<Json<Vec<Found>>> {
+    Ok(Json(state.federation.search(&criteria(query)?).await?))
+}
+
+/// One charger: as the search finds it, with its location (every connector) and its tariff, each
+/// time-of-use window and price.
+#[utoipa::path(get, path = "/api/v1/driver/chargers/{operator}/{evse_uid}", tag = "driver",
+    params(("operator" = String, Path), ("evse_uid" = String, Path)),
+    responses((status = 200, body = ChargerDetail), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn charger(
+    State(state): State<Arc<ApiState>>,
+    _caller: DriverCaller,
+    Path((operator, evse_uid)): Path<(String, String)>,
+) -> ApiResult<Json<ChargerDetail>> {
+    let found = state.federation.charger(&operator, &evse_uid).await?;
+    Ok(Json(found.ok_or_else(|| ApiError::not_found(format!("charger {evse_uid} of {operator}")))?))
+}
+
+/// A charge of the driver, as the history lists it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Charge {
+    /// `roaming-<start id>` at another member's charger, `session-<session id>` at this member's;
+    /// none for a start at this member's charger that the charger has not begun yet.
+    pub id: Option<String>,
+    /// The member whose charger it is (party id).
+    pub operator: String,
+    pub location_id: Option<String>,
+    pub evse_uid: String,
+    /// At another member's charger: the start's state (`requested`, `accepted`, `started`,
+    /// `stopping`, `stopped`, `rejected`, `failed`, …). At this member's: `active` or `completed`
+    /// (`accepted` for a start the charger has not begun yet).
+    pub state: String,
+    pub message: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+}
+
+impl Charge {
+    fn roaming(start: RoamingStart) -> Self {
+        Charge {
+            id: Some(format!("roaming-{}", start.id)),
+            operator: start.cpo,
+            location_id: Some(start.location_id),
+            evse_uid: start.evse_uid,
+            state: start.state,
+            message: start.message,
+            at: start.created_at,
+        }
+    }
+
+    fn own(session: Session, operator: String, location_id: Option<String>) -> Self {
+        Charge {
+            id: Some(format!("session-{}", session.id)),
+            operator,
+            location_id,
+            evse_uid: session.station_id,
+            state: session.state,
+            message: None,
+            at: session.started_at,
+        }
+    }
+}
+
+/// Which charge a path names.
+enum ChargeId {
+    Roaming(String),
+    Own(String),
+}
+
+impl ChargeId {
+    fn parse(id: &str) -> ApiResult<Self> {
+        match (id.strip_prefix("roaming-"), id.strip_prefix("session-")) {
+            (Some(start), _) => Ok(ChargeId::Roaming(start.to_owned())),
+            (_, Some(session)) => Ok(ChargeId::Own(session.to_owned())),
+            _ => Err(ApiError::not_found(format!("charge {id:?}"))),
+        }
+    }
+}
+
+/// This node's member (party id), as the search names it.
+fn own_member(state: &ApiState) -> String {
+    state.ledger.as_ref().map_or_else(|| "self".to_owned(), |l| l.party_id.clone())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChargeRequest {
+    /// The member whose charger it is, as the search gives it (`operator`).
+    pub operator: String,
+    pub location_id: String,
+    pub evse_uid: String,
+    pub connector_id: Option<String>,
+    /// Which of the driver's tokens to charge with; by default their app token.
+    pub id_token: Option<String>,
+}
+
+/// Starts a charge. At another member's charger (201) the member is sent the driver's pseudonym
+/// only; the charger's answer follows in the charge's state (`started`, `failed`, …); 502
+/// `member_unreachable` when the member's node cannot be reached (nothing started, nothing
+/// charged). At this member's own charger (202) the charger is told to start and the charge
+/// appears in the history when the charger begins it; 409 `charger_not_connected` or
+/// `charger_refused`.
+#[utoipa::path(post, path = "/api/v1/driver/charges", tag = "driver", request_body = ChargeRequest,
+    responses((status = 201, body = Charge), (status = 202, body = Charge), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn start(
+    State(state): State<Arc<ApiState>>,
+    caller: DriverCaller,
+    Body(request): Body<ChargeRequest>,
+) -> ApiResult<(StatusCode, Json<Charge>)> {
+    let token = charging_token(&state, &caller, request.id_token.as_deref()).await?;
+    if request.operator == own_member(&state) {
+        let charge = start_own(&state, &token, &request).await?;
+        return Ok((StatusCode::ACCEPTED, Json(charge)));
+    }
+    let start = StartRequest {
+        id_token: token.id_token,
+        cpo: request.operator,
+        location_id: request.location_id,
+        evse_uid: request.evse_uid,
+        connector_id: request.connector_id,
+    };
+    let start = start_answer(state.federation.start_charge(start).await)?;
+    Ok((StatusCode::CREATED, Json(Charge::roaming(start))))
+}
+
+/// The driver's token to charge with: the one asked for, else the app token, else any active one.
+async fn charging_token(state: &ApiState, caller: &DriverCaller, asked: Option<&str>) -> ApiResult<Token> {
+    let driver_id = caller.driver.id;
+    let owned = state.operations.store().read(move |conn| Box::pin(tokens::tokens_of_driver(conn, driver_id))).await?;
+    let now = Timestamp::now();
+    let usable = |t: &Token| t.status == "active" && t.expires_at.is_none_or(|at| at > now);
+    match asked {
+        Some(wanted) => match owned.into_iter().find(|t| t.id_token == wanted) {
+            Some(token) if usable(&token) => Ok(token),
+            Some(_) => Err(ApiError::conflict(format!("token {wanted} is blocked or expired"))),
+            None => Err(ApiError::not_found(format!("token {wanted:?} of yours"))),
+        },
+        None => {
+            let mut active: Vec<Token> = owned.into_iter().filter(usable).collect();
+            active.sort_by_key(|t| t.kind != "app");
+            active.into_iter().next().ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "no_active_token",
+                    "your account has no active token to charge with: ask your operator",
+                )
+            })
+        }
+    }
+}
+
+/// Tells this member's charger `request.evse_uid` to start for `token`.
+async fn start_own(state: &ApiState, token: &Token, request: &ChargeRequest) -> ApiResult<Charge> {
+    let unknown = || ApiError::not_found(format!("charger {}", request.evse_uid));
+    let station = StationId::parse(&request.evse_uid).map_err(|_| unknown())?;
+    let key = station.as_str().to_owned();
+    let charger = state
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { chargers::get_charger(conn, &key).await }))
+        .await?;
+    let charger = charger.ok_or_else(unknown)?;
+    let connector = match request.connector_id.as_deref().map(str::parse::<u32>) {
+        None => None,
+        Some(Ok(connector)) if connector >= 1 => Some(connector),
+        Some(_) => return Err(ApiError::invalid("connector_id: the connector's number, from 1")),
+    };
+    if !state.registry.is_connected(&station) {
+        return Err(ApiError::new(StatusCode::CONFLICT, "charger_not_connected", "the charger is offline"));
+    }
+    let id_token = IdToken::parse(&token.id_token).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let record =
+        state.operations.send_command(&station, ChargerCommand::RemoteStart { connector, id_token }, None).await?;
+    charger_accepted(&record.outcome, record.error.as_deref())?;
+    Ok(Charge {
+        id: None,
+        operator: own_member(state),
+        location_id: charger.site_id.map(|site| site.to_string()),
+        evse_uid: charger.station_id,
+        state: "accepted".into(),
+        message: Some("the charger accepted: the charge appears in your history when it begins".into()),
+        at: Timestamp::now(),
+    })
+}
+
+/// An error unless the charger answered a command with `Accepted`.
+fn charger_accepted(outcome: &Option<CommandOutcome>, error: Option<&str>) -> ApiResult<()> {
+    match outcome {
+        Some(CommandOutcome::Status { status }) if status == "Accepted" => Ok(()),
+        Some(CommandOutcome::Status { status }) => {
+            Err(ApiError::new(StatusCode::CONFLICT, "charger_refused", format!("the charger answered {status}")))
+        }
+        _ => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "charger_refused",
+            format!("the charger did not accept: {}", error.unwrap_or("no answer")),
+        )),
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct HistoryQuery {
+    /// At most this many, newest first (default 50, at most 500).
+    limit: Option<i64>,
+}
+
+/// The driver's charges, newest first: at this member's chargers and at other members'.
+#[utoipa::path(get, path = "/api/v1/driver/charges", tag = "driver", params(HistoryQuery),
+    responses((status = 200, body = Vec<Charge>)), security(("bearer" = [])))]
+pub async fn history(
+    State(state): State<Arc<ApiState>>,
+    caller: DriverCaller,
+    Query(query): Query<HistoryQuery>,
+) -> ApiResult<Json<Vec<Charge>>> {
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let driver_id = caller.driver.id;
+    let (own, roaming) = state
+        .operations
+        .store()
+        .read(move |conn| {
+            Box::pin(async move {
+                let filter = SessionFilter { driver_id: Some(driver_id), limit, ..SessionFilter::default() };
+                let mut own = Vec::new();
+                for session in sessions::list_sessions(&mut *conn, &filter).await? {
+                    let site = chargers::get_charger(&mut *conn, &session.station_id).await?.and_then(|c| c.site_id);
+                    own.push((session, site));
+                }
+                Ok((own, federation::starts_of_driver(conn, driver_id, None, limit).await?))
+            })
+        })
+        .await?;
+    let member = own_member(&state);
+    let mut charges: Vec<Charge> = own
+        .into_iter()
+        .map(|(session, site)| Charge::own(session, member.clone(), site.map(|s| s.to_string())))
+        .chain(roaming.into_iter().map(Charge::roaming))
+        .collect();
+    charges.sort_by_key(|c| std::cmp::Reverse(c.at));
+    charges.truncate(usize::try_from(limit).unwrap_or(50));
+    Ok(Json(charges))
+}
+
+/// A charge with everything known about it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChargeDetail {
+    /// At another member's charger: the start, the member's live session, its CDR and what the
+    /// driver was charged, with the ledger's proof.
+    Roaming(Box<StartView>),
+    /// At this member's charger: the session, its meter values and its cost.
+    Own(Box<SessionDetail>),
+}
+
+/// One of the driver's charges.
+#[utoipa::path(get, path = "/api/v1/driver/charges/{id}", tag = "driver", params(("id" = String, Path)),
+    responses((status = 200, body = ChargeDetail), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<Arc<ApiState>>,
+    caller: DriverCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ChargeDetail>> {
+    match ChargeId::parse(&id)? {
+        ChargeId::Roaming(start) => {
+            owned_start(&state, &caller, &start).await?;
+            Ok(Json(ChargeDetail::Roaming(Box::new(start_view(&state, &start).await?))))
+        }
+        ChargeId::Own(session) => {
+            Ok(Json(ChargeDetail::Own(Box::new(session_detail(&state, viewer(&caller), &session).await?))))
+        }
+    }
+}
+
+fn viewer(caller: &DriverCaller) -> Viewer {
+    Viewer::Driver { id: caller.driver.id }
+}
+
+/// Not found unless start `id` was made with one of the driver's tokens.
+async fn owned_start(state: &ApiState, caller: &DriverCaller, id: &str) -> ApiResult<RoamingStart> {
+    let (key, driver_id) = (id.to_owned(), caller.driver.id);
+    let found = state
+        .operations
+        .store()
+        .read(move |conn| {
+            Box::pin(async move {
+                let Some(start) = federation::get_start(&mut *conn, &key).await? else { return Ok(None) };
+                let token = tokens::get_token(conn, &start.id_token).await?;
+                Ok(token.is_some_and(|t| t.driver_id == Some(driver_id)).then_some(start))
+            })
+        })
+        .await?;
+    found.ok_or_else(|| ApiError::not_found(format!("charge roaming-{id}")))
+}
+
+/// A WebSocket pushing the charge whenever it changes (as `GET /driver/charges/{id}` gives it at
+/// another member's charger; energy and cost so far at this member's), closed once it is settled.
+#[utoipa::path(get, path = "/api/v1/driver/charges/{id}/live", tag = "driver", params(("id" = String, Path)),
+    responses((status = 101, description = "WebSocket of live updates"), (status = 404, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn live(
+    State(state): State<Arc<ApiState>>,
+    caller: DriverCaller,
+    Path(id): Path<String>,
+    upgrade: yawc::IncomingUpgrade,
+) -> ApiResult<Response> {
+    match ChargeId::parse(&id)? {
+        ChargeId::Roaming(start) => {
+            owned_start(&state, &caller, &start).await?;
+            super::roaming::live_start_socket(state, start, upgrade).await
+        }
+        ChargeId::Own(session) => live_session_socket(state, viewer(&caller), &session, upgrade).await,
+    }
+}
+
+/// Stops a charge: the charger (through its member, for another member's) is told to stop; the
+/// answer is the charge, `stopping` until the charger has stopped. 409 `not_charging`; 502
+/// `member_unreachable`.
+#[utoipa::path(post, path = "/api/v1/driver/charges/{id}/stop", tag = "driver", params(("id" = String, Path)),
+    responses((status = 200, body = Charge), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn stop(
+    State(state): State<Arc<ApiState>>,
+    caller: DriverCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Charge>> {
+    match ChargeId::parse(&id)? {
+        ChargeId::Roaming(start) => {
+            owned_start(&state, &caller, &start).await?;
+            let stopping = command_answer(state.federation.stop_charge(&start).await)?;
+            Ok(Json(Charge::roaming(stopping.0)))
+        }
+        ChargeId::Own(session) => {
+            let (session, charger) = visible_session(&state, viewer(&caller), &session).await?;
+            if session.state != sessions::ACTIVE {
+                return Err(ApiError::new(StatusCode::CONFLICT, "not_charging", "the charge has ended"));
+            }
+            let station = StationId::parse(&session.station_id).map_err(|e| ApiError::invalid(e.to_string()))?;
+            if !state.registry.is_connected(&station) {
+                return Err(ApiError::new(StatusCode::CONFLICT, "charger_not_connected", "the charger is offline"));
+            }
+            let command = ChargerCommand::RemoteStop { transaction_id: session.id };
+            let record = state.operations.send_command(&station, command, None).await?;
+            charger_accepted(&record.outcome, record.error.as_deref())?;
+            let site = charger.site_id.map(|s| s.to_string());
+            let mut charge = Charge::own(session, own_member(&state), site);
+            charge.state = "stopping".into();
+            Ok(Json(charge))
+        }
+    }
+}
+
+/// The receipt of a charge at another member's charger: the CPO's priced CDR line by line, what
+/// this member charged the driver, and the ledger's evidence.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RoamingReceipt {
+    pub charge_id: String,
+    /// The member whose charger it was.
+    pub operator: String,
+    pub site: Option<String>,
+    pub address: String,
+    pub evse_uid: String,
+    #[serde(flatten)]
+    pub priced: PricedReceipt,
+    /// What this member charged the driver: `state` `charged`, `declined`, `billed_elsewhere`,
+    /// `mismatch` (not charged), `disputed`, or `awaiting_anchor`/`verified` while it is checked.
+    pub payment: Settlement,
+    /// The ledger's evidence once it holds the CDR: check it offline with `chargemesh ledger
+    /// check-proof proof.json --genesis genesis.json --cdr cdr.json`, `proof.json` holding `proof`
+    /// and `cdr.json` the exact text of `cdr`.
+    pub ledger: Option<RoamingEvidence>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RoamingEvidence {
+    #[schema(value_type = Object)]
+    pub proof: CdrProof,
+    /// The priced CDR whose hash the ledger holds, as the operator anchored it.
+    pub cdr: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChargeReceipt {
+    Roaming(Box<RoamingReceipt>),
+    Own(Box<Receipt>),
+}
+
+/// The receipt of an ended charge, line by line under the tariff version it was priced by; for a
+/// charge at another member's charger, with what the driver was charged and the ledger's inclusion
+/// proof. 409 while the charge runs or before its CDR came.
+#[utoipa::path(get, path = "/api/v1/driver/charges/{id}/receipt", tag = "driver", params(("id" = String, Path)),
+    responses((status = 200, body = ChargeReceipt), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn receipt(
+    State(state): State<Arc<ApiState>>,
+    caller: DriverCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ChargeReceipt>> {
+    match ChargeId::parse(&id)? {
+        ChargeId::Roaming(start) => {
+            owned_start(&state, &caller, &start).await?;
+            Ok(Json(ChargeReceipt::Roaming(Box::new(roaming_receipt(&state, &start).await?))))
+        }
+        ChargeId::Own(session) => {
+            Ok(Json(ChargeReceipt::Own(Box::new(super::receipts::receipt(&state, viewer(&caller), &session).await?))))
+        }
+    }
+}
+
+async fn roaming_receipt(state: &ApiState, start_id: &str) -> ApiResult<RoamingReceipt> {
+    let view = start_view(state, start_id).await?;
+    let not_yet = || ApiError::conflict("no receipt yet: the charge has not ended, or its CDR has not come");
+    let cdr: Cdr = view.cdr.and_then(|cdr| serde_json::from_value(cdr).ok()).ok_or_else(not_yet)?;
+    let settlement = view.settlement.ok_or_else(not_yet)?;
+    let priced: PricedCdr = serde_json::from_str(&cdr.chargemesh_cdr)
+        .map_err(|_| ApiError::conflict("the operator's priced CDR cannot be read"))?;
+    let location = site_location(state, &view.start.cpo, &view.start.location_id).await?;
+    let zone = location.as_ref().and_then(|l| TimeZone::get(&l.time_zone).ok()).unwrap_or(TimeZone::UTC);
+    let ledger = settlement.proof.map(|proof| RoamingEvidence { proof, cdr: cdr.chargemesh_cdr.clone() });
+    Ok(RoamingReceipt {
+        charge_id: format!("roaming-{start_id}"),
+        operator: view.start.cpo,
+        site: location.and_then(|l| l.name),
+        address: format!("{}, {}", cdr.cdr_location.address, cdr.cdr_location.city),
+        evse_uid: cdr.cdr_location.evse_uid,
+        priced: priced_receipt(&priced, &zone, cdr.start_date_time, Some(cdr.end_date_time)),
+        payment: settlement.settlement,
+        ledger,
+    })
+}
+
+/// The location `location_id` member `cpo` pushed, if it is kept and reads.
+async fn site_location(state: &ApiState, cpo: &str, location_id: &str) -> Result<Option<Location>, StoreError> {
+    let cpo = cpo.to_owned();
+    let kept = state
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { federation::pushed(conn, Pushed::Location, Some(&cpo)).await }))
+        .await?;
+    Ok(kept.into_iter().find(|l| l.id == location_id).and_then(|l| serde_json::from_str(&l.body).ok()))
+}

@@ -1,0 +1,184 @@
+//! Driver accounts, as the operator's staff manage them: each account logs in to the driver API and
+//! charges with the tokens linked to it (an app token made with the account, cards linked later).
+
+use super::ApiState;
+use super::auth::{Caller, check_new_password, hash_password};
+use super::errors::{ApiError, ApiResult};
+use super::extract::Body;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chargemesh_store::drivers::{self, Driver};
+use chargemesh_store::tokens::{self, Token};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDriver {
+    /// What the driver logs in with: a phone number or an e-mail address, unique on this node.
+    pub username: String,
+    /// At least 12 characters; the driver can change it.
+    pub password: String,
+    pub name: Option<String>,
+    /// Defaults to the caller's operator.
+    pub operator_id: Option<i64>,
+    /// How the driver's charges are paid (as for tokens): `wallet` or a payment provider's method
+    /// reference such as `sandbox:visa-4242`.
+    pub payment_method: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DriverAccount {
+    #[serde(flatten)]
+    pub driver: Driver,
+    /// The tokens the driver charges with; the first is the app token made with the account.
+    pub tokens: Vec<Token>,
+}
+
+/// Creates a driver account with an app token of its own (`APP` and 16 characters).
+#[utoipa::path(post, path = "/api/v1/drivers", tag = "drivers", request_body = NewDriver,
+    responses((status = 201, body = DriverAccount), (status = 409, body = super::errors::ErrorBody),
+        (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Body(request): Body<NewDriver>,
+) -> ApiResult<(StatusCode, Json<DriverAccount>)> {
+    caller.require_write()?;
+    let username = request.username.trim().to_owned();
+    if username.is_empty() || username.len() > 64 {
+        return Err(ApiError::invalid("username must be 1 to 64 characters"));
+    }
+    check_new_password(&request.password)?;
+    if let Some(method) = &request.payment_method
+        && (method.is_empty() || method.len() > 100 || (method != "wallet" && !method.contains(':')))
+    {
+        return Err(ApiError::invalid(
+            "payment_method: \"wallet\" or a provider's method reference such as \"sandbox:visa-4242\"",
+        ));
+    }
+    let operator_id = caller.operator_for_new(request.operator_id)?;
+    let hash = hash_password(request.password).await?;
+    let (name, payment_method) = (request.name, request.payment_method);
+    let created = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let now = Timestamp::now();
+                let driver =
+                    drivers::create_driver(&mut *tx, operator_id, &username, &hash, name.as_deref(), now).await?;
+                let token = Token {
+                    id_token: format!("APP{}", hex::encode_upper(rand::random::<[u8; 8]>())),
+                    operator_id,
+                    kind: "app".into(),
+                    status: "active".into(),
+                    expires_at: None,
+                    parent_id_token: None,
+                    label: Some(format!("app account of {username}")),
+                    payment_method,
+                    emsp_party: None,
+                    driver_id: Some(driver.id),
+                    created_at: now,
+                };
+                tokens::upsert_token(tx, &token).await?;
+                Ok(DriverAccount { driver, tokens: vec![token] })
+            })
+        })
+        .await;
+    match created {
+        Err(e) if e.is_unique_violation() => Err(ApiError::conflict("this username is taken")),
+        Err(e) if e.is_foreign_key_violation() => Err(ApiError::not_found(format!("operator {operator_id}"))),
+        other => Ok((StatusCode::CREATED, Json(other?))),
+    }
+}
+
+/// The driver accounts the caller sees.
+#[utoipa::path(get, path = "/api/v1/drivers", tag = "drivers", responses((status = 200, body = Vec<Driver>)),
+    security(("bearer" = [])))]
+pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Driver>>> {
+    let scope = caller.scope();
+    Ok(Json(state.operations.store().read(move |conn| Box::pin(drivers::list_drivers(conn, scope))).await?))
+}
+
+/// One driver account with its tokens.
+#[utoipa::path(get, path = "/api/v1/drivers/{id}", tag = "drivers", params(("id" = i64, Path)),
+    responses((status = 200, body = DriverAccount), (status = 404, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DriverAccount>> {
+    let driver = visible(&state, &caller, &id).await?;
+    Ok(Json(account(&state, driver).await?))
+}
+
+/// A driver account with its tokens.
+pub(super) async fn account(state: &ApiState, driver: Driver) -> ApiResult<DriverAccount> {
+    let id = driver.id;
+    let tokens = state.operations.store().read(move |conn| Box::pin(tokens::tokens_of_driver(conn, id))).await?;
+    Ok(DriverAccount { driver, tokens })
+}
+
+async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Driver> {
+    let not_found = || ApiError::not_found(format!("driver {id:?}"));
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let driver = state.operations.store().read(move |conn| Box::pin(drivers::get_driver(conn, id))).await?;
+    driver.filter(|d| caller.sees(Some(d.operator_id))).ok_or_else(not_found)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriverChange {
+    /// `active` or `blocked` (blocking ends the driver's logins; their tokens stay as they are).
+    pub status: Option<String>,
+    /// A new password (a reset); the driver's logins end.
+    pub password: Option<String>,
+}
+
+/// Blocks or unblocks a driver account, or resets its password.
+#[utoipa::path(patch, path = "/api/v1/drivers/{id}", tag = "drivers", params(("id" = i64, Path)),
+    request_body = DriverChange, responses((status = 200, body = Driver), (status = 404, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(change): Body<DriverChange>,
+) -> ApiResult<Json<Driver>> {
+    caller.require_write()?;
+    let driver = visible(&state, &caller, &id).await?;
+    if let Some(status) = &change.status
+        && status != drivers::ACTIVE
+        && status != drivers::BLOCKED
+    {
+        return Err(ApiError::invalid("status must be active or blocked"));
+    }
+    let hash = match change.password {
+        Some(password) => {
+            check_new_password(&password)?;
+            Some(hash_password(password).await?)
+        }
+        None => None,
+    };
+    let (id, status) = (driver.id, change.status);
+    let changed = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                if let Some(status) = &status {
+                    drivers::set_status(&mut *tx, id, status).await?;
+                }
+                if let Some(hash) = &hash {
+                    drivers::set_password(&mut *tx, id, hash, None).await?;
+                }
+                drivers::get_driver(tx, id).await
+            })
+        })
+        .await?;
+    Ok(Json(changed.ok_or_else(|| ApiError::not_found(format!("driver {id}")))?))
+}

@@ -1,0 +1,152 @@
+//! Drivers' accounts of the driver API and their login tokens.
+
+use crate::{Conn, Result, Row, instant, millis, query};
+use jiff::Timestamp;
+use serde::Serialize;
+
+pub const ACTIVE: &str = "active";
+pub const BLOCKED: &str = "blocked";
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Driver {
+    pub id: i64,
+    /// The operator whose driver this is.
+    pub operator_id: i64,
+    /// What the driver logs in with: a phone number or an e-mail address.
+    pub username: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub name: Option<String>,
+    /// `active` or `blocked`.
+    pub status: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+const SELECT: &str =
+    "SELECT d.id, d.operator_id, d.username, d.password_hash, d.name, d.status, d.created_at FROM drivers d";
+
+fn driver(row: Row) -> Result<Driver> {
+    Ok(Driver {
+        id: row.try_get("id")?,
+        operator_id: row.try_get("operator_id")?,
+        username: row.try_get("username")?,
+        password_hash: row.try_get("password_hash")?,
+        name: row.try_get("name")?,
+        status: row.try_get("status")?,
+        created_at: instant(row.try_get("created_at")?)?,
+    })
+}
+
+pub async fn create_driver(
+    conn: &mut Conn,
+    operator_id: i64,
+    username: &str,
+    password_hash: &str,
+    name: Option<&str>,
+    now: Timestamp,
+) -> Result<Driver> {
+    let row = query(
+        "INSERT INTO drivers (operator_id, username, password_hash, name, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(operator_id)
+    .bind(username)
+    .bind(password_hash)
+    .bind(name)
+    .bind(ACTIVE)
+    .bind(millis(now))
+    .fetch_one(conn)
+    .await?;
+    Ok(Driver {
+        id: row.try_get(0)?,
+        operator_id,
+        username: username.to_owned(),
+        password_hash: password_hash.to_owned(),
+        name: name.map(str::to_owned),
+        status: ACTIVE.to_owned(),
+        created_at: now,
+    })
+}
+
+pub async fn get_driver(conn: &mut Conn, id: i64) -> Result<Option<Driver>> {
+    query(format!("{SELECT} WHERE d.id = $1")).bind(id).fetch_optional(conn).await?.map(driver).transpose()
+}
+
+pub async fn driver_by_username(conn: &mut Conn, username: &str) -> Result<Option<Driver>> {
+    query(format!("{SELECT} WHERE d.username = $1")).bind(username).fetch_optional(conn).await?.map(driver).transpose()
+}
+
+/// The drivers of `operator_id` (all, for `None`), by id.
+pub async fn list_drivers(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<Driver>> {
+    query(format!("{SELECT} WHERE ($1 IS NULL OR d.operator_id = $1) ORDER BY d.id"))
+        .bind(operator_id)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(driver)
+        .collect()
+}
+
+/// Blocks or unblocks a driver; blocking also ends every login.
+pub async fn set_status(conn: &mut Conn, id: i64, status: &str) -> Result<bool> {
+    let done = query("UPDATE drivers SET status = $2 WHERE id = $1").bind(id).bind(status).execute(&mut *conn).await?;
+    if status == BLOCKED {
+        query("DELETE FROM driver_credentials WHERE driver_id = $1").bind(id).execute(conn).await?;
+    }
+    Ok(done > 0)
+}
+
+/// Sets a new password and ends every login but `keep` (the digest of the one that asked).
+pub async fn set_password(conn: &mut Conn, id: i64, password_hash: &str, keep: Option<&str>) -> Result<()> {
+    query("UPDATE drivers SET password_hash = $2 WHERE id = $1")
+        .bind(id)
+        .bind(password_hash)
+        .execute(&mut *conn)
+        .await?;
+    query("DELETE FROM driver_credentials WHERE driver_id = $1 AND ($2 IS NULL OR secret_digest <> $2)")
+        .bind(id)
+        .bind(keep)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Stores a login by the digest of its secret; the secret itself is shown once and never stored.
+pub async fn add_credential(
+    conn: &mut Conn,
+    secret_digest: &str,
+    driver_id: i64,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> Result<()> {
+    query("INSERT INTO driver_credentials (secret_digest, driver_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(secret_digest)
+        .bind(driver_id)
+        .bind(millis(now))
+        .bind(millis(expires_at))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The active driver a login belongs to, if it has not expired at `now`.
+pub async fn driver_by_credential(conn: &mut Conn, secret_digest: &str, now: Timestamp) -> Result<Option<Driver>> {
+    query(format!(
+        "{SELECT} JOIN driver_credentials c ON c.driver_id = d.id \
+         WHERE c.secret_digest = $1 AND c.expires_at > $2 AND d.status = $3"
+    ))
+    .bind(secret_digest)
+    .bind(millis(now))
+    .bind(ACTIVE)
+    .fetch_optional(conn)
+    .await?
+    .map(driver)
+    .transpose()
+}
+
+pub async fn revoke_credential(conn: &mut Conn, secret_digest: &str) -> Result<bool> {
+    let done =
+        query("DELETE FROM driver_credentials WHERE secret_digest = $1").bind(secret_digest).execute(conn).await?;
+    Ok(done > 0)
+}
