@@ -264,16 +264,47 @@ impl AuthorizationStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum ChargerCommand {
-    RemoteStart { connector: Option<u32>, id_token: IdToken },
-    RemoteStop { transaction_id: i64 },
-    Reset { hard: bool },
-    UnlockConnector { connector: u32 },
-    ChangeAvailability { connector: u32, operative: bool },
-    ChangeConfiguration { key: String, value: String },
-    GetConfiguration { keys: Vec<String> },
-    TriggerMessage { message: TriggerableMessage, connector: Option<u32> },
+    RemoteStart {
+        connector: Option<u32>,
+        id_token: IdToken,
+    },
+    RemoteStop {
+        transaction_id: i64,
+    },
+    Reset {
+        hard: bool,
+    },
+    UnlockConnector {
+        connector: u32,
+    },
+    ChangeAvailability {
+        connector: u32,
+        operative: bool,
+    },
+    ChangeConfiguration {
+        key: String,
+        value: String,
+    },
+    GetConfiguration {
+        keys: Vec<String>,
+    },
+    TriggerMessage {
+        message: TriggerableMessage,
+        connector: Option<u32>,
+    },
     ClearCache,
     DataTransfer(DataTransfer),
+    /// Holds `connector` (0: any connector) for `id_token` until `expiry`; the charger starts for that
+    /// token only. A reservation id the charger already holds is replaced.
+    ReserveNow {
+        connector: u32,
+        expiry: Timestamp,
+        id_token: IdToken,
+        reservation_id: i64,
+    },
+    CancelReservation {
+        reservation_id: i64,
+    },
 }
 
 impl ChargerCommand {
@@ -289,6 +320,8 @@ impl ChargerCommand {
             ChargerCommand::TriggerMessage { .. } => "trigger_message",
             ChargerCommand::ClearCache => "clear_cache",
             ChargerCommand::DataTransfer(_) => "data_transfer",
+            ChargerCommand::ReserveNow { .. } => "reserve_now",
+            ChargerCommand::CancelReservation { .. } => "cancel_reservation",
         }
     }
 }

@@ -244,6 +244,72 @@ async fn a_member_pushes_its_locations_to_the_others_until_they_take_them_and_ag
     emsp.stop().await;
 }
 
+/// A driver reserves another member's charger through the driver API (the charger is told to hold
+/// it for the driver's pseudonym, under an id of its own), cancels, reserves again and starts the
+/// reserved charge.
+#[tokio::test]
+async fn a_driver_reserves_another_members_charger_cancels_and_starts_a_reserved_charge() {
+    let (_configs, emsp, cpo, charger, location_id) =
+        roaming_pair(federated_consortium(&["reserve-emsp", "reserve-cpo"])).await;
+    let operator = emsp.get("/tokens/DRIVER-CARD-1").await["operator_id"].as_i64().unwrap();
+    let (app_token, driver) = emsp.driver(operator, "13800000009").await;
+    let mut charger = Some(charger);
+    // Runs `act` while the charger answers, and gives its answer and the charger's last command.
+    macro_rules! with_charger {
+        ($act:expr) => {{
+            let mut serving = charger.take().unwrap();
+            let serve = tokio::spawn(async move {
+                serving.serve_for(Duration::from_secs(3)).await.unwrap();
+                serving
+            });
+            let answer = $act;
+            let served = serve.await.unwrap();
+            let last = served.commands_received.last().cloned().unwrap();
+            charger = Some(served);
+            (answer, last)
+        }};
+    }
+    let reserve =
+        json!({"operator": "CN-M02", "location_id": location_id, "evse_uid": "ROAM-1", "reserve_minutes": 15});
+    let mut too_short = reserve.clone();
+    too_short["reserve_minutes"] = json!(0);
+    let (status, refused) = emsp.request(Method::POST, "/driver/charges", &driver, Some(too_short)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let ((status, reserved), (action, held)) =
+        with_charger!(emsp.request(Method::POST, "/driver/charges", &driver, Some(reserve.clone())).await);
+    assert_eq!(status, StatusCode::CREATED, "{reserved}");
+    assert_eq!(action, "ReserveNow");
+    let pseudonym = held["idTag"].as_str().unwrap().to_owned();
+    assert_ne!(pseudonym, app_token, "the member holds it for the pseudonym");
+    assert_eq!(held["connectorId"], 1);
+    let first_reservation = held["reservationId"].as_i64().unwrap();
+    let path = format!("/driver/charges/{}", reserved["id"].as_str().unwrap());
+    eventually_as(&emsp, &driver, &path, "the charger reserved", |c| c["state"] == "reserved").await;
+
+    let ((status, cancelling), (action, cancelled)) =
+        with_charger!(emsp.request(Method::POST, &format!("{path}/cancel"), &driver, None).await);
+    assert_eq!((status, cancelling["state"].as_str()), (StatusCode::OK, Some("cancelling")), "{cancelling}");
+    assert_eq!((action.as_str(), cancelled["reservationId"].as_i64()), ("CancelReservation", Some(first_reservation)));
+    eventually_as(&emsp, &driver, &path, "the reservation cancelled", |c| c["state"] == "reservation_cancelled").await;
+    let (status, again) = emsp.request(Method::POST, &format!("{path}/start"), &driver, None).await;
+    assert_eq!((status, again["code"].as_str()), (StatusCode::CONFLICT, Some("not_reserved")), "{again}");
+
+    let ((status, reserved), (_, held)) =
+        with_charger!(emsp.request(Method::POST, "/driver/charges", &driver, Some(reserve)).await);
+    assert_eq!(status, StatusCode::CREATED, "{reserved}");
+    assert_ne!(held["reservationId"].as_i64(), Some(first_reservation), "a new reservation, a new id");
+    let path = format!("/driver/charges/{}", reserved["id"].as_str().unwrap());
+    eventually_as(&emsp, &driver, &path, "the charger reserved", |c| c["state"] == "reserved").await;
+    let ((status, starting), (action, started)) =
+        with_charger!(emsp.request(Method::POST, &format!("{path}/start"), &driver, None).await);
+    assert_eq!(status, StatusCode::OK, "{starting}");
+    assert_eq!((action.as_str(), started["idTag"].as_str()), ("RemoteStartTransaction", Some(pseudonym.as_str())));
+    eventually_as(&emsp, &driver, &path, "the reserved charge started", |c| c["state"] == "started").await;
+    drop(charger.take());
+    cpo.stop().await;
+    emsp.stop().await;
+}
+
 #[tokio::test]
 async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drivers_token() {
     let (configs, emsp, mut cpo, mut charger, location_id) =

@@ -264,7 +264,9 @@ impl ChargePoint {
             | "ChangeAvailability"
             | "ChangeConfiguration"
             | "TriggerMessage"
-            | "ClearCache" => json!({"status": "Accepted"}),
+            | "ClearCache"
+            | "ReserveNow"
+            | "CancelReservation" => json!({"status": "Accepted"}),
             _ => {
                 let error = json!([4, id, "NotImplemented", format!("{action} is not simulated"), {}]);
                 return self.send_text(error.to_string()).await;

@@ -298,6 +298,43 @@ pub async fn starts_of_driver(
     .collect()
 }
 
+/// The id the charger knows member `member`'s reservation `reservation_id` by: the one it has (the
+/// reservation is then replaced: charger, token, expiry), else a new one.
+pub async fn reservation_for(
+    conn: &mut Conn,
+    (member, reservation_id): (&str, &str),
+    station_id: &str,
+    id_token: &str,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> Result<i64> {
+    query(
+        "INSERT INTO ocpi_reservations (member, reservation_id, station_id, id_token, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (member, reservation_id) DO UPDATE \
+         SET station_id = excluded.station_id, id_token = excluded.id_token, expires_at = excluded.expires_at \
+         RETURNING id",
+    )
+    .bind(member)
+    .bind(reservation_id)
+    .bind(station_id)
+    .bind(id_token)
+    .bind(millis(expires_at))
+    .bind(millis(now))
+    .fetch_one(conn)
+    .await?
+    .try_get(0)
+}
+
+/// Member `member`'s reservation `reservation_id`: the id the charger knows it by, and the charger.
+pub async fn reservation(conn: &mut Conn, member: &str, reservation_id: &str) -> Result<Option<(i64, String)>> {
+    let row = query("SELECT id, station_id FROM ocpi_reservations WHERE member = $1 AND reservation_id = $2")
+        .bind(member)
+        .bind(reservation_id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|row| Ok((row.try_get("id")?, row.try_get("station_id")?))).transpose()
+}
+
 /// Records that `member` asked for a start at `station_id` for its token `id_token` under
 /// `reference`; asking again under the same reference changes nothing.
 pub async fn authorize(

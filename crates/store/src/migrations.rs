@@ -73,6 +73,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0011_drivers.sql"),
         include_str!("../migrations/postgres/0011_drivers.sql"),
     ),
+    (
+        12,
+        "ocpi reservations",
+        include_str!("../migrations/sqlite/0012_ocpi_reservations.sql"),
+        include_str!("../migrations/postgres/0012_ocpi_reservations.sql"),
+    ),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {

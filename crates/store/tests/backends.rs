@@ -449,6 +449,15 @@ async fn exercise(store: Store) {
         assert!(!federation::receive_session(&mut *tx, "CN-M02", "9", Some("s1"), "{\"v\":0}", earlier, now).await?);
         assert!(federation::receive_cdr(&mut *tx, "CN-M02", "9", "9", "{\"cdr\":1}", now).await?);
         assert!(!federation::receive_cdr(&mut *tx, "CN-M02", "9", "9", "{\"cdr\":1}", now).await?, "once");
+        // A member's reservation: one id at the charger per member's reservation id, kept on repeats.
+        let later = now + SignedDuration::from_mins(15);
+        let first = federation::reservation_for(&mut *tx, ("CN-M02", "r-1"), "ST-1", "PSEUDONYM", later, now).await?;
+        let again = federation::reservation_for(&mut *tx, ("CN-M02", "r-1"), "ST-2", "PSEUDONYM", later, now).await?;
+        let other = federation::reservation_for(&mut *tx, ("CN-M03", "r-1"), "ST-1", "PSEUDONYM", later, now).await?;
+        assert_eq!(first, again);
+        assert_ne!(first, other);
+        assert_eq!(federation::reservation(&mut *tx, "CN-M02", "r-1").await?, Some((first, "ST-2".to_owned())));
+        assert_eq!(federation::reservation(&mut *tx, "CN-M02", "r-2").await?, None);
         // This node's side as CPO: a member's request, and the sessions of members' drivers.
         federation::authorize(&mut *tx, "PSEUDONYM", "ST-1", "CN-M02", "ref-1", now).await?;
         federation::authorize(&mut *tx, "PSEUDONYM", "ST-1", "CN-M02", "ref-1", now).await?;

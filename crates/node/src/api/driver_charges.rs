@@ -9,7 +9,7 @@ use super::driver_account::DriverCaller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::{Body, Query};
 use super::receipts::{PricedReceipt, Receipt, priced_receipt};
-use super::roaming::{SearchQuery, StartView, command_answer, criteria, start_answer, start_view};
+use super::roaming::{SearchQuery, StartView, command_answer, criteria, start_or_reserve, start_view};
 use super::sessions::{SessionDetail, live_session_socket, session_detail, visible_session};
 use crate::federation::search::{ChargerDetail, Found};
 use crate::federation::starts::StartRequest;
@@ -136,6 +136,9 @@ pub struct ChargeRequest {
     pub connector_id: Option<String>,
     /// Which of the driver's tokens to charge with; by default their app token.
     pub id_token: Option<String>,
+    /// Reserve the charger for this many minutes (1 to 120) instead of starting now (another
+    /// member's chargers); start the reserved charge with `POST /driver/charges/{id}/start`.
+    pub reserve_minutes: Option<u32>,
 }
 
 /// Starts a charge. At another member's charger (201) the member is sent the driver's pseudonym
@@ -155,6 +158,9 @@ pub async fn start(
 ) -> ApiResult<(StatusCode, Json<Charge>)> {
     let token = charging_token(&state, &caller, request.id_token.as_deref()).await?;
     if request.operator == own_member(&state) {
+        if request.reserve_minutes.is_some() {
+            return Err(ApiError::invalid("reservations are offered at other members' chargers only, for now"));
+        }
         let charge = start_own(&state, &token, &request).await?;
         return Ok((StatusCode::ACCEPTED, Json(charge)));
     }
@@ -165,7 +171,7 @@ pub async fn start(
         evse_uid: request.evse_uid,
         connector_id: request.connector_id,
     };
-    let start = start_answer(state.federation.start_charge(start).await)?;
+    let start = start_or_reserve(&state, start, request.reserve_minutes).await?;
     Ok((StatusCode::CREATED, Json(Charge::roaming(start))))
 }
 
@@ -392,6 +398,49 @@ pub async fn stop(
             charge.state = "stopping".into();
             Ok(Json(charge))
         }
+    }
+}
+
+/// Starts a charge whose charger is reserved for the driver (`state` `reserved`): it becomes
+/// `requested`, then `accepted` and `started`. 409 `not_reserved`.
+#[utoipa::path(post, path = "/api/v1/driver/charges/{id}/start", tag = "driver", params(("id" = String, Path)),
+    responses((status = 200, body = Charge), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn start_reserved(
+    State(state): State<Arc<ApiState>>,
+    caller: DriverCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Charge>> {
+    let start = reserved_start(&state, &caller, &id).await?;
+    Ok(Json(Charge::roaming(command_answer(state.federation.start_reserved(&start).await)?.0)))
+}
+
+/// Cancels the reservation of a charge (`reserving` or `reserved`): it becomes `cancelling`, then
+/// `reservation_cancelled`. 409 `not_reserved`.
+#[utoipa::path(post, path = "/api/v1/driver/charges/{id}/cancel", tag = "driver", params(("id" = String, Path)),
+    responses((status = 200, body = Charge), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn cancel_reservation(
+    State(state): State<Arc<ApiState>>,
+    caller: DriverCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Charge>> {
+    let start = reserved_start(&state, &caller, &id).await?;
+    Ok(Json(Charge::roaming(command_answer(state.federation.cancel_reservation(&start).await)?.0)))
+}
+
+/// The start of the driver's charge `id`, which can hold a reservation only at another member's
+/// charger.
+async fn reserved_start(state: &ApiState, caller: &DriverCaller, id: &str) -> ApiResult<String> {
+    match ChargeId::parse(id)? {
+        ChargeId::Roaming(start) => Ok(owned_start(state, caller, &start).await?.id),
+        ChargeId::Own(_) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_reserved",
+            "a charge at this member's charger holds no reservation",
+        )),
     }
 }
 

@@ -61,12 +61,13 @@ pub struct ApiState {
         ledger::list_obligations, ledger::list_clearing, ledger::confirm_paid, ledger::confirm_received,
         ledger::feed_status, ledger::status,
         governance::governance, governance::propose, governance::vote,
-        roaming::list_locations, roaming::list_tariffs, roaming::search, roaming::start, roaming::get_start, roaming::live_start, roaming::stop, roaming::unlock, roaming::dispute, roaming::outbox,
+        roaming::list_locations, roaming::list_tariffs, roaming::search, roaming::start, roaming::get_start, roaming::live_start, roaming::stop, roaming::unlock, roaming::start_reserved, roaming::cancel_reservation, roaming::dispute, roaming::outbox,
         partners::create, partners::list, partners::revoke,
         drivers::create, drivers::list, drivers::get, drivers::update,
         driver_account::login, driver_account::logout, driver_account::me, driver_account::change_password,
         driver_charges::search, driver_charges::charger, driver_charges::start, driver_charges::history,
-        driver_charges::get, driver_charges::live, driver_charges::stop, driver_charges::receipt,
+        driver_charges::get, driver_charges::live, driver_charges::stop, driver_charges::start_reserved,
+        driver_charges::cancel_reservation, driver_charges::receipt,
     ),
     modifiers(&Security)
 )]
@@ -166,6 +167,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/roaming/starts/{id}/live", get(roaming::live_start))
         .route("/roaming/starts/{id}/stop", post(roaming::stop))
         .route("/roaming/starts/{id}/unlock", post(roaming::unlock))
+        .route("/roaming/starts/{id}/start", post(roaming::start_reserved))
+        .route("/roaming/starts/{id}/cancel", post(roaming::cancel_reservation))
         .route("/roaming/starts/{id}/dispute", post(roaming::dispute))
         .route("/roaming/outbox", get(roaming::outbox))
         .route("/ocpi/partners", post(partners::create).get(partners::list))
@@ -182,6 +185,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/driver/charges/{id}", get(driver_charges::get))
         .route("/driver/charges/{id}/live", get(driver_charges::live))
         .route("/driver/charges/{id}/stop", post(driver_charges::stop))
+        .route("/driver/charges/{id}/start", post(driver_charges::start_reserved))
+        .route("/driver/charges/{id}/cancel", post(driver_charges::cancel_reservation))
         .route("/driver/charges/{id}/receipt", get(driver_charges::receipt))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { errors::ApiError::not_found("this API path") });

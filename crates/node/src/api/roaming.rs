@@ -139,6 +139,9 @@ pub struct StartRequestBody {
     location_id: String,
     evse_uid: String,
     connector_id: Option<String>,
+    /// Reserve the charger for this many minutes (1 to 120) instead of starting now; start the
+    /// reserved charge with `POST /roaming/starts/{id}/start`.
+    reserve_minutes: Option<u32>,
 }
 
 /// Starts a charge for one of this operator's drivers at another member's charger. The member is
@@ -163,11 +166,27 @@ pub async fn start(
         evse_uid: body.evse_uid,
         connector_id: body.connector_id,
     };
-    Ok((StatusCode::CREATED, Json(start_answer(state.federation.start_charge(request).await)?)))
+    Ok((StatusCode::CREATED, Json(start_or_reserve(&state, request, body.reserve_minutes).await?)))
+}
+
+/// Starts now, or reserves for `reserve_minutes`.
+pub(super) async fn start_or_reserve(
+    state: &ApiState,
+    request: StartRequest,
+    reserve_minutes: Option<u32>,
+) -> ApiResult<RoamingStart> {
+    match reserve_minutes {
+        None => start_answer(state.federation.start_charge(request).await),
+        Some(minutes @ 1..=120) => {
+            let expiry = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(i64::from(minutes));
+            start_answer(state.federation.reserve(request, expiry).await)
+        }
+        Some(_) => Err(ApiError::invalid("reserve_minutes: 1 to 120")),
+    }
 }
 
 /// The API's answer to a start at another member's charger.
-pub(super) fn start_answer(started: Result<RoamingStart, StartError>) -> ApiResult<RoamingStart> {
+fn start_answer(started: Result<RoamingStart, StartError>) -> ApiResult<RoamingStart> {
     match started {
         Ok(start) => Ok(start),
         Err(error @ StartError::UnknownToken(_)) => Err(ApiError::not_found(error.to_string())),
@@ -297,7 +316,8 @@ impl StartView {
         let settled = self.settlement.as_ref().is_some_and(|s| {
             s.settlement.state != settlements::AWAITING_ANCHOR && s.settlement.state != settlements::VERIFIED
         });
-        settled || matches!(self.start.state.as_str(), "rejected" | "unreachable" | "failed" | "timeout")
+        let ended = ["rejected", "unreachable", "failed", "timeout", "reservation_cancelled"];
+        settled || ended.contains(&self.start.state.as_str()) || self.start.state.starts_with("reserve_")
     }
 }
 
@@ -360,12 +380,45 @@ pub(super) fn command_answer(sent: Result<RoamingStart, StartError>) -> ApiResul
         Err(error @ StartError::NotCharging(_)) => {
             Err(ApiError::new(StatusCode::CONFLICT, "not_charging", error.to_string()))
         }
+        Err(error @ StartError::NotReserved(_)) => {
+            Err(ApiError::new(StatusCode::CONFLICT, "not_reserved", error.to_string()))
+        }
         Err(error @ StartError::Unreachable { .. }) => {
             Err(ApiError::new(StatusCode::BAD_GATEWAY, "member_unreachable", error.to_string()))
         }
         Err(StartError::Store(e)) => Err(e.into()),
         Err(error) => Err(ApiError::invalid(error.to_string())),
     }
+}
+
+/// Starts the charge of a start whose charger is reserved for the driver (`state` `reserved`); as
+/// a start, it becomes `requested`, then `accepted` and `started`. 409 `not_reserved`.
+#[utoipa::path(post, path = "/api/v1/roaming/starts/{id}/start", tag = "roaming", params(("id" = String, Path)),
+    responses((status = 200, body = RoamingStart), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn start_reserved(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RoamingStart>> {
+    caller.require_write()?;
+    command_answer(state.federation.start_reserved(&id).await)
+}
+
+/// Cancels the reservation of a start (`reserving` or `reserved`): the member tells its charger;
+/// the start becomes `cancelling`, then `reservation_cancelled`. 409 `not_reserved`.
+#[utoipa::path(post, path = "/api/v1/roaming/starts/{id}/cancel", tag = "roaming", params(("id" = String, Path)),
+    responses((status = 200, body = RoamingStart), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn cancel_reservation(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RoamingStart>> {
+    caller.require_write()?;
+    command_answer(state.federation.cancel_reservation(&id).await)
 }
 
 /// Unlocks the connector of a start's charge at another member's charger (a cable stuck during or

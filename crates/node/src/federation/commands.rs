@@ -1,5 +1,6 @@
 //! The commands module, CPO side: another member asks this node to start or stop a charge for
-//! one of its drivers, or to unlock the connector its driver charges (or charged) at. The answer says at once whether the node will try; what came of it is posted
+//! one of its drivers, to reserve a charger for one (or cancel that), or to unlock the connector its
+//! driver charges (or charged) at. The answer says at once whether the node will try; what came of it is posted
 //! later to the request's `response_url`, through the outbox, so it reaches the member even if its
 //! node is down for a while. The driver's token is the member's pseudonym: this node never learns
 //! who the driver is.
@@ -15,9 +16,10 @@ use axum::response::Response;
 use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
 use chargemesh_core::{IdToken, StationId};
 use chargemesh_protocol::ocpi::commands::{
-    CommandResponse, CommandResponseType, CommandResult, CommandResultType, DisplayText, StartSession, StopSession,
-    UnlockConnector,
+    CancelReservation, CommandResponse, CommandResponseType, CommandResult, CommandResultType, DisplayText, ReserveNow,
+    StartSession, StopSession, UnlockConnector,
 };
+use chargemesh_protocol::ocpi::locations::Evse;
 use chargemesh_protocol::ocpi::{PartyRef, status};
 use chargemesh_store::tokens::Token;
 use chargemesh_store::{chargers, federation, sessions, tokens};
@@ -47,9 +49,14 @@ pub async fn receive(
             Ok(request) => unlock_connector(federation, member, request).await,
             Err(e) => reply::invalid(format!("the body is not an OCPI UnlockConnector: {e}")),
         },
-        "RESERVE_NOW" | "CANCEL_RESERVATION" => {
-            answer(CommandResponseType::NotSupported, format!("{command} is not offered to other members yet"))
-        }
+        "RESERVE_NOW" => match serde_json::from_slice::<ReserveNow>(&body) {
+            Ok(request) => reserve_now(federation, member, request).await,
+            Err(e) => reply::invalid(format!("the body is not an OCPI ReserveNow: {e}")),
+        },
+        "CANCEL_RESERVATION" => match serde_json::from_slice::<CancelReservation>(&body) {
+            Ok(request) => cancel_reservation(federation, member, request).await,
+            Err(e) => reply::invalid(format!("the body is not an OCPI CancelReservation: {e}")),
+        },
         _ => reply::error(StatusCode::NOT_FOUND, status::CLIENT_ERROR, format!("no OCPI command {command}")),
     }
 }
@@ -61,62 +68,171 @@ fn answer(result: CommandResponseType, message: impl Into<String>) -> Response {
 }
 
 async fn start_session(federation: Arc<Federation>, member: String, request: StartSession) -> Response {
-    let token = &request.token;
-    let sender = PartyRef::of_member(&member);
-    if sender.as_ref().is_none_or(|p| p.country_code != token.country_code || p.party_id != token.party_id) {
-        return reply::invalid(format!("{member} may start charges only for its own drivers' tokens"));
-    }
-    let Some(result_path) = result_path(&federation, &member, &request.response_url) else {
-        return reply::invalid("response_url must be on the requesting member's registered OCPI endpoint");
-    };
-    // OCPP 1.6 carries at most 20 characters in an idTag; a pseudonym is 20.
-    let id_token = match IdToken::parse(&token.uid) {
-        Ok(id_token) if id_token.as_str().len() <= 20 => id_token,
-        _ => return reply::invalid("the token uid must be 1 to 20 printable characters (the driver's pseudonym)"),
-    };
-    let locations = match locations(&federation).await {
-        Ok(locations) => locations,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the locations for a start");
-            return reply::server_error("the charger cannot be looked up now; try again");
-        }
-    };
-    let Some(location) = locations.into_iter().find(|l| l.id == request.location_id) else {
-        return reply::error(
-            StatusCode::NOT_FOUND,
-            status::UNKNOWN_LOCATION,
-            format!("no location {}", request.location_id),
-        );
-    };
-    let Some(evse) = request.evse_uid.as_ref().and_then(|uid| location.evses.iter().find(|e| &e.uid == uid)) else {
-        return answer(CommandResponseType::Rejected, "name the EVSE (evse_uid) of the location to start");
+    let asked =
+        Asked { token: &request.token, location_id: &request.location_id, evse_uid: request.evse_uid.as_deref() };
+    let (result_path, id_token, evse, station) = match asked.check(&federation, &member, &request.response_url).await {
+        Ok(checked) => checked,
+        Err(refused) => return refused,
     };
     let connector = match request.connector_id.as_deref().map(str::parse::<u32>) {
         None => None,
         Some(Ok(id)) if evse.connectors.iter().any(|c| c.id == id.to_string()) => Some(id),
         Some(_) => return answer(CommandResponseType::Rejected, "this EVSE has no such connector"),
     };
-    if !token.valid {
-        return answer(CommandResponseType::Rejected, "the token is not valid");
+    let reference = request.authorization_reference.clone().unwrap_or_else(|| hex::encode(rand::random::<[u8; 16]>()));
+    if let Err(refused) = record_token(&federation, &station, &id_token, &member, &reference).await {
+        return refused;
     }
-    let Ok(station) = StationId::parse(&evse.uid) else {
-        return reply::server_error("the EVSE's station id is unreadable");
+    let command_key = format!("command:START_SESSION:{}:{}", member, hex::encode(rand::random::<[u8; 8]>()));
+    let command = ChargerCommand::RemoteStart { connector, id_token };
+    tokio::spawn(carry_out(federation, member, station, command, result_path, command_key));
+    answer(CommandResponseType::Accepted, "")
+}
+
+/// What a START_SESSION or RESERVE_NOW asks for: a member's driver's token at an EVSE.
+struct Asked<'a> {
+    token: &'a chargemesh_protocol::ocpi::tokens::Token,
+    location_id: &'a str,
+    evse_uid: Option<&'a str>,
+}
+
+impl Asked<'_> {
+    /// The result path, the driver's pseudonym as this node's token, the EVSE and its connected
+    /// charger; or the answer refusing the request.
+    async fn check(
+        &self,
+        federation: &Federation,
+        member: &str,
+        response_url: &str,
+    ) -> Result<(String, IdToken, Evse, StationId), Response> {
+        let token = self.token;
+        let sender = PartyRef::of_member(member);
+        if sender.as_ref().is_none_or(|p| p.country_code != token.country_code || p.party_id != token.party_id) {
+            return Err(reply::invalid(format!("{member} may charge only for its own drivers' tokens")));
+        }
+        let Some(result_path) = result_path(federation, member, response_url) else {
+            return Err(reply::invalid("response_url must be on the requesting member's registered OCPI endpoint"));
+        };
+        // OCPP 1.6 carries at most 20 characters in an idTag; a pseudonym is 20.
+        let id_token = match IdToken::parse(&token.uid) {
+            Ok(id_token) if id_token.as_str().len() <= 20 => id_token,
+            _ => {
+                return Err(reply::invalid(
+                    "the token uid must be 1 to 20 printable characters (the driver's pseudonym)",
+                ));
+            }
+        };
+        let locations = locations(federation).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot read the locations for a member's command");
+            reply::server_error("the charger cannot be looked up now; try again")
+        })?;
+        let Some(location) = locations.into_iter().find(|l| l.id == self.location_id) else {
+            let unknown = format!("no location {}", self.location_id);
+            return Err(reply::error(StatusCode::NOT_FOUND, status::UNKNOWN_LOCATION, unknown));
+        };
+        let Some(evse) = self.evse_uid.and_then(|uid| location.evses.into_iter().find(|e| e.uid == uid)) else {
+            return Err(answer(CommandResponseType::Rejected, "name the EVSE (evse_uid) of the location"));
+        };
+        if !token.valid {
+            return Err(answer(CommandResponseType::Rejected, "the token is not valid"));
+        }
+        let Ok(station) = StationId::parse(&evse.uid) else {
+            return Err(reply::server_error("the EVSE's station id is unreadable"));
+        };
+        if !federation.registry.is_connected(&station) {
+            return Err(answer(CommandResponseType::Rejected, "the charger is offline"));
+        }
+        Ok((result_path, id_token, evse, station))
+    }
+}
+
+/// How far ahead a member may reserve a charger.
+const LONGEST_RESERVATION: jiff::SignedDuration = jiff::SignedDuration::from_hours(2);
+
+/// Holds an EVSE for the member's driver until the expiry: the charger is told to reserve it for the
+/// driver's pseudonym, under an id of its own that the member's reservation id maps to.
+async fn reserve_now(federation: Arc<Federation>, member: String, request: ReserveNow) -> Response {
+    let asked =
+        Asked { token: &request.token, location_id: &request.location_id, evse_uid: request.evse_uid.as_deref() };
+    let (result_path, id_token, evse, station) = match asked.check(&federation, &member, &request.response_url).await {
+        Ok(checked) => checked,
+        Err(refused) => return refused,
+    };
+    let now = Timestamp::now();
+    if request.expiry_date <= now || request.expiry_date > now + LONGEST_RESERVATION {
+        return answer(CommandResponseType::Rejected, "the expiry must be in the next two hours");
+    }
+    if request.reservation_id.is_empty() || request.reservation_id.len() > 36 {
+        return reply::invalid("reservation_id must be 1 to 36 characters");
+    }
+    let reference = request.authorization_reference.clone().unwrap_or_else(|| request.reservation_id.clone());
+    if let Err(refused) = record_token(&federation, &station, &id_token, &member, &reference).await {
+        return refused;
+    }
+    let (key, station_id, token, expiry) = (
+        (member.clone(), request.reservation_id.clone()),
+        station.as_str().to_owned(),
+        id_token.clone(),
+        request.expiry_date,
+    );
+    let allocated = federation
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let key = (key.0.as_str(), key.1.as_str());
+                federation::reservation_for(tx, key, &station_id, token.as_str(), expiry, Timestamp::now()).await
+            })
+        })
+        .await;
+    let reservation_id = match allocated {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot record a member's reservation");
+            return reply::server_error("the reservation cannot be recorded now; try again");
+        }
+    };
+    // An EVSE is one charger here: its only connector, or any of its connectors (OCPP's connector 0).
+    let connector = match evse.connectors.as_slice() {
+        [only] => only.id.parse().unwrap_or(0),
+        _ => 0,
+    };
+    let command_key = format!("command:RESERVE_NOW:{member}:{}", hex::encode(rand::random::<[u8; 8]>()));
+    let command = ChargerCommand::ReserveNow { connector, expiry: request.expiry_date, id_token, reservation_id };
+    tokio::spawn(carry_out(federation, member, station, command, result_path, command_key));
+    answer(CommandResponseType::Accepted, "")
+}
+
+/// Ends a reservation the member made, at the charger that holds it.
+async fn cancel_reservation(federation: Arc<Federation>, member: String, request: CancelReservation) -> Response {
+    let Some(result_path) = result_path(&federation, &member, &request.response_url) else {
+        return reply::invalid("response_url must be on the requesting member's registered OCPI endpoint");
+    };
+    let (owner, reservation) = (member.clone(), request.reservation_id.clone());
+    let found = federation
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { federation::reservation(conn, &owner, &reservation).await }))
+        .await;
+    let (reservation_id, station) = match found {
+        Ok(Some((id, station))) => match StationId::parse(&station) {
+            Ok(station) => (id, station),
+            Err(_) => return reply::server_error("the reservation's station id is unreadable"),
+        },
+        Ok(None) => {
+            let unknown = format!("no reservation {} of yours", request.reservation_id);
+            return answer(CommandResponseType::Rejected, unknown);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot look up a reservation to cancel");
+            return reply::server_error("the reservation cannot be looked up now; try again");
+        }
     };
     if !federation.registry.is_connected(&station) {
         return answer(CommandResponseType::Rejected, "the charger is offline");
     }
-    let reference = request.authorization_reference.clone().unwrap_or_else(|| hex::encode(rand::random::<[u8; 16]>()));
-    let recorded = record_token(&federation, &station, &id_token, &member, &reference).await;
-    match recorded {
-        Ok(true) => {}
-        Ok(false) => return answer(CommandResponseType::Rejected, "the charger belongs to no operator here"),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot record a member's token for a start");
-            return reply::server_error("the start cannot be recorded now; try again");
-        }
-    }
-    let command_key = format!("command:START_SESSION:{}:{}", member, hex::encode(rand::random::<[u8; 8]>()));
-    let command = ChargerCommand::RemoteStart { connector, id_token };
+    let command_key = format!("command:CANCEL_RESERVATION:{member}:{}", hex::encode(rand::random::<[u8; 8]>()));
+    let command = ChargerCommand::CancelReservation { reservation_id };
     tokio::spawn(carry_out(federation, member, station, command, result_path, command_key));
     answer(CommandResponseType::Accepted, "")
 }
@@ -125,6 +241,23 @@ async fn start_session(federation: Arc<Federation>, member: String, request: Sta
 /// member's request (`reference`) the coming session answers; the charger is then told to start.
 /// False, recording nothing, for a charger of no operator.
 async fn record_token(
+    federation: &Federation,
+    station: &StationId,
+    id_token: &IdToken,
+    member: &str,
+    reference: &str,
+) -> Result<(), Response> {
+    match record_member_token(federation, station, id_token, member, reference).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(answer(CommandResponseType::Rejected, "the charger belongs to no operator here")),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot record a member's token");
+            Err(reply::server_error("the request cannot be recorded now; try again"))
+        }
+    }
+}
+
+async fn record_member_token(
     federation: &Federation,
     station: &StationId,
     id_token: &IdToken,
@@ -279,6 +412,10 @@ async fn carry_out(
             ("answered", Some(CommandOutcome::Status { status })) if status == "Accepted" || status == "Unlocked" => {
                 CommandResult { result: CommandResultType::Accepted, message: Vec::new() }
             }
+            ("answered", Some(CommandOutcome::Status { status })) => CommandResult {
+                result: CommandResultType::Rejected,
+                message: DisplayText::english(format!("the charger answered {status}")),
+            },
             ("answered", _) => CommandResult {
                 result: CommandResultType::Rejected,
                 message: DisplayText::english("the charger refused"),

@@ -89,6 +89,8 @@ pub async fn receive_command_result(
         "START_SESSION" => "",
         "STOP_SESSION" => "stop_",
         "UNLOCK_CONNECTOR" => "unlock_",
+        "RESERVE_NOW" => "reserve_",
+        "CANCEL_RESERVATION" => "cancel_",
         _ => {
             return reply::error(
                 StatusCode::NOT_FOUND,
@@ -104,6 +106,8 @@ pub async fn receive_command_result(
     let state = match (result.result, prefix) {
         (CommandResultType::Accepted, "") => "started".to_owned(),
         (CommandResultType::Accepted, "stop_") => "stopped".to_owned(),
+        (CommandResultType::Accepted, "reserve_") => "reserved".to_owned(),
+        (CommandResultType::Accepted, "cancel_") => "reservation_cancelled".to_owned(),
         (CommandResultType::Accepted, _) => "unlocked".to_owned(),
         (other, prefix) => {
             let name = serde_json::to_value(other).ok().and_then(|v| v.as_str().map(str::to_lowercase));

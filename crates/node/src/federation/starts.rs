@@ -1,4 +1,5 @@
-//! The commands module, eMSP side: this node's driver starts a charge at another member's charger.
+//! The commands module, eMSP side: this node's driver starts a charge at another member's charger
+//! (or reserves it first).
 //! The member is sent the driver's pseudonym, never the token; it answers at once whether it will
 //! try, and posts the charger's result later to `response_url` (see [`super::roaming`]).
 
@@ -6,7 +7,7 @@ use super::Federation;
 use super::client::SendError;
 use chargemesh_protocol::ocpi::VERSION;
 use chargemesh_protocol::ocpi::commands::{
-    CommandResponse, CommandResponseType, StartSession, StopSession, UnlockConnector,
+    CancelReservation, CommandResponse, CommandResponseType, ReserveNow, StartSession, StopSession, UnlockConnector,
 };
 use chargemesh_protocol::ocpi::tokens::{Token, TokenType, WhitelistType};
 use chargemesh_store::StoreError;
@@ -48,6 +49,8 @@ pub enum StartError {
     UnknownStart(String),
     #[error("the charge of start {0} has not begun yet (no session from the charger's member)")]
     NotCharging(String),
+    #[error("start {0} holds no reservation (it must be `reserved`, or `reserving` to cancel)")]
+    NotReserved(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -56,19 +59,81 @@ impl Federation {
     /// Asks `request.cpo`'s node to start charging for this node's driver, and records the start
     /// with the member's answer (`accepted` or `rejected`).
     pub async fn start_charge(&self, request: StartRequest) -> Result<RoamingStart, StartError> {
+        let start = self.record_start(&request, "requested").await?;
+        self.send_start(start, request.connector_id).await
+    }
+
+    /// Asks `request.cpo`'s node to reserve its charger for this node's driver until `expiry`, and
+    /// records the start with the member's answer (`reserving` or `rejected`); the charger's answer
+    /// makes it `reserved` (or `reserve_rejected`, …), and [`Federation::start_reserved`] starts it.
+    pub async fn reserve(&self, request: StartRequest, expiry: Timestamp) -> Result<RoamingStart, StartError> {
+        let start = self.record_start(&request, RESERVATION_REQUESTED).await?;
+        let body = ReserveNow {
+            response_url: format!("{}/RESERVE_NOW/{}", self.module_url(RESULTS), start.id),
+            token: self.driver_token(&start.id_token)?,
+            expiry_date: expiry,
+            reservation_id: start.id.clone(),
+            location_id: start.location_id.clone(),
+            evse_uid: Some(start.evse_uid.clone()),
+            authorization_reference: Some(start.id.clone()),
+        };
+        let body = serde_json::to_string(&body).expect("a ReserveNow serializes");
+        self.ask_member(start, "RESERVE_NOW", &body, (RESERVATION_REQUESTED, "reserving")).await
+    }
+
+    /// Starts the charge of a start whose charger is reserved for the driver.
+    pub async fn start_reserved(&self, id: &str) -> Result<RoamingStart, StartError> {
+        let (start, _) = self.start_with_charge(id).await?.ok_or_else(|| StartError::UnknownStart(id.to_owned()))?;
+        if start.state != "reserved" {
+            return Err(StartError::NotReserved(id.to_owned()));
+        }
+        let (key, cpo) = (start.id.clone(), start.cpo.clone());
+        let moved = self
+            .operations
+            .store()
+            .write(move |tx| {
+                Box::pin(async move {
+                    federation::update_start(tx, &key, &cpo, Some("reserved"), "requested", None, Timestamp::now())
+                        .await
+                })
+            })
+            .await?;
+        if !moved {
+            return Err(StartError::NotReserved(id.to_owned()));
+        }
+        self.send_start(start, None).await
+    }
+
+    /// Cancels the reservation of a start: the member tells its charger; the start becomes
+    /// `cancelling`, then `reservation_cancelled` (or `cancel_rejected`, …).
+    pub async fn cancel_reservation(&self, id: &str) -> Result<RoamingStart, StartError> {
+        let (start, _) = self.start_with_charge(id).await?.ok_or_else(|| StartError::UnknownStart(id.to_owned()))?;
+        if !matches!(start.state.as_str(), "reserving" | "reserved") {
+            return Err(StartError::NotReserved(id.to_owned()));
+        }
+        let body = CancelReservation {
+            response_url: format!("{}/CANCEL_RESERVATION/{}", self.module_url(RESULTS), start.id),
+            reservation_id: start.id.clone(),
+        };
+        let body = serde_json::to_string(&body).expect("a CancelReservation serializes");
+        self.command_charger(start, "CANCEL_RESERVATION", &body, "cancelling").await
+    }
+
+    /// Checks the driver's token and the member, and records a new start in `state`.
+    async fn record_start(&self, request: &StartRequest, state: &str) -> Result<RoamingStart, StartError> {
         let (Some(ledger), Some(peers)) = (&self.ledger, &self.peers) else { return Err(StartError::NoConsortium) };
         if request.cpo == ledger.party_id || peers.endpoint(&request.cpo).is_none() {
-            return Err(StartError::UnknownMember(request.cpo));
+            return Err(StartError::UnknownMember(request.cpo.clone()));
         }
         let store = self.operations.store();
         let id_token = request.id_token.clone();
         let token = store.read(move |conn| Box::pin(async move { tokens::get_token(conn, &id_token).await })).await?;
         let token = token.ok_or_else(|| StartError::UnknownToken(request.id_token.clone()))?;
         if token.emsp_party.is_some() {
-            return Err(StartError::NotOwnDriver(request.id_token));
+            return Err(StartError::NotOwnDriver(request.id_token.clone()));
         }
         if token.status != "active" || token.expires_at.is_some_and(|at| at <= Timestamp::now()) {
-            return Err(StartError::Inactive(request.id_token));
+            return Err(StartError::Inactive(request.id_token.clone()));
         }
         let now = Timestamp::now();
         let start = RoamingStart {
@@ -77,40 +142,64 @@ impl Federation {
             cpo: request.cpo.clone(),
             location_id: request.location_id.clone(),
             evse_uid: request.evse_uid.clone(),
-            state: "requested".into(),
+            state: state.to_owned(),
             message: None,
             created_at: now,
             updated_at: now,
         };
         let recorded = start.clone();
         store.write(move |tx| Box::pin(async move { federation::create_start(tx, &recorded).await })).await?;
+        Ok(start)
+    }
 
+    /// The OCPI token the member is sent for this node's driver `id_token`: its pseudonym.
+    fn driver_token(&self, id_token: &str) -> Result<Token, StartError> {
+        let Some(ledger) = &self.ledger else { return Err(StartError::NoConsortium) };
         let party = self.party();
-        let pseudonym = ledger.pseudonym(&request.id_token);
+        let pseudonym = ledger.pseudonym(id_token);
+        Ok(Token {
+            country_code: party.country_code.clone(),
+            party_id: party.party_id.clone(),
+            uid: pseudonym.clone(),
+            kind: TokenType::AppUser,
+            contract_id: format!("{}-{}-{pseudonym}", party.country_code, party.party_id),
+            issuer: ledger.party_id.clone(),
+            valid: true,
+            whitelist: WhitelistType::Allowed,
+            last_updated: Timestamp::now(),
+        })
+    }
+
+    /// Sends START_SESSION for a start in state `requested`.
+    async fn send_start(&self, start: RoamingStart, connector_id: Option<String>) -> Result<RoamingStart, StartError> {
         let body = StartSession {
             response_url: format!("{}/START_SESSION/{}", self.module_url(RESULTS), start.id),
-            token: Token {
-                country_code: party.country_code.clone(),
-                party_id: party.party_id.clone(),
-                uid: pseudonym.clone(),
-                kind: TokenType::AppUser,
-                contract_id: format!("{}-{}-{pseudonym}", party.country_code, party.party_id),
-                issuer: ledger.party_id.clone(),
-                valid: true,
-                whitelist: WhitelistType::Allowed,
-                last_updated: now,
-            },
-            location_id: request.location_id,
-            evse_uid: Some(request.evse_uid),
-            connector_id: request.connector_id,
+            token: self.driver_token(&start.id_token)?,
+            location_id: start.location_id.clone(),
+            evse_uid: Some(start.evse_uid.clone()),
+            connector_id,
             authorization_reference: Some(start.id.clone()),
         };
         let body = serde_json::to_string(&body).expect("a StartSession serializes");
-        let path = format!("/{VERSION}/cpo/commands/START_SESSION");
-        let sent = peers.send(&request.cpo, "POST", &path, Some(&body)).await;
+        self.ask_member(start, "START_SESSION", &body, ("requested", "accepted")).await
+    }
+
+    /// Sends `command` for `start` (in state `waiting`) and records the member's answer: `accepted`
+    /// (the second of `states`), `rejected` or `unreachable`.
+    async fn ask_member(
+        &self,
+        start: RoamingStart,
+        command: &str,
+        body: &str,
+        (waiting, accepted): (&'static str, &'static str),
+    ) -> Result<RoamingStart, StartError> {
+        let Some(peers) = &self.peers else { return Err(StartError::NoConsortium) };
+        let store = self.operations.store();
+        let path = format!("/{VERSION}/cpo/commands/{command}");
+        let sent = peers.send(&start.cpo, "POST", &path, Some(body)).await;
         let (state, message) = match &sent {
             Ok(data) => match data.clone().map(serde_json::from_value::<CommandResponse>) {
-                Some(Ok(answer)) if answer.result == CommandResponseType::Accepted => ("accepted", None),
+                Some(Ok(answer)) if answer.result == CommandResponseType::Accepted => (accepted, None),
                 Some(Ok(answer)) => ("rejected", answer.message.first().map(|m| m.text.clone())),
                 _ => ("rejected", Some("the member's answer could not be read".to_owned())),
             },
@@ -118,12 +207,12 @@ impl Federation {
             Err(error) => ("unreachable", Some(error.to_string())),
         };
         let (id, cpo, text) = (start.id.clone(), start.cpo.clone(), message.clone());
-        // The result may have come back already: only a start still `requested` takes the answer.
+        // The result may have come back already: only a start still waiting takes the answer.
         store
             .write(move |tx| {
                 Box::pin(async move {
                     let now = Timestamp::now();
-                    federation::update_start(tx, &id, &cpo, Some("requested"), state, text.as_deref(), now).await
+                    federation::update_start(tx, &id, &cpo, Some(waiting), state, text.as_deref(), now).await
                 })
             })
             .await?;
@@ -144,6 +233,9 @@ impl Federation {
         }
     }
 }
+
+/// The state of a start whose reservation was asked for and not answered yet.
+const RESERVATION_REQUESTED: &str = "reservation_requested";
 
 impl Federation {
     /// A start and the charge it led to: the member's last Session and its CDR (OCPI JSON).

@@ -1,7 +1,9 @@
 //! The commands module (eMSP → CPO): the requests, the CPO's immediate answer, and the result it
 //! posts later to the request's `response_url`.
 
+use super::date_time;
 use super::tokens::Token;
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +31,28 @@ pub struct UnlockConnector {
     pub location_id: String,
     pub evse_uid: String,
     pub connector_id: String,
+}
+
+/// Holds an EVSE (or the location) for the token until `expiry_date`; `reservation_id` is the
+/// eMSP's, and a ReserveNow with one the CPO holds already replaces that reservation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReserveNow {
+    pub response_url: String,
+    pub token: Token,
+    #[serde(with = "date_time")]
+    pub expiry_date: Timestamp,
+    pub reservation_id: String,
+    pub location_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evse_uid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_reference: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CancelReservation {
+    pub response_url: String,
+    pub reservation_id: String,
 }
 
 /// The CPO's immediate answer: whether it will try, and how long (seconds) the eMSP should wait

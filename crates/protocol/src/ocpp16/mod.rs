@@ -234,6 +234,14 @@ pub fn encode_command(command: &ChargerCommand) -> (&'static str, Value) {
             }
             ("DataTransfer", body)
         }
+        ChargerCommand::ReserveNow { connector, expiry, id_token, reservation_id } => (
+            "ReserveNow",
+            json!({ "connectorId": connector, "expiryDate": expiry.to_string(), "idTag": id_token.as_str(),
+                "reservationId": reservation_id }),
+        ),
+        ChargerCommand::CancelReservation { reservation_id } => {
+            ("CancelReservation", json!({ "reservationId": reservation_id }))
+        }
     }
 }
 
@@ -241,9 +249,12 @@ pub fn encode_command(command: &ChargerCommand) -> (&'static str, Value) {
 pub fn validate_command(command: &ChargerCommand) -> Result<(), PayloadRejection> {
     match command {
         ChargerCommand::RemoteStart { id_token, .. } => max_len("idTag", id_token.as_str(), 20),
-        ChargerCommand::RemoteStop { transaction_id } => i32::try_from(*transaction_id)
-            .map(|_| ())
-            .map_err(|_| PayloadRejection::property("transactionId", "does not fit OCPP 1.6's 32-bit integer")),
+        ChargerCommand::RemoteStop { transaction_id } => fits_i32("transactionId", *transaction_id),
+        ChargerCommand::ReserveNow { id_token, reservation_id, .. } => {
+            max_len("idTag", id_token.as_str(), 20)?;
+            fits_i32("reservationId", *reservation_id)
+        }
+        ChargerCommand::CancelReservation { reservation_id } => fits_i32("reservationId", *reservation_id),
         ChargerCommand::ChangeConfiguration { key, value } => {
             max_len("key", key, 50)?;
             max_len("value", value, 500)
@@ -294,6 +305,12 @@ fn payload_of<T: DeserializeOwned>(payload: Value) -> Result<T, PayloadRejection
         };
         PayloadRejection::new(error, text)
     })
+}
+
+fn fits_i32(field: &str, value: i64) -> Result<(), PayloadRejection> {
+    i32::try_from(value)
+        .map(|_| ())
+        .map_err(|_| PayloadRejection::property(field, "does not fit OCPP 1.6's 32-bit integer"))
 }
 
 fn max_len(field: &str, value: &str, max: usize) -> Result<(), PayloadRejection> {

@@ -107,4 +107,21 @@ fn encodes_commands_and_decodes_their_results() {
     .unwrap();
     assert!(matches!(outcome, CommandOutcome::Configuration { known, .. } if known[0].key == "HeartbeatInterval"));
     assert!(validate_command(&ChargerCommand::RemoteStop { transaction_id: 1 << 40 }).is_err());
+    let expiry: jiff::Timestamp = "2026-11-30T04:15:00Z".parse().unwrap();
+    let reserve = ChargerCommand::ReserveNow {
+        connector: 1,
+        expiry,
+        id_token: IdToken::parse("APP7").unwrap(),
+        reservation_id: 12,
+    };
+    let body = json!({"connectorId": 1, "expiryDate": "2026-11-30T04:15:00Z", "idTag": "APP7", "reservationId": 12});
+    assert_eq!(encode_command(&reserve), ("ReserveNow", body));
+    assert_eq!(
+        decode_command_result(&reserve, json!({"status": "Occupied"})),
+        Ok(CommandOutcome::Status { status: "Occupied".into() })
+    );
+    let too_big = ChargerCommand::CancelReservation { reservation_id: 1 << 40 };
+    assert!(validate_command(&too_big).is_err());
+    let cancel = ChargerCommand::CancelReservation { reservation_id: 12 };
+    assert_eq!(encode_command(&cancel), ("CancelReservation", json!({"reservationId": 12})));
 }
