@@ -244,6 +244,44 @@ async fn a_member_pushes_its_locations_to_the_others_until_they_take_them_and_ag
     emsp.stop().await;
 }
 
+/// The charger's member asks the driver's member in real time whether the driver may charge when
+/// the charger asks (OCPP Authorize): allowed while the driver's token is active, blocked once the
+/// driver's member blocks it; when the driver's member cannot be reached, its last answer stands.
+/// A member asking about a pseudonym it was never sent learns nothing.
+#[tokio::test]
+async fn the_charger_member_authorizes_the_roaming_driver_in_real_time_with_the_drivers_member() {
+    let (_configs, emsp, cpo, charger, location_id) =
+        roaming_pair(federated_consortium(&["realtime-emsp", "realtime-cpo"])).await;
+    let (_, mut charger, pseudonym) = roaming_start(&emsp, charger, &location_id, None).await;
+    assert_eq!(charger.authorize(&pseudonym).await.unwrap(), "Accepted");
+
+    let operator = emsp.get("/tokens/DRIVER-CARD-1").await["operator_id"].clone();
+    let block = |status: &str| json!({"operator_id": operator, "status": status});
+    let (status, _) = emsp.request(Method::PUT, "/tokens/DRIVER-CARD-1", &emsp.token(), Some(block("blocked"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(charger.authorize(&pseudonym).await.unwrap(), "Blocked", "asked in real time");
+    assert_eq!(cpo.get(&format!("/tokens/{pseudonym}")).await["status"], "blocked");
+    let (status, _) = emsp.request(Method::PUT, "/tokens/DRIVER-CARD-1", &emsp.token(), Some(block("active"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(charger.authorize(&pseudonym).await.unwrap(), "Accepted");
+
+    // Only the member the pseudonym was sent to learns anything about it.
+    let path = "/ocpi/2.2.1/emsp/tokens/NOT-A-PSEUDONYM/authorize?type=APP_USER";
+    let body = r#"{"location_id":"1"}"#;
+    let mut post = emsp.client.post(format!("http://{}{path}", emsp.node().api_addr)).body(body);
+    for (name, value) in
+        signature::sign(&member_key("CN-M02"), "CN-M02", "POST", path, body.as_bytes(), Timestamp::now())
+    {
+        post = post.header(name, value);
+    }
+    let (status, _, answer) = self::body(post.send().await.unwrap()).await;
+    assert_eq!((status, answer["status_code"].as_u64()), (StatusCode::NOT_FOUND, Some(2004)), "{answer}");
+
+    emsp.stop().await;
+    assert_eq!(charger.authorize(&pseudonym).await.unwrap(), "Accepted", "the last answer stands");
+    cpo.stop().await;
+}
+
 /// A driver reserves another member's charger through the driver API (the charger is told to hold
 /// it for the driver's pseudonym, under an id of its own), cancels, reserves again and starts the
 /// reserved charge.

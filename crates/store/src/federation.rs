@@ -276,6 +276,21 @@ pub async fn get_start(conn: &mut Conn, id: &str) -> Result<Option<RoamingStart>
     query(format!("{START_SELECT} WHERE id = $1")).bind(id).fetch_optional(conn).await?.map(roaming_start).transpose()
 }
 
+/// This node's drivers' tokens that started (or reserved) at member `cpo`'s chargers, each with its
+/// latest start there, latest first.
+pub async fn tokens_started_at(conn: &mut Conn, cpo: &str) -> Result<Vec<(String, String)>> {
+    let rows =
+        query(format!("{START_SELECT} WHERE cpo = $1 ORDER BY created_at DESC, id")).bind(cpo).fetch_all(conn).await?;
+    let mut latest: Vec<(String, String)> = Vec::new();
+    for start in rows.into_iter().map(roaming_start) {
+        let start = start?;
+        if !latest.iter().any(|(token, _)| *token == start.id_token) {
+            latest.push((start.id_token, start.id));
+        }
+    }
+    Ok(latest)
+}
+
 /// The starts made with the tokens of driver account `driver_id`, newest first, made before
 /// `before` if given.
 pub async fn starts_of_driver(

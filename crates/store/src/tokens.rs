@@ -104,6 +104,13 @@ pub async fn list_tokens(conn: &mut Conn, operator_id: Option<i64>) -> Result<Ve
         .collect()
 }
 
+/// Sets a token's status (`active` or `blocked`); false when there is no such token.
+pub async fn set_status(conn: &mut Conn, id_token: &str, status: &str) -> Result<bool> {
+    let done =
+        query("UPDATE tokens SET status = $2 WHERE id_token = $1").bind(id_token).bind(status).execute(conn).await?;
+    Ok(done > 0)
+}
+
 /// The tokens of driver account `driver_id`.
 pub async fn tokens_of_driver(conn: &mut Conn, driver_id: i64) -> Result<Vec<Token>> {
     query(format!("{TOKEN_SELECT} WHERE driver_id = $1 ORDER BY created_at, id_token"))

@@ -4,6 +4,7 @@
 //! registers (see [`signature`]).
 
 pub mod auth;
+mod authorization;
 mod charges;
 pub mod client;
 mod commands;
@@ -90,6 +91,8 @@ const SETTLEMENT_INTERVAL: Duration = Duration::from_secs(1);
 /// federate with).
 pub fn tasks(federation: &Arc<Federation>) -> Vec<tokio::task::JoinHandle<()>> {
     let Some(peers) = &federation.peers else { return Vec::new() };
+    let authority = authorization::RealTimeAuthority(Arc::downgrade(federation));
+    federation.operations.set_token_authority(Arc::new(authority));
     let store = federation.operations.store().clone();
     vec![
         tokio::spawn(publisher::run(federation.clone(), peers.clone(), PUBLISH_INTERVAL)),
@@ -118,7 +121,8 @@ pub fn router(federation: Arc<Federation>) -> Router {
         .route("/cpo/commands/{command}", post(commands::receive))
         .route("/emsp/commands/{command}/{id}", post(roaming::receive_command_result))
         .route("/emsp/sessions/{country_code}/{party_id}/{session_id}", put(roaming::receive_session))
-        .route("/emsp/cdrs", post(roaming::receive_cdr));
+        .route("/emsp/cdrs", post(roaming::receive_cdr))
+        .route("/emsp/tokens/{token_uid}/authorize", post(authorization::authorize));
     let ocpi = Router::new()
         .route("/versions", get(versions::list))
         .nest(&format!("/{}", chargemesh_protocol::ocpi::VERSION), version)

@@ -59,7 +59,10 @@ pub fn sign(
     body: &[u8],
     now: Timestamp,
 ) -> [(&'static str, String); 3] {
-    let timestamp = Timestamp::from_second(now.as_second()).expect("whole seconds of a valid instant").to_string();
+    // Milliseconds: the same request sent twice within a second (a real-time authorization asked
+    // again) is two requests, not a replay.
+    let timestamp =
+        Timestamp::from_millisecond(now.as_millisecond()).expect("whole milliseconds of a valid instant").to_string();
     let signature = key.sign(&message(member, method, path_and_query, body, &timestamp));
     [(MEMBER_HEADER, member.to_owned()), (TIMESTAMP_HEADER, timestamp), (SIGNATURE_HEADER, hex::encode(signature.0))]
 }

@@ -153,7 +153,7 @@ impl Federation {
     }
 
     /// The OCPI token the member is sent for this node's driver `id_token`: its pseudonym.
-    fn driver_token(&self, id_token: &str) -> Result<Token, StartError> {
+    pub(super) fn driver_token(&self, id_token: &str) -> Result<Token, StartError> {
         let Some(ledger) = &self.ledger else { return Err(StartError::NoConsortium) };
         let party = self.party();
         let pseudonym = ledger.pseudonym(id_token);

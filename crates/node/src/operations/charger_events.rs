@@ -57,6 +57,7 @@ impl Operations {
             }
             _ => None,
         };
+        self.authorize_in_real_time(&station, &event).await;
         let reply = self
             .store
             .write(move |conn| Box::pin(async move { apply(conn, &station, &message, event, rules).await }))
@@ -167,8 +168,8 @@ async fn apply(
     Ok(Ok(reply))
 }
 
-/// The authorization for a token at this operator's charger. Until federation, a charger accepts only
-/// its own operator's tokens.
+/// The authorization for a token at this operator's charger: its own operator's tokens, including
+/// other members' drivers' pseudonyms recorded for it (whose status their member gives in real time).
 async fn authorization(
     conn: &mut Conn,
     charger_operator: Option<i64>,

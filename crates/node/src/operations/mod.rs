@@ -7,10 +7,12 @@ mod charger_events;
 mod commands;
 mod energy;
 pub mod payments;
+mod roaming_tokens;
 
 pub use admission::{Admission, Credentials};
 pub use charger_events::{IncomingMessage, Refusal};
 pub use commands::{ChargerLink, CommandFailure};
+pub use roaming_tokens::TokenAuthority;
 
 use crate::config::{Config, UnknownChargerPolicy};
 use chargemesh_store::Store;
@@ -25,6 +27,8 @@ pub struct Operations {
     payments: Arc<payments::PaymentsHandle>,
     /// The id of every session a charger message just changed, for live subscribers.
     session_updates: tokio::sync::broadcast::Sender<i64>,
+    /// Who authorizes other members' drivers in real time (federation, once it is up).
+    token_authority: Arc<std::sync::OnceLock<Arc<dyn TokenAuthority>>>,
 }
 
 /// What operations needs to know of the configuration.
@@ -58,7 +62,8 @@ impl Operations {
     ) -> Operations {
         let payments = Arc::new(payments::PaymentsHandle::new(provider));
         let (session_updates, _) = tokio::sync::broadcast::channel(1024);
-        Operations { store, settings: Arc::new(settings), link, payments, session_updates }
+        let token_authority = Arc::default();
+        Operations { store, settings: Arc::new(settings), link, payments, session_updates, token_authority }
     }
 
     /// Ids of sessions as charger messages change them (meter values, stops).

@@ -37,3 +37,32 @@ pub enum WhitelistType {
     AllowedOffline,
     Never,
 }
+
+/// Where a token is presented, as the CPO tells the eMSP when it asks for real-time authorization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocationReferences {
+    pub location_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evse_uids: Vec<String>,
+}
+
+/// The eMSP's answer to a real-time authorization (`POST …/tokens/{uid}/authorize`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizationInfo {
+    pub allowed: AllowedType,
+    pub token: Token,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<LocationReferences>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_reference: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AllowedType {
+    Allowed,
+    Blocked,
+    Expired,
+    NoCredit,
+    NotAllowed,
+}
