@@ -620,6 +620,13 @@ async fn a_roaming_charge_is_checked_against_the_ledger_charged_to_the_driver_an
     let said = String::from_utf8_lossy(&checked.stdout);
     assert!(checked.status.success() && said.contains("the CDR given is the one anchored"), "{said}");
 
+    // Nothing of the driver's account reached the charger's member.
+    for personal in [app_token.as_bytes(), b"+86 138 0000 0001".as_slice()] {
+        let leaked = files_containing(&configs[1].data_dir, personal);
+        assert!(leaked.is_empty(), "{leaked:?}");
+        assert!(!files_containing(&configs[0].data_dir, personal).is_empty(), "the check can find it");
+    }
+
     // Another driver of the same operator sees none of it.
     for hidden in [path.clone(), format!("{path}/receipt")] {
         let (status, _) = emsp.request(Method::GET, &hidden, &other_driver, None).await;

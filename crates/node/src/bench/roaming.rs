@@ -35,7 +35,9 @@ pub async fn run(starts: usize) -> Result<String, String> {
 
 fn report(starts: usize, mut to_charger: Latencies, mut answered: Latencies) -> String {
     let mut report = format!("machine: {}\n", super::machine());
-    report.push_str(&format!("{starts} starts, one after another, member A's API to member B's charger (loopback)\n"));
+    report.push_str(&format!(
+        "{starts} starts, one after another, a driver at member A's driver API to member B's charger (loopback)\n"
+    ));
     for (what, latencies) in
         [("request at A -> RemoteStart at B's charger", &mut to_charger), ("request at A -> A's answer", &mut answered)]
     {
@@ -61,7 +63,9 @@ async fn measure(
     use reqwest::Method;
     let (a, b) = (Api::login(emsp, PASSWORD).await?, Api::login(cpo, PASSWORD).await?);
     let (_, driver_co) = a.call(Method::POST, "/operators", json!({"name": "Driver Mobility"})).await?;
-    a.call(Method::PUT, "/tokens/BENCH-DRIVER", json!({"operator_id": driver_co["id"]})).await?;
+    let account = json!({"username": "bench-driver", "password": PASSWORD, "operator_id": driver_co["id"]});
+    a.call(Method::POST, "/drivers", account).await?;
+    let driver = Api::driver_login(emsp, "bench-driver", PASSWORD).await?;
     let (_, charger_co) = b.call(Method::POST, "/operators", json!({"name": "Charger Co"})).await?;
     let site = json!({"operator_id": charger_co["id"], "name": "Bench site", "time_zone": "Asia/Shanghai",
         "latitude": 22.55, "longitude": 114.1, "city": "Shenzhen"});
@@ -98,12 +102,11 @@ async fn measure(
             }
         }
     });
-    let request =
-        json!({"id_token": "BENCH-DRIVER", "cpo": "CN-M02", "location_id": location_id, "evse_uid": "BENCH-1"});
+    let request = json!({"operator": "CN-M02", "location_id": location_id, "evse_uid": "BENCH-1"});
     let (mut to_charger, mut answered) = (Latencies::default(), Latencies::default());
     for n in 0..starts {
         let sent = Instant::now();
-        let (_, start) = a.call(Method::POST, "/roaming/starts", request.clone()).await?;
+        let (_, start) = driver.call(Method::POST, "/driver/charges", request.clone()).await?;
         answered.record(sent.elapsed());
         if start["state"] != "accepted" {
             return Err(format!("start {n} was not accepted: {start}"));
