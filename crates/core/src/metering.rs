@@ -213,6 +213,15 @@ fn implies_impossible_power(from: RegisterReading, to: RegisterReading) -> bool 
     energy_mwh * 3_600_000 > i128::from(PLAUSIBLE_MAX_POWER_WATTS) * 1_000 * millis
 }
 
+/// The average power, in watts, between two readings of the energy register (`(instant, mWh)`,
+/// earlier first); none when no time passed or the register went back.
+pub fn average_power_watts(earlier: (Timestamp, i64), later: (Timestamp, i64)) -> Option<i64> {
+    let millis = later.0.as_millisecond() - earlier.0.as_millisecond();
+    let mwh = later.1 - earlier.1;
+    // mWh per ms is 3,600 W.
+    (millis > 0 && mwh >= 0).then(|| i64::try_from(i128::from(mwh) * 3_600 / i128::from(millis)).unwrap_or(i64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,5 +351,14 @@ mod tests {
             proptest::prop_assert_eq!(a.delivered, Energy::from_wh(wh - base));
             proptest::prop_assert!(a.flags.is_empty());
         }
+    }
+
+    #[test]
+    fn average_power_is_energy_over_time() {
+        let earlier = (at(0), 1_000_000);
+        // 7.5 kWh in 15 minutes: 30 kW.
+        assert_eq!(average_power_watts(earlier, (at(15), 8_500_000)), Some(30_000));
+        assert_eq!(average_power_watts(earlier, earlier), None);
+        assert_eq!(average_power_watts(earlier, (at(15), 0)), None, "the register went back");
     }
 }

@@ -568,6 +568,16 @@ async fn a_roaming_charge_is_checked_against_the_ledger_charged_to_the_driver_an
     let request = yawc::HttpRequest::builder().header("Authorization", format!("Bearer {driver}"));
     let mut live = yawc::WebSocket::handshake_with_request(url, tcp, yawc::Options::default(), request).await.unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
+    // Two readings half a second apart, 500 Wh between them: the driver sees 3,600 kW now.
+    let now = Timestamp::now();
+    charger.meter_values(1, tx, 1_500, 0, now - SignedDuration::from_millis(500)).await.unwrap();
+    charger.meter_values(1, tx, 2_000, 0, now).await.unwrap();
+    let power = |s: &Value| {
+        let periods = s["session"]["charging_periods"].as_array().cloned().unwrap_or_default();
+        let dimensions = periods.last().map(|p| p["dimensions"].as_array().cloned().unwrap_or_default());
+        dimensions.unwrap_or_default().iter().find(|d| d["type"] == "POWER").and_then(|d| d["volume"].as_f64())
+    };
+    eventually_as(&emsp, &driver, &path, "the power now", |s| power(s) == Some(3_600.0)).await;
     charger.stop_transaction(tx, 31_000, Timestamp::now(), "Local").await.unwrap();
     let mut updates = Vec::new();
     while let Ok(Some(frame)) = tokio::time::timeout(Duration::from_secs(90), futures::StreamExt::next(&mut live)).await
@@ -579,6 +589,7 @@ async fn a_roaming_charge_is_checked_against_the_ledger_charged_to_the_driver_an
     let states: Vec<&str> = updates.iter().filter_map(|u| u["session"]["status"].as_str()).collect();
     assert!(states.contains(&"ACTIVE") && states.contains(&"COMPLETED"), "{states:?}");
     assert_eq!(updates.last().unwrap()["settlement"]["state"], "charged", "the last update, then closed");
+    assert!(updates.iter().any(|u| power(u) == Some(3_600.0)), "the live view showed the power");
 
     let charged =
         eventually_as(&emsp, &driver, &path, "the driver charged", |s| s["settlement"]["state"] == "charged").await;
@@ -590,6 +601,9 @@ async fn a_roaming_charge_is_checked_against_the_ledger_charged_to_the_driver_an
     assert!(settlement["payment_reference"].is_string(), "{settlement}");
     let anchored = cpo.get(&format!("/ledger/cdrs/CN-M02/{}", settlement["cdr_id"].as_str().unwrap())).await;
     assert_eq!(anchored["entry"]["anchor"]["claimed"]["incl_tax"].as_i64(), Some(amount), "{anchored}");
+    let periods = charged["cdr"]["charging_periods"].as_array().unwrap();
+    assert_eq!(periods.len(), priced["periods"].as_array().unwrap().len(), "{periods:?}");
+    assert_eq!(periods[0]["tariff_id"], "gd-tou");
 
     // The history and the receipt; the receipt's proof, checked offline against the genesis alone,
     // with the CDR it covers.

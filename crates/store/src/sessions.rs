@@ -352,6 +352,20 @@ pub async fn add_meter_values(
     Ok(())
 }
 
+/// The session's latest two readings of the energy register (instant, mWh), latest first.
+pub async fn latest_register_readings(conn: &mut Conn, session_id: i64) -> Result<Vec<(Timestamp, i64)>> {
+    query(
+        "SELECT sampled_at, register_mwh FROM meter_values WHERE session_id = $1 AND register_mwh IS NOT NULL \
+         ORDER BY sampled_at DESC, id DESC LIMIT 2",
+    )
+    .bind(session_id)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| Ok((instant(row.try_get("sampled_at")?)?, row.try_get("register_mwh")?)))
+    .collect()
+}
+
 pub async fn meter_values(conn: &mut Conn, session_id: i64) -> Result<Vec<StoredMeterValue>> {
     query(
         "SELECT sampled_at, connector_id, measurand, context, phase, location, unit, value, register_mwh \

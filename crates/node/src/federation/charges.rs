@@ -1,13 +1,15 @@
 //! Sessions and CDRs of other members' drivers, sent to the driver's member: the session while it
-//! runs (energy, and the cost once priced), the CDR once the session is priced — each through the
+//! runs (energy, the power now, and the cost once priced), the CDR once the session is priced — each through the
 //! outbox, only when it changed, so a restart or a member that was down gets what it lacks.
 
 use super::Federation;
 use super::publisher::Sent;
+use chargemesh_core::metering::average_power_watts;
 use chargemesh_core::pricing::PricedCdr;
 use chargemesh_protocol::ocpi::locations::Location;
 use chargemesh_protocol::ocpi::sessions::{
-    AuthMethod, Cdr, CdrLocation, CdrToken, Price, Session, SessionStatus, number,
+    AuthMethod, Cdr, CdrDimension, CdrDimensionType, CdrLocation, CdrToken, ChargingPeriod, Price, Session,
+    SessionStatus, number,
 };
 use chargemesh_protocol::ocpi::tokens::TokenType;
 use chargemesh_protocol::ocpi::{PartyRef, VERSION};
@@ -28,7 +30,18 @@ pub(super) async fn publish(federation: &Federation, locations: &[Location], sen
         let location = locations.iter().find(|l| l.evses.iter().any(|e| e.uid == charge.station_id));
         let Some(location) = location else { continue };
         let priced: Option<PricedCdr> = charge.cdr_body.as_deref().and_then(|body| serde_json::from_str(body).ok());
-        let session = session(&charge, &party, &emsp, location, priced.as_ref());
+        let readings = match charge.state.as_str() {
+            sessions::ACTIVE => {
+                let id = charge.session_id;
+                store.read(move |conn| Box::pin(sessions::latest_register_readings(conn, id))).await?
+            }
+            _ => Vec::new(),
+        };
+        let mut session = session(&charge, &party, &emsp, location, priced.as_ref());
+        session.charging_periods = match &priced {
+            Some(priced) => priced_periods(priced),
+            None => live_periods(&charge, &readings),
+        };
         let body = serde_json::to_string(&session).expect("a session serializes");
         let path = format!("/{VERSION}/emsp/sessions/{}/{}/{}", party.country_code, party.party_id, session.id);
         let key = format!("session:{}", charge.session_id);
@@ -85,6 +98,7 @@ fn session(
         currency,
         total_cost,
         status: if charge.state == sessions::COMPLETED { SessionStatus::Completed } else { SessionStatus::Active },
+        charging_periods: Vec::new(),
         last_updated: charge.updated_at,
     }
 }
@@ -122,9 +136,69 @@ fn cdr(charge: &RoamingCharge, session: Session, location: &Location, priced: &P
         total_cost: session.total_cost?,
         total_energy: number(&kwh(priced.energy.mwh())),
         total_time: number(&hours(millis)),
+        charging_periods: priced_periods(priced),
         chargemesh_cdr: saved.to_owned(),
         last_updated: charge.updated_at,
     })
+}
+
+/// A running session's periods: the energy until the latest reading but one, then the energy and
+/// average power between the latest two readings of the charger's register (the power now).
+fn live_periods(charge: &RoamingCharge, readings: &[(Timestamp, i64)]) -> Vec<ChargingPeriod> {
+    let energy = |mwh: i64| CdrDimension { kind: CdrDimensionType::Energy, volume: number(&kwh(mwh)) };
+    let power = match readings {
+        [latest, earlier, ..] => {
+            average_power_watts(*earlier, *latest).map(|watts| (earlier.0, latest.1 - earlier.1, watts))
+        }
+        _ => None,
+    };
+    match power {
+        Some((since, last_mwh, watts)) if since >= charge.started_at && last_mwh <= charge.energy_mwh => vec![
+            ChargingPeriod {
+                start_date_time: charge.started_at,
+                dimensions: vec![energy(charge.energy_mwh - last_mwh)],
+                tariff_id: None,
+            },
+            ChargingPeriod {
+                start_date_time: since,
+                dimensions: vec![
+                    energy(last_mwh),
+                    CdrDimension { kind: CdrDimensionType::Power, volume: number(&kilowatts(watts)) },
+                ],
+                tariff_id: None,
+            },
+        ],
+        _ => vec![ChargingPeriod {
+            start_date_time: charge.started_at,
+            dimensions: vec![energy(charge.energy_mwh)],
+            tariff_id: None,
+        }],
+    }
+}
+
+/// A priced charge's periods as priced: energy and charging (or parking) time, under its tariff.
+fn priced_periods(priced: &PricedCdr) -> Vec<ChargingPeriod> {
+    priced
+        .periods
+        .iter()
+        .map(|period| {
+            let millis = (period.end.as_millisecond() - period.start.as_millisecond()).max(0);
+            let time = if period.charging { CdrDimensionType::Time } else { CdrDimensionType::ParkingTime };
+            ChargingPeriod {
+                start_date_time: period.start,
+                dimensions: vec![
+                    CdrDimension { kind: CdrDimensionType::Energy, volume: number(&kwh(period.energy.mwh())) },
+                    CdrDimension { kind: time, volume: number(&hours(millis)) },
+                ],
+                tariff_id: Some(priced.tariff_id.clone()),
+            }
+        })
+        .collect()
+}
+
+/// Watts as kW, exactly.
+fn kilowatts(watts: i64) -> String {
+    format!("{}.{:03}", watts / 1_000, (watts % 1_000).abs())
 }
 
 /// Milliwatt-hours as kWh, exactly (six decimals).
@@ -147,5 +221,7 @@ mod tests {
         assert_eq!(super::hours(3_600_000), "1.0000000");
         assert_eq!(super::hours(5_400_000), "1.5000000");
         assert_eq!(super::hours(1_000), "0.0002777");
+        assert_eq!(super::kilowatts(30_000), "30.000");
+        assert_eq!(super::kilowatts(7_250), "7.250");
     }
 }

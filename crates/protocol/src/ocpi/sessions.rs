@@ -30,8 +30,48 @@ pub struct Session {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_cost: Option<Price>,
     pub status: SessionStatus,
+    /// What was charged when: energy per period, and the average power of the latest one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charging_periods: Vec<ChargingPeriod>,
     #[serde(with = "date_time")]
     pub last_updated: Timestamp,
+}
+
+/// A period of a session or CDR, from `start_date_time` until the next period starts (or the end).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChargingPeriod {
+    #[serde(with = "date_time")]
+    pub start_date_time: Timestamp,
+    pub dimensions: Vec<CdrDimension>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tariff_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CdrDimension {
+    #[serde(rename = "type")]
+    pub kind: CdrDimensionType,
+    pub volume: serde_json::Number,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CdrDimensionType {
+    Current,
+    Energy,
+    EnergyExport,
+    EnergyImport,
+    MaxCurrent,
+    MinCurrent,
+    MaxPower,
+    MinPower,
+    ParkingTime,
+    /// Average power in the period, kW.
+    Power,
+    ReservationTime,
+    StateOfCharge,
+    /// Charging time, hours.
+    Time,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +130,8 @@ pub struct Cdr {
     pub total_energy: serde_json::Number,
     /// Hours.
     pub total_time: serde_json::Number,
+    #[serde(default)]
+    pub charging_periods: Vec<ChargingPeriod>,
     /// The priced CDR as the CPO saved and anchored it (its hash is the ledger's `cdr_hash`).
     pub chargemesh_cdr: String,
     #[serde(with = "date_time")]
