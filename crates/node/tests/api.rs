@@ -268,6 +268,27 @@ async fn a_driver_charges_at_its_operators_charger_through_the_driver_api_and_se
     let wrong = json!({"username": "13800000002", "password": "not the password"});
     let response = node.client.post(node.api("/driver/login")).json(&wrong).send().await.unwrap();
     assert_eq!(response.status(), 401);
+    // Five wrong passwords in a row lock the account for a while; the operator can lift it.
+    let (_, guessed) = node.driver(operator, "13800000004").await;
+    let guess = json!({"username": "13800000004", "password": "a wrong guess"});
+    for attempt in 1..=5 {
+        let response = node.client.post(node.api("/driver/login")).json(&guess).send().await.unwrap();
+        let expected = if attempt < 5 { 401 } else { 429 };
+        assert_eq!(response.status().as_u16(), expected, "attempt {attempt}");
+    }
+    let right = json!({"username": "13800000004", "password": common::DRIVER_PASSWORD});
+    let response = node.client.post(node.api("/driver/login")).json(&right).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 429, "locked even with the right password");
+    assert_eq!(node.request(Method::GET, "/driver/me", &guessed, None).await.0, 200, "logins made before stay");
+    let locked = node.get("/drivers").await;
+    let locked = locked.as_array().unwrap().iter().find(|d| d["username"] == "13800000004").unwrap().clone();
+    assert!(locked["locked_until"].is_string(), "{locked}");
+    let unlock = Some(json!({"status": "active"}));
+    let path = format!("/drivers/{}", locked["id"]);
+    assert_eq!(node.request(Method::PATCH, &path, &node.token(), unlock).await.0, 200);
+    let response = node.client.post(node.api("/driver/login")).json(&right).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "unlocked by the operator");
+
     let (status, taken) = node
         .post(
             "/drivers",

@@ -1,6 +1,6 @@
 //! Drivers' accounts of the driver API and their login tokens.
 
-use crate::{Conn, Result, Row, instant, millis, query};
+use crate::{Conn, Result, Row, instant, millis, opt_instant, query};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -19,12 +19,15 @@ pub struct Driver {
     pub name: Option<String>,
     /// `active` or `blocked`.
     pub status: String,
+    /// Logins are refused until then after too many wrong passwords in a row.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub locked_until: Option<Timestamp>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
-const SELECT: &str =
-    "SELECT d.id, d.operator_id, d.username, d.password_hash, d.name, d.status, d.created_at FROM drivers d";
+const SELECT: &str = "SELECT d.id, d.operator_id, d.username, d.password_hash, d.name, d.status, d.locked_until, \
+    d.created_at FROM drivers d";
 
 fn driver(row: Row) -> Result<Driver> {
     Ok(Driver {
@@ -34,6 +37,7 @@ fn driver(row: Row) -> Result<Driver> {
         password_hash: row.try_get("password_hash")?,
         name: row.try_get("name")?,
         status: row.try_get("status")?,
+        locked_until: opt_instant(row.try_get("locked_until")?)?,
         created_at: instant(row.try_get("created_at")?)?,
     })
 }
@@ -65,6 +69,7 @@ pub async fn create_driver(
         password_hash: password_hash.to_owned(),
         name: name.map(str::to_owned),
         status: ACTIVE.to_owned(),
+        locked_until: None,
         created_at: now,
     })
 }
@@ -88,9 +93,14 @@ pub async fn list_drivers(conn: &mut Conn, operator_id: Option<i64>) -> Result<V
         .collect()
 }
 
-/// Blocks or unblocks a driver; blocking also ends every login.
+/// Blocks or unblocks a driver (which also lifts a lock after wrong passwords); blocking also ends
+/// every login.
 pub async fn set_status(conn: &mut Conn, id: i64, status: &str) -> Result<bool> {
-    let done = query("UPDATE drivers SET status = $2 WHERE id = $1").bind(id).bind(status).execute(&mut *conn).await?;
+    let done = query("UPDATE drivers SET status = $2, failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .execute(&mut *conn)
+        .await?;
     if status == BLOCKED {
         query("DELETE FROM driver_credentials WHERE driver_id = $1").bind(id).execute(conn).await?;
     }
@@ -109,6 +119,31 @@ pub async fn set_password(conn: &mut Conn, id: i64, password_hash: &str, keep: O
         .bind(keep)
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// Counts a wrong password; the `limit`-th in a row locks logins until `lock_until`, which is
+/// returned then.
+pub async fn failed_login(conn: &mut Conn, id: i64, limit: i64, lock_until: Timestamp) -> Result<Option<Timestamp>> {
+    let row = query("UPDATE drivers SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let failed: i64 = row.try_get(0)?;
+    if failed < limit {
+        return Ok(None);
+    }
+    query("UPDATE drivers SET failed_logins = 0, locked_until = $2 WHERE id = $1")
+        .bind(id)
+        .bind(millis(lock_until))
+        .execute(conn)
+        .await?;
+    Ok(Some(lock_until))
+}
+
+/// A right password: the count of wrong ones starts again.
+pub async fn succeeded_login(conn: &mut Conn, id: i64) -> Result<()> {
+    query("UPDATE drivers SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(id).execute(conn).await?;
     Ok(())
 }
 

@@ -207,6 +207,15 @@ async fn exercise(store: Store) {
         assert!(drivers::set_status(&mut *tx, driver.id, drivers::BLOCKED).await?);
         assert_eq!(drivers::driver_by_credential(&mut *tx, "login-a", now).await?, None, "blocking ends logins");
         assert!(drivers::set_status(&mut *tx, driver.id, drivers::ACTIVE).await?);
+        let lock_until = now + SignedDuration::from_mins(15);
+        assert_eq!(drivers::failed_login(&mut *tx, driver.id, 2, lock_until).await?, None);
+        drivers::succeeded_login(&mut *tx, driver.id).await?;
+        assert_eq!(drivers::failed_login(&mut *tx, driver.id, 2, lock_until).await?, None, "counted again from 0");
+        assert_eq!(drivers::failed_login(&mut *tx, driver.id, 2, lock_until).await?, Some(lock_until));
+        let locked = drivers::get_driver(&mut *tx, driver.id).await?.unwrap();
+        assert_eq!(locked.locked_until, Some(lock_until));
+        assert!(drivers::set_status(&mut *tx, driver.id, drivers::ACTIVE).await?);
+        assert_eq!(drivers::get_driver(&mut *tx, driver.id).await?.unwrap().locked_until, None, "lifted");
         let found = drivers::driver_by_username(&mut *tx, "13800000000").await?.unwrap();
         assert_eq!((found.password_hash.as_str(), found.name.as_deref()), ("hash-3", Some("Li")));
         assert_eq!(drivers::list_drivers(&mut *tx, Some(operator.id)).await?.len(), 2);

@@ -61,10 +61,24 @@ pub struct DriverLoginResponse {
 
 /// How long a driver's login lasts: an app stays logged in for a month.
 const LOGIN_DAYS: i64 = 30;
+/// Wrong passwords in a row that lock an account's logins, and for how long: guessing a password
+/// takes years.
+const FAILURES_BEFORE_LOCK: i64 = 5;
+const LOCK_AFTER_FAILURES: SignedDuration = SignedDuration::from_mins(15);
 
-/// Exchanges a driver's username and password for a bearer token of the driver API.
+fn locked(until: Timestamp) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("too many wrong passwords: try again after {until}, or ask your operator to unlock the account"),
+    )
+}
+
+/// Exchanges a driver's username and password for a bearer token of the driver API. Five wrong
+/// passwords in a row lock the account's logins for 15 minutes (429 `too_many_attempts`).
 #[utoipa::path(post, path = "/api/v1/driver/login", tag = "driver", request_body = DriverLogin,
-    responses((status = 200, body = DriverLoginResponse), (status = 401, body = super::errors::ErrorBody)))]
+    responses((status = 200, body = DriverLoginResponse), (status = 401, body = super::errors::ErrorBody),
+        (status = 429, body = super::errors::ErrorBody)))]
 pub async fn login(
     State(state): State<Arc<ApiState>>,
     Body(request): Body<DriverLogin>,
@@ -75,20 +89,38 @@ pub async fn login(
         .store()
         .read(move |conn| Box::pin(async move { drivers::driver_by_username(conn, &username).await }))
         .await?;
+    let now = Timestamp::now();
+    if let Some(until) = driver.as_ref().and_then(|d| d.locked_until).filter(|until| *until > now) {
+        return Err(locked(until));
+    }
     let ok = password_matches(request.password, driver.as_ref().map(|d| d.password_hash.clone())).await;
-    let driver = driver.filter(|_| ok).ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
+    let Some(driver) = driver else { return Err(ApiError::unauthorized("wrong username or password")) };
+    let driver_id = driver.id;
+    if !ok {
+        let lock_until = now + LOCK_AFTER_FAILURES;
+        let locked_now = state
+            .operations
+            .store()
+            .write(move |tx| {
+                Box::pin(async move { drivers::failed_login(tx, driver_id, FAILURES_BEFORE_LOCK, lock_until).await })
+            })
+            .await?;
+        return Err(locked_now.map_or_else(|| ApiError::unauthorized("wrong username or password"), locked));
+    }
     if driver.status != drivers::ACTIVE {
         return Err(ApiError::forbidden("this account is blocked: ask your operator"));
     }
     let token = passwords::random_secret("cmd_");
-    let now = Timestamp::now();
     let expires_at = now + SignedDuration::from_hours(24 * LOGIN_DAYS);
-    let (digest, driver_id) = (passwords::digest(&token), driver.id);
+    let digest = passwords::digest(&token);
     state
         .operations
         .store()
         .write(move |tx| {
-            Box::pin(async move { drivers::add_credential(tx, &digest, driver_id, expires_at, now).await })
+            Box::pin(async move {
+                drivers::succeeded_login(&mut *tx, driver_id).await?;
+                drivers::add_credential(tx, &digest, driver_id, expires_at, now).await
+            })
         })
         .await?;
     Ok(Json(DriverLoginResponse { token, expires_at, driver }))

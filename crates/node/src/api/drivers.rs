@@ -134,6 +134,7 @@ async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Drive
 #[serde(deny_unknown_fields)]
 pub struct DriverChange {
     /// `active` or `blocked` (blocking ends the driver's logins; their tokens stay as they are).
+    /// Either lifts a lock after too many wrong passwords.
     pub status: Option<String>,
     /// A new password (a reset); the driver's logins end.
     pub password: Option<String>,

@@ -9,6 +9,9 @@ CREATE TABLE drivers (
     name TEXT,
     -- active or blocked (a blocked driver cannot log in, and their logins end)
     status TEXT NOT NULL,
+    -- wrong passwords in a row, and until when logins are refused after too many
+    failed_logins BIGINT NOT NULL DEFAULT 0,
+    locked_until BIGINT,
     created_at BIGINT NOT NULL
 );
 
