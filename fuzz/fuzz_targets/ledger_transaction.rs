@@ -15,6 +15,7 @@ fn state() -> State {
         roles: Roles { cpo: true, emsp: true },
         endpoint: "https://aaa.example/ocpi".into(),
         validator: true,
+        p2p_endpoint: "127.0.0.1:7000".into(),
     };
     let genesis = Genesis {
         chain_name: "fuzz".into(),
