@@ -38,7 +38,7 @@ impl Caller {
 
     /// Whether data owned by `operator_id` is visible to the caller.
     pub fn sees(&self, operator_id: Option<i64>) -> bool {
-        self.scope().is_none() || self.scope() == operator_id
+        Viewer::from(self).sees_operator(operator_id)
     }
 
     /// The operator new data is created for: the caller's own, or (node admins) the one asked for.

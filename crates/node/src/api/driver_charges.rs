@@ -121,11 +121,6 @@ impl ChargeId {
     }
 }
 
-/// This node's member (party id), as the search names it.
-fn own_member(state: &ApiState) -> String {
-    state.ledger.as_ref().map_or_else(|| "self".to_owned(), |l| l.party_id.clone())
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChargeRequest {
@@ -157,7 +152,7 @@ pub async fn start(
     Body(request): Body<ChargeRequest>,
 ) -> ApiResult<(StatusCode, Json<Charge>)> {
     let token = charging_token(&state, &caller, request.id_token.as_deref()).await?;
-    if request.operator == own_member(&state) {
+    if request.operator == state.federation.member() {
         if request.reserve_minutes.is_some() {
             return Err(ApiError::invalid("reservations are offered at other members' chargers only, for now"));
         }
@@ -226,7 +221,7 @@ async fn start_own(state: &ApiState, token: &Token, request: &ChargeRequest) -> 
     charger_accepted(&record.outcome, record.error.as_deref())?;
     Ok(Charge {
         id: None,
-        operator: own_member(state),
+        operator: state.federation.member(),
         location_id: charger.site_id.map(|site| site.to_string()),
         evse_uid: charger.station_id,
         state: "accepted".into(),
@@ -281,7 +276,7 @@ pub async fn history(
             })
         })
         .await?;
-    let member = own_member(&state);
+    let member = state.federation.member();
     let mut charges: Vec<Charge> = own
         .into_iter()
         .map(|(session, site)| Charge::own(session, member.clone(), site.map(|s| s.to_string())))
@@ -394,7 +389,7 @@ pub async fn stop(
             let record = state.operations.send_command(&station, command, None).await?;
             charger_accepted(&record.outcome, record.error.as_deref())?;
             let site = charger.site_id.map(|s| s.to_string());
-            let mut charge = Charge::own(session, own_member(&state), site);
+            let mut charge = Charge::own(session, state.federation.member(), site);
             charge.state = "stopping".into();
             Ok(Json(charge))
         }

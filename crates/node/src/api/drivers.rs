@@ -52,13 +52,7 @@ pub async fn create(
         return Err(ApiError::invalid("username must be 1 to 64 characters"));
     }
     check_new_password(&request.password)?;
-    if let Some(method) = &request.payment_method
-        && (method.is_empty() || method.len() > 100 || (method != "wallet" && !method.contains(':')))
-    {
-        return Err(ApiError::invalid(
-            "payment_method: \"wallet\" or a provider's method reference such as \"sandbox:visa-4242\"",
-        ));
-    }
+    super::tokens::check_payment_method(request.payment_method.as_deref())?;
     let operator_id = caller.operator_for_new(request.operator_id)?;
     let hash = hash_password(request.password).await?;
     let (name, payment_method) = (request.name, request.payment_method);

@@ -75,13 +75,7 @@ pub async fn put_token(
     if !["active", "blocked"].contains(&status.as_str()) {
         return Err(ApiError::invalid("status must be active or blocked"));
     }
-    if let Some(method) = &request.payment_method
-        && (method.is_empty() || method.len() > 100 || (method != "wallet" && !method.contains(':')))
-    {
-        return Err(ApiError::invalid(
-            "payment_method: \"wallet\" or a provider's method reference such as \"sandbox:visa-4242\"",
-        ));
-    }
+    check_payment_method(request.payment_method.as_deref())?;
     if let Some(party) = &request.emsp_party {
         check_emsp_party(&state, party)?;
     }
@@ -139,6 +133,18 @@ pub async fn put_token(
             Err(ApiError::not_found(format!("operator {}", asked_operator.unwrap_or_default())))
         }
         other => Ok(Json(other??)),
+    }
+}
+
+/// How a token's sessions are paid: `wallet` or a provider's method reference (`provider:…`).
+pub(super) fn check_payment_method(method: Option<&str>) -> ApiResult<()> {
+    match method {
+        Some(method) if method.is_empty() || method.len() > 100 || (method != "wallet" && !method.contains(':')) => {
+            Err(ApiError::invalid(
+                "payment_method: \"wallet\" or a provider's method reference such as \"sandbox:visa-4242\"",
+            ))
+        }
+        _ => Ok(()),
     }
 }
 

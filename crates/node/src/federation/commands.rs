@@ -238,8 +238,8 @@ async fn cancel_reservation(federation: Arc<Federation>, member: String, request
 }
 
 /// The member's token, as one of this operator's tokens that the member pays for, and the
-/// member's request (`reference`) the coming session answers; the charger is then told to start.
-/// False, recording nothing, for a charger of no operator.
+/// member's request (`reference`) the coming session answers; the charger is then told what to do.
+/// A refusal, recording nothing, for a charger of no operator.
 async fn record_token(
     federation: &Federation,
     station: &StationId,
@@ -247,26 +247,9 @@ async fn record_token(
     member: &str,
     reference: &str,
 ) -> Result<(), Response> {
-    match record_member_token(federation, station, id_token, member, reference).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(answer(CommandResponseType::Rejected, "the charger belongs to no operator here")),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot record a member's token");
-            Err(reply::server_error("the request cannot be recorded now; try again"))
-        }
-    }
-}
-
-async fn record_member_token(
-    federation: &Federation,
-    station: &StationId,
-    id_token: &IdToken,
-    member: &str,
-    reference: &str,
-) -> Result<bool, chargemesh_store::StoreError> {
     let (station, id_token, member) = (station.as_str().to_owned(), id_token.as_str().to_owned(), member.to_owned());
     let reference = reference.to_owned();
-    federation
+    let recorded = federation
         .operations
         .store()
         .write(move |tx| {
@@ -293,7 +276,15 @@ async fn record_member_token(
                 Ok(true)
             })
         })
-        .await
+        .await;
+    match recorded {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(answer(CommandResponseType::Rejected, "the charger belongs to no operator here")),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot record a member's token");
+            Err(reply::server_error("the request cannot be recorded now; try again"))
+        }
+    }
 }
 
 /// `response_url` after the member's registered OCPI base URL: results go nowhere else.

@@ -74,6 +74,11 @@ impl Federation {
             .unwrap_or_else(|| PartyRef { country_code: "CN".into(), party_id: "CMS".into() })
     }
 
+    /// This node's member as the consortium names it (party id); `self` for a node without a ledger.
+    pub fn member(&self) -> String {
+        self.ledger.as_ref().map_or_else(|| "self".to_owned(), |l| l.party_id.clone())
+    }
+
     pub(crate) fn module_url(&self, module: &str) -> String {
         format!("{}/{}/{module}", self.base_url, chargemesh_protocol::ocpi::VERSION)
     }

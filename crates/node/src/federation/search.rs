@@ -5,7 +5,7 @@
 
 use super::Federation;
 use chargemesh_protocol::ocpi::locations::{ConnectorStandard, EvseStatus, Location};
-use chargemesh_protocol::ocpi::tariffs::{DayOfWeek, Tariff, TariffDimensionType};
+use chargemesh_protocol::ocpi::tariffs::{Tariff, TariffDimensionType};
 use chargemesh_store::StoreError;
 use chargemesh_store::federation::{self, Pushed};
 use jiff::Timestamp;
@@ -98,7 +98,7 @@ impl Federation {
     async fn catalog(&self) -> Result<Catalog, StoreError> {
         let own = super::locations::locations(self).await?;
         let own_tariffs = super::tariffs::published(self, &own).await?;
-        let me = self.ledger.as_ref().map_or_else(|| "self".to_owned(), |l| l.party_id.clone());
+        let me = self.member();
         let store = self.operations.store();
         let (pushed_locations, pushed_tariffs) = store
             .read(|conn| {
@@ -209,15 +209,7 @@ fn price_per_kwh(tariff: &Tariff, time_zone: &str, now: Timestamp) -> Option<(i6
     let local = now.to_zoned(zone);
     let hhmm = format!("{:02}:{:02}", local.hour(), local.minute());
     let date = local.date().to_string();
-    let weekday = match local.weekday() {
-        jiff::civil::Weekday::Monday => DayOfWeek::Monday,
-        jiff::civil::Weekday::Tuesday => DayOfWeek::Tuesday,
-        jiff::civil::Weekday::Wednesday => DayOfWeek::Wednesday,
-        jiff::civil::Weekday::Thursday => DayOfWeek::Thursday,
-        jiff::civil::Weekday::Friday => DayOfWeek::Friday,
-        jiff::civil::Weekday::Saturday => DayOfWeek::Saturday,
-        jiff::civil::Weekday::Sunday => DayOfWeek::Sunday,
-    };
+    let weekday = super::tariffs::day_of_week(chargemesh_core::tariff::Weekday::of(local.date()));
     let applies = |element: &chargemesh_protocol::ocpi::tariffs::TariffElement| {
         let Some(r) = &element.restrictions else { return true };
         let conditional = r.min_kwh.is_some()

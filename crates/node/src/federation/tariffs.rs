@@ -188,7 +188,7 @@ fn time_of_day(time: TimeOfDay) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-fn day_of_week(day: Weekday) -> DayOfWeek {
+pub(super) fn day_of_week(day: Weekday) -> DayOfWeek {
     match day {
         Weekday::Monday => DayOfWeek::Monday,
         Weekday::Tuesday => DayOfWeek::Tuesday,
