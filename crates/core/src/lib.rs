@@ -3,6 +3,7 @@
 //! Nothing here performs I/O, spawns tasks or reads a clock: instants are passed in. Every other crate,
 //! including the ledger's state machine, builds on these types.
 
+pub mod access;
 pub mod authorization;
 pub mod charger;
 mod decimal;

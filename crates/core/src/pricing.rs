@@ -92,13 +92,17 @@ pub enum QuantityUnit {
     Sessions,
 }
 
-/// A period of the priced CDR: consecutive charging periods that the same tariff elements priced.
+/// A period of the priced CDR: consecutive charging periods that the same tariff elements priced,
+/// whether energy flowed in them or not, so that a pause in the middle of a tariff period never
+/// splits its energy into separately rounded lines. Its time is counted apart: charging (energy
+/// flowing) and idle (connected without energy flowing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CdrPeriod {
     pub start: Timestamp,
     pub end: Timestamp,
     pub energy: Energy,
-    pub charging: bool,
+    pub charging_millis: i64,
+    pub idle_millis: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,7 +215,9 @@ fn cut(tariff: &Tariff, clock: &LocalClock<'_>, periods: &[ChargingPeriod]) -> V
 
 /// Prices a session under one tariff version: the periods are cut at the tariff's boundaries (see
 /// [`cut_periods`]), each piece is matched to the first element pricing each kind, consecutive
-/// pieces matched alike are merged into one CDR period, and each CDR period gets one line per kind.
+/// pieces matched alike are merged into one CDR period (charging or idle alike), and each CDR
+/// period gets one line per kind: energy and service fee on its energy, charging time on its
+/// charging time, idle time on its idle time.
 pub fn price(tariff: &Tariff, zone: &TimeZone, periods: &[ChargingPeriod]) -> Result<PricedCdr, PricingError> {
     check_periods(periods)?;
     let mut cdr = PricedCdr {
@@ -240,15 +246,22 @@ pub fn price(tariff: &Tariff, zone: &TimeZone, periods: &[ChargingPeriod]) -> Re
         let context = PieceContext::new(piece, &mut clock, delivered, piece.start.as_millisecond() - session_start);
         let matches = Matches::of(tariff, &kinds, &context);
         delivered = delivered + piece.energy;
+        let (charging, idle) = if piece.is_charging() { (piece.millis(), 0) } else { (0, piece.millis()) };
         match matched_periods.last_mut() {
-            Some((period, previous))
-                if *previous == matches && period.charging == piece.is_charging() && period.end == piece.start =>
-            {
+            Some((period, previous)) if *previous == matches && period.end == piece.start => {
                 period.end = piece.end;
                 period.energy = period.energy + piece.energy;
+                period.charging_millis += charging;
+                period.idle_millis += idle;
             }
             _ => matched_periods.push((
-                CdrPeriod { start: piece.start, end: piece.end, energy: piece.energy, charging: piece.is_charging() },
+                CdrPeriod {
+                    start: piece.start,
+                    end: piece.end,
+                    energy: piece.energy,
+                    charging_millis: charging,
+                    idle_millis: idle,
+                },
                 matches,
             )),
         }
@@ -256,22 +269,12 @@ pub fn price(tariff: &Tariff, zone: &TimeZone, periods: &[ChargingPeriod]) -> Re
     let rounding = Rounding { currency: tariff.currency, tax: tariff.tax };
     cdr.lines.reserve(matched_periods.len() * 2 + 1);
     for (index, (period, matches)) in matched_periods.iter().enumerate() {
-        let millis = period.end.as_millisecond() - period.start.as_millisecond();
-        let quantities: [(ComponentKind, i64, QuantityUnit); 4] = if period.charging {
-            [
-                (ComponentKind::Energy, period.energy.mwh(), QuantityUnit::MilliwattHours),
-                (ComponentKind::ServiceFee, period.energy.mwh(), QuantityUnit::MilliwattHours),
-                (ComponentKind::ChargingTime, millis, QuantityUnit::Milliseconds),
-                (ComponentKind::IdleTime, 0, QuantityUnit::Milliseconds),
-            ]
-        } else {
-            [
-                (ComponentKind::Energy, 0, QuantityUnit::MilliwattHours),
-                (ComponentKind::ServiceFee, 0, QuantityUnit::MilliwattHours),
-                (ComponentKind::ChargingTime, 0, QuantityUnit::Milliseconds),
-                (ComponentKind::IdleTime, millis, QuantityUnit::Milliseconds),
-            ]
-        };
+        let quantities: [(ComponentKind, i64, QuantityUnit); 4] = [
+            (ComponentKind::Energy, period.energy.mwh(), QuantityUnit::MilliwattHours),
+            (ComponentKind::ServiceFee, period.energy.mwh(), QuantityUnit::MilliwattHours),
+            (ComponentKind::ChargingTime, period.charging_millis, QuantityUnit::Milliseconds),
+            (ComponentKind::IdleTime, period.idle_millis, QuantityUnit::Milliseconds),
+        ];
         for (kind, quantity, unit) in quantities {
             let Some((element, price)) = matches.get(kind) else { continue };
             if quantity == 0 {
@@ -288,11 +291,8 @@ pub fn price(tariff: &Tariff, zone: &TimeZone, periods: &[ChargingPeriod]) -> Re
                 priced,
             )?);
         }
-        if period.charging {
-            cdr.charging_millis += millis;
-        } else {
-            cdr.idle_millis += millis;
-        }
+        cdr.charging_millis += period.charging_millis;
+        cdr.idle_millis += period.idle_millis;
         cdr.energy = cdr.energy + period.energy;
     }
     let first_context = PieceContext::new(first, &mut clock, Energy::ZERO, 0);

@@ -280,3 +280,45 @@ fn validation_names_the_field_of_each_problem() {
     let unknown = serde_json::from_str::<Currency>("\"XYZ\"").unwrap_err();
     assert!(unknown.to_string().contains("unknown currency"));
 }
+
+/// A pause inside one tariff period does not split its energy into lines rounded apart: 0.6 kWh, a
+/// pause, 0.6 kWh at sharp prices cost what 1.2 kWh costs, and a milliwatt-hour more in the pause
+/// never costs less (it used to: 2.50 against 2.49, each half rounded alone).
+#[test]
+fn a_pause_in_a_period_never_splits_its_energy() {
+    let tariff = guangdong().build().unwrap();
+    let zone = shanghai();
+    // 11:00–11:30 on a Tuesday in August: sharp (1.275 + 0.8 per kWh).
+    let at = |hm: &str| {
+        zone.to_zoned(format!("2025-08-05T{hm}").parse::<jiff::civil::DateTime>().unwrap()).unwrap().timestamp()
+    };
+    let session = |pause: i64| {
+        vec![
+            ChargingPeriod { start: at("11:00"), end: at("11:10"), energy: Energy::from_mwh(600_000) },
+            ChargingPeriod { start: at("11:10"), end: at("11:20"), energy: Energy::from_mwh(pause) },
+            ChargingPeriod { start: at("11:20"), end: at("11:30"), energy: Energy::from_mwh(600_000) },
+        ]
+    };
+    let paused = price(&tariff, &zone, &session(0)).unwrap();
+    let trickled = price(&tariff, &zone, &session(1)).unwrap();
+    assert_eq!(paused.periods.len(), 1, "one CDR period: {:?}", paused.periods);
+    assert_eq!((paused.periods[0].charging_millis, paused.periods[0].idle_millis), (1_200_000, 600_000));
+    // 1.2 kWh × 1.275 = 1.53; 1.2 kWh × 0.8 = 0.96: 2.49 in all.
+    assert_eq!(line_amounts(&paused).iter().map(|l| l.3).collect::<Vec<_>>(), [1_53, 96]);
+    assert_eq!(paused.totals.incl_tax, Amount(2_49));
+    assert!(trickled.totals.incl_tax >= paused.totals.incl_tax);
+    let whole = [ChargingPeriod { start: at("11:00"), end: at("11:30"), energy: Energy::from_mwh(1_200_000) }];
+    assert_eq!(price(&tariff, &zone, &whole).unwrap().totals.incl_tax, paused.totals.incl_tax);
+}
+
+/// A time-of-use preset's problems name the preset's own fields, not the elements built from it.
+#[test]
+fn a_time_of_use_presets_problems_name_its_own_fields() {
+    let mut preset = guangdong();
+    preset.flat = Some(TouPrices { electricity: p("-0.6"), service: p("0.8") });
+    preset.idle_fee_per_hour = Some(p("-1"));
+    let errors = preset.build().unwrap_err();
+    let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["flat.electricity", "idle_fee_per_hour"], "{errors}");
+    assert!(errors.0[0].problem.contains("-0.6 is negative"), "{errors}");
+}

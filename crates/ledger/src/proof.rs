@@ -64,7 +64,9 @@ pub fn prove(store: &ChainStore, state: &State, cpo: &str, cdr_id: &str) -> Resu
 }
 
 /// Checks `proof` against the consortium's `genesis` (and, if given, the full off-chain CDR) and
-/// returns the anchor it proves, or says what does not hold.
+/// returns the anchor it proves, or says what does not hold. The CDR is the one anchored if its
+/// bytes are, but for trailing whitespace: a saved CDR (compact JSON) never ends in any, while a
+/// copy written by `curl -o`, `jq -r` or an editor often ends in a newline.
 pub fn check(proof: &CdrProof, genesis: &Genesis, cdr: Option<&[u8]>) -> Result<CdrAnchor, String> {
     let state = State::from_genesis(genesis)?;
     if proof.chain != state.chain() {
@@ -98,7 +100,7 @@ pub fn check(proof: &CdrProof, genesis: &Genesis, cdr: Option<&[u8]>) -> Result<
         return Err("the certificate finalizes another block".into());
     }
     if let Some(cdr) = cdr
-        && cdr_hash(cdr) != anchor.cdr_hash
+        && cdr_hash(cdr.trim_ascii_end()) != anchor.cdr_hash
     {
         return Err("the CDR differs from the one anchored: its hash is not the anchor's".into());
     }

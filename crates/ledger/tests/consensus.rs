@@ -203,3 +203,13 @@ fn a_block_that_changes_the_validators_is_the_last_of_its_epoch() {
     assert_eq!(chain.state().epoch(), 1);
     assert_eq!(chain.state().validators().count(), 2);
 }
+
+/// A member's part is read from the registry (for the node's start line, before consensus runs):
+/// a validator's key votes, any other member's follows.
+#[test]
+fn a_members_role_is_its_registry_entrys() {
+    let state = chargemesh_ledger::state::State::from_genesis(&consortium()).unwrap();
+    assert_eq!(consensus::role(&state, &key("CN-AAA")), consensus::status::Role::Validator);
+    assert_eq!(consensus::role(&state, &key("CN-BBB")), consensus::status::Role::Observer);
+    assert_eq!(consensus::role(&state, &key("CN-ZZZ")), consensus::status::Role::Observer);
+}

@@ -78,6 +78,13 @@ pub struct ApiConfig {
     pub admin_password: String,
     /// How long a login token stays valid.
     pub login_ttl_hours: u32,
+    /// Behind a reverse proxy that sets `X-Forwarded-For`: take the client's address from its last
+    /// entry (for login throttling and the audit log) instead of the connection's peer.
+    pub forwarded_for: bool,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <this token>`.
+    pub metrics_token: String,
+    /// How long a client may take to send a request's headers before it is dropped.
+    pub header_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,6 +111,8 @@ pub struct GatewayConfig {
     pub compression: bool,
     /// How long replies are remembered to answer repeated messages.
     pub message_memory_days: u32,
+    /// How long a charger may take to send its WebSocket handshake before it is dropped.
+    pub handshake_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +137,9 @@ impl Default for Config {
                 listen: ([127, 0, 0, 1], 8080).into(),
                 admin_password: String::new(),
                 login_ttl_hours: 12,
+                forwarded_for: false,
+                metrics_token: String::new(),
+                header_timeout_secs: 5,
             },
             gateway: GatewayConfig {
                 listen: ([127, 0, 0, 1], 9000).into(),
@@ -140,6 +152,7 @@ impl Default for Config {
                 max_message_bytes: 65_536,
                 compression: true,
                 message_memory_days: 7,
+                handshake_timeout_secs: 5,
             },
             payments: PaymentsConfig { hold_estimate_kwh: 60 },
             ledger: LedgerConfig {

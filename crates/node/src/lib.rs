@@ -13,6 +13,7 @@ pub mod local_consortium;
 pub mod operations;
 pub mod passwords;
 pub mod provisioning;
+pub mod serving;
 pub mod telemetry;
 
 use crate::config::Config;
@@ -37,7 +38,7 @@ pub struct Node {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot create the data directory {path}: {source}")]
+    #[error("cannot prepare {path} (the data directory and what is in it must be the node user's own): {source}")]
     DataDir { path: String, source: std::io::Error },
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
@@ -52,9 +53,23 @@ pub enum StartError {
 impl Node {
     /// Opens the store, makes sure an administrator exists, and starts serving chargers and the API.
     pub async fn start(config: &Config) -> Result<Node, StartError> {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
-        let store = Store::open(&config.database_url(), config.database_max_connections).await?;
+        std::fs::create_dir_all(&config.data_dir).map_err(data_dir_error(&config.data_dir))?;
+        set_mode(&config.data_dir, 0o700).map_err(data_dir_error(&config.data_dir))?;
+        let database_url = config.database_url();
+        let sqlite_file = sqlite_file(&database_url);
+        if let Some(file) = &sqlite_file {
+            create_private(file).map_err(data_dir_error(file))?;
+        }
+        let store = Store::open(&database_url, config.database_max_connections).await?;
+        if let Some(file) = &sqlite_file {
+            // SQLite makes its journal files like the database, but an older node's may be looser.
+            for suffix in ["", "-wal", "-shm"] {
+                let path = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
+                if path.exists() {
+                    set_mode(&path, 0o600).map_err(data_dir_error(&path))?;
+                }
+            }
+        }
         ensure_admin(&store, config).await?;
         let failed = store.write(|tx| Box::pin(commands::fail_pending(tx, Timestamp::now()))).await?;
         if failed > 0 {
@@ -88,22 +103,16 @@ impl Node {
             operations: operations.clone(),
             registry: registry.clone(),
             metrics: telemetry::metrics(),
-            login_ttl_hours: config.api.login_ttl_hours,
+            settings: config.api.clone(),
             ledger: ledger.clone(),
             federation: federation.clone(),
         });
-        let api_router = api::router(api_state).merge(federation::router(federation.clone()));
+        let api_router = api::router(api_state)
+            .merge(federation::router(federation.clone()))
+            .layer(axum::middleware::map_response(api::security_headers));
         let mut tasks = vec![
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(gateway_listener, gateway_router).await {
-                    tracing::error!(error = %e, "charger gateway stopped");
-                }
-            }),
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(api_listener, api_router).await {
-                    tracing::error!(error = %e, "operator API stopped");
-                }
-            }),
+            tokio::spawn(serving::serve(gateway_listener, gateway_router, secs(config.gateway.handshake_timeout_secs))),
+            tokio::spawn(serving::serve(api_listener, api_router, secs(config.api.header_timeout_secs))),
         ];
         tasks.push(tokio::spawn(forget_old_replies(store.clone(), config.gateway.message_memory_days)));
         tasks.push(tokio::spawn(operations.clone().run_payments()));
@@ -157,7 +166,8 @@ async fn ensure_admin(store: &Store, config: &Config) -> Result<(), StartError> 
                 if staff::count_staff(&mut *tx).await? > 0 {
                     return Ok(false);
                 }
-                staff::create_staff(tx, "admin", &hash, "admin", None, Timestamp::now()).await?;
+                let role = chargemesh_core::access::Role::MemberAdmin;
+                staff::create_staff(tx, "admin", &hash, role, None, Timestamp::now()).await?;
                 Ok(true)
             })
         })
@@ -169,6 +179,35 @@ async fn ensure_admin(store: &Store, config: &Config) -> Result<(), StartError> 
         tracing::warn!(file = %path.display(), "created account `admin`; its password is in this file");
     }
     Ok(())
+}
+
+fn secs(seconds: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(seconds.max(1))
+}
+
+fn data_dir_error(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> StartError + '_ {
+    move |source| StartError::DataDir { path: path.display().to_string(), source }
+}
+
+/// The file of a `sqlite://` database URL.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
+}
+
+/// Creates `path` empty and readable by the node's user only, unless it exists.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
+fn set_mode(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {

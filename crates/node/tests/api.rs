@@ -40,10 +40,51 @@ async fn requests_need_valid_credentials_and_errors_are_json() {
     assert_eq!(node.request(Method::GET, "/nowhere", &node.token.clone(), None).await.1["code"], "not_found");
     let (status, body) = node.post("/sites", json!({"operator_id": 1, "name": "x", "time_zone": "Mars/Olympus"})).await;
     assert_eq!((status.as_u16(), body["code"].as_str()), (422, Some("invalid_request")));
+    // A path parameter that does not parse, a method a path does not answer, a plain request to a
+    // WebSocket endpoint: JSON too.
+    for (method, path, status, code) in [
+        (Method::PUT, "/operators/abc/wallets", 404, "not_found"),
+        (Method::DELETE, "/tariffs", 405, "method_not_allowed"),
+        (Method::GET, "/sessions/1/live", 400, "invalid_request"),
+    ] {
+        let response = node.client.request(method.clone(), node.api(path)).bearer_auth(&node.token).json(&json!({}));
+        let response = response.send().await.unwrap();
+        assert_eq!(response.status(), status, "{method} {path}");
+        let body: Value = response.json().await.unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e})"));
+        assert_eq!(body["code"], code, "{method} {path}: {body}");
+    }
+    // Every answer carries the security headers, the HTML receipt page's first among them.
+    let response = node.client.get(node.api("/sessions/1/receipt.html")).bearer_auth(&node.token).send().await.unwrap();
+    for header in ["content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy"] {
+        assert!(response.headers().contains_key(header), "{header}: {:?}", response.headers());
+    }
+    assert!(response.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    // The data directory and the database are the node user's alone.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&node.config.data_dir), 0o700);
+    assert_eq!(mode(&node.config.data_dir.join("chargemesh.db")), 0o600);
     // Logging out revokes the token.
     let token = node.login("admin", common::ADMIN_PASSWORD).await;
     assert_eq!(node.request(Method::POST, "/auth/logout", &token, None).await.0, 204);
     assert_eq!(node.request(Method::GET, "/me", &token, None).await.0, 401);
+    node.stop().await;
+}
+
+/// `/metrics` behind `api.metrics_token`: refused without it, served with it.
+#[tokio::test]
+async fn metrics_can_require_a_token() {
+    let mut config = common::test_config("metrics-token");
+    config.api.metrics_token = "scrape-secret-1".into();
+    let node = TestNode::start_with(config).await;
+    let url = format!("http://{}/metrics", node.node().api_addr);
+    let refused = node.client.get(&url).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.json::<Value>().await.unwrap()["code"], "unauthorized");
+    let wrong = node.client.get(&url).bearer_auth("guess").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let served = node.client.get(&url).bearer_auth("scrape-secret-1").send().await.unwrap();
+    assert_eq!(served.status(), 200);
     node.stop().await;
 }
 
@@ -255,7 +296,9 @@ async fn sites_and_operators_change_and_go_only_when_nothing_depends_on_them() {
 /// its logins, and a changed password ends the other logins but the one that changed it.
 #[tokio::test]
 async fn a_driver_charges_at_its_operators_charger_through_the_driver_api_and_sees_only_its_own() {
-    let node = TestNode::start("driver-own").await;
+    let mut config = common::test_config("driver-own");
+    config.api.forwarded_for = true;
+    let node = TestNode::start_with(config).await;
     let operator = node.provision("Own Co", &["OWN-1"], &[]).await;
     let site = node.get("/sites").await[0]["id"].as_i64().unwrap();
     let draft = common::guangdong_draft(operator, "gd-tou", "2025-01-01T00:00:00+08:00", "0.6");
@@ -268,26 +311,44 @@ async fn a_driver_charges_at_its_operators_charger_through_the_driver_api_and_se
     let wrong = json!({"username": "13800000002", "password": "not the password"});
     let response = node.client.post(node.api("/driver/login")).json(&wrong).send().await.unwrap();
     assert_eq!(response.status(), 401);
-    // Five wrong passwords in a row lock the account for a while; the operator can lift it.
+    // Wrong passwords make further logins wait, counted by account, by address and by both: a few
+    // are free, then each earns a longer wait. Staff see the account's wait and lift it.
     let (_, guessed) = node.driver(operator, "13800000004").await;
-    let guess = json!({"username": "13800000004", "password": "a wrong guess"});
-    for attempt in 1..=5 {
-        let response = node.client.post(node.api("/driver/login")).json(&guess).send().await.unwrap();
-        let expected = if attempt < 5 { 401 } else { 429 };
-        assert_eq!(response.status().as_u16(), expected, "attempt {attempt}");
+    let login_from = |address: &'static str, password: &str| {
+        let body = json!({"username": "13800000004", "password": password});
+        node.client.post(node.api("/driver/login")).header("x-forwarded-for", address).json(&body).send()
+    };
+    for attempt in 1..=4 {
+        let response = login_from("203.0.113.7", "a wrong guess").await.unwrap();
+        assert_eq!(response.status().as_u16(), 401, "attempt {attempt}");
     }
-    let right = json!({"username": "13800000004", "password": common::DRIVER_PASSWORD});
-    let response = node.client.post(node.api("/driver/login")).json(&right).send().await.unwrap();
-    assert_eq!(response.status().as_u16(), 429, "locked even with the right password");
+    let response = login_from("203.0.113.7", common::DRIVER_PASSWORD).await.unwrap();
+    assert_eq!(response.status().as_u16(), 429, "waiting, even with the right password");
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let response = login_from("198.51.100.2", common::DRIVER_PASSWORD).await.unwrap();
+    assert_eq!(response.status().as_u16(), 429, "the account waits from anywhere (a minute at most)");
     assert_eq!(node.request(Method::GET, "/driver/me", &guessed, None).await.0, 200, "logins made before stay");
-    let locked = node.get("/drivers").await;
-    let locked = locked.as_array().unwrap().iter().find(|d| d["username"] == "13800000004").unwrap().clone();
-    assert!(locked["locked_until"].is_string(), "{locked}");
+    let waiting = node.get("/drivers").await;
+    let waiting = waiting.as_array().unwrap().iter().find(|d| d["username"] == "13800000004").unwrap().clone();
+    assert!(waiting["locked_until"].is_string(), "{waiting}");
     let unlock = Some(json!({"status": "active"}));
-    let path = format!("/drivers/{}", locked["id"]);
+    let path = format!("/drivers/{}", waiting["id"]);
     assert_eq!(node.request(Method::PATCH, &path, &node.token(), unlock).await.0, 200);
-    let response = node.client.post(node.api("/driver/login")).json(&right).send().await.unwrap();
-    assert_eq!(response.status().as_u16(), 200, "unlocked by the operator");
+    let response = login_from("198.51.100.2", common::DRIVER_PASSWORD).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "lifted by the operator");
+    let elsewhere = json!({"username": "13800000003", "password": common::DRIVER_PASSWORD});
+    let response =
+        node.client.post(node.api("/driver/login")).header("x-forwarded-for", "203.0.113.7").json(&elsewhere);
+    assert_eq!(response.send().await.unwrap().status().as_u16(), 429, "the guessing address waits for any account");
+    let audit = node.get("/audit?action=driver.login_failed").await;
+    let failed = audit.as_array().unwrap();
+    let why = |entry: &Value| (entry["actor_name"].clone(), entry["address"].clone(), entry["detail"].clone());
+    let wrong = json!("wrong username or password");
+    let waiting = json!("waiting after wrong passwords");
+    assert_eq!(failed.len(), 8, "a wrong password, four guesses, three refused while waiting: {audit}");
+    assert_eq!(why(&failed[0]), (json!("13800000003"), json!("203.0.113.7"), waiting.clone()));
+    assert_eq!(why(&failed[3]), (json!("13800000004"), json!("203.0.113.7"), wrong));
 
     let (status, taken) = node
         .post(

@@ -58,6 +58,12 @@ async fn malformed_messages_get_ocpp_1_6_errors_and_change_nothing() {
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions[0]["energy_mwh"], 2_000_000);
     assert_eq!(node.sessions_of("BAD-1").await.len(), 1);
+    // More than twice the limit is not even read: the connection closes (WebSocket status 1009,
+    // message too big), and the charger may connect again.
+    let huge = json!([2, "huge", "DataTransfer", {"vendorId": "x", "data": "y".repeat(140_000)}]).to_string();
+    assert!(matches!(bad.send_raw(huge).await, Err(SimError::Closed)));
+    let mut again = node.charger("BAD-1").await;
+    again.heartbeat().await.unwrap();
     node.stop().await;
 }
 
@@ -113,26 +119,51 @@ async fn security_profile_1_checks_the_authorization_key() {
     assert!(body.get("auth_key_hash").is_none(), "the hash is never shown");
 
     let with_key = |key: Option<&str>| Connection { auth_key: key.map(str::to_owned), ..node.connection() };
-    for (key, expected) in [(None, 401), (Some("wrong-key-0123456789"), 401)] {
-        match ChargePoint::connect("KEYED-1", with_key(key)).await {
-            Err(SimError::Refused(status)) => assert_eq!(status, expected),
-            other => panic!("expected a refusal, got {:?}", other.map(|cp| cp.station_id)),
+    // An unknown station is refused exactly as a known one with no key or a wrong one: nobody
+    // learns which station ids exist.
+    for station in ["KEYED-1", "NOBODY-1"] {
+        for (key, expected) in [(None, 401), (Some("wrong-key-0123456789"), 401)] {
+            match ChargePoint::connect(station, with_key(key)).await {
+                Err(SimError::Refused(status)) => assert_eq!(status, expected, "{station}"),
+                other => panic!("expected a refusal, got {:?}", other.map(|cp| cp.station_id)),
+            }
         }
     }
+    let refusal = |station: &str| {
+        let request = format!(
+            "GET /ocpp/{station} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\
+             Authorization: Basic {}\r\n\r\n",
+            base64_of(&format!("{station}:wrong-key-0123456789"))
+        );
+        raw_response(&node, request)
+    };
+    let (known, unknown) = (refusal("KEYED-1").await, refusal("NOBODY-1").await);
+    assert_eq!(known.replace("keyed-1", "x"), unknown.replace("nobody-1", "x"), "the same refusal");
     let mut cp = ChargePoint::connect("KEYED-1", with_key(Some("0123456789abcdef-secret"))).await.unwrap();
     assert_eq!(cp.boot().await.unwrap()["status"], "Accepted");
     node.stop().await;
 }
 
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
 /// The handshake response to a raw upgrade request offering `protocols` and permessage-deflate.
 async fn handshake_response(node: &TestNode, station: &str, protocols: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = tokio::net::TcpStream::connect(node.node().gateway_addr).await.unwrap();
     let request = format!(
         "GET /ocpp/{station} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
          Sec-WebSocket-Protocol: {protocols}\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
     );
+    raw_response(node, request).await
+}
+
+/// The gateway's response head to a raw HTTP request, lower-cased.
+async fn raw_response(node: &TestNode, request: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(node.node().gateway_addr).await.unwrap();
     tcp.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     let mut buf = [0u8; 1024];
@@ -163,5 +194,26 @@ async fn the_handshake_negotiates_ocpp_1_6_and_permessage_deflate() {
     assert_eq!(cp.boot().await.unwrap()["status"], "Accepted");
     let big = json!({"vendorId": "acme", "data": "compressible ".repeat(2_000)});
     assert_eq!(cp.call("DataTransfer", big).await.unwrap()["status"], "UnknownVendorId");
+    node.stop().await;
+}
+
+/// A connection that never completes its WebSocket handshake is dropped after the handshake
+/// timeout, on the gateway and the API alike: half-open connections cannot pile up.
+#[tokio::test]
+async fn a_handshake_that_never_completes_is_dropped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut config = test_config("slow-handshake");
+    config.gateway.handshake_timeout_secs = 1;
+    config.api.header_timeout_secs = 1;
+    let node = TestNode::start_with(config).await;
+    for address in [node.node().gateway_addr, node.node().api_addr] {
+        let mut tcp = tokio::net::TcpStream::connect(address).await.unwrap();
+        tcp.write_all(b"GET /ocpp/SLOW-1 HTTP/1.1\r\nHost: localhost\r\n").await.unwrap();
+        let started = std::time::Instant::now();
+        let mut buf = [0u8; 256];
+        let read = tokio::time::timeout(std::time::Duration::from_secs(15), tcp.read(&mut buf)).await;
+        assert!(matches!(read, Ok(Ok(_)) | Ok(Err(_))), "still open after 15 s");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    }
     node.stop().await;
 }

@@ -148,6 +148,22 @@ async fn members_read_each_others_locations_with_signed_requests_and_nobody_else
         );
         assert!(refused.get("data").is_none(), "{why}: nothing served");
     }
+
+    // A restart forgets no signature it accepted: a replay is still refused after it.
+    let signed_at = Timestamp::now();
+    assert_eq!(signed_get(&node, path, "CN-M02", "CN-M02", signed_at).send().await.unwrap().status(), StatusCode::OK);
+    let mut node = node;
+    let config = node.config.clone();
+    node.node.take().unwrap().stop().await;
+    let node = TestNode::start_with(config).await;
+    let (status, _, refused) = body(signed_get(&node, path, "CN-M02", "CN-M02", signed_at).send().await.unwrap()).await;
+    assert_eq!(
+        (status, refused["status_message"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("this request was received already (a replay)")),
+        "{refused}"
+    );
+    let (status, _, _) = get(&node, path).await;
+    assert_eq!(status, StatusCode::OK, "a new request is served");
     node.stop().await;
 }
 
@@ -366,6 +382,28 @@ async fn a_driver_starts_at_another_members_charger_which_never_learns_the_drive
     let mut charger = serving.await.unwrap();
     let (action, payload) = charger.commands_received.last().unwrap().clone();
     assert_eq!(action, "RemoteStartTransaction");
+    // The start belongs to the operator of the driver's token: another operator's staff at this
+    // member neither see nor command it, nor charge that operator's driver.
+    let (status, other) = emsp.post("/operators", json!({"name": "Other Ops"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let account = json!({"username": "other-admin", "password": "correct horse battery staple", "role": "admin",
+        "operator_id": other["id"]});
+    assert_eq!(emsp.post("/staff", account).await.0, StatusCode::CREATED);
+    let stranger = emsp.login("other-admin", "correct horse battery staple").await;
+    for (method, path) in [
+        (Method::GET, format!("/roaming/starts/{id}")),
+        (Method::POST, format!("/roaming/starts/{id}/stop")),
+        (Method::POST, format!("/roaming/starts/{id}/unlock")),
+        (Method::POST, format!("/roaming/starts/{id}/start")),
+        (Method::POST, format!("/roaming/starts/{id}/cancel")),
+        (Method::POST, format!("/roaming/starts/{id}/dispute")),
+    ] {
+        let body = (method == Method::POST).then(|| json!({"reason": "other"}));
+        let (status, answer) = emsp.request(method.clone(), &path, &stranger, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {answer}");
+    }
+    let (status, _) = emsp.request(Method::POST, "/roaming/starts", &stranger, Some(request.clone())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another operator's driver's token");
     let pseudonym = payload["idTag"].as_str().unwrap().to_owned();
     let pseudonym = pseudonym.as_str();
     assert_eq!(pseudonym.len(), 20, "{payload}");
@@ -755,6 +793,66 @@ async fn an_altered_cdr_is_not_charged_and_the_driver_member_disputes_it_on_the_
     emsp.stop().await;
 }
 
+/// A charge the driver paid, disputed by the driver's member and settled by the two members for
+/// less — CN-M02 proposes an amount through its API, CN-M01 accepts it through its own — gives the
+/// driver the difference back through the payment it came from, with the reason; the ledger owes
+/// CN-M02 the agreed amount.
+#[tokio::test]
+async fn a_disputed_charge_settled_for_less_refunds_the_driver_the_difference() {
+    let (_configs, emsp, cpo, charger, location_id) =
+        roaming_pair(federated_consortium(&["resolve-emsp", "resolve-cpo"])).await;
+    let operator = emsp.get("/tokens/DRIVER-CARD-1").await["operator_id"].as_i64().unwrap();
+    let (_, driver) = emsp.driver(operator, "+86 138 0000 0042").await;
+    let (path, mut charger, tx) = charging_on_the_ledger(&emsp, &cpo, charger, &location_id, Some(&driver)).await;
+    charger.stop_transaction(tx, 31_000, Timestamp::now(), "Local").await.unwrap();
+    let charged =
+        eventually_as(&emsp, &driver, &path, "the driver charged", |s| s["settlement"]["state"] == "charged").await;
+    let amount = charged["settlement"]["amount"].as_i64().unwrap();
+    let cdr_id = charged["settlement"]["cdr_id"].as_str().unwrap().to_owned();
+    let start_id = path.rsplit("roaming-").next().unwrap();
+    let (status, _) =
+        emsp.post(&format!("/roaming/starts/{start_id}/dispute"), json!({"reason": "metering_differs"})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let on_ledger = format!("/ledger/cdrs/CN-M02/{cdr_id}");
+    eventually(&cpo, &on_ledger, "the dispute on the ledger", |c| c["entry"]["status"]["status"] == "disputed").await;
+
+    // The charger's member proposes half; the driver's member sees it and accepts.
+    let agreed = amount / 2;
+    let resolution = format!("{on_ledger}/resolution");
+    let (status, refused) = cpo.post(&resolution, json!({"agreed_incl_tax": amount + 1})).await;
+    assert_eq!((status, refused["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("dispute")), "{refused}");
+    let (status, proposed) = cpo.post(&resolution, json!({"agreed_incl_tax": agreed})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{proposed}");
+    let disputes = eventually(&emsp, "/ledger/disputes", "the proposal", |d| {
+        d[0]["status"]["proposals"]["CN-M02"].as_i64() == Some(agreed)
+    })
+    .await;
+    assert_eq!(disputes[0]["anchor"]["cdr_id"], cdr_id.as_str());
+    let (status, accepted) = emsp.post(&resolution, json!({"agreed_incl_tax": agreed})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    let resolved =
+        eventually(&cpo, &on_ledger, "the dispute resolved", |c| c["entry"]["status"]["status"] == "resolved").await;
+    assert_eq!(resolved["entry"]["status"]["agreed_incl_tax"].as_i64(), Some(agreed));
+
+    // The driver gets the difference back, with the reason; CN-M01 owes CN-M02 what was agreed.
+    let settled = eventually_as(&emsp, &driver, &path, "the refund", |s| s["settlement"]["state"] == "resolved").await;
+    let settlement = &settled["settlement"];
+    assert_eq!((settlement["amount"].as_i64(), settlement["refunded"].as_i64()), (Some(agreed), Some(amount - agreed)));
+    assert!(settlement["problem"].as_str().unwrap().contains("refunded"), "{settlement}");
+    let refunds = emsp.get("/audit?action=money.roaming_refund").await;
+    assert_eq!(refunds.as_array().unwrap().len(), 1, "{refunds}");
+    assert_eq!(refunds[0]["after"]["amount"].as_i64(), Some(amount - agreed));
+    assert!(refunds[0]["after"]["provider_reference"].is_string(), "through the payment it came from: {refunds}");
+    assert!(emsp.get("/payments/reconciliation").await["problems"].as_array().unwrap().is_empty());
+    let owed = eventually(&cpo, "/ledger/obligations", "the agreed amount owed", |o| {
+        o.as_array().is_some_and(|o| o.iter().any(|o| o["amount"].as_i64() == Some(agreed)))
+    })
+    .await;
+    assert_eq!(owed.as_array().unwrap().len(), 1, "{owed}");
+    cpo.stop().await;
+    emsp.stop().await;
+}
+
 /// Once CN-M02's charger and tariff are on the ledger (which prices the charge with it), CN-M01's
 /// driver starts at the charger and it starts a transaction, now: the start's API path, the
 /// charger, and the transaction. `driver`: see [`roaming_start`].
@@ -998,9 +1096,12 @@ async fn charges_among_three_members_clear_into_netted_transfers() {
     eventually(&a, "/ledger/tariffs", "both tariffs", |t| t.as_array().is_some_and(|t| t.len() == 2)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    // A's driver and C's at B's charger, one after the other; B's driver at C's.
+    // A's driver and C's at B's charger, one after the other; B's driver and A's at C's.
     let mut settled = Vec::new();
-    for (driver, card, cpo) in [(&a, "A-CARD", "CN-M02"), (&c, "C-CARD", "CN-M02"), (&b, "B-CARD", "CN-M03")] {
+    let mut seen = Vec::new();
+    let charges =
+        [(&a, "A-CARD", "CN-M02"), (&c, "C-CARD", "CN-M02"), (&b, "B-CARD", "CN-M03"), (&a, "A-CARD", "CN-M03")];
+    for (driver, card, cpo) in charges {
         let charger = if cpo == "CN-M02" { &mut b_charger } else { &mut c_charger };
         let station = charger.station_id.clone();
         let locations = eventually(driver, &format!("/roaming/locations?cpo={cpo}"), "the charger", |l| {
@@ -1013,11 +1114,20 @@ async fn charges_among_three_members_clear_into_netted_transfers() {
         let path = format!("/roaming/starts/{}", start["id"].as_str().unwrap());
         let payload = charger.serve_until("RemoteStartTransaction", Duration::from_secs(10)).await.unwrap().unwrap();
         let pseudonym = payload["idTag"].as_str().unwrap().to_owned();
+        seen.push((card, cpo, pseudonym.clone()));
         let tx = charger.start_transaction(1, &pseudonym, 1_000, Timestamp::now()).await.unwrap();
         tokio::time::sleep(Duration::from_secs(1)).await;
         charger.stop_transaction(tx, 11_000, Timestamp::now(), "Local").await.unwrap();
         charger.status(1, "Available").await.unwrap();
         settled.push((driver, path));
+    }
+    // Privacy: the two charger members know A's driver by pseudonyms that have nothing in common,
+    // so that pooling what they saw links nothing.
+    let known_as = |cpo: &str| seen.iter().find(|(card, at, _)| *card == "A-CARD" && *at == cpo).unwrap().2.clone();
+    let (at_b, at_c) = (known_as("CN-M02"), known_as("CN-M03"));
+    assert_ne!(at_b, at_c, "one driver, one pseudonym per member");
+    for (node, other) in [(&b, &at_c), (&c, &at_b)] {
+        assert!(!node.get("/tokens").await.to_string().contains(other.as_str()), "a member holds only its own");
     }
     let mut owed: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
     for (driver, path) in &settled {
@@ -1031,9 +1141,9 @@ async fn charges_among_three_members_clear_into_netted_transfers() {
     // Every charge cleared (in whichever periods they fell): each member's transfers in minus out
     // equal what it is owed minus what it owes.
     let all_cleared = |periods: &Value| {
-        periods.as_array().unwrap().iter().map(|p| p["obligations"].as_array().unwrap().len()).sum::<usize>() == 3
+        periods.as_array().unwrap().iter().map(|p| p["obligations"].as_array().unwrap().len()).sum::<usize>() == 4
     };
-    let periods = eventually(&a, "/ledger/clearing", "all three charges cleared", all_cleared).await;
+    let periods = eventually(&a, "/ledger/clearing", "all four charges cleared", all_cleared).await;
     let mut net: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
     let mut transfers = 0;
     for transfer in periods.as_array().unwrap().iter().flat_map(|p| p["transfers"].as_array().unwrap()) {
@@ -1045,7 +1155,7 @@ async fn charges_among_three_members_clear_into_netted_transfers() {
     owed.retain(|_, v| *v != 0);
     net.retain(|_, v| *v != 0);
     assert_eq!(net, owed, "transfers settle the charges exactly: {periods}");
-    assert!(transfers <= 3, "netted: no more transfers than charges ({transfers})");
+    assert!(transfers <= 4, "netted: no more transfers than charges ({transfers})");
     for node in [a, b, c] {
         node.stop().await;
     }

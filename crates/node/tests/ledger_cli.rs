@@ -192,6 +192,11 @@ async fn a_node_chain_verifies_and_proves_a_cdr_offline_and_tampering_is_named()
     assert!(checked.status.success(), "{}", text(&checked.stderr));
     assert!(text(&checked.stdout).contains(&format!("CDR-1 at {EVSE}")), "{}", text(&checked.stdout));
     assert!(text(&checked.stdout).contains(&format!("block {height}")), "{}", text(&checked.stdout));
+    // The same CDR as `curl -o`, `jq -r` or an editor writes it, ending in a newline: still the one.
+    let with_newline = data_dir.join("cdr-1-newline.json");
+    std::fs::write(&with_newline, [cdr.as_slice(), b"\n"].concat()).unwrap();
+    let checked = check(&proof, &with_newline);
+    assert!(checked.status.success(), "{}", text(&checked.stderr));
 
     // One byte of the off-chain CDR changed: it is not the one anchored.
     let mut altered = cdr.clone();

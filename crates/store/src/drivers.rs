@@ -6,6 +6,8 @@ use serde::Serialize;
 
 pub const ACTIVE: &str = "active";
 pub const BLOCKED: &str = "blocked";
+/// Closed at the driver's request: nothing personal is left of it.
+pub const CLOSED: &str = "closed";
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Driver {
@@ -17,17 +19,19 @@ pub struct Driver {
     #[serde(skip)]
     pub password_hash: String,
     pub name: Option<String>,
-    /// `active` or `blocked`.
+    /// `active`, `blocked` or `closed`.
     pub status: String,
-    /// Logins are refused until then after too many wrong passwords in a row.
+    /// Logins of the account wait until then after wrong passwords in a row (each one more makes the
+    /// wait longer, up to a minute; see the README's logins section).
     #[schema(value_type = Option<String>, format = DateTime)]
     pub locked_until: Option<Timestamp>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
-const SELECT: &str = "SELECT d.id, d.operator_id, d.username, d.password_hash, d.name, d.status, d.locked_until, \
-    d.created_at FROM drivers d";
+const SELECT: &str = "SELECT d.id, d.operator_id, d.username, d.password_hash, d.name, d.status, \
+    f.blocked_until AS locked_until, d.created_at FROM drivers d \
+    LEFT JOIN login_failures f ON f.subject = 'driver:' || d.username";
 
 fn driver(row: Row) -> Result<Driver> {
     Ok(Driver {
@@ -93,14 +97,9 @@ pub async fn list_drivers(conn: &mut Conn, operator_id: Option<i64>) -> Result<V
         .collect()
 }
 
-/// Blocks or unblocks a driver (which also lifts a lock after wrong passwords); blocking also ends
-/// every login.
+/// Blocks or unblocks a driver; blocking also ends every login.
 pub async fn set_status(conn: &mut Conn, id: i64, status: &str) -> Result<bool> {
-    let done = query("UPDATE drivers SET status = $2, failed_logins = 0, locked_until = NULL WHERE id = $1")
-        .bind(id)
-        .bind(status)
-        .execute(&mut *conn)
-        .await?;
+    let done = query("UPDATE drivers SET status = $2 WHERE id = $1").bind(id).bind(status).execute(&mut *conn).await?;
     if status == BLOCKED {
         query("DELETE FROM driver_credentials WHERE driver_id = $1").bind(id).execute(conn).await?;
     }
@@ -119,31 +118,6 @@ pub async fn set_password(conn: &mut Conn, id: i64, password_hash: &str, keep: O
         .bind(keep)
         .execute(conn)
         .await?;
-    Ok(())
-}
-
-/// Counts a wrong password; the `limit`-th in a row locks logins until `lock_until`, which is
-/// returned then.
-pub async fn failed_login(conn: &mut Conn, id: i64, limit: i64, lock_until: Timestamp) -> Result<Option<Timestamp>> {
-    let row = query("UPDATE drivers SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let failed: i64 = row.try_get(0)?;
-    if failed < limit {
-        return Ok(None);
-    }
-    query("UPDATE drivers SET failed_logins = 0, locked_until = $2 WHERE id = $1")
-        .bind(id)
-        .bind(millis(lock_until))
-        .execute(conn)
-        .await?;
-    Ok(Some(lock_until))
-}
-
-/// A right password: the count of wrong ones starts again.
-pub async fn succeeded_login(conn: &mut Conn, id: i64) -> Result<()> {
-    query("UPDATE drivers SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(id).execute(conn).await?;
     Ok(())
 }
 
@@ -184,4 +158,81 @@ pub async fn revoke_credential(conn: &mut Conn, secret_digest: &str) -> Result<b
     let done =
         query("DELETE FROM driver_credentials WHERE secret_digest = $1").bind(secret_digest).execute(conn).await?;
     Ok(done > 0)
+}
+
+/// A driver's login, as the driver's personal data lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Login {
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+}
+
+/// The logins of driver `id` that have not been ended.
+pub async fn logins_of(conn: &mut Conn, id: i64) -> Result<Vec<Login>> {
+    query("SELECT created_at, expires_at FROM driver_credentials WHERE driver_id = $1 ORDER BY created_at")
+        .bind(id)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(Login {
+                created_at: instant(row.try_get("created_at")?)?,
+                expires_at: instant(row.try_get("expires_at")?)?,
+            })
+        })
+        .collect()
+}
+
+/// Closes driver `id`'s account at the driver's request, leaving nothing personal: the account's
+/// name, username and password go, its logins end, and each of its tokens (a card's UID, an app
+/// token) is replaced by its anonymous id in `renamed` wherever accounting keeps it — the token
+/// itself (blocked, its payment method and label gone), sessions, payments, wallet operations and
+/// the journal's wallet accounts, roaming starts and settlements, commands sent to chargers.
+/// Amounts, energies and times stay.
+pub async fn close_account(conn: &mut Conn, id: i64, renamed: &[(String, String)]) -> Result<()> {
+    query("UPDATE drivers SET username = 'closed-' || CAST(id AS TEXT), name = NULL, password_hash = '', status = $2 WHERE id = $1")
+        .bind(id)
+        .bind(CLOSED)
+        .execute(&mut *conn)
+        .await?;
+    query("DELETE FROM driver_credentials WHERE driver_id = $1").bind(id).execute(&mut *conn).await?;
+    for (old, new) in renamed {
+        let (old, new) = (old.as_str(), new.as_str());
+        query("UPDATE tokens SET id_token = $2, status = 'blocked', payment_method = NULL, label = NULL WHERE id_token = $1")
+            .bind(old)
+            .bind(new)
+            .execute(&mut *conn)
+            .await?;
+        for statement in [
+            "UPDATE tokens SET parent_id_token = $2 WHERE parent_id_token = $1",
+            "UPDATE sessions SET id_token = $2 WHERE id_token = $1",
+            "UPDATE payments SET id_token = $2, method = '[erased]' WHERE id_token = $1",
+            "UPDATE wallet_operations SET id_token = $2, method = '[erased]' WHERE id_token = $1",
+            "UPDATE roaming_starts SET id_token = $2 WHERE id_token = $1",
+            "UPDATE roaming_settlements SET id_token = $2 WHERE id_token = $1",
+        ] {
+            query(statement).bind(old).bind(new).execute(&mut *conn).await?;
+        }
+        for prefix in ["wallet:", "wallet-hold:"] {
+            let (old, new) = (format!("{prefix}{old}"), format!("{prefix}{new}"));
+            for column in ["from_account", "to_account"] {
+                query(format!("UPDATE money_movements SET {column} = $2 WHERE {column} = $1"))
+                    .bind(old.as_str())
+                    .bind(new.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        // Commands name tokens in their JSON (`"id_token":"…"`).
+        let (old, new) = (format!("\"{old}\""), format!("\"{new}\""));
+        query("UPDATE commands SET command = REPLACE(command, $1, $2) WHERE command LIKE $3")
+            .bind(old.as_str())
+            .bind(new.as_str())
+            .bind(format!("%{old}%"))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }

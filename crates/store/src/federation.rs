@@ -196,6 +196,8 @@ pub async fn pushed(conn: &mut Conn, kind: Pushed, cpo: Option<&str>) -> Result<
 pub struct RoamingStart {
     pub id: String,
     pub id_token: String,
+    /// The operator whose driver's token it charges: only its staff (and the member's) see it.
+    pub operator_id: Option<i64>,
     /// The member whose charger it is.
     pub cpo: String,
     pub location_id: String,
@@ -212,11 +214,12 @@ pub struct RoamingStart {
 
 pub async fn create_start(conn: &mut Conn, start: &RoamingStart) -> Result<()> {
     query(
-        "INSERT INTO roaming_starts (id, id_token, cpo, location_id, evse_uid, state, message, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO roaming_starts (id, id_token, operator_id, cpo, location_id, evse_uid, state, message, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&start.id)
     .bind(&start.id_token)
+    .bind(start.operator_id)
     .bind(&start.cpo)
     .bind(&start.location_id)
     .bind(&start.evse_uid)
@@ -255,13 +258,14 @@ pub async fn update_start(
     Ok(changed > 0)
 }
 
-const START_SELECT: &str =
-    "SELECT id, id_token, cpo, location_id, evse_uid, state, message, created_at, updated_at FROM roaming_starts";
+const START_SELECT: &str = "SELECT id, id_token, operator_id, cpo, location_id, evse_uid, state, message, created_at, updated_at \
+     FROM roaming_starts";
 
 fn roaming_start(row: Row) -> Result<RoamingStart> {
     Ok(RoamingStart {
         id: row.try_get("id")?,
         id_token: row.try_get("id_token")?,
+        operator_id: row.try_get("operator_id")?,
         cpo: row.try_get("cpo")?,
         location_id: row.try_get("location_id")?,
         evse_uid: row.try_get("evse_uid")?,
@@ -537,4 +541,27 @@ pub async fn pending(conn: &mut Conn, limit: i64) -> Result<Vec<PendingMessage>>
         })
     })
     .collect()
+}
+
+/// Records a member request's signature, signed at `signed_at`, unless it was seen before: true the
+/// first time, false for a replay. Signatures signed before `forget_before` (too old to be accepted
+/// again anyway) are forgotten.
+pub async fn first_sight(
+    conn: &mut Conn,
+    signature: &str,
+    signed_at: Timestamp,
+    forget_before: Timestamp,
+) -> Result<bool> {
+    query("DELETE FROM member_request_signatures WHERE signed_at < $1")
+        .bind(millis(forget_before))
+        .execute(&mut *conn)
+        .await?;
+    let inserted = query(
+        "INSERT INTO member_request_signatures (signature, signed_at) VALUES ($1, $2) ON CONFLICT (signature) DO NOTHING",
+    )
+    .bind(signature)
+    .bind(millis(signed_at))
+    .execute(conn)
+    .await?;
+    Ok(inserted == 1)
 }

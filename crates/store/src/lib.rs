@@ -5,6 +5,7 @@
 //! ([`Store::write`]) or for a read ([`Store::read`]). Instants are stored as milliseconds since the Unix epoch, energy as milliwatt-hours.
 
 pub mod anchors;
+pub mod audit;
 pub mod chargers;
 pub mod commands;
 pub mod commissioning;
@@ -12,6 +13,7 @@ pub mod drivers;
 pub mod federation;
 mod group_commit;
 pub mod locations;
+pub mod logins;
 pub mod messages;
 mod migrations;
 pub mod operators;

@@ -79,6 +79,30 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0012_ocpi_reservations.sql"),
         include_str!("../migrations/postgres/0012_ocpi_reservations.sql"),
     ),
+    (
+        13,
+        "member roles, credentials and login failures",
+        include_str!("../migrations/sqlite/0013_member_roles.sql"),
+        include_str!("../migrations/postgres/0013_member_roles.sql"),
+    ),
+    (
+        14,
+        "audit log",
+        include_str!("../migrations/sqlite/0014_audit_log.sql"),
+        include_str!("../migrations/postgres/0014_audit_log.sql"),
+    ),
+    (
+        15,
+        "member request signatures",
+        include_str!("../migrations/sqlite/0015_member_request_signatures.sql"),
+        include_str!("../migrations/postgres/0015_member_request_signatures.sql"),
+    ),
+    (
+        16,
+        "dispute resolutions",
+        include_str!("../migrations/sqlite/0016_dispute_resolutions.sql"),
+        include_str!("../migrations/postgres/0016_dispute_resolutions.sql"),
+    ),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {

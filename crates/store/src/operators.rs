@@ -38,6 +38,15 @@ pub async fn list_operators(conn: &mut Conn) -> Result<Vec<Operator>> {
         .collect()
 }
 
+pub async fn get_operator(conn: &mut Conn, id: i64) -> Result<Option<Operator>> {
+    query("SELECT id, name, created_at FROM operators WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(operator)
+        .transpose()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Site {
     pub id: i64,

@@ -1,7 +1,7 @@
 //! Payments of sessions (a hold at the start, a capture at the stop), refunds, and the journal of
 //! money movements between accounts, which is only ever appended to.
 
-use crate::{Conn, Result, Row, instant, millis, query};
+use crate::{Conn, Result, Row, StoreError, instant, millis, query};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -386,9 +386,10 @@ fn movement(row: Row) -> Result<Movement> {
     })
 }
 
-/// Appends a movement; one with the same key already recorded is left as it is.
+/// Appends a movement, and its entry to the audit log; one with the same key already recorded is
+/// left as it is.
 pub async fn record_movement(conn: &mut Conn, m: &Movement) -> Result<()> {
-    query(
+    let inserted = query(
         "INSERT INTO money_movements (movement_key, kind, from_account, to_account, amount, currency, session_id, reason, \
          provider_reference, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (movement_key) DO NOTHING",
     )
@@ -402,9 +403,64 @@ pub async fn record_movement(conn: &mut Conn, m: &Movement) -> Result<()> {
     .bind(m.reason.as_deref())
     .bind(m.provider_reference.as_deref())
     .bind(millis(m.created_at))
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    if inserted == 0 {
+        return Ok(());
+    }
+    let operator_id = movement_operator(&mut *conn, m).await?;
+    let entry = crate::audit::AuditEntry {
+        id: 0,
+        at: m.created_at,
+        actor_kind: "node".into(),
+        actor_id: None,
+        actor_name: None,
+        actor_role: None,
+        actor_operator_id: None,
+        credential: None,
+        address: None,
+        action: format!("money.{}", m.kind),
+        object: Some(m.session_id.map_or_else(|| m.movement_key.clone(), |id| format!("session {id}"))),
+        operator_id,
+        status: None,
+        request: None,
+        before: None,
+        after: Some(serde_json::to_value(m).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+        detail: m.reason.clone(),
+    };
+    crate::audit::append(conn, &entry).await?;
     Ok(())
+}
+
+/// The operator whose books a movement is in: its session's charger's, or its wallet token's.
+async fn movement_operator(conn: &mut Conn, m: &Movement) -> Result<Option<i64>> {
+    if let Some(session) = m.session_id {
+        let row = query(
+            "SELECT c.operator_id FROM sessions s JOIN chargers c ON c.station_id = s.station_id WHERE s.id = $1",
+        )
+        .bind(session)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = row {
+            return row.try_get(0);
+        }
+    }
+    let wallet = [&m.from_account, &m.to_account]
+        .into_iter()
+        .find_map(|a| a.strip_prefix("wallet:").or_else(|| a.strip_prefix("wallet-hold:")));
+    let Some(token) = wallet else { return Ok(None) };
+    let row = query("SELECT operator_id FROM tokens WHERE id_token = $1").bind(token).fetch_optional(conn).await?;
+    row.map(|r| r.try_get(0)).transpose()
+}
+
+/// The movement recorded under `movement_key`, if any.
+pub async fn movement_by_key(conn: &mut Conn, movement_key: &str) -> Result<Option<Movement>> {
+    query(format!("{MOVEMENT_SELECT} WHERE movement_key = $1"))
+        .bind(movement_key)
+        .fetch_optional(conn)
+        .await?
+        .map(movement)
+        .transpose()
 }
 
 pub async fn movement_recorded(conn: &mut Conn, movement_key: &str) -> Result<bool> {

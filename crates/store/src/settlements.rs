@@ -2,7 +2,9 @@
 //! checked against the ledger's anchor of it, then charged to the driver. States: `awaiting_anchor`
 //! (the ledger does not hold it yet), `mismatch` (the CDR is not what the ledger holds; the driver
 //! is not charged), `verified` (to be charged), `charged`, `declined` (the driver's payment failed:
-//! the driver owes it), `billed_elsewhere` (the driver pays outside this node), `disputed`.
+//! the driver owes it), `billed_elsewhere` (the driver pays outside this node), `disputed`, and
+//! `resolved` (the members agreed an amount for a disputed CDR; the driver got back what they had
+//! paid above it).
 
 use crate::{Conn, Result, Row, instant, millis, query};
 use jiff::Timestamp;
@@ -15,6 +17,7 @@ pub const CHARGED: &str = "charged";
 pub const DECLINED: &str = "declined";
 pub const BILLED_ELSEWHERE: &str = "billed_elsewhere";
 pub const DISPUTED: &str = "disputed";
+pub const RESOLVED: &str = "resolved";
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Settlement {
@@ -37,6 +40,8 @@ pub struct Settlement {
     pub payment_reference: Option<String>,
     /// The reason this member disputed the CDR on the ledger with.
     pub dispute_reason: Option<String>,
+    /// What the driver got back when the members settled the disputed CDR for less (minor units).
+    pub refunded: Option<i64>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -44,7 +49,7 @@ pub struct Settlement {
 }
 
 const SELECT: &str = "SELECT cpo, cdr_id, start_id, id_token, state, problem, currency, amount, height, cdr_hash, \
-    payment_reference, dispute_reason, created_at, updated_at FROM roaming_settlements";
+    payment_reference, dispute_reason, refunded, created_at, updated_at FROM roaming_settlements";
 
 fn settlement(row: Row) -> Result<Settlement> {
     Ok(Settlement {
@@ -60,6 +65,7 @@ fn settlement(row: Row) -> Result<Settlement> {
         cdr_hash: row.try_get("cdr_hash")?,
         payment_reference: row.try_get("payment_reference")?,
         dispute_reason: row.try_get("dispute_reason")?,
+        refunded: row.try_get("refunded")?,
         created_at: instant(row.try_get("created_at")?)?,
         updated_at: instant(row.try_get("updated_at")?)?,
     })
@@ -222,4 +228,49 @@ pub async fn disputed(conn: &mut Conn) -> Result<Vec<(String, String, String)>> 
             ))
         })
         .collect()
+}
+
+/// Disputed settlements, oldest first: their CDRs may have been resolved on the ledger since.
+pub async fn disputed_settlements(conn: &mut Conn, limit: i64) -> Result<Vec<Settlement>> {
+    query(format!("{SELECT} WHERE state = $1 ORDER BY updated_at LIMIT $2"))
+        .bind(DISPUTED)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(settlement)
+        .collect()
+}
+
+/// What a disputed settlement becomes once the members agreed an amount on the ledger.
+pub struct Resolution<'a> {
+    /// `resolved` (with `refunded` given back), or `verified` (never charged: to be charged `amount`).
+    pub state: &'a str,
+    pub amount: i64,
+    pub refunded: Option<i64>,
+    pub problem: Option<&'a str>,
+}
+
+/// Moves a disputed settlement to its resolution. Returns whether it was still disputed.
+pub async fn resolve(
+    conn: &mut Conn,
+    (cpo, cdr_id): (&str, &str),
+    resolution: &Resolution<'_>,
+    now: Timestamp,
+) -> Result<bool> {
+    let changed = query(
+        "UPDATE roaming_settlements SET state = $3, amount = $4, refunded = $5, problem = $6, updated_at = $7 \
+         WHERE cpo = $1 AND cdr_id = $2 AND state = $8",
+    )
+    .bind(cpo)
+    .bind(cdr_id)
+    .bind(resolution.state)
+    .bind(resolution.amount)
+    .bind(resolution.refunded)
+    .bind(resolution.problem)
+    .bind(millis(now))
+    .bind(DISPUTED)
+    .execute(conn)
+    .await?;
+    Ok(changed > 0)
 }

@@ -1,6 +1,7 @@
 //! Every store query on both backends: SQLite (a scratch file) and PostgreSQL (a scratch database on
 //! the server named by CHARGEMESH_TEST_POSTGRES_URL, by default the local one at 127.0.0.1:5432).
 
+use chargemesh_core::access::Role;
 use chargemesh_core::charger::{
     BootInfo, ChargerCommand, CommandOutcome, ConnectorStatus, MeterSample, Registration, StatusReport,
 };
@@ -10,7 +11,7 @@ use chargemesh_store::chargers::{self, ChargerUpdate, NewCharger};
 use chargemesh_store::operators::{self, NewSite};
 use chargemesh_store::sessions::{self, NewSession, SessionFilter, SessionStop};
 use chargemesh_store::tokens::{self, Token};
-use chargemesh_store::{Store, commands, drivers, federation, messages, settlements, staff};
+use chargemesh_store::{Store, audit, commands, drivers, federation, logins, messages, payments, settlements, staff};
 use jiff::{SignedDuration, Timestamp};
 use sqlx::Connection;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -207,15 +208,29 @@ async fn exercise(store: Store) {
         assert!(drivers::set_status(&mut *tx, driver.id, drivers::BLOCKED).await?);
         assert_eq!(drivers::driver_by_credential(&mut *tx, "login-a", now).await?, None, "blocking ends logins");
         assert!(drivers::set_status(&mut *tx, driver.id, drivers::ACTIVE).await?);
-        let lock_until = now + SignedDuration::from_mins(15);
-        assert_eq!(drivers::failed_login(&mut *tx, driver.id, 2, lock_until).await?, None);
-        drivers::succeeded_login(&mut *tx, driver.id).await?;
-        assert_eq!(drivers::failed_login(&mut *tx, driver.id, 2, lock_until).await?, None, "counted again from 0");
-        assert_eq!(drivers::failed_login(&mut *tx, driver.id, 2, lock_until).await?, Some(lock_until));
-        let locked = drivers::get_driver(&mut *tx, driver.id).await?.unwrap();
-        assert_eq!(locked.locked_until, Some(lock_until));
-        assert!(drivers::set_status(&mut *tx, driver.id, drivers::ACTIVE).await?);
+        // Wrong passwords: counted per subject, forgotten after a while, waits set and lifted.
+        let subject = "driver:13800000000".to_owned();
+        let hour_ago = now - SignedDuration::from_hours(1);
+        assert_eq!(logins::count_failure(&mut *tx, &subject, now, hour_ago).await?, 1);
+        assert_eq!(logins::count_failure(&mut *tx, &subject, now, hour_ago).await?, 2);
+        let later_on = now + SignedDuration::from_hours(2);
+        let hour_before = later_on - SignedDuration::from_hours(1);
+        assert_eq!(
+            logins::count_failure(&mut *tx, &subject, later_on, hour_before).await?,
+            1,
+            "old failures forgotten"
+        );
+        let wait_until = later_on + SignedDuration::from_secs(30);
+        logins::block_until(&mut *tx, &subject, wait_until).await?;
+        let subjects = [subject.clone(), "address:192.0.2.1".to_owned()];
+        assert_eq!(logins::blocked_until(&mut *tx, &subjects, later_on).await?, Some(wait_until));
+        assert_eq!(logins::blocked_until(&mut *tx, &subjects, wait_until).await?, None, "the wait is over");
+        let waiting = drivers::get_driver(&mut *tx, driver.id).await?.unwrap();
+        assert_eq!(waiting.locked_until, Some(wait_until));
+        logins::forget(&mut *tx, &subjects).await?;
         assert_eq!(drivers::get_driver(&mut *tx, driver.id).await?.unwrap().locked_until, None, "lifted");
+        assert_eq!(logins::count_failure(&mut *tx, &subject, now, hour_ago).await?, 1);
+        assert_eq!(logins::purge(&mut *tx, now + SignedDuration::from_secs(1)).await?, 1);
         let found = drivers::driver_by_username(&mut *tx, "13800000000").await?.unwrap();
         assert_eq!((found.password_hash.as_str(), found.name.as_deref()), ("hash-3", Some("Li")));
         assert_eq!(drivers::list_drivers(&mut *tx, Some(operator.id)).await?.len(), 2);
@@ -330,27 +345,60 @@ async fn exercise(store: Store) {
         commands::complete_command(&mut *tx, command_id, "answered", Some(&outcome), None, now).await.unwrap();
         let record = commands::get_command(&mut *tx, command_id).await.unwrap().unwrap();
         assert_eq!((record.command, record.outcome), (command, Some(outcome)));
-        let member = staff::create_staff(&mut *tx, "li.wei", "hash", "operator", Some(operator.id), now).await.unwrap();
-        staff::add_credential(
-            &mut *tx,
-            "digest-1",
-            member.id,
-            "login",
-            None,
-            Some(now + SignedDuration::from_hours(1)),
-            now,
-        )
-        .await
-        .unwrap();
-        assert_eq!(staff::staff_by_credential(&mut *tx, "digest-1", now).await.unwrap().unwrap().username, "li.wei");
+        let member =
+            staff::create_staff(&mut *tx, "li.wei", "hash", Role::Admin, Some(operator.id), now).await.unwrap();
+        let login = staff::NewCredential {
+            secret_digest: "digest-1",
+            staff_id: member.id,
+            kind: staff::CredentialKind::Login,
+            name: None,
+            role: None,
+            operator_id: None,
+            expires_at: Some(now + SignedDuration::from_hours(1)),
+        };
+        staff::add_credential(&mut *tx, &login, now).await.unwrap();
+        let (found, grant) = staff::staff_by_credential(&mut *tx, "digest-1", now).await.unwrap().unwrap();
+        assert_eq!(
+            (found.username.as_str(), grant.role, grant.operator_id),
+            ("li.wei", Role::Admin, Some(operator.id))
+        );
         assert!(
             staff::staff_by_credential(&mut *tx, "digest-1", now + SignedDuration::from_hours(2))
                 .await
                 .unwrap()
                 .is_none()
         );
-        assert!(staff::revoke_credential(&mut *tx, "digest-1").await.unwrap());
-        assert_eq!(staff::count_staff(&mut *tx).await.unwrap(), 1);
+        // An API key acts with its own role, never more than its account's.
+        let key = staff::NewCredential {
+            secret_digest: "key-1",
+            kind: staff::CredentialKind::ApiKey,
+            name: Some("exports"),
+            role: Some(Role::Readonly),
+            expires_at: None,
+            ..login
+        };
+        let key_id = staff::add_credential(&mut *tx, &key, now).await.unwrap();
+        let (_, grant) = staff::staff_by_credential(&mut *tx, "key-1", now).await.unwrap().unwrap();
+        assert_eq!(
+            (grant.role, grant.kind, grant.credential_id),
+            (Role::Readonly, staff::CredentialKind::ApiKey, key_id)
+        );
+        let listed = staff::list_api_keys(&mut *tx, Some(member.id), None).await.unwrap();
+        assert_eq!(listed.iter().map(|k| (k.id, k.name.as_str())).collect::<Vec<_>>(), [(key_id, "exports")]);
+        let above = staff::NewCredential { secret_digest: "key-2", role: Some(Role::MemberAdmin), ..key };
+        staff::add_credential(&mut *tx, &above, now).await.unwrap();
+        assert!(staff::staff_by_credential(&mut *tx, "key-2", now).await.unwrap().is_none(), "above its account");
+        // Disabling ends logins and keys; a password reset ends logins only.
+        assert!(staff::set_status(&mut *tx, member.id, staff::DISABLED).await.unwrap());
+        assert!(staff::staff_by_credential(&mut *tx, "key-1", now).await.unwrap().is_none());
+        assert!(staff::set_status(&mut *tx, member.id, staff::ACTIVE).await.unwrap());
+        assert!(staff::staff_by_credential(&mut *tx, "digest-1", now).await.unwrap().is_none(), "logins ended");
+        assert!(staff::staff_by_credential(&mut *tx, "key-1", now).await.unwrap().is_some(), "keys stay");
+        assert!(staff::revoke_api_key(&mut *tx, key_id).await.unwrap());
+        assert!(staff::staff_by_credential(&mut *tx, "key-1", now).await.unwrap().is_none());
+        assert_eq!(staff::count_active_with_role(&mut *tx, Role::Admin).await.unwrap(), 1);
+        assert!(staff::delete_staff(&mut *tx, member.id).await.unwrap());
+        assert_eq!(staff::count_staff(&mut *tx).await.unwrap(), 0);
     });
 
     // Deleting a charger with history is refused by the database, and nothing changes.
@@ -423,6 +471,7 @@ async fn exercise(store: Store) {
     let start = federation::RoamingStart {
         id: "s1".into(),
         id_token: "CARD-1".into(),
+        operator_id: Some(operator.id),
         cpo: "CN-M02".into(),
         location_id: "7".into(),
         evse_uid: "CP-7".into(),
@@ -502,6 +551,7 @@ async fn exercise(store: Store) {
         cdr_hash: Some("ab".into()),
         payment_reference: None,
         dispute_reason: None,
+        refunded: None,
         created_at: now,
         updated_at: now,
     };
@@ -525,6 +575,22 @@ async fn exercise(store: Store) {
         let disputed = settlements::disputed(&mut *conn).await.unwrap();
         assert_eq!(disputed, [("CN-M02".to_owned(), "9".to_owned(), "metering_differs".to_owned())]);
         assert_eq!(settlements::get(&mut *conn, "CN-M02", "9").await.unwrap(), Some(settled));
+        assert_eq!(settlements::disputed_settlements(&mut *conn, 10).await.unwrap().len(), 1);
+    });
+    // Resolved for less on the ledger: the driver got the difference back; once.
+    in_write!(store, |tx| {
+        let key = ("CN-M02", "9");
+        let resolution = settlements::Resolution {
+            state: settlements::RESOLVED,
+            amount: 1_000,
+            refunded: Some(234),
+            problem: Some("settled for less"),
+        };
+        assert!(settlements::resolve(&mut *tx, key, &resolution, now).await?);
+        assert!(!settlements::resolve(&mut *tx, key, &resolution, now).await?, "once");
+        let resolved = settlements::get(&mut *tx, "CN-M02", "9").await?.unwrap();
+        assert_eq!((resolved.state.as_str(), resolved.amount, resolved.refunded), ("resolved", Some(1_000), Some(234)));
+        assert!(settlements::disputed(&mut *tx).await?.is_empty(), "nothing more to submit");
     });
 
     // Pushed locations and tariffs: the newest version of each is kept, whatever the order of arrival.
@@ -593,6 +659,197 @@ async fn concurrent_writes(store: Store) {
     let operators = in_read!(store, |conn| { operators::list_operators(conn).await? });
     assert_eq!(succeeded, 150);
     assert_eq!(operators.len(), 300, "each successful write made two operators, each failed one none");
+}
+
+/// The audit log: appended entries read back, newest first, each reader seeing its scope; a money
+/// movement is logged once, under the operator of its wallet.
+async fn audit_log(store: Store) {
+    let now = at("2026-07-01T00:00:00Z");
+    let (north, south) = in_write!(store, |tx| {
+        let north = operators::create_operator(&mut *tx, "North", now).await?;
+        let south = operators::create_operator(&mut *tx, "South", now).await?;
+        (north.id, south.id)
+    });
+    let entry = move |action: &str, operator_id: Option<i64>, at_secs: i64| audit::AuditEntry {
+        id: 0,
+        at: now + SignedDuration::from_secs(at_secs),
+        actor_kind: "staff".into(),
+        actor_id: Some(1),
+        actor_name: Some("li.wei".into()),
+        actor_role: Some("admin".into()),
+        actor_operator_id: operator_id,
+        credential: Some("login".into()),
+        address: Some("192.0.2.1".into()),
+        action: action.into(),
+        object: Some("/api/v1/sites/1".into()),
+        operator_id,
+        status: Some(200),
+        request: Some(serde_json::json!({"name": "new"})),
+        before: Some(serde_json::json!({"name": "old"})),
+        after: Some(serde_json::json!({"name": "new"})),
+        detail: None,
+    };
+    in_write!(store, |tx| {
+        audit::append(&mut *tx, &entry("sites.update", Some(north), 0)).await?;
+        audit::append(&mut *tx, &entry("sites.delete", Some(south), 1)).await?;
+        audit::append(&mut *tx, &entry("governance.vote", None, 2)).await?;
+    });
+    let filter = |scope| audit::AuditFilter {
+        scope,
+        actor: None,
+        action: None,
+        from: None,
+        to: None,
+        before_id: None,
+        limit: 10,
+    };
+    let actions = |entries: Vec<audit::AuditEntry>| entries.into_iter().map(|e| e.action).collect::<Vec<_>>();
+    let all = in_read!(store, |conn| { audit::list(&mut *conn, &filter(audit::AuditScope::All)).await? });
+    assert_eq!(all[2], audit::AuditEntry { id: all[2].id, ..entry("sites.update", Some(north), 0) }, "reads back");
+    assert_eq!(actions(all), ["governance.vote", "sites.delete", "sites.update"]);
+    let operators = in_read!(store, |conn| { audit::list(&mut *conn, &filter(audit::AuditScope::Operators)).await? });
+    assert_eq!(actions(operators), ["sites.delete", "sites.update"], "not the member's own business");
+    let north_only =
+        in_read!(store, |conn| { audit::list(&mut *conn, &filter(audit::AuditScope::Operator(north))).await? });
+    assert_eq!(actions(north_only), ["sites.update"]);
+    let sites = audit::AuditFilter {
+        action: Some("sites.".into()),
+        from: Some(now + SignedDuration::from_secs(1)),
+        ..filter(audit::AuditScope::All)
+    };
+    assert_eq!(actions(in_read!(store, |conn| { audit::list(&mut *conn, &sites).await? })), ["sites.delete"]);
+
+    let movement = payments::Movement {
+        movement_key: "top-up-1".into(),
+        kind: "wallet_top_up".into(),
+        from_account: "provider:sandbox".into(),
+        to_account: "wallet:CARD-S".into(),
+        amount: 5000,
+        currency: "CNY".into(),
+        session_id: None,
+        reason: None,
+        provider_reference: Some("sb-1".into()),
+        created_at: now,
+    };
+    in_write!(store, |tx| {
+        let card = Token {
+            id_token: "CARD-S".into(),
+            operator_id: south,
+            kind: "card".into(),
+            status: "active".into(),
+            expires_at: None,
+            parent_id_token: None,
+            label: None,
+            payment_method: Some("wallet".into()),
+            emsp_party: None,
+            driver_id: None,
+            created_at: now,
+        };
+        tokens::upsert_token(&mut *tx, &card).await?;
+        payments::record_movement(&mut *tx, &movement).await?;
+        payments::record_movement(&mut *tx, &movement).await?;
+    });
+    let money = audit::AuditFilter { action: Some("money.".into()), ..filter(audit::AuditScope::Operator(south)) };
+    let logged = in_read!(store, |conn| { audit::list(&mut *conn, &money).await? });
+    assert_eq!(logged.len(), 1, "recorded once: {logged:?}");
+    assert_eq!((logged[0].action.as_str(), logged[0].actor_kind.as_str()), ("money.wallet_top_up", "node"));
+    assert_eq!(logged[0].after.as_ref().unwrap()["amount"], 5000);
+    store.close().await;
+}
+
+/// Closing a driver's account leaves nothing personal: the account's identity goes and its tokens
+/// are renamed wherever accounting keeps them, the amounts staying.
+async fn closing_a_driver_account(store: Store) {
+    let now = at("2026-07-01T00:00:00Z");
+    let driver_id = in_write!(store, |tx| {
+        let operator = operators::create_operator(&mut *tx, "North", now).await?;
+        let driver =
+            drivers::create_driver(&mut *tx, operator.id, "13900000009", "hash", Some("Wang Fang"), now).await?;
+        let card = Token {
+            id_token: "CARD-W".into(),
+            operator_id: operator.id,
+            kind: "card".into(),
+            status: "active".into(),
+            expires_at: None,
+            parent_id_token: None,
+            label: Some("Wang's card".into()),
+            payment_method: Some("wallet".into()),
+            emsp_party: None,
+            driver_id: Some(driver.id),
+            created_at: now,
+        };
+        tokens::upsert_token(&mut *tx, &card).await?;
+        drivers::add_credential(&mut *tx, "login-w", driver.id, now + SignedDuration::from_hours(1), now).await?;
+        let top_up = payments::Movement {
+            movement_key: "w-1".into(),
+            kind: "wallet_top_up".into(),
+            from_account: "provider:sandbox".into(),
+            to_account: "wallet:CARD-W".into(),
+            amount: 500,
+            currency: "CNY".into(),
+            session_id: None,
+            reason: None,
+            provider_reference: None,
+            created_at: now,
+        };
+        payments::record_movement(&mut *tx, &top_up).await?;
+        let start = federation::RoamingStart {
+            id: "s-w".into(),
+            id_token: "CARD-W".into(),
+            operator_id: Some(operator.id),
+            cpo: "CN-M02".into(),
+            location_id: "1".into(),
+            evse_uid: "E".into(),
+            state: "rejected".into(),
+            message: None,
+            created_at: now,
+            updated_at: now,
+        };
+        federation::create_start(&mut *tx, &start).await?;
+        assert_eq!(drivers::logins_of(&mut *tx, driver.id).await?.len(), 1);
+        drivers::close_account(&mut *tx, driver.id, &[("CARD-W".into(), "ANON-1".into())]).await?;
+        driver.id
+    });
+    in_read!(store, |conn| {
+        let closed = drivers::get_driver(&mut *conn, driver_id).await?.unwrap();
+        assert_eq!(
+            (closed.username, closed.name, closed.status),
+            (format!("closed-{driver_id}"), None, drivers::CLOSED.to_owned())
+        );
+        assert!(drivers::logins_of(&mut *conn, driver_id).await?.is_empty());
+        assert!(drivers::driver_by_username(&mut *conn, "13900000009").await?.is_none());
+        assert!(tokens::get_token(&mut *conn, "CARD-W").await?.is_none());
+        let renamed = tokens::get_token(&mut *conn, "ANON-1").await?.unwrap();
+        assert_eq!((renamed.status.as_str(), renamed.payment_method, renamed.label), ("blocked", None, None));
+        assert_eq!(payments::balance(&mut *conn, "wallet:ANON-1", "CNY").await?, 500, "the amounts stay");
+        assert_eq!(payments::balance(&mut *conn, "wallet:CARD-W", "CNY").await?, 0);
+        assert_eq!(federation::get_start(&mut *conn, "s-w").await?.unwrap().id_token, "ANON-1");
+    });
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_closing_a_driver_account() {
+    closing_a_driver_account(sqlite_store().await).await;
+}
+
+#[tokio::test]
+async fn postgres_closing_a_driver_account() {
+    let (store, mut admin, database) = postgres_store().await;
+    closing_a_driver_account(store).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}"))).execute(&mut admin).await.unwrap();
+}
+
+#[tokio::test]
+async fn sqlite_audit_log() {
+    audit_log(sqlite_store().await).await;
+}
+
+#[tokio::test]
+async fn postgres_audit_log() {
+    let (store, mut admin, database) = postgres_store().await;
+    audit_log(store).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}"))).execute(&mut admin).await.unwrap();
 }
 
 #[tokio::test]

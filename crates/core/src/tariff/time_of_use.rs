@@ -103,6 +103,8 @@ impl TouPreset {
             errors.push(TariffError { field: "schedules".into(), problem: "at least one schedule is needed".into() });
         }
         let mut elements = Vec::new();
+        // Where each element comes from, so that its problems are named by the preset's fields.
+        let mut origins = Vec::new();
         for (i, schedule) in self.schedules.iter().enumerate() {
             errors.extend(slot_errors(i, &schedule.slots));
             for (j, slot) in schedule.slots.iter().enumerate() {
@@ -114,6 +116,7 @@ impl TouPreset {
                     continue;
                 };
                 let whole_day = slot.start == TimeOfDay::MIDNIGHT && slot.end.minutes() == TimeOfDay::MINUTES_PER_DAY;
+                origins.push(Origin::Slot { schedule: i, slot: j, period: slot.period });
                 elements.push(TariffElement {
                     label: Some(slot.period.as_str().into()),
                     components: vec![
@@ -131,6 +134,7 @@ impl TouPreset {
             }
         }
         if let Some(price) = self.idle_fee_per_hour {
+            origins.push(Origin::IdleFee);
             elements.push(TariffElement {
                 label: Some("idle".into()),
                 components: vec![PriceComponent { kind: ComponentKind::IdleTime, price }],
@@ -151,8 +155,41 @@ impl TouPreset {
             max_price: None,
             elements,
         };
-        tariff.validate()?;
+        tariff.validate().map_err(|errors| {
+            let mut named: Vec<TariffError> = Vec::new();
+            for error in errors.0 {
+                let error = TariffError { field: preset_field(&error.field, &origins), problem: error.problem };
+                if !named.contains(&error) {
+                    named.push(error);
+                }
+            }
+            TariffErrors(named)
+        })?;
         Ok(tariff)
+    }
+}
+
+/// What a tariff element built from a preset stands for.
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    Slot { schedule: usize, slot: usize, period: TouPeriod },
+    IdleFee,
+}
+
+/// The preset's own field for a problem found in the tariff built from it: `elements[3].components[0].price`
+/// of a flat slot is `flat.electricity`, `elements[3].restrictions.end_time` is that slot, a gap in
+/// the day is in the schedules.
+fn preset_field(field: &str, origins: &[Origin]) -> String {
+    let Some(rest) = field.strip_prefix("elements") else { return field.to_owned() };
+    let Some((index, rest)) = rest.strip_prefix('[').and_then(|r| r.split_once(']')) else {
+        return "schedules".to_owned();
+    };
+    let Some(origin) = index.parse::<usize>().ok().and_then(|i| origins.get(i)) else { return field.to_owned() };
+    match *origin {
+        Origin::IdleFee => "idle_fee_per_hour".to_owned(),
+        Origin::Slot { period, .. } if rest.starts_with(".components[0]") => format!("{}.electricity", period.as_str()),
+        Origin::Slot { period, .. } if rest.starts_with(".components[1]") => format!("{}.service", period.as_str()),
+        Origin::Slot { schedule, slot, .. } => format!("schedules[{schedule}].slots[{slot}]"),
     }
 }
 

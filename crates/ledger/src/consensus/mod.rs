@@ -191,6 +191,11 @@ fn validator_parties(state: &State, participants: &Set<ed25519::PublicKey>) -> V
         .collect()
 }
 
+/// The part `key` takes in consensus on `state`: it votes if it is a validator's, else it follows.
+pub fn role(state: &State, key: &MemberKey) -> status::Role {
+    if validator_scheme(state, key).is_some() { status::Role::Validator } else { status::Role::Observer }
+}
+
 /// The scheme `key` votes with among the validators of `state`; none if it is not one of them.
 pub fn validator_scheme(state: &State, key: &MemberKey) -> Option<scheme::Scheme> {
     signing_scheme(&state.chain(), participant_set(state), key)

@@ -193,6 +193,11 @@ impl State {
         self.tariffs.get(&(owner.to_owned(), tariff_id.to_owned())).map_or(&[], Vec::as_slice)
     }
 
+    /// Every anchored CDR, by CPO and CDR id.
+    pub fn cdrs(&self) -> impl Iterator<Item = &CdrEntry> {
+        self.cdrs.values()
+    }
+
     pub fn cdr(&self, cpo: &str, cdr_id: &str) -> Option<&CdrEntry> {
         self.cdrs.get(&(cpo.to_owned(), cdr_id.to_owned()))
     }

@@ -1,39 +1,60 @@
-//! Who is calling: staff accounts with passwords, login tokens and API keys, roles and operator scope.
+//! Who is calling: staff accounts with passwords, login tokens and API keys, their roles and
+//! operator scope; logging in (throttled) and out; changing one's own password.
 
 use super::ApiState;
+use super::audit::{self, ClientAddress};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
+use super::login_throttle::{Attempt, Realm};
 use crate::passwords;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use chargemesh_store::staff::{self, StaffMember};
+use chargemesh_core::access::{Role, Scope};
+use chargemesh_store::staff::{self, CredentialKind, Grant, NewCredential, StaffMember};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-pub const ROLES: [&str; 3] = ["admin", "operator", "readonly"];
-
-/// The authenticated staff member of a request.
-pub struct Caller(pub StaffMember);
+/// The authenticated staff member of a request and what its credential grants. The access layer
+/// (`access::enforce`) authenticates it before the handler runs.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub staff: StaffMember,
+    pub grant: Grant,
+}
 
 impl Caller {
-    /// The operator whose data the caller sees; `None` for the node's own administrators (all data).
-    pub fn scope(&self) -> Option<i64> {
-        self.0.operator_id
+    /// Finds the account and grant of the credential a request presents.
+    pub(super) async fn authenticate(state: &ApiState, headers: &HeaderMap) -> ApiResult<Caller> {
+        let secret = presented_secret(headers)
+            .ok_or_else(|| ApiError::unauthorized("send `Authorization: Bearer <token>` or `X-Api-Key: <key>`"))?;
+        let digest = passwords::digest(secret);
+        let found = state
+            .operations
+            .store()
+            .read(move |conn| {
+                Box::pin(async move { staff::staff_by_credential(conn, &digest, Timestamp::now()).await })
+            })
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "the token or API key is unknown, revoked or expired, or its account is disabled; log in again",
+                )
+            })?;
+        Ok(Caller { staff: found.0, grant: found.1 })
     }
 
-    /// Allows writes to the caller's operator's data.
-    pub fn require_write(&self) -> ApiResult<()> {
-        match self.0.role.as_str() {
-            "admin" | "operator" => Ok(()),
-            _ => Err(ApiError::forbidden("this account is read-only")),
-        }
+    /// The role the request acts with: the account's, or its API key's (never more).
+    pub fn role(&self) -> Role {
+        self.grant.role
     }
 
-    pub fn require_admin(&self) -> ApiResult<()> {
-        if self.0.role == "admin" { Ok(()) } else { Err(ApiError::forbidden("this needs an admin account")) }
+    /// The operator whose data the caller sees; `None` for the member's roles and staff of every
+    /// operator (all data).
+    pub fn scope(&self) -> Scope {
+        self.grant.operator_id
     }
 
     /// Whether data owned by `operator_id` is visible to the caller.
@@ -41,20 +62,30 @@ impl Caller {
         Viewer::from(self).sees_operator(operator_id)
     }
 
-    /// The operator new data is created for: the caller's own, or (node admins) the one asked for.
+    /// The operator new data is created for: the caller's own, or (callers of every operator) the
+    /// one asked for.
     pub fn operator_for_new(&self, requested: Option<i64>) -> ApiResult<i64> {
         match (self.scope(), requested) {
             (Some(own), None) => Ok(own),
             (Some(own), Some(asked)) if own == asked => Ok(own),
             (Some(_), Some(_)) => Err(ApiError::forbidden("you can only create data for your own operator")),
             (None, Some(asked)) => Ok(asked),
-            (None, None) => Err(ApiError::invalid("operator_id is required for node administrators")),
+            (None, None) => Err(ApiError::invalid("operator_id is required: this account works for every operator")),
         }
     }
 }
 
-/// Whose data a request may see: staff see their operator's (node administrators: all); a driver
-/// sees only their own charges.
+impl FromRequestParts<Arc<ApiState>> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _state: &Arc<ApiState>) -> Result<Self, ApiError> {
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+            ApiError::unauthorized("send `Authorization: Bearer <token>` or `X-Api-Key: <key>` of a staff account")
+        })
+    }
+}
+
+/// Whose data a request may see: staff see their operator's (callers of every operator: all); a
+/// driver sees only their own charges.
 #[derive(Debug, Clone, Copy)]
 pub enum Viewer {
     Staff { scope: Option<i64> },
@@ -85,43 +116,30 @@ pub(super) fn presented_secret(headers: &HeaderMap) -> Option<&str> {
     value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim)
 }
 
-impl FromRequestParts<Arc<ApiState>> for Caller {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<ApiState>) -> Result<Self, ApiError> {
-        let secret = presented_secret(&parts.headers)
-            .ok_or_else(|| ApiError::unauthorized("send `Authorization: Bearer <token>` or `X-Api-Key: <key>`"))?;
-        let digest = passwords::digest(secret);
-        let member = state
-            .operations
-            .store()
-            .read(move |conn| {
-                Box::pin(async move { staff::staff_by_credential(conn, &digest, Timestamp::now()).await })
-            })
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("the token or API key is unknown, revoked or expired; log in again")
-            })?;
-        Ok(Caller(member))
-    }
-}
-
 /// Whether `password` is the one `stored` is the hash of. An unknown account (`None`) costs a full
 /// verification too, so timing does not reveal which names exist.
 pub(super) async fn password_matches(password: String, stored: Option<String>) -> bool {
-    static UNKNOWN_USER_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let known = stored.is_some();
-    let hash = stored
-        .unwrap_or_else(|| UNKNOWN_USER_HASH.get_or_init(|| passwords::hash(&passwords::random_secret(""))).clone());
-    let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &hash)).await.unwrap_or(false);
-    ok && known
+    tokio::task::spawn_blocking(move || passwords::matches(&password, stored.as_deref())).await.unwrap_or(false)
 }
 
-/// A new password's rules, for staff and drivers alike.
-pub(super) fn check_new_password(password: &str) -> ApiResult<()> {
-    if password.chars().count() < 12 {
-        return Err(ApiError::invalid("password must be at least 12 characters"));
+/// A new password's rules, for staff and drivers alike: long enough, not too long, not guessable
+/// (`user_inputs`: the account's own names, which it must not be made of).
+pub(super) fn check_new_password(password: &str, user_inputs: &[&str]) -> ApiResult<()> {
+    match passwords::weakness(password, user_inputs) {
+        Some(problem) => Err(ApiError::invalid(problem)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The hash of a password being reset, if one is given, once it passes the rules.
+pub(super) async fn reset_password_hash(password: Option<String>, user_inputs: &[&str]) -> ApiResult<Option<String>> {
+    match password {
+        Some(password) => {
+            check_new_password(&password, user_inputs)?;
+            Ok(Some(hash_password(password).await?))
+        }
+        None => Ok(None),
+    }
 }
 
 /// The hash of a new password, computed off the async threads.
@@ -146,39 +164,71 @@ pub struct LoginResponse {
     pub staff: StaffMember,
 }
 
-/// Exchanges a username and password for a bearer token.
+/// Exchanges a username and password for a bearer token. Wrong passwords make further attempts
+/// wait (429 `too_many_attempts` with `Retry-After`): a few are free, then the wait doubles, up to
+/// a minute for the account and a quarter of an hour from one address.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = super::errors::ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = super::errors::ErrorBody),
+        (status = 403, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody),
+        (status = 429, body = super::errors::ErrorBody)))]
 pub async fn login(
     State(state): State<Arc<ApiState>>,
+    ClientAddress(address): ClientAddress,
     Body(request): Body<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let username = request.username;
+    let now = Timestamp::now();
+    let attempt = Attempt::new(Realm::Staff, &request.username, address);
+    let login = audit::Login { realm: Realm::Staff, username: &request.username, address };
+    if let Err(waiting) = attempt.check(&state, now).await {
+        login.failed(&state, None, "waiting after wrong passwords").await;
+        return Err(waiting);
+    }
+    let username = request.username.clone();
     let member = state
         .operations
         .store()
         .read(move |conn| Box::pin(async move { staff::staff_by_username(conn, &username).await }))
         .await?;
     let ok = password_matches(request.password, member.as_ref().map(|m| m.password_hash.clone())).await;
-    let member = member.filter(|_| ok).ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
+    let operator = member.as_ref().and_then(|m| m.operator_id);
+    let Some(member) = member.filter(|_| ok) else {
+        attempt.failed(&state, now).await?;
+        login.failed(&state, operator, "wrong username or password").await;
+        return Err(ApiError::unauthorized("wrong username or password"));
+    };
+    if member.status != staff::ACTIVE {
+        login.failed(&state, operator, "the account is disabled").await;
+        return Err(ApiError::forbidden("this account is disabled: ask an administrator"));
+    }
+    attempt.succeeded(&state).await?;
     let token = passwords::random_secret("cmt_");
-    let now = Timestamp::now();
-    let expires_at = now + SignedDuration::from_hours(i64::from(state.login_ttl_hours));
+    let expires_at = now + SignedDuration::from_hours(i64::from(state.settings.login_ttl_hours));
     let (digest, member_id) = (passwords::digest(&token), member.id);
     state
         .operations
         .store()
         .write(move |tx| {
             Box::pin(async move {
-                staff::add_credential(tx, &digest, member_id, "login", None, Some(expires_at), now).await
+                let login = NewCredential {
+                    secret_digest: &digest,
+                    staff_id: member_id,
+                    kind: CredentialKind::Login,
+                    name: None,
+                    role: None,
+                    operator_id: None,
+                    expires_at: Some(expires_at),
+                };
+                staff::add_credential(tx, &login, now).await
             })
         })
         .await?;
+    login.succeeded(&state, member.id, Some(member.role.as_str()), member.operator_id).await;
     Ok(Json(LoginResponse { token, expires_at, staff: member }))
 }
 
 /// Revokes the token or key this request was made with.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 401, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn logout(State(state): State<Arc<ApiState>>, _caller: Caller, headers: HeaderMap) -> ApiResult<StatusCode> {
     if let Some(secret) = presented_secret(&headers) {
         let digest = passwords::digest(secret);
@@ -192,107 +242,45 @@ pub async fn logout(State(state): State<Arc<ApiState>>, _caller: Caller, headers
 }
 
 /// The calling account.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = StaffMember)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, body = StaffMember), (status = 401, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn me(caller: Caller) -> Json<StaffMember> {
-    Json(caller.0)
+    Json(caller.staff)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-pub struct NewApiKey {
-    pub name: String,
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// 12 to 128 characters, not easy to guess.
+    pub new_password: String,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ApiKeyCreated {
-    /// Shown once; send as `X-Api-Key: <key>`.
-    pub key: String,
-    pub name: String,
-}
-
-/// Creates a non-expiring API key acting as the calling account (for scripts).
-#[utoipa::path(post, path = "/api/v1/api-keys", tag = "auth", request_body = NewApiKey,
-    responses((status = 201, body = ApiKeyCreated)), security(("bearer" = [])))]
-pub async fn create_api_key(
+/// Changes the calling account's password; its other logins end (this one stays).
+#[utoipa::path(put, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = super::errors::ErrorBody), (status = 403, body = super::errors::ErrorBody),
+        (status = 422, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn change_password(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
-    Body(request): Body<NewApiKey>,
-) -> ApiResult<(StatusCode, Json<ApiKeyCreated>)> {
-    if request.name.trim().is_empty() {
-        return Err(ApiError::invalid("name must not be empty"));
+    headers: HeaderMap,
+    Body(change): Body<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    if caller.grant.kind != CredentialKind::Login {
+        return Err(ApiError::forbidden("log in with the password to change it; an API key cannot"));
     }
-    let key = passwords::random_secret("cmk_");
-    let (digest, staff_id, name) = (passwords::digest(&key), caller.0.id, request.name.clone());
+    if !password_matches(change.current_password, Some(caller.staff.password_hash.clone())).await {
+        return Err(ApiError::unauthorized("the current password is wrong"));
+    }
+    check_new_password(&change.new_password, &[&caller.staff.username])?;
+    let hash = hash_password(change.new_password).await?;
+    let keep = presented_secret(&headers).map(passwords::digest);
+    let id = caller.staff.id;
     state
         .operations
         .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                staff::add_credential(tx, &digest, staff_id, "api_key", Some(&name), None, Timestamp::now()).await
-            })
-        })
+        .write(move |tx| Box::pin(async move { staff::set_password(tx, id, &hash, keep.as_deref()).await }))
         .await?;
-    Ok((StatusCode::CREATED, Json(ApiKeyCreated { key, name: request.name })))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct NewStaff {
-    pub username: String,
-    /// At least 12 characters.
-    pub password: String,
-    /// `admin`, `operator` or `readonly`.
-    pub role: String,
-    /// Required when a node administrator creates an operator's account; omitted, the account is a node
-    /// administrator.
-    pub operator_id: Option<i64>,
-}
-
-/// Creates a staff account (admins only; an operator's admin creates accounts of that operator).
-#[utoipa::path(post, path = "/api/v1/staff", tag = "auth", request_body = NewStaff,
-    responses((status = 201, body = StaffMember), (status = 409, body = super::errors::ErrorBody)), security(("bearer" = [])))]
-pub async fn create_staff(
-    State(state): State<Arc<ApiState>>,
-    caller: Caller,
-    Body(request): Body<NewStaff>,
-) -> ApiResult<(StatusCode, Json<StaffMember>)> {
-    caller.require_admin()?;
-    if !ROLES.contains(&request.role.as_str()) {
-        return Err(ApiError::invalid(format!("role must be one of {}", ROLES.join(", "))));
-    }
-    check_new_password(&request.password)?;
-    if request.username.trim().is_empty() || request.username.len() > 64 {
-        return Err(ApiError::invalid("username must be 1 to 64 characters"));
-    }
-    let operator_id = match caller.scope() {
-        Some(_) => Some(caller.operator_for_new(request.operator_id)?),
-        None => request.operator_id,
-    };
-    let hash = hash_password(request.password).await?;
-    let (username, role) = (request.username.clone(), request.role);
-    let created = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(
-                async move { staff::create_staff(tx, &username, &hash, &role, operator_id, Timestamp::now()).await },
-            )
-        })
-        .await;
-    let member = match created {
-        Err(e) if e.is_unique_violation() => {
-            return Err(ApiError::conflict(format!("username {:?} is taken", request.username)));
-        }
-        Err(e) if e.is_foreign_key_violation() => {
-            return Err(ApiError::not_found(format!("operator {operator_id:?}")));
-        }
-        other => other?,
-    };
-    Ok((StatusCode::CREATED, Json(member)))
-}
-
-/// Staff accounts the caller may see.
-#[utoipa::path(get, path = "/api/v1/staff", tag = "auth", responses((status = 200, body = Vec<StaffMember>)), security(("bearer" = [])))]
-pub async fn list_staff(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<StaffMember>>> {
-    caller.require_admin()?;
-    let scope = caller.scope();
-    Ok(Json(state.operations.store().read(move |conn| Box::pin(staff::list_staff(conn, scope))).await?))
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,13 +1,15 @@
 //! Chargers, their live status, and commands to them.
 
 use super::ApiState;
+use super::audit::Before;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
+use super::extract::Path;
 use super::extract::{Body, Query};
 use crate::passwords;
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use chargemesh_core::StationId;
 use chargemesh_core::charger::{ChargerCommand, Registration};
 use chargemesh_store::chargers::{self, Charger, ChargerUpdate, ConnectorState, NewCharger};
@@ -93,13 +95,14 @@ pub(super) async fn visible_charger(state: &ApiState, caller: &Caller, station_i
 
 /// Registers a charger so it may connect.
 #[utoipa::path(post, path = "/api/v1/chargers", tag = "chargers", request_body = NewChargerRequest,
-    responses((status = 201, body = ChargerView), (status = 409, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = ChargerView), (status = 403, body = super::errors::ErrorBody),
+        (status = 404, body = super::errors::ErrorBody), (status = 409, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn create_charger(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Body(request): Body<NewChargerRequest>,
 ) -> ApiResult<(StatusCode, Json<ChargerView>)> {
-    caller.require_write()?;
     let station = station(&request.station_id)?;
     let operator_id = caller.operator_for_new(request.operator_id)?;
     check_site(&state, request.site_id, operator_id).await?;
@@ -178,17 +181,18 @@ pub async fn get_charger(
 
 /// Changes a charger's site, key, registration or (node administrators) operator.
 #[utoipa::path(patch, path = "/api/v1/chargers/{station_id}", tag = "chargers", params(("station_id" = String, Path)),
-    request_body = ChargerChange, responses((status = 200, body = ChargerView)), security(("bearer" = [])))]
+    request_body = ChargerChange, responses((status = 200, body = ChargerView), (status = 403, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn update_charger(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(station_id): Path<String>,
     Body(change): Body<ChargerChange>,
-) -> ApiResult<Json<ChargerView>> {
-    caller.require_write()?;
+) -> ApiResult<(Extension<Before>, Json<ChargerView>)> {
     let charger = visible_charger(&state, &caller, &station_id).await?;
+    let before = Before::of(&charger);
     if change.operator_id.is_some() && caller.scope().is_some() {
-        return Err(ApiError::forbidden("only node administrators move chargers between operators"));
+        return Err(ApiError::forbidden("only accounts of every operator move chargers between operators"));
     }
     let operator_id = change.operator_id.or(charger.operator_id);
     if let Some(operator_id) = operator_id {
@@ -215,7 +219,7 @@ pub async fn update_charger(
         other => other?,
     };
     let charger = visible_charger(&state, &caller, &station_id).await?;
-    Ok(Json(view(&state, charger).await?))
+    Ok((before, Json(view(&state, charger).await?)))
 }
 
 /// Removes a charger that never ran a session.
@@ -225,9 +229,8 @@ pub async fn delete_charger(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(station_id): Path<String>,
-) -> ApiResult<StatusCode> {
-    caller.require_write()?;
-    visible_charger(&state, &caller, &station_id).await?;
+) -> ApiResult<(Extension<Before>, StatusCode)> {
+    let before = Before::of(&visible_charger(&state, &caller, &station_id).await?);
     let deleted = state
         .operations
         .store()
@@ -241,7 +244,7 @@ pub async fn delete_charger(
         }
         other => other?,
     };
-    Ok(StatusCode::NO_CONTENT)
+    Ok((before, StatusCode::NO_CONTENT))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -288,7 +291,6 @@ pub async fn send_command(
     Path(station_id): Path<String>,
     Body(command): Body<ChargerCommand>,
 ) -> ApiResult<Json<CommandRecord>> {
-    caller.require_write()?;
     let charger = visible_charger(&state, &caller, &station_id).await?;
     let station = station(&charger.station_id)?;
     if let Err(rejection) = chargemesh_protocol::ocpp16::validate_command(&command) {
@@ -301,7 +303,7 @@ pub async fn send_command(
             format!("charger {station} is not connected"),
         ));
     }
-    Ok(Json(state.operations.send_command(&station, command, Some(caller.0.id)).await?))
+    Ok(Json(state.operations.send_command(&station, command, Some(caller.staff.id)).await?))
 }
 
 /// A command sent earlier.

@@ -4,12 +4,14 @@
 //! good when asked. Only a commissioned charger anchors charges.
 
 use super::ApiState;
+use super::audit::Before;
 use super::auth::Caller;
 use super::chargers::visible_charger;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
-use axum::Json;
-use axum::extract::{Path, State};
+use super::extract::Path;
+use axum::extract::State;
+use axum::{Extension, Json};
 use chargemesh_ledger::state::{Charger as LedgerCharger, check_evse_id, check_text};
 use chargemesh_ledger::transaction::ConnectorType;
 use chargemesh_store::commissioning::{self, Commissioning};
@@ -77,8 +79,7 @@ pub async fn put_commissioning(
     caller: Caller,
     Path(station_id): Path<String>,
     Body(request): Body<CommissioningRequest>,
-) -> ApiResult<Json<CommissioningView>> {
-    caller.require_write()?;
+) -> ApiResult<(Extension<Before>, Json<CommissioningView>)> {
     let charger = visible_charger(&state, &caller, &station_id).await?;
     if charger.operator_id.is_none() {
         return Err(ApiError::invalid("assign the charger to an operator before commissioning it"));
@@ -118,7 +119,8 @@ pub async fn put_commissioning(
         .store()
         .write(move |tx| {
             Box::pin(async move {
-                let record = match commissioning::get(&mut *tx, &wanted.station_id).await? {
+                let previous = commissioning::get(&mut *tx, &wanted.station_id).await?;
+                let record = match previous.clone() {
                     Some(old) if old.decommissioned_at.is_some() => {
                         return Ok(Err(ApiError::conflict("the charger was decommissioned for good")));
                     }
@@ -145,11 +147,11 @@ pub async fn put_commissioning(
                     }
                 };
                 commissioning::save(tx, &record).await?;
-                Ok(Ok(record))
+                Ok(Ok((previous, record)))
             })
         })
         .await??;
-    Ok(Json(view(&state, saved)))
+    Ok((Before::of(&saved.0), Json(view(&state, saved.1))))
 }
 
 fn connector_name(connector: &ConnectorType) -> String {
@@ -189,8 +191,7 @@ pub async fn decommission(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(station_id): Path<String>,
-) -> ApiResult<Json<CommissioningView>> {
-    caller.require_write()?;
+) -> ApiResult<(Extension<Before>, Json<CommissioningView>)> {
     visible_charger(&state, &caller, &station_id).await?;
     let saved = state
         .operations
@@ -202,12 +203,13 @@ pub async fn decommission(
                     Some(old) if old.decommissioned_at.is_some() => {
                         return Ok(Err(ApiError::conflict("the charger was decommissioned already")));
                     }
-                    Some(old) => Commissioning { decommissioned_at: Some(Timestamp::now()), ..old },
+                    Some(old) => old,
                 };
-                commissioning::save(tx, &record).await?;
-                Ok(Ok(record))
+                let decommissioned = Commissioning { decommissioned_at: Some(Timestamp::now()), ..record.clone() };
+                commissioning::save(tx, &decommissioned).await?;
+                Ok(Ok((record, decommissioned)))
             })
         })
         .await??;
-    Ok(Json(view(&state, saved)))
+    Ok((Before::of(&saved.0), Json(view(&state, saved.1))))
 }

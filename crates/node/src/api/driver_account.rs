@@ -3,10 +3,12 @@
 //! opens the driver API only, and a staff token never opens it.
 
 use super::ApiState;
+use super::audit::{ClientAddress, Login};
 use super::auth::{check_new_password, hash_password, password_matches, presented_secret};
 use super::drivers::{DriverAccount, account};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
+use super::login_throttle::{Attempt, Realm};
 use crate::passwords;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -17,7 +19,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// The driver a driver API request is made by, and the digest of the login it presented.
+/// The driver a driver API request is made by, and the digest of the login it presented. The access
+/// layer (`access::enforce`) authenticates it before the handler runs.
+#[derive(Debug, Clone)]
 pub struct DriverCaller {
     pub driver: Driver,
     login_digest: String,
@@ -25,8 +29,17 @@ pub struct DriverCaller {
 
 impl FromRequestParts<Arc<ApiState>> for DriverCaller {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<ApiState>) -> Result<Self, ApiError> {
-        let secret = presented_secret(&parts.headers).ok_or_else(|| {
+    async fn from_request_parts(parts: &mut Parts, _state: &Arc<ApiState>) -> Result<Self, ApiError> {
+        parts.extensions.get::<DriverCaller>().cloned().ok_or_else(|| {
+            ApiError::unauthorized("send `Authorization: Bearer <token>` with the token of POST /api/v1/driver/login")
+        })
+    }
+}
+
+impl DriverCaller {
+    /// Finds the active driver whose login a request presents.
+    pub(super) async fn authenticate(state: &ApiState, headers: &axum::http::HeaderMap) -> ApiResult<DriverCaller> {
+        let secret = presented_secret(headers).ok_or_else(|| {
             ApiError::unauthorized("send `Authorization: Bearer <token>` with the token of POST /api/v1/driver/login")
         })?;
         let digest = passwords::digest(secret);
@@ -61,68 +74,56 @@ pub struct DriverLoginResponse {
 
 /// How long a driver's login lasts: an app stays logged in for a month.
 const LOGIN_DAYS: i64 = 30;
-/// Wrong passwords in a row that lock an account's logins, and for how long: guessing a password
-/// takes years.
-const FAILURES_BEFORE_LOCK: i64 = 5;
-const LOCK_AFTER_FAILURES: SignedDuration = SignedDuration::from_mins(15);
 
-fn locked(until: Timestamp) -> ApiError {
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
-        format!("too many wrong passwords: try again after {until}, or ask your operator to unlock the account"),
-    )
-}
-
-/// Exchanges a driver's username and password for a bearer token of the driver API. Five wrong
-/// passwords in a row lock the account's logins for 15 minutes (429 `too_many_attempts`).
+/// Exchanges a driver's username and password for a bearer token of the driver API. Wrong
+/// passwords make further attempts wait, as for staff (429 `too_many_attempts` with
+/// `Retry-After`): at most a minute for the account, whoever tries.
 #[utoipa::path(post, path = "/api/v1/driver/login", tag = "driver", request_body = DriverLogin,
     responses((status = 200, body = DriverLoginResponse), (status = 401, body = super::errors::ErrorBody),
+        (status = 403, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody),
         (status = 429, body = super::errors::ErrorBody)))]
 pub async fn login(
     State(state): State<Arc<ApiState>>,
+    ClientAddress(address): ClientAddress,
     Body(request): Body<DriverLogin>,
 ) -> ApiResult<Json<DriverLoginResponse>> {
     let username = request.username.trim().to_owned();
+    let now = Timestamp::now();
+    let attempt = Attempt::new(Realm::Driver, &username, address);
+    let login = Login { realm: Realm::Driver, username: &username, address };
+    if let Err(waiting) = attempt.check(&state, now).await {
+        login.failed(&state, None, "waiting after wrong passwords").await;
+        return Err(waiting);
+    }
+    let name = username.clone();
     let driver = state
         .operations
         .store()
-        .read(move |conn| Box::pin(async move { drivers::driver_by_username(conn, &username).await }))
+        .read(move |conn| Box::pin(async move { drivers::driver_by_username(conn, &name).await }))
         .await?;
-    let now = Timestamp::now();
-    if let Some(until) = driver.as_ref().and_then(|d| d.locked_until).filter(|until| *until > now) {
-        return Err(locked(until));
-    }
     let ok = password_matches(request.password, driver.as_ref().map(|d| d.password_hash.clone())).await;
-    let Some(driver) = driver else { return Err(ApiError::unauthorized("wrong username or password")) };
-    let driver_id = driver.id;
-    if !ok {
-        let lock_until = now + LOCK_AFTER_FAILURES;
-        let locked_now = state
-            .operations
-            .store()
-            .write(move |tx| {
-                Box::pin(async move { drivers::failed_login(tx, driver_id, FAILURES_BEFORE_LOCK, lock_until).await })
-            })
-            .await?;
-        return Err(locked_now.map_or_else(|| ApiError::unauthorized("wrong username or password"), locked));
-    }
+    let operator = driver.as_ref().map(|d| d.operator_id);
+    let Some(driver) = driver.filter(|_| ok) else {
+        attempt.failed(&state, now).await?;
+        login.failed(&state, operator, "wrong username or password").await;
+        return Err(ApiError::unauthorized("wrong username or password"));
+    };
     if driver.status != drivers::ACTIVE {
+        login.failed(&state, operator, "the account is blocked").await;
         return Err(ApiError::forbidden("this account is blocked: ask your operator"));
     }
+    attempt.succeeded(&state).await?;
     let token = passwords::random_secret("cmd_");
     let expires_at = now + SignedDuration::from_hours(24 * LOGIN_DAYS);
-    let digest = passwords::digest(&token);
+    let (digest, driver_id) = (passwords::digest(&token), driver.id);
     state
         .operations
         .store()
         .write(move |tx| {
-            Box::pin(async move {
-                drivers::succeeded_login(&mut *tx, driver_id).await?;
-                drivers::add_credential(tx, &digest, driver_id, expires_at, now).await
-            })
+            Box::pin(async move { drivers::add_credential(tx, &digest, driver_id, expires_at, now).await })
         })
         .await?;
+    login.succeeded(&state, driver.id, None, Some(driver.operator_id)).await;
     Ok(Json(DriverLoginResponse { token, expires_at, driver }))
 }
 
@@ -145,11 +146,16 @@ pub async fn me(State(state): State<Arc<ApiState>>, caller: DriverCaller) -> Api
     Ok(Json(account(&state, caller.driver).await?))
 }
 
+/// What a driver's password must not be made of.
+pub(super) fn driver_names(driver: &Driver) -> Vec<&str> {
+    std::iter::once(driver.username.as_str()).chain(driver.name.as_deref()).collect()
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
-    /// At least 12 characters.
+    /// 12 to 128 characters, not easy to guess.
     pub new_password: String,
 }
 
@@ -165,7 +171,7 @@ pub async fn change_password(
     if !password_matches(change.current_password, Some(caller.driver.password_hash.clone())).await {
         return Err(ApiError::unauthorized("the current password is wrong"));
     }
-    check_new_password(&change.new_password)?;
+    check_new_password(&change.new_password, &driver_names(&caller.driver))?;
     let hash = hash_password(change.new_password).await?;
     let (id, keep) = (caller.driver.id, caller.login_digest);
     state

@@ -7,6 +7,7 @@ use super::ApiState;
 use super::auth::Viewer;
 use super::driver_account::DriverCaller;
 use super::errors::{ApiError, ApiResult};
+use super::extract::Path;
 use super::extract::{Body, Query};
 use super::receipts::{PricedReceipt, Receipt, priced_receipt};
 use super::roaming::{SearchQuery, StartView, command_answer, criteria, start_or_reserve, start_view};
@@ -14,7 +15,7 @@ use super::sessions::{SessionDetail, live_session_socket, session_detail, visibl
 use crate::federation::search::{ChargerDetail, Found};
 use crate::federation::starts::StartRequest;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
@@ -161,6 +162,7 @@ pub async fn start(
     }
     let start = StartRequest {
         id_token: token.id_token,
+        scope: Some(token.operator_id),
         cpo: request.operator,
         location_id: request.location_id,
         evse_uid: request.evse_uid,
@@ -347,7 +349,7 @@ pub async fn live(
     State(state): State<Arc<ApiState>>,
     caller: DriverCaller,
     Path(id): Path<String>,
-    upgrade: yawc::IncomingUpgrade,
+    super::extract::Upgrade(upgrade): super::extract::Upgrade,
 ) -> ApiResult<Response> {
     match ChargeId::parse(&id)? {
         ChargeId::Roaming(start) => {
@@ -363,7 +365,8 @@ pub async fn live(
 /// `member_unreachable`.
 #[utoipa::path(post, path = "/api/v1/driver/charges/{id}/stop", tag = "driver", params(("id" = String, Path)),
     responses((status = 200, body = Charge), (status = 404, body = super::errors::ErrorBody),
-        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+        (status = 409, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody),
+        (status = 502, body = super::errors::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn stop(
     State(state): State<Arc<ApiState>>,
@@ -400,7 +403,8 @@ pub async fn stop(
 /// `requested`, then `accepted` and `started`. 409 `not_reserved`.
 #[utoipa::path(post, path = "/api/v1/driver/charges/{id}/start", tag = "driver", params(("id" = String, Path)),
     responses((status = 200, body = Charge), (status = 404, body = super::errors::ErrorBody),
-        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+        (status = 409, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody),
+        (status = 502, body = super::errors::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn start_reserved(
     State(state): State<Arc<ApiState>>,
@@ -415,7 +419,8 @@ pub async fn start_reserved(
 /// `reservation_cancelled`. 409 `not_reserved`.
 #[utoipa::path(post, path = "/api/v1/driver/charges/{id}/cancel", tag = "driver", params(("id" = String, Path)),
     responses((status = 200, body = Charge), (status = 404, body = super::errors::ErrorBody),
-        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+        (status = 409, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody),
+        (status = 502, body = super::errors::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn cancel_reservation(
     State(state): State<Arc<ApiState>>,

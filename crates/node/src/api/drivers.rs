@@ -2,13 +2,18 @@
 //! charges with the tokens linked to it (an app token made with the account, cards linked later).
 
 use super::ApiState;
-use super::auth::{Caller, check_new_password, hash_password};
+use super::audit::Before;
+use super::auth::{Caller, check_new_password, hash_password, reset_password_hash};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
+use super::extract::Path;
+use super::login_throttle::{Attempt, Realm};
+use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chargemesh_store::drivers::{self, Driver};
+use chargemesh_store::logins;
 use chargemesh_store::tokens::{self, Token};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -19,7 +24,7 @@ use std::sync::Arc;
 pub struct NewDriver {
     /// What the driver logs in with: a phone number or an e-mail address, unique on this node.
     pub username: String,
-    /// At least 12 characters; the driver can change it.
+    /// 12 to 128 characters, not easy to guess; the driver can change it.
     pub password: String,
     pub name: Option<String>,
     /// Defaults to the caller's operator.
@@ -39,19 +44,20 @@ pub struct DriverAccount {
 
 /// Creates a driver account with an app token of its own (`APP` and 16 characters).
 #[utoipa::path(post, path = "/api/v1/drivers", tag = "drivers", request_body = NewDriver,
-    responses((status = 201, body = DriverAccount), (status = 409, body = super::errors::ErrorBody),
+    responses((status = 201, body = DriverAccount), (status = 403, body = super::errors::ErrorBody),
+        (status = 404, body = super::errors::ErrorBody), (status = 409, body = super::errors::ErrorBody),
         (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Body(request): Body<NewDriver>,
 ) -> ApiResult<(StatusCode, Json<DriverAccount>)> {
-    caller.require_write()?;
     let username = request.username.trim().to_owned();
     if username.is_empty() || username.len() > 64 {
         return Err(ApiError::invalid("username must be 1 to 64 characters"));
     }
-    check_new_password(&request.password)?;
+    let names: Vec<&str> = std::iter::once(username.as_str()).chain(request.name.as_deref()).collect();
+    check_new_password(&request.password, &names)?;
     super::tokens::check_payment_method(request.payment_method.as_deref())?;
     let operator_id = caller.operator_for_new(request.operator_id)?;
     let hash = hash_password(request.password).await?;
@@ -117,7 +123,7 @@ pub(super) async fn account(state: &ApiState, driver: Driver) -> ApiResult<Drive
     Ok(DriverAccount { driver, tokens })
 }
 
-async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Driver> {
+pub(super) async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Driver> {
     let not_found = || ApiError::not_found(format!("driver {id:?}"));
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let driver = state.operations.store().read(move |conn| Box::pin(drivers::get_driver(conn, id))).await?;
@@ -128,7 +134,7 @@ async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Drive
 #[serde(deny_unknown_fields)]
 pub struct DriverChange {
     /// `active` or `blocked` (blocking ends the driver's logins; their tokens stay as they are).
-    /// Either lifts a lock after too many wrong passwords.
+    /// Either lifts the wait after wrong passwords (`locked_until`).
     pub status: Option<String>,
     /// A new password (a reset); the driver's logins end.
     pub password: Option<String>,
@@ -143,23 +149,18 @@ pub async fn update(
     caller: Caller,
     Path(id): Path<String>,
     Body(change): Body<DriverChange>,
-) -> ApiResult<Json<Driver>> {
-    caller.require_write()?;
+) -> ApiResult<(Extension<Before>, Json<Driver>)> {
     let driver = visible(&state, &caller, &id).await?;
+    let before = Before::of(&driver);
     if let Some(status) = &change.status
         && status != drivers::ACTIVE
         && status != drivers::BLOCKED
     {
         return Err(ApiError::invalid("status must be active or blocked"));
     }
-    let hash = match change.password {
-        Some(password) => {
-            check_new_password(&password)?;
-            Some(hash_password(password).await?)
-        }
-        None => None,
-    };
+    let hash = reset_password_hash(change.password, &super::driver_account::driver_names(&driver)).await?;
     let (id, status) = (driver.id, change.status);
+    let account = Attempt::account_subject(Realm::Driver, &driver.username);
     let changed = state
         .operations
         .store()
@@ -167,6 +168,7 @@ pub async fn update(
             Box::pin(async move {
                 if let Some(status) = &status {
                     drivers::set_status(&mut *tx, id, status).await?;
+                    logins::forget(&mut *tx, std::slice::from_ref(&account)).await?;
                 }
                 if let Some(hash) = &hash {
                     drivers::set_password(&mut *tx, id, hash, None).await?;
@@ -175,5 +177,5 @@ pub async fn update(
             })
         })
         .await?;
-    Ok(Json(changed.ok_or_else(|| ApiError::not_found(format!("driver {id}")))?))
+    Ok((before, Json(changed.ok_or_else(|| ApiError::not_found(format!("driver {id}")))?)))
 }

@@ -31,11 +31,13 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     details: Vec<FieldProblem>,
+    /// Seconds after which to try again (`Retry-After`).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), details: Vec::new() }
+        ApiError { status, code, message: message.into(), details: Vec::new(), retry_after: None }
     }
 
     /// A request that is well-formed but names problems in its fields.
@@ -62,18 +64,34 @@ impl ApiError {
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", message)
     }
+
+    /// A failure of the node's own (logged where it happened), without detail for the caller.
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the node could not complete the request; retry later")
+    }
+
+    /// Tells the caller when to try again.
+    pub fn retry_after(self, seconds: u64) -> Self {
+        ApiError { retry_after: Some(seconds), ..self }
+    }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error in API request");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the node could not complete the request; retry later")
+        Self::internal()
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(ErrorBody { code: self.code, message: self.message, details: self.details })).into_response()
+        let mut response =
+            (self.status, Json(ErrorBody { code: self.code, message: self.message, details: self.details }))
+                .into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

@@ -18,6 +18,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
+/// Path parameters. One that does not parse as its type (`/sites/abc`) names nothing: 404.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Path(value))
+            .map_err(|e| {
+                let message = format!("nothing at {}: {}", parts.uri.path(), e.body_text());
+                ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", message)
+            })
+    }
+}
+
 /// Query-string parameters.
 pub struct Query<T>(pub T);
 
@@ -28,5 +44,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             .await
             .map(|axum::extract::Query(value)| Query(value))
             .map_err(|e| ApiError::invalid(e.body_text()))
+    }
+}
+
+/// A WebSocket upgrade; a plain request to a WebSocket endpoint is told so (400 `invalid_request`).
+pub struct Upgrade(pub yawc::IncomingUpgrade);
+
+impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        yawc::IncomingUpgrade::from_request_parts(parts, state).await.map(Upgrade).map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "this is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)",
+            )
+        })
     }
 }

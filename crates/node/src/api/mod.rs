@@ -1,30 +1,39 @@
 //! The operator API: HTTP/JSON under `/api/v1`, described by an OpenAPI document, plus `/metrics`.
 
+pub mod access;
+mod api_keys;
+mod audit;
 mod auth;
 mod chargers;
 mod commissioning;
+mod common_responses;
 mod driver_account;
 mod driver_charges;
+mod driver_privacy;
 mod drivers;
 mod errors;
 mod extract;
 mod governance;
 mod ledger;
+mod login_throttle;
 mod operators;
 mod partners;
 mod payments;
 mod receipts;
 mod roaming;
 mod sessions;
+mod staff;
 mod tariffs;
 mod tokens;
 
 use crate::gateway::Registry;
 use crate::operations::Operations;
+use crate::passwords;
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, post, put};
+use common_responses::CommonResponses;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 use utoipa::OpenApi;
@@ -34,7 +43,7 @@ pub struct ApiState {
     pub operations: Operations,
     pub registry: Arc<Registry>,
     pub metrics: PrometheusHandle,
-    pub login_ttl_hours: u32,
+    pub settings: crate::config::ApiConfig,
     pub ledger: Option<Arc<crate::ledger::LedgerNode>>,
     pub federation: Arc<crate::federation::Federation>,
 }
@@ -43,7 +52,10 @@ pub struct ApiState {
 #[openapi(
     info(title = "chargemesh operator and driver API", description = "Operators, sites, chargers, sessions, tokens and commands of one chargemesh node; and, under /api/v1/driver, its drivers' own API: chargers of the whole consortium, charges, live sessions, history and receipts."),
     paths(
-        auth::login, auth::logout, auth::me, auth::create_api_key, auth::create_staff, auth::list_staff,
+        auth::login, auth::logout, auth::me, auth::change_password,
+        api_keys::create, api_keys::list, api_keys::revoke,
+        staff::create, staff::list, staff::get, staff::update, staff::delete,
+        audit::list, audit::export,
         operators::create_operator, operators::list_operators, operators::update_operator, operators::delete_operator,
         operators::create_site, operators::list_sites, operators::get_site, operators::update_site, operators::delete_site,
         chargers::create_charger, chargers::list_chargers, chargers::get_charger, chargers::update_charger,
@@ -58,18 +70,19 @@ pub struct ApiState {
         payments::set_wallets, payments::reconciliation,
         ledger::summary, ledger::list_blocks, ledger::get_block, ledger::get_transaction, ledger::submit,
         ledger::list_members, ledger::list_chargers, ledger::get_charger, ledger::list_tariffs, ledger::get_cdr,
-        ledger::list_obligations, ledger::list_clearing, ledger::confirm_paid, ledger::confirm_received,
+        ledger::list_disputes, ledger::resolve, ledger::list_obligations, ledger::list_clearing, ledger::confirm_paid, ledger::confirm_received,
         ledger::feed_status, ledger::status,
         governance::governance, governance::propose, governance::vote,
         roaming::list_locations, roaming::list_tariffs, roaming::search, roaming::start, roaming::get_start, roaming::live_start, roaming::stop, roaming::unlock, roaming::start_reserved, roaming::cancel_reservation, roaming::dispute, roaming::outbox,
         partners::create, partners::list, partners::revoke,
-        drivers::create, drivers::list, drivers::get, drivers::update,
+        drivers::create, drivers::list, drivers::get, drivers::update, driver_privacy::driver_data, driver_privacy::close_driver,
+        driver_privacy::my_data, driver_privacy::close_mine,
         driver_account::login, driver_account::logout, driver_account::me, driver_account::change_password,
         driver_charges::search, driver_charges::charger, driver_charges::start, driver_charges::history,
         driver_charges::get, driver_charges::live, driver_charges::stop, driver_charges::start_reserved,
         driver_charges::cancel_reservation, driver_charges::receipt,
     ),
-    modifiers(&Security)
+    modifiers(&Security, &CommonResponses)
 )]
 struct ApiDoc;
 
@@ -93,8 +106,13 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
-        .route("/api-keys", post(auth::create_api_key))
-        .route("/staff", get(auth::list_staff).post(auth::create_staff))
+        .route("/me/password", put(auth::change_password))
+        .route("/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/api-keys/{id}", axum::routing::delete(api_keys::revoke))
+        .route("/staff", get(staff::list).post(staff::create))
+        .route("/staff/{id}", get(staff::get).patch(staff::update).delete(staff::delete))
+        .route("/audit", get(audit::list))
+        .route("/audit/export", get(audit::export))
         .route("/operators", get(operators::list_operators).post(operators::create_operator))
         .route("/operators/{id}", patch(operators::update_operator).delete(operators::delete_operator))
         .route("/sites", get(operators::list_sites).post(operators::create_site))
@@ -150,6 +168,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/ledger/chargers/{evse_id}", get(ledger::get_charger))
         .route("/ledger/tariffs", get(ledger::list_tariffs))
         .route("/ledger/cdrs/{cpo}/{cdr_id}", get(ledger::get_cdr))
+        .route("/ledger/disputes", get(ledger::list_disputes))
+        .route("/ledger/cdrs/{cpo}/{cdr_id}/resolution", post(ledger::resolve))
         .route("/ledger/obligations", get(ledger::list_obligations))
         .route("/ledger/clearing", get(ledger::list_clearing))
         .route("/ledger/clearing/{period}/transfers/{index}/paid", post(ledger::confirm_paid))
@@ -175,6 +195,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/ocpi/partners/{id}", axum::routing::delete(partners::revoke))
         .route("/drivers", get(drivers::list).post(drivers::create))
         .route("/drivers/{id}", get(drivers::get).patch(drivers::update))
+        .route("/drivers/{id}/data", get(driver_privacy::driver_data))
+        .route("/drivers/{id}/close", post(driver_privacy::close_driver))
+        .route("/driver/me/data", get(driver_privacy::my_data))
+        .route("/driver/me/close", post(driver_privacy::close_mine))
         .route("/driver/login", post(driver_account::login))
         .route("/driver/logout", post(driver_account::logout))
         .route("/driver/me", get(driver_account::me))
@@ -189,18 +213,61 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/driver/charges/{id}/cancel", post(driver_charges::cancel_reservation))
         .route("/driver/charges/{id}/receipt", get(driver_charges::receipt))
         .route("/openapi.json", get(openapi))
-        .fallback(|| async { errors::ApiError::not_found("this API path") });
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))
+        .fallback(|| async { errors::ApiError::not_found("this API path") })
+        .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v1", v1)
         .route("/metrics", get(metrics))
         .route("/health", get(|| async { "ok" }))
+        .fallback(|| async { errors::ApiError::not_found("this path (the API is under /api/v1)") })
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> errors::ApiError {
+    errors::ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} does not answer {method} (see /api/v1/openapi.json)", uri.path()),
+    )
+}
+
+/// The headers every answer of the node's HTTP port carries, HTML pages (receipts) first among
+/// them: no script, style only inline, nothing framed, no sniffing, no referrer.
+pub async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; \
+             base-uri 'none'; form-action 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ] {
+        headers.entry(name).or_insert(axum::http::HeaderValue::from_static(value));
+    }
+    response
 }
 
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], openapi_json())
 }
 
-async fn metrics(axum::extract::State(state): axum::extract::State<Arc<ApiState>>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+/// Prometheus metrics; with `api.metrics_token` set, only for `Authorization: Bearer <token>`.
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<Arc<ApiState>>,
+    headers: axum::http::HeaderMap,
+) -> Result<impl IntoResponse, errors::ApiError> {
+    let wanted = &state.settings.metrics_token;
+    if !wanted.is_empty() {
+        let presented = auth::presented_secret(&headers).unwrap_or_default();
+        // Compared by digest: equal length, and no early exit that times where they differ.
+        if passwords::digest(presented) != passwords::digest(wanted) {
+            return Err(errors::ApiError::unauthorized("send `Authorization: Bearer <api.metrics_token>`"));
+        }
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()))
 }

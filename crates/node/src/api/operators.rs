@@ -1,12 +1,14 @@
 //! Operators and their sites.
 
 use super::ApiState;
+use super::audit::Before;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
-use axum::Json;
-use axum::extract::{Path, State};
+use super::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use chargemesh_store::operators::{self, NewSite, Operator, Site};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -22,10 +24,9 @@ pub struct NewOperator {
     responses((status = 201, body = Operator), (status = 409, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn create_operator(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
+    _caller: Caller,
     Body(request): Body<NewOperator>,
 ) -> ApiResult<(StatusCode, Json<Operator>)> {
-    require_node_admin(&caller, "create operators")?;
     let name = request.name.trim().to_owned();
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::invalid("name must be 1 to 100 characters"));
@@ -67,13 +68,14 @@ pub struct NewSiteRequest {
 
 /// Creates a site.
 #[utoipa::path(post, path = "/api/v1/sites", tag = "operators", request_body = NewSiteRequest,
-    responses((status = 201, body = Site), (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = Site), (status = 403, body = super::errors::ErrorBody),
+        (status = 404, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn create_site(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Body(request): Body<NewSiteRequest>,
 ) -> ApiResult<(StatusCode, Json<Site>)> {
-    caller.require_write()?;
     let operator_id = caller.operator_for_new(request.operator_id)?;
     let new = NewSite {
         operator_id,
@@ -146,11 +148,10 @@ pub struct OperatorChange {
     security(("bearer" = [])))]
 pub async fn update_operator(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<String>,
     Body(change): Body<OperatorChange>,
-) -> ApiResult<Json<Operator>> {
-    require_node_admin(&caller, "rename operators")?;
+) -> ApiResult<(Extension<Before>, Json<Operator>)> {
     let id = path_id(&id, "operator")?;
     let name = change.name.trim().to_owned();
     if name.is_empty() || name.len() > 100 {
@@ -162,16 +163,19 @@ pub async fn update_operator(
         .store()
         .write(move |tx| {
             Box::pin(async move {
-                if !operators::rename_operator(&mut *tx, id, &new_name).await? {
+                let Some(before) = operators::get_operator(&mut *tx, id).await? else {
                     return Ok(None);
-                }
-                Ok(operators::list_operators(tx).await?.into_iter().find(|o| o.id == id))
+                };
+                operators::rename_operator(&mut *tx, id, &new_name).await?;
+                Ok(Some((before.clone(), Operator { name: new_name, ..before })))
             })
         })
         .await;
     match renamed {
         Err(e) if e.is_unique_violation() => Err(ApiError::conflict(format!("an operator named {name:?} exists"))),
-        other => other?.map(Json).ok_or_else(|| ApiError::not_found(format!("operator {id}"))),
+        other => other?
+            .map(|(before, after)| (Before::of(&before), Json(after)))
+            .ok_or_else(|| ApiError::not_found(format!("operator {id}"))),
     }
 }
 
@@ -181,27 +185,30 @@ pub async fn update_operator(
     security(("bearer" = [])))]
 pub async fn delete_operator(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    require_node_admin(&caller, "delete operators")?;
+) -> ApiResult<(Extension<Before>, StatusCode)> {
     let id = path_id(&id, "operator")?;
-    match state.operations.store().write(move |tx| Box::pin(operators::delete_operator(tx, id))).await {
-        Ok(true) => Ok(StatusCode::NO_CONTENT),
-        Ok(false) => Err(ApiError::not_found(format!("operator {id}"))),
+    let deleted = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let Some(before) = operators::get_operator(&mut *tx, id).await? else {
+                    return Ok(None);
+                };
+                Ok(operators::delete_operator(tx, id).await?.then_some(before))
+            })
+        })
+        .await;
+    match deleted {
+        Ok(Some(before)) => Ok((Before::of(&before), StatusCode::NO_CONTENT)),
+        Ok(None) => Err(ApiError::not_found(format!("operator {id}"))),
         Err(e) if e.is_foreign_key_violation() => Err(ApiError::conflict(
             "the operator still has sites, chargers, tokens or staff accounts; remove or move them first",
         )),
         Err(e) => Err(e.into()),
     }
-}
-
-fn require_node_admin(caller: &Caller, what: &str) -> ApiResult<()> {
-    caller.require_admin()?;
-    if caller.scope().is_some() {
-        return Err(ApiError::forbidden(format!("only node administrators {what}")));
-    }
-    Ok(())
 }
 
 fn path_id(id: &str, what: &str) -> ApiResult<i64> {
@@ -228,8 +235,7 @@ pub async fn update_site(
     caller: Caller,
     Path(id): Path<String>,
     Body(change): Body<SiteChange>,
-) -> ApiResult<Json<Site>> {
-    caller.require_write()?;
+) -> ApiResult<(Extension<Before>, Json<Site>)> {
     let id = path_id(&id, "site")?;
     let scope = caller.scope();
     let updated = state
@@ -241,6 +247,7 @@ pub async fn update_site(
                 let Some(mut site) = site.filter(|s| scope.is_none_or(|own| own == s.operator_id)) else {
                     return Ok(Err(ApiError::not_found(format!("site {id}"))));
                 };
+                let before = site.clone();
                 site.name = change.name.map_or(site.name, |n| n.trim().to_owned());
                 site.time_zone = change.time_zone.unwrap_or(site.time_zone);
                 site.latitude = change.latitude.or(site.latitude);
@@ -251,11 +258,12 @@ pub async fn update_site(
                     return Ok(Err(e));
                 }
                 operators::update_site(tx, &site).await?;
-                Ok(Ok(site))
+                Ok(Ok((before, site)))
             })
         })
         .await?;
-    Ok(Json(updated?))
+    let (before, after) = updated?;
+    Ok((Before::of(&before), Json(after)))
 }
 
 /// Deletes a site no charger stands at.
@@ -266,8 +274,7 @@ pub async fn delete_site(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    caller.require_write()?;
+) -> ApiResult<(Extension<Before>, StatusCode)> {
     let id = path_id(&id, "site")?;
     let scope = caller.scope();
     let deleted = state
@@ -276,17 +283,16 @@ pub async fn delete_site(
         .write(move |tx| {
             Box::pin(async move {
                 let site = operators::get_site(&mut *tx, id).await?;
-                let visible = site.is_some_and(|s| scope.is_none_or(|own| own == s.operator_id));
-                if !visible {
-                    return Ok(false);
-                }
-                operators::delete_site(tx, id).await
+                let Some(site) = site.filter(|s| scope.is_none_or(|own| own == s.operator_id)) else {
+                    return Ok(None);
+                };
+                Ok(operators::delete_site(tx, id).await?.then_some(site))
             })
         })
         .await;
     match deleted {
-        Ok(true) => Ok(StatusCode::NO_CONTENT),
-        Ok(false) => Err(ApiError::not_found(format!("site {id}"))),
+        Ok(Some(site)) => Ok((Before::of(&site), StatusCode::NO_CONTENT)),
+        Ok(None) => Err(ApiError::not_found(format!("site {id}"))),
         Err(e) if e.is_foreign_key_violation() => {
             Err(ApiError::conflict("chargers stand at this site; move them to another site first"))
         }

@@ -1,13 +1,15 @@
 //! Payments of sessions, refunds, wallets and the reconciliation of the books.
 
 use super::ApiState;
+use super::audit::Before;
 use super::auth::{Caller, Viewer};
 use super::errors::{ApiError, ApiResult};
+use super::extract::Path;
 use super::extract::{Body, Query};
 use crate::operations::payments::{Money, PaymentError, RefundError, WalletError, wallet_account};
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use chargemesh_core::money::Currency;
 use chargemesh_store::payments::{self, Movement, Payment, Refund};
 use chargemesh_store::tokens::Token;
@@ -65,14 +67,14 @@ pub struct RefundRequest {
 
 /// Refunds part or all of a session's payment.
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/refunds", tag = "payments", params(("id" = i64, Path)), request_body = RefundRequest,
-    responses((status = 201, body = Refund), (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = Refund), (status = 409, body = super::errors::ErrorBody),
+        (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn refund(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id): Path<String>,
     Body(request): Body<RefundRequest>,
 ) -> ApiResult<(StatusCode, Json<Refund>)> {
-    caller.require_write()?;
     let session_id = visible_session(&state, &caller, &id).await?;
     if request.reason.trim().is_empty() {
         return Err(ApiError::invalid("reason: say why the money goes back"));
@@ -194,7 +196,6 @@ async fn transfer(
     request: &WalletTransfer,
     kind: &'static str,
 ) -> ApiResult<Json<Wallet>> {
-    caller.require_write()?;
     let token = visible_token(state, caller, id_token).await?;
     let (currency, key) = (currency(request.currency.as_deref())?, idempotency_key(&request.idempotency_key)?);
     if request.amount <= 0 {
@@ -208,7 +209,8 @@ async fn transfer(
 
 /// Adds money to a wallet from a payment method.
 #[utoipa::path(post, path = "/api/v1/tokens/{id_token}/wallet/top-ups", tag = "payments", params(("id_token" = String, Path)),
-    request_body = WalletTransfer, responses((status = 200, body = Wallet), (status = 402, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+    request_body = WalletTransfer, responses((status = 200, body = Wallet), (status = 402, body = super::errors::ErrorBody),
+        (status = 503, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn top_up(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
@@ -220,7 +222,9 @@ pub async fn top_up(
 
 /// Gives wallet money back to a payment method, at any time, up to the balance.
 #[utoipa::path(post, path = "/api/v1/tokens/{id_token}/wallet/withdrawals", tag = "payments", params(("id_token" = String, Path)),
-    request_body = WalletTransfer, responses((status = 200, body = Wallet), (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+    request_body = WalletTransfer, responses((status = 200, body = Wallet), (status = 402, body = super::errors::ErrorBody),
+        (status = 422, body = super::errors::ErrorBody), (status = 503, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn withdraw(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
@@ -243,17 +247,26 @@ pub async fn set_wallets(
     caller: Caller,
     Path(id): Path<i64>,
     Body(setting): Body<WalletsSetting>,
-) -> ApiResult<StatusCode> {
-    caller.require_admin()?;
+) -> ApiResult<(Extension<Before>, StatusCode)> {
     if !caller.sees(Some(id)) {
         return Err(ApiError::not_found(format!("operator {id}")));
     }
     let changed = state
         .operations
         .store()
-        .write(move |tx| Box::pin(async move { operators::set_wallets_enabled(tx, id, setting.enabled).await }))
+        .write(move |tx| {
+            Box::pin(async move {
+                let before = operators::wallets_enabled(&mut *tx, id).await?;
+                Ok(operators::set_wallets_enabled(tx, id, setting.enabled).await?.then_some(before))
+            })
+        })
         .await?;
-    if changed { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found(format!("operator {id}"))) }
+    match changed {
+        Some(before) => {
+            Ok((Before::of(&serde_json::json!({"operator_id": id, "enabled": before})), StatusCode::NO_CONTENT))
+        }
+        None => Err(ApiError::not_found(format!("operator {id}"))),
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -262,14 +275,10 @@ pub struct Reconciliation {
     pub problems: Vec<String>,
 }
 
-/// Checks the books: node administrators only.
+/// Checks the books: the member's roles only.
 #[utoipa::path(get, path = "/api/v1/payments/reconciliation", tag = "payments", responses((status = 200, body = Reconciliation)),
     security(("bearer" = [])))]
-pub async fn reconciliation(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Reconciliation>> {
-    caller.require_admin()?;
-    if caller.scope().is_some() {
-        return Err(ApiError::forbidden("only node administrators reconcile the books"));
-    }
+pub async fn reconciliation(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Reconciliation>> {
     let problems =
         state.operations.store().read(|conn| Box::pin(async move { payments::reconcile(conn).await })).await?;
     Ok(Json(Reconciliation { problems }))

@@ -4,10 +4,11 @@
 use super::ApiState;
 use super::auth::{Caller, Viewer};
 use super::errors::{ApiError, ApiResult};
+use super::extract::Path;
 use super::extract::Query;
 use crate::operations::billing;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use chargemesh_core::money::{Amount, Currency};

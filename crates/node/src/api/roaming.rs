@@ -4,12 +4,13 @@
 use super::ApiState;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
+use super::extract::Path;
 use super::extract::{Body, Query};
 use crate::federation::search::{Criteria, Found};
 use crate::federation::settlement::DisputeError;
 use crate::federation::starts::{StartError, StartRequest};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chargemesh_ledger::proof::CdrProof;
 use chargemesh_ledger::transaction::DisputeReason;
@@ -158,9 +159,9 @@ pub async fn start(
     caller: Caller,
     Body(body): Body<StartRequestBody>,
 ) -> ApiResult<(StatusCode, Json<RoamingStart>)> {
-    caller.require_write()?;
     let request = StartRequest {
         id_token: body.id_token,
+        scope: caller.scope(),
         cpo: body.cpo,
         location_id: body.location_id,
         evse_uid: body.evse_uid,
@@ -230,13 +231,26 @@ pub struct SettlementView {
 }
 
 #[utoipa::path(get, path = "/api/v1/roaming/starts/{id}", tag = "roaming", params(("id" = String, Path)),
-    responses((status = 200, body = StartView), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = StartView), (status = 401, body = super::errors::ErrorBody),
+        (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_start(
     State(state): State<Arc<ApiState>>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<StartView>> {
+    visible_start(&state, &caller, &id).await?;
     Ok(Json(start_view(&state, &id).await?))
+}
+
+/// Refuses (404) a start the caller does not see: one made for another operator's driver.
+async fn visible_start(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<RoamingStart> {
+    let wanted = id.to_owned();
+    let start = state
+        .operations
+        .store()
+        .read(move |conn| Box::pin(async move { federation::get_start(conn, &wanted).await }))
+        .await?;
+    start.filter(|s| caller.sees(s.operator_id)).ok_or_else(|| ApiError::not_found(format!("start {id}")))
 }
 
 pub(super) async fn start_view(state: &ApiState, id: &str) -> ApiResult<StartView> {
@@ -260,10 +274,11 @@ const LIVE_POLL: std::time::Duration = std::time::Duration::from_millis(500);
     security(("bearer" = [])))]
 pub async fn live_start(
     State(state): State<Arc<ApiState>>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
-    upgrade: yawc::IncomingUpgrade,
+    super::extract::Upgrade(upgrade): super::extract::Upgrade,
 ) -> ApiResult<axum::response::Response> {
+    visible_start(&state, &caller, &id).await?;
     live_start_socket(state, id, upgrade).await
 }
 
@@ -316,9 +331,15 @@ impl StartView {
         let settled = self.settlement.as_ref().is_some_and(|s| {
             s.settlement.state != settlements::AWAITING_ANCHOR && s.settlement.state != settlements::VERIFIED
         });
-        let ended = ["rejected", "unreachable", "failed", "timeout", "reservation_cancelled"];
-        settled || ended.contains(&self.start.state.as_str()) || self.start.state.starts_with("reserve_")
+        settled || came_to_nothing(&self.start)
     }
+}
+
+/// A start that never charged: refused, unreachable, failed, timed out, a reservation cancelled or
+/// refused.
+pub(super) fn came_to_nothing(start: &RoamingStart) -> bool {
+    let ended = ["rejected", "unreachable", "failed", "timeout", "reservation_cancelled"];
+    ended.contains(&start.state.as_str()) || start.state.starts_with("reserve_")
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -343,8 +364,8 @@ pub async fn dispute(
     Path(id): Path<String>,
     Body(body): Body<DisputeRequest>,
 ) -> ApiResult<(StatusCode, Json<Settlement>)> {
-    caller.require_write()?;
     let conflict = |code, error: DisputeError| ApiError::new(StatusCode::CONFLICT, code, error.to_string());
+    visible_start(&state, &caller, &id).await?;
     match state.federation.dispute(&id, body.reason).await {
         Ok(settlement) => Ok((StatusCode::ACCEPTED, Json(settlement))),
         Err(error @ DisputeError::NoCdr(_)) => Err(ApiError::not_found(error.to_string())),
@@ -361,14 +382,15 @@ pub async fn dispute(
 /// follow. 409 `not_charging` before the member reported a session; 502 `member_unreachable`.
 #[utoipa::path(post, path = "/api/v1/roaming/starts/{id}/stop", tag = "roaming", params(("id" = String, Path)),
     responses((status = 200, body = RoamingStart), (status = 404, body = super::errors::ErrorBody),
-        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+        (status = 409, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody),
+        (status = 502, body = super::errors::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn stop(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RoamingStart>> {
-    caller.require_write()?;
+    visible_start(&state, &caller, &id).await?;
     command_answer(state.federation.stop_charge(&id).await)
 }
 
@@ -395,14 +417,15 @@ pub(super) fn command_answer(sent: Result<RoamingStart, StartError>) -> ApiResul
 /// a start, it becomes `requested`, then `accepted` and `started`. 409 `not_reserved`.
 #[utoipa::path(post, path = "/api/v1/roaming/starts/{id}/start", tag = "roaming", params(("id" = String, Path)),
     responses((status = 200, body = RoamingStart), (status = 404, body = super::errors::ErrorBody),
-        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+        (status = 409, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody),
+        (status = 502, body = super::errors::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn start_reserved(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RoamingStart>> {
-    caller.require_write()?;
+    visible_start(&state, &caller, &id).await?;
     command_answer(state.federation.start_reserved(&id).await)
 }
 
@@ -410,14 +433,15 @@ pub async fn start_reserved(
 /// the start becomes `cancelling`, then `reservation_cancelled`. 409 `not_reserved`.
 #[utoipa::path(post, path = "/api/v1/roaming/starts/{id}/cancel", tag = "roaming", params(("id" = String, Path)),
     responses((status = 200, body = RoamingStart), (status = 404, body = super::errors::ErrorBody),
-        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+        (status = 409, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody),
+        (status = 502, body = super::errors::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn cancel_reservation(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RoamingStart>> {
-    caller.require_write()?;
+    visible_start(&state, &caller, &id).await?;
     command_answer(state.federation.cancel_reservation(&id).await)
 }
 
@@ -428,14 +452,15 @@ pub async fn cancel_reservation(
 /// reported a session; 502 `member_unreachable`.
 #[utoipa::path(post, path = "/api/v1/roaming/starts/{id}/unlock", tag = "roaming", params(("id" = String, Path)),
     responses((status = 200, body = RoamingStart), (status = 404, body = super::errors::ErrorBody),
-        (status = 409, body = super::errors::ErrorBody), (status = 502, body = super::errors::ErrorBody)),
+        (status = 409, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody),
+        (status = 502, body = super::errors::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn unlock(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RoamingStart>> {
-    caller.require_write()?;
+    visible_start(&state, &caller, &id).await?;
     command_answer(state.federation.unlock_connector(&id).await)
 }
 

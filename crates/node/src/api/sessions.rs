@@ -3,10 +3,11 @@
 use super::ApiState;
 use super::auth::{Caller, Viewer};
 use super::errors::{ApiError, ApiResult};
+use super::extract::Path;
 use super::extract::Query;
 use crate::operations::billing;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use chargemesh_core::pricing::PricedCdr;
 use chargemesh_store::chargers::{self, Charger};
@@ -156,7 +157,7 @@ pub async fn live_session(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id): Path<String>,
-    upgrade: IncomingUpgrade,
+    super::extract::Upgrade(upgrade): super::extract::Upgrade,
 ) -> ApiResult<Response> {
     live_session_socket(state, Viewer::from(&caller), &id, upgrade).await
 }

@@ -2,12 +2,14 @@
 //! wire formats that carry tariffs.
 
 use super::ApiState;
+use super::audit::Before;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult, FieldProblem};
+use super::extract::Path;
 use super::extract::{Body, Query};
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use chargemesh_core::money::{Currency, Price};
 use chargemesh_core::pricing::{ChargingPeriod, PricedCdr, price};
 use chargemesh_core::tariff::{Tariff, TariffElement, TariffErrors, Tax, TouPreset, TouPrices, TouSchedule};
@@ -149,14 +151,14 @@ fn build(draft: TariffDraft, id: &str, version: u32, operator_id: i64, now: Time
 
 /// Creates a tariff (version 1).
 #[utoipa::path(post, path = "/api/v1/tariffs", tag = "tariffs", request_body = TariffDraft,
-    responses((status = 201, body = TariffVersion), (status = 422, body = super::errors::ErrorBody), (status = 409, body = super::errors::ErrorBody)),
+    responses((status = 201, body = TariffVersion), (status = 403, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_tariff(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Body(mut draft): Body<TariffDraft>,
 ) -> ApiResult<(StatusCode, Json<TariffVersion>)> {
-    caller.require_write()?;
     let operator_id = caller.operator_for_new(draft.operator_id)?;
     let id = draft.id.take().ok_or_else(|| problem("id", "a new tariff needs an id"))?;
     let now = Timestamp::now();
@@ -188,7 +190,8 @@ pub async fn create_tariff(
 
 /// A new version of a tariff; sessions that started before it keep the version they started with.
 #[utoipa::path(post, path = "/api/v1/tariffs/{id}/versions", tag = "tariffs", params(("id" = String, Path)),
-    request_body = TariffDraft, responses((status = 201, body = TariffVersion), (status = 422, body = super::errors::ErrorBody)),
+    request_body = TariffDraft, responses((status = 201, body = TariffVersion), (status = 409, body = super::errors::ErrorBody),
+        (status = 422, body = super::errors::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_version(
     State(state): State<Arc<ApiState>>,
@@ -196,7 +199,6 @@ pub async fn create_version(
     Path(id): Path<String>,
     Body(draft): Body<TariffDraft>,
 ) -> ApiResult<(StatusCode, Json<TariffVersion>)> {
-    caller.require_write()?;
     if draft.id.as_ref().is_some_and(|given| *given != id) {
         return Err(problem("id", "a version keeps its tariff's id"));
     }
@@ -355,8 +357,7 @@ async fn assign(
     target: Target,
     owner: Option<i64>,
     tariff_id: String,
-) -> ApiResult<StatusCode> {
-    caller.require_write()?;
+) -> ApiResult<(Extension<Before>, StatusCode)> {
     let tariff = visible_latest(state, caller, &tariff_id).await?;
     if owner != Some(tariff.operator_id) {
         return Err(ApiError::conflict(format!(
@@ -365,23 +366,40 @@ async fn assign(
     }
     let now = Timestamp::now();
     let operator_id = tariff.operator_id;
-    state
+    let previous = state
         .operations
         .store()
-        .write(move |tx| Box::pin(async move { tariffs::assign(tx, &target, operator_id, &tariff_id, now).await }))
+        .write(move |tx| {
+            Box::pin(async move {
+                let before = tariffs::assigned(&mut *tx, &target).await?;
+                tariffs::assign(tx, &target, operator_id, &tariff_id, now).await?;
+                Ok(before)
+            })
+        })
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((assignment(previous), StatusCode::NO_CONTENT))
 }
 
-async fn unassign(state: &ApiState, caller: &Caller, target: Target) -> ApiResult<StatusCode> {
-    caller.require_write()?;
+/// What a target's tariff assignment was, for the audit log.
+fn assignment(tariff_id: Option<String>) -> Extension<Before> {
+    Before::of(&serde_json::json!({ "tariff_id": tariff_id }))
+}
+
+async fn unassign(state: &ApiState, target: Target) -> ApiResult<(Extension<Before>, StatusCode)> {
     let described = format!("{target:?}");
-    let removed =
-        state.operations.store().write(move |tx| Box::pin(async move { tariffs::unassign(tx, &target).await })).await?;
-    if removed {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found(format!("a tariff assignment for {described}")))
+    let removed = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let before = tariffs::assigned(&mut *tx, &target).await?;
+                Ok(tariffs::unassign(tx, &target).await?.then_some(before))
+            })
+        })
+        .await?;
+    match removed {
+        Some(previous) => Ok((assignment(previous), StatusCode::NO_CONTENT)),
+        None => Err(ApiError::not_found(format!("a tariff assignment for {described}"))),
     }
 }
 
@@ -417,7 +435,7 @@ pub async fn assign_site(
     caller: Caller,
     Path(id): Path<i64>,
     Body(a): Body<Assignment>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<(Extension<Before>, StatusCode)> {
     let owner = site_owner(&state, &caller, id).await?;
     assign(&state, &caller, Target::Site(id), Some(owner), a.tariff_id).await
 }
@@ -428,20 +446,21 @@ pub async fn unassign_site(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<(Extension<Before>, StatusCode)> {
     site_owner(&state, &caller, id).await?;
-    unassign(&state, &caller, Target::Site(id)).await
+    unassign(&state, Target::Site(id)).await
 }
 
 /// Prices a charger by a tariff, unless a connector has one of its own.
 #[utoipa::path(put, path = "/api/v1/chargers/{station_id}/tariff", tag = "tariffs", params(("station_id" = String, Path)),
-    request_body = Assignment, responses((status = 204), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+    request_body = Assignment, responses((status = 204), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn assign_charger(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(station_id): Path<String>,
     Body(a): Body<Assignment>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<(Extension<Before>, StatusCode)> {
     let owner = charger_owner(&state, &caller, &station_id).await?;
     assign(&state, &caller, Target::Charger(station_id), owner, a.tariff_id).await
 }
@@ -452,21 +471,22 @@ pub async fn unassign_charger(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(station_id): Path<String>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<(Extension<Before>, StatusCode)> {
     charger_owner(&state, &caller, &station_id).await?;
-    unassign(&state, &caller, Target::Charger(station_id)).await
+    unassign(&state, Target::Charger(station_id)).await
 }
 
 /// Prices one connector by a tariff.
 #[utoipa::path(put, path = "/api/v1/chargers/{station_id}/connectors/{connector_id}/tariff", tag = "tariffs",
     params(("station_id" = String, Path), ("connector_id" = u32, Path)), request_body = Assignment,
-    responses((status = 204), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+    responses((status = 204), (status = 404, body = super::errors::ErrorBody), (status = 409, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn assign_connector(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path((station_id, connector)): Path<(String, u32)>,
     Body(a): Body<Assignment>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<(Extension<Before>, StatusCode)> {
     let owner = charger_owner(&state, &caller, &station_id).await?;
     assign(&state, &caller, Target::Connector(station_id, connector), owner, a.tariff_id).await
 }
@@ -478,9 +498,9 @@ pub async fn unassign_connector(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path((station_id, connector)): Path<(String, u32)>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<(Extension<Before>, StatusCode)> {
     charger_owner(&state, &caller, &station_id).await?;
-    unassign(&state, &caller, Target::Connector(station_id, connector)).await
+    unassign(&state, Target::Connector(station_id, connector)).await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -1,12 +1,14 @@
 //! Id tokens (cards and app accounts) an operator issues to its drivers.
 
 use super::ApiState;
+use super::audit::Before;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
-use axum::Json;
-use axum::extract::{Path, State};
+use super::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use chargemesh_core::IdToken;
 use chargemesh_store::drivers;
 use chargemesh_store::tokens::{self, Token};
@@ -54,15 +56,15 @@ async fn visible_token(state: &ApiState, caller: &Caller, id_token: &str) -> Api
 
 /// Issues or changes a token (a card's UID up to 20 characters for OCPP 1.6 chargers).
 #[utoipa::path(put, path = "/api/v1/tokens/{id_token}", tag = "tokens", params(("id_token" = String, Path)),
-    request_body = TokenRequest, responses((status = 200, body = Token), (status = 422, body = super::errors::ErrorBody)),
+    request_body = TokenRequest, responses((status = 200, body = Token), (status = 403, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn put_token(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id_token): Path<String>,
     Body(request): Body<TokenRequest>,
-) -> ApiResult<Json<Token>> {
-    caller.require_write()?;
+) -> ApiResult<(Extension<Before>, Json<Token>)> {
     let parsed = IdToken::parse(&id_token).map_err(|e| ApiError::invalid(e.to_string()))?;
     if parsed.as_str().len() > 20 {
         return Err(ApiError::invalid("id tokens are at most 20 characters so that OCPP 1.6 chargers can carry them"));
@@ -121,10 +123,10 @@ pub async fn put_token(
                     payment_method: request.payment_method,
                     emsp_party: request.emsp_party,
                     driver_id: request.driver_id.or(existing.as_ref().and_then(|t| t.driver_id)),
-                    created_at: existing.map_or_else(Timestamp::now, |t| t.created_at),
+                    created_at: existing.as_ref().map_or_else(Timestamp::now, |t| t.created_at),
                 };
                 tokens::upsert_token(tx, &token).await?;
-                Ok(Ok(token))
+                Ok(Ok((existing, token)))
             })
         })
         .await;
@@ -132,7 +134,10 @@ pub async fn put_token(
         Err(e) if e.is_foreign_key_violation() => {
             Err(ApiError::not_found(format!("operator {}", asked_operator.unwrap_or_default())))
         }
-        other => Ok(Json(other??)),
+        other => {
+            let (before, token) = other??;
+            Ok((Before::of(&before), Json(token)))
+        }
     }
 }
 
@@ -194,16 +199,15 @@ pub async fn delete_token(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id_token): Path<String>,
-) -> ApiResult<StatusCode> {
-    caller.require_write()?;
-    match visible_token(&state, &caller, &id_token).await {
-        Ok(Some(_)) => {}
+) -> ApiResult<(Extension<Before>, StatusCode)> {
+    let before = match visible_token(&state, &caller, &id_token).await {
+        Ok(Some(token)) => Before::of(&token),
         _ => return Err(ApiError::not_found(format!("token {id_token:?}"))),
-    }
+    };
     state
         .operations
         .store()
         .write(move |tx| Box::pin(async move { tokens::delete_token(tx, &id_token).await }))
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((before, StatusCode::NO_CONTENT))
 }

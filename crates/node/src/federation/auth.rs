@@ -8,14 +8,14 @@
 
 use super::Federation;
 use super::reply;
-use super::signature::{MEMBER_HEADER, Refusal, Registered};
+use super::signature::{self, MEMBER_HEADER, Refusal, Registered};
 use axum::body::Body;
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use chargemesh_protocol::ocpi::{VERSION, headers, status};
-use chargemesh_store::partners;
+use chargemesh_store::{federation, partners};
 use jiff::Timestamp;
 use std::sync::Arc;
 
@@ -53,7 +53,7 @@ pub async fn authenticate(State(federation): State<Arc<Federation>>, request: Re
             let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str()).to_owned();
             let proven = match token(&parts.headers) {
                 Some(tokens) => partner(&federation, &tokens, parts.method.as_str(), uri.path()).await,
-                None => caller(&federation, &parts.headers, parts.method.as_str(), &path, &bytes),
+                None => member(&federation, &parts.headers, parts.method.as_str(), &path, &bytes).await,
             };
             match proven {
                 Ok(caller) => {
@@ -62,6 +62,9 @@ pub async fn authenticate(State(federation): State<Arc<Federation>>, request: Re
                     }
                     parts.extensions.insert(caller);
                     next.run(Request::from_parts(parts, Body::from(bytes))).await
+                }
+                Err(refusal @ Refusal::Unavailable) => {
+                    reply::error(StatusCode::SERVICE_UNAVAILABLE, status::SERVER_ERROR, refusal.to_string())
                 }
                 Err(refusal) => {
                     tracing::warn!(%refusal, path, "an OCPI request was refused");
@@ -78,7 +81,9 @@ pub async fn authenticate(State(federation): State<Arc<Federation>>, request: Re
     response
 }
 
-fn caller(
+/// The member a signed request comes from, once its signature verifies and was never seen before
+/// (the signatures seen are kept in the database while a replay would still be on time).
+async fn member(
     federation: &Federation,
     headers: &HeaderMap,
     method: &str,
@@ -94,7 +99,24 @@ fn caller(
         chain.state().member(party).map(|m| Registered { key: m.record.public_key, active: m.active })
     };
     let read = |name: &'static str| header(headers, name);
-    federation.verifier.verify(read, method, path, body, Timestamp::now(), registry).map(Caller::Member)
+    let now = Timestamp::now();
+    let verified = signature::verify(read, method, path, body, now, registry)?;
+    let (seen, signed_at) = (hex::encode(verified.signature), verified.signed_at);
+    let first = federation
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move { federation::first_sight(tx, &seen, signed_at, now - signature::MAX_SKEW * 2).await })
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot record a member request's signature");
+            Refusal::Unavailable
+        })?;
+    if !first {
+        return Err(Refusal::Replayed);
+    }
+    Ok(Caller::Member(verified.member))
 }
 
 /// The token of an `Authorization: Token …` header: decoded from base64 when it decodes to text,

@@ -45,7 +45,7 @@ pub async fn authorize(
             Box::pin(async move {
                 let started = federation::tokens_started_at(&mut *conn, &asker).await?;
                 let Some((id_token, reference)) =
-                    started.into_iter().find(|(id_token, _)| ledger.pseudonym(id_token) == uid)
+                    started.into_iter().find(|(id_token, _)| ledger.pseudonym(&asker, id_token) == uid)
                 else {
                     return Ok(None);
                 };
@@ -75,7 +75,7 @@ pub async fn authorize(
     } else {
         AllowedType::Allowed
     };
-    match federation.driver_token(&token.id_token) {
+    match federation.driver_token(&member, &token.id_token) {
         Ok(token) => {
             reply::ok(AuthorizationInfo { allowed, token, location: None, authorization_reference: Some(reference) })
         }

@@ -182,16 +182,16 @@ fn priced_periods(priced: &PricedCdr) -> Vec<ChargingPeriod> {
         .periods
         .iter()
         .map(|period| {
-            let millis = (period.end.as_millisecond() - period.start.as_millisecond()).max(0);
-            let time = if period.charging { CdrDimensionType::Time } else { CdrDimensionType::ParkingTime };
-            ChargingPeriod {
-                start_date_time: period.start,
-                dimensions: vec![
-                    CdrDimension { kind: CdrDimensionType::Energy, volume: number(&kwh(period.energy.mwh())) },
-                    CdrDimension { kind: time, volume: number(&hours(millis)) },
-                ],
-                tariff_id: Some(priced.tariff_id.clone()),
+            let mut dimensions =
+                vec![CdrDimension { kind: CdrDimensionType::Energy, volume: number(&kwh(period.energy.mwh())) }];
+            for (kind, millis) in
+                [(CdrDimensionType::Time, period.charging_millis), (CdrDimensionType::ParkingTime, period.idle_millis)]
+            {
+                if millis > 0 {
+                    dimensions.push(CdrDimension { kind, volume: number(&hours(millis)) });
+                }
             }
+            ChargingPeriod { start_date_time: period.start, dimensions, tariff_id: Some(priced.tariff_id.clone()) }
         })
         .collect()
 }

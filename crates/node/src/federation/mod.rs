@@ -39,7 +39,6 @@ pub struct Federation {
     pub ledger: Option<Arc<LedgerNode>>,
     /// The other members' nodes (none without a ledger).
     peers: Option<Arc<client::Peers>>,
-    verifier: signature::Verifier,
     /// The base URL of this node's OCPI endpoints (`…/ocpi`).
     pub base_url: String,
 }
@@ -63,7 +62,7 @@ impl Federation {
             .trim_end_matches('/')
             .to_owned();
         let peers = ledger.clone().map(|ledger| Arc::new(client::Peers::new(ledger)));
-        Federation { operations, registry, ledger, peers, verifier: signature::Verifier::default(), base_url }
+        Federation { operations, registry, ledger, peers, base_url }
     }
 
     /// This node's party as OCPI names it; without a ledger, `CN-CMS` (a stand-alone node).

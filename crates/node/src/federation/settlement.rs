@@ -3,13 +3,15 @@
 //! that member for this member and for this driver's pseudonym (the token commitment), with the
 //! hash of the very priced CDR received and the same total. The driver pays what the ledger priced.
 //! Anything else leaves the driver uncharged and the settlement `mismatch`, for the operator to
-//! dispute on the ledger (see the roaming API).
+//! dispute on the ledger (see the roaming API). Once the members settle a disputed CDR on the
+//! ledger, the driver pays what they agreed: the difference is refunded, or the amount charged.
 
 use super::Federation;
 use chargemesh_core::pricing::PricedCdr;
 use chargemesh_core::pseudonym::token_commitment;
 use chargemesh_ledger::State;
 use chargemesh_ledger::proof::cdr_hash;
+use chargemesh_ledger::state::CdrStatus;
 use chargemesh_ledger::transaction::DisputeReason;
 use chargemesh_protocol::ocpi::sessions::{Cdr, number};
 use chargemesh_store::StoreError;
@@ -44,7 +46,7 @@ async fn round(federation: &Federation) -> Result<(), StoreError> {
             unsettled
                 .into_iter()
                 .map(|u| {
-                    let pseudonym = ledger.pseudonym(&u.id_token);
+                    let pseudonym = ledger.pseudonym(&u.cpo, &u.id_token);
                     check(chain.state(), &ledger.party_id, &pseudonym, u, now)
                 })
                 .collect()
@@ -62,6 +64,21 @@ async fn round(federation: &Federation) -> Result<(), StoreError> {
                 })
             })
             .await?;
+    }
+    // Disputes the members have since settled on the ledger: the driver pays what they agreed.
+    let disputed = store.read(|conn| Box::pin(settlements::disputed_settlements(conn, PER_ROUND))).await?;
+    let resolved: Vec<(Settlement, i64)> = {
+        let chain = ledger.chain.lock().expect("chain lock");
+        disputed
+            .into_iter()
+            .filter_map(|settlement| match chain.state().cdr(&settlement.cpo, &settlement.cdr_id)?.status {
+                CdrStatus::Resolved { agreed_incl_tax } => Some((settlement, agreed_incl_tax)),
+                _ => None,
+            })
+            .collect()
+    };
+    for (settlement, agreed) in &resolved {
+        federation.operations.settle_resolved_dispute(settlement, *agreed).await?;
     }
     federation.operations.charge_roaming_settlements().await
 }
@@ -83,6 +100,7 @@ fn check(state: &State, me: &str, pseudonym: &str, received: Unsettled, now: Tim
         cdr_hash: None,
         payment_reference: None,
         dispute_reason: None,
+        refunded: None,
         created_at: now,
         updated_at: now,
     };

@@ -4,14 +4,13 @@
 //!
 //! The signature covers the method, the path with its query, a SHA-256 digest of the body and the
 //! time of signing. A receiver refuses a request signed more than [`MAX_SKEW`] away from its own
-//! clock and, within that window, one whose signature it has seen already (a replay).
+//! clock and, within that window, one whose signature it has seen already (a replay: the receiver
+//! keeps the signatures it accepted in its database, so that a restart forgets none).
 
 use chargemesh_ledger::keys::Signature;
 use chargemesh_ledger::{MemberKey, PublicKey};
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// The sending member's party id (`CN-M01`).
 pub const MEMBER_HEADER: &str = "x-chargemesh-member";
@@ -40,6 +39,8 @@ pub enum Refusal {
     Stale { signed_at: Timestamp, now: Timestamp },
     #[error("this request was received already (a replay)")]
     Replayed,
+    #[error("this node cannot check requests now; try again")]
+    Unavailable,
     #[error("this node takes part in no consortium ledger: it has no members to hear from")]
     NoConsortium,
     #[error("the token is not one this node issued, or it was revoked")]
@@ -79,52 +80,48 @@ pub struct Registered {
     pub active: bool,
 }
 
-/// Checks member requests and remembers the signatures it accepted within the skew window.
-#[derive(Default)]
-pub struct Verifier {
-    seen: Mutex<HashMap<[u8; 64], Timestamp>>,
+/// A member request whose headers prove its sender: the sender, and the signature to look for
+/// among those already seen before serving it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub member: String,
+    pub signature: [u8; 64],
+    pub signed_at: Timestamp,
 }
 
-impl Verifier {
-    /// The member a request comes from, if its headers prove it. `header` reads a request header;
-    /// `registry` looks a member up in the ledger's member registry.
-    pub fn verify(
-        &self,
-        header: impl Fn(&'static str) -> Option<String>,
-        method: &str,
-        path_and_query: &str,
-        body: &[u8],
-        now: Timestamp,
-        registry: impl FnOnce(&str) -> Option<Registered>,
-    ) -> Result<String, Refusal> {
-        let member = header(MEMBER_HEADER).ok_or(Refusal::Missing(MEMBER_HEADER))?;
-        let timestamp = header(TIMESTAMP_HEADER).ok_or(Refusal::Missing(TIMESTAMP_HEADER))?;
-        let signature = header(SIGNATURE_HEADER).ok_or(Refusal::Missing(SIGNATURE_HEADER))?;
-        let signed_at: Timestamp = timestamp
-            .parse()
-            .map_err(|e: jiff::Error| Refusal::Malformed { header: TIMESTAMP_HEADER, why: e.to_string() })?;
-        let signature: [u8; 64] = hex::decode(&signature)
-            .ok()
-            .and_then(|bytes| bytes.try_into().ok())
-            .ok_or_else(|| Refusal::Malformed { header: SIGNATURE_HEADER, why: "not 128 hex digits".into() })?;
-        if now.duration_since(signed_at).abs() > MAX_SKEW {
-            return Err(Refusal::Stale { signed_at, now });
-        }
-        let registered = registry(&member).ok_or_else(|| Refusal::UnknownMember(member.clone()))?;
-        if !registered.active {
-            return Err(Refusal::Inactive(member));
-        }
-        let message = message(&member, method, path_and_query, body, &timestamp);
-        if !registered.key.verifies(&message, &Signature(signature)) {
-            return Err(Refusal::BadSignature(member));
-        }
-        let mut seen = self.seen.lock().expect("seen lock");
-        seen.retain(|_, at| now.duration_since(*at).abs() <= MAX_SKEW);
-        if seen.insert(signature, signed_at).is_some() {
-            return Err(Refusal::Replayed);
-        }
-        Ok(member)
+/// Checks a member request's headers: the member a request comes from, if its headers prove it.
+/// `header` reads a request header; `registry` looks a member up in the ledger's member registry.
+/// Whether the request is a replay is for the caller to check, with [`Verified::signature`].
+pub fn verify(
+    header: impl Fn(&'static str) -> Option<String>,
+    method: &str,
+    path_and_query: &str,
+    body: &[u8],
+    now: Timestamp,
+    registry: impl FnOnce(&str) -> Option<Registered>,
+) -> Result<Verified, Refusal> {
+    let member = header(MEMBER_HEADER).ok_or(Refusal::Missing(MEMBER_HEADER))?;
+    let timestamp = header(TIMESTAMP_HEADER).ok_or(Refusal::Missing(TIMESTAMP_HEADER))?;
+    let signature = header(SIGNATURE_HEADER).ok_or(Refusal::Missing(SIGNATURE_HEADER))?;
+    let signed_at: Timestamp = timestamp
+        .parse()
+        .map_err(|e: jiff::Error| Refusal::Malformed { header: TIMESTAMP_HEADER, why: e.to_string() })?;
+    let signature: [u8; 64] = hex::decode(&signature)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| Refusal::Malformed { header: SIGNATURE_HEADER, why: "not 128 hex digits".into() })?;
+    if now.duration_since(signed_at).abs() > MAX_SKEW {
+        return Err(Refusal::Stale { signed_at, now });
     }
+    let registered = registry(&member).ok_or_else(|| Refusal::UnknownMember(member.clone()))?;
+    if !registered.active {
+        return Err(Refusal::Inactive(member));
+    }
+    let message = message(&member, method, path_and_query, body, &timestamp);
+    if !registered.key.verifies(&message, &Signature(signature)) {
+        return Err(Refusal::BadSignature(member));
+    }
+    Ok(Verified { member, signature, signed_at })
 }
 
 #[cfg(test)]
@@ -140,7 +137,6 @@ mod tests {
     }
 
     fn check(
-        verifier: &Verifier,
         headers: &[(&'static str, String)],
         path: &str,
         body: &[u8],
@@ -148,24 +144,23 @@ mod tests {
         registered: Option<(PublicKey, bool)>,
     ) -> Result<String, Refusal> {
         let header = |name: &'static str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
-        verifier.verify(header, "POST", path, body, at, |_| registered.map(|(key, active)| Registered { key, active }))
+        verify(header, "POST", path, body, at, |_| registered.map(|(key, active)| Registered { key, active }))
+            .map(|verified| verified.member)
     }
 
     #[test]
-    fn a_signed_request_is_accepted_once_and_any_change_refuses_it() {
-        let verifier = Verifier::default();
+    fn a_signed_request_is_accepted_and_any_change_refuses_it() {
         let a = key(1);
         let registered = Some((a.public_key(), true));
         let path = "/ocpi/2.2.1/commands/START_SESSION";
         let body = br#"{"token":{"uid":"0B817118553387B22FA5"}}"#;
         let headers = sign(&a, "CN-M01", "post", path, body, now());
         let later = now() + SignedDuration::from_secs(30);
-        assert_eq!(check(&verifier, &headers, path, body, later, registered), Ok("CN-M01".into()));
-        assert_eq!(check(&verifier, &headers, path, body, later, registered), Err(Refusal::Replayed));
+        assert_eq!(check(&headers, path, body, later, registered), Ok("CN-M01".into()));
 
         let fresh = || sign(&a, "CN-M01", "post", path, body, now());
         let refused = |headers: &[(&'static str, String)], path: &str, body: &[u8], at, registered| {
-            check(&Verifier::default(), headers, path, body, at, registered).unwrap_err()
+            check(headers, path, body, at, registered).unwrap_err()
         };
         assert_eq!(
             refused(&fresh(), "/ocpi/2.2.1/commands/STOP_SESSION", body, now(), registered),

@@ -23,6 +23,8 @@ pub const RESULTS: &str = "emsp/commands";
 
 pub struct StartRequest {
     pub id_token: String,
+    /// Whose tokens the caller may charge with: one operator's, or (`None`) every operator's.
+    pub scope: chargemesh_core::access::Scope,
     pub cpo: String,
     pub location_id: String,
     pub evse_uid: String,
@@ -70,7 +72,7 @@ impl Federation {
         let start = self.record_start(&request, RESERVATION_REQUESTED).await?;
         let body = ReserveNow {
             response_url: format!("{}/RESERVE_NOW/{}", self.module_url(RESULTS), start.id),
-            token: self.driver_token(&start.id_token)?,
+            token: self.driver_token(&start.cpo, &start.id_token)?,
             expiry_date: expiry,
             reservation_id: start.id.clone(),
             location_id: start.location_id.clone(),
@@ -128,7 +130,9 @@ impl Federation {
         let store = self.operations.store();
         let id_token = request.id_token.clone();
         let token = store.read(move |conn| Box::pin(async move { tokens::get_token(conn, &id_token).await })).await?;
-        let token = token.ok_or_else(|| StartError::UnknownToken(request.id_token.clone()))?;
+        let token = token
+            .filter(|t| chargemesh_core::access::scope_within(Some(t.operator_id), request.scope))
+            .ok_or_else(|| StartError::UnknownToken(request.id_token.clone()))?;
         if token.emsp_party.is_some() {
             return Err(StartError::NotOwnDriver(request.id_token.clone()));
         }
@@ -139,6 +143,7 @@ impl Federation {
         let start = RoamingStart {
             id: hex::encode(rand::random::<[u8; 16]>()),
             id_token: request.id_token.clone(),
+            operator_id: Some(token.operator_id),
             cpo: request.cpo.clone(),
             location_id: request.location_id.clone(),
             evse_uid: request.evse_uid.clone(),
@@ -152,11 +157,12 @@ impl Federation {
         Ok(start)
     }
 
-    /// The OCPI token the member is sent for this node's driver `id_token`: its pseudonym.
-    pub(super) fn driver_token(&self, id_token: &str) -> Result<Token, StartError> {
+    /// The OCPI token member `cpo` is sent for this node's driver `id_token`: its pseudonym toward
+    /// that member.
+    pub(super) fn driver_token(&self, cpo: &str, id_token: &str) -> Result<Token, StartError> {
         let Some(ledger) = &self.ledger else { return Err(StartError::NoConsortium) };
         let party = self.party();
-        let pseudonym = ledger.pseudonym(id_token);
+        let pseudonym = ledger.pseudonym(cpo, id_token);
         Ok(Token {
             country_code: party.country_code.clone(),
             party_id: party.party_id.clone(),
@@ -174,7 +180,7 @@ impl Federation {
     async fn send_start(&self, start: RoamingStart, connector_id: Option<String>) -> Result<RoamingStart, StartError> {
         let body = StartSession {
             response_url: format!("{}/START_SESSION/{}", self.module_url(RESULTS), start.id),
-            token: self.driver_token(&start.id_token)?,
+            token: self.driver_token(&start.cpo, &start.id_token)?,
             location_id: start.location_id.clone(),
             evse_uid: Some(start.evse_uid.clone()),
             connector_id,

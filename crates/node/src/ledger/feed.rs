@@ -145,7 +145,7 @@ async fn prepare_anchor(
             let driver = match &candidate.emsp_party {
                 // A roaming driver's token is already its member's pseudonym.
                 Some(_) => session.id_token.clone(),
-                None => pseudonym(secret, &session.id_token),
+                None => pseudonym(secret, party, &session.id_token),
             };
             Ok(CdrAnchor {
                 token_commitment: token_commitment(&driver, &cdr_id),

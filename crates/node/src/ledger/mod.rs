@@ -61,8 +61,10 @@ impl LedgerNode {
         };
         let stop = Arc::new(AtomicBool::new(false));
         let network = NodeNetwork { storage_dir: dir.join("consensus"), listen: settings.p2p_listen };
+        // The registry says whether this member votes; consensus' own status learns it only once it
+        // enters the epoch, after this line.
+        let role = consensus::role(chain.lock().expect("chain lock").state(), &member_config.key);
         let running = consensus::run_in_thread(chain.clone(), member_config, network, stop.clone())?;
-        let role = running.health.snapshot().role;
         tracing::info!(party_id = %settings.party_id, p2p = %settings.p2p_listen, ?role, "ledger node running");
         Ok(LedgerNode {
             chain,
@@ -87,9 +89,9 @@ impl LedgerNode {
         send_as(&mut chain, &self.party_id, &self.key, action, now_ms())
     }
 
-    /// How this member's driver with `id_token` appears to other members.
-    pub fn pseudonym(&self, id_token: &str) -> String {
-        chargemesh_core::pseudonym::pseudonym(&self.pseudonym_secret, id_token)
+    /// How this member's driver with `id_token` appears to member `counterpart`.
+    pub fn pseudonym(&self, counterpart: &str, id_token: &str) -> String {
+        chargemesh_core::pseudonym::pseudonym(&self.pseudonym_secret, counterpart, id_token)
     }
 
     /// The headers that sign an OCPI request to another member as this member.

@@ -20,7 +20,8 @@ pub struct Credentials {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
     Admitted,
-    /// Not registered, and unknown chargers are refused.
+    /// Not registered, and unknown chargers are refused (security profile 0 only: with a key
+    /// required, an unknown station is `CredentialsRequired` or `WrongCredentials` like any other).
     Unknown,
     /// The port requires credentials and none were presented.
     CredentialsRequired,
@@ -41,24 +42,25 @@ impl Operations {
             .store
             .read(move |conn| Box::pin(async move { chargers::get_charger(conn, &station_id).await }))
             .await?;
-        let Some(charger) = charger else {
-            // Self-registration cannot work where a key is required: a stranger has none.
-            if self.settings.unknown_chargers == UnknownChargerPolicy::Pending && !require_credentials {
-                self.register_pending(station).await?;
-                return Ok(Admission::Admitted);
-            }
-            return Ok(Admission::Unknown);
-        };
         if !require_credentials {
+            let Some(_) = charger else {
+                if self.settings.unknown_chargers == UnknownChargerPolicy::Pending {
+                    self.register_pending(station).await?;
+                    return Ok(Admission::Admitted);
+                }
+                return Ok(Admission::Unknown);
+            };
             return Ok(Admission::Admitted);
         }
+        // Where a key is required, an unknown station is refused exactly as a known one with the
+        // wrong key (and as slowly): nobody learns which station ids exist. Self-registration
+        // cannot work there anyway: a stranger has no key.
         let Some(credentials) = credentials else { return Ok(Admission::CredentialsRequired) };
-        let Some(hash) = charger.auth_key_hash.filter(|_| credentials.user == station.as_str()) else {
-            return Ok(Admission::WrongCredentials);
-        };
+        let hash = charger.and_then(|c| c.auth_key_hash).filter(|_| credentials.user == station.as_str());
         // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-        let verified =
-            tokio::task::spawn_blocking(move || passwords::verify(&credentials.password, &hash)).await.unwrap_or(false);
+        let verified = tokio::task::spawn_blocking(move || passwords::matches(&credentials.password, hash.as_deref()))
+            .await
+            .unwrap_or(false);
         Ok(if verified { Admission::Admitted } else { Admission::WrongCredentials })
     }
 

@@ -98,13 +98,14 @@ impl TestNode {
         token: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self.client.request(method, self.api(path)).bearer_auth(token);
+        let mut request = self.client.request(method.clone(), self.api(path)).bearer_auth(token);
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response = request.send().await.unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
+        assert_declared(method.as_str(), path, status);
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
@@ -183,6 +184,35 @@ impl TestNode {
         }
         let _ = std::fs::remove_dir_all(&self.config.data_dir);
     }
+}
+
+/// Fails the test if the OpenAPI document does not declare `status` for the operation `path`
+/// (under `/api/v1`, with its query) matched: every request the tests make compares what the node
+/// answers with what it says it answers.
+pub fn assert_declared(method: &str, path: &str, status: StatusCode) {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let document = DOCUMENT.get_or_init(|| serde_json::from_str(&chargemesh_node::api::openapi_json()).unwrap());
+    let path = path.split('?').next().unwrap_or(path);
+    let full = format!("/api/v1{path}");
+    let segments: Vec<&str> = full.split('/').collect();
+    let matches = |template: &str| {
+        let parts: Vec<&str> = template.split('/').collect();
+        parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+    };
+    let paths = document["paths"].as_object().unwrap();
+    // The literal path wins over a template (`/tariffs/validate` over `/tariffs/{id}`).
+    let operation = paths
+        .get(&full)
+        .and_then(|item| item.get(method.to_lowercase()))
+        .or_else(|| paths.iter().filter(|(t, _)| matches(t)).find_map(|(_, item)| item.get(method.to_lowercase())));
+    let Some(operation) = operation else { return };
+    let declared = operation["responses"].as_object().unwrap();
+    assert!(
+        declared.contains_key(status.as_str()),
+        "{method} {full} answered {status}, which its OpenAPI operation does not declare (it declares {:?})",
+        declared.keys().collect::<Vec<_>>()
+    );
 }
 
 /// The password of the drivers [`TestNode::driver`] makes.
@@ -348,4 +378,17 @@ pub fn guangdong_draft(operator: i64, id: &str, valid_from: &str, flat_electrici
     }
     time_of_use["flat"]["electricity"] = json!(flat_electricity);
     json!({"operator_id": operator, "id": id, "currency": "CNY", "tax": {"rate": "13", "included": true}, "valid_from": valid_from, "time_of_use": time_of_use})
+}
+
+/// Waits until `condition` holds, looking every 50 ms; fails the test naming `what` after 30 s.
+pub async fn eventually<F, Fut>(what: &str, condition: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !condition().await {
+        assert!(std::time::Instant::now() < deadline, "gave up waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

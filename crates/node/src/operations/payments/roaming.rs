@@ -6,13 +6,20 @@
 use super::{Money, PaymentError, WALLET, wallet_account};
 use crate::operations::Operations;
 use chargemesh_store::payments::{self, Movement};
-use chargemesh_store::settlements::{self, BILLED_ELSEWHERE, CHARGED, DECLINED, Settlement};
+use chargemesh_store::settlements::{
+    self, BILLED_ELSEWHERE, CHARGED, DECLINED, RESOLVED, Resolution, Settlement, VERIFIED,
+};
 use chargemesh_store::{Result as StoreResult, operators, tokens};
 use jiff::Timestamp;
 
 /// What this member owes another member for its drivers' charges there.
 fn roaming_account(member: &str) -> String {
     format!("roaming:{member}")
+}
+
+/// The key of charging a roaming CDR to the driver: the CDR's own, so that it is charged once.
+fn charge_key(settlement: &Settlement) -> String {
+    format!("roaming-{}-{}", settlement.cpo, settlement.cdr_id)
 }
 
 /// The outcome of charging a driver: the settlement's next state, the payment's reference, and why
@@ -40,7 +47,7 @@ impl Operations {
         let id_token = settlement.id_token.clone();
         let token =
             self.store.read(move |conn| Box::pin(async move { tokens::get_token(conn, &id_token).await })).await?;
-        let key = format!("roaming-{}-{}", settlement.cpo, settlement.cdr_id);
+        let key = charge_key(settlement);
         let (amount, currency) = (settlement.amount.unwrap_or(0), settlement.currency.clone().unwrap_or_default());
         let movement = |from_account: String, reference: Option<String>| Movement {
             movement_key: key.clone(),
@@ -90,6 +97,95 @@ impl Operations {
                         && let Some(movement) = &outcome.movement
                     {
                         payments::record_movement(tx, movement).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// Settles a disputed CDR the members agreed on the ledger to settle for `agreed` (minor units):
+    /// a driver charged more gets the difference back through the payment it came through (the
+    /// provider's charge, or the wallet), with the reason; a driver not charged yet is charged the
+    /// agreed amount like any verified CDR. Keyed by the CDR, so a retry after a crash refunds once;
+    /// a provider that is down is asked again on the next pass.
+    pub async fn settle_resolved_dispute(&self, settlement: &Settlement, agreed: i64) -> StoreResult<()> {
+        let charge_key = charge_key(settlement);
+        let charged = self
+            .store
+            .read(move |conn| Box::pin(async move { payments::movement_by_key(conn, &charge_key).await }))
+            .await?;
+        let (cpo, cdr_id) = (settlement.cpo.clone(), settlement.cdr_id.clone());
+        let reason = format!("{cpo} and this member settled disputed CDR {cdr_id} for {agreed} (minor units)");
+        let charged = match charged {
+            // Never charged (the dispute came first): charged the agreed amount, as any verified CDR.
+            None => {
+                let state = if agreed > 0 { VERIFIED } else { RESOLVED };
+                let resolution = Resolution { state, amount: agreed, refunded: None, problem: Some(&reason) };
+                return self.resolve_settlement(&cpo, &cdr_id, resolution, None).await;
+            }
+            // Charged no more than agreed: nothing to give back.
+            Some(charged) if charged.amount <= agreed => {
+                let resolution = Resolution { state: RESOLVED, amount: agreed, refunded: None, problem: Some(&reason) };
+                return self.resolve_settlement(&cpo, &cdr_id, resolution, None).await;
+            }
+            Some(charged) => charged,
+        };
+        let back = charged.amount - agreed;
+        let refund = Movement {
+            movement_key: format!("{}-refund", charged.movement_key),
+            kind: "roaming_refund".into(),
+            from_account: charged.to_account.clone(),
+            to_account: charged.from_account.clone(),
+            amount: back,
+            currency: charged.currency.clone(),
+            session_id: None,
+            reason: Some(format!("{reason}: {back} refunded")),
+            provider_reference: charged.provider_reference.clone(),
+            created_at: Timestamp::now(),
+        };
+        let mut problem = format!("{reason}: {back} refunded");
+        if let Some(reference) = &charged.provider_reference {
+            let money = Money { amount: back, currency: &charged.currency };
+            match self.payments.provider.refund(&refund.movement_key, reference, money).await {
+                Ok(()) => {}
+                Err(PaymentError::Unavailable(why)) => {
+                    tracing::warn!(cdr = %cdr_id, %why, "the provider is unavailable; refunding the resolved CDR later");
+                    return Ok(());
+                }
+                Err(PaymentError::Declined(why)) => {
+                    // Nothing moved: the operator must pay the driver back another way.
+                    problem = format!("{reason}: the refund of {back} was declined ({why}); pay it back by hand");
+                    let resolution =
+                        Resolution { state: RESOLVED, amount: agreed, refunded: Some(0), problem: Some(&problem) };
+                    return self.resolve_settlement(&cpo, &cdr_id, resolution, None).await;
+                }
+            }
+        }
+        let resolution = Resolution { state: RESOLVED, amount: agreed, refunded: Some(back), problem: Some(&problem) };
+        self.resolve_settlement(&cpo, &cdr_id, resolution, Some(refund)).await
+    }
+
+    /// Records a dispute's resolution, with the refund's movement in the same transaction.
+    async fn resolve_settlement(
+        &self,
+        cpo: &str,
+        cdr_id: &str,
+        resolution: Resolution<'_>,
+        refund: Option<Movement>,
+    ) -> StoreResult<()> {
+        let (cpo, cdr_id) = (cpo.to_owned(), cdr_id.to_owned());
+        let (state, amount, refunded) = (resolution.state.to_owned(), resolution.amount, resolution.refunded);
+        let problem = resolution.problem.map(str::to_owned);
+        self.store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let resolution = Resolution { state: &state, amount, refunded, problem: problem.as_deref() };
+                    let now = Timestamp::now();
+                    if settlements::resolve(&mut *tx, (&cpo, &cdr_id), &resolution, now).await?
+                        && let Some(refund) = &refund
+                    {
+                        payments::record_movement(tx, refund).await?;
                     }
                     Ok(())
                 })

@@ -1,0 +1,152 @@
+//! API keys for scripts: named, with a role and operator of their own — never more than their
+//! creator's — optionally expiring, listed and revocable. The secret is shown once and kept only as
+//! a digest.
+
+use super::ApiState;
+use super::audit::Before;
+use super::auth::Caller;
+use super::errors::{ApiError, ApiResult};
+use super::extract::Body;
+use super::extract::Path;
+use crate::passwords;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use chargemesh_core::access::{Need, Role, scope_within};
+use chargemesh_store::staff::{self, ApiKey, CredentialKind, NewCredential};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    /// What the key is for, e.g. `billing export`.
+    pub name: String,
+    /// The role it acts with; by default the creator's. Never more than the creator's: a readonly
+    /// account cannot mint a key that writes.
+    pub role: Option<String>,
+    /// The one operator it reaches (within the creator's); by default what the creator reaches.
+    pub operator_id: Option<i64>,
+    /// When it stops working; by default never.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ApiKeyCreated {
+    /// Shown once; send as `X-Api-Key: <key>`.
+    pub key: String,
+    #[serde(flatten)]
+    pub api_key: ApiKey,
+}
+
+/// Creates an API key acting for the calling account, with at most its rights (log in to create
+/// one: a key cannot create keys).
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "auth", request_body = NewApiKey,
+    responses((status = 201, body = ApiKeyCreated), (status = 401, body = super::errors::ErrorBody),
+        (status = 403, body = super::errors::ErrorBody), (status = 404, body = super::errors::ErrorBody),
+        (status = 422, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Body(request): Body<NewApiKey>,
+) -> ApiResult<(StatusCode, Json<ApiKeyCreated>)> {
+    if caller.grant.kind != CredentialKind::Login {
+        return Err(ApiError::forbidden("log in with a password to create API keys; a key cannot create keys"));
+    }
+    let name = request.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid("name must be 1 to 100 characters"));
+    }
+    let role = match &request.role {
+        Some(text) => Role::parse(text).ok_or_else(|| {
+            ApiError::invalid(format!("role must be one of {}", Role::ALL.map(Role::as_str).join(", ")))
+        })?,
+        None => caller.role(),
+    };
+    if !role.within(caller.role()) {
+        return Err(ApiError::forbidden(format!("a {} cannot create a key acting as {role}", caller.role())));
+    }
+    if role.is_member_role() && request.operator_id.is_some() {
+        return Err(ApiError::invalid("the member's roles work for no single operator: omit operator_id"));
+    }
+    if !scope_within(request.operator_id.or(caller.scope()), caller.scope()) {
+        return Err(ApiError::forbidden("a key can only reach the operators its creator reaches"));
+    }
+    let now = Timestamp::now();
+    if request.expires_at.is_some_and(|at| at <= now) {
+        return Err(ApiError::invalid("expires_at must be in the future"));
+    }
+    let key = passwords::random_secret("cmk_");
+    let digest = passwords::digest(&key);
+    let (staff_id, operator_id, expires_at) = (caller.staff.id, request.operator_id, request.expires_at);
+    let key_name = name.clone();
+    let created = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                let new = NewCredential {
+                    secret_digest: &digest,
+                    staff_id,
+                    kind: CredentialKind::ApiKey,
+                    name: Some(&key_name),
+                    role: Some(role),
+                    operator_id,
+                    expires_at,
+                };
+                let id = staff::add_credential(&mut *tx, &new, now).await?;
+                staff::get_api_key(tx, id).await
+            })
+        })
+        .await;
+    let api_key = match created {
+        Err(e) if e.is_foreign_key_violation() => {
+            return Err(ApiError::not_found(format!("operator {}", operator_id.unwrap_or_default())));
+        }
+        other => other?.ok_or_else(|| ApiError::not_found("the new key"))?,
+    };
+    Ok((StatusCode::CREATED, Json(ApiKeyCreated { key, api_key })))
+}
+
+/// The API keys of the calling account; an administrator sees those of every account it
+/// administers too.
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "auth",
+    responses((status = 200, body = Vec<ApiKey>), (status = 401, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<ApiKey>>> {
+    let keys = if caller.role().permits(Need::OperatorAdmin) {
+        let scope = caller.scope();
+        let keys = state.operations.store().read(move |conn| Box::pin(staff::list_api_keys(conn, None, scope))).await?;
+        keys.into_iter().filter(|k| k.staff_id == caller.staff.id || k.role.within(caller.role())).collect()
+    } else {
+        let own = caller.staff.id;
+        state.operations.store().read(move |conn| Box::pin(staff::list_api_keys(conn, Some(own), None))).await?
+    };
+    Ok(Json(keys))
+}
+
+/// Revokes an API key at once: the caller's own, or one of an account it administers.
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "auth", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = super::errors::ErrorBody), (status = 404, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<(Extension<Before>, StatusCode)> {
+    let not_found = || ApiError::not_found(format!("API key {id:?}"));
+    let key_id: i64 = id.parse().map_err(|_| not_found())?;
+    let key = state.operations.store().read(move |conn| Box::pin(staff::get_api_key(conn, key_id))).await?;
+    let key = key.ok_or_else(not_found)?;
+    let owner = key.staff_id;
+    let account = state.operations.store().read(move |conn| Box::pin(staff::get_staff(conn, owner))).await?;
+    let administers = caller.role().permits(Need::OperatorAdmin)
+        && account.is_some_and(|a| caller.sees(a.operator_id) && a.role.within(caller.role()));
+    if key.staff_id != caller.staff.id && !administers {
+        return Err(not_found());
+    }
+    state.operations.store().write(move |tx| Box::pin(staff::revoke_api_key(tx, key_id))).await?;
+    Ok((Before::of(&key), StatusCode::NO_CONTENT))
+}

@@ -1,0 +1,395 @@
+//! The audit log, as the API writes and reads it. The access layer records every request that
+//! changes something (or is refused the right to): who, with which role and operator, what, the
+//! object before (a handler attaches it with [`Before`]) and after (the answer), when and from
+//! where. Logins record themselves ([`Login`]); money movements are recorded by the store as they
+//! are journaled. Member roles read every entry, operator staff their operator's; nobody edits one.
+
+use super::ApiState;
+use super::access::Route;
+use super::auth::Caller;
+use super::driver_account::DriverCaller;
+use super::errors::{ApiError, ApiResult};
+use super::extract::Query;
+use super::login_throttle::{Realm, client_address};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Request, header};
+use axum::response::{IntoResponse, Response};
+use chargemesh_store::audit::{self, AuditEntry, AuditFilter, AuditScope};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+/// The object a change found, before it changed: a handler returns it as a response extension.
+#[derive(Debug, Clone)]
+pub struct Before(pub Value);
+
+impl Before {
+    pub fn of<T: Serialize>(object: &T) -> axum::Extension<Before> {
+        axum::Extension(Before(serde_json::to_value(object).unwrap_or(Value::Null)))
+    }
+}
+
+/// The address a request comes from (see `api.forwarded_for`).
+pub struct ClientAddress(pub IpAddr);
+
+impl ClientAddress {
+    pub fn of(parts_extensions: &axum::http::Extensions, headers: &axum::http::HeaderMap, state: &ApiState) -> IpAddr {
+        let peer = parts_extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip());
+        client_address(peer, headers, state.settings.forwarded_for)
+    }
+}
+
+impl FromRequestParts<Arc<ApiState>> for ClientAddress {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<ApiState>) -> Result<Self, ApiError> {
+        Ok(ClientAddress(ClientAddress::of(&parts.extensions, &parts.headers, state)))
+    }
+}
+
+/// Who made a request, as the audit log names them.
+pub enum Actor<'a> {
+    Staff(&'a Caller),
+    Driver(&'a DriverCaller),
+    Anonymous,
+}
+
+impl Actor<'_> {
+    fn entry(&self, action: &str, address: IpAddr, at: Timestamp) -> AuditEntry {
+        let mut entry = AuditEntry {
+            id: 0,
+            at,
+            actor_kind: "anonymous".into(),
+            actor_id: None,
+            actor_name: None,
+            actor_role: None,
+            actor_operator_id: None,
+            credential: None,
+            address: Some(address.to_string()),
+            action: action.to_owned(),
+            object: None,
+            operator_id: None,
+            status: None,
+            request: None,
+            before: None,
+            after: None,
+            detail: None,
+        };
+        match self {
+            Actor::Staff(caller) => {
+                entry.actor_kind = "staff".into();
+                entry.actor_id = Some(caller.staff.id);
+                entry.actor_name = Some(caller.staff.username.clone());
+                entry.actor_role = Some(caller.role().as_str().into());
+                entry.actor_operator_id = caller.scope();
+                entry.credential = Some(match caller.grant.kind {
+                    chargemesh_store::staff::CredentialKind::Login => "login".into(),
+                    chargemesh_store::staff::CredentialKind::ApiKey => {
+                        format!("api_key {}", caller.grant.credential_id)
+                    }
+                });
+            }
+            Actor::Driver(driver) => {
+                entry.actor_kind = "driver".into();
+                entry.actor_id = Some(driver.driver.id);
+                entry.actor_name = Some(driver.driver.username.clone());
+                entry.actor_operator_id = Some(driver.driver.operator_id);
+            }
+            Actor::Anonymous => {}
+        }
+        entry
+    }
+}
+
+/// Fields whose values are secrets, never written to the log.
+const SECRET_FIELDS: [&str; 7] = ["password", "token", "key", "token_a", "secret", "auth_key", "new_password"];
+
+fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (name, field) in map.iter_mut() {
+                if SECRET_FIELDS.contains(&name.as_str()) && !field.is_null() {
+                    *field = Value::String("[secret]".into());
+                } else {
+                    redact(field);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// A request's body as JSON, to record what was asked, and the request to pass on with it.
+pub async fn take_request_body(request: Request<Body>) -> Result<(Request<Body>, Option<Value>), Response> {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
+        Ok(bytes) => {
+            let asked = serde_json::from_slice(&bytes).ok();
+            Ok((Request::from_parts(parts, Body::from(bytes)), asked))
+        }
+        Err(_) => Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            format!("the request body is larger than {MAX_REQUEST_BYTES} bytes"),
+        )
+        .into_response()),
+    }
+}
+
+/// The largest request body accepted by the API (axum's default limit for JSON bodies).
+const MAX_REQUEST_BYTES: usize = 2 * 1024 * 1024;
+
+/// The largest answer kept as an entry's `after`.
+const MAX_AFTER_BYTES: usize = 256 * 1024;
+
+/// Appends the entry of a request that changes something (or was refused), with the object before
+/// and after, and passes the answer on unchanged.
+pub async fn record_change(
+    state: &ApiState,
+    route: &Route,
+    actor: &Actor<'_>,
+    address: IpAddr,
+    (path, request): (&str, Option<Value>),
+    response: Response,
+) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            tracing::error!(%error, path, "the answer of a change could not be read for the audit log");
+            return ApiError::internal().into_response();
+        }
+    };
+    let mut entry = actor.entry(route.action, address, Timestamp::now());
+    entry.object = Some(path.to_owned());
+    entry.status = Some(i64::from(parts.status.as_u16()));
+    let answer: Option<Value> = serde_json::from_slice(&bytes).ok();
+    entry.request = request;
+    entry.before = parts.extensions.remove::<Before>().map(|b| b.0);
+    if parts.status.is_success() {
+        entry.after = answer.filter(|_| bytes.len() <= MAX_AFTER_BYTES);
+    } else {
+        entry.detail = answer.as_ref().and_then(|a| a["message"].as_str()).map(str::to_owned);
+    }
+    for value in [&mut entry.request, &mut entry.before, &mut entry.after].into_iter().flatten() {
+        redact(value);
+    }
+    let owner = |v: &Option<Value>| v.as_ref().and_then(|v| v["operator_id"].as_i64());
+    entry.operator_id = owner(&entry.after).or_else(|| owner(&entry.before)).or(entry.actor_operator_id);
+    append(state, entry).await;
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+async fn append(state: &ApiState, entry: AuditEntry) {
+    let action = entry.action.clone();
+    if let Err(error) =
+        state.operations.store().write(move |tx| Box::pin(async move { audit::append(tx, &entry).await })).await
+    {
+        tracing::error!(%error, action, "an audit log entry could not be written");
+    }
+}
+
+/// A login attempt, for the audit log and the node's log.
+pub struct Login<'a> {
+    pub realm: Realm,
+    pub username: &'a str,
+    pub address: IpAddr,
+}
+
+impl Login<'_> {
+    fn action(&self, outcome: &str) -> String {
+        match self.realm {
+            Realm::Staff => format!("auth.{outcome}"),
+            Realm::Driver => format!("driver.{outcome}"),
+        }
+    }
+
+    /// A refused login: logged as a warning and appended to the audit log with why.
+    pub async fn failed(&self, state: &ApiState, operator_id: Option<i64>, why: &str) {
+        tracing::warn!(username = self.username, address = %self.address, realm = ?self.realm, why, "a login failed");
+        let mut entry = Actor::Anonymous.entry(&self.action("login_failed"), self.address, Timestamp::now());
+        entry.actor_name = Some(self.username.to_owned());
+        entry.operator_id = operator_id;
+        entry.detail = Some(why.to_owned());
+        append(state, entry).await;
+    }
+
+    pub async fn succeeded(&self, state: &ApiState, id: i64, role: Option<&str>, operator_id: Option<i64>) {
+        let mut entry = Actor::Anonymous.entry(&self.action("login"), self.address, Timestamp::now());
+        entry.actor_kind = match self.realm {
+            Realm::Staff => "staff".into(),
+            Realm::Driver => "driver".into(),
+        };
+        entry.actor_id = Some(id);
+        entry.actor_name = Some(self.username.to_owned());
+        entry.actor_role = role.map(str::to_owned);
+        entry.actor_operator_id = operator_id;
+        entry.operator_id = operator_id;
+        entry.credential = Some("login".into());
+        append(state, entry).await;
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only entries of this actor (a username).
+    actor: Option<String>,
+    /// Only this action (`sites.update`), or actions starting so when it ends in `.` (`sites.`).
+    action: Option<String>,
+    /// Only entries at or after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    from: Option<Timestamp>,
+    /// Only entries before this instant.
+    #[param(value_type = Option<String>, format = DateTime)]
+    to: Option<Timestamp>,
+    /// Only entries older than this one (the next page: the last id of this one).
+    before_id: Option<i64>,
+    /// At most this many (100 by default, at most 1,000).
+    limit: Option<i64>,
+}
+
+fn filter(caller: &Caller, query: AuditQuery, limit: i64) -> AuditFilter {
+    let scope = match caller.scope() {
+        _ if caller.role().is_member_role() => AuditScope::All,
+        None => AuditScope::Operators,
+        Some(operator) => AuditScope::Operator(operator),
+    };
+    AuditFilter {
+        scope,
+        actor: query.actor,
+        action: query.action,
+        from: query.from,
+        to: query.to,
+        before_id: query.before_id,
+        limit,
+    }
+}
+
+/// The audit log, newest first: every entry for the member's roles, the operator's own for its
+/// staff. Page with `before_id`.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 401, body = super::errors::ErrorBody),
+        (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Query(query): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let filter = filter(&caller, query, limit);
+    Ok(Json(
+        state.operations.store().read(move |conn| Box::pin(async move { audit::list(conn, &filter).await })).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `jsonl` (one entry per line, as `GET /audit` gives them) or `csv`.
+    format: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    from: Option<Timestamp>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    to: Option<Timestamp>,
+}
+
+const CSV_COLUMNS: [&str; 16] = [
+    "id",
+    "at",
+    "actor_kind",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "actor_operator_id",
+    "credential",
+    "address",
+    "action",
+    "object",
+    "operator_id",
+    "status",
+    "before",
+    "after",
+    "detail",
+];
+
+fn csv_field(value: &Value) -> String {
+    let text = match value {
+        Value::Null => return String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+}
+
+fn csv_line(entry: &AuditEntry) -> String {
+    let value = serde_json::to_value(entry).unwrap_or(Value::Null);
+    let line: Vec<String> = CSV_COLUMNS.iter().map(|c| csv_field(&value[*c])).collect();
+    line.join(",") + "\r\n"
+}
+
+/// The whole selection of the audit log as a file, oldest last as in `GET /audit`: JSON lines or
+/// CSV (RFC 4180, a header line first).
+#[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", params(ExportQuery),
+    responses((status = 200, description = "the entries, as application/x-ndjson or text/csv"),
+        (status = 401, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn export(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Query(query): Query<ExportQuery>,
+) -> ApiResult<Response> {
+    let csv = match query.format.as_deref() {
+        None | Some("jsonl") => false,
+        Some("csv") => true,
+        Some(other) => return Err(ApiError::invalid(format!("format {other:?}: jsonl or csv"))),
+    };
+    const PAGE: i64 = 1000;
+    let selection = AuditQuery {
+        actor: query.actor,
+        action: query.action,
+        from: query.from,
+        to: query.to,
+        before_id: None,
+        limit: None,
+    };
+    let filter = filter(&caller, selection, PAGE);
+    let store = state.operations.store().clone();
+    let header_line = csv.then(|| CSV_COLUMNS.join(",") + "\r\n");
+    let pages = futures::stream::unfold(Some(filter), move |next| {
+        let store = store.clone();
+        async move {
+            let page_filter = next?;
+            let read = page_filter.clone();
+            let entries = match store.read(move |conn| Box::pin(async move { audit::list(conn, &read).await })).await {
+                Ok(entries) => entries,
+                Err(error) => return Some((Err(std::io::Error::other(error.to_string())), None)),
+            };
+            let following = (entries.len() as i64 == PAGE)
+                .then(|| AuditFilter { before_id: entries.last().map(|e| e.id), ..page_filter });
+            let text: String = entries
+                .iter()
+                .map(|e| if csv { csv_line(e) } else { serde_json::to_string(e).unwrap_or_default() + "\n" })
+                .collect();
+            Some((Ok::<_, std::io::Error>(text), following))
+        }
+    });
+    let body = futures::StreamExt::chain(futures::stream::iter(header_line.map(Ok)), pages);
+    let mut response = Body::from_stream(body).into_response();
+    let (kind, extension) = if csv { ("text/csv; charset=utf-8", "csv") } else { ("application/x-ndjson", "jsonl") };
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    let disposition = format!("attachment; filename=\"chargemesh-audit.{extension}\"");
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}

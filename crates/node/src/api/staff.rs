@@ -1,0 +1,223 @@
+//! Staff accounts as their administrators manage them: created, listed, disabled, given a new
+//! password, deleted. An administrator manages the accounts it sees (its operator's) and never one
+//! with more rights than its own; the last active member administrator stays.
+
+use super::ApiState;
+use super::audit::Before;
+use super::auth::{Caller, check_new_password, hash_password, reset_password_hash};
+use super::errors::{ApiError, ApiResult};
+use super::extract::Body;
+use super::extract::Path;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use chargemesh_core::access::Role;
+use chargemesh_store::staff::{self, StaffMember};
+use jiff::Timestamp;
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStaff {
+    pub username: String,
+    /// 12 to 128 characters, not easy to guess.
+    pub password: String,
+    /// The member's `member_admin`, `member_finance`, `member_readonly`, or an operator's `admin`,
+    /// `operator`, `readonly`: never more than the creator's own.
+    pub role: String,
+    /// The operator an operator role works for (the creator's own by default). Omitted by an
+    /// account of every operator, the new account works for every operator too; member roles have
+    /// none.
+    pub operator_id: Option<i64>,
+}
+
+fn parse_role(text: &str) -> ApiResult<Role> {
+    Role::parse(text)
+        .ok_or_else(|| ApiError::invalid(format!("role must be one of {}", Role::ALL.map(Role::as_str).join(", "))))
+}
+
+/// Creates a staff account (administrators: an operator's admin creates accounts of that operator).
+#[utoipa::path(post, path = "/api/v1/staff", tag = "staff", request_body = NewStaff,
+    responses((status = 201, body = StaffMember), (status = 401, body = super::errors::ErrorBody),
+        (status = 403, body = super::errors::ErrorBody), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Body(request): Body<NewStaff>,
+) -> ApiResult<(StatusCode, Json<StaffMember>)> {
+    let role = parse_role(&request.role)?;
+    if !role.within(caller.role()) {
+        return Err(ApiError::forbidden(format!("a {} cannot create an account with role {role}", caller.role())));
+    }
+    let operator_id = if role.is_member_role() {
+        if request.operator_id.is_some() {
+            return Err(ApiError::invalid("the member's roles work for no single operator: omit operator_id"));
+        }
+        None
+    } else {
+        match (caller.scope(), request.operator_id) {
+            (None, asked) => asked,
+            (Some(_), asked) => Some(caller.operator_for_new(asked)?),
+        }
+    };
+    let username = request.username.trim().to_owned();
+    if username.is_empty() || username.len() > 64 {
+        return Err(ApiError::invalid("username must be 1 to 64 characters"));
+    }
+    check_new_password(&request.password, &[&username])?;
+    let hash = hash_password(request.password).await?;
+    let name = username.clone();
+    let created = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move { staff::create_staff(tx, &name, &hash, role, operator_id, Timestamp::now()).await })
+        })
+        .await;
+    let member = match created {
+        Err(e) if e.is_unique_violation() => return Err(ApiError::conflict(format!("username {username:?} is taken"))),
+        Err(e) if e.is_foreign_key_violation() => {
+            return Err(ApiError::not_found(format!("operator {}", operator_id.unwrap_or_default())));
+        }
+        other => other?,
+    };
+    Ok((StatusCode::CREATED, Json(member)))
+}
+
+/// The staff accounts the caller administers: its operator's (every account, for the member's).
+#[utoipa::path(get, path = "/api/v1/staff", tag = "staff",
+    responses((status = 200, body = Vec<StaffMember>), (status = 401, body = super::errors::ErrorBody),
+        (status = 403, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<StaffMember>>> {
+    let scope = caller.scope();
+    Ok(Json(state.operations.store().read(move |conn| Box::pin(staff::list_staff(conn, scope))).await?))
+}
+
+/// One account the caller administers.
+#[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = i64, Path)),
+    responses((status = 200, body = StaffMember), (status = 401, body = super::errors::ErrorBody),
+        (status = 403, body = super::errors::ErrorBody), (status = 404, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<StaffMember>> {
+    Ok(Json(visible(&state, &caller, &id).await?))
+}
+
+/// The account `id` if the caller sees it.
+async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<StaffMember> {
+    let not_found = || ApiError::not_found(format!("staff account {id:?}"));
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let member = state.operations.store().read(move |conn| Box::pin(staff::get_staff(conn, id))).await?;
+    member.filter(|m| caller.sees(m.operator_id)).ok_or_else(not_found)
+}
+
+/// The account `id` if the caller may change it: it sees it, and it has no more rights than the
+/// caller's.
+async fn managed(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<StaffMember> {
+    let member = visible(state, caller, id).await?;
+    if !member.role.within(caller.role()) {
+        return Err(ApiError::forbidden(format!("a {} cannot change a {} account", caller.role(), member.role)));
+    }
+    Ok(member)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffChange {
+    /// `active` or `disabled` (its logins end; its API keys are refused while disabled).
+    pub status: Option<String>,
+    /// A new password (a reset): the account's logins end.
+    pub password: Option<String>,
+}
+
+/// Disables or enables an account, or resets its password.
+#[utoipa::path(patch, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = i64, Path)), request_body = StaffChange,
+    responses((status = 200, body = StaffMember), (status = 401, body = super::errors::ErrorBody),
+        (status = 403, body = super::errors::ErrorBody), (status = 404, body = super::errors::ErrorBody),
+        (status = 409, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(change): Body<StaffChange>,
+) -> ApiResult<(Extension<Before>, Json<StaffMember>)> {
+    let member = managed(&state, &caller, &id).await?;
+    if let Some(status) = &change.status
+        && status != staff::ACTIVE
+        && status != staff::DISABLED
+    {
+        return Err(ApiError::invalid("status must be active or disabled"));
+    }
+    let hash = reset_password_hash(change.password, &[&member.username]).await?;
+    let (id, status, role) = (member.id, change.status, member.role);
+    let changed = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                if let Some(status) = &status {
+                    if status == staff::DISABLED && !keeps_a_member_admin(&mut *tx, id, role).await? {
+                        return Ok(Err(last_member_admin()));
+                    }
+                    staff::set_status(&mut *tx, id, status).await?;
+                }
+                if let Some(hash) = &hash {
+                    staff::set_password(&mut *tx, id, hash, None).await?;
+                }
+                Ok(staff::get_staff(tx, id).await?.ok_or_else(|| ApiError::not_found(format!("staff account {id}"))))
+            })
+        })
+        .await??;
+    Ok((Before::of(&member), Json(changed)))
+}
+
+/// Deletes an account and every credential it has.
+#[utoipa::path(delete, path = "/api/v1/staff/{id}", tag = "staff", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = super::errors::ErrorBody), (status = 403, body = super::errors::ErrorBody),
+        (status = 404, body = super::errors::ErrorBody), (status = 409, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<(Extension<Before>, StatusCode)> {
+    let member = managed(&state, &caller, &id).await?;
+    let (id, role) = (member.id, member.role);
+    let deleted = state
+        .operations
+        .store()
+        .write(move |tx| {
+            Box::pin(async move {
+                if !keeps_a_member_admin(&mut *tx, id, role).await? {
+                    return Ok(Err(last_member_admin()));
+                }
+                Ok(Ok(staff::delete_staff(tx, id).await?))
+            })
+        })
+        .await??;
+    if !deleted {
+        return Err(ApiError::not_found(format!("staff account {id}")));
+    }
+    Ok((Before::of(&member), StatusCode::NO_CONTENT))
+}
+
+/// Whether another active member administrator remains if account `id` (with `role`) goes.
+async fn keeps_a_member_admin(tx: &mut chargemesh_store::Conn, id: i64, role: Role) -> chargemesh_store::Result<bool> {
+    if role != Role::MemberAdmin {
+        return Ok(true);
+    }
+    let others = staff::count_active_with_role(&mut *tx, Role::MemberAdmin).await?;
+    let this_active = staff::get_staff(tx, id).await?.is_some_and(|m| m.status == staff::ACTIVE);
+    Ok(others - i64::from(this_active) > 0)
+}
+
+fn last_member_admin() -> ApiError {
+    ApiError::conflict("this is the last active member administrator: create another one first")
+}
