@@ -97,12 +97,37 @@ pub enum QuantityUnit {
 /// splits its energy into separately rounded lines. Its time is counted apart: charging (energy
 /// flowing) and idle (connected without energy flowing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredCdrPeriod")]
 pub struct CdrPeriod {
     pub start: Timestamp,
     pub end: Timestamp,
     pub energy: Energy,
     pub charging_millis: i64,
     pub idle_millis: i64,
+}
+
+/// A CDR period as saved: CDRs priced before charging and idle time were counted apart say
+/// whether the whole period charged instead, and still read.
+#[derive(Deserialize)]
+struct StoredCdrPeriod {
+    start: Timestamp,
+    end: Timestamp,
+    energy: Energy,
+    charging_millis: Option<i64>,
+    idle_millis: Option<i64>,
+    charging: Option<bool>,
+}
+
+impl From<StoredCdrPeriod> for CdrPeriod {
+    fn from(stored: StoredCdrPeriod) -> CdrPeriod {
+        let millis = stored.end.as_millisecond() - stored.start.as_millisecond();
+        let (charging_millis, idle_millis) = match (stored.charging_millis, stored.idle_millis, stored.charging) {
+            (Some(charging), Some(idle), _) => (charging, idle),
+            (_, _, Some(false)) => (0, millis),
+            _ => (millis, 0),
+        };
+        CdrPeriod { start: stored.start, end: stored.end, energy: stored.energy, charging_millis, idle_millis }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -322,3 +322,15 @@ fn a_time_of_use_presets_problems_name_its_own_fields() {
     assert_eq!(fields, ["flat.electricity", "idle_fee_per_hour"], "{errors}");
     assert!(errors.0[0].problem.contains("-0.6 is negative"), "{errors}");
 }
+
+/// A CDR saved before charging and idle time were counted apart still reads, its periods' time
+/// counted by whether they charged.
+#[test]
+fn a_cdr_saved_with_the_earlier_period_shape_still_reads() {
+    let saved = r#"{"start":"2025-08-05T03:00:00Z","end":"2025-08-05T03:10:00Z","energy":600000,"charging":false}"#;
+    let period: chargemesh_core::pricing::CdrPeriod = serde_json::from_str(saved).unwrap();
+    assert_eq!((period.charging_millis, period.idle_millis), (0, 600_000));
+    let now = r#"{"start":"2025-08-05T03:00:00Z","end":"2025-08-05T03:10:00Z","energy":600000,"charging_millis":400000,"idle_millis":200000}"#;
+    let period: chargemesh_core::pricing::CdrPeriod = serde_json::from_str(now).unwrap();
+    assert_eq!((period.charging_millis, period.idle_millis), (400_000, 200_000));
+}

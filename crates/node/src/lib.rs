@@ -19,7 +19,7 @@ pub mod telemetry;
 use crate::config::Config;
 use crate::gateway::{Gateway, Registry};
 use crate::operations::{Operations, Settings};
-use chargemesh_store::{Store, StoreError, commands, messages, staff};
+use chargemesh_store::{Store, StoreError, commands, logins, messages, staff};
 use jiff::{SignedDuration, Timestamp};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -104,6 +104,7 @@ impl Node {
             registry: registry.clone(),
             metrics: telemetry::metrics(),
             settings: config.api.clone(),
+            logins_in_flight: Default::default(),
             ledger: ledger.clone(),
             federation: federation.clone(),
         });
@@ -114,7 +115,7 @@ impl Node {
             tokio::spawn(serving::serve(gateway_listener, gateway_router, secs(config.gateway.handshake_timeout_secs))),
             tokio::spawn(serving::serve(api_listener, api_router, secs(config.api.header_timeout_secs))),
         ];
-        tasks.push(tokio::spawn(forget_old_replies(store.clone(), config.gateway.message_memory_days)));
+        tasks.push(tokio::spawn(forget_old_records(store.clone(), config.gateway.message_memory_days)));
         tasks.push(tokio::spawn(operations.clone().run_payments()));
         tasks.extend(federation::tasks(&federation));
         if let Some(ledger) = &ledger {
@@ -218,18 +219,29 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
-async fn forget_old_replies(store: Store, days: u32) {
+/// Every hour, forgets charger message replies older than `days` and wrong passwords that make
+/// nobody wait any more (a guesser at many addresses would otherwise fill the table).
+async fn forget_old_records(store: Store, days: u32) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
-        let before = Timestamp::now() - SignedDuration::from_hours(24 * i64::from(days));
-        let result = store.write(move |tx| Box::pin(messages::forget_before(tx, before))).await;
+        let now = Timestamp::now();
+        let before = now - SignedDuration::from_hours(24 * i64::from(days));
+        let result = store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let replies = messages::forget_before(&mut *tx, before).await?;
+                    let failures = logins::purge(tx, now - SignedDuration::from_hours(24)).await?;
+                    Ok((replies, failures))
+                })
+            })
+            .await;
         match result {
-            Ok(n) if n > 0 => {
-                tracing::debug!(forgotten = n, "old charger message replies forgotten")
+            Ok((replies, failures)) if replies + failures > 0 => {
+                tracing::debug!(replies, failures, "old charger replies and login failures forgotten")
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not forget old charger message replies"),
+            Err(e) => tracing::warn!(error = %e, "could not forget old charger replies and login failures"),
         }
     }
 }

@@ -332,6 +332,13 @@ async fn credentials_have_a_life_cycle() {
     assert_eq!(node.request(Method::GET, "/me", &reader_key, None).await.0, StatusCode::OK, "keys stay");
     let reader_token = node.login("north-reader", "another long horse battery").await;
 
+    // No password is ever written to the audit log, not even a refused change's current one.
+    let changes = node.get("/audit?action=me.change_password").await;
+    assert_eq!(changes.as_array().unwrap().len(), 4, "{changes}");
+    let logged = changes.to_string();
+    assert!(!logged.contains(PASSWORD) && !logged.contains("a new horse staple battery"), "{logged}");
+    assert_eq!(changes[0]["request"]["current_password"], "[secret]");
+
     // Disabled: no login, no key, until enabled; deleted: gone with its keys.
     let (status, disabled) = node.request(Method::PATCH, &path, &admin, Some(json!({"status": "disabled"}))).await;
     assert_eq!((status, disabled["status"].as_str()), (StatusCode::OK, Some("disabled")));

@@ -70,6 +70,55 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
+/// Erases `text` (a closed account's username, name or token) from every entry that holds it,
+/// writing `replacement` instead: the one edit the audit log ever gets, as China's PIPL requires
+/// when a driver closes their account. With `about` (a driver's id, and texts naming that driver),
+/// only entries by that driver or holding one of those texts are edited.
+pub async fn erase(conn: &mut Conn, text: &str, replacement: &str, about: Option<(i64, &[String])>) -> Result<()> {
+    let pattern = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let ids: Vec<i64> = query(
+        "SELECT id FROM audit_log WHERE actor_name LIKE $1 ESCAPE '\\' OR object LIKE $1 ESCAPE '\\' \
+         OR request_json LIKE $1 ESCAPE '\\' OR before_json LIKE $1 ESCAPE '\\' OR after_json LIKE $1 ESCAPE '\\' \
+         OR detail LIKE $1 ESCAPE '\\'",
+    )
+    .bind(pattern)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|row| row.try_get("id"))
+    .collect::<Result<_>>()?;
+    for id in ids {
+        if let Some((driver, texts)) = about {
+            let row = query(
+                "SELECT actor_kind, actor_id, object, request_json, before_json, after_json FROM audit_log WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+            let by_driver = row.try_get::<String, _>("actor_kind")? == "driver"
+                && row.try_get::<Option<i64>, _>("actor_id")? == Some(driver);
+            let mut held = String::new();
+            for column in ["object", "request_json", "before_json", "after_json"] {
+                held.push_str(&row.try_get::<Option<String>, _>(column)?.unwrap_or_default());
+            }
+            if !by_driver && !texts.iter().any(|t| held.contains(t.as_str())) {
+                continue;
+            }
+        }
+        query(
+            "UPDATE audit_log SET actor_name = REPLACE(actor_name, $2, $3), object = REPLACE(object, $2, $3), \
+             request_json = REPLACE(request_json, $2, $3), before_json = REPLACE(before_json, $2, $3), \
+             after_json = REPLACE(after_json, $2, $3), detail = REPLACE(detail, $2, $3) WHERE id = $1",
+        )
+        .bind(id)
+        .bind(text)
+        .bind(replacement)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Appends an entry (its `id` is ignored) and returns its id.
 pub async fn append(conn: &mut Conn, entry: &AuditEntry) -> Result<i64> {
     query(

@@ -186,15 +186,49 @@ pub async fn logins_of(conn: &mut Conn, id: i64) -> Result<Vec<Login>> {
 }
 
 /// Closes driver `id`'s account at the driver's request, leaving nothing personal: the account's
-/// name, username and password go, its logins end, and each of its tokens (a card's UID, an app
-/// token) is replaced by its anonymous id in `renamed` wherever accounting keeps it — the token
-/// itself (blocked, its payment method and label gone), sessions, payments, wallet operations and
-/// the journal's wallet accounts, roaming starts and settlements, commands sent to chargers.
-/// Amounts, energies and times stay.
+/// name, username and password go, its logins and counted wrong passwords too, and each of its
+/// tokens (a card's UID, an app token) is replaced by its anonymous id in `renamed` wherever
+/// accounting keeps it — the token itself (blocked, its payment method and label gone), sessions,
+/// payments, wallet operations and the journal's wallet accounts, roaming starts and settlements,
+/// commands sent to chargers, the payment provider's records — and erased from the audit log (the
+/// one edit it ever gets). Amounts, energies and times stay.
 pub async fn close_account(conn: &mut Conn, id: i64, renamed: &[(String, String)]) -> Result<()> {
-    query("UPDATE drivers SET username = 'closed-' || CAST(id AS TEXT), name = NULL, password_hash = '', status = $2 WHERE id = $1")
+    let Some(driver) = get_driver(&mut *conn, id).await? else { return Ok(()) };
+    let closed_name = format!("closed-{id}");
+    let methods: Vec<String> =
+        query("SELECT payment_method FROM tokens WHERE driver_id = $1 AND payment_method IS NOT NULL")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|row| row.try_get("payment_method"))
+            .collect::<Result<_>>()?;
+    for method in methods.iter().filter(|m| m.as_str() != "wallet") {
+        query("UPDATE sandbox_operations SET method = '[erased]' WHERE method = $1")
+            .bind(method.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    // The name is erased from the entries about this driver only (another person may share it);
+    // the username and tokens, unique, everywhere.
+    if let Some(name) = &driver.name {
+        let mut about: Vec<String> = vec![driver.username.clone(), format!("/api/v1/drivers/{id}")];
+        about.extend(renamed.iter().map(|(old, _)| old.clone()));
+        crate::audit::erase(&mut *conn, name, "[erased]", Some((id, &about))).await?;
+    }
+    crate::audit::erase(&mut *conn, &driver.username, &closed_name, None).await?;
+    for (old, new) in renamed {
+        crate::audit::erase(&mut *conn, old, new, None).await?;
+    }
+    query("DELETE FROM login_failures WHERE subject = $1 OR subject LIKE $2")
+        .bind(format!("driver:{}", driver.username))
+        .bind(format!("driver:{}@%", driver.username))
+        .execute(&mut *conn)
+        .await?;
+    query("UPDATE drivers SET username = $3, name = NULL, password_hash = '', status = $2 WHERE id = $1")
         .bind(id)
         .bind(CLOSED)
+        .bind(closed_name.as_str())
         .execute(&mut *conn)
         .await?;
     query("DELETE FROM driver_credentials WHERE driver_id = $1").bind(id).execute(&mut *conn).await?;

@@ -543,23 +543,23 @@ pub async fn pending(conn: &mut Conn, limit: i64) -> Result<Vec<PendingMessage>>
     .collect()
 }
 
-/// Records a member request's signature, signed at `signed_at`, unless it was seen before: true the
-/// first time, false for a replay. Signatures signed before `forget_before` (too old to be accepted
-/// again anyway) are forgotten.
+/// Records a member request (the digest of what it signed), signed at `signed_at`, unless it was
+/// seen before: true the first time, false for a replay. Requests signed before `forget_before`
+/// (too old to be accepted again anyway) are forgotten.
 pub async fn first_sight(
     conn: &mut Conn,
-    signature: &str,
+    request: &str,
     signed_at: Timestamp,
     forget_before: Timestamp,
 ) -> Result<bool> {
-    query("DELETE FROM member_request_signatures WHERE signed_at < $1")
+    query("DELETE FROM member_requests_seen WHERE signed_at < $1")
         .bind(millis(forget_before))
         .execute(&mut *conn)
         .await?;
     let inserted = query(
-        "INSERT INTO member_request_signatures (signature, signed_at) VALUES ($1, $2) ON CONFLICT (signature) DO NOTHING",
+        "INSERT INTO member_requests_seen (request_digest, signed_at) VALUES ($1, $2) ON CONFLICT (request_digest) DO NOTHING",
     )
-    .bind(signature)
+    .bind(request)
     .bind(millis(signed_at))
     .execute(conn)
     .await?;

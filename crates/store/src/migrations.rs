@@ -93,9 +93,9 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     ),
     (
         15,
-        "member request signatures",
-        include_str!("../migrations/sqlite/0015_member_request_signatures.sql"),
-        include_str!("../migrations/postgres/0015_member_request_signatures.sql"),
+        "member requests seen",
+        include_str!("../migrations/sqlite/0015_member_requests_seen.sql"),
+        include_str!("../migrations/postgres/0015_member_requests_seen.sql"),
     ),
     (
         16,

@@ -175,11 +175,11 @@ pub async fn charged(
 }
 
 /// Marks a settlement disputed on the ledger for `reason`. Returns whether it was not disputed
-/// already (and the ledger held the CDR).
+/// already (or resolved: a CDR is disputed once) and the ledger held the CDR.
 pub async fn dispute(conn: &mut Conn, (cpo, cdr_id): (&str, &str), reason: &str, now: Timestamp) -> Result<bool> {
     let changed = query(
         "UPDATE roaming_settlements SET state = $3, dispute_reason = $4, updated_at = $5 \
-         WHERE cpo = $1 AND cdr_id = $2 AND state NOT IN ($3, $6)",
+         WHERE cpo = $1 AND cdr_id = $2 AND state NOT IN ($3, $6, $7)",
     )
     .bind(cpo)
     .bind(cdr_id)
@@ -187,6 +187,7 @@ pub async fn dispute(conn: &mut Conn, (cpo, cdr_id): (&str, &str), reason: &str,
     .bind(reason)
     .bind(millis(now))
     .bind(AWAITING_ANCHOR)
+    .bind(RESOLVED)
     .execute(conn)
     .await?;
     Ok(changed > 0)
@@ -230,11 +231,11 @@ pub async fn disputed(conn: &mut Conn) -> Result<Vec<(String, String, String)>> 
         .collect()
 }
 
-/// Disputed settlements, oldest first: their CDRs may have been resolved on the ledger since.
-pub async fn disputed_settlements(conn: &mut Conn, limit: i64) -> Result<Vec<Settlement>> {
-    query(format!("{SELECT} WHERE state = $1 ORDER BY updated_at LIMIT $2"))
+/// Every disputed settlement (disputes are few): their CDRs may have been resolved on the ledger
+/// since.
+pub async fn disputed_settlements(conn: &mut Conn) -> Result<Vec<Settlement>> {
+    query(format!("{SELECT} WHERE state = $1 ORDER BY updated_at"))
         .bind(DISPUTED)
-        .bind(limit)
         .fetch_all(conn)
         .await?
         .into_iter()

@@ -122,7 +122,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/drivers/{id}", "drivers.get", Staff(Read)),
     route("PATCH", "/api/v1/drivers/{id}", "drivers.update", Staff(Write)),
     route("GET", "/api/v1/drivers/{id}/data", "drivers.personal_data", Staff(Read)),
-    route("POST", "/api/v1/drivers/{id}/close", "drivers.close", Staff(Write)),
+    route("POST", "/api/v1/drivers/{id}/close", "drivers.close", Staff(OperatorAdmin)),
     route("GET", "/api/v1/ledger", "ledger.summary", Staff(Read)),
     route("GET", "/api/v1/ledger/blocks", "ledger.blocks", Staff(Read)),
     route("GET", "/api/v1/ledger/blocks/{height}", "ledger.block", Staff(Read)),
@@ -135,7 +135,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/ledger/cdrs/{cpo}/{cdr_id}", "ledger.cdr", Staff(Read)),
     route("GET", "/api/v1/ledger/status", "ledger.status", Staff(Read)),
     route("GET", "/api/v1/ledger/disputes", "ledger.disputes", Staff(MemberRead)),
-    route("POST", "/api/v1/ledger/cdrs/{cpo}/{cdr_id}/resolution", "disputes.resolve", Staff(MemberFinance)),
+    route("POST", "/api/v1/ledger/cdrs/{cpo}/{cdr_id}/resolution", "disputes.resolve", Staff(MemberAdmin)),
     route("GET", "/api/v1/ledger/obligations", "ledger.obligations", Staff(MemberRead)),
     route("GET", "/api/v1/ledger/clearing", "ledger.clearing", Staff(MemberRead)),
     route(
@@ -200,10 +200,15 @@ pub fn find(method: &str, path: &str) -> Option<&'static Route> {
 pub async fn enforce(
     State(state): State<Arc<ApiState>>,
     matched: MatchedPath,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(route) = find(request.method().as_str(), matched.as_str()) else {
+    // HEAD is answered as GET, and allowed as GET is.
+    let method = match request.method().as_str() {
+        "HEAD" => "GET",
+        other => other,
+    };
+    let Some(route) = find(method, matched.as_str()) else {
         tracing::error!(method = %request.method(), path = matched.as_str(), "a route has no access rule");
         return ApiError::forbidden("this route has no access rule (a bug): it is refused").into_response();
     };
@@ -212,54 +217,62 @@ pub async fn enforce(
         .extensions()
         .get::<OriginalUri>()
         .map_or_else(|| request.uri().path().to_owned(), |uri| uri.path().to_owned());
-    // Logins record their own attempts (with the name tried); reads change nothing.
-    let audited = route.method != "GET" && route.access != Access::Public;
-    let (mut request, asked) = if audited {
-        match audit::take_request_body(request).await {
-            Ok(taken) => taken,
-            Err(refusal) => return refusal,
-        }
-    } else {
-        (request, None)
-    };
-    match route.access {
-        Access::Public => next.run(request).await,
+    let actor = match route.access {
+        Access::Public => return next.run(request).await,
         Access::Staff(need) => {
             let caller = match Caller::authenticate(&state, request.headers()).await {
                 Ok(caller) => caller,
                 Err(error) => return error.into_response(),
             };
-            let response = if caller.role().permits(need) {
-                request.extensions_mut().insert(caller.clone());
-                next.run(request).await
-            } else {
-                ApiError::forbidden(format!(
+            if !caller.role().permits(need) {
+                let refusal = ApiError::forbidden(format!(
                     "{} needs {}; this {} acts as {}",
                     route.action,
                     describe(need),
                     caller.grant.kind.as_str().replace('_', " "),
                     caller.role()
                 ))
-                .into_response()
-            };
-            if !audited {
-                return response;
+                .into_response();
+                return match route.method {
+                    "GET" => refusal,
+                    _ => {
+                        audit::record_change(&state, route, &Actor::Staff(&caller), address, (&path, None), refusal)
+                            .await
+                    }
+                };
             }
-            audit::record_change(&state, route, &Actor::Staff(&caller), address, (&path, asked), response).await
+            request.extensions_mut().insert(caller.clone());
+            Authenticated::Staff(caller)
         }
-        Access::Driver => {
-            let driver = match DriverCaller::authenticate(&state, request.headers()).await {
-                Ok(driver) => driver,
-                Err(error) => return error.into_response(),
-            };
-            request.extensions_mut().insert(driver.clone());
-            let response = next.run(request).await;
-            if !audited {
-                return response;
+        Access::Driver => match DriverCaller::authenticate(&state, request.headers()).await {
+            Ok(driver) => {
+                request.extensions_mut().insert(driver.clone());
+                Authenticated::Driver(driver)
             }
-            audit::record_change(&state, route, &Actor::Driver(&driver), address, (&path, asked), response).await
-        }
+            Err(error) => return error.into_response(),
+        },
+    };
+    // Reads change nothing; a change is recorded with what was asked (its body, read only now that
+    // the caller is known).
+    if route.method == "GET" {
+        return next.run(request).await;
     }
+    let (request, asked) = match audit::take_request_body(request).await {
+        Ok(taken) => taken,
+        Err(refusal) => return refusal,
+    };
+    let response = next.run(request).await;
+    let actor = match &actor {
+        Authenticated::Staff(caller) => Actor::Staff(caller),
+        Authenticated::Driver(driver) => Actor::Driver(driver),
+    };
+    audit::record_change(&state, route, &actor, address, (&path, asked), response).await
+}
+
+/// Who a request is made by, once authenticated.
+enum Authenticated {
+    Staff(Caller),
+    Driver(DriverCaller),
 }
 
 /// What a need asks for, in words.

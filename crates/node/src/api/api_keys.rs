@@ -117,9 +117,19 @@ pub async fn create(
     responses((status = 200, body = Vec<ApiKey>), (status = 401, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<ApiKey>>> {
     let keys = if caller.role().permits(Need::OperatorAdmin) {
+        // The keys of the accounts it may change (as revoking needs), and its own.
         let scope = caller.scope();
-        let keys = state.operations.store().read(move |conn| Box::pin(staff::list_api_keys(conn, None, scope))).await?;
-        keys.into_iter().filter(|k| k.staff_id == caller.staff.id || k.role.within(caller.role())).collect()
+        let (keys, accounts) = state
+            .operations
+            .store()
+            .read(move |conn| {
+                Box::pin(async move {
+                    Ok((staff::list_api_keys(&mut *conn, None, scope).await?, staff::list_staff(conn, scope).await?))
+                })
+            })
+            .await?;
+        let managed = |id: i64| accounts.iter().any(|a| a.id == id && a.role.within(caller.role()));
+        keys.into_iter().filter(|k| k.staff_id == caller.staff.id || managed(k.staff_id)).collect()
     } else {
         let own = caller.staff.id;
         state.operations.store().read(move |conn| Box::pin(staff::list_api_keys(conn, Some(own), None))).await?

@@ -28,6 +28,12 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Before(pub Value);
 
+/// Texts the change itself erased (a closed account's username and tokens), each with what replaced
+/// it: a handler returns them as a response extension, so that the change's own entry holds them
+/// no more than the entries before it.
+#[derive(Debug, Clone)]
+pub struct Erased(pub Vec<(String, String)>);
+
 impl Before {
     pub fn of<T: Serialize>(object: &T) -> axum::Extension<Before> {
         axum::Extension(Before(serde_json::to_value(object).unwrap_or(Value::Null)))
@@ -107,14 +113,17 @@ impl Actor<'_> {
     }
 }
 
-/// Fields whose values are secrets, never written to the log.
-const SECRET_FIELDS: [&str; 7] = ["password", "token", "key", "token_a", "secret", "auth_key", "new_password"];
+/// Whether a field's value is a secret, never written to the log: any password (the current one of
+/// a password change too), secret, key or token given or shown.
+fn is_secret(name: &str) -> bool {
+    name.contains("password") || name.contains("secret") || ["key", "token", "token_a", "auth_key"].contains(&name)
+}
 
 fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (name, field) in map.iter_mut() {
-                if SECRET_FIELDS.contains(&name.as_str()) && !field.is_null() {
+                if is_secret(name) && !field.is_null() {
                     *field = Value::String("[secret]".into());
                 } else {
                     redact(field);
@@ -181,10 +190,38 @@ pub async fn record_change(
     for value in [&mut entry.request, &mut entry.before, &mut entry.after].into_iter().flatten() {
         redact(value);
     }
-    let owner = |v: &Option<Value>| v.as_ref().and_then(|v| v["operator_id"].as_i64());
+    let owner = |v: &Option<Value>| v.as_ref().and_then(operator_of);
     entry.operator_id = owner(&entry.after).or_else(|| owner(&entry.before)).or(entry.actor_operator_id);
+    if let Some(Erased(texts)) = parts.extensions.remove::<Erased>() {
+        erase(&mut entry, &texts);
+    }
     append(state, entry).await;
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Writes each erased text's replacement wherever the entry holds it.
+fn erase(entry: &mut AuditEntry, texts: &[(String, String)]) {
+    for (text, replacement) in texts {
+        for field in [&mut entry.actor_name, &mut entry.object, &mut entry.detail].into_iter().flatten() {
+            *field = field.replace(text.as_str(), replacement);
+        }
+        for value in [&mut entry.request, &mut entry.before, &mut entry.after].into_iter().flatten() {
+            let replaced = value.to_string().replace(text.as_str(), replacement);
+            *value = serde_json::from_str(&replaced).unwrap_or(Value::Null);
+        }
+    }
+}
+
+/// The operator an object belongs to: its `operator_id`, at its top or in what it holds (a charger's
+/// view holds the charger, a refund's answer the payment).
+fn operator_of(object: &Value) -> Option<i64> {
+    match object {
+        Value::Object(map) => {
+            map.get("operator_id").and_then(Value::as_i64).or_else(|| map.values().find_map(operator_of))
+        }
+        Value::Array(items) => items.iter().find_map(operator_of),
+        _ => None,
+    }
 }
 
 async fn append(state: &ApiState, entry: AuditEntry) {
@@ -209,6 +246,12 @@ impl Login<'_> {
             Realm::Staff => format!("auth.{outcome}"),
             Realm::Driver => format!("driver.{outcome}"),
         }
+    }
+
+    /// An attempt refused while its account or address waits after wrong passwords: logged as a
+    /// warning only (appending each to the audit log would let anyone grow it at no cost).
+    pub fn waiting(&self) {
+        tracing::warn!(username = self.username, address = %self.address, realm = ?self.realm, "a login was refused: waiting after wrong passwords");
     }
 
     /// A refused login: logged as a warning and appended to the audit log with why.
@@ -322,9 +365,13 @@ const CSV_COLUMNS: [&str; 16] = [
     "detail",
 ];
 
+/// A CSV field: quoted where RFC 4180 needs it, and a text a spreadsheet would take for a formula
+/// (`=`, `+`, `-`, `@`, a tab or a carriage return first) prefixed with `'`, since some of it (a
+/// failed login's username) comes from anyone.
 fn csv_field(value: &Value) -> String {
     let text = match value {
         Value::Null => return String::new(),
+        Value::String(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };

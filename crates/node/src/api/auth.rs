@@ -178,9 +178,10 @@ pub async fn login(
 ) -> ApiResult<Json<LoginResponse>> {
     let now = Timestamp::now();
     let attempt = Attempt::new(Realm::Staff, &request.username, address);
+    let _checking = attempt.one_at_a_time(&state.logins_in_flight)?;
     let login = audit::Login { realm: Realm::Staff, username: &request.username, address };
     if let Err(waiting) = attempt.check(&state, now).await {
-        login.failed(&state, None, "waiting after wrong passwords").await;
+        login.waiting();
         return Err(waiting);
     }
     let username = request.username.clone();

@@ -90,9 +90,10 @@ pub async fn login(
     let username = request.username.trim().to_owned();
     let now = Timestamp::now();
     let attempt = Attempt::new(Realm::Driver, &username, address);
+    let _checking = attempt.one_at_a_time(&state.logins_in_flight)?;
     let login = Login { realm: Realm::Driver, username: &username, address };
     if let Err(waiting) = attempt.check(&state, now).await {
-        login.failed(&state, None, "waiting after wrong passwords").await;
+        login.waiting();
         return Err(waiting);
     }
     let name = username.clone();

@@ -1,25 +1,26 @@
 //! A driver's rights over their personal data (China's PIPL): a copy of everything this node holds
 //! about them, and closing their account. Closing leaves nothing personal: the account's name,
-//! username and password go, and each of its tokens is replaced by an anonymous id wherever
-//! accounting must keep the charge — its energy, times, amounts and CDR — which stays. The driver
-//! asks through the driver API; their operator's staff can do it for them.
+//! username and password go, and each of its tokens is replaced by a random anonymous id wherever
+//! accounting must keep the charge — its energy, times, amounts and CDR — which stays; the audit log
+//! has them erased too. The driver asks through the driver API; their operator's administrators can
+//! do it for them.
 
 use super::ApiState;
+use super::audit::Erased;
 use super::auth::{Caller, password_matches};
 use super::driver_account::DriverCaller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::{Body, Path};
-use super::login_throttle::{Attempt, Realm};
 use super::roaming::came_to_nothing;
-use axum::Json;
 use axum::extract::State;
+use axum::{Extension, Json};
+use chargemesh_store::Conn;
 use chargemesh_store::drivers::{self, Driver, Login};
 use chargemesh_store::federation::{self, RoamingStart};
 use chargemesh_store::payments::{self, Movement, Payment};
 use chargemesh_store::sessions::{self, Session, SessionFilter};
 use chargemesh_store::settlements::{self, Settlement};
 use chargemesh_store::tokens::{self, Token};
-use chargemesh_store::{Conn, logins};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -137,46 +138,43 @@ pub async fn close_mine(
     State(state): State<Arc<ApiState>>,
     caller: DriverCaller,
     Body(request): Body<CloseRequest>,
-) -> ApiResult<Json<Closed>> {
+) -> ApiResult<(Extension<Erased>, Json<Closed>)> {
     if !password_matches(request.password, Some(caller.driver.password_hash.clone())).await {
         return Err(ApiError::unauthorized("the password is wrong"));
     }
-    Ok(Json(close(&state, caller.driver).await?))
+    close(&state, caller.driver).await
 }
 
 /// Closes one of the operator's drivers' accounts at the driver's request, as
-/// `POST /driver/me/close` does.
+/// `POST /driver/me/close` does (the operator's administrators).
 #[utoipa::path(post, path = "/api/v1/drivers/{id}/close", tag = "drivers", params(("id" = i64, Path)),
     responses((status = 200, body = Closed), (status = 409, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn close_driver(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Closed>> {
+) -> ApiResult<(Extension<Erased>, Json<Closed>)> {
     let driver = super::drivers::visible(&state, &caller, &id).await?;
-    Ok(Json(close(&state, driver).await?))
+    close(&state, driver).await
 }
 
-async fn close(state: &ApiState, driver: Driver) -> ApiResult<Closed> {
+/// Closes the account; answers what was erased, for the close's own audit entry.
+async fn close(state: &ApiState, driver: Driver) -> ApiResult<(Extension<Erased>, Json<Closed>)> {
     if driver.status == drivers::CLOSED {
         return Err(ApiError::conflict("the account is closed already"));
     }
-    let (id, username) = (driver.id, driver.username.clone());
+    let id = driver.id;
     let tokens = state.operations.store().read(move |conn| Box::pin(tokens::tokens_of_driver(conn, id))).await?;
-    // Anonymous ids: under the member's pseudonym secret when it has one (so that its own ledger
-    // commitments still match), else random.
+    // Random: nothing derived from the token, so that nobody can tell whose it was.
     let renamed: Vec<(String, String)> = tokens
         .iter()
-        .map(|t| {
-            let anonymous = match &state.ledger {
-                Some(ledger) => ledger.pseudonym(&ledger.party_id, &t.id_token),
-                None => hex::encode_upper(rand::random::<[u8; 10]>()),
-            };
-            (t.id_token.clone(), format!("ANON-{anonymous}"))
-        })
+        .map(|t| (t.id_token.clone(), format!("ANON-{}", hex::encode_upper(rand::random::<[u8; 10]>()))))
         .collect();
     let anonymous_tokens = renamed.iter().map(|(_, new)| new.clone()).collect();
-    let account = Attempt::account_subject(Realm::Driver, &username);
+    let renamed_again = renamed.clone();
+    let erased_names: Vec<(String, String)> = std::iter::once((driver.username.clone(), format!("closed-{id}")))
+        .chain(driver.name.clone().map(|name| (name, "[erased]".to_owned())))
+        .collect();
     state
         .operations
         .store()
@@ -185,14 +183,15 @@ async fn close(state: &ApiState, driver: Driver) -> ApiResult<Closed> {
                 if let Some(obstacle) = obstacle(&mut *tx, id, &tokens).await? {
                     return Ok(Err(ApiError::conflict(obstacle)));
                 }
-                drivers::close_account(&mut *tx, id, &renamed).await?;
-                logins::forget(tx, &[account]).await?;
+                drivers::close_account(tx, id, &renamed).await?;
                 Ok(Ok(()))
             })
         })
         .await??;
     tracing::info!(driver = id, "a driver's account was closed at their request");
-    Ok(Closed { id, anonymous_tokens })
+    let mut erased = erased_names;
+    erased.extend(renamed_again);
+    Ok((Extension(Erased(erased)), Json(Closed { id, anonymous_tokens })))
 }
 
 /// Why the account cannot be closed now, if it cannot.

@@ -1,8 +1,9 @@
 //! Wrong passwords slow logins down rather than lock accounts: each one beyond a few free ones
 //! makes the next attempt wait longer. Waits are counted three ways — by account, by source
 //! address, and by the two together — so that a guesser at one address soon waits a quarter of an
-//! hour per try, while someone who only knows a driver's phone number can make that driver wait a
-//! minute at most, never lock them out.
+//! hour per try at the account it guesses, while nobody can make an account or an address (a
+//! shared one: a company's proxy, a carrier's NAT) wait more than a minute. One attempt per account
+//! is checked at a time, so that parallel requests cannot slip past a wait.
 
 use super::ApiState;
 use super::errors::{ApiError, ApiResult};
@@ -11,14 +12,24 @@ use chargemesh_store::logins;
 use jiff::{SignedDuration, Timestamp};
 use std::net::IpAddr;
 
-/// Wrong passwords that cost no wait.
-const FREE_FAILURES: i64 = 3;
 /// Failures older than this are forgotten.
 const MEMORY: SignedDuration = SignedDuration::from_hours(1);
-/// The longest wait against an account from anywhere: what anyone can inflict on its owner.
-const ACCOUNT_CAP: SignedDuration = SignedDuration::from_mins(1);
-/// The longest wait against an address, or an account from one address.
-const ADDRESS_CAP: SignedDuration = SignedDuration::from_mins(15);
+
+/// How wrong passwords against one subject turn into waits: this many cost nothing, then each
+/// further one doubles the wait from two seconds, up to the cap.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    free: i64,
+    cap: SignedDuration,
+}
+
+/// An account, whoever tries: the cap is what a stranger who knows its username can inflict.
+const ACCOUNT: Policy = Policy { free: 3, cap: SignedDuration::from_mins(1) };
+/// An address, whatever account it tries: many people may share one, so more are free and the wait
+/// as short as an account's; it stops one address from trying every account.
+const ADDRESS: Policy = Policy { free: 20, cap: SignedDuration::from_mins(1) };
+/// One account from one address: the guesser's own, waiting up to a quarter of an hour.
+const ACCOUNT_AT_ADDRESS: Policy = Policy { free: 3, cap: SignedDuration::from_mins(15) };
 
 /// Who logs in: staff of the operator API or a driver of the driver API.
 #[derive(Debug, Clone, Copy)]
@@ -36,15 +47,30 @@ impl Realm {
     }
 }
 
-/// The wait after `failures` wrong passwords in a row: none for the first few, then doubling from
-/// two seconds, up to `cap`.
-pub fn wait_after(failures: i64, cap: SignedDuration) -> SignedDuration {
-    let beyond = failures - FREE_FAILURES;
+/// The wait after `failures` wrong passwords in a row under `policy`.
+pub fn wait_after(failures: i64, policy: Policy) -> SignedDuration {
+    let beyond = failures - policy.free;
     if beyond <= 0 {
         return SignedDuration::ZERO;
     }
     let seconds = 1i64.checked_shl(beyond.min(40) as u32).unwrap_or(i64::MAX);
-    SignedDuration::from_secs(seconds).min(cap)
+    SignedDuration::from_secs(seconds).min(policy.cap)
+}
+
+/// The accounts whose login is being checked now, by this node.
+#[derive(Default)]
+pub struct InFlight(std::sync::Mutex<std::collections::HashSet<String>>);
+
+/// An account's login being checked; dropped, the next may be.
+pub struct Checking<'a> {
+    in_flight: &'a InFlight,
+    account: String,
+}
+
+impl Drop for Checking<'_> {
+    fn drop(&mut self) {
+        self.in_flight.0.lock().expect("the in-flight lock is never poisoned").remove(&self.account);
+    }
 }
 
 /// A login attempt's subjects: the account, the address, and both.
@@ -71,6 +97,21 @@ impl Attempt {
         [self.account.clone(), self.address.clone(), self.both.clone()]
     }
 
+    /// Checks this attempt alone among its account's: a parallel one is refused (429) until it is
+    /// done, so that many requests at once cannot all pass the same wait check.
+    pub fn one_at_a_time<'a>(&self, in_flight: &'a InFlight) -> ApiResult<Checking<'a>> {
+        let mut checking = in_flight.0.lock().expect("the in-flight lock is never poisoned");
+        if !checking.insert(self.account.clone()) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "another login of this account is being checked: try again in a second",
+            )
+            .retry_after(1));
+        }
+        Ok(Checking { in_flight, account: self.account.clone() })
+    }
+
     /// Refuses the attempt (429 `too_many_attempts`, with when to try again) while any of its
     /// subjects must wait. A refused attempt is not counted: waiting it out is always enough.
     pub async fn check(&self, state: &ApiState, now: Timestamp) -> ApiResult<()> {
@@ -88,19 +129,16 @@ impl Attempt {
 
     /// Counts a wrong password against each subject and sets the waits it earns.
     pub async fn failed(&self, state: &ApiState, now: Timestamp) -> ApiResult<()> {
-        let caps = [
-            (self.account.clone(), ACCOUNT_CAP),
-            (self.address.clone(), ADDRESS_CAP),
-            (self.both.clone(), ADDRESS_CAP),
-        ];
+        let policies =
+            [(self.account.clone(), ACCOUNT), (self.address.clone(), ADDRESS), (self.both.clone(), ACCOUNT_AT_ADDRESS)];
         state
             .operations
             .store()
             .write(move |tx| {
                 Box::pin(async move {
-                    for (subject, cap) in &caps {
+                    for (subject, policy) in &policies {
                         let failures = logins::count_failure(&mut *tx, subject, now, now - MEMORY).await?;
-                        let wait = wait_after(failures, *cap);
+                        let wait = wait_after(failures, *policy);
                         if !wait.is_zero() {
                             logins::block_until(&mut *tx, subject, now + wait).await?;
                         }
@@ -153,11 +191,25 @@ mod tests {
 
     #[test]
     fn waits_grow_after_a_few_failures_and_stop_at_their_cap() {
-        let waits: Vec<i64> = (0..=12).map(|n| wait_after(n, ADDRESS_CAP).as_secs()).collect();
+        let waits: Vec<i64> = (0..=12).map(|n| wait_after(n, ACCOUNT_AT_ADDRESS).as_secs()).collect();
         assert_eq!(waits, [0, 0, 0, 0, 2, 4, 8, 16, 32, 64, 128, 256, 512]);
-        assert_eq!(wait_after(20, ADDRESS_CAP), ADDRESS_CAP);
-        assert_eq!(wait_after(1_000_000, ACCOUNT_CAP), ACCOUNT_CAP);
-        assert_eq!(wait_after(9, ACCOUNT_CAP), ACCOUNT_CAP);
+        assert_eq!(wait_after(20, ACCOUNT_AT_ADDRESS), SignedDuration::from_mins(15));
+        assert_eq!(wait_after(1_000_000, ACCOUNT), SignedDuration::from_mins(1), "nobody locks an account");
+        assert_eq!(wait_after(9, ACCOUNT), SignedDuration::from_mins(1));
+        assert_eq!(wait_after(20, ADDRESS), SignedDuration::ZERO, "a shared address has room");
+        assert_eq!(wait_after(1_000, ADDRESS), SignedDuration::from_mins(1), "nor an address");
+    }
+
+    #[test]
+    fn one_login_of_an_account_is_checked_at_a_time() {
+        let in_flight = InFlight::default();
+        let address: IpAddr = "192.0.2.1".parse().unwrap();
+        let attempt = Attempt::new(Realm::Driver, "13800000001", address);
+        let first = attempt.one_at_a_time(&in_flight).unwrap();
+        assert!(attempt.one_at_a_time(&in_flight).is_err(), "a parallel attempt waits");
+        assert!(Attempt::new(Realm::Driver, "13800000002", address).one_at_a_time(&in_flight).is_ok());
+        drop(first);
+        assert!(attempt.one_at_a_time(&in_flight).is_ok(), "the next may go");
     }
 
     #[test]

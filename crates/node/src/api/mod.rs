@@ -15,7 +15,7 @@ mod errors;
 mod extract;
 mod governance;
 mod ledger;
-mod login_throttle;
+pub mod login_throttle;
 mod operators;
 mod partners;
 mod payments;
@@ -44,6 +44,8 @@ pub struct ApiState {
     pub registry: Arc<Registry>,
     pub metrics: PrometheusHandle,
     pub settings: crate::config::ApiConfig,
+    /// The accounts whose login is being checked now.
+    pub logins_in_flight: login_throttle::InFlight,
     pub ledger: Option<Arc<crate::ledger::LedgerNode>>,
     pub federation: Arc<crate::federation::Federation>,
 }

@@ -101,7 +101,7 @@ async fn member(
     let read = |name: &'static str| header(headers, name);
     let now = Timestamp::now();
     let verified = signature::verify(read, method, path, body, now, registry)?;
-    let (seen, signed_at) = (hex::encode(verified.signature), verified.signed_at);
+    let (seen, signed_at) = (hex::encode(verified.replay_key), verified.signed_at);
     let first = federation
         .operations
         .store()

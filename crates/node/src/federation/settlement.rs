@@ -66,7 +66,7 @@ async fn round(federation: &Federation) -> Result<(), StoreError> {
             .await?;
     }
     // Disputes the members have since settled on the ledger: the driver pays what they agreed.
-    let disputed = store.read(|conn| Box::pin(settlements::disputed_settlements(conn, PER_ROUND))).await?;
+    let disputed = store.read(|conn| Box::pin(settlements::disputed_settlements(conn))).await?;
     let resolved: Vec<(Settlement, i64)> = {
         let chain = ledger.chain.lock().expect("chain lock");
         disputed
@@ -206,7 +206,7 @@ impl Federation {
         let (settlement, _) = found.ok_or_else(|| DisputeError::NoCdr(start_id.to_owned()))?;
         match settlement.state.as_str() {
             AWAITING_ANCHOR => return Err(DisputeError::NotAnchored(settlement.cdr_id)),
-            DISPUTED => return Err(DisputeError::AlreadyDisputed(settlement.cdr_id)),
+            DISPUTED | settlements::RESOLVED => return Err(DisputeError::AlreadyDisputed(settlement.cdr_id)),
             _ => {}
         }
         let closes = {

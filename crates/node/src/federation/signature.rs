@@ -80,18 +80,19 @@ pub struct Registered {
     pub active: bool,
 }
 
-/// A member request whose headers prove its sender: the sender, and the signature to look for
-/// among those already seen before serving it.
+/// A member request whose headers prove its sender: the sender, and what to look for among the
+/// requests already seen before serving it: the digest of what was signed (not the signature, so
+/// that no other encoding of the same signature passes as a new request).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
     pub member: String,
-    pub signature: [u8; 64],
+    pub replay_key: [u8; 32],
     pub signed_at: Timestamp,
 }
 
 /// Checks a member request's headers: the member a request comes from, if its headers prove it.
 /// `header` reads a request header; `registry` looks a member up in the ledger's member registry.
-/// Whether the request is a replay is for the caller to check, with [`Verified::signature`].
+/// Whether the request is a replay is for the caller to check, with [`Verified::replay_key`].
 pub fn verify(
     header: impl Fn(&'static str) -> Option<String>,
     method: &str,
@@ -121,7 +122,7 @@ pub fn verify(
     if !registered.key.verifies(&message, &Signature(signature)) {
         return Err(Refusal::BadSignature(member));
     }
-    Ok(Verified { member, signature, signed_at })
+    Ok(Verified { member, replay_key: Sha256::digest(&message).into(), signed_at })
 }
 
 #[cfg(test)]
