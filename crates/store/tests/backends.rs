@@ -829,6 +829,37 @@ async fn closing_a_driver_account(store: Store) {
     store.close().await;
 }
 
+/// A member request is seen once; a replay of it is recognised until it is too old to be accepted
+/// anyway, and then forgotten.
+async fn member_requests_seen(store: Store) {
+    let now = at("2026-07-01T00:00:00Z");
+    let long_ago = now - SignedDuration::from_mins(11);
+    in_write!(store, |tx| {
+        assert!(federation::first_sight(&mut *tx, "digest-a", now, long_ago).await?);
+        assert!(!federation::first_sight(&mut *tx, "digest-a", now, long_ago).await?, "a replay");
+        assert!(federation::first_sight(&mut *tx, "digest-b", now, long_ago).await?);
+        let later = now + SignedDuration::from_mins(11);
+        assert!(federation::first_sight(&mut *tx, "digest-c", later, now + SignedDuration::from_secs(1)).await?);
+        assert!(
+            federation::first_sight(&mut *tx, "digest-a", later, now + SignedDuration::from_secs(1)).await?,
+            "forgotten"
+        );
+    });
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_member_requests_seen() {
+    member_requests_seen(sqlite_store().await).await;
+}
+
+#[tokio::test]
+async fn postgres_member_requests_seen() {
+    let (store, mut admin, database) = postgres_store().await;
+    member_requests_seen(store).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}"))).execute(&mut admin).await.unwrap();
+}
+
 #[tokio::test]
 async fn sqlite_closing_a_driver_account() {
     closing_a_driver_account(sqlite_store().await).await;
