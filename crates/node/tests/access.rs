@@ -471,7 +471,8 @@ async fn every_change_is_audited_and_each_reader_sees_its_scope() {
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     let csv = csv.text().await.unwrap();
     let mut lines = csv.lines();
-    assert!(lines.next().unwrap().starts_with("id,at,actor_kind,"));
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("id,at,actor_kind,") && header.contains(",request,before,after,"), "{header}");
     assert_eq!(lines.count(), auditor_sees.len(), "every entry, a line each (reads are not logged)");
     let jsonl = export("jsonl").await.unwrap().text().await.unwrap();
     let exported: Vec<Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();

@@ -346,7 +346,7 @@ pub struct ExportQuery {
     to: Option<Timestamp>,
 }
 
-const CSV_COLUMNS: [&str; 16] = [
+const CSV_COLUMNS: [&str; 17] = [
     "id",
     "at",
     "actor_kind",
@@ -360,6 +360,7 @@ const CSV_COLUMNS: [&str; 16] = [
     "object",
     "operator_id",
     "status",
+    "request",
     "before",
     "after",
     "detail",
