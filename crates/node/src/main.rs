@@ -48,7 +48,7 @@ enum Command {
     },
     /// Runs a node: the charger gateway (OCPP 1.6J) and the operator API.
     Node {
-        /// TOML configuration file; every setting can also be set as CHARGEMESH_<SECTION>__<KEY>.
+        /// TOML configuration file; every setting can also be set as CHARGEMESH_SECTION__KEY (e.g. CHARGEMESH_API__LISTEN).
         #[arg(long, short)]
         config: Option<PathBuf>,
         /// Also registers a demonstration fleet of this many chargers and runs them, simulated,
@@ -208,7 +208,7 @@ enum LedgerCommand {
         /// The host of the addresses --p2p-base-port makes.
         #[arg(long, default_value = "127.0.0.1", requires = "p2p_base_port")]
         p2p_host: String,
-        /// Folder for genesis.json and keys/<party id>.key.
+        /// Folder for genesis.json and keys/PARTY_ID.key.
         #[arg(long)]
         out: PathBuf,
     },

@@ -1,5 +1,5 @@
 //! The node's operational database: SQLite embedded by default, PostgreSQL in production, one set of
-//! queries for both (`$n` placeholders, which both understand; see [`sql`]).
+//! queries for both (`$n` placeholders, which both understand; see the `sql` module).
 //!
 //! Every function takes a `&mut Conn`, so the same query runs inside a write transaction
 //! ([`Store::write`]) or for a read ([`Store::read`]). Instants are stored as milliseconds since the Unix epoch, energy as milliwatt-hours.

@@ -4,105 +4,25 @@ use crate::{Result, Store, StoreError, millis, query};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
-/// (version, description, SQLite script, PostgreSQL script). The scripts differ only in how ids are
-/// generated; a test holds them to that.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
-    (
-        1,
-        "initial",
-        include_str!("../migrations/sqlite/0001_initial.sql"),
-        include_str!("../migrations/postgres/0001_initial.sql"),
-    ),
-    (
-        2,
-        "session lookups",
-        include_str!("../migrations/sqlite/0002_session_lookups.sql"),
-        include_str!("../migrations/postgres/0002_session_lookups.sql"),
-    ),
-    (
-        3,
-        "energy progress",
-        include_str!("../migrations/sqlite/0003_energy_progress.sql"),
-        include_str!("../migrations/postgres/0003_energy_progress.sql"),
-    ),
-    (
-        4,
-        "tariffs",
-        include_str!("../migrations/sqlite/0004_tariffs.sql"),
-        include_str!("../migrations/postgres/0004_tariffs.sql"),
-    ),
-    (
-        5,
-        "payments",
-        include_str!("../migrations/sqlite/0005_payments.sql"),
-        include_str!("../migrations/postgres/0005_payments.sql"),
-    ),
-    (
-        6,
-        "ledger feed",
-        include_str!("../migrations/sqlite/0006_ledger_feed.sql"),
-        include_str!("../migrations/postgres/0006_ledger_feed.sql"),
-    ),
-    (
-        7,
-        "site city",
-        include_str!("../migrations/sqlite/0007_site_city.sql"),
-        include_str!("../migrations/postgres/0007_site_city.sql"),
-    ),
-    (
-        8,
-        "federation",
-        include_str!("../migrations/sqlite/0008_federation.sql"),
-        include_str!("../migrations/postgres/0008_federation.sql"),
-    ),
-    (
-        9,
-        "roaming settlements and tariffs",
-        include_str!("../migrations/sqlite/0009_roaming_settlements.sql"),
-        include_str!("../migrations/postgres/0009_roaming_settlements.sql"),
-    ),
-    (
-        10,
-        "ocpi partners",
-        include_str!("../migrations/sqlite/0010_ocpi_partners.sql"),
-        include_str!("../migrations/postgres/0010_ocpi_partners.sql"),
-    ),
-    (
-        11,
-        "drivers",
-        include_str!("../migrations/sqlite/0011_drivers.sql"),
-        include_str!("../migrations/postgres/0011_drivers.sql"),
-    ),
-    (
-        12,
-        "ocpi reservations",
-        include_str!("../migrations/sqlite/0012_ocpi_reservations.sql"),
-        include_str!("../migrations/postgres/0012_ocpi_reservations.sql"),
-    ),
-    (
-        13,
-        "member roles, credentials and login failures",
-        include_str!("../migrations/sqlite/0013_member_roles.sql"),
-        include_str!("../migrations/postgres/0013_member_roles.sql"),
-    ),
-    (
-        14,
-        "audit log",
-        include_str!("../migrations/sqlite/0014_audit_log.sql"),
-        include_str!("../migrations/postgres/0014_audit_log.sql"),
-    ),
-    (
-        15,
-        "member requests seen",
-        include_str!("../migrations/sqlite/0015_member_requests_seen.sql"),
-        include_str!("../migrations/postgres/0015_member_requests_seen.sql"),
-    ),
-    (
-        16,
-        "dispute resolutions",
-        include_str!("../migrations/sqlite/0016_dispute_resolutions.sql"),
-        include_str!("../migrations/postgres/0016_dispute_resolutions.sql"),
-    ),
+/// (version, description, script). One script serves both databases: `{{auto_id}}` stands for the
+/// one thing they spell differently, a generated id column (see [`for_backend`]).
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "session lookups", include_str!("../migrations/0002_session_lookups.sql")),
+    (3, "energy progress", include_str!("../migrations/0003_energy_progress.sql")),
+    (4, "tariffs", include_str!("../migrations/0004_tariffs.sql")),
+    (5, "payments", include_str!("../migrations/0005_payments.sql")),
+    (6, "ledger feed", include_str!("../migrations/0006_ledger_feed.sql")),
+    (7, "site city", include_str!("../migrations/0007_site_city.sql")),
+    (8, "federation", include_str!("../migrations/0008_federation.sql")),
+    (9, "roaming settlements and tariffs", include_str!("../migrations/0009_roaming_settlements.sql")),
+    (10, "ocpi partners", include_str!("../migrations/0010_ocpi_partners.sql")),
+    (11, "drivers", include_str!("../migrations/0011_drivers.sql")),
+    (12, "ocpi reservations", include_str!("../migrations/0012_ocpi_reservations.sql")),
+    (13, "member roles, credentials and login failures", include_str!("../migrations/0013_member_roles.sql")),
+    (14, "audit log", include_str!("../migrations/0014_audit_log.sql")),
+    (15, "member requests seen", include_str!("../migrations/0015_member_requests_seen.sql")),
+    (16, "dispute resolutions", include_str!("../migrations/0016_dispute_resolutions.sql")),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {
@@ -126,8 +46,10 @@ pub(crate) async fn apply(store: &Store) -> Result<()> {
                         "the database has schema version {newer}, newer than this chargemesh knows ({known}); run a newer chargemesh"
                     )));
                 }
-                for &(version, description, sqlite, postgres) in MIGRATIONS {
-                    let script = if conn.is_postgres() { postgres } else { sqlite };
+                for &(version, description, script) in MIGRATIONS {
+                    let script = for_backend(script, conn.is_postgres());
+                    // Over the script as run, so databases migrated from the two copies of the
+                    // scripts that existed before keep their checksums.
                     let checksum = hex::encode(Sha256::digest(script.as_bytes()));
                     let recorded = applied.iter().find(|row| row.try_get::<i64, _>("version").ok() == Some(version));
                     if let Some(row) = recorded {
@@ -138,7 +60,7 @@ pub(crate) async fn apply(store: &Store) -> Result<()> {
                         }
                         continue;
                     }
-                    conn.execute_script(script).await?;
+                    conn.execute_script(&script).await?;
                     query("INSERT INTO schema_migrations (version, description, checksum, applied_at) VALUES ($1, $2, $3, $4)")
                         .bind(version)
                         .bind(description)
@@ -151,4 +73,27 @@ pub(crate) async fn apply(store: &Store) -> Result<()> {
             })
         })
         .await
+}
+
+/// The script as the backend runs it: `{{auto_id}}` becomes that backend's generated 64-bit id key.
+fn for_backend(script: &str, postgres: bool) -> String {
+    script.replace("{{auto_id}}", if postgres { "BIGSERIAL PRIMARY KEY" } else { "INTEGER PRIMARY KEY AUTOINCREMENT" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_placeholder_is_substituted_and_versions_count_up() {
+        for (i, &(version, description, script)) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(version, i as i64 + 1, "{description}: versions are 1, 2, 3, …");
+            for postgres in [false, true] {
+                let run = for_backend(script, postgres);
+                assert!(!run.contains("{{"), "{description}: a placeholder other than {{{{auto_id}}}} is left");
+                assert_eq!(run.contains("AUTOINCREMENT"), !postgres && script.contains("{{auto_id}}"));
+                assert_eq!(run.contains("BIGSERIAL"), postgres && script.contains("{{auto_id}}"));
+            }
+        }
+    }
 }

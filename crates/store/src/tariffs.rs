@@ -142,7 +142,7 @@ pub async fn assigned(conn: &mut Conn, target: &Target) -> Result<Option<String>
     row.map(|r| r.try_get("tariff_id")).transpose()
 }
 
-/// Every tariff assignment, for [`applicable_in`]: one query for many connectors.
+/// Every tariff assignment, for [`Assignments::applicable`]: one query for many connectors.
 pub async fn assignments(conn: &mut Conn) -> Result<Assignments> {
     let rows = query("SELECT target, tariff_id FROM tariff_assignments").fetch_all(conn).await?;
     let pairs = rows.into_iter().map(|row| Ok((row.try_get("target")?, row.try_get("tariff_id")?)));

@@ -922,30 +922,6 @@ async fn migrations_are_applied_once() {
     assert_eq!(operators[0].name, "Kept");
 }
 
-#[test]
-fn both_backends_have_the_same_migrations() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    let names = |backend: &str| {
-        let mut names: Vec<String> = std::fs::read_dir(dir.join(backend))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        names.sort();
-        names
-    };
-    assert_eq!(names("sqlite"), names("postgres"));
-    // The schemas may differ only in how ids are generated.
-    for name in names("sqlite") {
-        let sqlite = std::fs::read_to_string(dir.join("sqlite").join(&name)).unwrap();
-        let postgres = std::fs::read_to_string(dir.join("postgres").join(&name)).unwrap();
-        assert_eq!(
-            sqlite.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"),
-            postgres,
-            "{name} differs between the backends beyond id generation"
-        );
-    }
-}
-
 #[tokio::test]
 async fn a_panicking_write_fails_alone() {
     let store = sqlite_store().await;

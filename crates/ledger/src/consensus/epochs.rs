@@ -163,7 +163,8 @@ where
             floor,
             replay_buffer: NZUsize!(1024 * 1024),
             write_buffer: NZUsize!(1024 * 1024),
-            page_cache: CacheRef::new(NZU16!(16_384), NZUsize!(1_024)),
+            // Consensus pre-allocates the whole cache; its journal holds a few small votes per view.
+            page_cache: CacheRef::new(NZU16!(16_384), NZUsize!(64)),
             leader_timeout: timing.leader_timeout,
             certification_timeout: timing.certification_timeout,
             timeout_retry: timing.timeout_retry,

@@ -401,10 +401,12 @@ pub fn run_in_thread(
                 let track_members = move |set: u64, state: &State| {
                     tracker.track(set, member_nodes(state, me));
                 };
-                // Messages per second from one peer on one channel. The network buffers a burst of
-                // this many per peer, so it is sized to need: votes are a few per view, blocks and
-                // batches of transactions tens per second.
-                let quota = Quota::per_second(commonware_utils::NZU32!(1_000));
+                // Messages per second from one peer on one channel: votes are a few per view, blocks
+                // and batches of transactions tens per second. The network pre-allocates every
+                // channel's mailbox for one burst from each peer it may retain (64 per set, 4 sets),
+                // so the burst is kept small: a burst of 1,000 filled 870 MB before any peer
+                // connected. Messages past the burst wait for the rate, they are not dropped.
+                let quota = Quota::per_second(commonware_utils::NZU32!(1_000)).allow_burst(P2P_BURST);
                 let channels = CHANNELS.map(|channel| net.register(channel, quota));
                 net.start();
                 let channels = Channels::from(channels);
@@ -430,6 +432,9 @@ const MAX_MESSAGE_BYTES: u32 = 8 * 1024 * 1024;
 pub fn partition(chain: &Hash) -> String {
     format!("chargemesh-consensus-{}", hex::encode(&hash_parts("chargemesh/partition/1", &[chain])[..8]))
 }
+
+/// Messages one peer may send on one channel at once before the rate applies.
+const P2P_BURST: std::num::NonZeroU32 = commonware_utils::NZU32!(8);
 
 /// Mailbox size of the network's internal actors.
 pub const NETWORK_MAILBOX: NonZeroUsize = NZUsize!(1024);

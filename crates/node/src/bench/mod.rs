@@ -84,7 +84,7 @@ pub async fn gateway(bench: GatewayBench) -> Result<String, String> {
     let loaded = resident_kib(pid)?;
     let per_connection = (loaded.saturating_sub(baseline)) as f64 * 1024.0 / connections.len() as f64;
     report.push_str(&format!(
-        "idle: {} connections opened in {connect_secs:.1} s; node resident memory {:.1} MiB → {:.1} MiB, {:.1} KiB per connection ({:.2} GiB per 100,000)\n",
+        "idle: {} connections opened in {connect_secs:.1} s; node resident memory at rest (no charger connected) {:.1} MiB, with them {:.1} MiB, {:.1} KiB per connection ({:.2} GiB per 100,000)\n",
         connections.len(),
         baseline as f64 / 1024.0,
         loaded as f64 / 1024.0,

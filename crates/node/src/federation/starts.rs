@@ -1,7 +1,7 @@
 //! The commands module, eMSP side: this node's driver starts a charge at another member's charger
 //! (or reserves it first).
 //! The member is sent the driver's pseudonym, never the token; it answers at once whether it will
-//! try, and posts the charger's result later to `response_url` (see [`super::roaming`]).
+//! try, and posts the charger's result later to `response_url` (see the federation's `roaming` module).
 
 use super::Federation;
 use super::client::SendError;

@@ -2,7 +2,7 @@
 -- e-mail address) and a password and sees only their own charges. The tokens they charge with (the
 -- app token made with the account, cards linked to it) name the account.
 CREATE TABLE drivers (
-    id BIGSERIAL PRIMARY KEY,
+    id {{auto_id}},
     operator_id BIGINT NOT NULL REFERENCES operators(id),
     username TEXT NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,

@@ -9,7 +9,7 @@ ALTER TABLE staff ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
 -- Logins and API keys, kept as SHA-256 digests only, now with an id (keys are listed and revoked by
 -- it), and for API keys the role and operator they act with: never more than their creator's.
 CREATE TABLE staff_credentials (
-    id BIGSERIAL PRIMARY KEY,
+    id {{auto_id}},
     secret_digest TEXT NOT NULL UNIQUE,
     staff_id BIGINT NOT NULL REFERENCES staff(id),
     -- login or api_key

@@ -8,7 +8,7 @@ ALTER TABLE tokens ADD COLUMN payment_method TEXT;
 ALTER TABLE operators ADD COLUMN wallets_enabled BIGINT NOT NULL DEFAULT 0;
 
 CREATE TABLE payments (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     session_id BIGINT NOT NULL UNIQUE REFERENCES sessions(id),
     id_token TEXT NOT NULL,
     operator_id BIGINT NOT NULL REFERENCES operators(id),
@@ -31,7 +31,7 @@ CREATE TABLE payments (
 CREATE INDEX payments_by_state ON payments (state);
 
 CREATE TABLE refunds (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     request_key TEXT NOT NULL UNIQUE,
     payment_id BIGINT NOT NULL REFERENCES payments(id),
     amount BIGINT NOT NULL CHECK (amount > 0),
@@ -56,7 +56,7 @@ CREATE TABLE refund_parts (
 -- Wallet top-ups and withdrawals, recorded before the provider is asked so that the worker finishes
 -- one the node died in the middle of.
 CREATE TABLE wallet_operations (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     request_key TEXT NOT NULL UNIQUE,
     -- top_up, withdrawal
     kind TEXT NOT NULL,
@@ -74,7 +74,7 @@ CREATE INDEX wallet_operations_by_state ON wallet_operations (state);
 
 -- Accounts: 'wallet:<token>', 'wallet-hold:<token>', 'revenue:<operator id>', 'provider:<name>'.
 CREATE TABLE money_movements (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     movement_key TEXT NOT NULL UNIQUE,
     kind TEXT NOT NULL,
     from_account TEXT NOT NULL,

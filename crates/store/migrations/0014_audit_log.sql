@@ -2,7 +2,7 @@
 -- object before and after, when, from which address), every login, every governance act and every
 -- money movement. Entries are appended and never changed: the product has no way to edit them.
 CREATE TABLE audit_log (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     at BIGINT NOT NULL,
     -- staff, driver, anonymous (a login attempt) or node (what the node does by itself)
     actor_kind TEXT NOT NULL,

@@ -1,12 +1,12 @@
 -- Instants are BIGINT milliseconds since the Unix epoch (UTC); energy is BIGINT milliwatt-hours.
 CREATE TABLE operators (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     name TEXT NOT NULL UNIQUE,
     created_at BIGINT NOT NULL
 );
 
 CREATE TABLE sites (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     operator_id BIGINT NOT NULL REFERENCES operators(id),
     name TEXT NOT NULL,
     time_zone TEXT NOT NULL,
@@ -49,7 +49,7 @@ CREATE TABLE connectors (
 );
 
 CREATE TABLE status_history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     station_id TEXT NOT NULL,
     connector_id BIGINT NOT NULL,
     status TEXT NOT NULL,
@@ -73,7 +73,7 @@ CREATE TABLE tokens (
 );
 
 CREATE TABLE sessions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     station_id TEXT NOT NULL REFERENCES chargers(station_id),
     connector_id BIGINT NOT NULL,
     id_token TEXT NOT NULL,
@@ -94,7 +94,7 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_station_state ON sessions (station_id, state);
 
 CREATE TABLE meter_values (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     session_id BIGINT REFERENCES sessions(id),
     station_id TEXT NOT NULL,
     connector_id BIGINT NOT NULL,
@@ -122,7 +122,7 @@ CREATE TABLE charger_messages (
 CREATE INDEX charger_messages_by_age ON charger_messages (received_at);
 
 CREATE TABLE commands (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     station_id TEXT NOT NULL REFERENCES chargers(station_id),
     command TEXT NOT NULL,
     state TEXT NOT NULL,
@@ -134,7 +134,7 @@ CREATE TABLE commands (
 );
 
 CREATE TABLE staff (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     username TEXT NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
     role TEXT NOT NULL,

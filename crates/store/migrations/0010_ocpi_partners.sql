@@ -2,7 +2,7 @@
 -- Tokens this node issues are kept as SHA-256 digests only: the registration token (TOKEN_A) until
 -- the partner registers, then the token it calls with (TOKEN_C).
 CREATE TABLE ocpi_partners (
-    id BIGSERIAL PRIMARY KEY,
+    id {{auto_id}},
     name TEXT NOT NULL,
     token_a_hash TEXT UNIQUE,
     token_c_hash TEXT UNIQUE,

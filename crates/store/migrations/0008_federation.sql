@@ -5,7 +5,7 @@
 -- until the peer acknowledges. An undelivered message about an object is replaced by a newer one
 -- about the same object (the newer carries the whole object).
 CREATE TABLE ocpi_outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {{auto_id}},
     peer TEXT NOT NULL,
     object_key TEXT NOT NULL,
     method TEXT NOT NULL,

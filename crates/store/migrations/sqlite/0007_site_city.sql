@@ -1,2 +1,0 @@
--- OCPI locations name the city of every site.
-ALTER TABLE sites ADD COLUMN city TEXT;
