@@ -1,17 +1,26 @@
-//! The consortium ledger: what the members agree on. Transactions signed by member keys, a
-//! deterministic state machine that re-prices every anchored charge record with the same pricing
-//! function the nodes bill with, blocks with Merkle roots, inclusion proofs, and netting of what
-//! members owe each other. All of that is pure (no I/O, no clock, no randomness); the chain store
-//! and the consensus adapter (the only module that knows the consensus engine) wrap it.
+//! The consortium ledger's pure part: what the members agree on and how anyone checks it.
+//! Transactions signed by member keys, a deterministic state machine that re-prices every anchored
+//! charge record with the same pricing function the nodes bill with, blocks with Merkle roots,
+//! inclusion proofs, and netting of what members owe each other. No I/O, no clock, no randomness,
+//! no consensus engine: audits, `chargemesh ledger verify` and the fuzz targets use it as it is, and
+//! `chargemesh-chain` runs it (chain store, mempool, consensus).
+//!
+//! A [`Genesis`] names the members; [`State::from_genesis`] starts the state machine from it. A
+//! member signs a [`Transaction`] into a [`SignedTransaction`]; applying transactions to the state
+//! accepts or refuses each with a [`Rejection`] that has a stable code. Blocks ([`Block`]) commit
+//! to their transactions with a Merkle root and to the state with its root, and
+//! [`proof::check`] checks, with nothing but the genesis, that a CDR was anchored.
+//!
+//! # Status
+//!
+//! Stable (a change forks every chain): the transaction encoding ([`codec`], Borsh), the hashes
+//! of [`hash_parts`] with their domains, the state root, the block header. Everything else may
+//! change between versions.
 
 pub mod block;
-pub mod chain;
-pub mod chain_store;
 pub mod codec;
-pub mod consensus;
 pub mod genesis;
 pub mod keys;
-pub mod mempool;
 pub mod merkle;
 pub mod netting;
 pub mod proof;

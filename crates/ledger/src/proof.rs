@@ -2,14 +2,13 @@
 //! consortium's genesis: the anchoring transaction, its Merkle path to a block header, and the
 //! finalization certificate of that block (or of the later block finalized together with it, with
 //! the headers linking the two). Given the full off-chain CDR as well, the check also ties it to the
-//! hash the anchor carries.
+//! hash the anchor carries. Proofs are made from a chain store by `chargemesh-chain`.
 
 use crate::block::Header;
-use crate::chain_store::ChainStore;
 use crate::genesis::Genesis;
 use crate::state::State;
 use crate::transaction::{Action, CdrAnchor, SignedTransaction};
-use crate::{Hash, consensus, hash_parts, merkle};
+use crate::{Hash, hash_parts, merkle};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,39 +34,25 @@ pub fn cdr_hash(cdr: &[u8]) -> Hash {
     hash_parts("chargemesh/cdr/1", &[cdr])
 }
 
-/// The proof for the CDR `cdr_id` of `cpo`, anchored in `store` (whose state is `state`).
-pub fn prove(store: &ChainStore, state: &State, cpo: &str, cdr_id: &str) -> Result<CdrProof, String> {
-    let entry = state.cdr(cpo, cdr_id).ok_or_else(|| format!("no CDR {cdr_id} of {cpo} is anchored"))?;
-    let fail = |e: crate::chain_store::ChainStoreError| e.to_string();
-    let (height, index) = store
-        .transaction_location(&entry.transaction)
-        .map_err(fail)?
-        .ok_or("the anchoring transaction is not stored")?;
-    let block = store.block(height).map_err(fail)?.ok_or("the anchoring block is not stored")?;
-    let certificate = store.certificate(height).map_err(fail)?.ok_or("the block has no certificate")?;
-    // A block finalized together with a later one shares that block's certificate: the run of equal
-    // certificates ends at the certified block.
-    let mut descendants = Vec::new();
-    let mut next = height + 1;
-    while store.certificate(next).map_err(fail)?.is_some_and(|c| c == certificate) {
-        descendants.push(store.block(next).map_err(fail)?.ok_or("a stored block is missing")?.header);
-        next += 1;
-    }
-    Ok(CdrProof {
-        chain: state.chain(),
-        merkle: block.proof(index as usize).ok_or("the transaction index is outside its block")?,
-        transaction: block.transactions[index as usize].encode(),
-        header: block.header,
-        descendants,
-        certificate,
-    })
+/// Tells which block a finalization certificate finalizes. The certificate is the consensus
+/// engine's, which this pure crate does not know; `chargemesh-chain` implements it
+/// (`consensus::SimplexCertificates`).
+pub trait Certificates {
+    /// Checks `certificate` against the validators of `state` (the state the certified block was
+    /// built on) and returns the hash of the block it finalizes.
+    fn certified_block(&self, state: &State, certificate: &[u8]) -> Result<Hash, String>;
 }
 
 /// Checks `proof` against the consortium's `genesis` (and, if given, the full off-chain CDR) and
 /// returns the anchor it proves, or says what does not hold. The CDR is the one anchored if its
 /// bytes are, but for trailing whitespace: a saved CDR (compact JSON) never ends in any, while a
 /// copy written by `curl -o`, `jq -r` or an editor often ends in a newline.
-pub fn check(proof: &CdrProof, genesis: &Genesis, cdr: Option<&[u8]>) -> Result<CdrAnchor, String> {
+pub fn check(
+    proof: &CdrProof,
+    genesis: &Genesis,
+    cdr: Option<&[u8]>,
+    certificates: &impl Certificates,
+) -> Result<CdrAnchor, String> {
     let state = State::from_genesis(genesis)?;
     if proof.chain != state.chain() {
         return Err("the proof is of another chain than this genesis".into());
@@ -95,7 +80,7 @@ pub fn check(proof: &CdrProof, genesis: &Genesis, cdr: Option<&[u8]>) -> Result<
         }
         certified = header.hash();
     }
-    let finalized = consensus::certified_block(&state, &proof.certificate)?;
+    let finalized = certificates.certified_block(&state, &proof.certificate)?;
     if finalized != certified {
         return Err("the certificate finalizes another block".into());
     }

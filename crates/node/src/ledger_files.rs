@@ -1,9 +1,9 @@
 //! Files of the ledger a member keeps: its key (the seed, hex, readable by its owner only) and the
 //! consortium's genesis.
 
+use chargemesh_chain::chain_store::ChainStore;
+use chargemesh_chain::consensus::{CertificateCheck, SimplexCertificates};
 use chargemesh_ledger::MemberKey;
-use chargemesh_ledger::chain_store::ChainStore;
-use chargemesh_ledger::consensus::CertificateCheck;
 use chargemesh_ledger::genesis::Genesis;
 use chargemesh_ledger::state::Parameters;
 use chargemesh_ledger::transaction::{MemberRecord, Roles};
@@ -143,7 +143,7 @@ pub fn prove_cdr(genesis: &Path, chain: &Path, cpo: &str, cdr_id: &str) -> Resul
     let genesis = read_genesis(genesis)?;
     let store = ChainStore::open(chain).map_err(|e| format!("{e} (is the node still running? stop it first)"))?;
     let (state, _) = store.replay(&genesis).map_err(|e| e.to_string())?;
-    let proof = chargemesh_ledger::proof::prove(&store, &state, cpo, cdr_id)?;
+    let proof = chargemesh_chain::proof::prove(&store, &state, cpo, cdr_id)?;
     Ok(serde_json::to_string_pretty(&proof).expect("a proof serializes"))
 }
 
@@ -158,7 +158,7 @@ pub fn check_proof(proof: &Path, genesis: &Path, cdr: Option<&Path>) -> Result<S
         Some(path) => Some(std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?),
         None => None,
     };
-    let anchor = chargemesh_ledger::proof::check(&parsed, &genesis, cdr.as_deref())
+    let anchor = chargemesh_ledger::proof::check(&parsed, &genesis, cdr.as_deref(), &SimplexCertificates)
         .map_err(|e| format!("the proof does not hold: {e}"))?;
     Ok(format!(
         "valid: CDR {} at {} (eMSP {}, {} minor units of {}) is in block {} of chain {}{}",

@@ -8,6 +8,7 @@
 
 mod common;
 
+use chargemesh_chain::consensus::SimplexCertificates;
 use chargemesh_core::pseudonym::token_commitment;
 use common::{TestNode, guangdong_draft, test_config, two_member_consortium};
 use reqwest::{Method, StatusCode};
@@ -181,11 +182,15 @@ async fn feed(mut config: chargemesh_node::config::Config, anchor_own: bool) {
     assert_eq!(response.status(), StatusCode::OK);
     let cdr = response.bytes().await.unwrap().to_vec();
     let proof: chargemesh_ledger::proof::CdrProof = serde_json::from_value(anchored["proof"].clone()).unwrap();
-    let checked = chargemesh_ledger::proof::check(&proof, &genesis, Some(&cdr)).expect("the proof holds");
+    let checked =
+        chargemesh_ledger::proof::check(&proof, &genesis, Some(&cdr), &SimplexCertificates).expect("the proof holds");
     assert_eq!(checked.cdr_id, roaming.to_string());
     let mut altered = cdr.clone();
     altered[10] ^= 1;
-    assert!(chargemesh_ledger::proof::check(&proof, &genesis, Some(&altered)).is_err(), "an altered CDR is caught");
+    assert!(
+        chargemesh_ledger::proof::check(&proof, &genesis, Some(&altered), &SimplexCertificates).is_err(),
+        "an altered CDR is caught"
+    );
 
     let own_path = format!("/ledger/cdrs/CN-M01/{own}");
     if anchor_own {

@@ -2,8 +2,6 @@
 //! active, calibrated charger of member A.
 #![allow(dead_code)]
 
-pub mod sim;
-
 use chargemesh_core::pricing::{ChargingPeriod, price};
 use chargemesh_core::tariff::Tariff;
 use chargemesh_ledger::genesis::Genesis;

@@ -48,10 +48,7 @@ pub struct CommissioningView {
 }
 
 fn view(state: &ApiState, record: Commissioning) -> CommissioningView {
-    let ledger = state
-        .ledger
-        .as_ref()
-        .and_then(|ledger| ledger.chain.lock().expect("chain lock").state().charger(&record.evse_id).cloned());
+    let ledger = state.ledger.as_ref().and_then(|ledger| ledger.snapshot().state().charger(&record.evse_id).cloned());
     CommissioningView { record, ledger }
 }
 

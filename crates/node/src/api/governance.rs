@@ -43,7 +43,7 @@ pub struct GovernanceView {
 /// The validators, and the proposals waiting for votes.
 #[utoipa::path(get, path = "/api/v1/ledger/governance", tag = "ledger", responses((status = 200, body = GovernanceView), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn governance(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<GovernanceView>> {
-    let chain = ledger(&state)?.chain.lock().expect("chain lock");
+    let chain = ledger(&state)?.snapshot();
     let state = chain.state();
     let proposals = state
         .proposals()

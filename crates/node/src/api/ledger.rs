@@ -13,14 +13,15 @@ use crate::ledger::feed::FeedStatus;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chargemesh_ledger::chain::Chain;
-use chargemesh_ledger::mempool::{Admitted, MempoolError};
-use chargemesh_ledger::proof::{self, CdrProof};
+use chargemesh_chain::chain::Snapshot;
+use chargemesh_chain::mempool::{Admitted, MempoolError};
+use chargemesh_chain::proof;
+use chargemesh_ledger::proof::CdrProof;
 use chargemesh_ledger::state::{CdrEntry, CdrStatus, Charger, Clearing, PublishedTariff};
 use chargemesh_ledger::transaction::{Action, MemberRecord};
 use chargemesh_ledger::{Block, Header, SignedTransaction, Transaction};
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
 pub(super) fn ledger(state: &ApiState) -> ApiResult<&Arc<LedgerNode>> {
     state.ledger.as_ref().ok_or_else(|| {
@@ -28,8 +29,9 @@ pub(super) fn ledger(state: &ApiState) -> ApiResult<&Arc<LedgerNode>> {
     })
 }
 
-fn chain(ledger: &LedgerNode) -> MutexGuard<'_, Chain> {
-    ledger.chain.lock().expect("chain lock")
+/// The finalized chain, read without the chain's lock (disk reads included).
+fn chain(ledger: &LedgerNode) -> Arc<Snapshot> {
+    ledger.snapshot()
 }
 
 fn store_error(e: impl std::fmt::Display) -> ApiError {
@@ -75,7 +77,7 @@ pub async fn summary(State(state): State<Arc<ApiState>>, _caller: Caller) -> Api
         head: chain.head().clone(),
         head_hash: hex::encode(chain.head().hash()),
         state_root: hex::encode(head_state.root()),
-        mempool: chain.mempool().len(),
+        mempool: ledger.pending().mempool,
         validators,
     }))
 }
@@ -155,7 +157,7 @@ pub struct BlockView {
     pub certificate: String,
 }
 
-fn block_at(chain: &Chain, height: u64) -> ApiResult<Block> {
+fn block_at(chain: &Snapshot, height: u64) -> ApiResult<Block> {
     chain.store().block(height).map_err(store_error)?.ok_or_else(|| ApiError::not_found(format!("block {height}")))
 }
 
@@ -195,7 +197,7 @@ pub async fn get_transaction(
     let chain = chain(ledger);
     let location = chain.store().transaction_location(&id).map_err(store_error)?;
     let Some((height, index)) = location else {
-        let status = if chain.mempool().contains(&id) { "waiting for a block" } else { "not on the chain" };
+        let status = if ledger.is_waiting(&id) { "waiting for a block" } else { "not on the chain" };
         return Err(ApiError::not_found(format!("transaction {} ({status})", hex::encode(id))));
     };
     let block = block_at(&chain, height)?;
@@ -458,7 +460,7 @@ pub struct LedgerStatus {
     pub epoch: u64,
     /// `validator` (votes) or `observer` (follows and checks the chain), as the member registry says.
     #[schema(value_type = String)]
-    pub role: chargemesh_ledger::consensus::status::Role,
+    pub role: chargemesh_chain::consensus::status::Role,
     /// The highest block this node proposed or verified, final or not.
     pub height: u64,
     /// The last finalized block this node holds.
@@ -480,17 +482,18 @@ pub async fn status(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiR
     let ledger = ledger(&state)?;
     let network = ledger.health.snapshot();
     let chain = chain(ledger);
+    let pending = ledger.pending();
     Ok(Json(LedgerStatus {
         party_id: ledger.party_id.clone(),
         epoch: network.epoch,
         role: network.role,
-        height: chain.highest_known(),
+        height: pending.highest_known.max(chain.head().height),
         finalized_height: chain.head().height,
         lag_ms: (jiff::Timestamp::now().as_millisecond() - chain.head().timestamp).max(0),
         catching_up: network.catching_up,
         validators: network.validators,
         validators_heard: network.validators_heard,
-        mempool: chain.mempool().len(),
+        mempool: pending.mempool,
     }))
 }
 

@@ -163,8 +163,7 @@ fn check_emsp_party(state: &ApiState, party: &str) -> ApiResult<()> {
             "emsp_party: this node's own member; leave it out for the operator's own drivers",
         ));
     }
-    let chain = ledger.chain.lock().expect("chain lock");
-    match chain.state().member(party) {
+    match ledger.snapshot().state().member(party) {
         Some(member) if member.active && member.record.roles.emsp => Ok(()),
         Some(_) => Err(ApiError::invalid(format!("emsp_party: {party} is not an active member with drivers (eMSP)"))),
         None => Err(ApiError::invalid(format!("emsp_party: {party} is not a member of the consortium"))),

@@ -7,12 +7,12 @@
 //! finalization.
 
 use super::ledger::identity;
+use chargemesh_chain::chain::Chain;
+use chargemesh_chain::consensus::{self, MemberConfig, NodeNetwork, Timing};
+use chargemesh_chain::mempool::MempoolError;
 use chargemesh_core::Energy;
 use chargemesh_core::pricing::{ChargingPeriod, price};
 use chargemesh_core::tariff::Tariff;
-use chargemesh_ledger::chain::Chain;
-use chargemesh_ledger::consensus::{self, MemberConfig, NodeNetwork, Timing};
-use chargemesh_ledger::mempool::MempoolError;
 use chargemesh_ledger::state::Parameters;
 use chargemesh_ledger::transaction::{
     Action, AnchoredPeriod, CdrAnchor, ClaimedAmounts, LifecycleEvent, MemberRecord, Roles,

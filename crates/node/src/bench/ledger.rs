@@ -3,11 +3,11 @@
 //! charger, tariff and nonce, its price recomputed with the pricing function, and the state root after
 //! every block; against applying them one by one with each signature verified alone, on one core.
 
+use chargemesh_chain::mempool::Mempool;
 use chargemesh_core::Energy;
 use chargemesh_core::pricing::{ChargingPeriod, price};
 use chargemesh_core::tariff::Tariff;
 use chargemesh_ledger::block::{self, Block, Header};
-use chargemesh_ledger::mempool::Mempool;
 use chargemesh_ledger::state::{Context, Parameters};
 use chargemesh_ledger::transaction::{
     Action, AnchoredPeriod, CdrAnchor, ChargerIdentity, ClaimedAmounts, ConnectorType, LifecycleEvent, MemberRecord,

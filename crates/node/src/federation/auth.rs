@@ -95,8 +95,7 @@ async fn member(
     }
     let Some(ledger) = &federation.ledger else { return Err(Refusal::NoConsortium) };
     let registry = |party: &str| {
-        let chain = ledger.chain.lock().expect("chain lock");
-        chain.state().member(party).map(|m| Registered { key: m.record.public_key, active: m.active })
+        ledger.snapshot().state().member(party).map(|m| Registered { key: m.record.public_key, active: m.active })
     };
     let read = |name: &'static str| header(headers, name);
     let now = Timestamp::now();

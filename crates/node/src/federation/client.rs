@@ -34,8 +34,8 @@ impl Peers {
 
     /// The other active members, by party id.
     pub fn others(&self) -> Vec<String> {
-        let chain = self.ledger.chain.lock().expect("chain lock");
-        chain
+        self.ledger
+            .snapshot()
             .state()
             .members()
             .filter(|m| m.active && m.record.party_id != self.ledger.party_id)
@@ -45,8 +45,8 @@ impl Peers {
 
     /// A member's OCPI base URL, as the registry gives it.
     pub fn endpoint(&self, peer: &str) -> Option<String> {
-        let chain = self.ledger.chain.lock().expect("chain lock");
-        let member = chain.state().member(peer).filter(|m| m.active)?;
+        let snapshot = self.ledger.snapshot();
+        let member = snapshot.state().member(peer).filter(|m| m.active)?;
         Some(member.record.endpoint.trim_end_matches('/').to_owned()).filter(|e| e.starts_with("http"))
     }
 

@@ -52,10 +52,9 @@ impl Federation {
         ledger: Option<Arc<LedgerNode>>,
         api_addr: SocketAddr,
     ) -> Federation {
-        let registered = ledger.as_ref().and_then(|ledger| {
-            let chain = ledger.chain.lock().expect("chain lock");
-            chain.state().member(&ledger.party_id).map(|m| m.record.endpoint.clone())
-        });
+        let registered = ledger
+            .as_ref()
+            .and_then(|ledger| ledger.snapshot().state().member(&ledger.party_id).map(|m| m.record.endpoint.clone()));
         let base_url = registered
             .filter(|url| url.starts_with("http"))
             .unwrap_or_else(|| format!("http://{api_addr}/ocpi"))

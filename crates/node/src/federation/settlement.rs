@@ -42,7 +42,7 @@ async fn round(federation: &Federation) -> Result<(), StoreError> {
     if !unsettled.is_empty() {
         let now = Timestamp::now();
         let checked: Vec<Settlement> = {
-            let chain = ledger.chain.lock().expect("chain lock");
+            let chain = ledger.snapshot();
             unsettled
                 .into_iter()
                 .map(|u| {
@@ -68,7 +68,7 @@ async fn round(federation: &Federation) -> Result<(), StoreError> {
     // Disputes the members have since settled on the ledger: the driver pays what they agreed.
     let disputed = store.read(|conn| Box::pin(settlements::disputed_settlements(conn))).await?;
     let resolved: Vec<(Settlement, i64)> = {
-        let chain = ledger.chain.lock().expect("chain lock");
+        let chain = ledger.snapshot();
         disputed
             .into_iter()
             .filter_map(|settlement| match chain.state().cdr(&settlement.cpo, &settlement.cdr_id)?.status {
@@ -192,8 +192,8 @@ impl Federation {
             return Ok(None);
         };
         let proof = self.ledger.as_ref().filter(|_| settlement.height.is_some()).and_then(|ledger| {
-            let chain = ledger.chain.lock().expect("chain lock");
-            chargemesh_ledger::proof::prove(chain.store(), chain.state(), &settlement.cpo, &settlement.cdr_id).ok()
+            let chain = ledger.snapshot();
+            chargemesh_chain::proof::prove(chain.store(), chain.state(), &settlement.cpo, &settlement.cdr_id).ok()
         });
         Ok(Some((settlement, proof)))
     }
@@ -210,7 +210,7 @@ impl Federation {
             _ => {}
         }
         let closes = {
-            let chain = ledger.chain.lock().expect("chain lock");
+            let chain = ledger.snapshot();
             let state = chain.state();
             let entry = state.cdr(&settlement.cpo, &settlement.cdr_id);
             entry.map(|e| e.anchored_at.saturating_add(state.parameters().dispute_window_ms))

@@ -7,10 +7,10 @@ pub mod plan;
 
 use crate::config::Config;
 use crate::ledger_files::{self, GenesisRequest};
-use chargemesh_ledger::chain::Chain;
-use chargemesh_ledger::consensus::status::Health;
-use chargemesh_ledger::consensus::{self, MemberConfig, NodeNetwork, Timing};
-use chargemesh_ledger::mempool::{Admitted, MempoolError};
+use chargemesh_chain::chain::{Chain, Reader, Snapshot};
+use chargemesh_chain::consensus::status::Health;
+use chargemesh_chain::consensus::{self, MemberConfig, NodeNetwork, Timing};
+use chargemesh_chain::mempool::{Admitted, MempoolError};
 use chargemesh_ledger::transaction::Action;
 use chargemesh_ledger::{Genesis, Hash, MemberKey, Transaction};
 use std::path::{Path, PathBuf};
@@ -18,7 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub struct LedgerNode {
+    /// The chain, locked by what writes to it (submissions, consensus); readers use [`Self::snapshot`].
     pub chain: Arc<Mutex<Chain>>,
+    reader: Reader,
     pub party_id: String,
     /// Signs this member's transactions.
     key: MemberKey,
@@ -52,6 +54,7 @@ impl LedgerNode {
         let pseudonym_secret = ledger_files::read_or_create_secret(&secret_path)?;
         let chain = Chain::open(&dir.join("chain.redb"), genesis).map_err(|e| format!("the ledger: {e}"))?;
         check_membership(&chain, &settings.party_id, &key, &key_path)?;
+        let reader = chain.reader();
         let chain = Arc::new(Mutex::new(chain));
         let member_config = MemberConfig {
             key: MemberKey::from_seed(key.seed()),
@@ -68,6 +71,7 @@ impl LedgerNode {
         tracing::info!(party_id = %settings.party_id, p2p = %settings.p2p_listen, ?role, "ledger node running");
         Ok(LedgerNode {
             chain,
+            reader,
             party_id: settings.party_id.clone(),
             key,
             pseudonym_secret,
@@ -76,6 +80,22 @@ impl LedgerNode {
             stop,
             thread: Mutex::new(Some(running.thread)),
         })
+    }
+
+    /// The chain as of its last finalized block, without the chain's lock.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.reader.snapshot()
+    }
+
+    /// Transactions waiting for a block, and the highest block this node has heard of.
+    pub fn pending(&self) -> Pending {
+        let chain = self.chain.lock().expect("chain lock");
+        Pending { mempool: chain.mempool().len(), highest_known: chain.highest_known() }
+    }
+
+    /// Whether transaction `id` waits in the mempool.
+    pub fn is_waiting(&self, id: &Hash) -> bool {
+        self.chain.lock().expect("chain lock").mempool().contains(id)
     }
 
     /// Queues a transaction signed elsewhere, given in its canonical encoding.
@@ -107,6 +127,12 @@ impl LedgerNode {
             let _ = thread.join();
         }
     }
+}
+
+/// What is not final yet: transactions waiting and the highest block heard of.
+pub struct Pending {
+    pub mempool: usize,
+    pub highest_known: u64,
 }
 
 /// The member's key must be the one the ledger holds for it. A party the ledger does not know

@@ -5,9 +5,9 @@
 
 mod common;
 
-use chargemesh_ledger::chain::{Chain, Verdict};
-use chargemesh_ledger::consensus;
-use chargemesh_ledger::mempool::{Admitted, MempoolError};
+use chargemesh_chain::chain::{Chain, Verdict};
+use chargemesh_chain::consensus;
+use chargemesh_chain::mempool::{Admitted, MempoolError};
 use chargemesh_ledger::transaction::{Action, LifecycleEvent};
 use chargemesh_ledger::{Rejection, SignedTransaction, Transaction};
 use common::sim::{Consortium, fast_link};
@@ -176,7 +176,7 @@ fn the_chain_proposes_verifies_and_finalizes_idempotently() {
 
 #[test]
 fn a_block_that_changes_the_validators_is_the_last_of_its_epoch() {
-    use chargemesh_ledger::chain::ChainError;
+    use chargemesh_chain::chain::ChainError;
     use chargemesh_ledger::transaction::GovernanceAction;
     let path = scratch("chain-epochs");
     let mut chain = Chain::open(&path, consortium()).unwrap();

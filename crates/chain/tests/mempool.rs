@@ -3,8 +3,8 @@
 
 mod common;
 
+use chargemesh_chain::mempool::{Admitted, Mempool, MempoolError};
 use chargemesh_ledger::block::CheckedSignatures;
-use chargemesh_ledger::mempool::{Admitted, Mempool, MempoolError};
 use chargemesh_ledger::state::Context;
 use chargemesh_ledger::state::Parameters;
 use chargemesh_ledger::transaction::{Action, GovernanceAction};

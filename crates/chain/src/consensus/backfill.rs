@@ -6,8 +6,8 @@
 use super::certified_block;
 use super::status::Health;
 use crate::chain::{Chain, ChainError};
-use crate::{Block, codec};
 use bytes::Bytes;
+use chargemesh_ledger::{Block, codec};
 use commonware_resolver::{Consumer, Delivery, Outcome, Resolution, Resolver, p2p::Producer};
 use commonware_runtime::Clock;
 use commonware_utils::channel::{fallible::OneshotExt, oneshot};

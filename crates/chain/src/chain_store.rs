@@ -3,11 +3,11 @@
 //! so a node killed at any instant restarts with exactly the blocks it had committed and the state
 //! they give.
 
-use crate::Hash;
-use crate::block::{self, Block, BlockError, Header};
-use crate::codec::DecodeError;
-use crate::genesis::Genesis;
-use crate::state::State;
+use chargemesh_ledger::Hash;
+use chargemesh_ledger::block::{self, Block, BlockError, Header};
+use chargemesh_ledger::codec::DecodeError;
+use chargemesh_ledger::genesis::Genesis;
+use chargemesh_ledger::state::State;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 

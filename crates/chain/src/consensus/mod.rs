@@ -20,11 +20,11 @@ mod gossip;
 pub mod status;
 
 use crate::chain::Chain;
-use crate::keys::{MemberKey, PublicKey as MemberPublicKey};
-use crate::state::State;
-use crate::{Hash, hash_parts};
 use application::{Application, Finalizer};
 use backfill::Backfill;
+use chargemesh_ledger::keys::{MemberKey, PublicKey as MemberPublicKey};
+use chargemesh_ledger::state::State;
+use chargemesh_ledger::{Hash, hash_parts};
 use commonware_codec::{Copying, Decode, DecodeExt, Encode};
 use commonware_consensus::simplex::{scheme::ed25519 as scheme, types as simplex_types};
 use commonware_cryptography::{ed25519, sha256};
@@ -107,6 +107,15 @@ pub fn certified_block(state: &State, certificate: &[u8]) -> Result<Hash, String
     Ok(finalization.proposal.payload.0)
 }
 
+/// Simplex's finalization certificates, for checking inclusion proofs offline.
+pub struct SimplexCertificates;
+
+impl chargemesh_ledger::proof::Certificates for SimplexCertificates {
+    fn certified_block(&self, state: &State, certificate: &[u8]) -> Result<Hash, String> {
+        certified_block(state, certificate)
+    }
+}
+
 /// Follows a chain's certificates block by block, in order: each block's certificate must verify
 /// against the validators of the state the block was built on, and finalize the block itself or a
 /// later one that the following blocks lead to (blocks finalized together share its certificate).
@@ -117,7 +126,12 @@ pub struct CertificateCheck {
 }
 
 impl CertificateCheck {
-    pub fn block(&mut self, state: &State, block: &crate::Block, certificate: Option<&[u8]>) -> Result<(), String> {
+    pub fn block(
+        &mut self,
+        state: &State,
+        block: &chargemesh_ledger::Block,
+        certificate: Option<&[u8]>,
+    ) -> Result<(), String> {
         let certificate = certificate.ok_or("it has no finalization certificate")?;
         let finalized = certified_block(state, certificate)?;
         let hash = block.hash();

@@ -136,7 +136,8 @@ where
             simplex::Plan::Forward { recipients, .. } => recipients,
             simplex::Plan::Prepare { .. } | simplex::Plan::Propose { .. } => Recipients::All,
         };
-        let body = self.chain.lock().expect("chain lock").proposed_block(&payload.0).map(crate::Block::encode);
+        let body =
+            self.chain.lock().expect("chain lock").proposed_block(&payload.0).map(chargemesh_ledger::Block::encode);
         match body {
             Some(body) => {
                 self.blocks.send(recipients, body, true);

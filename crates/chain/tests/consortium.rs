@@ -10,8 +10,8 @@ mod common;
 #[path = "consortium/invalid_proposer.rs"]
 mod invalid_proposer;
 
-use chargemesh_ledger::chain::{Chain, ChainError};
-use chargemesh_ledger::consensus::{self, status::Role};
+use chargemesh_chain::chain::{Chain, ChainError};
+use chargemesh_chain::consensus::{self, status::Role};
 use chargemesh_ledger::transaction::{Action, GovernanceAction};
 use chargemesh_ledger::{Genesis, MemberKey, Transaction};
 use common::sim::{Consortium, consensus_now, fast_link, peer_key, percent};

@@ -2,7 +2,7 @@
 //! knows it is behind, when it last committed a block. Shown by the node's status API, and
 //! recorded as metrics (finalization latency, block size).
 
-use crate::Block;
+use chargemesh_ledger::Block;
 use commonware_utils::Participant;
 use serde::Serialize;
 use std::collections::HashMap;

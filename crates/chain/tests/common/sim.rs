@@ -3,9 +3,9 @@
 //! crash (every task aborted, memory lost, the chain store and consensus' journal kept) and
 //! restart; links can be cut and restored, slowed and made lossy.
 
-use chargemesh_ledger::chain::Chain;
-use chargemesh_ledger::consensus::status::Health;
-use chargemesh_ledger::consensus::{self, CHANNELS, Channels, MemberConfig, Timing};
+use chargemesh_chain::chain::Chain;
+use chargemesh_chain::consensus::status::Health;
+use chargemesh_chain::consensus::{self, CHANNELS, Channels, MemberConfig, Timing};
 use chargemesh_ledger::{Genesis, Hash, MemberKey};
 use commonware_codec::{Copying, DecodeExt};
 use commonware_cryptography::{Signer as _, ed25519};

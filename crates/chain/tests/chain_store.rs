@@ -3,8 +3,8 @@
 
 mod common;
 
+use chargemesh_chain::chain_store::{ChainStore, ChainStoreError};
 use chargemesh_ledger::block::{self, Header};
-use chargemesh_ledger::chain_store::{ChainStore, ChainStoreError};
 use chargemesh_ledger::transaction::Action;
 use chargemesh_ledger::{Genesis, SignedTransaction, State, Transaction};
 use common::*;

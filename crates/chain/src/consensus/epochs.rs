@@ -13,7 +13,7 @@ use super::application::{Application, Finalizer};
 use super::status::{Health, Role};
 use super::{Digest, Finalization, MemberConfig, namespace, participant_set, signing_scheme, validator_parties};
 use crate::chain::Chain;
-use crate::state::State;
+use chargemesh_ledger::state::State;
 use commonware_codec::{Copying, Decode};
 use commonware_consensus::simplex::{self, elector::RoundRobin, scheme::ed25519 as scheme};
 use commonware_consensus::types::{Epoch, ViewDelta};
@@ -34,7 +34,7 @@ const MAX_VALIDATORS: usize = 1024;
 
 /// The member nodes of a state to keep connections with: each active member's key and p2p
 /// endpoint. The p2p network is told whenever it changes.
-pub(super) fn member_peers(state: &State) -> Vec<(crate::PublicKey, String)> {
+pub(super) fn member_peers(state: &State) -> Vec<(chargemesh_ledger::PublicKey, String)> {
     state.members().filter(|m| m.active).map(|m| (m.record.public_key, m.record.p2p_endpoint.clone())).collect()
 }
 

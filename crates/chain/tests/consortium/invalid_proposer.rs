@@ -4,8 +4,9 @@
 //! body is sent to every node like an honest proposal. It votes for whatever others propose.
 
 use crate::common::sim::Consortium;
-use chargemesh_ledger::chain::Chain;
-use chargemesh_ledger::{MemberKey, block, consensus};
+use chargemesh_chain::chain::Chain;
+use chargemesh_chain::consensus;
+use chargemesh_ledger::{MemberKey, block};
 use commonware_actor::Feedback;
 use commonware_consensus::simplex::{self, elector::RoundRobin, scheme::ed25519 as scheme, types as simplex_types};
 use commonware_consensus::types::{Epoch, ViewDelta};

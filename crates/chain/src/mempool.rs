@@ -2,11 +2,11 @@
 //! will meet (the chain's state with the queued transactions applied), and offered to the block
 //! builder in nonce order per sender.
 
-use crate::block::CheckedSignatures;
-use crate::keys::verify_all;
-use crate::state::{Context, Rejection, State};
-use crate::transaction::SignedTransaction;
-use crate::{Hash, PublicKey, codec};
+use chargemesh_ledger::block::CheckedSignatures;
+use chargemesh_ledger::keys::verify_all;
+use chargemesh_ledger::state::{Context, Rejection, State};
+use chargemesh_ledger::transaction::SignedTransaction;
+use chargemesh_ledger::{Hash, PublicKey, codec};
 use std::collections::{BTreeMap, HashMap};
 
 /// How many transactions one sender may queue ahead of the chain.

@@ -6,7 +6,7 @@
 use super::application::unix_ms;
 use super::{MAX_MESSAGE_BYTES, member_key};
 use crate::chain::Chain;
-use crate::{Block, codec};
+use chargemesh_ledger::{Block, codec};
 use commonware_cryptography::ed25519;
 use commonware_p2p::{Blocker, Receiver, Recipients, Sender};
 use commonware_runtime::Clock;

@@ -3,14 +3,15 @@
 //! the mempool. The consensus adapter drives it: propose, verify, finalize. Nothing here knows the
 //! consensus engine, so it is tested on its own and a change of engine leaves it alone.
 
-use crate::Hash;
-use crate::block::{self, Block, BlockError, Header};
 use crate::chain_store::{ChainStore, ChainStoreError};
-use crate::genesis::Genesis;
 use crate::mempool::{Admitted, Mempool, MempoolError};
-use crate::state::{Context, State};
+use chargemesh_ledger::Hash;
+use chargemesh_ledger::block::{self, Block, BlockError, Header};
+use chargemesh_ledger::genesis::Genesis;
+use chargemesh_ledger::state::{Context, State};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -54,10 +55,63 @@ struct Pending {
     state: State,
 }
 
+/// The chain as of its last finalized block, read without the chain's lock: that block's header,
+/// the state after it (`State` shares its maps, so the copy is cheap) and the chain store (redb
+/// reads while the chain writes; a block is stored before its snapshot is published).
+pub struct Snapshot {
+    head: Header,
+    state: State,
+    store: Arc<ChainStore>,
+    genesis: Arc<Genesis>,
+}
+
+impl Snapshot {
+    pub fn head(&self) -> &Header {
+        &self.head
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Finalized blocks, certificates and transaction locations on disk.
+    pub fn store(&self) -> &ChainStore {
+        &self.store
+    }
+
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+}
+
+/// Hands out the latest [`Snapshot`], replaced whole when a block is final. Cloned freely.
+#[derive(Clone)]
+pub struct Reader {
+    latest: Arc<RwLock<Arc<Snapshot>>>,
+}
+
+impl Reader {
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.latest.read().expect("snapshot lock").clone()
+    }
+
+    fn publish(&self, head: &Header, state: &State) {
+        let mut latest = self.latest.write().expect("snapshot lock");
+        let next = Snapshot {
+            head: head.clone(),
+            state: state.clone(),
+            store: latest.store.clone(),
+            genesis: latest.genesis.clone(),
+        };
+        *latest = Arc::new(next);
+    }
+}
+
 pub struct Chain {
     genesis: Genesis,
     genesis_header: Header,
-    store: ChainStore,
+    store: Arc<ChainStore>,
+    reader: Reader,
     head: Header,
     state: State,
     pending: HashMap<Hash, Pending>,
@@ -75,14 +129,22 @@ pub struct Chain {
 impl Chain {
     /// Opens the chain store at `path` for `genesis` and rebuilds the state by replaying it.
     pub fn open(path: &Path, genesis: Genesis) -> Result<Chain, ChainError> {
-        let store = ChainStore::open(path)?;
+        let store = Arc::new(ChainStore::open(path)?);
         let (state, head) = store.replay(&genesis)?;
         let mut genesis_state = State::from_genesis(&genesis).map_err(ChainStoreError::Storage)?;
         let genesis_header = Header::genesis(&mut genesis_state, genesis.timestamp_ms);
+        let first = Snapshot {
+            head: head.clone(),
+            state: state.clone(),
+            store: store.clone(),
+            genesis: Arc::new(genesis.clone()),
+        };
+        let reader = Reader { latest: Arc::new(RwLock::new(Arc::new(first))) };
         Ok(Chain {
             genesis,
             genesis_header,
             store,
+            reader,
             head,
             state,
             pending: HashMap::new(),
@@ -114,6 +176,11 @@ impl Chain {
 
     pub fn store(&self) -> &ChainStore {
         &self.store
+    }
+
+    /// A reader of the finalized chain that needs no lock on this one.
+    pub fn reader(&self) -> Reader {
+        self.reader.clone()
     }
 
     pub fn mempool(&self) -> &Mempool {
@@ -182,7 +249,7 @@ impl Chain {
     /// Keeps a block another validator relayed, for verification when consensus asks. `proposer`
     /// is the key of the node it came from, which must be the key of the validator the block names
     /// as its proposer. Blocks at or below the head, or far above it, are ignored.
-    pub fn receive_block(&mut self, block: Block, sender: &crate::PublicKey) -> Result<(), String> {
+    pub fn receive_block(&mut self, block: Block, sender: &chargemesh_ledger::PublicKey) -> Result<(), String> {
         let height = block.header.height;
         if height <= self.head.height || height > self.head.height + RECEIVE_AHEAD {
             return Ok(());
@@ -282,6 +349,7 @@ impl Chain {
         let last = self.pending.remove(&hash).expect("executed above");
         self.head = last.block.header;
         self.state = last.state;
+        self.reader.publish(&self.head, &self.state);
         self.forget_below_head();
         Ok(route)
     }
@@ -346,6 +414,7 @@ impl Chain {
         self.store.append(blocks, certificate)?;
         self.head = last.header.clone();
         self.state = states.pop().expect("one per block");
+        self.reader.publish(&self.head, &self.state);
         self.forget_below_head();
         Ok(())
     }
