@@ -2,17 +2,13 @@
 //! together. `main.rs` is the command line around it.
 
 pub mod api;
-pub mod bench;
 pub mod config;
-pub mod demo;
 pub mod federation;
 pub mod gateway;
 pub mod ledger;
 pub mod ledger_files;
-pub mod local_consortium;
 pub mod operations;
 pub mod passwords;
-pub mod provisioning;
 pub mod serving;
 pub mod telemetry;
 
@@ -243,5 +239,22 @@ async fn forget_old_records(store: Store, days: u32) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not forget old charger replies and login failures"),
         }
+    }
+}
+
+/// Starts a node as `chargemesh node` does, and tells on standard error where to reach it.
+pub async fn start_announced(config: &Config) -> Result<Node, StartError> {
+    let node = Node::start(config).await?;
+    eprintln!("chargemesh node: chargers connect to {}/<station id>", node.charger_url(config));
+    eprintln!("chargemesh node: operator API at http://{}/api/v1 (OpenAPI at /api/v1/openapi.json)", node.api_addr);
+    Ok(node)
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match terminate.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => {}
     }
 }

@@ -1,4 +1,4 @@
-//! Simulated OCPP 1.6J chargers: a library for tests and the `chargemesh sim` command. A simulated
+//! Simulated OCPP 1.6J chargers: a library for tests and the `chargemesh-dev sim` command. A simulated
 //! charger boots, authorizes, runs sessions with realistic meter values, goes offline and delivers its
 //! queued transaction messages when it is back, and, when asked, misbehaves.
 

@@ -51,11 +51,23 @@ pub struct Replay {
 /// Reads one Perth file, named `perth_YYYY-MM_YYYY-MM.csv` after the months it covers, or that
 /// file compressed with gzip (`.csv.gz`).
 pub fn read(path: &Path) -> Result<Replay, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    parse(path, file)
+}
+
+/// The first Perth file (September 2016 to August 2017), as the repository keeps it, built into
+/// the program: for tools that replay real sessions wherever they run.
+pub fn bundled() -> Result<Replay, String> {
+    const NAME: &str = "perth_2016-09_2017-08.csv.gz";
+    parse(Path::new(NAME), &include_bytes!("../../data/perth/perth_2016-09_2017-08.csv.gz")[..])
+}
+
+/// Reads a Perth file's content; `path` names it (the months it covers, gzip by `.gz`).
+fn parse(path: &Path, file: impl std::io::Read) -> Result<Replay, String> {
     let period = file_period(path)
         .ok_or_else(|| format!("{}: the name does not end in _YYYY-MM_YYYY-MM.csv", path.display()))?;
     let zone = TimeZone::get("Europe/London").map_err(|e| e.to_string())?;
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let input: Box<dyn std::io::Read> = if path.extension().is_some_and(|e| e == "gz") {
+    let input: Box<dyn std::io::Read + '_> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(flate2::read::GzDecoder::new(file))
     } else {
         Box::new(file)

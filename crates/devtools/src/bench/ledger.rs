@@ -1,4 +1,4 @@
-//! `chargemesh bench ledger`: `Cdr::Anchor` transactions a single validator checks and applies per
+//! `chargemesh-dev bench ledger`: `Cdr::Anchor` transactions a single validator checks and applies per
 //! second, each in full: its signature (one batch per block, split over the machine's cores), its
 //! charger, tariff and nonce, its price recomputed with the pricing function, and the state root after
 //! every block; against applying them one by one with each signature verified alone, on one core.

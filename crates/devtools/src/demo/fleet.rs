@@ -4,8 +4,8 @@
 //! demo's speed — then stops as if the vehicle left.
 
 use super::Member;
-use crate::Node;
-use crate::config::Config;
+use chargemesh_node::Node;
+use chargemesh_node::config::Config;
 use chargemesh_sim::datasets::perth;
 use chargemesh_sim::{ChargePoint, Connection};
 use jiff::Timestamp;
@@ -30,8 +30,11 @@ const MAX_POWER_WATTS: i64 = 60_000;
 
 impl Replay {
     /// The first Perth & Kinross file in `data/perth` (the repository's copy) or `data/sessions/perth`
-    /// (the shared data folder).
-    pub fn read(data: &Path, speed: u32) -> Result<Replay, String> {
+    /// (the shared data folder); without `data`, the copy built into the program.
+    pub fn read(data: Option<&Path>, speed: u32) -> Result<Replay, String> {
+        let Some(data) = data else {
+            return Replay::of(perth::bundled()?.sessions, "the built-in Perth sessions", speed);
+        };
         let dir = [data.join("perth"), data.join("sessions/perth")]
             .into_iter()
             .find(|dir| dir.is_dir())
@@ -43,16 +46,14 @@ impl Replay {
             .collect();
         files.sort();
         let first = files.first().ok_or_else(|| format!("{}: no session files", dir.display()))?;
-        let replay = perth::read(first)?;
-        if replay.sessions.is_empty() {
-            return Err(format!("{}: no usable sessions", first.display()));
+        Replay::of(perth::read(first)?.sessions, &first.display().to_string(), speed)
+    }
+
+    fn of(sessions: Vec<perth::Session>, from: &str, speed: u32) -> Result<Replay, String> {
+        if sessions.is_empty() {
+            return Err(format!("{from}: no usable sessions"));
         }
-        Ok(Replay {
-            sessions: replay.sessions,
-            speed: speed.max(1),
-            next: AtomicUsize::new(0),
-            priced_from: OnceLock::new(),
-        })
+        Ok(Replay { sessions, speed: speed.max(1), next: AtomicUsize::new(0), priced_from: OnceLock::new() })
     }
 
     pub fn describe(&self) -> String {

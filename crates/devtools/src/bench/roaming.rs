@@ -1,11 +1,11 @@
-//! `chargemesh bench roaming`: a cross-member start, timed from the driver's request at member A's
+//! `chargemesh-dev bench roaming`: a cross-member start, timed from the driver's request at member A's
 //! node to the RemoteStartTransaction reaching member B's charger, one start after another. Both
 //! members' nodes run in this process on loopback, each with its own data directory and its part
 //! of one two-member ledger; B's charger is simulated. Prints a report for BENCHMARKS.md.
 
-use crate::Node;
-use crate::config::Config;
 use crate::local_consortium::{self, Addresses, Api, Clearing, free_address};
+use chargemesh_node::Node;
+use chargemesh_node::config::Config;
 use chargemesh_sim::load::Latencies;
 use chargemesh_sim::{ChargePoint, Connection};
 use serde_json::{Value, json};

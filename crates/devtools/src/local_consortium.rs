@@ -3,10 +3,10 @@
 //! member's key in its ledger directory; and a client of a node's API logged in as its
 //! administrator.
 
-use crate::Node;
-use crate::config::Config;
 use chargemesh_ledger::transaction::{MemberRecord, Roles};
 use chargemesh_ledger::{Genesis, MemberKey};
+use chargemesh_node::Node;
+use chargemesh_node::config::Config;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -79,7 +79,10 @@ pub fn configs(
         let ledger = config.ledger_dir();
         std::fs::create_dir_all(ledger.join("keys")).map_err(|e| format!("{}: {e}", ledger.display()))?;
         std::fs::write(ledger.join("genesis.json"), &text).map_err(|e| e.to_string())?;
-        crate::ledger_files::write_secret(&ledger.join(format!("keys/{}.key", config.ledger.party_id)), &key.seed())?;
+        chargemesh_node::ledger_files::write_secret(
+            &ledger.join(format!("keys/{}.key", config.ledger.party_id)),
+            &key.seed(),
+        )?;
     }
     Ok(configs)
 }

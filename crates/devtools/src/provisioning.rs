@@ -1,14 +1,18 @@
-//! A demonstration fleet registered in the node's own store: one operator, one site, simulated
-//! chargers and the cards their drivers tap. Idempotent, so a restarted demo finds its fleet again.
+//! A demonstration fleet registered in the node's own store: one operator, one site priced by a
+//! real time-of-use tariff (Guangdong's shape), simulated chargers and the cards their drivers tap.
+//! Idempotent, so a restarted demo finds its fleet again.
 
 use chargemesh_core::charger::Registration;
 use chargemesh_store::chargers::{self, NewCharger};
 use chargemesh_store::operators::{self, NewSite};
+use chargemesh_store::tariffs::{self, Target};
 use chargemesh_store::tokens::{self, Token};
 use chargemesh_store::{Conn, Store, StoreError};
 use jiff::Timestamp;
 
 pub const DEMO_OPERATOR: &str = "Demo Charging Co.";
+/// The fleet's tariff, assigned to its site.
+pub const DEMO_TARIFF: &str = "demo-gd-tou";
 
 /// The station ids and card ids of a demo fleet of `size` chargers.
 pub fn demo_fleet(size: usize) -> (Vec<String>, Vec<String>) {
@@ -49,6 +53,20 @@ async fn provision(
             operators::create_site(&mut *tx, new, now).await?
         }
     };
+    if tariffs::latest(&mut *tx, DEMO_TARIFF).await?.is_none() {
+        let mut preset = chargemesh_sim::datasets::guangdong_tou();
+        preset.id = DEMO_TARIFF.into();
+        preset.version = 1;
+        preset.owner = operator.id.to_string();
+        preset.valid_from = now;
+        // A fixed fixture that the sim crate's own tests build.
+        let tariff = preset.build().expect("the Guangdong time-of-use fixture builds");
+        tariffs::insert_version(&mut *tx, operator.id, &tariff, now).await?;
+    }
+    let site_target = Target::Site(site.id);
+    if tariffs::assigned(&mut *tx, &site_target).await?.is_none() {
+        tariffs::assign(&mut *tx, &site_target, operator.id, DEMO_TARIFF, now).await?;
+    }
     for station in &stations {
         if chargers::get_charger(&mut *tx, station).await?.is_none() {
             let new = NewCharger {

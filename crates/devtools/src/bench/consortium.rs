@@ -1,4 +1,4 @@
-//! `chargemesh bench consortium`: the ledger run by several validators on this machine, each with
+//! `chargemesh-dev bench consortium`: the ledger run by several validators on this machine, each with
 //! its own chain store, consensus and p2p over loopback TCP, exactly as member nodes run it. Every
 //! member anchors its charges (`Cdr::Anchor`, pre-signed, priced, each with its own charger and
 //! tariff) at its own node, at a fixed offered rate; the node forwards them to the others, whichever

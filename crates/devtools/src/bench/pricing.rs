@@ -1,4 +1,4 @@
-//! `chargemesh bench pricing`: priced CDRs per second on one core, for sessions of 1 to 20 charging
+//! `chargemesh-dev bench pricing`: priced CDRs per second on one core, for sessions of 1 to 20 charging
 //! periods under the Guangdong time-of-use tariff (four periods, a summer season).
 
 use chargemesh_core::Energy;

@@ -1,4 +1,4 @@
-//! `chargemesh bench gateway`: how many idle chargers one node holds and at what memory, and how many
+//! `chargemesh-dev bench gateway`: how many idle chargers one node holds and at what memory, and how many
 //! MeterValues per second it acknowledges at what latency, against a bare WebSocket echo server as the
 //! ceiling, all on this machine. Prints a report for BENCHMARKS.md.
 
@@ -12,10 +12,10 @@ pub use ledger::run as ledger;
 pub use pricing::run as pricing;
 pub use roaming::run as roaming;
 
-use crate::passwords;
 use axum::Router;
 use axum::routing::get;
 use chargemesh_core::charger::Registration;
+use chargemesh_node::passwords;
 use chargemesh_sim::load::{Latencies, LoadConnection, source_address};
 use chargemesh_store::chargers::{self, NewCharger};
 use chargemesh_store::tokens::{self, Token};
@@ -342,16 +342,16 @@ pub(crate) fn machine() -> String {
     format!("{cores} × {cpu}, {:.0} GiB memory", memory as f64 / 1024.0 / 1024.0)
 }
 
-/// `chargemesh bench writer`: the write path alone, without network or load generator: how many
+/// `chargemesh-dev bench writer`: the write path alone, without network or load generator: how many
 /// MeterValues per second operations records durably, with `chargers` chargers sending at once.
 pub async fn writer(chargers: usize, messages_per_charger: u32, database_url: String) -> Result<String, String> {
-    use crate::config::Config;
-    use crate::gateway::Registry;
-    use crate::operations::{IncomingMessage, Operations, Settings};
     use chargemesh_core::charger::{
         ChargerEvent, ChargerReply, MeterReport, MeterSample, TransactionRef, TransactionStart,
     };
     use chargemesh_core::{Energy, IdToken, StationId};
+    use chargemesh_node::config::Config;
+    use chargemesh_node::gateway::Registry;
+    use chargemesh_node::operations::{IncomingMessage, Operations, Settings};
 
     let dir = std::env::temp_dir().join(format!("chargemesh-bench-writer-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -363,7 +363,7 @@ pub async fn writer(chargers: usize, messages_per_charger: u32, database_url: St
     provision(&database_url, chargers).await?;
     let store = Store::open(&database_url, 8).await.map_err(|e| e.to_string())?;
     let settings = Settings::from_config(&Config::default());
-    let provider = Arc::new(crate::operations::payments::SandboxProvider::new(store.clone()));
+    let provider = Arc::new(chargemesh_node::operations::payments::SandboxProvider::new(store.clone()));
     let operations = Operations::new(store, settings, Arc::new(Registry::default()), provider);
     let message = |id: String, action: &str| IncomingMessage {
         payload_digest: id.clone(),

@@ -1,4 +1,4 @@
-//! `chargemesh demo`: a consortium of four made-up members on this machine. Each member runs a
+//! `chargemesh-dev demo`: a consortium of four made-up members on this machine. Each member runs a
 //! node with its own data directory and validator of the shared ledger, a site at a real Shenzhen
 //! station location with two simulated chargers, and three drivers. Drivers of each member charge
 //! at the other members' chargers through their own member's API; the chargers replay real charging
@@ -9,8 +9,8 @@
 mod fleet;
 mod narrator;
 
-use crate::Node;
 use crate::local_consortium::{self, Addresses, Api, Clearing};
+use chargemesh_node::Node;
 use narrator::Narrator;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -20,8 +20,8 @@ use std::time::Duration;
 pub struct DemoOptions {
     /// Where the members' data directories are kept (and found again to resume).
     pub dir: PathBuf,
-    /// The shared data folder (`sessions/perth`, `stations`).
-    pub data: PathBuf,
+    /// The shared data folder (`sessions/perth`, `stations`); none for the copy built in.
+    pub data: Option<PathBuf>,
     /// Member n's API listens on this port + n - 1, its chargers' gateway 100 above, its ledger 200 above.
     pub base_port: u16,
     /// How much faster than real time the replayed sessions run.
@@ -48,10 +48,10 @@ pub async fn run(options: DemoOptions) -> Result<(), String> {
     // Listening from the start: a Ctrl-C at any moment stops the demo cleanly once it is running.
     let interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         .map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?;
-    let replay = fleet::Replay::read(&options.data, options.speed)?;
-    let places = shenzhen_stations(&options.data)?;
+    let replay = fleet::Replay::read(options.data.as_deref(), options.speed)?;
+    let places = shenzhen_stations(options.data.as_deref())?;
     let resumed = options.dir.join("cn-m01").exists();
-    let parties = crate::ledger_files::numbered_members(MEMBERS)?;
+    let parties = chargemesh_node::ledger_files::numbered_members(MEMBERS)?;
     let base = options.base_port;
     let addresses = |i: usize| {
         let port = |offset: u16| base.checked_add(offset + i as u16).ok_or("--base-port is too high");
@@ -103,7 +103,7 @@ pub async fn run(options: DemoOptions) -> Result<(), String> {
 /// Provisions the members, connects the chargers and lets drivers charge until Ctrl-C.
 async fn drive(
     nodes: &[Node],
-    configs: &[crate::config::Config],
+    configs: &[chargemesh_node::config::Config],
     parties: &[String],
     places: &[(f64, f64)],
     replay: fleet::Replay,
@@ -231,11 +231,14 @@ async fn wait_until_federated(members: &[Member]) -> Result<(), String> {
     }
 }
 
-/// The first rows of the Shenzhen stations file: (longitude, latitude).
-fn shenzhen_stations(data: &Path) -> Result<Vec<(f64, f64)>, String> {
-    let path = data.join("stations/shenzhen_urbanev_stations.csv");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}: {e} (give the shared data folder with --data)", path.display()))?;
+/// Rows of the Shenzhen stations file (in `data`, or the copy built in): (longitude, latitude).
+fn shenzhen_stations(data: Option<&Path>) -> Result<Vec<(f64, f64)>, String> {
+    let path = data.map(|data| data.join("stations/shenzhen_urbanev_stations.csv"));
+    let text = match &path {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: {e} (give the shared data folder with --data)", path.display()))?,
+        None => chargemesh_sim::datasets::SHENZHEN_STATIONS_CSV.to_owned(),
+    };
     let places: Vec<(f64, f64)> = text
         .lines()
         .skip(1)
@@ -247,7 +250,8 @@ fn shenzhen_stations(data: &Path) -> Result<Vec<(f64, f64)>, String> {
         .take(MEMBERS)
         .collect();
     if places.is_empty() {
-        return Err(format!("{}: no station locations", path.display()));
+        let name = path.map_or_else(|| "the built-in stations".to_owned(), |p| p.display().to_string());
+        return Err(format!("{name}: no station locations"));
     }
     Ok(places)
 }

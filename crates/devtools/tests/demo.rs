@@ -1,4 +1,4 @@
-//! `chargemesh demo` as a user runs it: four members' nodes come up, a driver of one member is
+//! `chargemesh-dev demo` as a user runs it: four members' nodes come up, a driver of one member is
 //! charged for a charge at another's charger after the ledger's check, Ctrl-C stops everything
 //! cleanly, and running it again resumes the same consortium.
 
@@ -18,7 +18,7 @@ fn free_base_port() -> u16 {
 
 /// The demo's output, line by line, and the process.
 fn start_demo(dir: &std::path::Path, base_port: u16) -> (Child, mpsc::Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chargemesh"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chargemesh-dev"))
         .args(["demo", "--base-port", &base_port.to_string(), "--dir"])
         .arg(dir)
         .stdout(Stdio::piped())
