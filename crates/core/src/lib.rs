@@ -11,8 +11,10 @@ pub mod energy;
 pub mod ids;
 pub mod metering;
 pub mod money;
+pub mod payment;
 pub mod pricing;
 pub mod pseudonym;
+pub mod session;
 pub mod tariff;
 
 pub use energy::Energy;

@@ -1,6 +1,6 @@
 //! Which sessions' charge records the consortium ledger holds, and which still wait to be anchored.
 
-use crate::sessions::COMPLETED;
+use crate::sessions::SessionState;
 use crate::{Conn, Result, millis, query};
 use jiff::Timestamp;
 
@@ -27,7 +27,7 @@ pub async fn candidates(conn: &mut Conn, include_own: bool, limit: i64) -> Resul
          WHERE s.state = $1 AND a.session_id IS NULL AND (t.emsp_party IS NOT NULL OR $2 = 1) \
          ORDER BY s.id LIMIT $3",
     )
-    .bind(COMPLETED)
+    .bind(SessionState::Completed.as_str())
     .bind(i64::from(include_own))
     .bind(limit)
     .fetch_all(conn)

@@ -386,8 +386,7 @@ pub struct RoamingCharge {
     pub connector_id: i64,
     pub id_token: String,
     pub emsp: String,
-    /// `active` or `completed` (the store's session states).
-    pub state: String,
+    pub state: crate::sessions::SessionState,
     pub started_at: Timestamp,
     pub stopped_at: Option<Timestamp>,
     pub energy_mwh: i64,
@@ -427,7 +426,7 @@ pub async fn roaming_charges(conn: &mut Conn, since: Timestamp) -> Result<Vec<Ro
             connector_id: row.try_get("connector_id")?,
             id_token: row.try_get("id_token")?,
             emsp: row.try_get("emsp_party")?,
-            state: row.try_get("state")?,
+            state: crate::sessions::read_state(&row.try_get::<String, _>("state")?)?,
             started_at: instant(row.try_get("started_at")?)?,
             stopped_at: stopped_at.map(instant).transpose()?,
             energy_mwh: row.try_get("energy_mwh")?,

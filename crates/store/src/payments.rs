@@ -5,13 +5,7 @@ use crate::{Conn, Result, Row, StoreError, instant, millis, query};
 use jiff::Timestamp;
 use serde::Serialize;
 
-pub const HOLD_PENDING: &str = "hold_pending";
-pub const HELD: &str = "held";
-pub const DECLINED: &str = "declined";
-pub const CAPTURED: &str = "captured";
-pub const RELEASED: &str = "released";
-/// The session cost more than was taken and charging the difference was declined: the driver owes it.
-pub const OWING: &str = "owing";
+pub use chargemesh_core::payment::PaymentState;
 
 /// Paying from the token's wallet on this node rather than through a payment provider.
 pub const WALLET: &str = "wallet";
@@ -28,7 +22,8 @@ pub struct Payment {
     /// The pre-authorized estimate, in minor units.
     pub hold_amount: i64,
     /// `hold_pending`, `held`, `declined`, `captured`, `released` or `owing`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: PaymentState,
     pub provider_reference: Option<String>,
     /// Everything taken for the session: the capture and any later charge.
     pub captured: i64,
@@ -57,7 +52,7 @@ fn payment(row: Row) -> Result<Payment> {
         method: row.try_get("method")?,
         currency: row.try_get("currency")?,
         hold_amount: row.try_get("hold_amount")?,
-        state: row.try_get("state")?,
+        state: payment_state(&row.try_get::<String, _>("state")?)?,
         provider_reference: row.try_get("provider_reference")?,
         captured: row.try_get("captured")?,
         refunded: row.try_get("refunded")?,
@@ -67,6 +62,10 @@ fn payment(row: Row) -> Result<Payment> {
         created_at: instant(row.try_get("created_at")?)?,
         updated_at: instant(row.try_get("updated_at")?)?,
     })
+}
+
+fn payment_state(text: &str) -> Result<PaymentState> {
+    PaymentState::parse(text).ok_or_else(|| StoreError::Corrupt(format!("a payment in an unknown state {text:?}")))
 }
 
 pub struct NewPayment<'a> {
@@ -91,7 +90,7 @@ pub async fn create_payment(conn: &mut Conn, new: &NewPayment<'_>, now: Timestam
     .bind(new.method)
     .bind(new.currency)
     .bind(new.hold_amount)
-    .bind(HOLD_PENDING)
+    .bind(PaymentState::HoldPending.as_str())
     .bind(millis(now))
     .execute(conn)
     .await?;
@@ -116,16 +115,17 @@ pub async fn payment_of_session(conn: &mut Conn, session_id: i64) -> Result<Opti
 pub async fn needing_work(conn: &mut Conn, limit: i64) -> Result<Vec<Payment>> {
     query(format!(
         "{PAYMENT_SELECT} JOIN sessions s ON s.id = p.session_id \
-         WHERE p.state = $1 OR (p.state = $2 AND s.state = 'completed') \
+         WHERE p.state = $1 OR (p.state = $2 AND s.state = $6) \
             OR (p.state IN ($3, $4) AND EXISTS (SELECT 1 FROM session_cdrs c \
                 WHERE c.session_id = p.session_id AND c.total_minor <> p.settled_total)) \
          ORDER BY p.id LIMIT $5"
     ))
-    .bind(HOLD_PENDING)
-    .bind(HELD)
-    .bind(CAPTURED)
-    .bind(RELEASED)
+    .bind(PaymentState::HoldPending.as_str())
+    .bind(PaymentState::Held.as_str())
+    .bind(PaymentState::Captured.as_str())
+    .bind(PaymentState::Released.as_str())
     .bind(limit)
+    .bind(crate::sessions::SessionState::Completed.as_str())
     .fetch_all(conn)
     .await?
     .into_iter()
@@ -135,7 +135,7 @@ pub async fn needing_work(conn: &mut Conn, limit: i64) -> Result<Vec<Payment>> {
 
 /// Where a payment moves to.
 pub struct Advance<'a> {
-    pub to: &'a str,
+    pub to: PaymentState,
     pub reference: Option<&'a str>,
     pub captured: i64,
     pub settled_total: Option<i64>,
@@ -143,15 +143,15 @@ pub struct Advance<'a> {
 }
 
 /// Moves a payment on from the state it was read in; false when another worker got there first.
-pub async fn advance(conn: &mut Conn, id: i64, from: &str, next: Advance<'_>, now: Timestamp) -> Result<bool> {
+pub async fn advance(conn: &mut Conn, id: i64, from: PaymentState, next: Advance<'_>, now: Timestamp) -> Result<bool> {
     let Advance { to, reference, captured, settled_total, failure } = next;
     let changed = query(
         "UPDATE payments SET state = $3, provider_reference = COALESCE($4, provider_reference), captured = $5, \
          settled_total = $6, failure = $7, updated_at = $8 WHERE id = $1 AND state = $2",
     )
     .bind(id)
-    .bind(from)
-    .bind(to)
+    .bind(from.as_str())
+    .bind(to.as_str())
     .bind(reference)
     .bind(captured)
     .bind(settled_total)
@@ -166,7 +166,7 @@ pub async fn advance(conn: &mut Conn, id: i64, from: &str, next: Advance<'_>, no
 pub struct Adjustment<'a> {
     /// The adjustment's number: one more than the payment's adjustments so far.
     pub number: i64,
-    pub state: &'a str,
+    pub state: PaymentState,
     /// Taken from the driver by this adjustment (zero when it gives money back through a refund).
     pub charged: i64,
     pub settled_total: Option<i64>,
@@ -181,7 +181,7 @@ pub async fn adjust(conn: &mut Conn, id: i64, adjustment: Adjustment<'_>, now: T
     )
     .bind(id)
     .bind(adjustment.number)
-    .bind(adjustment.state)
+    .bind(adjustment.state.as_str())
     .bind(adjustment.charged)
     .bind(adjustment.settled_total)
     .bind(adjustment.failure)
@@ -541,7 +541,7 @@ pub async fn reconcile(conn: &mut Conn) -> Result<Vec<String>> {
             problems.push(format!("payment {id}: refunded {refunded} exceeds captured {captured}"));
         }
         let (state, method): (String, String) = (row.try_get("state")?, row.try_get("method")?);
-        if method == WALLET && state == HELD {
+        if method == WALLET && payment_state(&state)? == PaymentState::Held {
             *wallet_holds.entry(row.try_get("id_token")?).or_default() += row.try_get::<i64, _>("hold_amount")?;
         }
     }

@@ -19,7 +19,8 @@ pub struct Session {
     /// The authorization the charger was given at start.
     pub authorization_status: String,
     /// `active` or `completed`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: SessionState,
     #[schema(value_type = String, format = DateTime)]
     pub started_at: Timestamp,
     pub meter_start_mwh: i64,
@@ -48,8 +49,13 @@ pub struct Session {
     pub updated_at: Timestamp,
 }
 
-pub const ACTIVE: &str = "active";
-pub const COMPLETED: &str = "completed";
+pub use chargemesh_core::session::SessionState;
+
+/// A stored session state, or the store is corrupt.
+pub(crate) fn read_state(text: &str) -> Result<SessionState> {
+    SessionState::parse(text)
+        .ok_or_else(|| crate::StoreError::Corrupt(format!("a session in an unknown state {text:?}")))
+}
 
 const SESSION_SELECT: &str = "SELECT id, station_id, connector_id, id_token, authorization_status, state, started_at, \
     meter_start_mwh, reservation_id, stopped_at, meter_stop_mwh, stop_reason, stopped_by, energy_mwh, energy_flags, \
@@ -62,7 +68,7 @@ fn session(row: Row) -> Result<Session> {
         connector_id: row.try_get("connector_id")?,
         id_token: row.try_get("id_token")?,
         authorization_status: row.try_get("authorization_status")?,
-        state: row.try_get("state")?,
+        state: read_state(&row.try_get::<String, _>("state")?)?,
         started_at: instant(row.try_get("started_at")?)?,
         meter_start_mwh: row.try_get("meter_start_mwh")?,
         reservation_id: row.try_get("reservation_id")?,
@@ -145,7 +151,7 @@ pub async fn create_session(conn: &mut Conn, new: &NewSession<'_>, now: Timestam
     .bind(i64::from(new.connector_id))
     .bind(new.id_token.as_str())
     .bind(new.authorization_status)
-    .bind(ACTIVE)
+    .bind(SessionState::Active.as_str())
     .bind(millis(new.started_at))
     .bind(new.meter_start.mwh())
     .bind(new.reservation_id)
@@ -184,7 +190,7 @@ pub async fn get_session(conn: &mut Conn, id: i64) -> Result<Option<Session>> {
 pub async fn active_sessions_of_station(conn: &mut Conn, station_id: &str) -> Result<Vec<Session>> {
     query(format!("{SESSION_SELECT} WHERE station_id = $1 AND state = $2 ORDER BY id"))
         .bind(station_id)
-        .bind(ACTIVE)
+        .bind(SessionState::Active.as_str())
         .fetch_all(conn)
         .await?
         .into_iter()
@@ -205,7 +211,7 @@ pub async fn token_active_elsewhere(
          AND NOT (station_id = $3 AND ($4 IS NULL OR connector_id = $4))",
     )
     .bind(id_token.as_str())
-    .bind(ACTIVE)
+    .bind(SessionState::Active.as_str())
     .bind(station_id)
     .bind(connector_id.map(i64::from))
     .fetch_one(conn)
@@ -218,7 +224,7 @@ pub async fn token_active_elsewhere(
 pub struct SessionFilter {
     pub operator_id: Option<i64>,
     pub station_id: Option<String>,
-    pub state: Option<String>,
+    pub state: Option<SessionState>,
     pub limit: i64,
     /// Only sessions with an id below this (for paging newest first).
     pub before_id: Option<i64>,
@@ -234,7 +240,7 @@ pub async fn list_sessions(conn: &mut Conn, filter: &SessionFilter) -> Result<Ve
     ))
     .bind(filter.operator_id)
     .bind(&filter.station_id)
-    .bind(&filter.state)
+    .bind(filter.state.map(SessionState::as_str))
     .bind(filter.before_id)
     .bind(filter.limit)
     .bind(filter.driver_id)
@@ -260,7 +266,7 @@ pub async fn stop_session(conn: &mut Conn, id: i64, stop: &SessionStop<'_>, now:
          updated_at = $7 WHERE id = $1",
     )
     .bind(id)
-    .bind(COMPLETED)
+    .bind(SessionState::Active.stopped().as_str())
     .bind(millis(stop.stopped_at))
     .bind(stop.meter_stop.mwh())
     .bind(stop.reason)

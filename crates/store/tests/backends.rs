@@ -309,7 +309,7 @@ async fn exercise(store: Store) {
         );
         let filter = SessionFilter {
             operator_id: Some(operator.id),
-            state: Some("completed".into()),
+            state: Some(sessions::SessionState::Completed),
             limit: 10,
             ..SessionFilter::default()
         };

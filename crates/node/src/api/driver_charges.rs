@@ -99,7 +99,7 @@ impl Charge {
             operator,
             location_id,
             evse_uid: session.station_id,
-            state: session.state,
+            state: session.state.to_string(),
             message: None,
             at: session.started_at,
         }
@@ -381,7 +381,7 @@ pub async fn stop(
         }
         ChargeId::Own(session) => {
             let (session, charger) = visible_session(&state, viewer(&caller), &session).await?;
-            if session.state != sessions::ACTIVE {
+            if !session.state.is_active() {
                 return Err(ApiError::new(StatusCode::CONFLICT, "not_charging", "the charge has ended"));
             }
             let station = StationId::parse(&session.station_id).map_err(|e| ApiError::invalid(e.to_string()))?;

@@ -198,7 +198,7 @@ async fn close(state: &ApiState, driver: Driver) -> ApiResult<(Extension<Erased>
 async fn obstacle(conn: &mut Conn, id: i64, tokens: &[Token]) -> chargemesh_store::Result<Option<String>> {
     let running = SessionFilter {
         driver_id: Some(id),
-        state: Some(sessions::ACTIVE.to_owned()),
+        state: Some(sessions::SessionState::Active),
         limit: 1,
         ..SessionFilter::default()
     };
@@ -207,7 +207,10 @@ async fn obstacle(conn: &mut Conn, id: i64, tokens: &[Token]) -> chargemesh_stor
     }
     let filter = SessionFilter { driver_id: Some(id), limit: i64::MAX, ..SessionFilter::default() };
     for session in sessions::list_sessions(&mut *conn, &filter).await? {
-        if payments::payment_of_session(&mut *conn, session.id).await?.is_some_and(|p| p.state == payments::OWING) {
+        if payments::payment_of_session(&mut *conn, session.id)
+            .await?
+            .is_some_and(|p| p.state == payments::PaymentState::Owing)
+        {
             return Ok(Some(format!("charge {} is not paid yet: pay what is owed first", session.id)));
         }
     }

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use chargemesh_core::money::{Amount, Currency};
 use chargemesh_core::pricing::{PricedCdr, PricedLine, QuantityUnit};
-use chargemesh_store::sessions::COMPLETED;
+use chargemesh_store::sessions::SessionState;
 use chargemesh_store::{anchors, operators, tariffs};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -108,7 +108,7 @@ pub(super) async fn receipt(state: &ApiState, viewer: Viewer, id: &str) -> ApiRe
             })
         })
         .await?;
-    if session.state != COMPLETED {
+    if session.state != SessionState::Completed {
         return Err(ApiError::conflict(
             "the session is still running: its cost so far is in GET /api/v1/sessions/{id}",
         ));
@@ -234,7 +234,7 @@ pub async fn get_cdr(
     let session_id = session.id;
     let body = state.operations.store().read(move |conn| Box::pin(tariffs::cdr(conn, session_id))).await?;
     match body {
-        Some(body) if session.state == COMPLETED => {
+        Some(body) if session.state == SessionState::Completed => {
             Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
         }
         _ => Err(ApiError::conflict("the session has no priced CDR: it is running, or no tariff applied")),

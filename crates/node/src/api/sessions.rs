@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::response::Response;
 use chargemesh_core::pricing::PricedCdr;
 use chargemesh_store::chargers::{self, Charger};
-use chargemesh_store::sessions::{self, Session, SessionFilter, StoredMeterValue};
+use chargemesh_store::sessions::{self, Session, SessionFilter, SessionState, StoredMeterValue};
 use chargemesh_store::{tariffs, tokens};
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -38,16 +38,16 @@ pub async fn list_sessions(
     caller: Caller,
     Query(query): Query<SessionQuery>,
 ) -> ApiResult<Json<Vec<Session>>> {
-    if let Some(s) = &query.state
-        && s != sessions::ACTIVE
-        && s != sessions::COMPLETED
-    {
-        return Err(ApiError::invalid("state must be active or completed"));
-    }
+    let wanted = match query.state.as_deref() {
+        None => None,
+        Some(text) => {
+            Some(SessionState::parse(text).ok_or_else(|| ApiError::invalid("state must be active or completed"))?)
+        }
+    };
     let filter = SessionFilter {
         operator_id: caller.scope(),
         station_id: query.station_id,
-        state: query.state,
+        state: wanted,
         limit: query.limit.unwrap_or(50).clamp(1, 500),
         before_id: query.before_id,
         driver_id: None,
@@ -144,7 +144,12 @@ struct LiveUpdate {
 impl From<SessionDetail> for LiveUpdate {
     fn from(detail: SessionDetail) -> Self {
         let session = detail.session;
-        LiveUpdate { session_id: session.id, state: session.state, energy_mwh: session.energy_mwh, cost: detail.cost }
+        LiveUpdate {
+            session_id: session.id,
+            state: session.state.to_string(),
+            energy_mwh: session.energy_mwh,
+            cost: detail.cost,
+        }
     }
 }
 
@@ -181,7 +186,7 @@ pub(super) async fn live_session_socket(
         let mut last = first;
         loop {
             let text = serde_json::to_string(&last).expect("live updates serialize");
-            if socket.send(Frame::text(text)).await.is_err() || last.state == sessions::COMPLETED {
+            if socket.send(Frame::text(text)).await.is_err() || last.state == SessionState::Completed.as_str() {
                 let _ = socket.send(Frame::close(yawc::close::CloseCode::Normal, b"the session ended")).await;
                 return;
             }

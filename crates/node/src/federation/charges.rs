@@ -13,8 +13,9 @@ use chargemesh_protocol::ocpi::sessions::{
 };
 use chargemesh_protocol::ocpi::tokens::TokenType;
 use chargemesh_protocol::ocpi::{PartyRef, VERSION};
+use chargemesh_store::StoreError;
 use chargemesh_store::federation::{self, RoamingCharge};
-use chargemesh_store::{StoreError, sessions};
+use chargemesh_store::sessions::{self, SessionState};
 use jiff::{SignedDuration, Timestamp};
 
 /// Sessions updated within this long are compared with what their members were sent.
@@ -30,8 +31,8 @@ pub(super) async fn publish(federation: &Federation, locations: &[Location], sen
         let location = locations.iter().find(|l| l.evses.iter().any(|e| e.uid == charge.station_id));
         let Some(location) = location else { continue };
         let priced: Option<PricedCdr> = charge.cdr_body.as_deref().and_then(|body| serde_json::from_str(body).ok());
-        let readings = match charge.state.as_str() {
-            sessions::ACTIVE => {
+        let readings = match charge.state {
+            SessionState::Active => {
                 let id = charge.session_id;
                 store.read(move |conn| Box::pin(sessions::latest_register_readings(conn, id))).await?
             }
@@ -97,7 +98,7 @@ fn session(
         connector_id: charge.connector_id.to_string(),
         currency,
         total_cost,
-        status: if charge.state == sessions::COMPLETED { SessionStatus::Completed } else { SessionStatus::Active },
+        status: if charge.state == SessionState::Completed { SessionStatus::Completed } else { SessionStatus::Active },
         charging_periods: Vec::new(),
         last_updated: charge.updated_at,
     }

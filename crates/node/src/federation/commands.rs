@@ -313,7 +313,7 @@ async fn stop_session(federation: Arc<Federation>, member: String, request: Stop
         })
         .await;
     let session = match found {
-        Ok(Some((session, Some(owner)))) if owner == member && session.state == sessions::ACTIVE => session,
+        Ok(Some((session, Some(owner)))) if owner == member && session.state.is_active() => session,
         Ok(_) => return unknown(),
         Err(e) => {
             tracing::error!(error = %e, "cannot look up a session to stop");
@@ -359,7 +359,7 @@ async fn unlock_connector(federation: Arc<Federation>, member: String, request: 
                     return Ok(false);
                 };
                 let token = tokens::get_token(conn, &last.id_token).await?;
-                let recent = last.state == sessions::ACTIVE || last.stopped_at.is_some_and(|at| at >= since);
+                let recent = last.state.is_active() || last.stopped_at.is_some_and(|at| at >= since);
                 Ok(recent
                     && last.connector_id == i64::from(connector)
                     && token.and_then(|t| t.emsp_party) == Some(owner))

@@ -5,7 +5,7 @@ use super::energy::BY_CHARGER;
 use chargemesh_core::metering::charging_periods;
 use chargemesh_core::pricing::{ChargingPeriod, PricedCdr, price};
 use chargemesh_core::tariff::Tariff;
-use chargemesh_store::sessions::{self, COMPLETED, Session, SessionPricing};
+use chargemesh_store::sessions::{self, Session, SessionPricing, SessionState};
 use chargemesh_store::{Conn, Result, chargers, operators, tariffs};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -108,7 +108,7 @@ async fn session_periods(conn: &mut Conn, session: &Session) -> Result<Vec<Charg
 
 /// Prices an ended session and saves its CDR; a session still running is left alone.
 pub async fn settle(conn: &mut Conn, session: &Session, now: Timestamp) -> Result<()> {
-    if session.state != COMPLETED {
+    if session.state != SessionState::Completed {
         return Ok(());
     }
     if let Some(cdr) = price_session(&mut *conn, session).await? {

@@ -3,7 +3,7 @@
 use super::billing;
 use chargemesh_core::charger::MeterSample;
 use chargemesh_core::metering::{assess_session_energy, extend_session_energy, register_readings};
-use chargemesh_store::sessions::{self, ACTIVE, Session, SessionStop};
+use chargemesh_store::sessions::{self, Session, SessionStop};
 use chargemesh_store::{Conn, Result};
 use jiff::Timestamp;
 
@@ -19,7 +19,9 @@ pub async fn record(conn: &mut Conn, session: &Session, samples: &[MeterSample],
     if later.is_empty() {
         return Ok(());
     }
-    let extended = (session.state == ACTIVE)
+    let extended = session
+        .state
+        .is_active()
         .then(|| session.energy_assessment())
         .flatten()
         .and_then(|so_far| extend_session_energy(session.start_reading(), &so_far, &later));
@@ -49,7 +51,7 @@ pub async fn refresh(conn: &mut Conn, session: &Session, now: Timestamp) -> Resu
         };
         sessions::stop_session(&mut *conn, session.id, &stop, now).await?;
     }
-    if session.state != ACTIVE
+    if !session.state.is_active()
         && let Some(ended) = sessions::get_session(&mut *conn, session.id).await?
     {
         billing::settle(conn, &ended, now).await?;

@@ -18,11 +18,10 @@ pub use wallet::WalletError;
 use super::Operations;
 use super::billing;
 use chargemesh_core::charger::ChargerCommand;
+use chargemesh_core::payment::{InvalidTransition, PaymentState, PaymentStep};
 use chargemesh_core::pricing::{ChargingPeriod, price};
 use chargemesh_core::{Energy, StationId};
-use chargemesh_store::payments::{
-    self, Advance, CAPTURED, DECLINED, HELD, HOLD_PENDING, Movement, OWING, Payment, RELEASED, WALLET,
-};
+use chargemesh_store::payments::{self, Advance, Movement, Payment, WALLET};
 use chargemesh_store::sessions::Session;
 use chargemesh_store::tokens::Token;
 use chargemesh_store::{Conn, Result as StoreResult, operators, tariffs};
@@ -107,11 +106,11 @@ impl Operations {
     pub async fn settle_payments(&self) -> StoreResult<()> {
         let due = self.store.read(|conn| Box::pin(async move { payments::needing_work(conn, 200).await })).await?;
         for payment in due {
-            match payment.state.as_str() {
-                HOLD_PENDING => self.place_hold(&payment).await?,
-                HELD => self.capture(&payment).await?,
-                CAPTURED | RELEASED => self.adjust(&payment).await?,
-                _ => {}
+            match payment.state.next_step() {
+                Some(PaymentStep::PlaceHold) => self.place_hold(&payment).await?,
+                Some(PaymentStep::Capture) => self.capture(&payment).await?,
+                Some(PaymentStep::Adjust) => self.adjust(&payment).await?,
+                None => {}
             }
         }
         let refunds =
@@ -130,18 +129,19 @@ impl Operations {
         } else {
             self.payments.provider.hold(&key, &payment.method, money).await
         };
-        let (id, now) = (payment.id, Timestamp::now());
+        let (id, from, now) = (payment.id, payment.state, Timestamp::now());
         match outcome {
             Ok(reference) => {
+                let Some(to) = transition(payment, from.hold_placed()) else { return Ok(()) };
                 self.store
                     .write(move |tx| {
                         Box::pin(async move {
                             payments::advance(
                                 tx,
                                 id,
-                                HOLD_PENDING,
+                                from,
                                 Advance {
-                                    to: HELD,
+                                    to,
                                     reference: Some(&reference),
                                     captured: 0,
                                     settled_total: None,
@@ -157,15 +157,16 @@ impl Operations {
             Err(PaymentError::Declined(why)) => {
                 tracing::warn!(payment = id, session = payment.session_id, %why, "hold declined; stopping the session");
                 let failure = why.clone();
+                let Some(to) = transition(payment, from.hold_declined()) else { return Ok(()) };
                 self.store
                     .write(move |tx| {
                         Box::pin(async move {
                             payments::advance(
                                 tx,
                                 id,
-                                HOLD_PENDING,
+                                from,
                                 Advance {
-                                    to: DECLINED,
+                                    to,
                                     reference: None,
                                     captured: 0,
                                     settled_total: None,
@@ -262,8 +263,9 @@ impl Operations {
         if payment.method != WALLET
             && let Err(e) = self.capture_with_provider(payment, from_hold).await
         {
-            return self.provider_failed(payment, HELD, e).await;
+            return self.provider_failed(payment, e).await;
         }
+        let Some(settled_state) = transition(payment, payment.state.settled(from_hold)) else { return Ok(()) };
         let (payment, provider) = (payment.clone(), self.payments.provider.name());
         self.store
             .write(move |tx| {
@@ -272,15 +274,14 @@ impl Operations {
                     for movement in capture_movements(&payment, from_hold, provider, now) {
                         payments::record_movement(&mut *tx, &movement).await?;
                     }
-                    let state = if from_hold > 0 { CAPTURED } else { RELEASED };
                     let settled = Advance {
-                        to: state,
+                        to: settled_state,
                         reference: None,
                         captured: from_hold,
                         settled_total: Some(from_hold),
                         failure: None,
                     };
-                    payments::advance(tx, payment.id, HELD, settled, now).await
+                    payments::advance(tx, payment.id, payment.state, settled, now).await
                 })
             })
             .await?;
@@ -302,7 +303,7 @@ impl Operations {
 
     /// A provider that is down is asked again later; one that said no leaves the driver owing the
     /// session's price, for the operator to collect.
-    async fn provider_failed(&self, payment: &Payment, from: &str, error: PaymentError) -> StoreResult<()> {
+    async fn provider_failed(&self, payment: &Payment, error: PaymentError) -> StoreResult<()> {
         let why = match error {
             PaymentError::Unavailable(why) => {
                 tracing::warn!(payment = payment.id, %why, "the provider is unavailable; retrying later");
@@ -311,18 +312,19 @@ impl Operations {
             PaymentError::Declined(why) => why,
         };
         tracing::warn!(payment = payment.id, session = payment.session_id, %why, "declined: the driver owes the session's price");
-        let (payment, from) = (payment.clone(), from.to_owned());
+        let Some(owing) = transition(payment, payment.state.refused()) else { return Ok(()) };
+        let payment = payment.clone();
         self.store
             .write(move |tx| {
                 Box::pin(async move {
                     let owing = Advance {
-                        to: OWING,
+                        to: owing,
                         reference: None,
                         captured: payment.captured,
                         settled_total: payment.settled_total,
                         failure: Some(&why),
                     };
-                    payments::advance(tx, payment.id, &from, owing, Timestamp::now()).await
+                    payments::advance(tx, payment.id, payment.state, owing, Timestamp::now()).await
                 })
             })
             .await?;
@@ -349,7 +351,7 @@ impl Operations {
                         let back = (settled - total).min(payment.captured - payment.refunded);
                         let adjustment = payments::Adjustment {
                             number,
-                            state: &payment.state,
+                            state: payment.state,
                             charged: 0,
                             settled_total: Some(total),
                             failure: None,
@@ -371,7 +373,7 @@ impl Operations {
             let money = Money { amount: extra, currency: &payment.currency };
             match self.payments.provider.charge(&key, &payment.method, money).await {
                 Ok(reference) => (format!("provider:{}", self.payments.provider.name()), Some(reference)),
-                Err(e) => return self.provider_failed(payment, &payment.state, e).await,
+                Err(e) => return self.provider_failed(payment, e).await,
             }
         };
         let movement = Movement {
@@ -387,12 +389,13 @@ impl Operations {
             created_at: Timestamp::now(),
         };
         let id = payment.id;
+        let Some(charged_state) = transition(payment, payment.state.charged_more()) else { return Ok(()) };
         self.store
             .write(move |tx| {
                 Box::pin(async move {
                     let adjustment = payments::Adjustment {
                         number,
-                        state: CAPTURED,
+                        state: charged_state,
                         charged: extra,
                         settled_total: Some(total),
                         failure: None,
@@ -405,6 +408,12 @@ impl Operations {
             })
             .await
     }
+}
+
+/// The state a payment moves to, or none (logged) when the worker got the payment in a state the
+/// step does not apply to: the payment is left as it is for the next pass.
+fn transition(payment: &Payment, next: Result<PaymentState, InvalidTransition>) -> Option<PaymentState> {
+    next.map_err(|e| tracing::error!(payment = payment.id, error = %e, "payments: a step out of order; skipped")).ok()
 }
 
 /// The journal entries of a capture of `amount` (at most the hold): into the operator's revenue from

@@ -3,7 +3,7 @@
 //! pays it once.
 
 use super::{Money, Operations, revenue_account, wallet_account};
-use chargemesh_store::payments::{self, CAPTURED, Movement, REFUND_PENDING, Refund};
+use chargemesh_store::payments::{self, Movement, PaymentState, REFUND_PENDING, Refund};
 use chargemesh_store::{Result as StoreResult, StoreError};
 use jiff::Timestamp;
 
@@ -39,7 +39,7 @@ impl Operations {
                     let Some(payment) = payments::payment_of_session(&mut *tx, session_id).await? else {
                         return Ok(Err(RefundError::NotPaid));
                     };
-                    if payment.state != CAPTURED {
+                    if payment.state != PaymentState::Captured {
                         return Ok(Err(RefundError::Invalid(format!(
                             "the payment is {}, not captured",
                             payment.state
