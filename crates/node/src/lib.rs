@@ -258,3 +258,22 @@ pub async fn shutdown_signal() {
         _ = async { match terminate.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => {}
     }
 }
+
+/// Runs a command line's work on a multi-threaded runtime and turns its outcome into the exit code,
+/// printing the error, if any, for the person who ran it.
+pub fn run_to_exit(work: impl std::future::Future<Output = Result<(), String>>) -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(work) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
