@@ -4,7 +4,6 @@
 pub mod api;
 pub mod config;
 pub mod federation;
-pub mod gateway;
 pub mod ledger;
 pub mod ledger_files;
 pub mod operations;
@@ -13,7 +12,7 @@ pub mod serving;
 pub mod telemetry;
 
 use crate::config::Config;
-use crate::gateway::{Gateway, Registry};
+use chargemesh_gateway::{Gateway, Registry};
 use crate::operations::{Operations, Settings};
 use chargemesh_store::{Store, StoreError, commands, logins, messages, staff};
 use jiff::{SignedDuration, Timestamp};
@@ -27,7 +26,6 @@ pub struct Node {
     pub api_addr: SocketAddr,
     pub gateway_addr: SocketAddr,
     pub operations: Operations,
-    pub registry: Arc<Registry>,
     pub ledger: Option<Arc<ledger::LedgerNode>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -82,7 +80,7 @@ impl Node {
         let operations = Operations::new(store.clone(), Settings::from_config(config), registry.clone(), provider);
         let gateway = Arc::new(Gateway {
             config: config.gateway.clone(),
-            operations: operations.clone(),
+            sink: operations.clone(),
             registry: registry.clone(),
         });
         let gateway_listener = bind(config.gateway.listen).await?;
@@ -92,12 +90,11 @@ impl Node {
             .map_err(|source| StartError::Listen { addr: config.gateway.listen, source })?;
         let api_addr =
             api_listener.local_addr().map_err(|source| StartError::Listen { addr: config.api.listen, source })?;
-        let gateway_router = gateway::router(gateway);
+        let gateway_router = chargemesh_gateway::router(gateway);
         let federation =
-            Arc::new(federation::Federation::new(operations.clone(), registry.clone(), ledger.clone(), api_addr));
+            Arc::new(federation::Federation::new(operations.clone(), ledger.clone(), api_addr));
         let api_state = Arc::new(api::ApiState {
             operations: operations.clone(),
-            registry: registry.clone(),
             metrics: telemetry::metrics(),
             settings: config.api.clone(),
             logins_in_flight: Default::default(),
@@ -120,7 +117,7 @@ impl Node {
             tasks.push(tokio::spawn(feed));
         }
         tracing::info!(%gateway_addr, %api_addr, path = %config.gateway.path, "chargemesh node running");
-        Ok(Node { api_addr, gateway_addr, operations, registry, ledger, tasks })
+        Ok(Node { api_addr, gateway_addr, operations, ledger, tasks })
     }
 
     /// The URL chargers connect to, without the station id.

@@ -350,8 +350,8 @@ pub async fn writer(chargers: usize, messages_per_charger: u32, database_url: St
     };
     use chargemesh_core::{Energy, IdToken, StationId};
     use chargemesh_node::config::Config;
-    use chargemesh_node::gateway::Registry;
-    use chargemesh_node::operations::{IncomingMessage, Operations, Settings};
+    use chargemesh_gateway::{IncomingMessage, Registry};
+    use chargemesh_node::operations::{Operations, Settings};
 
     let dir = std::env::temp_dir().join(format!("chargemesh-bench-writer-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -142,7 +142,7 @@ async fn view(state: &ApiState, charger: Charger) -> ApiResult<ChargerView> {
 }
 
 fn live_view(state: &ApiState, charger: Charger, connectors: Vec<ConnectorState>) -> ChargerView {
-    let connected = StationId::parse(&charger.station_id).is_ok_and(|s| state.registry.is_connected(&s));
+    let connected = StationId::parse(&charger.station_id).is_ok_and(|s| state.operations.chargers().is_connected(&s));
     ChargerView { charger, connected, connectors }
 }
 
@@ -296,7 +296,7 @@ pub async fn send_command(
     if let Err(rejection) = chargemesh_protocol::ocpp16::validate_command(&command) {
         return Err(ApiError::invalid(rejection.description));
     }
-    if !state.registry.is_connected(&station) {
+    if !state.operations.chargers().is_connected(&station) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "charger_not_connected",

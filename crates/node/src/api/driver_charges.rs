@@ -214,7 +214,7 @@ async fn start_own(state: &ApiState, token: &Token, request: &ChargeRequest) -> 
         Some(Ok(connector)) if connector >= 1 => Some(connector),
         Some(_) => return Err(ApiError::invalid("connector_id: the connector's number, from 1")),
     };
-    if !state.registry.is_connected(&station) {
+    if !state.operations.chargers().is_connected(&station) {
         return Err(ApiError::new(StatusCode::CONFLICT, "charger_not_connected", "the charger is offline"));
     }
     let id_token = IdToken::parse(&token.id_token).map_err(|e| ApiError::invalid(e.to_string()))?;
@@ -385,7 +385,7 @@ pub async fn stop(
                 return Err(ApiError::new(StatusCode::CONFLICT, "not_charging", "the charge has ended"));
             }
             let station = StationId::parse(&session.station_id).map_err(|e| ApiError::invalid(e.to_string()))?;
-            if !state.registry.is_connected(&station) {
+            if !state.operations.chargers().is_connected(&station) {
                 return Err(ApiError::new(StatusCode::CONFLICT, "charger_not_connected", "the charger is offline"));
             }
             let command = ChargerCommand::RemoteStop { transaction_id: session.id };

@@ -26,7 +26,6 @@ mod staff;
 mod tariffs;
 mod tokens;
 
-use crate::gateway::Registry;
 use crate::operations::Operations;
 use crate::passwords;
 use axum::Router;
@@ -41,7 +40,6 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 
 pub struct ApiState {
     pub operations: Operations,
-    pub registry: Arc<Registry>,
     pub metrics: PrometheusHandle,
     pub settings: crate::config::ApiConfig,
     /// The accounts whose login is being checked now.

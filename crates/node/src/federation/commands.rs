@@ -139,7 +139,7 @@ impl Asked<'_> {
         let Ok(station) = StationId::parse(&evse.uid) else {
             return Err(reply::server_error("the EVSE's station id is unreadable"));
         };
-        if !federation.registry.is_connected(&station) {
+        if !federation.operations.chargers().is_connected(&station) {
             return Err(answer(CommandResponseType::Rejected, "the charger is offline"));
         }
         Ok((result_path, id_token, evse, station))
@@ -228,7 +228,7 @@ async fn cancel_reservation(federation: Arc<Federation>, member: String, request
             return reply::server_error("the reservation cannot be looked up now; try again");
         }
     };
-    if !federation.registry.is_connected(&station) {
+    if !federation.operations.chargers().is_connected(&station) {
         return answer(CommandResponseType::Rejected, "the charger is offline");
     }
     let command_key = format!("command:CANCEL_RESERVATION:{member}:{}", hex::encode(rand::random::<[u8; 8]>()));
@@ -379,7 +379,7 @@ async fn unlock_connector(federation: Arc<Federation>, member: String, request: 
             return reply::server_error("the connector cannot be looked up now; try again");
         }
     }
-    if !federation.registry.is_connected(&station) {
+    if !federation.operations.chargers().is_connected(&station) {
         return answer(CommandResponseType::Rejected, "the charger is offline");
     }
     let command_key = format!("command:UNLOCK_CONNECTOR:{member}:{}", hex::encode(rand::random::<[u8; 8]>()));

@@ -22,7 +22,6 @@ pub mod starts;
 mod tariffs;
 mod versions;
 
-use crate::gateway::Registry;
 use crate::ledger::LedgerNode;
 use crate::operations::Operations;
 use axum::Router;
@@ -35,7 +34,6 @@ use std::time::Duration;
 /// What the OCPI endpoints serve from.
 pub struct Federation {
     pub operations: Operations,
-    pub registry: Arc<Registry>,
     pub ledger: Option<Arc<LedgerNode>>,
     /// The other members' nodes (none without a ledger).
     peers: Option<Arc<client::Peers>>,
@@ -48,7 +46,6 @@ impl Federation {
     /// before this member is registered), this node's API address.
     pub fn new(
         operations: Operations,
-        registry: Arc<Registry>,
         ledger: Option<Arc<LedgerNode>>,
         api_addr: SocketAddr,
     ) -> Federation {
@@ -61,7 +58,7 @@ impl Federation {
             .trim_end_matches('/')
             .to_owned();
         let peers = ledger.clone().map(|ledger| Arc::new(client::Peers::new(ledger)));
-        Federation { operations, registry, ledger, peers, base_url }
+        Federation { operations, ledger, peers, base_url }
     }
 
     /// This node's party as OCPI names it; without a ledger, `CN-CMS` (a stand-alone node).

@@ -2,32 +2,13 @@
 //! unknown ones only where the operator lets them register themselves as pending.
 
 use super::Operations;
-use crate::config::UnknownChargerPolicy;
+use chargemesh_gateway::{Admission, Credentials, UnknownChargerPolicy};
 use crate::passwords;
 use chargemesh_core::StationId;
 use chargemesh_core::charger::Registration;
 use chargemesh_store::StoreError;
 use chargemesh_store::chargers::{self, NewCharger};
 use jiff::Timestamp;
-
-/// HTTP Basic credentials a charger presented.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub user: String,
-    pub password: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Admission {
-    Admitted,
-    /// Not registered, and unknown chargers are refused (security profile 0 only: with a key
-    /// required, an unknown station is `CredentialsRequired` or `WrongCredentials` like any other).
-    Unknown,
-    /// The port requires credentials and none were presented.
-    CredentialsRequired,
-    /// Credentials of another station, a wrong key, or a charger without a key.
-    WrongCredentials,
-}
 
 impl Operations {
     /// Decides whether `station` may connect. `require_credentials` is the port's security profile 1.

@@ -8,18 +8,10 @@ use super::payments;
 use chargemesh_core::authorization::authorize;
 use chargemesh_core::charger::*;
 use chargemesh_core::{IdToken, StationId};
+use chargemesh_gateway::{self as gateway, Admission, Credentials, EventSink, IncomingMessage};
 use chargemesh_store::sessions::{self, NewSession, SessionStop};
 use chargemesh_store::{Conn, StoreError, chargers, messages, tokens};
 use jiff::Timestamp;
-
-/// The identity of a charger message, for deduplication.
-#[derive(Debug, Clone)]
-pub struct IncomingMessage {
-    pub message_id: String,
-    pub action: String,
-    /// A digest of the payload: a reused message id with another payload is a new message.
-    pub payload_digest: String,
-}
 
 /// Why an event was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +63,30 @@ impl Operations {
             let _ = self.session_updates.send(id);
         }
         reply
+    }
+}
+
+/// The gateway's sink: admission and every charger message go through operations.
+impl EventSink for Operations {
+    async fn admit(
+        &self,
+        station: &StationId,
+        require_credentials: bool,
+        credentials: Option<Credentials>,
+    ) -> Result<Admission, String> {
+        self.admit_charger(station, require_credentials, credentials).await.map_err(|e| e.to_string())
+    }
+
+    async fn handle(
+        &self,
+        station: StationId,
+        message: IncomingMessage,
+        event: ChargerEvent,
+    ) -> Result<ChargerReply, gateway::Refusal> {
+        self.handle_charger_event(station, message, event).await.map_err(|refusal| match refusal {
+            Refusal::Internal(e) => gateway::Refusal::NotRecorded(e.to_string()),
+            other => gateway::Refusal::NotPermitted(other.to_string()),
+        })
     }
 }
 

@@ -3,37 +3,11 @@
 
 use super::Operations;
 use chargemesh_core::StationId;
-use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
+use chargemesh_core::charger::ChargerCommand;
+use chargemesh_gateway::CommandFailure;
 use chargemesh_store::StoreError;
 use chargemesh_store::commands::{self, CommandRecord};
 use jiff::Timestamp;
-use tokio::sync::oneshot;
-
-/// Why a charger did not answer a command with a result.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum CommandFailure {
-    #[error("the charger is not connected")]
-    NotConnected,
-    #[error("the charger did not answer within the timeout")]
-    TimedOut,
-    #[error("the charger answered with {code}: {description}")]
-    ChargerError { code: String, description: String },
-    #[error("the charger's answer could not be read: {0}")]
-    BadAnswer(String),
-    #[error("the connection closed before the charger answered")]
-    ConnectionClosed,
-}
-
-/// The way to a connected charger; implemented by the gateway.
-pub trait ChargerLink: Send + Sync {
-    /// Queues `command` for `station`; the receiver yields the charger's answer. `None` when the charger
-    /// is not connected.
-    fn dispatch(
-        &self,
-        station: &StationId,
-        command: ChargerCommand,
-    ) -> Option<oneshot::Receiver<Result<CommandOutcome, CommandFailure>>>;
-}
 
 impl Operations {
     /// Sends a command and waits for its result; the record is stored before sending and completed after.

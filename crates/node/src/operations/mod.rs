@@ -9,12 +9,11 @@ mod energy;
 pub mod payments;
 mod roaming_tokens;
 
-pub use admission::{Admission, Credentials};
-pub use charger_events::{IncomingMessage, Refusal};
-pub use commands::{ChargerLink, CommandFailure};
+pub use charger_events::Refusal;
 pub use roaming_tokens::TokenAuthority;
 
 use crate::config::{Config, UnknownChargerPolicy};
+use chargemesh_gateway::ChargerLink;
 use chargemesh_store::Store;
 use std::sync::Arc;
 
@@ -69,6 +68,11 @@ impl Operations {
     /// Ids of sessions as charger messages change them (meter values, stops).
     pub fn session_updates(&self) -> tokio::sync::broadcast::Receiver<i64> {
         self.session_updates.subscribe()
+    }
+
+    /// The way to connected chargers.
+    pub fn chargers(&self) -> &dyn ChargerLink {
+        self.link.as_ref()
     }
 
     pub fn store(&self) -> &Store {

@@ -1,13 +1,12 @@
 //! One charger's connection: answers its CALLs through operations, sends it queued commands one at a
 //! time, and watches that it is alive.
 
-use super::Gateway;
-use super::registry::{Answer, ConnectionShared};
-use crate::operations::{CommandFailure, IncomingMessage, Refusal};
+use crate::adapter::Adapter;
+use crate::registry::{Answer, ConnectionShared};
+use crate::{CommandFailure, EventSink, Gateway, IncomingMessage, Refusal};
 use chargemesh_core::StationId;
 use chargemesh_core::charger::ChargerCommand;
-use chargemesh_protocol::ocpp16;
-use chargemesh_protocol::ocppj::{self, Call, Frame, OcppVersion, RpcError};
+use chargemesh_protocol::ocppj::{self, Call, Frame, RpcError};
 use futures::{SinkExt, StreamExt};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -25,10 +24,15 @@ struct Outstanding {
     deadline: Instant,
 }
 
-pub async fn run(gateway: Arc<Gateway>, station: StationId, version: OcppVersion, mut socket: Socket) {
+pub async fn run<S: EventSink>(
+    gateway: Arc<Gateway<S>>,
+    station: StationId,
+    adapter: &'static dyn Adapter,
+    mut socket: Socket,
+) {
     let shared = gateway.registry.connect(&station);
-    tracing::info!(station = %station, version = version.subprotocol(), "charger connected");
-    let mut connection = Connection { gateway: &gateway, station: &station, version, outstanding: None, next_id: 0 };
+    tracing::info!(station = %station, version = adapter.version().subprotocol(), "charger connected");
+    let mut connection = Connection { gateway: &gateway, station: &station, adapter, outstanding: None, next_id: 0 };
     let result = connection.serve(&mut socket, &shared).await;
     if let Some(outstanding) = connection.outstanding.take() {
         let _ = outstanding.answer.send(Err(CommandFailure::ConnectionClosed));
@@ -42,15 +46,15 @@ pub async fn run(gateway: Arc<Gateway>, station: StationId, version: OcppVersion
     }
 }
 
-struct Connection<'a> {
-    gateway: &'a Gateway,
+struct Connection<'a, S> {
+    gateway: &'a Gateway<S>,
     station: &'a StationId,
-    version: OcppVersion,
+    adapter: &'static dyn Adapter,
     outstanding: Option<Outstanding>,
     next_id: u64,
 }
 
-impl Connection<'_> {
+impl<S: EventSink> Connection<'_, S> {
     async fn serve(
         &mut self,
         socket: &mut Socket,
@@ -115,7 +119,9 @@ impl Connection<'_> {
             Ok(Frame::CallResult { id, payload }) => {
                 match self.take_outstanding(&id) {
                     Some(o) => {
-                        let result = ocpp16::decode_command_result(&o.command, payload)
+                        let result = self
+                            .adapter
+                            .decode_result(&o.command, payload)
                             .map_err(|r| CommandFailure::BadAnswer(r.description));
                         let _ = o.answer.send(result);
                     }
@@ -144,7 +150,7 @@ impl Connection<'_> {
         let action = metric_action(&call.action);
         metrics::counter!("chargemesh_ocpp_messages_received_total", "action" => action).increment(1);
         let digest = hex::encode(Sha256::digest(call.payload.to_string().as_bytes()));
-        let event = match ocpp16::decode_call(&call.action, call.payload) {
+        let event = match self.adapter.decode_call(&call.action, call.payload) {
             Ok(event) => event,
             Err(rejection) => {
                 tracing::warn!(station = %self.station, action = %call.action, error = %rejection.description, "charger message refused");
@@ -153,15 +159,15 @@ impl Connection<'_> {
         };
         let message =
             IncomingMessage { message_id: call.id.clone(), action: call.action.clone(), payload_digest: digest };
-        let outcome = self.gateway.operations.handle_charger_event(self.station.clone(), message, event).await;
+        let outcome = self.gateway.sink.handle(self.station.clone(), message, event).await;
         metrics::histogram!("chargemesh_ocpp_handler_seconds", "action" => action)
             .record(started.elapsed().as_secs_f64());
         match outcome {
             Ok(reply) => {
                 metrics::counter!("chargemesh_ocpp_messages_sent_total", "action" => action).increment(1);
-                socket.send(WsFrame::text(ocppj::encode_result(&call.id, &ocpp16::encode_reply(&reply)))).await
+                socket.send(WsFrame::text(ocppj::encode_result(&call.id, &self.adapter.encode_reply(&reply)))).await
             }
-            Err(Refusal::Internal(e)) => {
+            Err(Refusal::NotRecorded(e)) => {
                 // Nothing was recorded; the charger retries and the retry is processed normally.
                 tracing::error!(station = %self.station, action = %call.action, error = %e, "charger message failed");
                 self.send_error(
@@ -185,16 +191,19 @@ impl Connection<'_> {
         command: ChargerCommand,
         answer: Answer,
     ) -> Result<(), yawc::WebSocketError> {
-        if let Err(rejection) = ocpp16::validate_command(&command) {
-            let _ = answer.send(Err(CommandFailure::BadAnswer(format!(
-                "not expressible in OCPP 1.6: {}",
-                rejection.description
-            ))));
-            return Ok(());
-        }
+        let (action, payload) = match self.adapter.encode_command(&command) {
+            Ok(encoded) => encoded,
+            Err(rejection) => {
+                let _ = answer.send(Err(CommandFailure::BadAnswer(format!(
+                    "not expressible in {}: {}",
+                    self.adapter.version().subprotocol(),
+                    rejection.description
+                ))));
+                return Ok(());
+            }
+        };
         self.next_id += 1;
         let message_id = format!("cm-{}", self.next_id);
-        let (action, payload) = ocpp16::encode_command(&command);
         metrics::counter!("chargemesh_ocpp_messages_sent_total", "action" => action).increment(1);
         socket.send(WsFrame::text(ocppj::encode_call(&message_id, action, &payload))).await?;
         let deadline = Instant::now() + Duration::from_secs(self.gateway.config.command_timeout_secs);
@@ -213,9 +222,9 @@ impl Connection<'_> {
         error: RpcError,
         description: &str,
     ) -> Result<(), yawc::WebSocketError> {
-        let code = error.code(self.version);
+        let code = error.code(self.adapter.version());
         metrics::counter!("chargemesh_ocpp_errors_total", "code" => code).increment(1);
-        socket.send(WsFrame::text(ocppj::encode_error(id, error, self.version, description))).await
+        socket.send(WsFrame::text(self.adapter.encode_error(id, error, description))).await
     }
 }
 

@@ -1,6 +1,6 @@
 //! The chargers connected to this gateway, and the command queue of each connection.
 
-use crate::operations::{ChargerLink, CommandFailure};
+use crate::link::{ChargerLink, CommandFailure};
 use chargemesh_core::StationId;
 use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
 use std::collections::{HashMap, VecDeque};
@@ -75,13 +75,6 @@ impl Registry {
         metrics::gauge!("chargemesh_chargers_connected").set(count as f64);
     }
 
-    pub fn is_connected(&self, station: &StationId) -> bool {
-        self.connections.lock().expect("registry lock").contains_key(station)
-    }
-
-    pub fn connected_count(&self) -> usize {
-        self.connections.lock().expect("registry lock").len()
-    }
 }
 
 impl ChargerLink for Registry {
@@ -95,5 +88,13 @@ impl ChargerLink for Registry {
         shared.queue.lock().expect("queue lock").push_back(QueuedCommand { command, answer });
         shared.queued.notify_one();
         Some(receiver)
+    }
+
+    fn is_connected(&self, station: &StationId) -> bool {
+        self.connections.lock().expect("registry lock").contains_key(station)
+    }
+
+    fn connected_count(&self) -> usize {
+        self.connections.lock().expect("registry lock").len()
     }
 }

@@ -1,7 +1,7 @@
 //! The WebSocket handshake: station identity, charger authentication, subprotocol and extensions.
 
-use super::{Gateway, connection};
-use crate::operations::{Admission, Credentials};
+use crate::adapter::adapter_for;
+use crate::{Admission, Credentials, EventSink, Gateway, GatewayConfig, connection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,8 +12,8 @@ use futures::SinkExt;
 use std::sync::Arc;
 use yawc::{DeflateOptions, Frame, IncomingUpgrade, Options};
 
-pub async fn accept(
-    State(gateway): State<Arc<Gateway>>,
+pub async fn accept<S: EventSink>(
+    State(gateway): State<Arc<Gateway<S>>>,
     Path(station_id): Path<String>,
     headers: HeaderMap,
     upgrade: IncomingUpgrade,
@@ -32,7 +32,7 @@ pub async fn accept(
         .collect::<Vec<_>>()
         .join(",");
     let version = OcppVersion::negotiate(&offer);
-    let (response, upgraded) = match upgrade.upgrade(socket_options(&gateway)) {
+    let (response, upgraded) = match upgrade.upgrade(socket_options(&gateway.config)) {
         Ok(pair) => pair,
         Err(e) => {
             return refuse(StatusCode::BAD_REQUEST, &station_id, &format!("bad WebSocket handshake: {e}"));
@@ -46,7 +46,7 @@ pub async fn accept(
                 .insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(version.subprotocol()));
             tokio::spawn(async move {
                 match upgraded.await {
-                    Ok(socket) => connection::run(gateway, station, version, socket).await,
+                    Ok(socket) => connection::run(gateway, station, adapter_for(version), socket).await,
                     Err(e) => {
                         tracing::warn!(station = %station, error = %e, "WebSocket upgrade failed")
                     }
@@ -69,9 +69,9 @@ pub async fn accept(
 }
 
 /// Asks operations whether the station may connect; the error is the HTTP refusal.
-async fn admit(gateway: &Gateway, station: &StationId, headers: &HeaderMap) -> Result<(), Response> {
+async fn admit<S: EventSink>(gateway: &Gateway<S>, station: &StationId, headers: &HeaderMap) -> Result<(), Response> {
     let require_credentials = gateway.config.security_profile >= 1;
-    let admission = gateway.operations.admit_charger(station, require_credentials, basic_credentials(headers)).await;
+    let admission = gateway.sink.admit(station, require_credentials, basic_credentials(headers)).await;
     match admission {
         Ok(Admission::Admitted) => Ok(()),
         Ok(Admission::Unknown) => Err(refuse(StatusCode::NOT_FOUND, station.as_str(), "unknown charging station")),
@@ -86,7 +86,7 @@ async fn admit(gateway: &Gateway, station: &StationId, headers: &HeaderMap) -> R
             Err(refuse(StatusCode::UNAUTHORIZED, station.as_str(), "wrong station, wrong key, or no key registered"))
         }
         Err(e) => {
-            tracing::error!(station = %station, error = %e, "store error during handshake");
+            tracing::error!(station = %station, error = %e, "cannot decide on admission during handshake");
             Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
         }
     }
@@ -110,15 +110,15 @@ fn refuse(status: StatusCode, station: &str, reason: &str) -> Response {
 
 /// Buffers sized for small OCPP messages: an idle charger should cost a few kilobytes, not the
 /// library defaults sized for streaming.
-fn socket_options(gateway: &Gateway) -> Options {
-    let max = gateway.config.max_message_bytes;
+fn socket_options(config: &GatewayConfig) -> Options {
+    let max = config.max_message_bytes;
     let mut options = Options::default()
         .with_max_payload_read(max * 2)
         .with_max_read_buffer(max * 2)
         .with_read_buffer_capacity(1024)
         .with_write_buffer_capacity(1024)
         .with_utf8();
-    if gateway.config.compression {
+    if config.compression {
         // No context takeover: no compression window is kept between messages, so an idle connection
         // holds no zlib state.
         options.compression = Some(DeflateOptions {
