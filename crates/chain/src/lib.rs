@@ -5,6 +5,7 @@
 pub mod chain;
 pub mod chain_store;
 pub mod consensus;
+pub mod files;
 pub mod mempool;
 pub mod proof;
 

@@ -79,7 +79,7 @@ pub fn configs(
         let ledger = config.ledger_dir();
         std::fs::create_dir_all(ledger.join("keys")).map_err(|e| format!("{}: {e}", ledger.display()))?;
         std::fs::write(ledger.join("genesis.json"), &text).map_err(|e| e.to_string())?;
-        chargemesh_node::ledger_files::write_secret(
+        chargemesh_chain::files::write_secret(
             &ledger.join(format!("keys/{}.key", config.ledger.party_id)),
             &key.seed(),
         )?;

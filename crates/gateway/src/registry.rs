@@ -74,7 +74,6 @@ impl Registry {
         drop(connections);
         metrics::gauge!("chargemesh_chargers_connected").set(count as f64);
     }
-
 }
 
 impl ChargerLink for Registry {

@@ -4,16 +4,12 @@
 pub mod api;
 pub mod config;
 pub mod federation;
-pub mod ledger;
-pub mod ledger_files;
-pub mod operations;
-pub mod passwords;
 pub mod serving;
 pub mod telemetry;
 
 use crate::config::Config;
 use chargemesh_gateway::{Gateway, Registry};
-use crate::operations::{Operations, Settings};
+use chargemesh_operations::{Operations, Settings, ledger, passwords};
 use chargemesh_store::{Store, StoreError, commands, logins, messages, staff};
 use jiff::{SignedDuration, Timestamp};
 use std::net::SocketAddr;
@@ -71,18 +67,20 @@ impl Node {
         }
 
         let ledger = if config.ledger.enabled {
-            Some(Arc::new(ledger::LedgerNode::start(config).map_err(StartError::Ledger)?))
+            Some(Arc::new(ledger::LedgerNode::start(&config.ledger, &config.ledger_dir()).map_err(StartError::Ledger)?))
         } else {
             None
         };
         let registry = Arc::new(Registry::default());
-        let provider = Arc::new(operations::payments::SandboxProvider::new(store.clone()));
-        let operations = Operations::new(store.clone(), Settings::from_config(config), registry.clone(), provider);
-        let gateway = Arc::new(Gateway {
-            config: config.gateway.clone(),
-            sink: operations.clone(),
-            registry: registry.clone(),
-        });
+        let provider = Arc::new(chargemesh_operations::payments::SandboxProvider::new(store.clone()));
+        let operations = Operations::new(
+            store.clone(),
+            Settings::new(&config.gateway, &config.payments),
+            registry.clone(),
+            provider,
+        );
+        let gateway =
+            Arc::new(Gateway { config: config.gateway.clone(), sink: operations.clone(), registry: registry.clone() });
         let gateway_listener = bind(config.gateway.listen).await?;
         let api_listener = bind(config.api.listen).await?;
         let gateway_addr = gateway_listener
@@ -91,8 +89,7 @@ impl Node {
         let api_addr =
             api_listener.local_addr().map_err(|source| StartError::Listen { addr: config.api.listen, source })?;
         let gateway_router = chargemesh_gateway::router(gateway);
-        let federation =
-            Arc::new(federation::Federation::new(operations.clone(), ledger.clone(), api_addr));
+        let federation = Arc::new(federation::Federation::new(operations.clone(), ledger.clone(), api_addr));
         let api_state = Arc::new(api::ApiState {
             operations: operations.clone(),
             metrics: telemetry::metrics(),

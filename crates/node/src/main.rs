@@ -141,12 +141,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Keys { command: KeysCommand::New { file } } => {
-            let key = chargemesh_node::ledger_files::create_key(&file)?;
+            let key = chargemesh_chain::files::create_key(&file)?;
             println!("{}", key.public_key());
             Ok(())
         }
         Command::Keys { command: KeysCommand::Public { file } } => {
-            println!("{}", chargemesh_node::ledger_files::read_key(&file)?.public_key());
+            println!("{}", chargemesh_chain::files::read_key(&file)?.public_key());
             Ok(())
         }
         Command::Ledger {
@@ -164,13 +164,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                 },
         } => {
             let members = match members {
-                Some(count) => chargemesh_node::ledger_files::numbered_members(count)?,
+                Some(count) => chargemesh_chain::files::numbered_members(count)?,
                 None if member.is_empty() => {
                     return Err("name the founding members: --member CN-AAA --member CN-BBB, or --members N".into());
                 }
                 None => member,
             };
-            let request = chargemesh_node::ledger_files::GenesisRequest {
+            let request = chargemesh_chain::files::GenesisRequest {
                 chain_name,
                 members,
                 start: start.unwrap_or_else(jiff::Timestamp::now),
@@ -179,7 +179,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 p2p: p2p_base_port.map(|port| (p2p_host, port)),
                 out: out.clone(),
             };
-            let genesis = chargemesh_node::ledger_files::create_genesis(&request)?;
+            let genesis = chargemesh_chain::files::create_genesis(&request)?;
             println!("chain {} ({})", genesis.chain_name, hex::encode(genesis.hash()));
             for member in &genesis.members {
                 println!(
@@ -191,12 +191,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Ledger { command: LedgerCommand::Verify { genesis, chain } } => {
-            let summary = chargemesh_node::ledger_files::verify_chain(&genesis, &chain)?;
+            let summary = chargemesh_chain::files::verify_chain(&genesis, &chain)?;
             println!("{summary}");
             Ok(())
         }
         Command::Ledger { command: LedgerCommand::Proof { cdr_id, cpo, genesis, chain, out } } => {
-            let proof = chargemesh_node::ledger_files::prove_cdr(&genesis, &chain, &cpo, &cdr_id)?;
+            let proof = chargemesh_chain::files::prove_cdr(&genesis, &chain, &cpo, &cdr_id)?;
             match out {
                 Some(path) => std::fs::write(&path, proof).map_err(|e| format!("cannot write {}: {e}", path.display())),
                 None => {
@@ -206,7 +206,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Ledger { command: LedgerCommand::CheckProof { proof, genesis, cdr } } => {
-            let summary = chargemesh_node::ledger_files::check_proof(&proof, &genesis, cdr.as_deref())?;
+            let summary = chargemesh_chain::files::check_proof(&proof, &genesis, cdr.as_deref())?;
             println!("{summary}");
             Ok(())
         }

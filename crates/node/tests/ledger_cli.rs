@@ -114,7 +114,7 @@ fn anchored_cdr(tariff: &Tariff, start: jiff::Timestamp) -> (CdrAnchor, Vec<u8>)
 async fn run_node_with_a_cdr(node: &TestNode) -> (u64, Vec<u8>) {
     let dir = node.config.ledger_dir();
     let genesis = Genesis::from_json(&std::fs::read_to_string(dir.join("genesis.json")).unwrap()).unwrap();
-    let key = chargemesh_node::ledger_files::read_key(&dir.join("keys/CN-M01.key")).unwrap();
+    let key = chargemesh_chain::files::read_key(&dir.join("keys/CN-M01.key")).unwrap();
     let valid_from = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(2);
     let tariff = tariff(valid_from);
     let calibrated = LifecycleEvent::Calibrated {

@@ -175,9 +175,7 @@ async fn member_processes_run_one_chain_through_a_kill_a_restart_and_a_new_valid
     }
     let keys: Vec<MemberKey> = members
         .iter()
-        .map(|m| {
-            chargemesh_node::ledger_files::read_key(&consortium.join("keys").join(format!("{}.key", m.party))).unwrap()
-        })
+        .map(|m| chargemesh_chain::files::read_key(&consortium.join("keys").join(format!("{}.key", m.party))).unwrap())
         .collect();
 
     // Each member's transactions are submitted at the next member's node, which forwards them.
@@ -218,7 +216,7 @@ async fn member_processes_run_one_chain_through_a_kill_a_restart_and_a_new_valid
     // A fifth member is admitted as a validator by governance: proposed and approved by three of
     // the four (more than two thirds), through their consoles.
     let newcomer_key_path = consortium.join("keys").join("CN-M05.key");
-    let newcomer_key = chargemesh_node::ledger_files::create_key(&newcomer_key_path).unwrap();
+    let newcomer_key = chargemesh_chain::files::create_key(&newcomer_key_path).unwrap();
     let newcomer_p2p = format!("127.0.0.1:{}", free_ports(1));
     let admit = json!({ "admit_member": {
         "party_id": "CN-M05",

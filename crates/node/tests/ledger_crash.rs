@@ -40,7 +40,7 @@ async fn get(client: &reqwest::Client, api: &str, token: &str, path: &str) -> (u
 fn ledger_files(data_dir: &Path) -> (Genesis, MemberKey) {
     let dir = data_dir.join("ledger");
     let genesis = Genesis::from_json(&std::fs::read_to_string(dir.join("genesis.json")).unwrap()).unwrap();
-    (genesis, chargemesh_node::ledger_files::read_key(&dir.join("keys/CN-M01.key")).unwrap())
+    (genesis, chargemesh_chain::files::read_key(&dir.join("keys/CN-M01.key")).unwrap())
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ pub use roaming::run as roaming;
 use axum::Router;
 use axum::routing::get;
 use chargemesh_core::charger::Registration;
-use chargemesh_node::passwords;
+use chargemesh_operations::passwords;
 use chargemesh_sim::load::{Latencies, LoadConnection, source_address};
 use chargemesh_store::chargers::{self, NewCharger};
 use chargemesh_store::tokens::{self, Token};
@@ -349,9 +349,9 @@ pub async fn writer(chargers: usize, messages_per_charger: u32, database_url: St
         ChargerEvent, ChargerReply, MeterReport, MeterSample, TransactionRef, TransactionStart,
     };
     use chargemesh_core::{Energy, IdToken, StationId};
-    use chargemesh_node::config::Config;
     use chargemesh_gateway::{IncomingMessage, Registry};
-    use chargemesh_node::operations::{Operations, Settings};
+    use chargemesh_node::config::Config;
+    use chargemesh_operations::{Operations, Settings};
 
     let dir = std::env::temp_dir().join(format!("chargemesh-bench-writer-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -362,8 +362,9 @@ pub async fn writer(chargers: usize, messages_per_charger: u32, database_url: St
     };
     provision(&database_url, chargers).await?;
     let store = Store::open(&database_url, 8).await.map_err(|e| e.to_string())?;
-    let settings = Settings::from_config(&Config::default());
-    let provider = Arc::new(chargemesh_node::operations::payments::SandboxProvider::new(store.clone()));
+    let config = Config::default();
+    let settings = Settings::new(&config.gateway, &config.payments);
+    let provider = Arc::new(chargemesh_operations::payments::SandboxProvider::new(store.clone()));
     let operations = Operations::new(store, settings, Arc::new(Registry::default()), provider);
     let message = |id: String, action: &str| IncomingMessage {
         payload_digest: id.clone(),

@@ -51,7 +51,7 @@ pub async fn run(options: DemoOptions) -> Result<(), String> {
     let replay = fleet::Replay::read(options.data.as_deref(), options.speed)?;
     let places = shenzhen_stations(options.data.as_deref())?;
     let resumed = options.dir.join("cn-m01").exists();
-    let parties = chargemesh_node::ledger_files::numbered_members(MEMBERS)?;
+    let parties = chargemesh_chain::files::numbered_members(MEMBERS)?;
     let base = options.base_port;
     let addresses = |i: usize| {
         let port = |offset: u16| base.checked_add(offset + i as u16).ok_or("--base-port is too high");

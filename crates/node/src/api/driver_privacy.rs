@@ -110,7 +110,7 @@ async fn personal_data(state: &ApiState, driver: Driver) -> ApiResult<PersonalDa
 }
 
 fn wallet(id_token: &str) -> String {
-    crate::operations::payments::wallet_account(id_token)
+    chargemesh_operations::payments::wallet_account(id_token)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

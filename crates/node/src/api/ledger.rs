@@ -8,8 +8,6 @@ use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Path;
 use super::extract::{Body, Query};
-use crate::ledger::LedgerNode;
-use crate::ledger::feed::FeedStatus;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,6 +18,8 @@ use chargemesh_ledger::proof::CdrProof;
 use chargemesh_ledger::state::{CdrEntry, CdrStatus, Charger, Clearing, PublishedTariff};
 use chargemesh_ledger::transaction::{Action, MemberRecord};
 use chargemesh_ledger::{Block, Header, SignedTransaction, Transaction};
+use chargemesh_operations::ledger::LedgerNode;
+use chargemesh_operations::ledger::feed::FeedStatus;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 

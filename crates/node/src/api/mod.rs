@@ -26,12 +26,12 @@ mod staff;
 mod tariffs;
 mod tokens;
 
-use crate::operations::Operations;
-use crate::passwords;
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, post, put};
+use chargemesh_operations::Operations;
+use chargemesh_operations::passwords;
 use common_responses::CommonResponses;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
@@ -44,7 +44,7 @@ pub struct ApiState {
     pub settings: crate::config::ApiConfig,
     /// The accounts whose login is being checked now.
     pub logins_in_flight: login_throttle::InFlight,
-    pub ledger: Option<Arc<crate::ledger::LedgerNode>>,
+    pub ledger: Option<Arc<chargemesh_operations::ledger::LedgerNode>>,
     pub federation: Arc<crate::federation::Federation>,
 }
 

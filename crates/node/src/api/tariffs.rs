@@ -338,7 +338,7 @@ pub async fn preview(
     Path(id): Path<String>,
     Body(request): Body<PreviewRequest>,
 ) -> ApiResult<Json<PricedCdr>> {
-    let zone_name = request.time_zone.as_deref().unwrap_or(crate::operations::billing::DEFAULT_TIME_ZONE);
+    let zone_name = request.time_zone.as_deref().unwrap_or(chargemesh_operations::billing::DEFAULT_TIME_ZONE);
     let zone = TimeZone::get(zone_name)
         .map_err(|_| ApiError::invalid(format!("time_zone: {zone_name:?} is not an IANA time zone")))?;
     let start = request.periods.first().map(|p| p.start);
@@ -541,7 +541,7 @@ pub async fn projection(
         Some(date) => date,
         None => Timestamp::now()
             .to_zoned(
-                TimeZone::get(crate::operations::billing::DEFAULT_TIME_ZONE)
+                TimeZone::get(chargemesh_operations::billing::DEFAULT_TIME_ZONE)
                     .map_err(|e| ApiError::invalid(e.to_string()))?,
             )
             .date(),

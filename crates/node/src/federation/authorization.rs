@@ -13,12 +13,12 @@
 use super::auth::Member;
 use super::client::SendError;
 use super::{Federation, reply};
-use crate::operations::TokenAuthority;
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chargemesh_core::StationId;
+use chargemesh_operations::TokenAuthority;
 use chargemesh_protocol::ocpi::tokens::{AllowedType, AuthorizationInfo, LocationReferences};
 use chargemesh_protocol::ocpi::{VERSION, status};
 use chargemesh_store::tokens::Token;

@@ -1,7 +1,7 @@
 //! Requests to other members' nodes: sent to the OCPI base URL the ledger's member registry gives
 //! for the member, signed with this member's key.
 
-use crate::ledger::LedgerNode;
+use chargemesh_operations::ledger::LedgerNode;
 use chargemesh_protocol::ocpi::{Envelope, status};
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,7 +73,8 @@ impl Peers {
         let body = body.unwrap_or_default();
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| SendError::Transport(e.to_string()))?;
         let mut request = self.http.request(method.clone(), parsed);
-        for (name, value) in self.ledger.sign_request(method.as_str(), &signed_path, body.as_bytes()) {
+        let (key, member, now) = (self.ledger.member_key(), &self.ledger.party_id, jiff::Timestamp::now());
+        for (name, value) in super::signature::sign(key, member, method.as_str(), &signed_path, body.as_bytes(), now) {
             request = request.header(name, value);
         }
         if !body.is_empty() {

@@ -89,7 +89,8 @@ pub(super) async fn locations(federation: &Federation) -> Result<Vec<Location>, 
     let sites =
         federation.operations.store().read(|conn| Box::pin(chargemesh_store::locations::published(conn))).await?;
     let party = federation.party();
-    let connected = |station: &str| StationId::parse(station).is_ok_and(|id| federation.operations.chargers().is_connected(&id));
+    let connected =
+        |station: &str| StationId::parse(station).is_ok_and(|id| federation.operations.chargers().is_connected(&id));
     Ok(sites.into_iter().filter_map(|site| location_of(site, &party, &connected)).collect())
 }
 

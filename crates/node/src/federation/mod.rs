@@ -22,10 +22,10 @@ pub mod starts;
 mod tariffs;
 mod versions;
 
-use crate::ledger::LedgerNode;
-use crate::operations::Operations;
 use axum::Router;
 use axum::routing::{get, post, put};
+use chargemesh_operations::Operations;
+use chargemesh_operations::ledger::LedgerNode;
 use chargemesh_protocol::ocpi::PartyRef;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,11 +44,7 @@ pub struct Federation {
 impl Federation {
     /// The OCPI base URL is the member's `endpoint` in the ledger's registry; without a ledger (or
     /// before this member is registered), this node's API address.
-    pub fn new(
-        operations: Operations,
-        ledger: Option<Arc<LedgerNode>>,
-        api_addr: SocketAddr,
-    ) -> Federation {
+    pub fn new(operations: Operations, ledger: Option<Arc<LedgerNode>>, api_addr: SocketAddr) -> Federation {
         let registered = ledger
             .as_ref()
             .and_then(|ledger| ledger.snapshot().state().member(&ledger.party_id).map(|m| m.record.endpoint.clone()));

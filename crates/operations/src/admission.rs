@@ -2,10 +2,10 @@
 //! unknown ones only where the operator lets them register themselves as pending.
 
 use super::Operations;
-use chargemesh_gateway::{Admission, Credentials, UnknownChargerPolicy};
 use crate::passwords;
 use chargemesh_core::StationId;
 use chargemesh_core::charger::Registration;
+use chargemesh_gateway::{Admission, Credentials, UnknownChargerPolicy};
 use chargemesh_store::StoreError;
 use chargemesh_store::chargers::{self, NewCharger};
 use jiff::Timestamp;

@@ -5,11 +5,11 @@
 pub mod feed;
 pub mod plan;
 
-use crate::config::Config;
-use crate::ledger_files::{self, GenesisRequest};
+use crate::config::LedgerConfig;
 use chargemesh_chain::chain::{Chain, Reader, Snapshot};
 use chargemesh_chain::consensus::status::Health;
 use chargemesh_chain::consensus::{self, MemberConfig, NodeNetwork, Timing};
+use chargemesh_chain::files::{self as ledger_files, GenesisRequest};
 use chargemesh_chain::mempool::{Admitted, MempoolError};
 use chargemesh_ledger::transaction::Action;
 use chargemesh_ledger::{Genesis, Hash, MemberKey, Transaction};
@@ -34,12 +34,10 @@ pub struct LedgerNode {
 }
 
 impl LedgerNode {
-    /// Opens the chain in the data directory (creating a one-member consortium on first start when
-    /// no genesis is configured) and starts this member's validator.
-    pub fn start(config: &Config) -> Result<LedgerNode, String> {
-        let settings = &config.ledger;
-        let dir = config.ledger_dir();
-        let genesis = load_or_create_genesis(config)?;
+    /// Opens the chain in `dir`, the ledger's folder in the data directory (creating a one-member
+    /// consortium on first start when no genesis is configured), and starts this member's validator.
+    pub fn start(settings: &LedgerConfig, dir: &Path) -> Result<LedgerNode, String> {
+        let genesis = load_or_create_genesis(settings, dir)?;
         let key_path = if settings.key.as_os_str().is_empty() {
             dir.join("keys").join(format!("{}.key", settings.party_id))
         } else {
@@ -114,10 +112,9 @@ impl LedgerNode {
         chargemesh_core::pseudonym::pseudonym(&self.pseudonym_secret, counterpart, id_token)
     }
 
-    /// The headers that sign an OCPI request to another member as this member.
-    pub fn sign_request(&self, method: &str, path_and_query: &str, body: &[u8]) -> [(&'static str, String); 3] {
-        let now = jiff::Timestamp::now();
-        crate::federation::signature::sign(&self.key, &self.party_id, method, path_and_query, body, now)
+    /// The key that signs this member's transactions and its requests to other members.
+    pub fn member_key(&self) -> &MemberKey {
+        &self.key
     }
 
     /// Stops the validator and waits for its thread.
@@ -173,23 +170,22 @@ fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-fn load_or_create_genesis(config: &Config) -> Result<Genesis, String> {
-    let configured = !config.ledger.genesis.as_os_str().is_empty();
-    let path: PathBuf =
-        if configured { config.ledger.genesis.clone() } else { config.ledger_dir().join("genesis.json") };
+fn load_or_create_genesis(settings: &LedgerConfig, dir: &Path) -> Result<Genesis, String> {
+    let configured = !settings.genesis.as_os_str().is_empty();
+    let path: PathBuf = if configured { settings.genesis.clone() } else { dir.join("genesis.json") };
     if !path.exists() {
         if configured {
             return Err(format!("ledger.genesis {} does not exist", path.display()));
         }
-        create_solo_consortium(config, &path)?;
+        create_solo_consortium(settings, &path)?;
     }
     ledger_files::read_genesis(&path)
 }
 
 /// A consortium of this member alone, so that a node on its own records its chargers, tariffs and
 /// charges the same way a member of a larger consortium does.
-fn create_solo_consortium(config: &Config, genesis: &Path) -> Result<(), String> {
-    let party = &config.ledger.party_id;
+fn create_solo_consortium(settings: &LedgerConfig, genesis: &Path) -> Result<(), String> {
+    let party = &settings.party_id;
     let request = GenesisRequest {
         chain_name: format!("chargemesh-{}", party.to_lowercase()),
         members: vec![party.clone()],

@@ -4,7 +4,7 @@
 //! (`roaming:<party>`), which the ledger's clearing settles between the members.
 
 use super::{Money, PaymentError, WALLET, wallet_account};
-use crate::operations::Operations;
+use crate::Operations;
 use chargemesh_store::payments::{self, Movement};
 use chargemesh_store::settlements::{
     self, BILLED_ELSEWHERE, CHARGED, DECLINED, RESOLVED, Resolution, Settlement, VERIFIED,

@@ -7,7 +7,7 @@
 
 use super::LedgerNode;
 use super::plan::{self, NodeData, Obstacle, PreparedAnchor};
-use crate::operations::billing;
+use crate::billing;
 use chargemesh_core::pseudonym::{pseudonym, token_commitment};
 use chargemesh_ledger::Hash;
 use chargemesh_ledger::proof::cdr_hash;

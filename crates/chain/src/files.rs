@@ -1,8 +1,8 @@
 //! Files of the ledger a member keeps: its key (the seed, hex, readable by its owner only) and the
 //! consortium's genesis.
 
-use chargemesh_chain::chain_store::ChainStore;
-use chargemesh_chain::consensus::{CertificateCheck, SimplexCertificates};
+use crate::chain_store::ChainStore;
+use crate::consensus::{CertificateCheck, SimplexCertificates};
 use chargemesh_ledger::MemberKey;
 use chargemesh_ledger::genesis::Genesis;
 use chargemesh_ledger::state::Parameters;
@@ -143,7 +143,7 @@ pub fn prove_cdr(genesis: &Path, chain: &Path, cpo: &str, cdr_id: &str) -> Resul
     let genesis = read_genesis(genesis)?;
     let store = ChainStore::open(chain).map_err(|e| format!("{e} (is the node still running? stop it first)"))?;
     let (state, _) = store.replay(&genesis).map_err(|e| e.to_string())?;
-    let proof = chargemesh_chain::proof::prove(&store, &state, cpo, cdr_id)?;
+    let proof = crate::proof::prove(&store, &state, cpo, cdr_id)?;
     Ok(serde_json::to_string_pretty(&proof).expect("a proof serializes"))
 }
 

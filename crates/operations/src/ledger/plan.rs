@@ -123,7 +123,7 @@ fn charger_item(state: &State, party: &str, charger: &CommissionedCharger, now_m
     let record = &charger.record;
     let name = format!("charger {}", record.evse_id);
     let decommissioned = record.decommissioned_at.is_some();
-    let time_zone = charger.time_zone.clone().unwrap_or_else(|| crate::operations::billing::DEFAULT_TIME_ZONE.into());
+    let time_zone = charger.time_zone.clone().unwrap_or_else(|| crate::billing::DEFAULT_TIME_ZONE.into());
     let calibrated = LifecycleEvent::Calibrated {
         certificate: record.calibration_certificate.clone(),
         expires_at: record.calibration_expires_at.as_millisecond(),

@@ -5,15 +5,17 @@ mod admission;
 pub mod billing;
 mod charger_events;
 mod commands;
+pub mod config;
 mod energy;
+pub mod ledger;
+pub mod passwords;
 pub mod payments;
 mod roaming_tokens;
 
 pub use charger_events::Refusal;
 pub use roaming_tokens::TokenAuthority;
 
-use crate::config::{Config, UnknownChargerPolicy};
-use chargemesh_gateway::ChargerLink;
+use chargemesh_gateway::{ChargerLink, GatewayConfig, UnknownChargerPolicy};
 use chargemesh_store::Store;
 use std::sync::Arc;
 
@@ -41,13 +43,13 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_config(config: &Config) -> Settings {
-        let gateway = &config.gateway;
+    /// Operations' settings from the gateway's and payments' sections of the configuration.
+    pub fn new(gateway: &GatewayConfig, payments: &config::PaymentsConfig) -> Settings {
         Settings {
             heartbeat_interval_secs: gateway.heartbeat_interval_secs,
             command_timeout: std::time::Duration::from_secs(gateway.command_timeout_secs),
             unknown_chargers: gateway.unknown_chargers,
-            hold_estimate: chargemesh_core::Energy::from_wh(i64::from(config.payments.hold_estimate_kwh) * 1000),
+            hold_estimate: chargemesh_core::Energy::from_wh(i64::from(payments.hold_estimate_kwh) * 1000),
         }
     }
 }
