@@ -7,12 +7,14 @@ mod charger_events;
 mod commands;
 pub mod config;
 mod energy;
+mod error;
 pub mod ledger;
 pub mod passwords;
 pub mod payments;
 mod roaming_tokens;
 
 pub use charger_events::Refusal;
+pub use error::{Error, Outcome};
 pub use roaming_tokens::TokenAuthority;
 
 use chargemesh_gateway::{ChargerLink, GatewayConfig, UnknownChargerPolicy};

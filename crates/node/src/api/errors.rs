@@ -96,3 +96,27 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<chargemesh_operations::Error> for ApiError {
+    fn from(e: chargemesh_operations::Error) -> Self {
+        use chargemesh_operations::Error;
+        match e {
+            Error::NotFound(what) => Self::not_found(what),
+            Error::Invalid(message) => Self::invalid(message),
+            Error::Conflict(message) => Self::conflict(message),
+            Error::Forbidden(message) => Self::forbidden(message),
+            Error::Refused { code, message } => Self::new(refusal_status(code), code, message),
+            Error::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The HTTP status of each business refusal's code.
+fn refusal_status(code: &str) -> StatusCode {
+    match code {
+        "payment_declined" => StatusCode::PAYMENT_REQUIRED,
+        "member_unreachable" => StatusCode::BAD_GATEWAY,
+        "ledger_disabled" => StatusCode::NOT_FOUND,
+        _ => StatusCode::CONFLICT,
+    }
+}
