@@ -5,6 +5,7 @@ use chargemesh_devtools::{bench, demo, provisioning};
 use chargemesh_node::config::Config;
 use chargemesh_node::{shutdown_signal, start_announced, telemetry};
 use chargemesh_sim::{Connection, FleetConfig, run_fleet};
+use chargemesh_store::Store;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -181,7 +182,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             let stop = Arc::new(AtomicBool::new(false));
             let fleet = match simulate {
                 size if size > 0 => {
-                    let (stations, cards) = provisioning::provision_demo_fleet(node.operations.store(), size)
+                    // Registered through a connection of the tool's own, as an operator's import would.
+                    let database = Store::open(&config.database_url(), 1)
+                        .await
+                        .map_err(|e| format!("cannot open the node's database: {e}"))?;
+                    let (stations, cards) = provisioning::provision_demo_fleet(&database, size)
                         .await
                         .map_err(|e| format!("cannot register the demo fleet: {e}"))?;
                     eprintln!("chargemesh node: simulating {size} chargers ({} … {})", stations[0], stations[size - 1]);

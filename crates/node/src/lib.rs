@@ -10,8 +10,7 @@ pub mod telemetry;
 use crate::config::Config;
 use chargemesh_gateway::{Gateway, Registry};
 use chargemesh_operations::{Operations, Settings, ledger, passwords};
-use chargemesh_store::{Store, StoreError, commands, logins, messages, staff};
-use jiff::{SignedDuration, Timestamp};
+use chargemesh_store::{Store, StoreError};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -32,6 +31,8 @@ pub enum StartError {
     DataDir { path: String, source: std::io::Error },
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
+    #[error("cannot prepare the database: {0}")]
+    Records(#[from] chargemesh_operations::Error),
     #[error("cannot listen on {addr}: {source} (is another node running? change the port in the config)")]
     Listen { addr: SocketAddr, source: std::io::Error },
     #[error("cannot write {path}: {source}")]
@@ -60,8 +61,12 @@ impl Node {
                 }
             }
         }
-        ensure_admin(&store, config).await?;
-        let failed = store.write(|tx| Box::pin(commands::fail_pending(tx, Timestamp::now()))).await?;
+        let registry = Arc::new(Registry::default());
+        let provider = Arc::new(chargemesh_operations::payments::SandboxProvider::new(store.clone()));
+        let settings = Settings::new(&config.gateway, &config.payments);
+        let operations = Operations::new(store, settings, registry.clone(), provider);
+        ensure_admin(&operations, config).await?;
+        let failed = operations.fail_commands_left_pending().await?;
         if failed > 0 {
             tracing::warn!(failed, "commands left pending by the previous run were marked failed");
         }
@@ -71,14 +76,6 @@ impl Node {
         } else {
             None
         };
-        let registry = Arc::new(Registry::default());
-        let provider = Arc::new(chargemesh_operations::payments::SandboxProvider::new(store.clone()));
-        let operations = Operations::new(
-            store.clone(),
-            Settings::new(&config.gateway, &config.payments),
-            registry.clone(),
-            provider,
-        );
         let gateway =
             Arc::new(Gateway { config: config.gateway.clone(), sink: operations.clone(), registry: registry.clone() });
         let gateway_listener = bind(config.gateway.listen).await?;
@@ -105,12 +102,12 @@ impl Node {
             tokio::spawn(serving::serve(gateway_listener, gateway_router, secs(config.gateway.handshake_timeout_secs))),
             tokio::spawn(serving::serve(api_listener, api_router, secs(config.api.header_timeout_secs))),
         ];
-        tasks.push(tokio::spawn(forget_old_records(store.clone(), config.gateway.message_memory_days)));
+        tasks.push(tokio::spawn(operations.clone().forget_old_records(config.gateway.message_memory_days)));
         tasks.push(tokio::spawn(operations.clone().run_payments()));
         tasks.extend(federation::tasks(&federation));
         if let Some(ledger) = &ledger {
             let interval = std::time::Duration::from_millis(config.ledger.feed_interval_ms);
-            let feed = ledger::feed::run(ledger.clone(), store.clone(), interval, config.ledger.anchor_own_cdrs);
+            let feed = ledger::feed::run(ledger.clone(), operations.clone(), interval, config.ledger.anchor_own_cdrs);
             tasks.push(tokio::spawn(feed));
         }
         tracing::info!(%gateway_addr, %api_addr, path = %config.gateway.path, "chargemesh node running");
@@ -130,7 +127,7 @@ impl Node {
         if let Some(ledger) = self.ledger {
             let _ = tokio::task::spawn_blocking(move || ledger.stop()).await;
         }
-        self.operations.store().close().await;
+        self.operations.close().await;
     }
 }
 
@@ -140,30 +137,13 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
 
 /// On first start, creates the `admin` account with the configured password or a random one written
 /// to the data directory (readable by the owner only).
-async fn ensure_admin(store: &Store, config: &Config) -> Result<(), StartError> {
-    if store.read(|conn| Box::pin(staff::count_staff(conn))).await? > 0 {
-        return Ok(());
-    }
+async fn ensure_admin(operations: &Operations, config: &Config) -> Result<(), StartError> {
     let (password, generated) = if config.api.admin_password.is_empty() {
         (passwords::random_secret(""), true)
     } else {
         (config.api.admin_password.clone(), false)
     };
-    let hash = passwords::hash(&password);
-    let created = store
-        .write(move |tx| {
-            Box::pin(async move {
-                // Another node sharing the database may have created it meanwhile.
-                if staff::count_staff(&mut *tx).await? > 0 {
-                    return Ok(false);
-                }
-                let role = chargemesh_core::access::Role::MemberAdmin;
-                staff::create_staff(tx, "admin", &hash, role, None, Timestamp::now()).await?;
-                Ok(true)
-            })
-        })
-        .await?;
-    if created && generated {
+    if operations.create_first_admin(&password).await? && generated {
         let path = config.data_dir.join("initial-admin-password");
         write_private(&path, &password)
             .map_err(|source| StartError::Write { path: path.display().to_string(), source })?;
@@ -207,33 +187,6 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
-}
-
-/// Every hour, forgets charger message replies older than `days` and wrong passwords that make
-/// nobody wait any more (a guesser at many addresses would otherwise fill the table).
-async fn forget_old_records(store: Store, days: u32) {
-    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        every_hour.tick().await;
-        let now = Timestamp::now();
-        let before = now - SignedDuration::from_hours(24 * i64::from(days));
-        let result = store
-            .write(move |tx| {
-                Box::pin(async move {
-                    let replies = messages::forget_before(&mut *tx, before).await?;
-                    let failures = logins::purge(tx, now - SignedDuration::from_hours(24)).await?;
-                    Ok((replies, failures))
-                })
-            })
-            .await;
-        match result {
-            Ok((replies, failures)) if replies + failures > 0 => {
-                tracing::debug!(replies, failures, "old charger replies and login failures forgotten")
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not forget old charger replies and login failures"),
-        }
-    }
 }
 
 /// Starts a node as `chargemesh node` does, and tells on standard error where to reach it.

@@ -260,9 +260,8 @@ async fn a_session_re_priced_after_its_capture_is_charged_the_difference_and_ref
 
 /// Saves a corrected, cheaper CDR for the session, as a re-pricing would.
 async fn lower_the_price(node: &TestNode, session: i64, total: i64) {
-    node.node()
-        .operations
-        .store()
+    node.database()
+        .await
         .write(move |tx| {
             Box::pin(async move {
                 let body = chargemesh_store::tariffs::cdr(&mut *tx, session).await?.unwrap();
@@ -300,9 +299,8 @@ async fn a_top_up_the_node_died_during_is_finished_by_the_worker_once() {
     let node = TestNode::start("pay-top-up-crash").await;
     setup(&node).await;
     // The node recorded the top-up and died before the provider answered.
-    node.node()
-        .operations
-        .store()
+    node.database()
+        .await
         .write(|tx| {
             Box::pin(async move {
                 let new = chargemesh_store::payments::NewWalletOperation {

@@ -8,6 +8,7 @@ mod commands;
 pub mod config;
 mod energy;
 mod error;
+mod housekeeping;
 pub mod ledger;
 pub mod passwords;
 pub mod payments;

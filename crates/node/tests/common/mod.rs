@@ -63,6 +63,12 @@ impl TestNode {
         self.node.as_ref().expect("node running")
     }
 
+    /// The node's database through connections of the test's own, for what a test sets up behind
+    /// the node's back (a crash's leftovers, a re-pricing).
+    pub async fn database(&self) -> chargemesh_store::Store {
+        chargemesh_store::Store::open(&self.config.database_url(), 1).await.expect("the node's database opens")
+    }
+
     pub fn charger_url(&self) -> String {
         self.node().charger_url(&self.config)
     }

@@ -55,7 +55,8 @@ pub struct Problem {
 
 /// Runs rounds until the task is aborted; a round that fails (the database is unreachable) is
 /// logged and the next one tries again.
-pub async fn run(ledger: Arc<LedgerNode>, store: Store, interval: Duration, anchor_own: bool) {
+pub async fn run(ledger: Arc<LedgerNode>, operations: crate::Operations, interval: Duration, anchor_own: bool) {
+    let store = operations.store;
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
