@@ -3,16 +3,22 @@
 
 mod admission;
 pub mod billing;
+pub mod charger_admin;
 mod charger_events;
 mod commands;
+pub mod commissioning;
 pub mod config;
 mod energy;
 mod error;
 mod housekeeping;
 pub mod ledger;
 pub mod passwords;
+pub mod payment_admin;
 pub mod payments;
 mod roaming_tokens;
+pub mod session_history;
+pub mod sites;
+pub mod tariffs;
 
 pub use charger_events::Refusal;
 pub use error::{Error, Outcome};

@@ -10,12 +10,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::StationId;
-use chargemesh_core::charger::{ChargerCommand, Registration};
-use chargemesh_operations::passwords;
-use chargemesh_store::chargers::{self, Charger, ChargerUpdate, ConnectorState, NewCharger};
-use chargemesh_store::commands::{self, CommandRecord};
-use chargemesh_store::operators;
-use jiff::Timestamp;
+use chargemesh_core::charger::ChargerCommand;
+use chargemesh_operations::charger_admin::{ChargerSettings, ManagedCharger};
+use chargemesh_store::chargers::{Charger, ConnectorState};
+use chargemesh_store::commands::CommandRecord;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -26,6 +24,12 @@ pub struct ChargerView {
     /// Whether the charger holds a connection to this node right now.
     pub connected: bool,
     pub connectors: Vec<ConnectorState>,
+}
+
+impl From<ManagedCharger> for ChargerView {
+    fn from(managed: ManagedCharger) -> Self {
+        ChargerView { charger: managed.charger, connected: managed.connected, connectors: managed.connectors }
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -54,43 +58,8 @@ fn station(id: &str) -> ApiResult<StationId> {
     StationId::parse(id).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
-fn registration(text: Option<&str>) -> ApiResult<Option<Registration>> {
-    text.map(|t| {
-        Registration::parse(t).ok_or_else(|| ApiError::invalid("registration must be Accepted, Pending or Rejected"))
-    })
-    .transpose()
-}
-
-async fn hashed_key(key: Option<String>) -> ApiResult<Option<String>> {
-    let Some(key) = key else { return Ok(None) };
-    if !(16..=40).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::invalid("auth_key must be 16 to 40 printable ASCII characters"));
-    }
-    let hash = tokio::task::spawn_blocking(move || passwords::hash(&key))
-        .await
-        .map_err(|_| ApiError::invalid("could not hash the key"))?;
-    Ok(Some(hash))
-}
-
-async fn check_site(state: &ApiState, site_id: Option<i64>, operator_id: i64) -> ApiResult<()> {
-    let Some(site_id) = site_id else {
-        return Ok(());
-    };
-    match state.operations.store().read(move |conn| Box::pin(operators::get_site(conn, site_id))).await? {
-        Some(site) if site.operator_id == operator_id => Ok(()),
-        _ => Err(ApiError::not_found(format!("site {site_id} of operator {operator_id}"))),
-    }
-}
-
 pub(super) async fn visible_charger(state: &ApiState, caller: &Caller, station_id: &str) -> ApiResult<Charger> {
-    let wanted = station_id.to_owned();
-    state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { chargers::get_charger(conn, &wanted).await }))
-        .await?
-        .filter(|c| caller.sees(c.operator_id))
-        .ok_or_else(|| ApiError::not_found(format!("charger {station_id:?}")))
+    Ok(state.operations.managed_charger(station_id, caller.scope()).await?)
 }
 
 /// Registers a charger so it may connect.
@@ -105,66 +74,17 @@ pub async fn create_charger(
 ) -> ApiResult<(StatusCode, Json<ChargerView>)> {
     let station = station(&request.station_id)?;
     let operator_id = caller.operator_for_new(request.operator_id)?;
-    check_site(&state, request.site_id, operator_id).await?;
-    let new = NewCharger {
-        station_id: station.as_str().to_owned(),
-        operator_id: Some(operator_id),
-        site_id: request.site_id,
-        registration: registration(request.registration.as_deref())?.unwrap_or(Registration::Accepted),
-        auth_key_hash: hashed_key(request.auth_key).await?,
-    };
-    let created = state
-        .operations
-        .store()
-        .write(move |tx| Box::pin(async move { chargers::create_charger(tx, &new, Timestamp::now()).await }))
-        .await;
-    match created {
-        Err(e) if e.is_unique_violation() => {
-            return Err(ApiError::conflict(format!("charger {station} is already registered")));
-        }
-        Err(e) if e.is_foreign_key_violation() => {
-            return Err(ApiError::not_found(format!("operator {operator_id}")));
-        }
-        other => other?,
-    }
-    let view = view(&state, visible_charger(&state, &caller, station.as_str()).await?).await?;
-    Ok((StatusCode::CREATED, Json(view)))
-}
-
-async fn view(state: &ApiState, charger: Charger) -> ApiResult<ChargerView> {
-    let station_id = charger.station_id.clone();
-    let connectors = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { chargers::connectors(conn, &station_id).await }))
-        .await?;
-    Ok(live_view(state, charger, connectors))
-}
-
-fn live_view(state: &ApiState, charger: Charger, connectors: Vec<ConnectorState>) -> ChargerView {
-    let connected = StationId::parse(&charger.station_id).is_ok_and(|s| state.operations.chargers().is_connected(&s));
-    ChargerView { charger, connected, connectors }
+    let settings =
+        ChargerSettings { site_id: request.site_id, registration: request.registration, auth_key: request.auth_key };
+    let registered = state.operations.register_charger(&station, operator_id, settings).await?;
+    Ok((StatusCode::CREATED, Json(registered.into())))
 }
 
 /// Chargers the caller may see, with live status.
 #[utoipa::path(get, path = "/api/v1/chargers", tag = "chargers", responses((status = 200, body = Vec<ChargerView>)), security(("bearer" = [])))]
 pub async fn list_chargers(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<ChargerView>>> {
-    let scope = caller.scope();
-    let all = state
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let mut all = Vec::new();
-                for charger in chargers::list_chargers(&mut *conn, scope).await? {
-                    let connectors = chargers::connectors(&mut *conn, &charger.station_id).await?;
-                    all.push((charger, connectors));
-                }
-                Ok(all)
-            })
-        })
-        .await?;
-    Ok(Json(all.into_iter().map(|(charger, connectors)| live_view(&state, charger, connectors)).collect()))
+    let all = state.operations.managed_chargers(caller.scope()).await?;
+    Ok(Json(all.into_iter().map(ChargerView::from).collect()))
 }
 
 /// One charger with its connectors' live status.
@@ -175,8 +95,7 @@ pub async fn get_charger(
     caller: Caller,
     Path(station_id): Path<String>,
 ) -> ApiResult<Json<ChargerView>> {
-    let charger = visible_charger(&state, &caller, &station_id).await?;
-    Ok(Json(view(&state, charger).await?))
+    Ok(Json(state.operations.managed_charger_status(&station_id, caller.scope()).await?.into()))
 }
 
 /// Changes a charger's site, key, registration or (node administrators) operator.
@@ -194,32 +113,10 @@ pub async fn update_charger(
     if change.operator_id.is_some() && caller.scope().is_some() {
         return Err(ApiError::forbidden("only accounts of every operator move chargers between operators"));
     }
-    let operator_id = change.operator_id.or(charger.operator_id);
-    if let Some(operator_id) = operator_id {
-        check_site(&state, change.site_id, operator_id).await?;
-    } else if change.site_id.is_some() {
-        return Err(ApiError::invalid("assign the charger to an operator before giving it a site"));
-    }
-    let update = ChargerUpdate {
-        operator_id: change.operator_id,
-        site_id: change.site_id.map(Some),
-        registration: registration(change.registration.as_deref())?,
-        auth_key_hash: hashed_key(change.auth_key).await?.map(Some),
-    };
-    let changed = station_id.clone();
-    let updated = state
-        .operations
-        .store()
-        .write(move |tx| Box::pin(async move { chargers::update_charger(tx, &changed, &update).await }))
-        .await;
-    match updated {
-        Err(e) if e.is_foreign_key_violation() => {
-            return Err(ApiError::not_found(format!("operator {operator_id:?}")));
-        }
-        other => other?,
-    };
-    let charger = visible_charger(&state, &caller, &station_id).await?;
-    Ok((before, Json(view(&state, charger).await?)))
+    let settings =
+        ChargerSettings { site_id: change.site_id, registration: change.registration, auth_key: change.auth_key };
+    let updated = state.operations.update_charger(&charger, change.operator_id, settings, caller.scope()).await?;
+    Ok((before, Json(updated.into())))
 }
 
 /// Removes a charger that never ran a session.
@@ -231,19 +128,7 @@ pub async fn delete_charger(
     Path(station_id): Path<String>,
 ) -> ApiResult<(Extension<Before>, StatusCode)> {
     let before = Before::of(&visible_charger(&state, &caller, &station_id).await?);
-    let deleted = state
-        .operations
-        .store()
-        .write(move |tx| Box::pin(async move { chargers::delete_charger(tx, &station_id).await }))
-        .await;
-    match deleted {
-        Err(e) if e.is_foreign_key_violation() => {
-            return Err(ApiError::conflict(
-                "the charger has sessions, commands or a commissioning record; set its registration to Rejected instead",
-            ));
-        }
-        other => other?,
-    };
+    state.operations.delete_charger(&station_id).await?;
     Ok((before, StatusCode::NO_CONTENT))
 }
 
@@ -264,12 +149,7 @@ pub async fn status_history(
 ) -> ApiResult<Json<Vec<ConnectorState>>> {
     visible_charger(&state, &caller, &station_id).await?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let history = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { chargers::status_history(conn, &station_id, limit).await }))
-        .await?;
-    Ok(Json(history))
+    Ok(Json(state.operations.charger_status_history(&station_id, limit).await?))
 }
 
 /// Sends a command to a connected charger and waits for its answer (or the command timeout).
@@ -296,14 +176,7 @@ pub async fn send_command(
     if let Err(rejection) = chargemesh_protocol::ocpp16::validate_command(&command) {
         return Err(ApiError::invalid(rejection.description));
     }
-    if !state.operations.chargers().is_connected(&station) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "charger_not_connected",
-            format!("charger {station} is not connected"),
-        ));
-    }
-    Ok(Json(state.operations.send_command(&station, command, Some(caller.staff.id)).await?))
+    Ok(Json(state.operations.command_charger(&station, command, caller.staff.id).await?))
 }
 
 /// A command sent earlier.
@@ -315,10 +188,5 @@ pub async fn get_command(
     Path(id): Path<String>,
 ) -> ApiResult<Json<CommandRecord>> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("command {id:?}")))?;
-    let record = state.operations.store().read(move |conn| Box::pin(commands::get_command(conn, id))).await?;
-    let record = record.ok_or_else(|| ApiError::not_found(format!("command {id}")))?;
-    visible_charger(&state, &caller, &record.station_id)
-        .await
-        .map_err(|_| ApiError::not_found(format!("command {id}")))?;
-    Ok(Json(record))
+    Ok(Json(state.operations.charger_command(id, caller.scope()).await?))
 }

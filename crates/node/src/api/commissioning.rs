@@ -7,14 +7,15 @@ use super::ApiState;
 use super::audit::Before;
 use super::auth::Caller;
 use super::chargers::visible_charger;
-use super::errors::{ApiError, ApiResult};
+use super::errors::ApiResult;
 use super::extract::Body;
 use super::extract::Path;
 use axum::extract::State;
 use axum::{Extension, Json};
-use chargemesh_ledger::state::{Charger as LedgerCharger, check_evse_id, check_text};
+use chargemesh_ledger::state::Charger as LedgerCharger;
 use chargemesh_ledger::transaction::ConnectorType;
-use chargemesh_store::commissioning::{self, Commissioning};
+use chargemesh_operations::commissioning::CommissioningTerms;
+use chargemesh_store::commissioning::Commissioning;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -52,19 +53,6 @@ fn view(state: &ApiState, record: Commissioning) -> CommissioningView {
     CommissioningView { record, ledger }
 }
 
-fn invalid(rejection: chargemesh_ledger::Rejection) -> ApiError {
-    ApiError::invalid(rejection.to_string())
-}
-
-/// The EVSE id a charger gets when none is given: this member's party id and the station id.
-fn default_evse_id(state: &ApiState, station_id: &str) -> ApiResult<String> {
-    let Some(ledger) = &state.ledger else {
-        return Err(ApiError::invalid("evse_id is required when the node does not run the ledger"));
-    };
-    let (country, party) = ledger.party_id.split_once('-').unwrap_or(("CN", &ledger.party_id));
-    Ok(format!("{country}*{party}*E{station_id}"))
-}
-
 /// Commissions a charger, or renews its calibration. Its identity (EVSE id, power, connectors,
 /// metering certificate) is fixed once saved: the ledger keeps it forever.
 #[utoipa::path(put, path = "/api/v1/chargers/{station_id}/commissioning", tag = "chargers",
@@ -78,84 +66,17 @@ pub async fn put_commissioning(
     Body(request): Body<CommissioningRequest>,
 ) -> ApiResult<(Extension<Before>, Json<CommissioningView>)> {
     let charger = visible_charger(&state, &caller, &station_id).await?;
-    if charger.operator_id.is_none() {
-        return Err(ApiError::invalid("assign the charger to an operator before commissioning it"));
-    }
-    let evse_id = match request.evse_id {
-        Some(evse_id) => evse_id,
-        None => default_evse_id(&state, &station_id)?,
-    };
-    check_evse_id(&evse_id).map_err(invalid)?;
-    check_text("metering_certificate", &request.metering_certificate, 128).map_err(invalid)?;
-    check_text("calibration_certificate", &request.calibration_certificate, 128).map_err(invalid)?;
-    if !(1..=2_000_000).contains(&request.max_power_watts) {
-        return Err(ApiError::invalid("max_power_watts must be from 1 W to 2 MW"));
-    }
-    if !(1..=16).contains(&request.connectors.len()) {
-        return Err(ApiError::invalid("connectors: 1 to 16 connector types"));
-    }
-    let now = Timestamp::now();
-    if request.calibration_expires_at <= now {
-        return Err(ApiError::invalid(
-            "calibration_expires_at has passed: a charger with a lapsed calibration bills nobody",
-        ));
-    }
-    let wanted = Commissioning {
-        station_id: station_id.clone(),
-        evse_id,
-        max_power_watts: i64::try_from(request.max_power_watts).unwrap_or(i64::MAX),
-        connectors: request.connectors.iter().map(connector_name).collect(),
+    let terms = CommissioningTerms {
+        evse_id: request.evse_id,
+        max_power_watts: request.max_power_watts,
+        connectors: request.connectors,
         metering_certificate: request.metering_certificate,
         calibration_certificate: request.calibration_certificate,
         calibration_expires_at: request.calibration_expires_at,
-        commissioned_at: now,
-        decommissioned_at: None,
     };
-    let saved = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let previous = commissioning::get(&mut *tx, &wanted.station_id).await?;
-                let record = match previous.clone() {
-                    Some(old) if old.decommissioned_at.is_some() => {
-                        return Ok(Err(ApiError::conflict("the charger was decommissioned for good")));
-                    }
-                    Some(old) => {
-                        let same_identity = old.evse_id == wanted.evse_id
-                            && old.max_power_watts == wanted.max_power_watts
-                            && old.connectors == wanted.connectors
-                            && old.metering_certificate == wanted.metering_certificate;
-                        if !same_identity {
-                            return Ok(Err(ApiError::conflict(
-                                "the charger's identity is fixed once commissioned; only its calibration changes",
-                            )));
-                        }
-                        Commissioning { commissioned_at: old.commissioned_at, ..wanted }
-                    }
-                    None => {
-                        if let Some(other) = commissioning::by_evse(&mut *tx, &wanted.evse_id).await? {
-                            return Ok(Err(ApiError::conflict(format!(
-                                "EVSE id {} belongs to charger {}",
-                                wanted.evse_id, other.station_id
-                            ))));
-                        }
-                        wanted
-                    }
-                };
-                commissioning::save(tx, &record).await?;
-                Ok(Ok((previous, record)))
-            })
-        })
-        .await??;
-    Ok((Before::of(&saved.0), Json(view(&state, saved.1))))
-}
-
-fn connector_name(connector: &ConnectorType) -> String {
-    serde_json::to_value(connector)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .expect("connector names are strings")
+    let party_id = state.ledger.as_ref().map(|ledger| ledger.party_id.as_str());
+    let (before, after) = state.operations.commission_charger(&charger, terms, party_id).await?;
+    Ok((Before::of(&before), Json(view(&state, after))))
 }
 
 /// The charger's commissioning record and what the ledger holds of it.
@@ -168,13 +89,7 @@ pub async fn get_commissioning(
     Path(station_id): Path<String>,
 ) -> ApiResult<Json<CommissioningView>> {
     visible_charger(&state, &caller, &station_id).await?;
-    let wanted = station_id.clone();
-    let record = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { commissioning::get(conn, &wanted).await }))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("commissioning of charger {station_id:?}")))?;
+    let record = state.operations.charger_commissioning(&station_id).await?;
     Ok(Json(view(&state, record)))
 }
 
@@ -190,23 +105,6 @@ pub async fn decommission(
     Path(station_id): Path<String>,
 ) -> ApiResult<(Extension<Before>, Json<CommissioningView>)> {
     visible_charger(&state, &caller, &station_id).await?;
-    let saved = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let record = match commissioning::get(&mut *tx, &station_id).await? {
-                    None => return Ok(Err(ApiError::not_found(format!("commissioning of charger {station_id:?}")))),
-                    Some(old) if old.decommissioned_at.is_some() => {
-                        return Ok(Err(ApiError::conflict("the charger was decommissioned already")));
-                    }
-                    Some(old) => old,
-                };
-                let decommissioned = Commissioning { decommissioned_at: Some(Timestamp::now()), ..record.clone() };
-                commissioning::save(tx, &decommissioned).await?;
-                Ok(Ok((record, decommissioned)))
-            })
-        })
-        .await??;
-    Ok((Before::of(&saved.0), Json(view(&state, saved.1))))
+    let (before, after) = state.operations.decommission_charger(&station_id).await?;
+    Ok((Before::of(&before), Json(view(&state, after))))
 }

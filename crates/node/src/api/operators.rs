@@ -9,8 +9,8 @@ use super::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use chargemesh_store::operators::{self, NewSite, Operator, Site};
-use jiff::Timestamp;
+use chargemesh_operations::sites;
+use chargemesh_store::operators::{NewSite, Operator, Site};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -27,30 +27,14 @@ pub async fn create_operator(
     _caller: Caller,
     Body(request): Body<NewOperator>,
 ) -> ApiResult<(StatusCode, Json<Operator>)> {
-    let name = request.name.trim().to_owned();
-    if name.is_empty() || name.len() > 100 {
-        return Err(ApiError::invalid("name must be 1 to 100 characters"));
-    }
-    let new_name = name.clone();
-    let created = state
-        .operations
-        .store()
-        .write(move |tx| Box::pin(async move { operators::create_operator(tx, &new_name, Timestamp::now()).await }))
-        .await;
-    let operator = match created {
-        Err(e) if e.is_unique_violation() => {
-            return Err(ApiError::conflict(format!("an operator named {name:?} exists")));
-        }
-        other => other?,
-    };
+    let operator = state.operations.create_operator(&request.name).await?;
     Ok((StatusCode::CREATED, Json(operator)))
 }
 
 /// Operators the caller may see.
 #[utoipa::path(get, path = "/api/v1/operators", tag = "operators", responses((status = 200, body = Vec<Operator>)), security(("bearer" = [])))]
 pub async fn list_operators(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Operator>>> {
-    let all = state.operations.store().read(|conn| Box::pin(operators::list_operators(conn))).await?;
-    Ok(Json(all.into_iter().filter(|o| caller.sees(Some(o.id))).collect()))
+    Ok(Json(state.operations.operators_in(caller.scope()).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -86,23 +70,14 @@ pub async fn create_site(
         address: request.address,
         city: request.city,
     };
-    check_site(&new.name, &new.time_zone, new.latitude, new.longitude)?;
-    let created =
-        state.operations.store().write(move |tx| Box::pin(operators::create_site(tx, new, Timestamp::now()))).await;
-    let site = match created {
-        Err(e) if e.is_foreign_key_violation() => {
-            return Err(ApiError::not_found(format!("operator {operator_id}")));
-        }
-        other => other?,
-    };
+    let site = state.operations.create_site(new).await?;
     Ok((StatusCode::CREATED, Json(site)))
 }
 
 /// Sites the caller may see.
 #[utoipa::path(get, path = "/api/v1/sites", tag = "operators", responses((status = 200, body = Vec<Site>)), security(("bearer" = [])))]
 pub async fn list_sites(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Site>>> {
-    let scope = caller.scope();
-    Ok(Json(state.operations.store().read(move |conn| Box::pin(operators::list_sites(conn, scope))).await?))
+    Ok(Json(state.operations.sites_in(caller.scope()).await?))
 }
 
 /// One site.
@@ -114,27 +89,7 @@ pub async fn get_site(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Site>> {
     let id = path_id(&id, "site")?;
-    let site = state.operations.store().read(move |conn| Box::pin(operators::get_site(conn, id))).await?;
-    let site = site.filter(|s| caller.sees(Some(s.operator_id)));
-    site.map(Json).ok_or_else(|| ApiError::not_found(format!("site {id}")))
-}
-
-/// What makes a site usable: a name, a real time zone (tariffs are evaluated in it) and a location on Earth.
-fn check_site(name: &str, time_zone: &str, latitude: Option<f64>, longitude: Option<f64>) -> ApiResult<()> {
-    if name.is_empty() || name.len() > 100 {
-        return Err(ApiError::invalid("name must be 1 to 100 characters"));
-    }
-    if jiff::tz::TimeZone::get(time_zone).is_err() {
-        return Err(ApiError::invalid(format!(
-            "time_zone {time_zone:?} is not an IANA time zone such as Asia/Shanghai"
-        )));
-    }
-    if latitude.is_some_and(|l| !(-90.0..=90.0).contains(&l))
-        || longitude.is_some_and(|l| !(-180.0..=180.0).contains(&l))
-    {
-        return Err(ApiError::invalid("latitude must be within ±90 and longitude within ±180"));
-    }
-    Ok(())
+    Ok(Json(state.operations.site_in(id, caller.scope()).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -153,30 +108,8 @@ pub async fn update_operator(
     Body(change): Body<OperatorChange>,
 ) -> ApiResult<(Extension<Before>, Json<Operator>)> {
     let id = path_id(&id, "operator")?;
-    let name = change.name.trim().to_owned();
-    if name.is_empty() || name.len() > 100 {
-        return Err(ApiError::invalid("name must be 1 to 100 characters"));
-    }
-    let new_name = name.clone();
-    let renamed = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let Some(before) = operators::get_operator(&mut *tx, id).await? else {
-                    return Ok(None);
-                };
-                operators::rename_operator(&mut *tx, id, &new_name).await?;
-                Ok(Some((before.clone(), Operator { name: new_name, ..before })))
-            })
-        })
-        .await;
-    match renamed {
-        Err(e) if e.is_unique_violation() => Err(ApiError::conflict(format!("an operator named {name:?} exists"))),
-        other => other?
-            .map(|(before, after)| (Before::of(&before), Json(after)))
-            .ok_or_else(|| ApiError::not_found(format!("operator {id}"))),
-    }
+    let (before, after) = state.operations.rename_operator(id, &change.name).await?;
+    Ok((Before::of(&before), Json(after)))
 }
 
 /// Deletes an operator that has nothing left: no sites, chargers, tokens or staff (node administrators only).
@@ -189,26 +122,8 @@ pub async fn delete_operator(
     Path(id): Path<String>,
 ) -> ApiResult<(Extension<Before>, StatusCode)> {
     let id = path_id(&id, "operator")?;
-    let deleted = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let Some(before) = operators::get_operator(&mut *tx, id).await? else {
-                    return Ok(None);
-                };
-                Ok(operators::delete_operator(tx, id).await?.then_some(before))
-            })
-        })
-        .await;
-    match deleted {
-        Ok(Some(before)) => Ok((Before::of(&before), StatusCode::NO_CONTENT)),
-        Ok(None) => Err(ApiError::not_found(format!("operator {id}"))),
-        Err(e) if e.is_foreign_key_violation() => Err(ApiError::conflict(
-            "the operator still has sites, chargers, tokens or staff accounts; remove or move them first",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    let before = state.operations.delete_operator(id).await?;
+    Ok((Before::of(&before), StatusCode::NO_CONTENT))
 }
 
 fn path_id(id: &str, what: &str) -> ApiResult<i64> {
@@ -226,6 +141,19 @@ pub struct SiteChange {
     pub city: Option<String>,
 }
 
+impl From<SiteChange> for sites::SiteChange {
+    fn from(change: SiteChange) -> Self {
+        sites::SiteChange {
+            name: change.name,
+            time_zone: change.time_zone,
+            latitude: change.latitude,
+            longitude: change.longitude,
+            address: change.address,
+            city: change.city,
+        }
+    }
+}
+
 /// Changes a site's name, time zone, location, address or city.
 #[utoipa::path(patch, path = "/api/v1/sites/{id}", tag = "operators", params(("id" = i64, Path)), request_body = SiteChange,
     responses((status = 200, body = Site), (status = 404, body = super::errors::ErrorBody), (status = 422, body = super::errors::ErrorBody)),
@@ -237,32 +165,7 @@ pub async fn update_site(
     Body(change): Body<SiteChange>,
 ) -> ApiResult<(Extension<Before>, Json<Site>)> {
     let id = path_id(&id, "site")?;
-    let scope = caller.scope();
-    let updated = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let site = operators::get_site(&mut *tx, id).await?;
-                let Some(mut site) = site.filter(|s| scope.is_none_or(|own| own == s.operator_id)) else {
-                    return Ok(Err(ApiError::not_found(format!("site {id}"))));
-                };
-                let before = site.clone();
-                site.name = change.name.map_or(site.name, |n| n.trim().to_owned());
-                site.time_zone = change.time_zone.unwrap_or(site.time_zone);
-                site.latitude = change.latitude.or(site.latitude);
-                site.longitude = change.longitude.or(site.longitude);
-                site.address = change.address.or(site.address);
-                site.city = change.city.or(site.city);
-                if let Err(e) = check_site(&site.name, &site.time_zone, site.latitude, site.longitude) {
-                    return Ok(Err(e));
-                }
-                operators::update_site(tx, &site).await?;
-                Ok(Ok((before, site)))
-            })
-        })
-        .await?;
-    let (before, after) = updated?;
+    let (before, after) = state.operations.update_site(id, caller.scope(), change.into()).await?;
     Ok((Before::of(&before), Json(after)))
 }
 
@@ -276,26 +179,6 @@ pub async fn delete_site(
     Path(id): Path<String>,
 ) -> ApiResult<(Extension<Before>, StatusCode)> {
     let id = path_id(&id, "site")?;
-    let scope = caller.scope();
-    let deleted = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let site = operators::get_site(&mut *tx, id).await?;
-                let Some(site) = site.filter(|s| scope.is_none_or(|own| own == s.operator_id)) else {
-                    return Ok(None);
-                };
-                Ok(operators::delete_site(tx, id).await?.then_some(site))
-            })
-        })
-        .await;
-    match deleted {
-        Ok(Some(site)) => Ok((Before::of(&site), StatusCode::NO_CONTENT)),
-        Ok(None) => Err(ApiError::not_found(format!("site {id}"))),
-        Err(e) if e.is_foreign_key_violation() => {
-            Err(ApiError::conflict("chargers stand at this site; move them to another site first"))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let site = state.operations.delete_site(id, caller.scope()).await?;
+    Ok((Before::of(&site), StatusCode::NO_CONTENT))
 }

@@ -10,10 +10,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::money::Currency;
-use chargemesh_operations::payments::{Money, PaymentError, RefundError, WalletError, wallet_account};
+use chargemesh_operations::payment_admin::PaymentHistory;
+use chargemesh_operations::payments::{Money, PaymentError, RefundError, WalletError};
 use chargemesh_store::payments::{self, Movement, Payment, Refund};
 use chargemesh_store::tokens::Token;
-use chargemesh_store::{operators, tokens};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -39,21 +39,14 @@ pub async fn get_payment(
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionPayment>> {
     let session_id = visible_session(&state, &caller, &id).await?;
-    let found = state
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let Some(payment) = payments::payment_of_session(&mut *conn, session_id).await? else {
-                    return Ok(None);
-                };
-                let refunds = payments::refunds_of(&mut *conn, payment.id).await?;
-                let movements = payments::movements_of_session(conn, session_id).await?;
-                Ok(Some(SessionPayment { payment, refunds, movements }))
-            })
-        })
-        .await?;
-    found.map(Json).ok_or_else(|| ApiError::not_found(format!("a payment of session {id}")))
+    let found = state.operations.session_payment(session_id).await?;
+    found.map(|history| Json(history.into())).ok_or_else(|| ApiError::not_found(format!("a payment of session {id}")))
+}
+
+impl From<PaymentHistory> for SessionPayment {
+    fn from(history: PaymentHistory) -> Self {
+        SessionPayment { payment: history.payment, refunds: history.refunds, movements: history.movements }
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -117,13 +110,7 @@ pub struct Wallet {
 }
 
 async fn visible_token(state: &ApiState, caller: &Caller, id_token: &str) -> ApiResult<Token> {
-    let wanted = id_token.to_owned();
-    let token = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { tokens::get_token(conn, &wanted).await }))
-        .await?;
-    token.filter(|t| caller.sees(Some(t.operator_id))).ok_or_else(|| ApiError::not_found(format!("token {id_token:?}")))
+    Ok(state.operations.wallet_holder(id_token, caller.scope()).await?)
 }
 
 fn currency(code: Option<&str>) -> ApiResult<Currency> {
@@ -131,22 +118,14 @@ fn currency(code: Option<&str>) -> ApiResult<Currency> {
 }
 
 async fn wallet(state: &ApiState, token: &Token, currency: Currency) -> ApiResult<Wallet> {
-    let (id_token, code) = (token.id_token.clone(), currency.code());
-    let (balance, held, movements) = state
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let wallet = wallet_account(&id_token);
-                let balance = payments::balance(&mut *conn, &wallet, code).await?;
-                let held = payments::balance(&mut *conn, &format!("wallet-hold:{id_token}"), code).await?;
-                let mut movements = payments::movements_of(&mut *conn, &wallet).await?;
-                movements.retain(|m| m.currency == code);
-                Ok((balance, held, movements))
-            })
-        })
-        .await?;
-    Ok(Wallet { id_token: token.id_token.clone(), currency: code.into(), balance, held, movements })
+    let statement = state.operations.wallet_statement(&token.id_token, currency).await?;
+    Ok(Wallet {
+        id_token: token.id_token.clone(),
+        currency: currency.code().into(),
+        balance: statement.balance,
+        held: statement.held,
+        movements: statement.movements,
+    })
 }
 
 /// A token's wallet: balance, holds of running sessions, and its journal.
@@ -251,22 +230,8 @@ pub async fn set_wallets(
     if !caller.sees(Some(id)) {
         return Err(ApiError::not_found(format!("operator {id}")));
     }
-    let changed = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let before = operators::wallets_enabled(&mut *tx, id).await?;
-                Ok(operators::set_wallets_enabled(tx, id, setting.enabled).await?.then_some(before))
-            })
-        })
-        .await?;
-    match changed {
-        Some(before) => {
-            Ok((Before::of(&serde_json::json!({"operator_id": id, "enabled": before})), StatusCode::NO_CONTENT))
-        }
-        None => Err(ApiError::not_found(format!("operator {id}"))),
-    }
+    let before = state.operations.set_operator_wallets(id, setting.enabled).await?;
+    Ok((Before::of(&serde_json::json!({"operator_id": id, "enabled": before})), StatusCode::NO_CONTENT))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -279,7 +244,6 @@ pub struct Reconciliation {
 #[utoipa::path(get, path = "/api/v1/payments/reconciliation", tag = "payments", responses((status = 200, body = Reconciliation)),
     security(("bearer" = [])))]
 pub async fn reconciliation(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Reconciliation>> {
-    let problems =
-        state.operations.store().read(|conn| Box::pin(async move { payments::reconcile(conn).await })).await?;
+    let problems = state.operations.reconcile_books().await?;
     Ok(Json(Reconciliation { problems }))
 }

@@ -13,8 +13,6 @@ use axum::response::{Html, IntoResponse, Response};
 use chargemesh_core::money::{Amount, Currency};
 use chargemesh_core::pricing::{PricedCdr, PricedLine, QuantityUnit};
 use chargemesh_operations::billing;
-use chargemesh_store::sessions::SessionState;
-use chargemesh_store::{anchors, operators, tariffs};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -93,44 +91,21 @@ pub struct ReceiptTotals {
 
 pub(super) async fn receipt(state: &ApiState, viewer: Viewer, id: &str) -> ApiResult<Receipt> {
     let (session, charger) = super::sessions::visible_session(state, viewer, id).await?;
-    let session_id = session.id;
-    let (site, cdr, anchor) = state
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let site = match charger.site_id {
-                    Some(site) => operators::get_site(&mut *conn, site).await?,
-                    None => None,
-                };
-                let cdr = tariffs::cdr(&mut *conn, session_id).await?;
-                Ok((site, cdr, anchors::of_session(conn, session_id).await?))
-            })
-        })
-        .await?;
-    if session.state != SessionState::Completed {
-        return Err(ApiError::conflict(
-            "the session is still running: its cost so far is in GET /api/v1/sessions/{id}",
-        ));
-    }
-    let Some((body, cdr)) = cdr.and_then(|body| serde_json::from_str::<PricedCdr>(&body).ok().map(|cdr| (body, cdr)))
-    else {
-        return Err(ApiError::conflict("the session was not priced: no tariff applied where and when it started"));
-    };
-    let ledger = anchor.zip(state.ledger.as_ref()).map(|((cdr_id, height), ledger)| ReceiptAnchor {
+    let facts = state.operations.session_receipt(&session, &charger).await?;
+    let ledger = facts.anchor.zip(state.ledger.as_ref()).map(|((cdr_id, height), ledger)| ReceiptAnchor {
         proof: format!("/api/v1/ledger/cdrs/{}/{cdr_id}", ledger.party_id),
         cpo: ledger.party_id.clone(),
         cdr_id,
         height,
-        cdr_hash: hex::encode(chargemesh_ledger::proof::cdr_hash(body.as_bytes())),
+        cdr_hash: hex::encode(chargemesh_ledger::proof::cdr_hash(facts.cdr_body.as_bytes())),
     });
     let zone = billing::session_zone(&session).unwrap_or(TimeZone::UTC);
     Ok(Receipt {
         session_id: session.id,
         station_id: session.station_id.clone(),
         connector_id: session.connector_id,
-        site: site.map(|s| s.name),
-        priced: priced_receipt(&cdr, &zone, session.started_at, session.stopped_at),
+        site: facts.site_name,
+        priced: priced_receipt(&facts.cdr, &zone, session.started_at, session.stopped_at),
         ledger,
     })
 }
@@ -231,14 +206,8 @@ pub async fn get_cdr(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let (session, _) = super::sessions::visible_session(&state, Viewer::from(&caller), &id).await?;
-    let session_id = session.id;
-    let body = state.operations.store().read(move |conn| Box::pin(tariffs::cdr(conn, session_id))).await?;
-    match body {
-        Some(body) if session.state == SessionState::Completed => {
-            Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
-        }
-        _ => Err(ApiError::conflict("the session has no priced CDR: it is running, or no tariff applied")),
-    }
+    let body = state.operations.session_cdr(&session).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// The receipt as a printable page, in Chinese or English.

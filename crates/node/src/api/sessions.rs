@@ -9,10 +9,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use chargemesh_core::pricing::PricedCdr;
-use chargemesh_operations::billing;
-use chargemesh_store::chargers::{self, Charger};
-use chargemesh_store::sessions::{self, Session, SessionFilter, SessionState, StoredMeterValue};
-use chargemesh_store::{tariffs, tokens};
+use chargemesh_operations::session_history::SessionReader;
+use chargemesh_store::chargers::Charger;
+use chargemesh_store::sessions::{Session, SessionFilter, SessionState, StoredMeterValue};
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -52,12 +51,7 @@ pub async fn list_sessions(
         before_id: query.before_id,
         driver_id: None,
     };
-    let listed = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { sessions::list_sessions(conn, &filter).await }))
-        .await?;
-    Ok(Json(listed))
+    Ok(Json(state.operations.sessions_matching(filter).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -88,48 +82,22 @@ pub async fn get_session(
 pub(super) async fn visible_session(state: &ApiState, viewer: Viewer, id: &str) -> ApiResult<(Session, Charger)> {
     let not_found = || ApiError::not_found(format!("session {id:?}"));
     let session_id: i64 = id.parse().map_err(|_| not_found())?;
-    let found = state
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let Some(session) = sessions::get_session(&mut *conn, session_id).await? else { return Ok(None) };
-                let Some(charger) = chargers::get_charger(&mut *conn, &session.station_id).await? else {
-                    return Ok(None);
-                };
-                let visible = match viewer {
-                    Viewer::Staff { .. } => viewer.sees_operator(charger.operator_id),
-                    Viewer::Driver { id } => {
-                        tokens::get_token(conn, &session.id_token).await?.is_some_and(|t| t.driver_id == Some(id))
-                    }
-                };
-                Ok(visible.then_some((session, charger)))
-            })
-        })
-        .await?;
+    let found = state.operations.readable_session(reader(viewer), session_id).await?;
     found.ok_or_else(not_found)
+}
+
+/// Who reads a session, as operations knows them.
+fn reader(viewer: Viewer) -> SessionReader {
+    match viewer {
+        Viewer::Staff { scope } => SessionReader::Staff { scope },
+        Viewer::Driver { id } => SessionReader::Driver { id },
+    }
 }
 
 pub(super) async fn session_detail(state: &ApiState, viewer: Viewer, id: &str) -> ApiResult<SessionDetail> {
     let (session, _) = visible_session(state, viewer, id).await?;
-    let priced = session.clone();
-    let (meter_values, cost) = state
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let meter_values = sessions::meter_values(&mut *conn, priced.id).await?;
-                let saved =
-                    tariffs::cdr(&mut *conn, priced.id).await?.and_then(|body| serde_json::from_str(&body).ok());
-                let cost = match saved {
-                    Some(cdr) => Some(cdr),
-                    None => billing::price_session(conn, &priced).await?,
-                };
-                Ok((meter_values, cost))
-            })
-        })
-        .await?;
-    Ok(SessionDetail { session, meter_values, cost })
+    let readings = state.operations.session_readings(&session).await?;
+    Ok(SessionDetail { session, meter_values: readings.meter_values, cost: readings.cost })
 }
 
 /// What a live subscriber is sent each time the session changes.

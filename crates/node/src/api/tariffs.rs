@@ -13,9 +13,9 @@ use axum::{Extension, Json};
 use chargemesh_core::money::{Currency, Price};
 use chargemesh_core::pricing::{ChargingPeriod, PricedCdr, price};
 use chargemesh_core::tariff::{Tariff, TariffElement, TariffErrors, Tax, TouPreset, TouPrices, TouSchedule};
+use chargemesh_operations::tariffs::TariffVersionChoice;
 use chargemesh_protocol::tariffs::{ProjectionError, ocpi, tcec, ykc};
-use chargemesh_store::tariffs::{self, StoredTariff, Target};
-use chargemesh_store::{chargers, operators};
+use chargemesh_store::tariffs::{StoredTariff, Target};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -163,28 +163,7 @@ pub async fn create_tariff(
     let id = draft.id.take().ok_or_else(|| problem("id", "a new tariff needs an id"))?;
     let now = Timestamp::now();
     let tariff = build(draft, &id, 1, operator_id, now)?;
-    let saved = tariff.clone();
-    let outcome = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                if tariffs::latest(&mut *tx, &saved.id).await?.is_some() {
-                    return Ok(Err(ApiError::conflict(format!(
-                        "tariff {:?} exists; POST /api/v1/tariffs/{}/versions to change it",
-                        saved.id, saved.id
-                    ))));
-                }
-                match tariffs::insert_version(tx, operator_id, &saved, now).await {
-                    Err(e) if e.is_foreign_key_violation() => {
-                        Ok(Err(ApiError::invalid(format!("operator {operator_id} does not exist"))))
-                    }
-                    other => other.map(Ok),
-                }
-            })
-        })
-        .await?;
-    outcome?;
+    state.operations.create_tariff(operator_id, tariff.clone(), now).await?;
     Ok((StatusCode::CREATED, Json(TariffVersion { operator_id, tariff, created_at: now })))
 }
 
@@ -202,7 +181,7 @@ pub async fn create_version(
     if draft.id.as_ref().is_some_and(|given| *given != id) {
         return Err(problem("id", "a version keeps its tariff's id"));
     }
-    let latest = visible_latest(&state, &caller, &id).await?;
+    let latest = state.operations.latest_tariff(&id, caller.scope()).await?;
     let now = Timestamp::now();
     let valid_from = draft.valid_from.unwrap_or(now);
     if valid_from <= latest.tariff.valid_from {
@@ -221,21 +200,9 @@ pub async fn create_version(
         latest.operator_id,
         now,
     )?;
-    let (saved, operator_id) = (tariff.clone(), latest.operator_id);
-    let written = state
-        .operations
-        .store()
-        .write(move |tx| Box::pin(async move { tariffs::insert_version(tx, operator_id, &saved, now).await }))
-        .await;
-    match written {
-        Err(e) if e.is_unique_violation() => {
-            Err(ApiError::conflict("another version was saved at the same time; retry"))
-        }
-        other => {
-            other?;
-            Ok((StatusCode::CREATED, Json(TariffVersion { operator_id, tariff, created_at: now })))
-        }
-    }
+    let operator_id = latest.operator_id;
+    state.operations.add_tariff_version(operator_id, tariff.clone(), now).await?;
+    Ok((StatusCode::CREATED, Json(TariffVersion { operator_id, tariff, created_at: now })))
 }
 
 /// Checks a draft without saving it.
@@ -251,12 +218,7 @@ pub async fn validate_tariff(caller: Caller, Body(mut draft): Body<TariffDraft>)
 #[utoipa::path(get, path = "/api/v1/tariffs", tag = "tariffs", responses((status = 200, body = Vec<TariffVersion>)),
     security(("bearer" = [])))]
 pub async fn list_tariffs(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<TariffVersion>>> {
-    let scope = caller.scope();
-    let listed = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { tariffs::list_latest(conn, scope).await }))
-        .await?;
+    let listed = state.operations.latest_tariffs(caller.scope()).await?;
     Ok(Json(listed.into_iter().map(TariffVersion::from).collect()))
 }
 
@@ -268,52 +230,8 @@ pub async fn get_tariff(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<TariffVersion>>> {
-    let wanted = id.clone();
-    let versions = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { tariffs::versions(conn, &wanted).await }))
-        .await?;
-    if versions.first().is_none_or(|v| !caller.sees(Some(v.operator_id))) {
-        return Err(ApiError::not_found(format!("tariff {id:?}")));
-    }
+    let versions = state.operations.tariff_versions(&id, caller.scope()).await?;
     Ok(Json(versions.into_iter().map(TariffVersion::from).collect()))
-}
-
-async fn visible_latest(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<StoredTariff> {
-    let wanted = id.to_owned();
-    let latest = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { tariffs::latest(conn, &wanted).await }))
-        .await?;
-    latest.filter(|t| caller.sees(Some(t.operator_id))).ok_or_else(|| ApiError::not_found(format!("tariff {id:?}")))
-}
-
-async fn visible_version(
-    state: &ApiState,
-    caller: &Caller,
-    id: &str,
-    version: Option<u32>,
-    at: Option<Timestamp>,
-) -> ApiResult<StoredTariff> {
-    let wanted = id.to_owned();
-    let found = state
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                match (version, at) {
-                    (Some(v), _) => tariffs::version(conn, &wanted, v).await,
-                    (None, Some(at)) => tariffs::in_force(conn, &wanted, at).await,
-                    (None, None) => tariffs::latest(conn, &wanted).await,
-                }
-            })
-        })
-        .await?;
-    found
-        .filter(|t| caller.sees(Some(t.operator_id)))
-        .ok_or_else(|| ApiError::not_found(format!("tariff {id:?} (that version)")))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -341,8 +259,12 @@ pub async fn preview(
     let zone_name = request.time_zone.as_deref().unwrap_or(chargemesh_operations::billing::DEFAULT_TIME_ZONE);
     let zone = TimeZone::get(zone_name)
         .map_err(|_| ApiError::invalid(format!("time_zone: {zone_name:?} is not an IANA time zone")))?;
-    let start = request.periods.first().map(|p| p.start);
-    let stored = visible_version(&state, &caller, &id, request.version, start).await?;
+    let choice = match (request.version, request.periods.first()) {
+        (Some(version), _) => TariffVersionChoice::Numbered(version),
+        (None, Some(first)) => TariffVersionChoice::InForceAt(first.start),
+        (None, None) => TariffVersionChoice::Latest,
+    };
+    let stored = state.operations.tariff_version(&id, caller.scope(), choice).await?;
     price(&stored.tariff, &zone, &request.periods).map(Json).map_err(|e| ApiError::invalid(format!("periods: {e}")))
 }
 
@@ -358,25 +280,7 @@ async fn assign(
     owner: Option<i64>,
     tariff_id: String,
 ) -> ApiResult<(Extension<Before>, StatusCode)> {
-    let tariff = visible_latest(state, caller, &tariff_id).await?;
-    if owner != Some(tariff.operator_id) {
-        return Err(ApiError::conflict(format!(
-            "tariff {tariff_id:?} belongs to another operator than the {target:?}"
-        )));
-    }
-    let now = Timestamp::now();
-    let operator_id = tariff.operator_id;
-    let previous = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let before = tariffs::assigned(&mut *tx, &target).await?;
-                tariffs::assign(tx, &target, operator_id, &tariff_id, now).await?;
-                Ok(before)
-            })
-        })
-        .await?;
+    let previous = state.operations.assign_tariff(target, owner, caller.scope(), tariff_id).await?;
     Ok((assignment(previous), StatusCode::NO_CONTENT))
 }
 
@@ -386,45 +290,16 @@ fn assignment(tariff_id: Option<String>) -> Extension<Before> {
 }
 
 async fn unassign(state: &ApiState, target: Target) -> ApiResult<(Extension<Before>, StatusCode)> {
-    let described = format!("{target:?}");
-    let removed = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let before = tariffs::assigned(&mut *tx, &target).await?;
-                Ok(tariffs::unassign(tx, &target).await?.then_some(before))
-            })
-        })
-        .await?;
-    match removed {
-        Some(previous) => Ok((assignment(previous), StatusCode::NO_CONTENT)),
-        None => Err(ApiError::not_found(format!("a tariff assignment for {described}"))),
-    }
+    let previous = state.operations.unassign_tariff(target).await?;
+    Ok((assignment(previous), StatusCode::NO_CONTENT))
 }
 
 async fn site_owner(state: &ApiState, caller: &Caller, site_id: i64) -> ApiResult<i64> {
-    let site = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { operators::get_site(conn, site_id).await }))
-        .await?;
-    site.filter(|s| caller.sees(Some(s.operator_id)))
-        .map(|s| s.operator_id)
-        .ok_or_else(|| ApiError::not_found(format!("site {site_id}")))
+    Ok(state.operations.site_in(site_id, caller.scope()).await?.operator_id)
 }
 
 async fn charger_owner(state: &ApiState, caller: &Caller, station_id: &str) -> ApiResult<Option<i64>> {
-    let wanted = station_id.to_owned();
-    let charger = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { chargers::get_charger(conn, &wanted).await }))
-        .await?;
-    charger
-        .filter(|c| caller.sees(c.operator_id))
-        .map(|c| c.operator_id)
-        .ok_or_else(|| ApiError::not_found(format!("charger {station_id:?}")))
+    Ok(state.operations.managed_charger(station_id, caller.scope()).await?.operator_id)
 }
 
 /// Prices the site's chargers by a tariff, unless a charger or connector has one of its own.
@@ -536,7 +411,7 @@ pub async fn projection(
     Path((id, version)): Path<(String, u32)>,
     Query(query): Query<ProjectionQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let stored = visible_version(&state, &caller, &id, Some(version), None).await?;
+    let stored = state.operations.tariff_version(&id, caller.scope(), TariffVersionChoice::Numbered(version)).await?;
     let date = match query.date {
         Some(date) => date,
         None => Timestamp::now()
