@@ -2,20 +2,32 @@
 //! commands go to chargers, and who may charge. Never sees a wire format.
 
 mod admission;
+mod api_keys;
+mod audit;
 pub mod billing;
 mod charger_events;
 mod commands;
 pub mod config;
+mod driver_privacy;
+mod drivers;
 mod energy;
 mod error;
 pub mod ledger;
+pub mod login_throttle;
+mod ownership;
 pub mod passwords;
 pub mod payments;
 mod roaming_tokens;
+mod staff;
+mod tokens;
 
 pub use charger_events::Refusal;
+pub use driver_privacy::DriverRecords;
+pub use drivers::NewDriverAccount;
 pub use error::{Error, Outcome};
+pub use ownership::operator_for_new;
 pub use roaming_tokens::TokenAuthority;
+pub use tokens::TokenTerms;
 
 use chargemesh_gateway::{ChargerLink, GatewayConfig, UnknownChargerPolicy};
 use chargemesh_store::Store;
