@@ -2,27 +2,39 @@
 //! commands go to chargers, and who may charge. Never sees a wire format.
 
 mod admission;
+mod api_keys;
+mod audit;
 pub mod billing;
 pub mod charger_admin;
 mod charger_events;
 mod commands;
 pub mod commissioning;
 pub mod config;
+mod driver_privacy;
+mod drivers;
 mod energy;
 mod error;
 mod housekeeping;
 pub mod ledger;
+pub mod login_throttle;
+mod ownership;
 pub mod passwords;
 pub mod payment_admin;
 pub mod payments;
 mod roaming_tokens;
 pub mod session_history;
 pub mod sites;
+mod staff;
 pub mod tariffs;
+mod tokens;
 
 pub use charger_events::Refusal;
+pub use driver_privacy::DriverRecords;
+pub use drivers::NewDriverAccount;
 pub use error::{Error, Outcome};
+pub use ownership::operator_for_new;
 pub use roaming_tokens::TokenAuthority;
+pub use tokens::TokenTerms;
 
 use chargemesh_gateway::{ChargerLink, GatewayConfig, UnknownChargerPolicy};
 use chargemesh_store::Store;

@@ -12,8 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::access::{Need, Role, scope_within};
-use chargemesh_operations::passwords;
-use chargemesh_store::staff::{self, ApiKey, CredentialKind, NewCredential};
+use chargemesh_store::staff::{ApiKey, CredentialKind};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -79,35 +78,10 @@ pub async fn create(
     if request.expires_at.is_some_and(|at| at <= now) {
         return Err(ApiError::invalid("expires_at must be in the future"));
     }
-    let key = passwords::random_secret("cmk_");
-    let digest = passwords::digest(&key);
-    let (staff_id, operator_id, expires_at) = (caller.staff.id, request.operator_id, request.expires_at);
-    let key_name = name.clone();
-    let created = state
+    let (key, api_key) = state
         .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let new = NewCredential {
-                    secret_digest: &digest,
-                    staff_id,
-                    kind: CredentialKind::ApiKey,
-                    name: Some(&key_name),
-                    role: Some(role),
-                    operator_id,
-                    expires_at,
-                };
-                let id = staff::add_credential(&mut *tx, &new, now).await?;
-                staff::get_api_key(tx, id).await
-            })
-        })
-        .await;
-    let api_key = match created {
-        Err(e) if e.is_foreign_key_violation() => {
-            return Err(ApiError::not_found(format!("operator {}", operator_id.unwrap_or_default())));
-        }
-        other => other?.ok_or_else(|| ApiError::not_found("the new key"))?,
-    };
+        .create_api_key(caller.staff.id, name, role, request.operator_id, request.expires_at, now)
+        .await?;
     Ok((StatusCode::CREATED, Json(ApiKeyCreated { key, api_key })))
 }
 
@@ -118,21 +92,11 @@ pub async fn create(
 pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<ApiKey>>> {
     let keys = if caller.role().permits(Need::OperatorAdmin) {
         // The keys of the accounts it may change (as revoking needs), and its own.
-        let scope = caller.scope();
-        let (keys, accounts) = state
-            .operations
-            .store()
-            .read(move |conn| {
-                Box::pin(async move {
-                    Ok((staff::list_api_keys(&mut *conn, None, scope).await?, staff::list_staff(conn, scope).await?))
-                })
-            })
-            .await?;
+        let (keys, accounts) = state.operations.api_keys_and_accounts(caller.scope()).await?;
         let managed = |id: i64| accounts.iter().any(|a| a.id == id && a.role.within(caller.role()));
         keys.into_iter().filter(|k| k.staff_id == caller.staff.id || managed(k.staff_id)).collect()
     } else {
-        let own = caller.staff.id;
-        state.operations.store().read(move |conn| Box::pin(staff::list_api_keys(conn, Some(own), None))).await?
+        state.operations.api_keys_of(caller.staff.id).await?
     };
     Ok(Json(keys))
 }
@@ -148,15 +112,13 @@ pub async fn revoke(
 ) -> ApiResult<(Extension<Before>, StatusCode)> {
     let not_found = || ApiError::not_found(format!("API key {id:?}"));
     let key_id: i64 = id.parse().map_err(|_| not_found())?;
-    let key = state.operations.store().read(move |conn| Box::pin(staff::get_api_key(conn, key_id))).await?;
-    let key = key.ok_or_else(not_found)?;
-    let owner = key.staff_id;
-    let account = state.operations.store().read(move |conn| Box::pin(staff::get_staff(conn, owner))).await?;
+    let key = state.operations.api_key(key_id).await?.ok_or_else(not_found)?;
+    let account = state.operations.staff_account(key.staff_id).await?;
     let administers = caller.role().permits(Need::OperatorAdmin)
         && account.is_some_and(|a| caller.sees(a.operator_id) && a.role.within(caller.role()));
     if key.staff_id != caller.staff.id && !administers {
         return Err(not_found());
     }
-    state.operations.store().write(move |tx| Box::pin(staff::revoke_api_key(tx, key_id))).await?;
+    state.operations.revoke_api_key(key_id).await?;
     Ok((Before::of(&key), StatusCode::NO_CONTENT))
 }

@@ -17,7 +17,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Request, header};
 use axum::response::{IntoResponse, Response};
-use chargemesh_store::audit::{self, AuditEntry, AuditFilter, AuditScope};
+use chargemesh_store::audit::{AuditEntry, AuditFilter, AuditScope};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -226,9 +226,7 @@ fn operator_of(object: &Value) -> Option<i64> {
 
 async fn append(state: &ApiState, entry: AuditEntry) {
     let action = entry.action.clone();
-    if let Err(error) =
-        state.operations.store().write(move |tx| Box::pin(async move { audit::append(tx, &entry).await })).await
-    {
+    if let Err(error) = state.operations.append_audit_entry(entry).await {
         tracing::error!(%error, action, "an audit log entry could not be written");
     }
 }
@@ -328,9 +326,7 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let filter = filter(&caller, query, limit);
-    Ok(Json(
-        state.operations.store().read(move |conn| Box::pin(async move { audit::list(conn, &filter).await })).await?,
-    ))
+    Ok(Json(state.operations.audit_entries(filter).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -411,14 +407,13 @@ pub async fn export(
         limit: None,
     };
     let filter = filter(&caller, selection, PAGE);
-    let store = state.operations.store().clone();
+    let operations = state.operations.clone();
     let header_line = csv.then(|| CSV_COLUMNS.join(",") + "\r\n");
     let pages = futures::stream::unfold(Some(filter), move |next| {
-        let store = store.clone();
+        let operations = operations.clone();
         async move {
             let page_filter = next?;
-            let read = page_filter.clone();
-            let entries = match store.read(move |conn| Box::pin(async move { audit::list(conn, &read).await })).await {
+            let entries = match operations.audit_entries(page_filter.clone()).await {
                 Ok(entries) => entries,
                 Err(error) => return Some((Err(std::io::Error::other(error.to_string())), None)),
             };

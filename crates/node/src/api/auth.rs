@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use chargemesh_core::access::{Role, Scope};
 use chargemesh_operations::passwords;
-use chargemesh_store::staff::{self, CredentialKind, Grant, NewCredential, StaffMember};
+use chargemesh_store::staff::{self, CredentialKind, Grant, StaffMember};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -31,18 +31,11 @@ impl Caller {
         let secret = presented_secret(headers)
             .ok_or_else(|| ApiError::unauthorized("send `Authorization: Bearer <token>` or `X-Api-Key: <key>`"))?;
         let digest = passwords::digest(secret);
-        let found = state
-            .operations
-            .store()
-            .read(move |conn| {
-                Box::pin(async move { staff::staff_by_credential(conn, &digest, Timestamp::now()).await })
-            })
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "the token or API key is unknown, revoked or expired, or its account is disabled; log in again",
-                )
-            })?;
+        let found = state.operations.staff_of_credential(digest, Timestamp::now()).await?.ok_or_else(|| {
+            ApiError::unauthorized(
+                "the token or API key is unknown, revoked or expired, or its account is disabled; log in again",
+            )
+        })?;
         Ok(Caller { staff: found.0, grant: found.1 })
     }
 
@@ -65,13 +58,7 @@ impl Caller {
     /// The operator new data is created for: the caller's own, or (callers of every operator) the
     /// one asked for.
     pub fn operator_for_new(&self, requested: Option<i64>) -> ApiResult<i64> {
-        match (self.scope(), requested) {
-            (Some(own), None) => Ok(own),
-            (Some(own), Some(asked)) if own == asked => Ok(own),
-            (Some(_), Some(_)) => Err(ApiError::forbidden("you can only create data for your own operator")),
-            (None, Some(asked)) => Ok(asked),
-            (None, None) => Err(ApiError::invalid("operator_id is required: this account works for every operator")),
-        }
+        Ok(chargemesh_operations::operator_for_new(self.scope(), requested)?)
     }
 }
 
@@ -184,12 +171,7 @@ pub async fn login(
         login.waiting();
         return Err(waiting);
     }
-    let username = request.username.clone();
-    let member = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { staff::staff_by_username(conn, &username).await }))
-        .await?;
+    let member = state.operations.staff_account_named(request.username.clone()).await?;
     let ok = password_matches(request.password, member.as_ref().map(|m| m.password_hash.clone())).await;
     let operator = member.as_ref().and_then(|m| m.operator_id);
     let Some(member) = member.filter(|_| ok) else {
@@ -202,27 +184,8 @@ pub async fn login(
         return Err(ApiError::forbidden("this account is disabled: ask an administrator"));
     }
     attempt.succeeded(&state).await?;
-    let token = passwords::random_secret("cmt_");
     let expires_at = now + SignedDuration::from_hours(i64::from(state.settings.login_ttl_hours));
-    let (digest, member_id) = (passwords::digest(&token), member.id);
-    state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let login = NewCredential {
-                    secret_digest: &digest,
-                    staff_id: member_id,
-                    kind: CredentialKind::Login,
-                    name: None,
-                    role: None,
-                    operator_id: None,
-                    expires_at: Some(expires_at),
-                };
-                staff::add_credential(tx, &login, now).await
-            })
-        })
-        .await?;
+    let token = state.operations.open_staff_login(member.id, expires_at, now).await?;
     login.succeeded(&state, member.id, Some(member.role.as_str()), member.operator_id).await;
     Ok(Json(LoginResponse { token, expires_at, staff: member }))
 }
@@ -232,12 +195,7 @@ pub async fn login(
     responses((status = 204), (status = 401, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn logout(State(state): State<Arc<ApiState>>, _caller: Caller, headers: HeaderMap) -> ApiResult<StatusCode> {
     if let Some(secret) = presented_secret(&headers) {
-        let digest = passwords::digest(secret);
-        state
-            .operations
-            .store()
-            .write(move |tx| Box::pin(async move { staff::revoke_credential(tx, &digest).await }))
-            .await?;
+        state.operations.revoke_staff_credential(passwords::digest(secret)).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -277,11 +235,6 @@ pub async fn change_password(
     check_new_password(&change.new_password, &[&caller.staff.username])?;
     let hash = hash_password(change.new_password).await?;
     let keep = presented_secret(&headers).map(passwords::digest);
-    let id = caller.staff.id;
-    state
-        .operations
-        .store()
-        .write(move |tx| Box::pin(async move { staff::set_password(tx, id, &hash, keep.as_deref()).await }))
-        .await?;
+    state.operations.set_staff_password(caller.staff.id, hash, keep).await?;
     Ok(StatusCode::NO_CONTENT)
 }

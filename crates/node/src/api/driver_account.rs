@@ -43,15 +43,10 @@ impl DriverCaller {
             ApiError::unauthorized("send `Authorization: Bearer <token>` with the token of POST /api/v1/driver/login")
         })?;
         let digest = passwords::digest(secret);
-        let key = digest.clone();
-        let driver = state
-            .operations
-            .store()
-            .read(move |conn| {
-                Box::pin(async move { drivers::driver_by_credential(conn, &key, Timestamp::now()).await })
-            })
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("not logged in as a driver, or the login expired: log in again"))?;
+        let driver =
+            state.operations.driver_of_credential(digest.clone(), Timestamp::now()).await?.ok_or_else(|| {
+                ApiError::unauthorized("not logged in as a driver, or the login expired: log in again")
+            })?;
         Ok(DriverCaller { driver, login_digest: digest })
     }
 }
@@ -96,12 +91,7 @@ pub async fn login(
         login.waiting();
         return Err(waiting);
     }
-    let name = username.clone();
-    let driver = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { drivers::driver_by_username(conn, &name).await }))
-        .await?;
+    let driver = state.operations.driver_named(username.clone()).await?;
     let ok = password_matches(request.password, driver.as_ref().map(|d| d.password_hash.clone())).await;
     let operator = driver.as_ref().map(|d| d.operator_id);
     let Some(driver) = driver.filter(|_| ok) else {
@@ -114,16 +104,8 @@ pub async fn login(
         return Err(ApiError::forbidden("this account is blocked: ask your operator"));
     }
     attempt.succeeded(&state).await?;
-    let token = passwords::random_secret("cmd_");
     let expires_at = now + SignedDuration::from_hours(24 * LOGIN_DAYS);
-    let (digest, driver_id) = (passwords::digest(&token), driver.id);
-    state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move { drivers::add_credential(tx, &digest, driver_id, expires_at, now).await })
-        })
-        .await?;
+    let token = state.operations.open_driver_login(driver.id, expires_at, now).await?;
     login.succeeded(&state, driver.id, None, Some(driver.operator_id)).await;
     Ok(Json(DriverLoginResponse { token, expires_at, driver }))
 }
@@ -131,12 +113,7 @@ pub async fn login(
 /// Ends the login this request was made with.
 #[utoipa::path(post, path = "/api/v1/driver/logout", tag = "driver", responses((status = 204)), security(("bearer" = [])))]
 pub async fn logout(State(state): State<Arc<ApiState>>, caller: DriverCaller) -> ApiResult<StatusCode> {
-    let digest = caller.login_digest;
-    state
-        .operations
-        .store()
-        .write(move |tx| Box::pin(async move { drivers::revoke_credential(tx, &digest).await }))
-        .await?;
+    state.operations.end_driver_login(caller.login_digest).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -174,11 +151,6 @@ pub async fn change_password(
     }
     check_new_password(&change.new_password, &driver_names(&caller.driver))?;
     let hash = hash_password(change.new_password).await?;
-    let (id, keep) = (caller.driver.id, caller.login_digest);
-    state
-        .operations
-        .store()
-        .write(move |tx| Box::pin(async move { drivers::set_password(tx, id, &hash, Some(&keep)).await }))
-        .await?;
+    state.operations.set_driver_password(caller.driver.id, hash, Some(caller.login_digest)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,16 +11,14 @@ use super::auth::{Caller, password_matches};
 use super::driver_account::DriverCaller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::{Body, Path};
-use super::roaming::came_to_nothing;
 use axum::extract::State;
 use axum::{Extension, Json};
-use chargemesh_store::Conn;
-use chargemesh_store::drivers::{self, Driver, Login};
-use chargemesh_store::federation::{self, RoamingStart};
-use chargemesh_store::payments::{self, Movement, Payment};
-use chargemesh_store::sessions::{self, Session, SessionFilter};
-use chargemesh_store::settlements::{self, Settlement};
-use chargemesh_store::tokens::{self, Token};
+use chargemesh_store::drivers::{Driver, Login};
+use chargemesh_store::federation::RoamingStart;
+use chargemesh_store::payments::{Movement, Payment};
+use chargemesh_store::sessions::Session;
+use chargemesh_store::settlements::Settlement;
+use chargemesh_store::tokens::Token;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -68,49 +66,18 @@ pub async fn driver_data(
 }
 
 async fn personal_data(state: &ApiState, driver: Driver) -> ApiResult<PersonalData> {
-    let id = driver.id;
-    let data = state
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let tokens = tokens::tokens_of_driver(&mut *conn, id).await?;
-                let filter = SessionFilter { driver_id: Some(id), limit: i64::MAX, ..SessionFilter::default() };
-                let sessions = sessions::list_sessions(&mut *conn, &filter).await?;
-                let mut payments = Vec::new();
-                for session in &sessions {
-                    payments.extend(payments::payment_of_session(&mut *conn, session.id).await?);
-                }
-                let roaming_charges = federation::starts_of_driver(&mut *conn, id, None, i64::MAX).await?;
-                let mut roaming_settlements = Vec::new();
-                for start in &roaming_charges {
-                    roaming_settlements.extend(settlements::of_start(&mut *conn, &start.id).await?);
-                }
-                let mut wallet_movements = Vec::new();
-                for token in &tokens {
-                    wallet_movements.extend(payments::movements_of(&mut *conn, &wallet(&token.id_token)).await?);
-                }
-                let logins = drivers::logins_of(conn, id).await?;
-                Ok((tokens, logins, sessions, payments, roaming_charges, roaming_settlements, wallet_movements))
-            })
-        })
-        .await?;
-    let (tokens, logins, sessions, payments, roaming_charges, roaming_settlements, wallet_movements) = data;
+    let records = state.operations.driver_records(driver.id).await?;
     Ok(PersonalData {
         exported_at: Timestamp::now(),
         account: driver,
-        tokens,
-        logins,
-        sessions,
-        payments,
-        roaming_charges,
-        roaming_settlements,
-        wallet_movements,
+        tokens: records.tokens,
+        logins: records.logins,
+        sessions: records.sessions,
+        payments: records.payments,
+        roaming_charges: records.roaming_charges,
+        roaming_settlements: records.roaming_settlements,
+        wallet_movements: records.wallet_movements,
     })
-}
-
-fn wallet(id_token: &str) -> String {
-    chargemesh_operations::payments::wallet_account(id_token)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -160,85 +127,12 @@ pub async fn close_driver(
 
 /// Closes the account; answers what was erased, for the close's own audit entry.
 async fn close(state: &ApiState, driver: Driver) -> ApiResult<(Extension<Erased>, Json<Closed>)> {
-    if driver.status == drivers::CLOSED {
-        return Err(ApiError::conflict("the account is closed already"));
-    }
+    let renamed = state.operations.close_driver_account(&driver).await?;
     let id = driver.id;
-    let tokens = state.operations.store().read(move |conn| Box::pin(tokens::tokens_of_driver(conn, id))).await?;
-    // Random: nothing derived from the token, so that nobody can tell whose it was.
-    let renamed: Vec<(String, String)> = tokens
-        .iter()
-        .map(|t| (t.id_token.clone(), format!("ANON-{}", hex::encode_upper(rand::random::<[u8; 10]>()))))
-        .collect();
     let anonymous_tokens = renamed.iter().map(|(_, new)| new.clone()).collect();
-    let renamed_again = renamed.clone();
-    let erased_names: Vec<(String, String)> = std::iter::once((driver.username.clone(), format!("closed-{id}")))
-        .chain(driver.name.clone().map(|name| (name, "[erased]".to_owned())))
+    let mut erased: Vec<(String, String)> = std::iter::once((driver.username, format!("closed-{id}")))
+        .chain(driver.name.map(|name| (name, "[erased]".to_owned())))
         .collect();
-    state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                if let Some(obstacle) = obstacle(&mut *tx, id, &tokens).await? {
-                    return Ok(Err(ApiError::conflict(obstacle)));
-                }
-                drivers::close_account(tx, id, &renamed).await?;
-                Ok(Ok(()))
-            })
-        })
-        .await??;
-    tracing::info!(driver = id, "a driver's account was closed at their request");
-    let mut erased = erased_names;
-    erased.extend(renamed_again);
+    erased.extend(renamed);
     Ok((Extension(Erased(erased)), Json(Closed { id, anonymous_tokens })))
-}
-
-/// Why the account cannot be closed now, if it cannot.
-async fn obstacle(conn: &mut Conn, id: i64, tokens: &[Token]) -> chargemesh_store::Result<Option<String>> {
-    let running = SessionFilter {
-        driver_id: Some(id),
-        state: Some(sessions::SessionState::Active),
-        limit: 1,
-        ..SessionFilter::default()
-    };
-    if !sessions::list_sessions(&mut *conn, &running).await?.is_empty() {
-        return Ok(Some("a charge is running: stop it first".into()));
-    }
-    let filter = SessionFilter { driver_id: Some(id), limit: i64::MAX, ..SessionFilter::default() };
-    for session in sessions::list_sessions(&mut *conn, &filter).await? {
-        if payments::payment_of_session(&mut *conn, session.id)
-            .await?
-            .is_some_and(|p| p.state == payments::PaymentState::Owing)
-        {
-            return Ok(Some(format!("charge {} is not paid yet: pay what is owed first", session.id)));
-        }
-    }
-    for start in federation::starts_of_driver(&mut *conn, id, None, i64::MAX).await? {
-        let settlement = settlements::of_start(&mut *conn, &start.id).await?;
-        let settled = settlement.as_ref().is_some_and(|s| {
-            [settlements::CHARGED, settlements::BILLED_ELSEWHERE, settlements::RESOLVED].contains(&s.state.as_str())
-        });
-        if !settled && !came_to_nothing(&start) {
-            return Ok(Some(format!(
-                "the charge at {}'s charger is not settled yet: close the account once it is",
-                start.cpo
-            )));
-        }
-    }
-    for token in tokens {
-        let movements = payments::movements_of(&mut *conn, &wallet(&token.id_token)).await?;
-        let mut currencies: Vec<String> = movements.into_iter().map(|m| m.currency).collect();
-        currencies.sort();
-        currencies.dedup();
-        for currency in currencies {
-            let balance = payments::balance(&mut *conn, &wallet(&token.id_token), &currency).await?;
-            if balance != 0 {
-                return Ok(Some(format!(
-                    "the wallet holds {balance} ({currency}, minor units): withdraw it first, it is yours"
-                )));
-            }
-        }
-    }
-    Ok(None)
 }

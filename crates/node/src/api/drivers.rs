@@ -7,15 +7,13 @@ use super::auth::{Caller, check_new_password, hash_password, reset_password_hash
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::extract::Path;
-use super::login_throttle::{Attempt, Realm};
 use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use chargemesh_operations::NewDriverAccount;
 use chargemesh_store::drivers::{self, Driver};
-use chargemesh_store::logins;
-use chargemesh_store::tokens::{self, Token};
-use jiff::Timestamp;
+use chargemesh_store::tokens::Token;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -61,46 +59,22 @@ pub async fn create(
     super::tokens::check_payment_method(request.payment_method.as_deref())?;
     let operator_id = caller.operator_for_new(request.operator_id)?;
     let hash = hash_password(request.password).await?;
-    let (name, payment_method) = (request.name, request.payment_method);
-    let created = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let now = Timestamp::now();
-                let driver =
-                    drivers::create_driver(&mut *tx, operator_id, &username, &hash, name.as_deref(), now).await?;
-                let token = Token {
-                    id_token: format!("APP{}", hex::encode_upper(rand::random::<[u8; 8]>())),
-                    operator_id,
-                    kind: "app".into(),
-                    status: "active".into(),
-                    expires_at: None,
-                    parent_id_token: None,
-                    label: Some(format!("app account of {username}")),
-                    payment_method,
-                    emsp_party: None,
-                    driver_id: Some(driver.id),
-                    created_at: now,
-                };
-                tokens::upsert_token(tx, &token).await?;
-                Ok(DriverAccount { driver, tokens: vec![token] })
-            })
-        })
-        .await;
-    match created {
-        Err(e) if e.is_unique_violation() => Err(ApiError::conflict("this username is taken")),
-        Err(e) if e.is_foreign_key_violation() => Err(ApiError::not_found(format!("operator {operator_id}"))),
-        other => Ok((StatusCode::CREATED, Json(other?))),
-    }
+    let new = NewDriverAccount {
+        operator_id,
+        username,
+        password_hash: hash,
+        name: request.name,
+        payment_method: request.payment_method,
+    };
+    let (driver, token) = state.operations.create_driver(new).await?;
+    Ok((StatusCode::CREATED, Json(DriverAccount { driver, tokens: vec![token] })))
 }
 
 /// The driver accounts the caller sees.
 #[utoipa::path(get, path = "/api/v1/drivers", tag = "drivers", responses((status = 200, body = Vec<Driver>)),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Driver>>> {
-    let scope = caller.scope();
-    Ok(Json(state.operations.store().read(move |conn| Box::pin(drivers::list_drivers(conn, scope))).await?))
+    Ok(Json(state.operations.list_drivers(caller.scope()).await?))
 }
 
 /// One driver account with its tokens.
@@ -118,15 +92,14 @@ pub async fn get(
 
 /// A driver account with its tokens.
 pub(super) async fn account(state: &ApiState, driver: Driver) -> ApiResult<DriverAccount> {
-    let id = driver.id;
-    let tokens = state.operations.store().read(move |conn| Box::pin(tokens::tokens_of_driver(conn, id))).await?;
+    let tokens = state.operations.tokens_of_driver(driver.id).await?;
     Ok(DriverAccount { driver, tokens })
 }
 
 pub(super) async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Driver> {
     let not_found = || ApiError::not_found(format!("driver {id:?}"));
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    let driver = state.operations.store().read(move |conn| Box::pin(drivers::get_driver(conn, id))).await?;
+    let driver = state.operations.driver(id).await?;
     driver.filter(|d| caller.sees(Some(d.operator_id))).ok_or_else(not_found)
 }
 
@@ -159,23 +132,6 @@ pub async fn update(
         return Err(ApiError::invalid("status must be active or blocked"));
     }
     let hash = reset_password_hash(change.password, &super::driver_account::driver_names(&driver)).await?;
-    let (id, status) = (driver.id, change.status);
-    let account = Attempt::account_subject(Realm::Driver, &driver.username);
-    let changed = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                if let Some(status) = &status {
-                    drivers::set_status(&mut *tx, id, status).await?;
-                    logins::forget(&mut *tx, std::slice::from_ref(&account)).await?;
-                }
-                if let Some(hash) = &hash {
-                    drivers::set_password(&mut *tx, id, hash, None).await?;
-                }
-                drivers::get_driver(tx, id).await
-            })
-        })
-        .await?;
-    Ok((before, Json(changed.ok_or_else(|| ApiError::not_found(format!("driver {id}")))?)))
+    let changed = state.operations.update_driver(&driver, change.status, hash).await?;
+    Ok((before, Json(changed)))
 }

@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::access::Role;
 use chargemesh_store::staff::{self, StaffMember};
-use jiff::Timestamp;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -69,21 +68,7 @@ pub async fn create(
     }
     check_new_password(&request.password, &[&username])?;
     let hash = hash_password(request.password).await?;
-    let name = username.clone();
-    let created = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move { staff::create_staff(tx, &name, &hash, role, operator_id, Timestamp::now()).await })
-        })
-        .await;
-    let member = match created {
-        Err(e) if e.is_unique_violation() => return Err(ApiError::conflict(format!("username {username:?} is taken"))),
-        Err(e) if e.is_foreign_key_violation() => {
-            return Err(ApiError::not_found(format!("operator {}", operator_id.unwrap_or_default())));
-        }
-        other => other?,
-    };
+    let member = state.operations.create_staff(username, hash, role, operator_id).await?;
     Ok((StatusCode::CREATED, Json(member)))
 }
 
@@ -92,8 +77,7 @@ pub async fn create(
     responses((status = 200, body = Vec<StaffMember>), (status = 401, body = super::errors::ErrorBody),
         (status = 403, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<StaffMember>>> {
-    let scope = caller.scope();
-    Ok(Json(state.operations.store().read(move |conn| Box::pin(staff::list_staff(conn, scope))).await?))
+    Ok(Json(state.operations.list_staff(caller.scope()).await?))
 }
 
 /// One account the caller administers.
@@ -113,7 +97,7 @@ pub async fn get(
 async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<StaffMember> {
     let not_found = || ApiError::not_found(format!("staff account {id:?}"));
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    let member = state.operations.store().read(move |conn| Box::pin(staff::get_staff(conn, id))).await?;
+    let member = state.operations.staff_account(id).await?;
     member.filter(|m| caller.sees(m.operator_id)).ok_or_else(not_found)
 }
 
@@ -156,25 +140,7 @@ pub async fn update(
         return Err(ApiError::invalid("status must be active or disabled"));
     }
     let hash = reset_password_hash(change.password, &[&member.username]).await?;
-    let (id, status, role) = (member.id, change.status, member.role);
-    let changed = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                if let Some(status) = &status {
-                    if status == staff::DISABLED && !keeps_a_member_admin(&mut *tx, id, role).await? {
-                        return Ok(Err(last_member_admin()));
-                    }
-                    staff::set_status(&mut *tx, id, status).await?;
-                }
-                if let Some(hash) = &hash {
-                    staff::set_password(&mut *tx, id, hash, None).await?;
-                }
-                Ok(staff::get_staff(tx, id).await?.ok_or_else(|| ApiError::not_found(format!("staff account {id}"))))
-            })
-        })
-        .await??;
+    let changed = state.operations.update_staff(member.id, member.role, change.status, hash).await?;
     Ok((Before::of(&member), Json(changed)))
 }
 
@@ -189,35 +155,6 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<(Extension<Before>, StatusCode)> {
     let member = managed(&state, &caller, &id).await?;
-    let (id, role) = (member.id, member.role);
-    let deleted = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                if !keeps_a_member_admin(&mut *tx, id, role).await? {
-                    return Ok(Err(last_member_admin()));
-                }
-                Ok(Ok(staff::delete_staff(tx, id).await?))
-            })
-        })
-        .await??;
-    if !deleted {
-        return Err(ApiError::not_found(format!("staff account {id}")));
-    }
+    state.operations.delete_staff(member.id, member.role).await?;
     Ok((Before::of(&member), StatusCode::NO_CONTENT))
-}
-
-/// Whether another active member administrator remains if account `id` (with `role`) goes.
-async fn keeps_a_member_admin(tx: &mut chargemesh_store::Conn, id: i64, role: Role) -> chargemesh_store::Result<bool> {
-    if role != Role::MemberAdmin {
-        return Ok(true);
-    }
-    let others = staff::count_active_with_role(&mut *tx, Role::MemberAdmin).await?;
-    let this_active = staff::get_staff(tx, id).await?.is_some_and(|m| m.status == staff::ACTIVE);
-    Ok(others - i64::from(this_active) > 0)
-}
-
-fn last_member_admin() -> ApiError {
-    ApiError::conflict("this is the last active member administrator: create another one first")
 }

@@ -10,8 +10,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::IdToken;
-use chargemesh_store::drivers;
-use chargemesh_store::tokens::{self, Token};
+use chargemesh_operations::TokenTerms;
+use chargemesh_store::tokens::Token;
 use jiff::Timestamp;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -40,13 +40,7 @@ pub struct TokenRequest {
 }
 
 async fn visible_token(state: &ApiState, caller: &Caller, id_token: &str) -> ApiResult<Option<Token>> {
-    let wanted = id_token.to_owned();
-    let token = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { tokens::get_token(conn, &wanted).await }))
-        .await?;
-    match token {
+    match state.operations.token(id_token.to_owned()).await? {
         Some(t) if !caller.sees(Some(t.operator_id)) => {
             Err(ApiError::conflict(format!("token {id_token:?} belongs to another operator")))
         }
@@ -84,61 +78,18 @@ pub async fn put_token(
     if let Some(parent) = &request.parent_id_token {
         IdToken::parse(parent).map_err(|e| ApiError::invalid(format!("parent_id_token: {e}")))?;
     }
-    let new_operator = caller.operator_for_new(request.operator_id);
-    let asked_operator = new_operator.as_ref().ok().copied();
-    let scope = caller.scope();
-    // The check of the token's owner and the write are one transaction: two operators cannot both claim it.
-    let written = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let existing = tokens::get_token(&mut *tx, &id_token).await?;
-                let operator_id = match &existing {
-                    Some(t) if scope.is_some_and(|s| s != t.operator_id) => {
-                        return Ok(Err(ApiError::conflict(format!("token {id_token:?} belongs to another operator"))));
-                    }
-                    Some(t) => t.operator_id,
-                    None => match new_operator {
-                        Ok(operator) => operator,
-                        Err(e) => return Ok(Err(e)),
-                    },
-                };
-                if let Some(driver_id) = request.driver_id {
-                    let driver = drivers::get_driver(&mut *tx, driver_id).await?;
-                    if driver.is_none_or(|d| d.operator_id != operator_id) {
-                        return Ok(Err(ApiError::invalid(format!(
-                            "driver_id: {driver_id} is no driver account of the token's operator"
-                        ))));
-                    }
-                }
-                let token = Token {
-                    id_token,
-                    operator_id,
-                    kind,
-                    status,
-                    expires_at: request.expires_at,
-                    parent_id_token: request.parent_id_token,
-                    label: request.label,
-                    payment_method: request.payment_method,
-                    emsp_party: request.emsp_party,
-                    driver_id: request.driver_id.or(existing.as_ref().and_then(|t| t.driver_id)),
-                    created_at: existing.as_ref().map_or_else(Timestamp::now, |t| t.created_at),
-                };
-                tokens::upsert_token(tx, &token).await?;
-                Ok(Ok((existing, token)))
-            })
-        })
-        .await;
-    match written {
-        Err(e) if e.is_foreign_key_violation() => {
-            Err(ApiError::not_found(format!("operator {}", asked_operator.unwrap_or_default())))
-        }
-        other => {
-            let (before, token) = other??;
-            Ok((Before::of(&before), Json(token)))
-        }
-    }
+    let terms = TokenTerms {
+        kind,
+        status,
+        expires_at: request.expires_at,
+        parent_id_token: request.parent_id_token,
+        label: request.label,
+        payment_method: request.payment_method,
+        emsp_party: request.emsp_party,
+        driver_id: request.driver_id,
+    };
+    let (before, token) = state.operations.put_token(id_token, terms, caller.scope(), request.operator_id).await?;
+    Ok((Before::of(&before), Json(token)))
 }
 
 /// How a token's sessions are paid: `wallet` or a provider's method reference (`provider:…`).
@@ -173,8 +124,7 @@ fn check_emsp_party(state: &ApiState, party: &str) -> ApiResult<()> {
 /// Tokens the caller may see.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<Token>)), security(("bearer" = [])))]
 pub async fn list_tokens(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Token>>> {
-    let scope = caller.scope();
-    Ok(Json(state.operations.store().read(move |conn| Box::pin(tokens::list_tokens(conn, scope))).await?))
+    Ok(Json(state.operations.list_tokens(caller.scope()).await?))
 }
 
 /// One token.
@@ -203,10 +153,6 @@ pub async fn delete_token(
         Ok(Some(token)) => Before::of(&token),
         _ => return Err(ApiError::not_found(format!("token {id_token:?}"))),
     };
-    state
-        .operations
-        .store()
-        .write(move |tx| Box::pin(async move { tokens::delete_token(tx, &id_token).await }))
-        .await?;
+    state.operations.delete_token(id_token).await?;
     Ok((before, StatusCode::NO_CONTENT))
 }
