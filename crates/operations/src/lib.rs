@@ -4,11 +4,15 @@
 mod admission;
 pub mod billing;
 mod charger_events;
+pub mod charges;
 mod commands;
 pub mod config;
 mod energy;
 mod error;
 pub mod ledger;
+mod member_catalog;
+mod member_outbox;
+mod partners;
 pub mod passwords;
 pub mod payments;
 mod roaming_tokens;
