@@ -10,6 +10,7 @@ pub mod config;
 mod energy;
 mod error;
 pub mod ledger;
+pub mod ledger_explorer;
 mod member_catalog;
 mod member_outbox;
 mod partners;
