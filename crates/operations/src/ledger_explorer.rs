@@ -22,7 +22,7 @@ pub enum ChainReadError {
 /// Where a transaction is.
 pub enum TransactionPlace {
     /// In finalized block `height`, at `index`.
-    Finalized { transaction: SignedTransaction, height: u64, index: u32 },
+    Finalized { transaction: Box<SignedTransaction>, height: u64, index: u32 },
     /// In the mempool, waiting for a block.
     Waiting,
     /// Neither on the chain nor waiting.
@@ -57,7 +57,7 @@ impl LedgerNode {
             return Ok(if self.is_waiting(id) { TransactionPlace::Waiting } else { TransactionPlace::Unknown });
         };
         let block = chain.store().block(height)?.ok_or(ChainReadError::MissingBlock(height))?;
-        let transaction = block.transactions[index as usize].clone();
+        let transaction = Box::new(block.transactions[index as usize].clone());
         Ok(TransactionPlace::Finalized { transaction, height, index })
     }
 
