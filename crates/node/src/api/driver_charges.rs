@@ -18,17 +18,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
 use chargemesh_core::pricing::PricedCdr;
-use chargemesh_core::{IdToken, StationId};
 use chargemesh_ledger::proof::CdrProof;
+use chargemesh_operations::charges::DriverCharge;
 use chargemesh_protocol::ocpi::locations::Location;
 use chargemesh_protocol::ocpi::sessions::Cdr;
-use chargemesh_store::federation::{self, Pushed, RoamingStart};
-use chargemesh_store::sessions::{self, Session, SessionFilter};
+use chargemesh_store::federation::RoamingStart;
+use chargemesh_store::sessions::Session;
 use chargemesh_store::settlements::Settlement;
-use chargemesh_store::tokens::{self, Token};
-use chargemesh_store::{StoreError, chargers};
+use chargemesh_store::tokens::Token;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -152,7 +150,7 @@ pub async fn start(
     caller: DriverCaller,
     Body(request): Body<ChargeRequest>,
 ) -> ApiResult<(StatusCode, Json<Charge>)> {
-    let token = charging_token(&state, &caller, request.id_token.as_deref()).await?;
+    let token = state.operations.charging_token(caller.driver.id, request.id_token.as_deref()).await?;
     if request.operator == state.federation.member() {
         if request.reserve_minutes.is_some() {
             return Err(ApiError::invalid("reservations are offered at other members' chargers only, for now"));
@@ -172,55 +170,10 @@ pub async fn start(
     Ok((StatusCode::CREATED, Json(Charge::roaming(start))))
 }
 
-/// The driver's token to charge with: the one asked for, else the app token, else any active one.
-async fn charging_token(state: &ApiState, caller: &DriverCaller, asked: Option<&str>) -> ApiResult<Token> {
-    let driver_id = caller.driver.id;
-    let owned = state.operations.store().read(move |conn| Box::pin(tokens::tokens_of_driver(conn, driver_id))).await?;
-    let now = Timestamp::now();
-    let usable = |t: &Token| t.status == "active" && t.expires_at.is_none_or(|at| at > now);
-    match asked {
-        Some(wanted) => match owned.into_iter().find(|t| t.id_token == wanted) {
-            Some(token) if usable(&token) => Ok(token),
-            Some(_) => Err(ApiError::conflict(format!("token {wanted} is blocked or expired"))),
-            None => Err(ApiError::not_found(format!("token {wanted:?} of yours"))),
-        },
-        None => {
-            let mut active: Vec<Token> = owned.into_iter().filter(usable).collect();
-            active.sort_by_key(|t| t.kind != "app");
-            active.into_iter().next().ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::CONFLICT,
-                    "no_active_token",
-                    "your account has no active token to charge with: ask your operator",
-                )
-            })
-        }
-    }
-}
-
 /// Tells this member's charger `request.evse_uid` to start for `token`.
 async fn start_own(state: &ApiState, token: &Token, request: &ChargeRequest) -> ApiResult<Charge> {
-    let unknown = || ApiError::not_found(format!("charger {}", request.evse_uid));
-    let station = StationId::parse(&request.evse_uid).map_err(|_| unknown())?;
-    let key = station.as_str().to_owned();
-    let charger = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { chargers::get_charger(conn, &key).await }))
-        .await?;
-    let charger = charger.ok_or_else(unknown)?;
-    let connector = match request.connector_id.as_deref().map(str::parse::<u32>) {
-        None => None,
-        Some(Ok(connector)) if connector >= 1 => Some(connector),
-        Some(_) => return Err(ApiError::invalid("connector_id: the connector's number, from 1")),
-    };
-    if !state.operations.chargers().is_connected(&station) {
-        return Err(ApiError::new(StatusCode::CONFLICT, "charger_not_connected", "the charger is offline"));
-    }
-    let id_token = IdToken::parse(&token.id_token).map_err(|e| ApiError::invalid(e.to_string()))?;
-    let record =
-        state.operations.send_command(&station, ChargerCommand::RemoteStart { connector, id_token }, None).await?;
-    charger_accepted(&record.outcome, record.error.as_deref())?;
+    let connector = request.connector_id.as_deref();
+    let charger = state.operations.start_own_charge(&request.evse_uid, connector, token).await?;
     Ok(Charge {
         id: None,
         operator: state.federation.member(),
@@ -230,21 +183,6 @@ async fn start_own(state: &ApiState, token: &Token, request: &ChargeRequest) -> 
         message: Some("the charger accepted: the charge appears in your history when it begins".into()),
         at: Timestamp::now(),
     })
-}
-
-/// An error unless the charger answered a command with `Accepted`.
-fn charger_accepted(outcome: &Option<CommandOutcome>, error: Option<&str>) -> ApiResult<()> {
-    match outcome {
-        Some(CommandOutcome::Status { status }) if status == "Accepted" => Ok(()),
-        Some(CommandOutcome::Status { status }) => {
-            Err(ApiError::new(StatusCode::CONFLICT, "charger_refused", format!("the charger answered {status}")))
-        }
-        _ => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "charger_refused",
-            format!("the charger did not accept: {}", error.unwrap_or("no answer")),
-        )),
-    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -262,30 +200,19 @@ pub async fn history(
     Query(query): Query<HistoryQuery>,
 ) -> ApiResult<Json<Vec<Charge>>> {
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
-    let driver_id = caller.driver.id;
-    let (own, roaming) = state
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let filter = SessionFilter { driver_id: Some(driver_id), limit, ..SessionFilter::default() };
-                let mut own = Vec::new();
-                for session in sessions::list_sessions(&mut *conn, &filter).await? {
-                    let site = chargers::get_charger(&mut *conn, &session.station_id).await?.and_then(|c| c.site_id);
-                    own.push((session, site));
-                }
-                Ok((own, federation::starts_of_driver(conn, driver_id, None, limit).await?))
-            })
-        })
-        .await?;
     let member = state.federation.member();
-    let mut charges: Vec<Charge> = own
+    let charges = state
+        .operations
+        .driver_charges(caller.driver.id, limit)
+        .await?
         .into_iter()
-        .map(|(session, site)| Charge::own(session, member.clone(), site.map(|s| s.to_string())))
-        .chain(roaming.into_iter().map(Charge::roaming))
+        .map(|charge| match charge {
+            DriverCharge::Own { session, site_id } => {
+                Charge::own(session, member.clone(), site_id.map(|s| s.to_string()))
+            }
+            DriverCharge::Roaming(start) => Charge::roaming(start),
+        })
         .collect();
-    charges.sort_by_key(|c| std::cmp::Reverse(c.at));
-    charges.truncate(usize::try_from(limit).unwrap_or(50));
     Ok(Json(charges))
 }
 
@@ -325,19 +252,7 @@ fn viewer(caller: &DriverCaller) -> Viewer {
 
 /// Not found unless start `id` was made with one of the driver's tokens.
 async fn owned_start(state: &ApiState, caller: &DriverCaller, id: &str) -> ApiResult<RoamingStart> {
-    let (key, driver_id) = (id.to_owned(), caller.driver.id);
-    let found = state
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let Some(start) = federation::get_start(&mut *conn, &key).await? else { return Ok(None) };
-                let token = tokens::get_token(conn, &start.id_token).await?;
-                Ok(token.is_some_and(|t| t.driver_id == Some(driver_id)).then_some(start))
-            })
-        })
-        .await?;
-    found.ok_or_else(|| ApiError::not_found(format!("charge roaming-{id}")))
+    Ok(state.operations.driver_roaming_start(caller.driver.id, id).await?)
 }
 
 /// A WebSocket pushing the charge whenever it changes (as `GET /driver/charges/{id}` gives it at
@@ -381,16 +296,7 @@ pub async fn stop(
         }
         ChargeId::Own(session) => {
             let (session, charger) = visible_session(&state, viewer(&caller), &session).await?;
-            if !session.state.is_active() {
-                return Err(ApiError::new(StatusCode::CONFLICT, "not_charging", "the charge has ended"));
-            }
-            let station = StationId::parse(&session.station_id).map_err(|e| ApiError::invalid(e.to_string()))?;
-            if !state.operations.chargers().is_connected(&station) {
-                return Err(ApiError::new(StatusCode::CONFLICT, "charger_not_connected", "the charger is offline"));
-            }
-            let command = ChargerCommand::RemoteStop { transaction_id: session.id };
-            let record = state.operations.send_command(&station, command, None).await?;
-            charger_accepted(&record.outcome, record.error.as_deref())?;
+            state.operations.stop_own_charge(&session).await?;
             let site = charger.site_id.map(|s| s.to_string());
             let mut charge = Charge::own(session, state.federation.member(), site);
             charge.state = "stopping".into();
@@ -525,12 +431,7 @@ async fn roaming_receipt(state: &ApiState, start_id: &str) -> ApiResult<RoamingR
 }
 
 /// The location `location_id` member `cpo` pushed, if it is kept and reads.
-async fn site_location(state: &ApiState, cpo: &str, location_id: &str) -> Result<Option<Location>, StoreError> {
-    let cpo = cpo.to_owned();
-    let kept = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { federation::pushed(conn, Pushed::Location, Some(&cpo)).await }))
-        .await?;
-    Ok(kept.into_iter().find(|l| l.id == location_id).and_then(|l| serde_json::from_str(&l.body).ok()))
+async fn site_location(state: &ApiState, cpo: &str, location_id: &str) -> ApiResult<Option<Location>> {
+    let kept = state.operations.pushed_location(cpo, location_id).await?;
+    Ok(kept.and_then(|l| serde_json::from_str(&l.body).ok()))
 }

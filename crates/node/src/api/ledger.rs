@@ -13,13 +13,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chargemesh_chain::chain::Snapshot;
 use chargemesh_chain::mempool::{Admitted, MempoolError};
-use chargemesh_chain::proof;
 use chargemesh_ledger::proof::CdrProof;
-use chargemesh_ledger::state::{CdrEntry, CdrStatus, Charger, Clearing, PublishedTariff};
+use chargemesh_ledger::state::{CdrEntry, Charger, Clearing, PublishedTariff};
 use chargemesh_ledger::transaction::{Action, MemberRecord};
-use chargemesh_ledger::{Block, Header, SignedTransaction, Transaction};
+use chargemesh_ledger::{Header, SignedTransaction, Transaction};
 use chargemesh_operations::ledger::LedgerNode;
 use chargemesh_operations::ledger::feed::FeedStatus;
+use chargemesh_operations::ledger_explorer::{ChainReadError, TransactionPlace};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -105,21 +105,20 @@ pub async fn list_blocks(
     _caller: Caller,
     Query(page): Query<BlockPage>,
 ) -> ApiResult<Json<Vec<BlockSummary>>> {
-    let ledger = ledger(&state)?;
-    let chain = chain(ledger);
-    let top = page.before.unwrap_or(u64::MAX).min(chain.head().height + 1);
     let limit = page.limit.unwrap_or(20).clamp(1, 100);
-    let mut blocks = Vec::new();
-    for height in (top.saturating_sub(limit).max(1)..top).rev() {
-        let block =
-            chain.store().block(height).map_err(store_error)?.ok_or_else(|| store_error("a block is missing"))?;
-        blocks.push(BlockSummary {
+    let blocks = ledger(&state)?.blocks_before(page.before, limit).map_err(|e| match e {
+        ChainReadError::MissingBlock(_) => store_error("a block is missing"),
+        ChainReadError::Store(e) => store_error(e),
+    })?;
+    let summaries = blocks
+        .into_iter()
+        .map(|block| BlockSummary {
             hash: hex::encode(block.hash()),
             transactions: block.transactions.len(),
             header: block.header,
-        });
-    }
-    Ok(Json(blocks))
+        })
+        .collect();
+    Ok(Json(summaries))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -157,10 +156,6 @@ pub struct BlockView {
     pub certificate: String,
 }
 
-fn block_at(chain: &Snapshot, height: u64) -> ApiResult<Block> {
-    chain.store().block(height).map_err(store_error)?.ok_or_else(|| ApiError::not_found(format!("block {height}")))
-}
-
 /// A finalized block with its transactions and certificate.
 #[utoipa::path(get, path = "/api/v1/ledger/blocks/{height}", tag = "ledger", responses((status = 200, body = BlockView), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn get_block(
@@ -168,10 +163,8 @@ pub async fn get_block(
     _caller: Caller,
     Path(height): Path<u64>,
 ) -> ApiResult<Json<BlockView>> {
-    let ledger = ledger(&state)?;
-    let chain = chain(ledger);
-    let block = block_at(&chain, height)?;
-    let certificate = chain.store().certificate(height).map_err(store_error)?.unwrap_or_default();
+    let found = ledger(&state)?.block_with_certificate(height).map_err(store_error)?;
+    let (block, certificate) = found.ok_or_else(|| ApiError::not_found(format!("block {height}")))?;
     Ok(Json(BlockView {
         hash: hex::encode(block.hash()),
         transactions: block
@@ -194,14 +187,18 @@ pub async fn get_transaction(
 ) -> ApiResult<Json<TransactionView>> {
     let ledger = ledger(&state)?;
     let id = parse_hash(&id, "the transaction id")?;
-    let chain = chain(ledger);
-    let location = chain.store().transaction_location(&id).map_err(store_error)?;
-    let Some((height, index)) = location else {
-        let status = if ledger.is_waiting(&id) { "waiting for a block" } else { "not on the chain" };
-        return Err(ApiError::not_found(format!("transaction {} ({status})", hex::encode(id))));
+    let place = ledger.transaction_place(&id).map_err(|e| match e {
+        ChainReadError::MissingBlock(height) => ApiError::not_found(format!("block {height}")),
+        ChainReadError::Store(e) => store_error(e),
+    })?;
+    let status = match place {
+        TransactionPlace::Finalized { transaction, height, index } => {
+            return Ok(Json(TransactionView::of(&transaction, Some((height, index)))));
+        }
+        TransactionPlace::Waiting => "waiting for a block",
+        TransactionPlace::Unknown => "not on the chain",
     };
-    let block = block_at(&chain, height)?;
-    Ok(Json(TransactionView::of(&block.transactions[index as usize], Some((height, index)))))
+    Err(ApiError::not_found(format!("transaction {} ({status})", hex::encode(id))))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -326,13 +323,8 @@ pub async fn get_cdr(
     _caller: Caller,
     Path((cpo, cdr_id)): Path<(String, String)>,
 ) -> ApiResult<Json<CdrView>> {
-    let chain = chain(ledger(&state)?);
-    let entry = chain
-        .state()
-        .cdr(&cpo, &cdr_id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("CDR {cdr_id} of {cpo}")))?;
-    let proof = proof::prove(chain.store(), chain.state(), &cpo, &cdr_id).map_err(store_error)?;
+    let found = ledger(&state)?.cdr_with_proof(&cpo, &cdr_id).map_err(store_error)?;
+    let (entry, proof) = found.ok_or_else(|| ApiError::not_found(format!("CDR {cdr_id} of {cpo}")))?;
     Ok(Json(CdrView { entry, proof }))
 }
 
@@ -342,17 +334,7 @@ pub async fn get_cdr(
 #[utoipa::path(get, path = "/api/v1/ledger/disputes", tag = "ledger",
     responses((status = 200, body = Vec<Object>), (status = 404, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn list_disputes(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<CdrEntry>>> {
-    let ledger = ledger(&state)?;
-    let me = ledger.party_id.clone();
-    let chain = chain(ledger);
-    let mut disputes: Vec<CdrEntry> = chain
-        .state()
-        .cdrs()
-        .filter(|e| (e.cpo == me || e.anchor.emsp == me) && e.status != CdrStatus::Anchored)
-        .cloned()
-        .collect();
-    disputes.sort_by_key(|e| std::cmp::Reverse(e.anchored_at));
-    Ok(Json(disputes))
+    Ok(Json(ledger(&state)?.disputes()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -5,15 +5,14 @@
 use super::ApiState;
 use super::audit::Before;
 use super::auth::Caller;
-use super::errors::{ApiError, ApiResult};
+use super::errors::ApiResult;
 use super::extract::Body;
 use super::extract::Path;
 use crate::federation::auth::token_hash;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use chargemesh_store::partners::{self, Partner};
-use jiff::Timestamp;
+use chargemesh_store::partners::Partner;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -44,23 +43,8 @@ pub async fn create(
     _caller: Caller,
     Body(body): Body<NewPartner>,
 ) -> ApiResult<(StatusCode, Json<CreatedPartner>)> {
-    let name = body.name.trim().to_owned();
-    if name.is_empty() || name.len() > 100 {
-        return Err(ApiError::invalid("name: 1 to 100 characters"));
-    }
     let token_a = hex::encode(rand::random::<[u8; 32]>());
-    let hash = token_hash(&token_a);
-    let partner = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let id = partners::create(&mut *tx, &name, &hash, Timestamp::now()).await?;
-                let all = partners::list(tx).await?;
-                Ok(all.into_iter().find(|p| p.id == id).expect("created above"))
-            })
-        })
-        .await?;
+    let partner = state.operations.create_partner(&body.name, token_hash(&token_a)).await?;
     let versions_url = format!("{}/versions", state.federation.base_url);
     Ok((StatusCode::CREATED, Json(CreatedPartner { partner, token_a, versions_url })))
 }
@@ -69,7 +53,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/ocpi/partners", tag = "roaming", responses((status = 200, body = Vec<Partner>)),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<Partner>>> {
-    Ok(Json(state.operations.store().read(|conn| Box::pin(partners::list(conn))).await?))
+    Ok(Json(state.operations.partners().await?))
 }
 
 /// Ends a partner's access: its tokens stop working at once.
@@ -80,18 +64,6 @@ pub async fn revoke(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<(Extension<Before>, StatusCode)> {
-    let revoked = state
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let before = partners::list(&mut *tx).await?.into_iter().find(|p| p.id == id);
-                Ok(partners::revoke(tx, id, Timestamp::now()).await?.then_some(before))
-            })
-        })
-        .await?;
-    match revoked {
-        Some(before) => Ok((Before::of(&before), StatusCode::NO_CONTENT)),
-        None => Err(ApiError::not_found(format!("partner {id} with access"))),
-    }
+    let before = state.operations.revoke_partner(id).await?;
+    Ok((Before::of(&before), StatusCode::NO_CONTENT))
 }

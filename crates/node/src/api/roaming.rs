@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chargemesh_ledger::proof::CdrProof;
 use chargemesh_ledger::transaction::DisputeReason;
-use chargemesh_store::federation::{self, PendingMessage, Pushed, RoamingStart};
+use chargemesh_store::federation::{PendingMessage, Pushed, RoamingStart};
 use chargemesh_store::settlements::{self, Settlement};
 use serde::Deserialize;
 use serde_json::Value;
@@ -52,11 +52,7 @@ pub async fn list_tariffs(
 }
 
 async fn pushed(state: &ApiState, kind: Pushed, cpo: Option<String>) -> ApiResult<Json<Vec<Value>>> {
-    let kept = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { federation::pushed(conn, kind, cpo.as_deref()).await }))
-        .await?;
+    let kept = state.operations.pushed_by_members(kind, cpo.as_deref()).await?;
     // Kept as received: a body that no longer reads (it was checked on arrival) is left out.
     Ok(Json(kept.iter().filter_map(|l| serde_json::from_str(&l.body).ok()).collect()))
 }
@@ -244,12 +240,7 @@ pub async fn get_start(
 
 /// Refuses (404) a start the caller does not see: one made for another operator's driver.
 async fn visible_start(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<RoamingStart> {
-    let wanted = id.to_owned();
-    let start = state
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { federation::get_start(conn, &wanted).await }))
-        .await?;
+    let start = state.operations.roaming_start(id).await?;
     start.filter(|s| caller.sees(s.operator_id)).ok_or_else(|| ApiError::not_found(format!("start {id}")))
 }
 
@@ -469,6 +460,5 @@ pub async fn unlock(
 #[utoipa::path(get, path = "/api/v1/roaming/outbox", tag = "roaming",
     responses((status = 200, body = Vec<PendingMessage>)), security(("bearer" = [])))]
 pub async fn outbox(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<PendingMessage>>> {
-    let pending = state.operations.store().read(|conn| Box::pin(federation::pending(conn, 100))).await?;
-    Ok(Json(pending))
+    Ok(Json(state.operations.undelivered_messages(100).await?))
 }
