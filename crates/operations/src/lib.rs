@@ -9,8 +9,14 @@ pub mod config;
 mod energy;
 mod error;
 pub mod ledger;
+pub mod member_outbox;
+pub mod partner_credentials;
 pub mod passwords;
 pub mod payments;
+mod publication;
+pub mod roaming_cpo;
+pub mod roaming_emsp;
+mod roaming_settlement;
 mod roaming_tokens;
 
 pub use charger_events::Refusal;
