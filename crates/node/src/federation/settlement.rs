@@ -161,6 +161,7 @@ pub enum DisputeError {
     AlreadyDisputed(String),
     #[error("the dispute window of CDR {cdr_id} closed at {closed} (UTC)")]
     WindowClosed { cdr_id: String, closed: Timestamp },
+    /// Operations failed (the store, in practice).
     #[error(transparent)]
     Store(#[from] chargemesh_operations::Error),
 }

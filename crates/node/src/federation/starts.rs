@@ -53,6 +53,7 @@ pub enum StartError {
     NotCharging(String),
     #[error("start {0} holds no reservation (it must be `reserved`, or `reserving` to cancel)")]
     NotReserved(String),
+    /// Operations failed (the store, in practice).
     #[error(transparent)]
     Store(#[from] Error),
 }
