@@ -15,7 +15,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use chargemesh_protocol::ocpi::{VERSION, headers, status};
-use chargemesh_store::{federation, partners};
 use jiff::Timestamp;
 use std::sync::Arc;
 
@@ -103,10 +102,7 @@ async fn member(
     let (seen, signed_at) = (hex::encode(verified.replay_key), verified.signed_at);
     let first = federation
         .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move { federation::first_sight(tx, &seen, signed_at, now - signature::MAX_SKEW * 2).await })
-        })
+        .first_sight_of_member_request(seen, signed_at, now - signature::MAX_SKEW * 2)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "cannot record a member request's signature");
@@ -138,11 +134,8 @@ fn token(headers: &HeaderMap) -> Option<Vec<String>> {
 
 /// The partner holding one of `tokens`, if it may call `method` on `path`.
 async fn partner(federation: &Federation, tokens: &[String], method: &str, path: &str) -> Result<Caller, Refusal> {
-    let store = federation.operations.store();
     for token in tokens {
-        let hash = token_hash(token);
-        let found = store.read(move |conn| Box::pin(async move { partners::by_token(conn, &hash).await })).await;
-        let found = found.map_err(|e| {
+        let found = federation.operations.partner_holding_token(token_hash(token)).await.map_err(|e| {
             tracing::error!(error = %e, "cannot read the OCPI partners");
             Refusal::UnknownToken
         })?;

@@ -19,11 +19,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chargemesh_core::StationId;
 use chargemesh_operations::TokenAuthority;
+use chargemesh_operations::roaming_emsp::Allowance;
 use chargemesh_protocol::ocpi::tokens::{AllowedType, AuthorizationInfo, LocationReferences};
 use chargemesh_protocol::ocpi::{VERSION, status};
 use chargemesh_store::tokens::Token;
-use chargemesh_store::{StoreError, chargers, drivers, federation, tokens};
-use jiff::Timestamp;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
@@ -37,28 +36,8 @@ pub async fn authorize(
     let Some(ledger) = federation.ledger.clone() else {
         return reply::error(StatusCode::NOT_FOUND, status::UNKNOWN_TOKEN, "this node has no members' tokens");
     };
-    let asker = member.clone();
-    let found = federation
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let started = federation::tokens_started_at(&mut *conn, &asker).await?;
-                let Some((id_token, reference)) =
-                    started.into_iter().find(|(id_token, _)| ledger.pseudonym(&asker, id_token) == uid)
-                else {
-                    return Ok(None);
-                };
-                let Some(token) = tokens::get_token(&mut *conn, &id_token).await? else { return Ok(None) };
-                let account = match token.driver_id {
-                    Some(id) => drivers::get_driver(conn, id).await?.map(|d| d.status),
-                    None => None,
-                };
-                Ok::<_, StoreError>(Some((token, account, reference)))
-            })
-        })
-        .await;
-    let (token, account, reference) = match found {
+    let found = federation.operations.authorize_driver_for_member(ledger, &member, uid).await;
+    let authorization = match found {
         Ok(Some(found)) => found,
         Ok(None) => {
             return reply::error(StatusCode::NOT_FOUND, status::UNKNOWN_TOKEN, "no token of this member's drivers");
@@ -68,14 +47,13 @@ pub async fn authorize(
             return reply::server_error("the token cannot be looked up now; try again");
         }
     };
-    let allowed = if token.status != "active" || account.is_some_and(|status| status != drivers::ACTIVE) {
-        AllowedType::Blocked
-    } else if token.expires_at.is_some_and(|at| at <= Timestamp::now()) {
-        AllowedType::Expired
-    } else {
-        AllowedType::Allowed
+    let allowed = match authorization.allowance {
+        Allowance::Allowed => AllowedType::Allowed,
+        Allowance::Blocked => AllowedType::Blocked,
+        Allowance::Expired => AllowedType::Expired,
     };
-    match federation.driver_token(&member, &token.id_token) {
+    let reference = authorization.reference;
+    match federation.driver_token(&member, &authorization.id_token) {
         Ok(token) => {
             reply::ok(AuthorizationInfo { allowed, token, location: None, authorization_reference: Some(reference) })
         }
@@ -100,13 +78,7 @@ impl Federation {
     /// Asks the member whose pseudonym `token` is whether its driver may charge at `station`.
     async fn authorized_by_member(&self, token: &Token, station: &StationId) -> Option<bool> {
         let (peers, member) = (self.peers.as_ref()?, token.emsp_party.as_deref()?);
-        let key = station.as_str().to_owned();
-        let charger = self
-            .operations
-            .store()
-            .read(move |conn| Box::pin(async move { chargers::get_charger(conn, &key).await }))
-            .await
-            .ok()??;
+        let charger = self.operations.charger_for_member_driver(station).await.ok()??;
         let location = LocationReferences {
             location_id: charger.site_id.map(|site| site.to_string()).unwrap_or_default(),
             evse_uids: vec![station.as_str().to_owned()],

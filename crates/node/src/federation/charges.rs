@@ -6,6 +6,7 @@ use super::Federation;
 use super::publisher::Sent;
 use chargemesh_core::metering::average_power_watts;
 use chargemesh_core::pricing::PricedCdr;
+use chargemesh_operations::Outcome;
 use chargemesh_protocol::ocpi::locations::Location;
 use chargemesh_protocol::ocpi::sessions::{
     AuthMethod, Cdr, CdrDimension, CdrDimensionType, CdrLocation, CdrToken, ChargingPeriod, Price, Session,
@@ -13,18 +14,16 @@ use chargemesh_protocol::ocpi::sessions::{
 };
 use chargemesh_protocol::ocpi::tokens::TokenType;
 use chargemesh_protocol::ocpi::{PartyRef, VERSION};
-use chargemesh_store::StoreError;
-use chargemesh_store::federation::{self, RoamingCharge};
-use chargemesh_store::sessions::{self, SessionState};
+use chargemesh_store::federation::RoamingCharge;
+use chargemesh_store::sessions::SessionState;
 use jiff::{SignedDuration, Timestamp};
 
 /// Sessions updated within this long are compared with what their members were sent.
 const LOOKBACK: SignedDuration = SignedDuration::from_hours(48);
 
-pub(super) async fn publish(federation: &Federation, locations: &[Location], sent: &Sent) -> Result<(), StoreError> {
-    let since = Timestamp::now() - LOOKBACK;
-    let store = federation.operations.store();
-    let charges = store.read(move |conn| Box::pin(federation::roaming_charges(conn, since))).await?;
+pub(super) async fn publish(federation: &Federation, locations: &[Location], sent: &Sent) -> Outcome<()> {
+    let operations = &federation.operations;
+    let charges = operations.roaming_charges_since(Timestamp::now() - LOOKBACK).await?;
     let party = federation.party();
     for charge in charges {
         let Some(emsp) = PartyRef::of_member(&charge.emsp) else { continue };
@@ -32,10 +31,7 @@ pub(super) async fn publish(federation: &Federation, locations: &[Location], sen
         let Some(location) = location else { continue };
         let priced: Option<PricedCdr> = charge.cdr_body.as_deref().and_then(|body| serde_json::from_str(body).ok());
         let readings = match charge.state {
-            SessionState::Active => {
-                let id = charge.session_id;
-                store.read(move |conn| Box::pin(sessions::latest_register_readings(conn, id))).await?
-            }
+            SessionState::Active => operations.roaming_session_readings(charge.session_id).await?,
             _ => Vec::new(),
         };
         let mut session = session(&charge, &party, &emsp, location, priced.as_ref());
@@ -46,7 +42,7 @@ pub(super) async fn publish(federation: &Federation, locations: &[Location], sen
         let body = serde_json::to_string(&session).expect("a session serializes");
         let path = format!("/{VERSION}/emsp/sessions/{}/{}/{}", party.country_code, party.party_id, session.id);
         let key = format!("session:{}", charge.session_id);
-        sent.queue_if_changed(store, &charge.emsp, &key, ("PUT", &path, &body)).await?;
+        sent.queue_if_changed(operations, &charge.emsp, &key, ("PUT", &path, &body)).await?;
         let cdr = match (&priced, &charge.cdr_body) {
             (Some(priced), Some(saved)) => cdr(&charge, session, location, priced, saved),
             _ => None,
@@ -54,8 +50,13 @@ pub(super) async fn publish(federation: &Federation, locations: &[Location], sen
         if let Some(cdr) = cdr {
             let body = serde_json::to_string(&cdr).expect("a CDR serializes");
             let path = format!("/{VERSION}/emsp/cdrs");
-            sent.queue_if_changed(store, &charge.emsp, &format!("cdr:{}", charge.session_id), ("POST", &path, &body))
-                .await?;
+            sent.queue_if_changed(
+                operations,
+                &charge.emsp,
+                &format!("cdr:{}", charge.session_id),
+                ("POST", &path, &body),
+            )
+            .await?;
         }
     }
     Ok(())

@@ -15,14 +15,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
 use chargemesh_core::{IdToken, StationId};
+use chargemesh_operations::Error;
+use chargemesh_operations::member_outbox::MemberRequest;
+use chargemesh_operations::roaming_cpo::MemberReservation;
 use chargemesh_protocol::ocpi::commands::{
     CancelReservation, CommandResponse, CommandResponseType, CommandResult, CommandResultType, DisplayText, ReserveNow,
     StartSession, StopSession, UnlockConnector,
 };
 use chargemesh_protocol::ocpi::locations::Evse;
 use chargemesh_protocol::ocpi::{PartyRef, status};
-use chargemesh_store::tokens::Token;
-use chargemesh_store::{chargers, federation, sessions, tokens};
 use jiff::Timestamp;
 use std::sync::Arc;
 
@@ -169,22 +170,14 @@ async fn reserve_now(federation: Arc<Federation>, member: String, request: Reser
     if let Err(refused) = record_token(&federation, &station, &id_token, &member, &reference).await {
         return refused;
     }
-    let (key, station_id, token, expiry) = (
-        (member.clone(), request.reservation_id.clone()),
-        station.as_str().to_owned(),
-        id_token.clone(),
-        request.expiry_date,
-    );
-    let allocated = federation
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let key = (key.0.as_str(), key.1.as_str());
-                federation::reservation_for(tx, key, &station_id, token.as_str(), expiry, Timestamp::now()).await
-            })
-        })
-        .await;
+    let reservation = MemberReservation {
+        member: member.clone(),
+        reservation_id: request.reservation_id.clone(),
+        station: station.clone(),
+        id_token: id_token.clone(),
+        expiry: request.expiry_date,
+    };
+    let allocated = federation.operations.reserve_for_member(reservation).await;
     let reservation_id = match allocated {
         Ok(id) => id,
         Err(e) => {
@@ -208,12 +201,7 @@ async fn cancel_reservation(federation: Arc<Federation>, member: String, request
     let Some(result_path) = result_path(&federation, &member, &request.response_url) else {
         return reply::invalid("response_url must be on the requesting member's registered OCPI endpoint");
     };
-    let (owner, reservation) = (member.clone(), request.reservation_id.clone());
-    let found = federation
-        .operations
-        .store()
-        .read(move |conn| Box::pin(async move { federation::reservation(conn, &owner, &reservation).await }))
-        .await;
+    let found = federation.operations.member_reservation(&member, &request.reservation_id).await;
     let (reservation_id, station) = match found {
         Ok(Some((id, station))) => match StationId::parse(&station) {
             Ok(station) => (id, station),
@@ -247,39 +235,9 @@ async fn record_token(
     member: &str,
     reference: &str,
 ) -> Result<(), Response> {
-    let (station, id_token, member) = (station.as_str().to_owned(), id_token.as_str().to_owned(), member.to_owned());
-    let reference = reference.to_owned();
-    let recorded = federation
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let charger = chargers::get_charger(&mut *tx, &station).await?;
-                let Some(operator_id) = charger.and_then(|c| c.operator_id) else { return Ok(false) };
-                let now = Timestamp::now();
-                federation::authorize(&mut *tx, &id_token, &station, &member, &reference, now).await?;
-                let existing = tokens::get_token(&mut *tx, &id_token).await?;
-                let token = Token {
-                    id_token: id_token.clone(),
-                    operator_id,
-                    kind: "app".into(),
-                    status: "active".into(),
-                    expires_at: None,
-                    parent_id_token: None,
-                    label: None,
-                    payment_method: None,
-                    emsp_party: Some(member),
-                    driver_id: None,
-                    created_at: existing.map_or(now, |t| t.created_at),
-                };
-                tokens::upsert_token(tx, &token).await?;
-                Ok(true)
-            })
-        })
-        .await;
-    match recorded {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(answer(CommandResponseType::Rejected, "the charger belongs to no operator here")),
+    match federation.operations.authorize_member_token(station, id_token, member, reference).await {
+        Ok(()) => Ok(()),
+        Err(Error::Refused { message, .. }) => Err(answer(CommandResponseType::Rejected, message)),
         Err(e) => {
             tracing::error!(error = %e, "cannot record a member's token");
             Err(reply::server_error("the request cannot be recorded now; try again"))
@@ -301,20 +259,9 @@ async fn stop_session(federation: Arc<Federation>, member: String, request: Stop
     let unknown =
         || answer(CommandResponseType::UnknownSession, format!("no running session {} of yours", request.session_id));
     let Ok(id) = request.session_id.parse::<i64>() else { return unknown() };
-    let found = federation
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let Some(session) = sessions::get_session(&mut *conn, id).await? else { return Ok(None) };
-                let token = tokens::get_token(conn, &session.id_token).await?;
-                Ok(Some((session, token.and_then(|t| t.emsp_party))))
-            })
-        })
-        .await;
-    let session = match found {
-        Ok(Some((session, Some(owner)))) if owner == member && session.state.is_active() => session,
-        Ok(_) => return unknown(),
+    let session = match federation.operations.member_session_to_stop(&member, id).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return unknown(),
         Err(e) => {
             tracing::error!(error = %e, "cannot look up a session to stop");
             return reply::server_error("the session cannot be looked up now; try again");
@@ -329,10 +276,6 @@ async fn stop_session(federation: Arc<Federation>, member: String, request: Stop
     answer(CommandResponseType::Accepted, "")
 }
 
-/// How long after its driver's session a member may still have a connector unlocked (a cable
-/// stuck after the charge).
-const UNLOCK_AFTER_SESSION: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
-
 /// Unlocks a connector of one of this node's chargers for a member whose driver charges there, or
 /// charged there within the last hour: nobody else's cable is released.
 async fn unlock_connector(federation: Arc<Federation>, member: String, request: UnlockConnector) -> Response {
@@ -343,29 +286,7 @@ async fn unlock_connector(federation: Arc<Federation>, member: String, request: 
     else {
         return answer(CommandResponseType::Rejected, "no such EVSE or connector");
     };
-    let (station_id, owner) = (station.as_str().to_owned(), member.clone());
-    let since = Timestamp::now() - UNLOCK_AFTER_SESSION;
-    let found = federation
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let filter = sessions::SessionFilter {
-                    station_id: Some(station_id),
-                    limit: 1,
-                    ..sessions::SessionFilter::default()
-                };
-                let Some(last) = sessions::list_sessions(&mut *conn, &filter).await?.into_iter().next() else {
-                    return Ok(false);
-                };
-                let token = tokens::get_token(conn, &last.id_token).await?;
-                let recent = last.state.is_active() || last.stopped_at.is_some_and(|at| at >= since);
-                Ok(recent
-                    && last.connector_id == i64::from(connector)
-                    && token.and_then(|t| t.emsp_party) == Some(owner))
-            })
-        })
-        .await;
+    let found = federation.operations.member_may_unlock(&member, &station, connector).await;
     match found {
         Ok(true) => {}
         Ok(false) => {
@@ -428,16 +349,8 @@ async fn carry_out(
         }
     };
     let body = serde_json::to_string(&result).expect("a command result serializes");
-    let queued = federation
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let message = ("POST", result_path.as_str(), body.as_str());
-                federation::enqueue(tx, &member, &command_key, None, message, Timestamp::now()).await
-            })
-        })
-        .await;
+    let request = MemberRequest { method: "POST".into(), path: result_path, body };
+    let queued = federation.operations.queue_for_member(member, command_key, None, request).await;
     if let Err(e) = queued {
         tracing::error!(error = %e, "the result of a member's start could not be queued for it");
     }

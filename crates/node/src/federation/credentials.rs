@@ -11,11 +11,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
+use chargemesh_operations::partner_credentials::PartnerCredentials;
 use chargemesh_protocol::ocpi::credentials::{Credentials, CredentialsRole, Role};
 use chargemesh_protocol::ocpi::locations::BusinessDetails;
 use chargemesh_protocol::ocpi::status;
-use chargemesh_store::partners;
-use jiff::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,16 +82,8 @@ pub async fn register(
     }
     let token = hex::encode(rand::random::<[u8; 32]>());
     let (hash, roles) = (token_hash(&token), serde_json::to_string(&theirs.roles).expect("roles serialize"));
-    let registered = federation
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let given = (theirs.token.as_str(), theirs.url.as_str(), roles.as_str());
-                partners::register(tx, id, &hash, given, Timestamp::now()).await
-            })
-        })
-        .await;
+    let given = PartnerCredentials { token: theirs.token, versions_url: theirs.url, roles };
+    let registered = federation.operations.record_partner_credentials(id, hash, given).await;
     match registered {
         Ok(true) => reply::ok(ours(&federation, token)),
         Ok(false) => not_registered(),
@@ -128,11 +119,7 @@ async fn fetch_versions(theirs: &Credentials) -> Result<(), String> {
 /// DELETE: the partner ends its registration; its token stops working.
 pub async fn unregister(State(federation): State<Arc<Federation>>, Extension(caller): Extension<Caller>) -> Response {
     let Caller::Partner { id, .. } = caller else { return not_registered() };
-    let revoked = federation
-        .operations
-        .store()
-        .write(move |tx| Box::pin(async move { partners::revoke(tx, id, Timestamp::now()).await }))
-        .await;
+    let revoked = federation.operations.end_partner_registration(id).await;
     match revoked {
         Ok(_) => reply::ok(()),
         Err(e) => {

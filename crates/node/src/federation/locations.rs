@@ -10,11 +10,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chargemesh_core::StationId;
 use chargemesh_core::charger::ConnectorStatus;
+use chargemesh_operations::Outcome;
 use chargemesh_protocol::ocpi::locations::{
     BusinessDetails, Connector, ConnectorStandard, Evse, EvseStatus, GeoLocation, Location, PowerType,
 };
 use chargemesh_protocol::ocpi::{PartyRef, status};
-use chargemesh_store::StoreError;
 use chargemesh_store::locations::{PublishedCharger, PublishedSite};
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -85,9 +85,8 @@ async fn find(federation: &Federation, location_id: &str) -> Result<Location, Re
 }
 
 /// Every published location, by site id.
-pub(super) async fn locations(federation: &Federation) -> Result<Vec<Location>, StoreError> {
-    let sites =
-        federation.operations.store().read(|conn| Box::pin(chargemesh_store::locations::published(conn))).await?;
+pub(super) async fn locations(federation: &Federation) -> Outcome<Vec<Location>> {
+    let sites = federation.operations.published_sites().await?;
     let party = federation.party();
     let connected =
         |station: &str| StationId::parse(station).is_ok_and(|id| federation.operations.chargers().is_connected(&id));

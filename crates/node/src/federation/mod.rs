@@ -89,10 +89,9 @@ pub fn tasks(federation: &Arc<Federation>) -> Vec<tokio::task::JoinHandle<()>> {
     let Some(peers) = &federation.peers else { return Vec::new() };
     let authority = authorization::RealTimeAuthority(Arc::downgrade(federation));
     federation.operations.set_token_authority(Arc::new(authority));
-    let store = federation.operations.store().clone();
     vec![
         tokio::spawn(publisher::run(federation.clone(), peers.clone(), PUBLISH_INTERVAL)),
-        tokio::spawn(outbox::run(store, peers.clone(), OUTBOX_INTERVAL)),
+        tokio::spawn(outbox::run(federation.operations.clone(), peers.clone(), OUTBOX_INTERVAL)),
         tokio::spawn(settlement::run(federation.clone(), SETTLEMENT_INTERVAL)),
     ]
 }

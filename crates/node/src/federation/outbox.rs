@@ -4,7 +4,7 @@
 //! (acknowledged, but the acknowledgement lost) as once.
 
 use super::client::Peers;
-use chargemesh_store::{Store, StoreError, federation};
+use chargemesh_operations::{Operations, Outcome};
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,49 +19,46 @@ const PURGE_EVERY: Duration = Duration::from_secs(3_600);
 /// How often the gauge of waiting messages is refreshed.
 const GAUGE_EVERY: Duration = Duration::from_secs(10);
 
-pub async fn run(store: Store, peers: Arc<Peers>, interval: Duration) {
+pub async fn run(operations: Operations, peers: Arc<Peers>, interval: Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let due = |last: Option<tokio::time::Instant>, every| last.is_none_or(|at| at.elapsed() >= every);
     let (mut purged_at, mut counted_at) = (None, None);
     loop {
         ticker.tick().await;
-        if let Err(e) = deliver_due(&store, &peers).await {
+        if let Err(e) = deliver_due(&operations, &peers).await {
             tracing::warn!(error = %e, "the OCPI outbox could not be read; retrying");
         }
         if due(purged_at, PURGE_EVERY) {
             purged_at = Some(tokio::time::Instant::now());
             let before = Timestamp::now() - KEEP_DELIVERED;
-            let purged = store.write(move |tx| Box::pin(federation::purge_delivered(tx, before))).await;
+            let purged = operations.purge_delivered_member_messages(before).await;
             if let Err(e) = purged {
                 tracing::warn!(error = %e, "delivered OCPI messages could not be purged; retrying later");
             }
         }
         if due(counted_at, GAUGE_EVERY) {
             counted_at = Some(tokio::time::Instant::now());
-            if let Ok(waiting) = store.read(|conn| Box::pin(federation::undelivered(conn))).await {
+            if let Ok(waiting) = operations.undelivered_member_messages().await {
                 metrics::gauge!("chargemesh_ocpi_outbox_undelivered").set(waiting as f64);
             }
         }
     }
 }
 
-async fn deliver_due(store: &Store, peers: &Peers) -> Result<(), StoreError> {
-    let due = store.read(|conn| Box::pin(federation::due(conn, Timestamp::now(), PER_ROUND))).await?;
+async fn deliver_due(operations: &Operations, peers: &Peers) -> Outcome<()> {
+    let due = operations.member_messages_due(PER_ROUND).await?;
     for message in due {
         let body = (!message.body.is_empty()).then_some(message.body.as_str());
         let outcome = peers.send(&message.peer, &message.method, &message.path, body).await;
         let id = message.id;
         match outcome {
-            Ok(_) => store.write(move |tx| Box::pin(federation::delivered(tx, id, Timestamp::now()))).await?,
+            Ok(_) => operations.member_message_delivered(id).await?,
             Err(error) => {
                 let retry_at = Timestamp::now() + backoff(message.attempts);
                 tracing::warn!(peer = %message.peer, path = %message.path, attempts = message.attempts + 1, %error,
                     "an OCPI message was not acknowledged; it will be sent again");
-                let error = error.to_string();
-                store
-                    .write(move |tx| Box::pin(async move { federation::failed(tx, id, &error, retry_at).await }))
-                    .await?;
+                operations.member_message_failed(id, error.to_string(), retry_at).await?;
             }
         }
     }

@@ -6,9 +6,9 @@
 
 use super::locations::locations;
 use super::{Federation, charges, client::Peers, tariffs};
+use chargemesh_operations::member_outbox::MemberRequest;
+use chargemesh_operations::{Operations, Outcome};
 use chargemesh_protocol::ocpi::VERSION;
-use chargemesh_store::{Store, StoreError, federation};
-use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,10 +28,10 @@ pub async fn run(federation: Arc<Federation>, peers: Arc<Peers>, interval: Durat
     }
 }
 
-async fn publish(federation: &Federation, peers: &Peers) -> Result<(), StoreError> {
+async fn publish(federation: &Federation, peers: &Peers) -> Outcome<()> {
     let locations = locations(federation).await?;
-    let store = federation.operations.store();
-    let sent = Sent::load(store).await?;
+    let operations = &federation.operations;
+    let sent = Sent::load(operations).await?;
     let tariffs = tariffs::published(federation, &locations).await?;
     for peer in peers.others() {
         // Tariffs first, so that a member has a tariff before a connector names it.
@@ -39,12 +39,13 @@ async fn publish(federation: &Federation, peers: &Peers) -> Result<(), StoreErro
             let body = serde_json::to_string(tariff).expect("a tariff serializes");
             let receiver = tariffs::RECEIVER;
             let path = format!("/{VERSION}/{receiver}/{}/{}/{}", tariff.country_code, tariff.party_id, tariff.id);
-            sent.queue_if_changed(store, &peer, &format!("tariff:{}", tariff.id), ("PUT", &path, &body)).await?;
+            sent.queue_if_changed(operations, &peer, &format!("tariff:{}", tariff.id), ("PUT", &path, &body)).await?;
         }
         for location in &locations {
             let body = serde_json::to_string(location).expect("a location serializes");
             let path = format!("/{VERSION}/{RECEIVER}/{}/{}/{}", location.country_code, location.party_id, location.id);
-            sent.queue_if_changed(store, &peer, &format!("location:{}", location.id), ("PUT", &path, &body)).await?;
+            sent.queue_if_changed(operations, &peer, &format!("location:{}", location.id), ("PUT", &path, &body))
+                .await?;
         }
     }
     charges::publish(federation, &locations, &sent).await
@@ -55,32 +56,24 @@ async fn publish(federation: &Federation, peers: &Peers) -> Result<(), StoreErro
 pub(super) struct Sent(HashMap<(String, String), String>);
 
 impl Sent {
-    async fn load(store: &Store) -> Result<Sent, StoreError> {
-        let digests = store.read(|conn| Box::pin(federation::digests(conn))).await?;
+    async fn load(operations: &Operations) -> Outcome<Sent> {
+        let digests = operations.digests_sent_to_members().await?;
         Ok(Sent(digests.into_iter().map(|(peer, key, digest)| ((peer, key), digest)).collect()))
     }
 
     /// Queues `message` to `peer` about `object_key` unless the peer was last sent the same.
     pub(super) async fn queue_if_changed(
         &self,
-        store: &Store,
+        operations: &Operations,
         peer: &str,
         object_key: &str,
         (method, path, body): (&str, &str, &str),
-    ) -> Result<(), StoreError> {
+    ) -> Outcome<()> {
         let digest = hex::encode(Sha256::digest(body.as_bytes()));
         if self.0.get(&(peer.to_owned(), object_key.to_owned())) == Some(&digest) {
             return Ok(());
         }
-        let (peer, key, method, path, body) =
-            (peer.to_owned(), object_key.to_owned(), method.to_owned(), path.to_owned(), body.to_owned());
-        store
-            .write(move |tx| {
-                Box::pin(async move {
-                    let message = (method.as_str(), path.as_str(), body.as_str());
-                    federation::enqueue(tx, &peer, &key, Some(&digest), message, Timestamp::now()).await
-                })
-            })
-            .await
+        let request = MemberRequest { method: method.to_owned(), path: path.to_owned(), body: body.to_owned() };
+        operations.queue_for_member(peer.to_owned(), object_key.to_owned(), Some(digest), request).await
     }
 }

@@ -10,12 +10,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chargemesh_operations::Outcome;
+use chargemesh_operations::roaming_emsp::{MemberCdr, MemberSession};
 use chargemesh_protocol::ocpi::commands::{CommandResult, CommandResultType};
 use chargemesh_protocol::ocpi::locations::Location;
 use chargemesh_protocol::ocpi::sessions::{Cdr, Session};
 use chargemesh_protocol::ocpi::tariffs::Tariff;
 use chargemesh_protocol::ocpi::{PartyRef, status};
-use chargemesh_store::federation::{self, Pushed, PushedObject};
+use chargemesh_store::federation::{Pushed, PushedObject};
 use jiff::Timestamp;
 use std::sync::Arc;
 
@@ -68,11 +70,7 @@ async fn keep_pushed(
     last_updated: Timestamp,
 ) -> Response {
     let object = PushedObject { cpo, id, body: String::from_utf8_lossy(&body).into_owned(), last_updated };
-    let kept = federation
-        .operations
-        .store()
-        .write(move |tx| Box::pin(async move { federation::receive_pushed(tx, kind, &object, Timestamp::now()).await }))
-        .await;
+    let kept = federation.operations.keep_pushed(kind, object).await;
     stored(kept.map(|_| ()), if kind == Pushed::Location { "location" } else { "tariff" })
 }
 
@@ -115,15 +113,7 @@ pub async fn receive_command_result(
         }
     };
     let message = result.message.first().map(|m| m.text.clone());
-    let updated = federation
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                federation::update_start(tx, &id, &member, None, &state, message.as_deref(), Timestamp::now()).await
-            })
-        })
-        .await;
+    let updated = federation.operations.move_roaming_start((id, member), None, state, message).await;
     match updated {
         Ok(true) => reply::ok(()),
         Ok(false) => reply::error(StatusCode::NOT_FOUND, status::CLIENT_ERROR, "no such start of yours"),
@@ -152,18 +142,14 @@ pub async fn receive_session(
     if session.id != session_id || session.country_code != country_code || session.party_id != party_id {
         return reply::invalid("the Session's country_code, party_id and id must be those of the URL");
     }
-    let body = String::from_utf8_lossy(&body).into_owned();
-    let kept = federation
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                let reference = session.authorization_reference.as_deref();
-                let (id, updated) = (session.id.as_str(), session.last_updated);
-                federation::receive_session(tx, &member, id, reference, &body, updated, Timestamp::now()).await
-            })
-        })
-        .await;
+    let session = MemberSession {
+        cpo: member,
+        id: session.id,
+        authorization_reference: session.authorization_reference,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        last_updated: session.last_updated,
+    };
+    let kept = federation.operations.keep_member_session(session).await;
     stored(kept.map(|_| ()), "session")
 }
 
@@ -182,15 +168,8 @@ pub async fn receive_cdr(
         return refused;
     }
     let body = String::from_utf8_lossy(&body).into_owned();
-    let kept = federation
-        .operations
-        .store()
-        .write(move |tx| {
-            Box::pin(async move {
-                federation::receive_cdr(tx, &member, &cdr.id, &cdr.session_id, &body, Timestamp::now()).await
-            })
-        })
-        .await;
+    let cdr = MemberCdr { cpo: member, id: cdr.id, session_id: cdr.session_id, body };
+    let kept = federation.operations.keep_member_cdr(cdr).await;
     stored(kept.map(|_| ()), "CDR")
 }
 
@@ -206,7 +185,7 @@ fn only_own(member: &str, country_code: &str, party_id: &str) -> Option<Response
     })
 }
 
-fn stored(result: Result<(), chargemesh_store::StoreError>, what: &str) -> Response {
+fn stored(result: Outcome<()>, what: &str) -> Response {
     match result {
         Ok(()) => reply::ok(()),
         Err(e) => {

@@ -4,10 +4,9 @@
 //! tariff its connector names, tax included.
 
 use super::Federation;
+use chargemesh_operations::Outcome;
 use chargemesh_protocol::ocpi::locations::{ConnectorStandard, EvseStatus, Location};
 use chargemesh_protocol::ocpi::tariffs::{Tariff, TariffDimensionType};
-use chargemesh_store::StoreError;
-use chargemesh_store::federation::{self, Pushed};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -71,13 +70,13 @@ type Catalog = (Vec<(String, Location)>, HashMap<(String, String), Tariff>);
 
 impl Federation {
     /// The consortium's chargers that meet `criteria`, nearest first.
-    pub async fn search(&self, criteria: &Criteria) -> Result<Vec<Found>, StoreError> {
+    pub async fn search(&self, criteria: &Criteria) -> Outcome<Vec<Found>> {
         let (locations, tariffs) = self.catalog().await?;
         Ok(select(&locations, &tariffs, criteria, Timestamp::now()))
     }
 
     /// The charger (EVSE) `evse_uid` of member `operator`, if it publishes one.
-    pub async fn charger(&self, operator: &str, evse_uid: &str) -> Result<Option<ChargerDetail>, StoreError> {
+    pub async fn charger(&self, operator: &str, evse_uid: &str) -> Outcome<Option<ChargerDetail>> {
         let (locations, tariffs) = self.catalog().await?;
         let Some((_, location)) =
             locations.into_iter().find(|(o, l)| o == operator && l.evses.iter().any(|e| e.uid == evse_uid))
@@ -95,19 +94,11 @@ impl Federation {
         }))
     }
 
-    async fn catalog(&self) -> Result<Catalog, StoreError> {
+    async fn catalog(&self) -> Outcome<Catalog> {
         let own = super::locations::locations(self).await?;
         let own_tariffs = super::tariffs::published(self, &own).await?;
         let me = self.member();
-        let store = self.operations.store();
-        let (pushed_locations, pushed_tariffs) = store
-            .read(|conn| {
-                Box::pin(async move {
-                    let locations = federation::pushed(&mut *conn, Pushed::Location, None).await?;
-                    Ok((locations, federation::pushed(conn, Pushed::Tariff, None).await?))
-                })
-            })
-            .await?;
+        let (pushed_locations, pushed_tariffs) = self.operations.pushed_locations_and_tariffs().await?;
         let mut tariffs: HashMap<(String, String), Tariff> =
             own_tariffs.into_iter().map(|t| ((me.clone(), t.id.clone()), t)).collect();
         for kept in pushed_tariffs {

@@ -13,8 +13,8 @@ use chargemesh_ledger::State;
 use chargemesh_ledger::proof::cdr_hash;
 use chargemesh_ledger::state::CdrStatus;
 use chargemesh_ledger::transaction::DisputeReason;
+use chargemesh_operations::Outcome;
 use chargemesh_protocol::ocpi::sessions::{Cdr, number};
-use chargemesh_store::StoreError;
 use chargemesh_store::settlements::{self, AWAITING_ANCHOR, DISPUTED, MISMATCH, Settlement, Unsettled, VERIFIED};
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -35,10 +35,10 @@ pub async fn run(federation: Arc<Federation>, interval: Duration) {
     }
 }
 
-async fn round(federation: &Federation) -> Result<(), StoreError> {
+async fn round(federation: &Federation) -> Outcome<()> {
     let Some(ledger) = &federation.ledger else { return Ok(()) };
-    let store = federation.operations.store();
-    let unsettled = store.read(|conn| Box::pin(settlements::unsettled(conn, PER_ROUND))).await?;
+    let operations = &federation.operations;
+    let unsettled = operations.unsettled_roaming_cdrs(PER_ROUND).await?;
     if !unsettled.is_empty() {
         let now = Timestamp::now();
         let checked: Vec<Settlement> = {
@@ -51,22 +51,10 @@ async fn round(federation: &Federation) -> Result<(), StoreError> {
                 })
                 .collect()
         };
-        store
-            .write(move |tx| {
-                Box::pin(async move {
-                    for settlement in &checked {
-                        if settlements::record_check(&mut *tx, settlement).await? && settlement.state == MISMATCH {
-                            tracing::warn!(cpo = %settlement.cpo, cdr = %settlement.cdr_id,
-                                problem = ?settlement.problem, "a roaming CDR differs from the ledger's; the driver is not charged");
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .await?;
+        operations.record_settlement_checks(checked).await?;
     }
     // Disputes the members have since settled on the ledger: the driver pays what they agreed.
-    let disputed = store.read(|conn| Box::pin(settlements::disputed_settlements(conn))).await?;
+    let disputed = operations.disputed_roaming_settlements().await?;
     let resolved: Vec<(Settlement, i64)> = {
         let chain = ledger.snapshot();
         disputed
@@ -78,9 +66,9 @@ async fn round(federation: &Federation) -> Result<(), StoreError> {
             .collect()
     };
     for (settlement, agreed) in &resolved {
-        federation.operations.settle_resolved_dispute(settlement, *agreed).await?;
+        operations.settle_resolved_dispute(settlement, *agreed).await?;
     }
-    federation.operations.charge_roaming_settlements().await
+    Ok(operations.charge_roaming_settlements().await?)
 }
 
 /// What the ledger says of a received CDR: nothing yet (`awaiting_anchor`), that it is the CDR
@@ -173,8 +161,9 @@ pub enum DisputeError {
     AlreadyDisputed(String),
     #[error("the dispute window of CDR {cdr_id} closed at {closed} (UTC)")]
     WindowClosed { cdr_id: String, closed: Timestamp },
+    /// Operations failed (the store, in practice).
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] chargemesh_operations::Error),
 }
 
 impl Federation {
@@ -183,14 +172,8 @@ impl Federation {
     pub async fn settlement_of_start(
         &self,
         start_id: &str,
-    ) -> Result<Option<(Settlement, Option<chargemesh_ledger::proof::CdrProof>)>, StoreError> {
-        let id = start_id.to_owned();
-        let store = self.operations.store();
-        let Some(settlement) =
-            store.read(move |conn| Box::pin(async move { settlements::of_start(conn, &id).await })).await?
-        else {
-            return Ok(None);
-        };
+    ) -> Outcome<Option<(Settlement, Option<chargemesh_ledger::proof::CdrProof>)>> {
+        let Some(settlement) = self.operations.settlement_of_roaming_start(start_id).await? else { return Ok(None) };
         let proof = self.ledger.as_ref().filter(|_| settlement.height.is_some()).and_then(|ledger| {
             let chain = ledger.snapshot();
             chargemesh_chain::proof::prove(chain.store(), chain.state(), &settlement.cpo, &settlement.cdr_id).ok()
@@ -222,19 +205,8 @@ impl Federation {
             return Err(DisputeError::WindowClosed { cdr_id: settlement.cdr_id, closed });
         }
         let reason = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        let (cpo, cdr_id) = (settlement.cpo.clone(), settlement.cdr_id.clone());
-        let disputed = self
-            .operations
-            .store()
-            .write(move |tx| {
-                Box::pin(async move {
-                    if !settlements::dispute(&mut *tx, (&cpo, &cdr_id), &reason, now).await? {
-                        return Ok(None);
-                    }
-                    settlements::get(tx, &cpo, &cdr_id).await
-                })
-            })
-            .await?;
+        let key = (settlement.cpo.clone(), settlement.cdr_id.clone());
+        let disputed = self.operations.dispute_roaming_cdr(key, reason, now).await?;
         disputed.ok_or(DisputeError::AlreadyDisputed(settlement.cdr_id))
     }
 }

@@ -5,18 +5,18 @@
 
 use super::Federation;
 use super::client::SendError;
+use chargemesh_operations::roaming_emsp::NewRoamingStart;
+use chargemesh_operations::{Error, Outcome};
 use chargemesh_protocol::ocpi::VERSION;
 use chargemesh_protocol::ocpi::commands::{
     CancelReservation, CommandResponse, CommandResponseType, ReserveNow, StartSession, StopSession, UnlockConnector,
 };
 use chargemesh_protocol::ocpi::tokens::{Token, TokenType, WhitelistType};
-use chargemesh_store::StoreError;
-use chargemesh_store::federation::{self, RoamingStart};
-use chargemesh_store::tokens;
+use chargemesh_store::federation::RoamingStart;
 use jiff::Timestamp;
 
 /// A member's Session and, once priced, its CDR, as received (OCPI JSON).
-pub type Charge = (String, Option<String>);
+pub type Charge = chargemesh_operations::roaming_emsp::ChargeOfStart;
 
 /// Where the results of this node's commands come back, after the version's URL.
 pub const RESULTS: &str = "emsp/commands";
@@ -53,8 +53,9 @@ pub enum StartError {
     NotCharging(String),
     #[error("start {0} holds no reservation (it must be `reserved`, or `reserving` to cancel)")]
     NotReserved(String),
+    /// Operations failed (the store, in practice).
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] Error),
 }
 
 impl Federation {
@@ -89,17 +90,8 @@ impl Federation {
         if start.state != "reserved" {
             return Err(StartError::NotReserved(id.to_owned()));
         }
-        let (key, cpo) = (start.id.clone(), start.cpo.clone());
-        let moved = self
-            .operations
-            .store()
-            .write(move |tx| {
-                Box::pin(async move {
-                    federation::update_start(tx, &key, &cpo, Some("reserved"), "requested", None, Timestamp::now())
-                        .await
-                })
-            })
-            .await?;
+        let key = (start.id.clone(), start.cpo.clone());
+        let moved = self.operations.move_roaming_start(key, Some("reserved"), "requested".into(), None).await?;
         if !moved {
             return Err(StartError::NotReserved(id.to_owned()));
         }
@@ -122,39 +114,27 @@ impl Federation {
     }
 
     /// Checks the driver's token and the member, and records a new start in `state`.
-    async fn record_start(&self, request: &StartRequest, state: &str) -> Result<RoamingStart, StartError> {
+    async fn record_start(&self, request: &StartRequest, state: &'static str) -> Result<RoamingStart, StartError> {
         let (Some(ledger), Some(peers)) = (&self.ledger, &self.peers) else { return Err(StartError::NoConsortium) };
         if request.cpo == ledger.party_id || peers.endpoint(&request.cpo).is_none() {
             return Err(StartError::UnknownMember(request.cpo.clone()));
         }
-        let store = self.operations.store();
-        let id_token = request.id_token.clone();
-        let token = store.read(move |conn| Box::pin(async move { tokens::get_token(conn, &id_token).await })).await?;
-        let token = token
-            .filter(|t| chargemesh_core::access::scope_within(Some(t.operator_id), request.scope))
-            .ok_or_else(|| StartError::UnknownToken(request.id_token.clone()))?;
-        if token.emsp_party.is_some() {
-            return Err(StartError::NotOwnDriver(request.id_token.clone()));
-        }
-        if token.status != "active" || token.expires_at.is_some_and(|at| at <= Timestamp::now()) {
-            return Err(StartError::Inactive(request.id_token.clone()));
-        }
-        let now = Timestamp::now();
-        let start = RoamingStart {
-            id: hex::encode(rand::random::<[u8; 16]>()),
+        let start = NewRoamingStart {
             id_token: request.id_token.clone(),
-            operator_id: Some(token.operator_id),
+            scope: request.scope,
             cpo: request.cpo.clone(),
             location_id: request.location_id.clone(),
             evse_uid: request.evse_uid.clone(),
-            state: state.to_owned(),
-            message: None,
-            created_at: now,
-            updated_at: now,
+            state,
         };
-        let recorded = start.clone();
-        store.write(move |tx| Box::pin(async move { federation::create_start(tx, &recorded).await })).await?;
-        Ok(start)
+        self.operations.open_roaming_start(start).await.map_err(|error| match error {
+            Error::NotFound(_) => StartError::UnknownToken(request.id_token.clone()),
+            Error::Refused { code: "token_of_another_member", .. } => {
+                StartError::NotOwnDriver(request.id_token.clone())
+            }
+            Error::Refused { code: "token_inactive", .. } => StartError::Inactive(request.id_token.clone()),
+            other => StartError::Store(other),
+        })
     }
 
     /// The OCPI token member `cpo` is sent for this node's driver `id_token`: its pseudonym toward
@@ -200,7 +180,6 @@ impl Federation {
         (waiting, accepted): (&'static str, &'static str),
     ) -> Result<RoamingStart, StartError> {
         let Some(peers) = &self.peers else { return Err(StartError::NoConsortium) };
-        let store = self.operations.store();
         let path = format!("/{VERSION}/cpo/commands/{command}");
         let sent = peers.send(&start.cpo, "POST", &path, Some(body)).await;
         let (state, message) = match &sent {
@@ -212,21 +191,7 @@ impl Federation {
             Err(SendError::Refused { message, .. }) => ("rejected", Some(message.clone())),
             Err(error) => ("unreachable", Some(error.to_string())),
         };
-        let (id, cpo, text) = (start.id.clone(), start.cpo.clone(), message.clone());
-        // The result may have come back already: only a start still waiting takes the answer.
-        store
-            .write(move |tx| {
-                Box::pin(async move {
-                    let now = Timestamp::now();
-                    federation::update_start(tx, &id, &cpo, Some(waiting), state, text.as_deref(), now).await
-                })
-            })
-            .await?;
-        let id = start.id.clone();
-        let start = store
-            .read(move |conn| Box::pin(async move { federation::get_start(conn, &id).await }))
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("a start vanished".into()))?;
+        let start = self.operations.record_member_answer(&start, waiting, state, message).await?;
         match sent {
             Err(error @ (SendError::Transport(_) | SendError::UnknownPeer(_) | SendError::BadEndpoint { .. })) => {
                 Err(StartError::Unreachable {
@@ -245,18 +210,8 @@ const RESERVATION_REQUESTED: &str = "reservation_requested";
 
 impl Federation {
     /// A start and the charge it led to: the member's last Session and its CDR (OCPI JSON).
-    pub async fn start_with_charge(&self, id: &str) -> Result<Option<(RoamingStart, Option<Charge>)>, StoreError> {
-        let key = id.to_owned();
-        self.operations
-            .store()
-            .read(move |conn| {
-                Box::pin(async move {
-                    let Some(start) = federation::get_start(&mut *conn, &key).await? else { return Ok(None) };
-                    let charge = federation::charge_of_start(conn, &start.cpo, &start.id).await?;
-                    Ok(Some((start, charge)))
-                })
-            })
-            .await
+    pub async fn start_with_charge(&self, id: &str) -> Outcome<Option<(RoamingStart, Option<Charge>)>> {
+        self.operations.roaming_start_with_charge(id).await
     }
 
     /// Asks the charger's member to stop the charge of start `id`; the start becomes `stopping`,
@@ -305,7 +260,6 @@ impl Federation {
         pending_state: &'static str,
     ) -> Result<RoamingStart, StartError> {
         let Some(peers) = &self.peers else { return Err(StartError::NoConsortium) };
-        let store = self.operations.store();
         let id = start.id.clone();
         let path = format!("/{VERSION}/cpo/commands/{command}");
         let answer = match peers.send(&start.cpo, "POST", &path, Some(body)).await {
@@ -327,15 +281,6 @@ impl Federation {
             }
             None => return Err(StartError::Refused("the member's answer could not be read".into())),
         }
-        let (key, cpo) = (start.id.clone(), start.cpo.clone());
-        store
-            .write(move |tx| {
-                Box::pin(async move {
-                    federation::update_start(&mut *tx, &key, &cpo, None, pending_state, None, Timestamp::now()).await?;
-                    federation::get_start(tx, &key).await
-                })
-            })
-            .await?
-            .ok_or(StartError::UnknownStart(id))
+        self.operations.await_charger_result(&start, pending_state).await?.ok_or(StartError::UnknownStart(id))
     }
 }

@@ -15,6 +15,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use chargemesh_core::money::Price;
 use chargemesh_core::tariff::{ComponentKind, Restrictions, Season, Tariff, Tax, TimeOfDay, Weekday};
+use chargemesh_operations::Outcome;
 use chargemesh_protocol::ocpi::PartyRef;
 use chargemesh_protocol::ocpi::commands::DisplayText;
 use chargemesh_protocol::ocpi::locations::Location;
@@ -22,7 +23,6 @@ use chargemesh_protocol::ocpi::sessions::{Price as OcpiPrice, number};
 use chargemesh_protocol::ocpi::tariffs::{
     DayOfWeek, PriceComponent, Tariff as OcpiTariff, TariffDimensionType, TariffElement, TariffRestrictions,
 };
-use chargemesh_store::{StoreError, tariffs};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use std::collections::BTreeSet;
@@ -34,26 +34,14 @@ pub(super) const SENDER: &str = "cpo/tariffs";
 pub(super) const RECEIVER: &str = "emsp/tariffs";
 
 /// The latest version of every tariff a published connector names, as OCPI tariffs.
-pub(super) async fn published(federation: &Federation, locations: &[Location]) -> Result<Vec<OcpiTariff>, StoreError> {
+pub(super) async fn published(federation: &Federation, locations: &[Location]) -> Outcome<Vec<OcpiTariff>> {
     let ids: BTreeSet<String> = locations
         .iter()
         .flat_map(|l| &l.evses)
         .flat_map(|e| &e.connectors)
         .flat_map(|c| c.tariff_ids.iter().cloned())
         .collect();
-    let stored = federation
-        .operations
-        .store()
-        .read(move |conn| {
-            Box::pin(async move {
-                let mut found = Vec::new();
-                for id in &ids {
-                    found.extend(tariffs::latest(&mut *conn, id).await?);
-                }
-                Ok(found)
-            })
-        })
-        .await?;
+    let stored = federation.operations.latest_published_tariffs(ids).await?;
     let party = federation.party();
     Ok(stored.iter().map(|s| ocpi_tariff(&s.tariff, &party, s.created_at, Timestamp::now())).collect())
 }
