@@ -107,8 +107,4 @@ impl Operations {
     pub fn chargers(&self) -> &dyn ChargerLink {
         self.link.as_ref()
     }
-
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
 }
