@@ -336,6 +336,36 @@ pub enum TriggerableMessage {
     StatusNotification,
 }
 
+/// Where a command to a charger stands: sent and waiting, then answered, unanswered in time, or
+/// failed (an error from the charger, no connection, or a restart of the node while it waited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandState {
+    Pending,
+    Answered,
+    TimedOut,
+    Failed,
+}
+
+impl CommandState {
+    pub const ALL: [CommandState; 4] =
+        [CommandState::Pending, CommandState::Answered, CommandState::TimedOut, CommandState::Failed];
+
+    /// The name stored and shown.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CommandState::Pending => "pending",
+            CommandState::Answered => "answered",
+            CommandState::TimedOut => "timed_out",
+            CommandState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CommandState> {
+        CommandState::ALL.into_iter().find(|state| state.as_str() == text)
+    }
+}
+
 /// A charger's answer to a [`ChargerCommand`], in neutral terms.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -359,4 +389,18 @@ pub struct ConfigurationEntry {
     pub key: String,
     pub readonly: bool,
     pub value: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CommandState;
+
+    #[test]
+    fn command_states_round_trip_and_match_serde() {
+        for state in CommandState::ALL {
+            assert_eq!(CommandState::parse(state.as_str()), Some(state));
+            assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
+        }
+        assert_eq!(CommandState::parse("accepted"), None);
+    }
 }

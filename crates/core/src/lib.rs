@@ -14,6 +14,7 @@ pub mod money;
 pub mod payment;
 pub mod pricing;
 pub mod pseudonym;
+pub mod roaming_start;
 pub mod session;
 pub mod tariff;
 

@@ -3,7 +3,7 @@
 
 use super::Operations;
 use chargemesh_core::StationId;
-use chargemesh_core::charger::ChargerCommand;
+use chargemesh_core::charger::{ChargerCommand, CommandState};
 use chargemesh_gateway::CommandFailure;
 use chargemesh_store::StoreError;
 use chargemesh_store::commands::{self, CommandRecord};
@@ -36,9 +36,9 @@ impl Operations {
             },
         };
         let (state, outcome, error) = match &result {
-            Ok(outcome) => ("answered", Some(outcome), None),
-            Err(CommandFailure::TimedOut) => ("timed_out", None, Some(CommandFailure::TimedOut.to_string())),
-            Err(failure) => ("failed", None, Some(failure.to_string())),
+            Ok(outcome) => (CommandState::Answered, Some(outcome), None),
+            Err(CommandFailure::TimedOut) => (CommandState::TimedOut, None, Some(CommandFailure::TimedOut.to_string())),
+            Err(failure) => (CommandState::Failed, None, Some(failure.to_string())),
         };
         let outcome = outcome.cloned();
         let record = self

@@ -116,7 +116,7 @@ async fn obstacle(conn: &mut Conn, id: i64, tokens: &[Token]) -> chargemesh_stor
         let settled = settlement.as_ref().is_some_and(|s| {
             [settlements::CHARGED, settlements::BILLED_ELSEWHERE, settlements::RESOLVED].contains(&s.state.as_str())
         });
-        if !settled && !came_to_nothing(&start) {
+        if !settled && !start.state.came_to_nothing() {
             return Ok(Some(format!(
                 "the charge at {}'s charger is not settled yet: close the account once it is",
                 start.cpo
@@ -138,11 +138,4 @@ async fn obstacle(conn: &mut Conn, id: i64, tokens: &[Token]) -> chargemesh_stor
         }
     }
     Ok(None)
-}
-
-/// A start that never charged: refused, unreachable, failed, timed out, a reservation cancelled or
-/// refused. (The same rule as the API's roaming charges.)
-fn came_to_nothing(start: &RoamingStart) -> bool {
-    let ended = ["rejected", "unreachable", "failed", "timeout", "reservation_cancelled"];
-    ended.contains(&start.state.as_str()) || start.state.starts_with("reserve_")
 }

@@ -7,6 +7,7 @@ use super::Operations;
 use crate::ledger::LedgerNode;
 use crate::{Error, Outcome};
 use chargemesh_core::access::{Scope, scope_within};
+use chargemesh_core::roaming_start::{MemberAnswer, RoamingCommand, RoamingStartState};
 use chargemesh_store::federation::{self, Pushed, PushedObject, RoamingStart};
 use chargemesh_store::{StoreError, drivers, tokens};
 use jiff::Timestamp;
@@ -20,8 +21,8 @@ pub struct NewRoamingStart {
     pub cpo: String,
     pub location_id: String,
     pub evse_uid: String,
-    /// The state it is recorded in (`requested`, or its reservation's).
-    pub state: &'static str,
+    /// The state it is recorded in: `requested`, or `reservation_requested`.
+    pub state: RoamingStartState,
 }
 
 /// Whether a driver may charge now, as this node answers the member it charges at.
@@ -88,7 +89,7 @@ impl Operations {
             cpo: start.cpo,
             location_id: start.location_id,
             evse_uid: start.evse_uid,
-            state: start.state.to_owned(),
+            state: start.state,
             message: None,
             created_at: now,
             updated_at: now,
@@ -103,32 +104,35 @@ impl Operations {
     pub async fn move_roaming_start(
         &self,
         (id, cpo): (String, String),
-        from: Option<&'static str>,
-        state: String,
+        from: Option<RoamingStartState>,
+        state: RoamingStartState,
         message: Option<String>,
     ) -> Outcome<bool> {
         let moved = self
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    federation::update_start(tx, &id, &cpo, from, &state, message.as_deref(), Timestamp::now()).await
+                    federation::update_start(tx, &id, &cpo, from, state, message.as_deref(), Timestamp::now()).await
                 })
             })
             .await?;
         Ok(moved)
     }
 
-    /// Records the member's answer to a command about `start` while it still waits in `waiting` (the
-    /// result may have come back already), and returns the start as it is then.
+    /// Records the member's answer to a start or a reservation about `start` while it still waits
+    /// in `waiting` (the charger's result may have come back already), and returns the start as it
+    /// is then.
     pub async fn record_member_answer(
         &self,
         start: &RoamingStart,
-        waiting: &'static str,
-        state: &'static str,
+        waiting: RoamingStartState,
+        answer: MemberAnswer,
         message: Option<String>,
     ) -> Outcome<RoamingStart> {
-        let key = (start.id.clone(), start.cpo.clone());
-        self.move_roaming_start(key, Some(waiting), state.to_owned(), message).await?;
+        if let Some(state) = waiting.answered(answer) {
+            let key = (start.id.clone(), start.cpo.clone());
+            self.move_roaming_start(key, Some(waiting), state, message).await?;
+        }
         let id = start.id.clone();
         let start = self
             .store
@@ -138,14 +142,14 @@ impl Operations {
         Ok(start)
     }
 
-    /// Moves `start` to `pending_state` until the member posts the charger's result, and returns it
-    /// as it is then (none when it vanished).
+    /// Moves `start` to the state that waits for the charger's result of `command`, which the member
+    /// accepted, and returns it as it is then (none when it vanished).
     pub async fn await_charger_result(
         &self,
         start: &RoamingStart,
-        pending_state: &'static str,
+        command: RoamingCommand,
     ) -> Outcome<Option<RoamingStart>> {
-        let (key, cpo) = (start.id.clone(), start.cpo.clone());
+        let (key, cpo, pending_state) = (start.id.clone(), start.cpo.clone(), command.pending());
         let start = self
             .store
             .write(move |tx| {

@@ -1,7 +1,7 @@
 //! Commands sent to chargers and their results.
 
 use crate::{Conn, Result, Row, StoreError, instant, millis, opt_instant, query};
-use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
+use chargemesh_core::charger::{ChargerCommand, CommandOutcome, CommandState};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -13,7 +13,8 @@ pub struct CommandRecord {
     pub command: ChargerCommand,
     /// `pending`, `answered`, `failed` (the charger answered with an error, or was not connected) or
     /// `timed_out`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: CommandState,
     #[schema(value_type = Option<Object>)]
     pub outcome: Option<CommandOutcome>,
     pub error: Option<String>,
@@ -24,6 +25,10 @@ pub struct CommandRecord {
     pub completed_at: Option<Timestamp>,
 }
 
+fn read_state(text: &str) -> Result<CommandState> {
+    CommandState::parse(text).ok_or_else(|| StoreError::Corrupt(format!("a command in an unknown state {text:?}")))
+}
+
 fn record(row: Row) -> Result<CommandRecord> {
     let command: String = row.try_get("command")?;
     let outcome: Option<String> = row.try_get("outcome")?;
@@ -31,7 +36,7 @@ fn record(row: Row) -> Result<CommandRecord> {
         id: row.try_get("id")?,
         station_id: row.try_get("station_id")?,
         command: serde_json::from_str(&command).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        state: row.try_get("state")?,
+        state: read_state(&row.try_get::<String, _>("state")?)?,
         outcome: outcome
             .map(|o| serde_json::from_str(&o))
             .transpose()
@@ -67,7 +72,7 @@ pub async fn create_command(
 pub async fn complete_command(
     conn: &mut Conn,
     id: i64,
-    state: &str,
+    state: CommandState,
     outcome: Option<&CommandOutcome>,
     error: Option<&str>,
     now: Timestamp,
@@ -75,7 +80,7 @@ pub async fn complete_command(
     let outcome = outcome.map(serde_json::to_string).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
     query("UPDATE commands SET state = $2, outcome = $3, error = $4, completed_at = $5 WHERE id = $1")
         .bind(id)
-        .bind(state)
+        .bind(state.as_str())
         .bind(outcome)
         .bind(error)
         .bind(millis(now))

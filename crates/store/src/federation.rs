@@ -2,7 +2,8 @@
 //! (kept until acknowledged), the digests of what was last published to each, and the locations
 //! other members published here.
 
-use crate::{Conn, Result, Row, instant, millis, query};
+use crate::{Conn, Result, Row, StoreError, instant, millis, query};
+use chargemesh_core::roaming_start::RoamingStartState;
 use jiff::Timestamp;
 
 /// A message waiting for its peer's acknowledgement.
@@ -204,7 +205,8 @@ pub struct RoamingStart {
     pub evse_uid: String,
     /// `requested`; then `accepted`, `rejected` or `unreachable`; then the charger's result:
     /// `started`, `failed`, `timeout`, `evse_occupied`, ...
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: RoamingStartState,
     pub message: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -223,7 +225,7 @@ pub async fn create_start(conn: &mut Conn, start: &RoamingStart) -> Result<()> {
     .bind(&start.cpo)
     .bind(&start.location_id)
     .bind(&start.evse_uid)
-    .bind(&start.state)
+    .bind(start.state.name())
     .bind(&start.message)
     .bind(millis(start.created_at))
     .bind(millis(start.updated_at))
@@ -238,8 +240,8 @@ pub async fn update_start(
     conn: &mut Conn,
     id: &str,
     cpo: &str,
-    from: Option<&str>,
-    state: &str,
+    from: Option<RoamingStartState>,
+    state: RoamingStartState,
     message: Option<&str>,
     now: Timestamp,
 ) -> Result<bool> {
@@ -249,10 +251,10 @@ pub async fn update_start(
     )
     .bind(id)
     .bind(cpo)
-    .bind(state)
+    .bind(state.name())
     .bind(message)
     .bind(millis(now))
-    .bind(from)
+    .bind(from.map(RoamingStartState::name))
     .execute(conn)
     .await?;
     Ok(changed > 0)
@@ -269,11 +271,16 @@ fn roaming_start(row: Row) -> Result<RoamingStart> {
         cpo: row.try_get("cpo")?,
         location_id: row.try_get("location_id")?,
         evse_uid: row.try_get("evse_uid")?,
-        state: row.try_get("state")?,
+        state: read_start_state(&row.try_get::<String, _>("state")?)?,
         message: row.try_get("message")?,
         created_at: instant(row.try_get("created_at")?)?,
         updated_at: instant(row.try_get("updated_at")?)?,
     })
+}
+
+fn read_start_state(text: &str) -> Result<RoamingStartState> {
+    RoamingStartState::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("a roaming start in an unknown state {text:?}")))
 }
 
 pub async fn get_start(conn: &mut Conn, id: &str) -> Result<Option<RoamingStart>> {

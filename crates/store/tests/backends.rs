@@ -3,9 +3,10 @@
 
 use chargemesh_core::access::Role;
 use chargemesh_core::charger::{
-    BootInfo, ChargerCommand, CommandOutcome, ConnectorStatus, MeterSample, Registration, StatusReport,
+    BootInfo, ChargerCommand, CommandOutcome, CommandState, ConnectorStatus, MeterSample, Registration, StatusReport,
 };
 use chargemesh_core::metering::{EnergyAssessment, EnergyFlag, RegisterReading};
+use chargemesh_core::roaming_start::{ChargerAnswer, RoamingCommand, RoamingStartState};
 use chargemesh_core::{Energy, IdToken};
 use chargemesh_store::chargers::{self, ChargerUpdate, NewCharger};
 use chargemesh_store::operators::{self, NewSite};
@@ -342,7 +343,9 @@ async fn exercise(store: Store) {
         let command_id = commands::create_command(&mut *tx, "ST-1", &command, None, now).await.unwrap();
         assert_eq!(commands::fail_pending(&mut *tx, now).await.unwrap(), 1);
         let outcome = CommandOutcome::Status { status: "Accepted".into() };
-        commands::complete_command(&mut *tx, command_id, "answered", Some(&outcome), None, now).await.unwrap();
+        commands::complete_command(&mut *tx, command_id, CommandState::Answered, Some(&outcome), None, now)
+            .await
+            .unwrap();
         let record = commands::get_command(&mut *tx, command_id).await.unwrap().unwrap();
         assert_eq!((record.command, record.outcome), (command, Some(outcome)));
         let member =
@@ -475,16 +478,28 @@ async fn exercise(store: Store) {
         cpo: "CN-M02".into(),
         location_id: "7".into(),
         evse_uid: "CP-7".into(),
-        state: "requested".into(),
+        state: RoamingStartState::Requested,
         message: None,
         created_at: now,
         updated_at: now,
     };
     in_write!(store, |tx| {
         federation::create_start(&mut *tx, &start).await?;
-        assert!(federation::update_start(&mut *tx, "s1", "CN-M02", None, "started", None, now).await?);
-        assert!(!federation::update_start(&mut *tx, "s1", "CN-M02", Some("requested"), "accepted", None, now).await?);
-        assert!(!federation::update_start(&mut *tx, "s1", "CN-M03", None, "failed", None, now).await?, "not its start");
+        assert!(federation::update_start(&mut *tx, "s1", "CN-M02", None, RoamingStartState::Started, None, now).await?);
+        assert!(
+            !federation::update_start(
+                &mut *tx,
+                "s1",
+                "CN-M02",
+                Some(RoamingStartState::Requested),
+                RoamingStartState::Accepted,
+                None,
+                now
+            )
+            .await?
+        );
+        let failed = RoamingStartState::after_result(RoamingCommand::Start, Some(ChargerAnswer::Failed));
+        assert!(!federation::update_start(&mut *tx, "s1", "CN-M03", None, failed, None, now).await?, "not its start");
         let drivers_start = federation::RoamingStart { id: "s3".into(), id_token: "CARD-9".into(), ..start.clone() };
         federation::create_start(&mut *tx, &drivers_start).await?;
         let theirs = federation::starts_of_driver(&mut *tx, driver_id, None, 10).await?;
@@ -496,7 +511,7 @@ async fn exercise(store: Store) {
         assert!(federation::starts_of_driver(&mut *tx, driver_id, Some(now), 10).await?.is_empty(), "made before");
     });
     in_read!(store, |conn| {
-        assert_eq!(federation::get_start(&mut *conn, "s1").await.unwrap().unwrap().state, "started");
+        assert_eq!(federation::get_start(&mut *conn, "s1").await.unwrap().unwrap().state, RoamingStartState::Started);
         assert!(federation::get_start(&mut *conn, "s2").await.unwrap().is_none());
     });
 
@@ -801,7 +816,7 @@ async fn closing_a_driver_account(store: Store) {
             cpo: "CN-M02".into(),
             location_id: "1".into(),
             evse_uid: "E".into(),
-            state: "rejected".into(),
+            state: RoamingStartState::Rejected,
             message: None,
             created_at: now,
             updated_at: now,

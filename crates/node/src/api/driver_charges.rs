@@ -85,7 +85,7 @@ impl Charge {
             operator: start.cpo,
             location_id: Some(start.location_id),
             evse_uid: start.evse_uid,
-            state: start.state,
+            state: start.state.name(),
             message: start.message,
             at: start.created_at,
         }

@@ -322,15 +322,8 @@ impl StartView {
         let settled = self.settlement.as_ref().is_some_and(|s| {
             s.settlement.state != settlements::AWAITING_ANCHOR && s.settlement.state != settlements::VERIFIED
         });
-        settled || came_to_nothing(&self.start)
+        settled || self.start.state.came_to_nothing()
     }
-}
-
-/// A start that never charged: refused, unreachable, failed, timed out, a reservation cancelled or
-/// refused.
-pub(super) fn came_to_nothing(start: &RoamingStart) -> bool {
-    let ended = ["rejected", "unreachable", "failed", "timeout", "reservation_cancelled"];
-    ended.contains(&start.state.as_str()) || start.state.starts_with("reserve_")
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

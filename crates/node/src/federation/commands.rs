@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
+use chargemesh_core::charger::{ChargerCommand, CommandOutcome, CommandState};
 use chargemesh_core::{IdToken, StationId};
 use chargemesh_operations::Error;
 use chargemesh_operations::member_outbox::MemberRequest;
@@ -320,19 +320,21 @@ async fn carry_out(
 ) {
     let outcome = federation.operations.send_command(&station, command, None).await;
     let result = match outcome {
-        Ok(record) => match (record.state.as_str(), record.outcome) {
-            ("answered", Some(CommandOutcome::Status { status })) if status == "Accepted" || status == "Unlocked" => {
+        Ok(record) => match (record.state, record.outcome) {
+            (CommandState::Answered, Some(CommandOutcome::Status { status }))
+                if status == "Accepted" || status == "Unlocked" =>
+            {
                 CommandResult { result: CommandResultType::Accepted, message: Vec::new() }
             }
-            ("answered", Some(CommandOutcome::Status { status })) => CommandResult {
+            (CommandState::Answered, Some(CommandOutcome::Status { status })) => CommandResult {
                 result: CommandResultType::Rejected,
                 message: DisplayText::english(format!("the charger answered {status}")),
             },
-            ("answered", _) => CommandResult {
+            (CommandState::Answered, _) => CommandResult {
                 result: CommandResultType::Rejected,
                 message: DisplayText::english("the charger refused"),
             },
-            ("timed_out", _) => CommandResult {
+            (CommandState::TimedOut, _) => CommandResult {
                 result: CommandResultType::Timeout,
                 message: DisplayText::english("the charger did not answer"),
             },

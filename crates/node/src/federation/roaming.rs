@@ -10,9 +10,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chargemesh_core::roaming_start::RoamingStartState;
 use chargemesh_operations::Outcome;
 use chargemesh_operations::roaming_emsp::{MemberCdr, MemberSession};
-use chargemesh_protocol::ocpi::commands::{CommandResult, CommandResultType};
+use chargemesh_protocol::ocpi::commands::{CommandResult, parse_command_type};
 use chargemesh_protocol::ocpi::locations::Location;
 use chargemesh_protocol::ocpi::sessions::{Cdr, Session};
 use chargemesh_protocol::ocpi::tariffs::Tariff;
@@ -83,35 +84,14 @@ pub async fn receive_command_result(
     body: Bytes,
 ) -> Response {
     // A start's state follows its latest command: `started` …, then `stopped` or `stop_…`.
-    let prefix = match command.as_str() {
-        "START_SESSION" => "",
-        "STOP_SESSION" => "stop_",
-        "UNLOCK_CONNECTOR" => "unlock_",
-        "RESERVE_NOW" => "reserve_",
-        "CANCEL_RESERVATION" => "cancel_",
-        _ => {
-            return reply::error(
-                StatusCode::NOT_FOUND,
-                status::CLIENT_ERROR,
-                format!("no {command} was sent from here"),
-            );
-        }
+    let Some(command) = parse_command_type(&command) else {
+        return reply::error(StatusCode::NOT_FOUND, status::CLIENT_ERROR, format!("no {command} was sent from here"));
     };
     let result: CommandResult = match serde_json::from_slice(&body) {
         Ok(result) => result,
         Err(e) => return reply::invalid(format!("the body is not an OCPI CommandResult: {e}")),
     };
-    let state = match (result.result, prefix) {
-        (CommandResultType::Accepted, "") => "started".to_owned(),
-        (CommandResultType::Accepted, "stop_") => "stopped".to_owned(),
-        (CommandResultType::Accepted, "reserve_") => "reserved".to_owned(),
-        (CommandResultType::Accepted, "cancel_") => "reservation_cancelled".to_owned(),
-        (CommandResultType::Accepted, _) => "unlocked".to_owned(),
-        (other, prefix) => {
-            let name = serde_json::to_value(other).ok().and_then(|v| v.as_str().map(str::to_lowercase));
-            format!("{prefix}{}", name.unwrap_or_default())
-        }
-    };
+    let state = RoamingStartState::after_result(command, result.result.refusal());
     let message = result.message.first().map(|m| m.text.clone());
     let updated = federation.operations.move_roaming_start((id, member), None, state, message).await;
     match updated {

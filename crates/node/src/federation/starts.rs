@@ -5,11 +5,13 @@
 
 use super::Federation;
 use super::client::SendError;
+use chargemesh_core::roaming_start::{MemberAnswer, RoamingCommand, RoamingStartState};
 use chargemesh_operations::roaming_emsp::NewRoamingStart;
 use chargemesh_operations::{Error, Outcome};
 use chargemesh_protocol::ocpi::VERSION;
 use chargemesh_protocol::ocpi::commands::{
     CancelReservation, CommandResponse, CommandResponseType, ReserveNow, StartSession, StopSession, UnlockConnector,
+    command_type,
 };
 use chargemesh_protocol::ocpi::tokens::{Token, TokenType, WhitelistType};
 use chargemesh_store::federation::RoamingStart;
@@ -62,7 +64,7 @@ impl Federation {
     /// Asks `request.cpo`'s node to start charging for this node's driver, and records the start
     /// with the member's answer (`accepted` or `rejected`).
     pub async fn start_charge(&self, request: StartRequest) -> Result<RoamingStart, StartError> {
-        let start = self.record_start(&request, "requested").await?;
+        let start = self.record_start(&request, RoamingStartState::Requested).await?;
         self.send_start(start, request.connector_id).await
     }
 
@@ -70,7 +72,7 @@ impl Federation {
     /// records the start with the member's answer (`reserving` or `rejected`); the charger's answer
     /// makes it `reserved` (or `reserve_rejected`, …), and [`Federation::start_reserved`] starts it.
     pub async fn reserve(&self, request: StartRequest, expiry: Timestamp) -> Result<RoamingStart, StartError> {
-        let start = self.record_start(&request, RESERVATION_REQUESTED).await?;
+        let start = self.record_start(&request, RoamingStartState::ReservationRequested).await?;
         let body = ReserveNow {
             response_url: format!("{}/RESERVE_NOW/{}", self.module_url(RESULTS), start.id),
             token: self.driver_token(&start.cpo, &start.id_token)?,
@@ -81,17 +83,18 @@ impl Federation {
             authorization_reference: Some(start.id.clone()),
         };
         let body = serde_json::to_string(&body).expect("a ReserveNow serializes");
-        self.ask_member(start, "RESERVE_NOW", &body, (RESERVATION_REQUESTED, "reserving")).await
+        self.ask_member(start, (RoamingCommand::Reserve, RoamingStartState::ReservationRequested), &body).await
     }
 
     /// Starts the charge of a start whose charger is reserved for the driver.
     pub async fn start_reserved(&self, id: &str) -> Result<RoamingStart, StartError> {
         let (start, _) = self.start_with_charge(id).await?.ok_or_else(|| StartError::UnknownStart(id.to_owned()))?;
-        if start.state != "reserved" {
+        if start.state != RoamingStartState::Reserved {
             return Err(StartError::NotReserved(id.to_owned()));
         }
         let key = (start.id.clone(), start.cpo.clone());
-        let moved = self.operations.move_roaming_start(key, Some("reserved"), "requested".into(), None).await?;
+        let (reserved, requested) = (Some(RoamingStartState::Reserved), RoamingStartState::Requested);
+        let moved = self.operations.move_roaming_start(key, reserved, requested, None).await?;
         if !moved {
             return Err(StartError::NotReserved(id.to_owned()));
         }
@@ -102,7 +105,7 @@ impl Federation {
     /// `cancelling`, then `reservation_cancelled` (or `cancel_rejected`, …).
     pub async fn cancel_reservation(&self, id: &str) -> Result<RoamingStart, StartError> {
         let (start, _) = self.start_with_charge(id).await?.ok_or_else(|| StartError::UnknownStart(id.to_owned()))?;
-        if !matches!(start.state.as_str(), "reserving" | "reserved") {
+        if !start.state.holds_reservation() {
             return Err(StartError::NotReserved(id.to_owned()));
         }
         let body = CancelReservation {
@@ -110,11 +113,11 @@ impl Federation {
             reservation_id: start.id.clone(),
         };
         let body = serde_json::to_string(&body).expect("a CancelReservation serializes");
-        self.command_charger(start, "CANCEL_RESERVATION", &body, "cancelling").await
+        self.command_charger(start, RoamingCommand::CancelReservation, &body).await
     }
 
     /// Checks the driver's token and the member, and records a new start in `state`.
-    async fn record_start(&self, request: &StartRequest, state: &'static str) -> Result<RoamingStart, StartError> {
+    async fn record_start(&self, request: &StartRequest, state: RoamingStartState) -> Result<RoamingStart, StartError> {
         let (Some(ledger), Some(peers)) = (&self.ledger, &self.peers) else { return Err(StartError::NoConsortium) };
         if request.cpo == ledger.party_id || peers.endpoint(&request.cpo).is_none() {
             return Err(StartError::UnknownMember(request.cpo.clone()));
@@ -167,31 +170,30 @@ impl Federation {
             authorization_reference: Some(start.id.clone()),
         };
         let body = serde_json::to_string(&body).expect("a StartSession serializes");
-        self.ask_member(start, "START_SESSION", &body, ("requested", "accepted")).await
+        self.ask_member(start, (RoamingCommand::Start, RoamingStartState::Requested), &body).await
     }
 
-    /// Sends `command` for `start` (in state `waiting`) and records the member's answer: `accepted`
-    /// (the second of `states`), `rejected` or `unreachable`.
+    /// Sends a start or a reservation (`command`) for `start`, which waits for the member's answer
+    /// in state `waiting`, and records the answer: accepted, refused or unreachable.
     async fn ask_member(
         &self,
         start: RoamingStart,
-        command: &str,
+        (command, waiting): (RoamingCommand, RoamingStartState),
         body: &str,
-        (waiting, accepted): (&'static str, &'static str),
     ) -> Result<RoamingStart, StartError> {
         let Some(peers) = &self.peers else { return Err(StartError::NoConsortium) };
-        let path = format!("/{VERSION}/cpo/commands/{command}");
+        let path = format!("/{VERSION}/cpo/commands/{}", command_type(command));
         let sent = peers.send(&start.cpo, "POST", &path, Some(body)).await;
-        let (state, message) = match &sent {
+        let (answer, message) = match &sent {
             Ok(data) => match data.clone().map(serde_json::from_value::<CommandResponse>) {
-                Some(Ok(answer)) if answer.result == CommandResponseType::Accepted => (accepted, None),
-                Some(Ok(answer)) => ("rejected", answer.message.first().map(|m| m.text.clone())),
-                _ => ("rejected", Some("the member's answer could not be read".to_owned())),
+                Some(Ok(answer)) if answer.result == CommandResponseType::Accepted => (MemberAnswer::Accepted, None),
+                Some(Ok(answer)) => (MemberAnswer::Refused, answer.message.first().map(|m| m.text.clone())),
+                _ => (MemberAnswer::Refused, Some("the member's answer could not be read".to_owned())),
             },
-            Err(SendError::Refused { message, .. }) => ("rejected", Some(message.clone())),
-            Err(error) => ("unreachable", Some(error.to_string())),
+            Err(SendError::Refused { message, .. }) => (MemberAnswer::Refused, Some(message.clone())),
+            Err(error) => (MemberAnswer::Unreachable, Some(error.to_string())),
         };
-        let start = self.operations.record_member_answer(&start, waiting, state, message).await?;
+        let start = self.operations.record_member_answer(&start, waiting, answer, message).await?;
         match sent {
             Err(error @ (SendError::Transport(_) | SendError::UnknownPeer(_) | SendError::BadEndpoint { .. })) => {
                 Err(StartError::Unreachable {
@@ -204,9 +206,6 @@ impl Federation {
         }
     }
 }
-
-/// The state of a start whose reservation was asked for and not answered yet.
-const RESERVATION_REQUESTED: &str = "reservation_requested";
 
 impl Federation {
     /// A start and the charge it led to: the member's last Session and its CDR (OCPI JSON).
@@ -227,7 +226,7 @@ impl Federation {
         let body =
             StopSession { response_url: format!("{}/STOP_SESSION/{}", self.module_url(RESULTS), start.id), session_id };
         let body = serde_json::to_string(&body).expect("a StopSession serializes");
-        self.command_charger(start, "STOP_SESSION", &body, "stopping").await
+        self.command_charger(start, RoamingCommand::Stop, &body).await
     }
 
     /// Asks the charger's member to unlock the connector of the charge of start `id` (a cable stuck
@@ -247,21 +246,20 @@ impl Federation {
             connector_id: field("connector_id"),
         };
         let body = serde_json::to_string(&body).expect("an UnlockConnector serializes");
-        self.command_charger(start, "UNLOCK_CONNECTOR", &body, "unlocking").await
+        self.command_charger(start, RoamingCommand::Unlock, &body).await
     }
 
     /// Sends OCPI command `command` about `start` to the charger's member; when the member accepts,
-    /// the start is `pending_state` until the result comes.
+    /// the start waits in the command's pending state (`stopping`, …) until the result comes.
     async fn command_charger(
         &self,
         start: RoamingStart,
-        command: &str,
+        command: RoamingCommand,
         body: &str,
-        pending_state: &'static str,
     ) -> Result<RoamingStart, StartError> {
         let Some(peers) = &self.peers else { return Err(StartError::NoConsortium) };
         let id = start.id.clone();
-        let path = format!("/{VERSION}/cpo/commands/{command}");
+        let path = format!("/{VERSION}/cpo/commands/{}", command_type(command));
         let answer = match peers.send(&start.cpo, "POST", &path, Some(body)).await {
             Ok(data) => data.and_then(|d| serde_json::from_value::<CommandResponse>(d).ok()),
             Err(error @ (SendError::Transport(_) | SendError::UnknownPeer(_) | SendError::BadEndpoint { .. })) => {
@@ -281,6 +279,6 @@ impl Federation {
             }
             None => return Err(StartError::Refused("the member's answer could not be read".into())),
         }
-        self.operations.await_charger_result(&start, pending_state).await?.ok_or(StartError::UnknownStart(id))
+        self.operations.await_charger_result(&start, command).await?.ok_or(StartError::UnknownStart(id))
     }
 }

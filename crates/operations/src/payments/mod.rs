@@ -239,7 +239,11 @@ impl Operations {
             let stop = ChargerCommand::RemoteStop { transaction_id: session_id };
             match operations.send_command(&station, stop, None).await {
                 Ok(record) => {
-                    tracing::info!(session = session_id, state = %record.state, "asked the charger to stop an unpaid session")
+                    tracing::info!(
+                        session = session_id,
+                        state = record.state.as_str(),
+                        "asked the charger to stop an unpaid session"
+                    )
                 }
                 Err(e) => {
                     tracing::error!(session = session_id, error = %e, "could not ask the charger to stop an unpaid session")

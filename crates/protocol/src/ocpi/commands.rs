@@ -3,6 +3,7 @@
 
 use super::date_time;
 use super::tokens::Token;
+use chargemesh_core::roaming_start::{ChargerAnswer, RoamingCommand};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -96,6 +97,39 @@ pub enum CommandResultType {
     UnknownReservation,
 }
 
+impl CommandResultType {
+    /// What the charger answered, in a roaming start's terms: `None` when it carried the command out.
+    pub const fn refusal(self) -> Option<ChargerAnswer> {
+        Some(match self {
+            CommandResultType::Accepted => return None,
+            CommandResultType::CanceledReservation => ChargerAnswer::CanceledReservation,
+            CommandResultType::EvseOccupied => ChargerAnswer::EvseOccupied,
+            CommandResultType::EvseInoperative => ChargerAnswer::EvseInoperative,
+            CommandResultType::Failed => ChargerAnswer::Failed,
+            CommandResultType::NotSupported => ChargerAnswer::NotSupported,
+            CommandResultType::Rejected => ChargerAnswer::Rejected,
+            CommandResultType::Timeout => ChargerAnswer::Timeout,
+            CommandResultType::UnknownReservation => ChargerAnswer::UnknownReservation,
+        })
+    }
+}
+
+/// The OCPI CommandType of a command: the last segment of its path (`START_SESSION`).
+pub const fn command_type(command: RoamingCommand) -> &'static str {
+    match command {
+        RoamingCommand::Start => "START_SESSION",
+        RoamingCommand::Stop => "STOP_SESSION",
+        RoamingCommand::Unlock => "UNLOCK_CONNECTOR",
+        RoamingCommand::Reserve => "RESERVE_NOW",
+        RoamingCommand::CancelReservation => "CANCEL_RESERVATION",
+    }
+}
+
+/// The command an OCPI CommandType names.
+pub fn parse_command_type(text: &str) -> Option<RoamingCommand> {
+    RoamingCommand::ALL.into_iter().find(|command| command_type(*command) == text)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisplayText {
     pub language: String,
@@ -105,5 +139,37 @@ pub struct DisplayText {
 impl DisplayText {
     pub fn english(text: impl Into<String>) -> Vec<DisplayText> {
         vec![DisplayText { language: "en".into(), text: text.into() }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_is_named_as_ocpi_names_the_result_in_lower_case() {
+        let results = [
+            CommandResultType::CanceledReservation,
+            CommandResultType::EvseOccupied,
+            CommandResultType::EvseInoperative,
+            CommandResultType::Failed,
+            CommandResultType::NotSupported,
+            CommandResultType::Rejected,
+            CommandResultType::Timeout,
+            CommandResultType::UnknownReservation,
+        ];
+        for result in results {
+            let ocpi = serde_json::to_value(result).unwrap().as_str().unwrap().to_lowercase();
+            assert_eq!(result.refusal().map(ChargerAnswer::as_str), Some(ocpi.as_str()));
+        }
+        assert_eq!(CommandResultType::Accepted.refusal(), None);
+    }
+
+    #[test]
+    fn command_types_round_trip() {
+        for command in RoamingCommand::ALL {
+            assert_eq!(parse_command_type(command_type(command)), Some(command));
+        }
+        assert_eq!(parse_command_type("START_TRANSACTION"), None);
     }
 }
