@@ -3,9 +3,9 @@
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use chargemesh_api::ApiConfig;
 pub use chargemesh_gateway::{GatewayConfig, UnknownChargerPolicy};
 pub use chargemesh_operations::config::{LedgerConfig, PaymentsConfig};
 
@@ -40,24 +40,6 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiConfig {
-    pub listen: SocketAddr,
-    /// Password of the `admin` account created on first start; empty means a random one, written to
-    /// `<data_dir>/initial-admin-password`.
-    pub admin_password: String,
-    /// How long a login token stays valid.
-    pub login_ttl_hours: u32,
-    /// Behind a reverse proxy that sets `X-Forwarded-For`: take the client's address from its last
-    /// entry (for login throttling and the audit log) instead of the connection's peer.
-    pub forwarded_for: bool,
-    /// When set, `/metrics` answers only requests with `Authorization: Bearer <this token>`.
-    pub metrics_token: String,
-    /// How long a client may take to send a request's headers before it is dropped.
-    pub header_timeout_secs: u64,
-}
-
 /// The top-level keys, as environment variables may set them.
 const SETTINGS: [&str; 8] =
     ["data_dir", "database_url", "database_max_connections", "log", "api", "gateway", "payments", "ledger"];
@@ -69,14 +51,7 @@ impl Default for Config {
             database_url: String::new(),
             database_max_connections: 8,
             log: LogConfig { format: LogFormat::Text, filter: "info".into() },
-            api: ApiConfig {
-                listen: ([127, 0, 0, 1], 8080).into(),
-                admin_password: String::new(),
-                login_ttl_hours: 12,
-                forwarded_for: false,
-                metrics_token: String::new(),
-                header_timeout_secs: 5,
-            },
+            api: ApiConfig::default(),
             gateway: GatewayConfig::default(),
             payments: PaymentsConfig::default(),
             ledger: LedgerConfig::default(),

@@ -1,9 +1,7 @@
 //! The chargemesh node: configuration, the charger gateway, operations and the operator API, wired
 //! together. `main.rs` is the command line around it.
 
-pub mod api;
 pub mod config;
-pub mod federation;
 pub mod serving;
 pub mod telemetry;
 
@@ -86,8 +84,8 @@ impl Node {
         let api_addr =
             api_listener.local_addr().map_err(|source| StartError::Listen { addr: config.api.listen, source })?;
         let gateway_router = chargemesh_gateway::router(gateway);
-        let federation = Arc::new(federation::Federation::new(operations.clone(), ledger.clone(), api_addr));
-        let api_state = Arc::new(api::ApiState {
+        let federation = Arc::new(chargemesh_federation::Federation::new(operations.clone(), ledger.clone(), api_addr));
+        let api_state = Arc::new(chargemesh_api::ApiState {
             operations: operations.clone(),
             metrics: telemetry::metrics(),
             settings: config.api.clone(),
@@ -95,16 +93,16 @@ impl Node {
             ledger: ledger.clone(),
             federation: federation.clone(),
         });
-        let api_router = api::router(api_state)
-            .merge(federation::router(federation.clone()))
-            .layer(axum::middleware::map_response(api::security_headers));
+        let api_router = chargemesh_api::router(api_state)
+            .merge(chargemesh_federation::router(federation.clone()))
+            .layer(axum::middleware::map_response(chargemesh_api::security_headers));
         let mut tasks = vec![
             tokio::spawn(serving::serve(gateway_listener, gateway_router, secs(config.gateway.handshake_timeout_secs))),
             tokio::spawn(serving::serve(api_listener, api_router, secs(config.api.header_timeout_secs))),
         ];
         tasks.push(tokio::spawn(operations.clone().forget_old_records(config.gateway.message_memory_days)));
         tasks.push(tokio::spawn(operations.clone().run_payments()));
-        tasks.extend(federation::tasks(&federation));
+        tasks.extend(chargemesh_federation::tasks(&federation));
         if let Some(ledger) = &ledger {
             let interval = std::time::Duration::from_millis(config.ledger.feed_interval_ms);
             let feed = ledger::feed::run(ledger.clone(), operations.clone(), interval, config.ledger.anchor_own_cdrs);

@@ -211,7 +211,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Openapi => {
-            println!("{}", chargemesh_node::api::openapi_json());
+            println!("{}", chargemesh_api::openapi_json());
             Ok(())
         }
     }

@@ -1,12 +1,12 @@
 //! Who may do what: every route of the OpenAPI document, called by every role at every scope (with
 //! logins and with API keys), by a driver and by nobody, answers as the declared matrix
-//! (`chargemesh_node::api::access::ROUTES` and `Role::permits`) says; credentials have a life cycle;
+//! (`chargemesh_api::access::ROUTES` and `Role::permits`) says; credentials have a life cycle;
 //! every change lands in the audit log, which each reader sees only as far as their scope.
 
 mod common;
 
+use chargemesh_api::access::{self, Access};
 use chargemesh_core::access::Role;
-use chargemesh_node::api::access::{self, Access};
 use common::TestNode;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 
 mod common;
 
-use chargemesh_node::federation::signature;
+use chargemesh_federation::signature;
 use common::{
     TestNode, federated_consortium, federated_consortium_clearing, guangdong_draft, member_key, test_config,
     two_member_consortium,

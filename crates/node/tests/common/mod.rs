@@ -197,7 +197,7 @@ impl TestNode {
 /// answers with what it says it answers.
 pub fn assert_declared(method: &str, path: &str, status: StatusCode) {
     static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    let document = DOCUMENT.get_or_init(|| serde_json::from_str(&chargemesh_node::api::openapi_json()).unwrap());
+    let document = DOCUMENT.get_or_init(|| serde_json::from_str(&chargemesh_api::openapi_json()).unwrap());
     let path = path.split('?').next().unwrap_or(path);
     let full = format!("/api/v1{path}");
     let segments: Vec<&str> = full.split('/').collect();

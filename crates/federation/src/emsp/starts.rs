@@ -3,8 +3,8 @@
 //! The member is sent the driver's pseudonym, never the token; it answers at once whether it will
 //! try, and posts the charger's result later to `response_url` (see the federation's `roaming` module).
 
-use super::Federation;
-use super::client::SendError;
+use crate::Federation;
+use crate::client::SendError;
 use chargemesh_core::roaming_start::{MemberAnswer, RoamingCommand, RoamingStartState};
 use chargemesh_operations::roaming_emsp::NewRoamingStart;
 use chargemesh_operations::{Error, Outcome};
@@ -142,7 +142,7 @@ impl Federation {
 
     /// The OCPI token member `cpo` is sent for this node's driver `id_token`: its pseudonym toward
     /// that member.
-    pub(super) fn driver_token(&self, cpo: &str, id_token: &str) -> Result<Token, StartError> {
+    pub(crate) fn driver_token(&self, cpo: &str, id_token: &str) -> Result<Token, StartError> {
         let Some(ledger) = &self.ledger else { return Err(StartError::NoConsortium) };
         let party = self.party();
         let pseudonym = ledger.pseudonym(cpo, id_token);

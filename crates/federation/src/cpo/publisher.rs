@@ -4,8 +4,11 @@
 //! changed ones in the outbox (with the new digest, in one transaction). A restart, or a member
 //! admitted later, gets what it lacks the same way.
 
+use super::charges;
 use super::locations::locations;
-use super::{Federation, charges, client::Peers, tariffs};
+use super::tariffs;
+use crate::Federation;
+use crate::client::Peers;
 use chargemesh_operations::member_outbox::MemberRequest;
 use chargemesh_operations::{Operations, Outcome};
 use chargemesh_protocol::ocpi::VERSION;
@@ -53,7 +56,7 @@ async fn publish(federation: &Federation, peers: &Peers) -> Outcome<()> {
 
 /// What each peer was last sent about each object (a digest), read once per round: an unchanged
 /// object costs no write.
-pub(super) struct Sent(HashMap<(String, String), String>);
+pub(crate) struct Sent(HashMap<(String, String), String>);
 
 impl Sent {
     async fn load(operations: &Operations) -> Outcome<Sent> {
@@ -62,7 +65,7 @@ impl Sent {
     }
 
     /// Queues `message` to `peer` about `object_key` unless the peer was last sent the same.
-    pub(super) async fn queue_if_changed(
+    pub(crate) async fn queue_if_changed(
         &self,
         operations: &Operations,
         peer: &str,

@@ -4,8 +4,9 @@
 //! checks that it can read the partner's versions with them and answers with its own credentials: a
 //! new token (TOKEN_C) the partner calls with from then on. PUT renews them, DELETE ends them.
 
-use super::auth::{Caller, token_hash};
-use super::{Federation, reply};
+use crate::Federation;
+use crate::auth::{Caller, token_hash};
+use crate::reply;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;

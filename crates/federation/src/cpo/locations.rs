@@ -2,8 +2,9 @@
 //! coordinates are not published: OCPI requires them), each commissioned charger an `EVSE`, with
 //! the live status of its connectors. Lists are paginated and filtered by `last_updated`.
 
-use super::paging::{self, ListQuery};
-use super::{Federation, reply};
+use crate::Federation;
+use crate::paging::{self, ListQuery};
+use crate::reply;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -20,7 +21,7 @@ use jiff::Timestamp;
 use std::sync::Arc;
 
 /// Where other platforms read this node's locations, after the version's URL.
-pub(super) const SENDER: &str = "cpo/locations";
+pub(crate) const SENDER: &str = "cpo/locations";
 
 pub async fn list(
     State(federation): State<Arc<Federation>>,
@@ -85,7 +86,7 @@ async fn find(federation: &Federation, location_id: &str) -> Result<Location, Re
 }
 
 /// Every published location, by site id.
-pub(super) async fn locations(federation: &Federation) -> Outcome<Vec<Location>> {
+pub(crate) async fn locations(federation: &Federation) -> Outcome<Vec<Location>> {
     let sites = federation.operations.published_sites().await?;
     let party = federation.party();
     let connected =

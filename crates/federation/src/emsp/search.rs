@@ -3,7 +3,7 @@
 //! type, price, operator) and ordered by distance, each with what a kWh costs there now under the
 //! tariff its connector names, tax included.
 
-use super::Federation;
+use crate::Federation;
 use chargemesh_operations::Outcome;
 use chargemesh_protocol::ocpi::locations::{ConnectorStandard, EvseStatus, Location};
 use chargemesh_protocol::ocpi::tariffs::{Tariff, TariffDimensionType};
@@ -95,8 +95,8 @@ impl Federation {
     }
 
     async fn catalog(&self) -> Outcome<Catalog> {
-        let own = super::locations::locations(self).await?;
-        let own_tariffs = super::tariffs::published(self, &own).await?;
+        let own = crate::cpo::locations::locations(self).await?;
+        let own_tariffs = crate::cpo::tariffs::published(self, &own).await?;
         let me = self.member();
         let (pushed_locations, pushed_tariffs) = self.operations.pushed_locations_and_tariffs().await?;
         let mut tariffs: HashMap<(String, String), Tariff> =
@@ -200,7 +200,7 @@ fn price_per_kwh(tariff: &Tariff, time_zone: &str, now: Timestamp) -> Option<(i6
     let local = now.to_zoned(zone);
     let hhmm = format!("{:02}:{:02}", local.hour(), local.minute());
     let date = local.date().to_string();
-    let weekday = super::tariffs::day_of_week(chargemesh_core::tariff::Weekday::of(local.date()));
+    let weekday = crate::cpo::tariffs::day_of_week(chargemesh_core::tariff::Weekday::of(local.date()));
     let applies = |element: &chargemesh_protocol::ocpi::tariffs::TariffElement| {
         let Some(r) = &element.restrictions else { return true };
         let conditional = r.min_kwh.is_some()

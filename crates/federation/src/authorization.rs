@@ -10,9 +10,10 @@
 //! token and account are active, `BLOCKED` or `EXPIRED` otherwise, 2004 for a pseudonym it never
 //! sent there.
 
-use super::auth::Member;
-use super::client::SendError;
-use super::{Federation, reply};
+use crate::Federation;
+use crate::auth::Member;
+use crate::client::SendError;
+use crate::reply;
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

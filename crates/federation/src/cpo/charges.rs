@@ -2,8 +2,8 @@
 //! runs (energy, the power now, and the cost once priced), the CDR once the session is priced — each through the
 //! outbox, only when it changed, so a restart or a member that was down gets what it lacks.
 
-use super::Federation;
 use super::publisher::Sent;
+use crate::Federation;
 use chargemesh_core::metering::average_power_watts;
 use chargemesh_core::pricing::PricedCdr;
 use chargemesh_operations::Outcome;
@@ -21,7 +21,7 @@ use jiff::{SignedDuration, Timestamp};
 /// Sessions updated within this long are compared with what their members were sent.
 const LOOKBACK: SignedDuration = SignedDuration::from_hours(48);
 
-pub(super) async fn publish(federation: &Federation, locations: &[Location], sent: &Sent) -> Outcome<()> {
+pub(crate) async fn publish(federation: &Federation, locations: &[Location], sent: &Sent) -> Outcome<()> {
     let operations = &federation.operations;
     let charges = operations.roaming_charges_since(Timestamp::now() - LOOKBACK).await?;
     let party = federation.party();

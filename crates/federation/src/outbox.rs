@@ -3,7 +3,7 @@
 //! database, so a restart resumes where delivery stood; receivers treat a message delivered twice
 //! (acknowledged, but the acknowledgement lost) as once.
 
-use super::client::Peers;
+use crate::client::Peers;
 use chargemesh_operations::{Operations, Outcome};
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;

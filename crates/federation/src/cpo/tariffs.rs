@@ -8,8 +8,9 @@
 //! include it; and a recurring season (summer, every year) has no OCPI restriction, so a seasonal
 //! element is given for each occurrence from last year to next.
 
-use super::paging::{self, ListQuery};
-use super::{Federation, reply};
+use crate::Federation;
+use crate::paging::{self, ListQuery};
+use crate::reply;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -29,12 +30,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Where other platforms read this node's tariffs, after the version's URL.
-pub(super) const SENDER: &str = "cpo/tariffs";
+pub(crate) const SENDER: &str = "cpo/tariffs";
 /// Where a member takes pushed tariffs.
-pub(super) const RECEIVER: &str = "emsp/tariffs";
+pub(crate) const RECEIVER: &str = "emsp/tariffs";
 
 /// The latest version of every tariff a published connector names, as OCPI tariffs.
-pub(super) async fn published(federation: &Federation, locations: &[Location]) -> Outcome<Vec<OcpiTariff>> {
+pub(crate) async fn published(federation: &Federation, locations: &[Location]) -> Outcome<Vec<OcpiTariff>> {
     let ids: BTreeSet<String> = locations
         .iter()
         .flat_map(|l| &l.evses)
@@ -176,7 +177,7 @@ fn time_of_day(time: TimeOfDay) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-pub(super) fn day_of_week(day: Weekday) -> DayOfWeek {
+pub(crate) fn day_of_week(day: Weekday) -> DayOfWeek {
     match day {
         Weekday::Monday => DayOfWeek::Monday,
         Weekday::Tuesday => DayOfWeek::Tuesday,

@@ -74,7 +74,7 @@ impl Peers {
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| SendError::Transport(e.to_string()))?;
         let mut request = self.http.request(method.clone(), parsed);
         let (key, member, now) = (self.ledger.member_key(), &self.ledger.party_id, jiff::Timestamp::now());
-        for (name, value) in super::signature::sign(key, member, method.as_str(), &signed_path, body.as_bytes(), now) {
+        for (name, value) in crate::signature::sign(key, member, method.as_str(), &signed_path, body.as_bytes(), now) {
             request = request.header(name, value);
         }
         if !body.is_empty() {

@@ -2,9 +2,9 @@
 //! interfaces), and this node keeps the newest version of each for its drivers; they send the sessions and CDRs of this
 //! node's drivers at their chargers, and the results of the commands this node sent them.
 
-use super::Federation;
-use super::auth::Member;
-use super::reply;
+use crate::Federation;
+use crate::auth::Member;
+use crate::reply;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};

@@ -1,4 +1,4 @@
-//! The operator API: HTTP/JSON under `/api/v1`, described by an OpenAPI document, plus `/metrics`.
+//! The operator and driver API: HTTP/JSON under `/api/v1`, described by an OpenAPI document, plus `/metrics`.
 
 pub mod access;
 mod api_keys;
@@ -7,6 +7,7 @@ mod auth;
 mod chargers;
 mod commissioning;
 mod common_responses;
+mod config;
 mod driver_account;
 mod driver_charges;
 mod driver_privacy;
@@ -26,6 +27,8 @@ mod staff;
 mod tariffs;
 mod tokens;
 
+pub use config::ApiConfig;
+
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -41,11 +44,11 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 pub struct ApiState {
     pub operations: Operations,
     pub metrics: PrometheusHandle,
-    pub settings: crate::config::ApiConfig,
+    pub settings: ApiConfig,
     /// The accounts whose login is being checked now.
     pub logins_in_flight: login_throttle::InFlight,
     pub ledger: Option<Arc<chargemesh_operations::ledger::LedgerNode>>,
-    pub federation: Arc<crate::federation::Federation>,
+    pub federation: Arc<chargemesh_federation::Federation>,
 }
 
 #[derive(OpenApi)]

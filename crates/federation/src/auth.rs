@@ -6,9 +6,9 @@
 //! 2000, and nothing is served. Every response carries the request's `X-Request-ID` and
 //! `X-Correlation-ID` (made up if absent).
 
-use super::Federation;
-use super::reply;
-use super::signature::{self, MEMBER_HEADER, Refusal, Registered};
+use crate::Federation;
+use crate::reply;
+use crate::signature::{self, MEMBER_HEADER, Refusal, Registered};
 use axum::body::Body;
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -145,7 +145,7 @@ async fn partner(federation: &Federation, tokens: &[String], method: &str, path:
         let versions = path == "/ocpi/versions" || path == version;
         let reading = method == "GET"
             && (versions
-                || [super::locations::SENDER, super::tariffs::SENDER].iter().any(|m| {
+                || [crate::cpo::locations::SENDER, crate::cpo::tariffs::SENDER].iter().any(|m| {
                     let module = format!("{version}/{m}");
                     path == module || path.starts_with(&format!("{module}/"))
                 }));

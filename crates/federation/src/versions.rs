@@ -1,9 +1,11 @@
 //! The versions module: the one version this node speaks and its module endpoints.
 
-use super::locations::SENDER;
-use super::publisher::RECEIVER;
-use super::starts::RESULTS;
-use super::{Federation, reply, tariffs};
+use crate::Federation;
+use crate::cpo::locations::SENDER;
+use crate::cpo::publisher::RECEIVER;
+use crate::cpo::tariffs;
+use crate::emsp::starts::RESULTS;
+use crate::reply;
 use axum::extract::State;
 use axum::response::Response;
 use chargemesh_protocol::ocpi::VERSION;

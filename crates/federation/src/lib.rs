@@ -5,22 +5,18 @@
 
 pub mod auth;
 mod authorization;
-mod charges;
 pub mod client;
-mod commands;
+pub mod cpo;
 mod credentials;
-mod locations;
+pub mod emsp;
 mod outbox;
 mod paging;
-mod publisher;
 mod reply;
-mod roaming;
-pub mod search;
-pub mod settlement;
 pub mod signature;
-pub mod starts;
-mod tariffs;
 mod versions;
+
+use cpo::{commands, locations, publisher, tariffs};
+use emsp::{roaming, settlement};
 
 use axum::Router;
 use axum::routing::{get, post, put};

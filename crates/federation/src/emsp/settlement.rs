@@ -6,7 +6,7 @@
 //! dispute on the ledger (see the roaming API). Once the members settle a disputed CDR on the
 //! ledger, the driver pays what they agreed: the difference is refunded, or the amount charged.
 
-use super::Federation;
+use crate::Federation;
 use chargemesh_core::pricing::PricedCdr;
 use chargemesh_core::pseudonym::token_commitment;
 use chargemesh_ledger::State;

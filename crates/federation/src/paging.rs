@@ -2,7 +2,8 @@
 //! (inclusive) and `date_to` (exclusive) on each object's `last_updated`; the response carries the
 //! total, the limit and a `Link` to the next page.
 
-use super::{Federation, reply};
+use crate::Federation;
+use crate::reply;
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 use axum::response::Response;

@@ -5,9 +5,10 @@
 //! node is down for a while. The driver's token is the member's pseudonym: this node never learns
 //! who the driver is.
 
-use super::auth::Member;
 use super::locations::locations;
-use super::{Federation, reply};
+use crate::Federation;
+use crate::auth::Member;
+use crate::reply;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
