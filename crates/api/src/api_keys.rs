@@ -8,11 +8,13 @@ use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::extract::Path;
+use crate::views;
+use crate::views::staff::ApiKey;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::access::{Need, Role, scope_within};
-use chargemesh_store::staff::{ApiKey, CredentialKind};
+use chargemesh_store::staff::CredentialKind;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -82,7 +84,7 @@ pub async fn create(
         .operations
         .create_api_key(caller.staff.id, name, role, request.operator_id, request.expires_at, now)
         .await?;
-    Ok((StatusCode::CREATED, Json(ApiKeyCreated { key, api_key })))
+    Ok((StatusCode::CREATED, Json(ApiKeyCreated { key, api_key: api_key.into() })))
 }
 
 /// The API keys of the calling account; an administrator sees those of every account it
@@ -98,7 +100,7 @@ pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResu
     } else {
         state.operations.api_keys_of(caller.staff.id).await?
     };
-    Ok(Json(keys))
+    Ok(Json(views::all(keys)))
 }
 
 /// Revokes an API key at once: the caller's own, or one of an account it administers.

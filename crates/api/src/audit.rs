@@ -11,13 +11,15 @@ use super::driver_account::DriverCaller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Query;
 use super::login_throttle::{Realm, client_address};
+use crate::views;
+use crate::views::audit::AuditEntry;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Request, header};
 use axum::response::{IntoResponse, Response};
-use chargemesh_store::audit::{AuditEntry, AuditFilter, AuditScope};
+use chargemesh_store::audit::{AuditFilter, AuditScope};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -67,8 +69,8 @@ pub enum Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn entry(&self, action: &str, address: IpAddr, at: Timestamp) -> AuditEntry {
-        let mut entry = AuditEntry {
+    fn entry(&self, action: &str, address: IpAddr, at: Timestamp) -> chargemesh_store::audit::AuditEntry {
+        let mut entry = chargemesh_store::audit::AuditEntry {
             id: 0,
             at,
             actor_kind: "anonymous".into(),
@@ -200,7 +202,7 @@ pub async fn record_change(
 }
 
 /// Writes each erased text's replacement wherever the entry holds it.
-fn erase(entry: &mut AuditEntry, texts: &[(String, String)]) {
+fn erase(entry: &mut chargemesh_store::audit::AuditEntry, texts: &[(String, String)]) {
     for (text, replacement) in texts {
         for field in [&mut entry.actor_name, &mut entry.object, &mut entry.detail].into_iter().flatten() {
             *field = field.replace(text.as_str(), replacement);
@@ -224,7 +226,7 @@ fn operator_of(object: &Value) -> Option<i64> {
     }
 }
 
-async fn append(state: &ApiState, entry: AuditEntry) {
+async fn append(state: &ApiState, entry: chargemesh_store::audit::AuditEntry) {
     let action = entry.action.clone();
     if let Err(error) = state.operations.append_audit_entry(entry).await {
         tracing::error!(%error, action, "an audit log entry could not be written");
@@ -326,7 +328,7 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let filter = filter(&caller, query, limit);
-    Ok(Json(state.operations.audit_entries(filter).await?))
+    Ok(Json(views::all(state.operations.audit_entries(filter).await?)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -375,7 +377,7 @@ fn csv_field(value: &Value) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
-fn csv_line(entry: &AuditEntry) -> String {
+fn csv_line(entry: &chargemesh_store::audit::AuditEntry) -> String {
     let value = serde_json::to_value(entry).unwrap_or(Value::Null);
     let line: Vec<String> = CSV_COLUMNS.iter().map(|c| csv_field(&value[*c])).collect();
     line.join(",") + "\r\n"

@@ -6,13 +6,14 @@ use super::audit::{self, ClientAddress};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::login_throttle::{Attempt, Realm};
+use crate::views::staff::StaffMember;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use chargemesh_core::access::{Role, Scope};
 use chargemesh_operations::passwords;
-use chargemesh_store::staff::{self, CredentialKind, Grant, StaffMember};
+use chargemesh_store::staff::{self, CredentialKind, Grant};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 /// (`access::enforce`) authenticates it before the handler runs.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub staff: StaffMember,
+    pub staff: chargemesh_store::staff::StaffMember,
     pub grant: Grant,
 }
 
@@ -187,7 +188,7 @@ pub async fn login(
     let expires_at = now + SignedDuration::from_hours(i64::from(state.settings.login_ttl_hours));
     let token = state.operations.open_staff_login(member.id, expires_at, now).await?;
     login.succeeded(&state, member.id, Some(member.role.as_str()), member.operator_id).await;
-    Ok(Json(LoginResponse { token, expires_at, staff: member }))
+    Ok(Json(LoginResponse { token, expires_at, staff: member.into() }))
 }
 
 /// Revokes the token or key this request was made with.
@@ -204,7 +205,7 @@ pub async fn logout(State(state): State<Arc<ApiState>>, _caller: Caller, headers
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
     responses((status = 200, body = StaffMember), (status = 401, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn me(caller: Caller) -> Json<StaffMember> {
-    Json(caller.staff)
+    Json(caller.staff.into())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

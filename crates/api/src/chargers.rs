@@ -6,14 +6,15 @@ use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Path;
 use super::extract::{Body, Query};
+use crate::views;
+use crate::views::chargers::{Charger, ConnectorState};
+use crate::views::commands::CommandRecord;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::StationId;
 use chargemesh_core::charger::ChargerCommand;
 use chargemesh_operations::charger_admin::{ChargerSettings, ManagedCharger};
-use chargemesh_store::chargers::{Charger, ConnectorState};
-use chargemesh_store::commands::CommandRecord;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -28,7 +29,11 @@ pub struct ChargerView {
 
 impl From<ManagedCharger> for ChargerView {
     fn from(managed: ManagedCharger) -> Self {
-        ChargerView { charger: managed.charger, connected: managed.connected, connectors: managed.connectors }
+        ChargerView {
+            charger: managed.charger.into(),
+            connected: managed.connected,
+            connectors: views::all(managed.connectors),
+        }
     }
 }
 
@@ -58,7 +63,11 @@ fn station(id: &str) -> ApiResult<StationId> {
     StationId::parse(id).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
-pub(super) async fn visible_charger(state: &ApiState, caller: &Caller, station_id: &str) -> ApiResult<Charger> {
+pub(super) async fn visible_charger(
+    state: &ApiState,
+    caller: &Caller,
+    station_id: &str,
+) -> ApiResult<chargemesh_store::chargers::Charger> {
     Ok(state.operations.managed_charger(station_id, caller.scope()).await?)
 }
 
@@ -149,7 +158,7 @@ pub async fn status_history(
 ) -> ApiResult<Json<Vec<ConnectorState>>> {
     visible_charger(&state, &caller, &station_id).await?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(Json(state.operations.charger_status_history(&station_id, limit).await?))
+    Ok(Json(views::all(state.operations.charger_status_history(&station_id, limit).await?)))
 }
 
 /// Sends a command to a connected charger and waits for its answer (or the command timeout).
@@ -176,7 +185,7 @@ pub async fn send_command(
     if let Err(rejection) = chargemesh_protocol::ocpp16::validate_command(&command) {
         return Err(ApiError::invalid(rejection.description));
     }
-    Ok(Json(state.operations.command_charger(&station, command, caller.staff.id).await?))
+    Ok(Json(state.operations.command_charger(&station, command, caller.staff.id).await?.into()))
 }
 
 /// A command sent earlier.
@@ -188,5 +197,5 @@ pub async fn get_command(
     Path(id): Path<String>,
 ) -> ApiResult<Json<CommandRecord>> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("command {id:?}")))?;
-    Ok(Json(state.operations.charger_command(id, caller.scope()).await?))
+    Ok(Json(state.operations.charger_command(id, caller.scope()).await?.into()))
 }

@@ -10,12 +10,12 @@ use super::chargers::visible_charger;
 use super::errors::ApiResult;
 use super::extract::Body;
 use super::extract::Path;
+use crate::views::commissioning::Commissioning;
 use axum::extract::State;
 use axum::{Extension, Json};
 use chargemesh_ledger::state::Charger as LedgerCharger;
 use chargemesh_ledger::transaction::ConnectorType;
 use chargemesh_operations::commissioning::CommissioningTerms;
-use chargemesh_store::commissioning::Commissioning;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -48,9 +48,9 @@ pub struct CommissioningView {
     pub ledger: Option<LedgerCharger>,
 }
 
-fn view(state: &ApiState, record: Commissioning) -> CommissioningView {
+fn view(state: &ApiState, record: chargemesh_store::commissioning::Commissioning) -> CommissioningView {
     let ledger = state.ledger.as_ref().and_then(|ledger| ledger.snapshot().state().charger(&record.evse_id).cloned());
-    CommissioningView { record, ledger }
+    CommissioningView { record: record.into(), ledger }
 }
 
 /// Commissions a charger, or renews its calibration. Its identity (EVSE id, power, connectors,

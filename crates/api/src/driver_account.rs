@@ -9,12 +9,13 @@ use super::drivers::{DriverAccount, account};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::login_throttle::{Attempt, Realm};
+use crate::views::drivers::Driver;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use chargemesh_operations::passwords;
-use chargemesh_store::drivers::{self, Driver};
+use chargemesh_store::drivers;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 /// layer (`access::enforce`) authenticates it before the handler runs.
 #[derive(Debug, Clone)]
 pub struct DriverCaller {
-    pub driver: Driver,
+    pub driver: chargemesh_store::drivers::Driver,
     login_digest: String,
 }
 
@@ -107,7 +108,7 @@ pub async fn login(
     let expires_at = now + SignedDuration::from_hours(24 * LOGIN_DAYS);
     let token = state.operations.open_driver_login(driver.id, expires_at, now).await?;
     login.succeeded(&state, driver.id, None, Some(driver.operator_id)).await;
-    Ok(Json(DriverLoginResponse { token, expires_at, driver }))
+    Ok(Json(DriverLoginResponse { token, expires_at, driver: driver.into() }))
 }
 
 /// Ends the login this request was made with.
@@ -125,7 +126,7 @@ pub async fn me(State(state): State<Arc<ApiState>>, caller: DriverCaller) -> Api
 }
 
 /// What a driver's password must not be made of.
-pub(super) fn driver_names(driver: &Driver) -> Vec<&str> {
+pub(super) fn driver_names(driver: &chargemesh_store::drivers::Driver) -> Vec<&str> {
     std::iter::once(driver.username.as_str()).chain(driver.name.as_deref()).collect()
 }
 

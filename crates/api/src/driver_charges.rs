@@ -12,6 +12,7 @@ use super::extract::{Body, Query};
 use super::receipts::{PricedReceipt, Receipt, priced_receipt};
 use super::roaming::{SearchQuery, StartView, command_answer, criteria, start_or_reserve, start_view};
 use super::sessions::{SessionDetail, live_session_socket, session_detail, visible_session};
+use crate::views::settlements::Settlement;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,7 +26,6 @@ use chargemesh_protocol::ocpi::locations::Location;
 use chargemesh_protocol::ocpi::sessions::Cdr;
 use chargemesh_store::federation::RoamingStart;
 use chargemesh_store::sessions::Session;
-use chargemesh_store::settlements::Settlement;
 use chargemesh_store::tokens::Token;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -292,7 +292,7 @@ pub async fn stop(
         ChargeId::Roaming(start) => {
             owned_start(&state, &caller, &start).await?;
             let stopping = command_answer(state.federation.stop_charge(&start).await)?;
-            Ok(Json(Charge::roaming(stopping.0)))
+            Ok(Json(Charge::roaming(stopping)))
         }
         ChargeId::Own(session) => {
             let (session, charger) = visible_session(&state, viewer(&caller), &session).await?;
@@ -318,7 +318,7 @@ pub async fn start_reserved(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Charge>> {
     let start = reserved_start(&state, &caller, &id).await?;
-    Ok(Json(Charge::roaming(command_answer(state.federation.start_reserved(&start).await)?.0)))
+    Ok(Json(Charge::roaming(command_answer(state.federation.start_reserved(&start).await)?)))
 }
 
 /// Cancels the reservation of a charge (`reserving` or `reserved`): it becomes `cancelling`, then
@@ -334,7 +334,7 @@ pub async fn cancel_reservation(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Charge>> {
     let start = reserved_start(&state, &caller, &id).await?;
-    Ok(Json(Charge::roaming(command_answer(state.federation.cancel_reservation(&start).await)?.0)))
+    Ok(Json(Charge::roaming(command_answer(state.federation.cancel_reservation(&start).await)?)))
 }
 
 /// The start of the driver's charge `id`, which can hold a reservation only at another member's

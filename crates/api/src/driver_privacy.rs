@@ -11,14 +11,15 @@ use super::auth::{Caller, password_matches};
 use super::driver_account::DriverCaller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::{Body, Path};
+use crate::views;
+use crate::views::drivers::{Driver, Login};
+use crate::views::federation::RoamingStart;
+use crate::views::payments::{Movement, Payment};
+use crate::views::sessions::Session;
+use crate::views::settlements::Settlement;
+use crate::views::tokens::Token;
 use axum::extract::State;
 use axum::{Extension, Json};
-use chargemesh_store::drivers::{Driver, Login};
-use chargemesh_store::federation::RoamingStart;
-use chargemesh_store::payments::{Movement, Payment};
-use chargemesh_store::sessions::Session;
-use chargemesh_store::settlements::Settlement;
-use chargemesh_store::tokens::Token;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -65,18 +66,18 @@ pub async fn driver_data(
     Ok(Json(personal_data(&state, driver).await?))
 }
 
-async fn personal_data(state: &ApiState, driver: Driver) -> ApiResult<PersonalData> {
+async fn personal_data(state: &ApiState, driver: chargemesh_store::drivers::Driver) -> ApiResult<PersonalData> {
     let records = state.operations.driver_records(driver.id).await?;
     Ok(PersonalData {
         exported_at: Timestamp::now(),
-        account: driver,
-        tokens: records.tokens,
-        logins: records.logins,
-        sessions: records.sessions,
-        payments: records.payments,
-        roaming_charges: records.roaming_charges,
-        roaming_settlements: records.roaming_settlements,
-        wallet_movements: records.wallet_movements,
+        account: driver.into(),
+        tokens: views::all(records.tokens),
+        logins: views::all(records.logins),
+        sessions: views::all(records.sessions),
+        payments: views::all(records.payments),
+        roaming_charges: views::all(records.roaming_charges),
+        roaming_settlements: views::all(records.roaming_settlements),
+        wallet_movements: views::all(records.wallet_movements),
     })
 }
 
@@ -126,7 +127,10 @@ pub async fn close_driver(
 }
 
 /// Closes the account; answers what was erased, for the close's own audit entry.
-async fn close(state: &ApiState, driver: Driver) -> ApiResult<(Extension<Erased>, Json<Closed>)> {
+async fn close(
+    state: &ApiState,
+    driver: chargemesh_store::drivers::Driver,
+) -> ApiResult<(Extension<Erased>, Json<Closed>)> {
     let renamed = state.operations.close_driver_account(&driver).await?;
     let id = driver.id;
     let anonymous_tokens = renamed.iter().map(|(_, new)| new.clone()).collect();

@@ -7,13 +7,15 @@ use super::auth::{Caller, check_new_password, hash_password, reset_password_hash
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::extract::Path;
+use crate::views;
+use crate::views::drivers::Driver;
+use crate::views::tokens::Token;
 use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chargemesh_operations::NewDriverAccount;
-use chargemesh_store::drivers::{self, Driver};
-use chargemesh_store::tokens::Token;
+use chargemesh_store::drivers;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -67,14 +69,14 @@ pub async fn create(
         payment_method: request.payment_method,
     };
     let (driver, token) = state.operations.create_driver(new).await?;
-    Ok((StatusCode::CREATED, Json(DriverAccount { driver, tokens: vec![token] })))
+    Ok((StatusCode::CREATED, Json(DriverAccount { driver: driver.into(), tokens: vec![token.into()] })))
 }
 
 /// The driver accounts the caller sees.
 #[utoipa::path(get, path = "/api/v1/drivers", tag = "drivers", responses((status = 200, body = Vec<Driver>)),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Driver>>> {
-    Ok(Json(state.operations.list_drivers(caller.scope()).await?))
+    Ok(Json(views::all(state.operations.list_drivers(caller.scope()).await?)))
 }
 
 /// One driver account with its tokens.
@@ -91,12 +93,16 @@ pub async fn get(
 }
 
 /// A driver account with its tokens.
-pub(super) async fn account(state: &ApiState, driver: Driver) -> ApiResult<DriverAccount> {
+pub(super) async fn account(state: &ApiState, driver: chargemesh_store::drivers::Driver) -> ApiResult<DriverAccount> {
     let tokens = state.operations.tokens_of_driver(driver.id).await?;
-    Ok(DriverAccount { driver, tokens })
+    Ok(DriverAccount { driver: driver.into(), tokens: views::all(tokens) })
 }
 
-pub(super) async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Driver> {
+pub(super) async fn visible(
+    state: &ApiState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<chargemesh_store::drivers::Driver> {
     let not_found = || ApiError::not_found(format!("driver {id:?}"));
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let driver = state.operations.driver(id).await?;
@@ -133,5 +139,5 @@ pub async fn update(
     }
     let hash = reset_password_hash(change.password, &super::driver_account::driver_names(&driver)).await?;
     let changed = state.operations.update_driver(&driver, change.status, hash).await?;
-    Ok((before, Json(changed)))
+    Ok((before, Json(changed.into())))
 }

@@ -6,11 +6,13 @@ use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::extract::Path;
+use crate::views;
+use crate::views::operators::{Operator, Site};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_operations::sites;
-use chargemesh_store::operators::{NewSite, Operator, Site};
+use chargemesh_store::operators::NewSite;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -28,13 +30,13 @@ pub async fn create_operator(
     Body(request): Body<NewOperator>,
 ) -> ApiResult<(StatusCode, Json<Operator>)> {
     let operator = state.operations.create_operator(&request.name).await?;
-    Ok((StatusCode::CREATED, Json(operator)))
+    Ok((StatusCode::CREATED, Json(operator.into())))
 }
 
 /// Operators the caller may see.
 #[utoipa::path(get, path = "/api/v1/operators", tag = "operators", responses((status = 200, body = Vec<Operator>)), security(("bearer" = [])))]
 pub async fn list_operators(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Operator>>> {
-    Ok(Json(state.operations.operators_in(caller.scope()).await?))
+    Ok(Json(views::all(state.operations.operators_in(caller.scope()).await?)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -71,13 +73,13 @@ pub async fn create_site(
         city: request.city,
     };
     let site = state.operations.create_site(new).await?;
-    Ok((StatusCode::CREATED, Json(site)))
+    Ok((StatusCode::CREATED, Json(site.into())))
 }
 
 /// Sites the caller may see.
 #[utoipa::path(get, path = "/api/v1/sites", tag = "operators", responses((status = 200, body = Vec<Site>)), security(("bearer" = [])))]
 pub async fn list_sites(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Site>>> {
-    Ok(Json(state.operations.sites_in(caller.scope()).await?))
+    Ok(Json(views::all(state.operations.sites_in(caller.scope()).await?)))
 }
 
 /// One site.
@@ -89,7 +91,7 @@ pub async fn get_site(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Site>> {
     let id = path_id(&id, "site")?;
-    Ok(Json(state.operations.site_in(id, caller.scope()).await?))
+    Ok(Json(state.operations.site_in(id, caller.scope()).await?.into()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -109,7 +111,7 @@ pub async fn update_operator(
 ) -> ApiResult<(Extension<Before>, Json<Operator>)> {
     let id = path_id(&id, "operator")?;
     let (before, after) = state.operations.rename_operator(id, &change.name).await?;
-    Ok((Before::of(&before), Json(after)))
+    Ok((Before::of(&before), Json(after.into())))
 }
 
 /// Deletes an operator that has nothing left: no sites, chargers, tokens or staff (node administrators only).
@@ -166,7 +168,7 @@ pub async fn update_site(
 ) -> ApiResult<(Extension<Before>, Json<Site>)> {
     let id = path_id(&id, "site")?;
     let (before, after) = state.operations.update_site(id, caller.scope(), change.into()).await?;
-    Ok((Before::of(&before), Json(after)))
+    Ok((Before::of(&before), Json(after.into())))
 }
 
 /// Deletes a site no charger stands at.

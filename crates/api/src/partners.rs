@@ -8,11 +8,12 @@ use super::auth::Caller;
 use super::errors::ApiResult;
 use super::extract::Body;
 use super::extract::Path;
+use crate::views;
+use crate::views::partners::Partner;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_federation::auth::token_hash;
-use chargemesh_store::partners::Partner;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -46,14 +47,14 @@ pub async fn create(
     let token_a = hex::encode(rand::random::<[u8; 32]>());
     let partner = state.operations.create_partner(&body.name, token_hash(&token_a)).await?;
     let versions_url = format!("{}/versions", state.federation.base_url);
-    Ok((StatusCode::CREATED, Json(CreatedPartner { partner, token_a, versions_url })))
+    Ok((StatusCode::CREATED, Json(CreatedPartner { partner: partner.into(), token_a, versions_url })))
 }
 
 /// Every partner: registered or not, revoked or not.
 #[utoipa::path(get, path = "/api/v1/ocpi/partners", tag = "roaming", responses((status = 200, body = Vec<Partner>)),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<Partner>>> {
-    Ok(Json(state.operations.partners().await?))
+    Ok(Json(views::all(state.operations.partners().await?)))
 }
 
 /// Ends a partner's access: its tokens stop working at once.

@@ -6,14 +6,15 @@ use super::auth::{Caller, Viewer};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Path;
 use super::extract::{Body, Query};
+use crate::views;
+use crate::views::payments::{Movement, Payment, Refund};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::money::Currency;
 use chargemesh_operations::payment_admin::PaymentHistory;
 use chargemesh_operations::payments::{Money, PaymentError, RefundError, WalletError};
-use chargemesh_store::payments::{self, Movement, Payment, Refund};
-use chargemesh_store::tokens::Token;
+use chargemesh_store::payments;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -45,7 +46,11 @@ pub async fn get_payment(
 
 impl From<PaymentHistory> for SessionPayment {
     fn from(history: PaymentHistory) -> Self {
-        SessionPayment { payment: history.payment, refunds: history.refunds, movements: history.movements }
+        SessionPayment {
+            payment: history.payment.into(),
+            refunds: views::all(history.refunds),
+            movements: views::all(history.movements),
+        }
     }
 }
 
@@ -82,7 +87,7 @@ pub async fn refund(
             RefundError::Invalid(message) => ApiError::invalid(message),
             RefundError::Store(e) => e.into(),
         })?;
-    Ok((StatusCode::CREATED, Json(refund)))
+    Ok((StatusCode::CREATED, Json(refund.into())))
 }
 
 fn idempotency_key(key: &str) -> ApiResult<&str> {
@@ -109,7 +114,11 @@ pub struct Wallet {
     pub movements: Vec<Movement>,
 }
 
-async fn visible_token(state: &ApiState, caller: &Caller, id_token: &str) -> ApiResult<Token> {
+async fn visible_token(
+    state: &ApiState,
+    caller: &Caller,
+    id_token: &str,
+) -> ApiResult<chargemesh_store::tokens::Token> {
     Ok(state.operations.wallet_holder(id_token, caller.scope()).await?)
 }
 
@@ -117,14 +126,14 @@ fn currency(code: Option<&str>) -> ApiResult<Currency> {
     Currency::from_code(code.unwrap_or("CNY")).map_err(|e| ApiError::invalid(format!("currency: {e}")))
 }
 
-async fn wallet(state: &ApiState, token: &Token, currency: Currency) -> ApiResult<Wallet> {
+async fn wallet(state: &ApiState, token: &chargemesh_store::tokens::Token, currency: Currency) -> ApiResult<Wallet> {
     let statement = state.operations.wallet_statement(&token.id_token, currency).await?;
     Ok(Wallet {
         id_token: token.id_token.clone(),
         currency: currency.code().into(),
         balance: statement.balance,
         held: statement.held,
-        movements: statement.movements,
+        movements: views::all(statement.movements),
     })
 }
 

@@ -6,6 +6,9 @@ use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Path;
 use super::extract::{Body, Query};
+use crate::views;
+use crate::views::federation::{PendingMessage, RoamingStart};
+use crate::views::settlements::Settlement;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,8 +17,8 @@ use chargemesh_federation::emsp::settlement::DisputeError;
 use chargemesh_federation::emsp::starts::{StartError, StartRequest};
 use chargemesh_ledger::proof::CdrProof;
 use chargemesh_ledger::transaction::DisputeReason;
-use chargemesh_store::federation::{PendingMessage, Pushed, RoamingStart};
-use chargemesh_store::settlements::{self, Settlement};
+use chargemesh_store::federation::Pushed;
+use chargemesh_store::settlements;
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -163,7 +166,7 @@ pub async fn start(
         evse_uid: body.evse_uid,
         connector_id: body.connector_id,
     };
-    Ok((StatusCode::CREATED, Json(start_or_reserve(&state, request, body.reserve_minutes).await?)))
+    Ok((StatusCode::CREATED, Json(start_or_reserve(&state, request, body.reserve_minutes).await?.into())))
 }
 
 /// Starts now, or reserves for `reserve_minutes`.
@@ -171,7 +174,7 @@ pub(super) async fn start_or_reserve(
     state: &ApiState,
     request: StartRequest,
     reserve_minutes: Option<u32>,
-) -> ApiResult<RoamingStart> {
+) -> ApiResult<chargemesh_store::federation::RoamingStart> {
     match reserve_minutes {
         None => start_answer(state.federation.start_charge(request).await),
         Some(minutes @ 1..=120) => {
@@ -183,7 +186,9 @@ pub(super) async fn start_or_reserve(
 }
 
 /// The API's answer to a start at another member's charger.
-fn start_answer(started: Result<RoamingStart, StartError>) -> ApiResult<RoamingStart> {
+fn start_answer(
+    started: Result<chargemesh_store::federation::RoamingStart, StartError>,
+) -> ApiResult<chargemesh_store::federation::RoamingStart> {
     match started {
         Ok(start) => Ok(start),
         Err(error @ StartError::UnknownToken(_)) => Err(ApiError::not_found(error.to_string())),
@@ -239,7 +244,11 @@ pub async fn get_start(
 }
 
 /// Refuses (404) a start the caller does not see: one made for another operator's driver.
-async fn visible_start(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<RoamingStart> {
+async fn visible_start(
+    state: &ApiState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<chargemesh_store::federation::RoamingStart> {
     let start = state.operations.roaming_start(id).await?;
     start.filter(|s| caller.sees(s.operator_id)).ok_or_else(|| ApiError::not_found(format!("start {id}")))
 }
@@ -250,8 +259,13 @@ pub(super) async fn start_view(state: &ApiState, id: &str) -> ApiResult<StartVie
     let (session, cdr) = charge.unzip();
     let parse = |body: String| serde_json::from_str::<Value>(&body).ok();
     let settlement = state.federation.settlement_of_start(id).await?;
-    let settlement = settlement.map(|(settlement, proof)| SettlementView { settlement, proof });
-    Ok(StartView { start, session: session.and_then(parse), cdr: cdr.flatten().and_then(parse), settlement })
+    let settlement = settlement.map(|(settlement, proof)| SettlementView { settlement: settlement.into(), proof });
+    Ok(StartView {
+        start: start.into(),
+        session: session.and_then(parse),
+        cdr: cdr.flatten().and_then(parse),
+        settlement,
+    })
 }
 
 /// How often a live view looks for news from the charger's member.
@@ -351,7 +365,7 @@ pub async fn dispute(
     let conflict = |code, error: DisputeError| ApiError::new(StatusCode::CONFLICT, code, error.to_string());
     visible_start(&state, &caller, &id).await?;
     match state.federation.dispute(&id, body.reason).await {
-        Ok(settlement) => Ok((StatusCode::ACCEPTED, Json(settlement))),
+        Ok(settlement) => Ok((StatusCode::ACCEPTED, Json(settlement.into()))),
         Err(error @ DisputeError::NoCdr(_)) => Err(ApiError::not_found(error.to_string())),
         Err(error @ DisputeError::NotAnchored(_)) => Err(conflict("not_anchored", error)),
         Err(error @ DisputeError::AlreadyDisputed(_)) => Err(conflict("already_disputed", error)),
@@ -375,13 +389,15 @@ pub async fn stop(
     Path(id): Path<String>,
 ) -> ApiResult<Json<RoamingStart>> {
     visible_start(&state, &caller, &id).await?;
-    command_answer(state.federation.stop_charge(&id).await)
+    command_answer(state.federation.stop_charge(&id).await).map(|start| Json(start.into()))
 }
 
 /// The API's answer to a command about a start's charge.
-pub(super) fn command_answer(sent: Result<RoamingStart, StartError>) -> ApiResult<Json<RoamingStart>> {
+pub(super) fn command_answer(
+    sent: Result<chargemesh_store::federation::RoamingStart, StartError>,
+) -> ApiResult<chargemesh_store::federation::RoamingStart> {
     match sent {
-        Ok(start) => Ok(Json(start)),
+        Ok(start) => Ok(start),
         Err(error @ StartError::UnknownStart(_)) => Err(ApiError::not_found(error.to_string())),
         Err(error @ StartError::NotCharging(_)) => {
             Err(ApiError::new(StatusCode::CONFLICT, "not_charging", error.to_string()))
@@ -410,7 +426,7 @@ pub async fn start_reserved(
     Path(id): Path<String>,
 ) -> ApiResult<Json<RoamingStart>> {
     visible_start(&state, &caller, &id).await?;
-    command_answer(state.federation.start_reserved(&id).await)
+    command_answer(state.federation.start_reserved(&id).await).map(|start| Json(start.into()))
 }
 
 /// Cancels the reservation of a start (`reserving` or `reserved`): the member tells its charger;
@@ -426,7 +442,7 @@ pub async fn cancel_reservation(
     Path(id): Path<String>,
 ) -> ApiResult<Json<RoamingStart>> {
     visible_start(&state, &caller, &id).await?;
-    command_answer(state.federation.cancel_reservation(&id).await)
+    command_answer(state.federation.cancel_reservation(&id).await).map(|start| Json(start.into()))
 }
 
 /// Unlocks the connector of a start's charge at another member's charger (a cable stuck during or
@@ -445,7 +461,7 @@ pub async fn unlock(
     Path(id): Path<String>,
 ) -> ApiResult<Json<RoamingStart>> {
     visible_start(&state, &caller, &id).await?;
-    command_answer(state.federation.unlock_connector(&id).await)
+    command_answer(state.federation.unlock_connector(&id).await).map(|start| Json(start.into()))
 }
 
 /// Messages to other members not yet acknowledged (oldest first, at most 100): the peer, what, how
@@ -453,5 +469,5 @@ pub async fn unlock(
 #[utoipa::path(get, path = "/api/v1/roaming/outbox", tag = "roaming",
     responses((status = 200, body = Vec<PendingMessage>)), security(("bearer" = [])))]
 pub async fn outbox(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<PendingMessage>>> {
-    Ok(Json(state.operations.undelivered_messages(100).await?))
+    Ok(Json(views::all(state.operations.undelivered_messages(100).await?)))
 }

@@ -5,13 +5,14 @@ use super::auth::{Caller, Viewer};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Path;
 use super::extract::Query;
+use crate::views;
+use crate::views::sessions::{Session, StoredMeterValue};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use chargemesh_core::pricing::PricedCdr;
 use chargemesh_operations::session_history::SessionReader;
-use chargemesh_store::chargers::Charger;
-use chargemesh_store::sessions::{Session, SessionFilter, SessionState, StoredMeterValue};
+use chargemesh_store::sessions::{SessionFilter, SessionState};
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -51,7 +52,7 @@ pub async fn list_sessions(
         before_id: query.before_id,
         driver_id: None,
     };
-    Ok(Json(state.operations.sessions_matching(filter).await?))
+    Ok(Json(views::all(state.operations.sessions_matching(filter).await?)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -79,7 +80,11 @@ pub async fn get_session(
 /// The session `id` and its charger, when both exist and the viewer sees the session (staff: the
 /// charger's operator's; a driver: their own); otherwise not found, so nobody learns which sessions
 /// others have.
-pub(super) async fn visible_session(state: &ApiState, viewer: Viewer, id: &str) -> ApiResult<(Session, Charger)> {
+pub(super) async fn visible_session(
+    state: &ApiState,
+    viewer: Viewer,
+    id: &str,
+) -> ApiResult<(chargemesh_store::sessions::Session, chargemesh_store::chargers::Charger)> {
     let not_found = || ApiError::not_found(format!("session {id:?}"));
     let session_id: i64 = id.parse().map_err(|_| not_found())?;
     let found = state.operations.readable_session(reader(viewer), session_id).await?;
@@ -97,7 +102,7 @@ fn reader(viewer: Viewer) -> SessionReader {
 pub(super) async fn session_detail(state: &ApiState, viewer: Viewer, id: &str) -> ApiResult<SessionDetail> {
     let (session, _) = visible_session(state, viewer, id).await?;
     let readings = state.operations.session_readings(&session).await?;
-    Ok(SessionDetail { session, meter_values: readings.meter_values, cost: readings.cost })
+    Ok(SessionDetail { session: session.into(), meter_values: views::all(readings.meter_values), cost: readings.cost })
 }
 
 /// What a live subscriber is sent each time the session changes.

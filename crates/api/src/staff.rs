@@ -8,11 +8,13 @@ use super::auth::{Caller, check_new_password, hash_password, reset_password_hash
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::extract::Path;
+use crate::views;
+use crate::views::staff::StaffMember;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::access::Role;
-use chargemesh_store::staff::{self, StaffMember};
+use chargemesh_store::staff;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -69,7 +71,7 @@ pub async fn create(
     check_new_password(&request.password, &[&username])?;
     let hash = hash_password(request.password).await?;
     let member = state.operations.create_staff(username, hash, role, operator_id).await?;
-    Ok((StatusCode::CREATED, Json(member)))
+    Ok((StatusCode::CREATED, Json(member.into())))
 }
 
 /// The staff accounts the caller administers: its operator's (every account, for the member's).
@@ -77,7 +79,7 @@ pub async fn create(
     responses((status = 200, body = Vec<StaffMember>), (status = 401, body = super::errors::ErrorBody),
         (status = 403, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<StaffMember>>> {
-    Ok(Json(state.operations.list_staff(caller.scope()).await?))
+    Ok(Json(views::all(state.operations.list_staff(caller.scope()).await?)))
 }
 
 /// One account the caller administers.
@@ -90,11 +92,11 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<StaffMember>> {
-    Ok(Json(visible(&state, &caller, &id).await?))
+    Ok(Json(visible(&state, &caller, &id).await?.into()))
 }
 
 /// The account `id` if the caller sees it.
-async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<StaffMember> {
+async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<chargemesh_store::staff::StaffMember> {
     let not_found = || ApiError::not_found(format!("staff account {id:?}"));
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let member = state.operations.staff_account(id).await?;
@@ -103,7 +105,7 @@ async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Staff
 
 /// The account `id` if the caller may change it: it sees it, and it has no more rights than the
 /// caller's.
-async fn managed(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<StaffMember> {
+async fn managed(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<chargemesh_store::staff::StaffMember> {
     let member = visible(state, caller, id).await?;
     if !member.role.within(caller.role()) {
         return Err(ApiError::forbidden(format!("a {} cannot change a {} account", caller.role(), member.role)));
@@ -141,7 +143,7 @@ pub async fn update(
     }
     let hash = reset_password_hash(change.password, &[&member.username]).await?;
     let changed = state.operations.update_staff(member.id, member.role, change.status, hash).await?;
-    Ok((Before::of(&member), Json(changed)))
+    Ok((Before::of(&member), Json(changed.into())))
 }
 
 /// Deletes an account and every credential it has.

@@ -6,12 +6,13 @@ use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::extract::Path;
+use crate::views;
+use crate::views::tokens::Token;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::IdToken;
 use chargemesh_operations::TokenTerms;
-use chargemesh_store::tokens::Token;
 use jiff::Timestamp;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -39,7 +40,11 @@ pub struct TokenRequest {
     pub driver_id: Option<i64>,
 }
 
-async fn visible_token(state: &ApiState, caller: &Caller, id_token: &str) -> ApiResult<Option<Token>> {
+async fn visible_token(
+    state: &ApiState,
+    caller: &Caller,
+    id_token: &str,
+) -> ApiResult<Option<chargemesh_store::tokens::Token>> {
     match state.operations.token(id_token.to_owned()).await? {
         Some(t) if !caller.sees(Some(t.operator_id)) => {
             Err(ApiError::conflict(format!("token {id_token:?} belongs to another operator")))
@@ -89,7 +94,7 @@ pub async fn put_token(
         driver_id: request.driver_id,
     };
     let (before, token) = state.operations.put_token(id_token, terms, caller.scope(), request.operator_id).await?;
-    Ok((Before::of(&before), Json(token)))
+    Ok((Before::of(&before), Json(token.into())))
 }
 
 /// How a token's sessions are paid: `wallet` or a provider's method reference (`provider:…`).
@@ -124,7 +129,7 @@ fn check_emsp_party(state: &ApiState, party: &str) -> ApiResult<()> {
 /// Tokens the caller may see.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<Token>)), security(("bearer" = [])))]
 pub async fn list_tokens(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<Token>>> {
-    Ok(Json(state.operations.list_tokens(caller.scope()).await?))
+    Ok(Json(views::all(state.operations.list_tokens(caller.scope()).await?)))
 }
 
 /// One token.
@@ -136,7 +141,7 @@ pub async fn get_token(
     Path(id_token): Path<String>,
 ) -> ApiResult<Json<Token>> {
     match visible_token(&state, &caller, &id_token).await {
-        Ok(Some(token)) => Ok(Json(token)),
+        Ok(Some(token)) => Ok(Json(token.into())),
         _ => Err(ApiError::not_found(format!("token {id_token:?}"))),
     }
 }

@@ -8,10 +8,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// An entry of the audit log.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
     pub id: i64,
-    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
     /// `staff`, `driver`, `anonymous` (a login attempt) or `node` (the node itself: payments).
     pub actor_kind: String,
@@ -35,12 +34,9 @@ pub struct AuditEntry {
     /// The HTTP status the request was answered with (`None` for what the node did by itself).
     pub status: Option<i64>,
     /// What was asked: the request's body, secrets left out.
-    #[schema(value_type = Option<Object>)]
     pub request: Option<Value>,
     /// The object before and after the change, where there is one.
-    #[schema(value_type = Option<Object>)]
     pub before: Option<Value>,
-    #[schema(value_type = Option<Object>)]
     pub after: Option<Value>,
     /// Anything else worth knowing: why a login failed, a refusal's message.
     pub detail: Option<String>,

@@ -6,7 +6,7 @@ use chargemesh_core::charger::{BootInfo, Registration, StatusReport};
 use jiff::Timestamp;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Charger {
     pub station_id: String,
     /// `None` for a charger that registered itself and awaits an operator.
@@ -27,11 +27,8 @@ pub struct Charger {
     pub meter_serial_number: Option<String>,
     pub firmware_status: Option<String>,
     pub diagnostics_status: Option<String>,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_boot_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen_at: Option<Timestamp>,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
@@ -247,14 +244,13 @@ pub async fn set_diagnostics_status(conn: &mut Conn, station_id: &str, status: &
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConnectorState {
     pub connector_id: i64,
     pub status: String,
     pub error_code: Option<String>,
     pub info: Option<String>,
     pub vendor_error_code: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
     pub status_at: Timestamp,
 }
 

@@ -5,23 +5,18 @@ use chargemesh_core::charger::{ChargerCommand, CommandOutcome, CommandState};
 use jiff::Timestamp;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CommandRecord {
     pub id: i64,
     pub station_id: String,
-    #[schema(value_type = Object)]
     pub command: ChargerCommand,
     /// `pending`, `answered`, `failed` (the charger answered with an error, or was not connected) or
     /// `timed_out`.
-    #[schema(value_type = String)]
     pub state: CommandState,
-    #[schema(value_type = Option<Object>)]
     pub outcome: Option<CommandOutcome>,
     pub error: Option<String>,
     pub requested_by: Option<i64>,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<Timestamp>,
 }
 

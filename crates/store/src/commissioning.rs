@@ -5,7 +5,7 @@ use crate::{Conn, Result, Row, instant, millis, opt_instant, query};
 use jiff::Timestamp;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Commissioning {
     pub station_id: String,
     /// The charger's id in the consortium, e.g. `CN*NGR*E12345`.
@@ -17,11 +17,8 @@ pub struct Commissioning {
     pub metering_certificate: String,
     /// The latest calibration of its meter and when it lapses.
     pub calibration_certificate: String,
-    #[schema(value_type = String, format = DateTime)]
     pub calibration_expires_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
     pub commissioned_at: Timestamp,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub decommissioned_at: Option<Timestamp>,
 }
 

@@ -9,7 +9,7 @@ pub const BLOCKED: &str = "blocked";
 /// Closed at the driver's request: nothing personal is left of it.
 pub const CLOSED: &str = "closed";
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Driver {
     pub id: i64,
     /// The operator whose driver this is.
@@ -23,9 +23,7 @@ pub struct Driver {
     pub status: String,
     /// Logins of the account wait until then after wrong passwords in a row (each one more makes the
     /// wait longer, up to a minute; see the README's logins section).
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub locked_until: Option<Timestamp>,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
@@ -161,11 +159,9 @@ pub async fn revoke_credential(conn: &mut Conn, secret_digest: &str) -> Result<b
 }
 
 /// A driver's login, as the driver's personal data lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Login {
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
 }
 

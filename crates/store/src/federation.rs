@@ -193,7 +193,7 @@ pub async fn pushed(conn: &mut Conn, kind: Pushed, cpo: Option<&str>) -> Result<
 }
 
 /// A start this node's driver asked for at another member's charger.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RoamingStart {
     pub id: String,
     pub id_token: String,
@@ -205,12 +205,9 @@ pub struct RoamingStart {
     pub evse_uid: String,
     /// `requested`; then `accepted`, `rejected` or `unreachable`; then the charger's result:
     /// `started`, `failed`, `timeout`, `evse_occupied`, ...
-    #[schema(value_type = String)]
     pub state: RoamingStartState,
     pub message: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 
@@ -512,16 +509,14 @@ pub async fn charge_of_start(conn: &mut Conn, cpo: &str, reference: &str) -> Res
 }
 
 /// An undelivered message, for operators: where it goes and why it has not arrived.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PendingMessage {
     pub peer: String,
     pub method: String,
     pub path: String,
     pub attempts: i64,
     pub last_error: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
     pub next_attempt_at: Timestamp,
 }
 

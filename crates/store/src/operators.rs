@@ -4,11 +4,10 @@ use crate::{Conn, Result, Row, instant, millis, query};
 use jiff::Timestamp;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Operator {
     pub id: i64,
     pub name: String,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
@@ -47,7 +46,7 @@ pub async fn get_operator(conn: &mut Conn, id: i64) -> Result<Option<Operator>> 
         .transpose()
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Site {
     pub id: i64,
     pub operator_id: i64,
@@ -58,7 +57,6 @@ pub struct Site {
     pub longitude: Option<f64>,
     pub address: Option<String>,
     pub city: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 

@@ -6,7 +6,7 @@ use crate::{Conn, Result, Row, instant, millis, query};
 use jiff::Timestamp;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Partner {
     pub id: i64,
     pub name: String,
@@ -15,15 +15,11 @@ pub struct Partner {
     /// The partner's versions URL, once registered.
     pub versions_url: Option<String>,
     /// The partner's roles (OCPI `CredentialsRole` list, JSON), once registered.
-    #[schema(value_type = Option<Object>)]
     pub roles: Option<serde_json::Value>,
     #[serde(skip)]
     pub token_b: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub registered_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<Timestamp>,
 }
 

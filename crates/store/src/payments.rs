@@ -10,7 +10,7 @@ pub use chargemesh_core::payment::PaymentState;
 /// Paying from the token's wallet on this node rather than through a payment provider.
 pub const WALLET: &str = "wallet";
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Payment {
     pub id: i64,
     pub session_id: i64,
@@ -22,7 +22,6 @@ pub struct Payment {
     /// The pre-authorized estimate, in minor units.
     pub hold_amount: i64,
     /// `hold_pending`, `held`, `declined`, `captured`, `released` or `owing`.
-    #[schema(value_type = String)]
     pub state: PaymentState,
     pub provider_reference: Option<String>,
     /// Everything taken for the session: the capture and any later charge.
@@ -34,9 +33,7 @@ pub struct Payment {
     /// How many times the payment was adjusted after its capture.
     pub adjustments: i64,
     pub failure: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 
@@ -191,7 +188,7 @@ pub async fn adjust(conn: &mut Conn, id: i64, adjustment: Adjustment<'_>, now: T
     Ok(changed > 0)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Refund {
     pub id: i64,
     pub request_key: String,
@@ -200,7 +197,6 @@ pub struct Refund {
     pub reason: String,
     /// `pending` until the money went back, then `done`.
     pub state: String,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
@@ -350,7 +346,7 @@ pub async fn finish_refund(conn: &mut Conn, id: i64, now: Timestamp) -> Result<b
 }
 
 /// One movement of money from one account to another.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Movement {
     /// Unique: the same movement recorded twice is recorded once.
     pub movement_key: String,
@@ -364,7 +360,6 @@ pub struct Movement {
     pub reason: Option<String>,
     /// The provider's capture or charge the money came through, or the one it went back through.
     pub provider_reference: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
@@ -576,7 +571,7 @@ pub const OPERATION_DONE: &str = "done";
 pub const OPERATION_DECLINED: &str = "declined";
 
 /// A wallet top-up or withdrawal, recorded before the provider is asked.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WalletOperation {
     pub id: i64,
     pub request_key: String,

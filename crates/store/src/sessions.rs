@@ -9,7 +9,7 @@ use chargemesh_core::{Energy, IdToken};
 use jiff::Timestamp;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Session {
     /// Also the transaction id the charger uses (OCPP 1.6).
     pub id: i64,
@@ -19,13 +19,10 @@ pub struct Session {
     /// The authorization the charger was given at start.
     pub authorization_status: String,
     /// `active` or `completed`.
-    #[schema(value_type = String)]
     pub state: SessionState,
-    #[schema(value_type = String, format = DateTime)]
     pub started_at: Timestamp,
     pub meter_start_mwh: i64,
     pub reservation_id: Option<i64>,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub stopped_at: Option<Timestamp>,
     pub meter_stop_mwh: Option<i64>,
     pub stop_reason: Option<String>,
@@ -38,14 +35,12 @@ pub struct Session {
     pub energy_flags: String,
     /// The last reading the energy was assessed up to (bookkeeping, not shown).
     #[serde(skip)]
-    #[schema(ignore)]
     pub energy_end: Option<RegisterReading>,
     /// The tariff the session is priced by: the version in force when it started, fixed then.
     pub tariff_id: Option<String>,
     pub tariff_version: Option<i64>,
     /// The site's time zone at the start, which the tariff is evaluated in.
     pub time_zone: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 
@@ -295,9 +290,8 @@ pub async fn set_energy(conn: &mut Conn, id: i64, assessment: &EnergyAssessment,
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredMeterValue {
-    #[schema(value_type = String, format = DateTime)]
     pub sampled_at: Timestamp,
     pub connector_id: i64,
     pub measurand: String,

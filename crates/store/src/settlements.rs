@@ -19,7 +19,7 @@ pub const BILLED_ELSEWHERE: &str = "billed_elsewhere";
 pub const DISPUTED: &str = "disputed";
 pub const RESOLVED: &str = "resolved";
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Settlement {
     /// The member whose charger it was, and its CDR id (the id the ledger anchors it under).
     pub cpo: String,
@@ -42,9 +42,7 @@ pub struct Settlement {
     pub dispute_reason: Option<String>,
     /// What the driver got back when the members settled the disputed CDR for less (minor units).
     pub refunded: Option<i64>,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 pub const ACTIVE: &str = "active";
 pub const DISABLED: &str = "disabled";
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StaffMember {
     pub id: i64,
     pub username: String,
@@ -16,14 +16,12 @@ pub struct StaffMember {
     pub password_hash: String,
     /// `member_admin`, `member_finance`, `member_readonly` (the member's), or `admin`, `operator`,
     /// `readonly` (an operator's).
-    #[schema(value_type = String)]
     pub role: Role,
     /// The operator this account works for; `None` for the member's accounts and for staff of every
     /// operator the node hosts.
     pub operator_id: Option<i64>,
     /// `active` or `disabled`.
     pub status: String,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
@@ -53,7 +51,7 @@ impl CredentialKind {
 }
 
 /// An API key as listed (its secret is never stored).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApiKey {
     pub id: i64,
     pub name: String,
@@ -61,13 +59,10 @@ pub struct ApiKey {
     pub staff_id: i64,
     pub username: String,
     /// The role it acts with.
-    #[schema(value_type = String)]
     pub role: Role,
     /// The operator it reaches; `None`: what its account reaches.
     pub operator_id: Option<i64>,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
 }
 

@@ -6,7 +6,7 @@ use chargemesh_core::authorization::TokenGrant;
 use jiff::Timestamp;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Token {
     pub id_token: String,
     pub operator_id: i64,
@@ -14,7 +14,6 @@ pub struct Token {
     pub kind: String,
     /// `active` or `blocked`.
     pub status: String,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
     pub parent_id_token: Option<String>,
     pub label: Option<String>,
@@ -28,7 +27,6 @@ pub struct Token {
     pub emsp_party: Option<String>,
     /// The driver account (driver API) whose token this is.
     pub driver_id: Option<i64>,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
