@@ -40,6 +40,31 @@ impl SessionState {
     }
 }
 
+/// Who closed a session: the charger's own stop, or the node on the charger's behalf (a reboot
+/// orphaned the transaction, or a new one superseded it on the same connector).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoppedBy {
+    Charger,
+    Node,
+}
+
+impl StoppedBy {
+    pub const ALL: [StoppedBy; 2] = [StoppedBy::Charger, StoppedBy::Node];
+
+    /// The name stored and shown (`charger`, `node`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StoppedBy::Charger => "charger",
+            StoppedBy::Node => "node",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<StoppedBy> {
+        StoppedBy::ALL.into_iter().find(|by| by.as_str() == text)
+    }
+}
+
 impl std::fmt::Display for SessionState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -48,7 +73,7 @@ impl std::fmt::Display for SessionState {
 
 #[cfg(test)]
 mod tests {
-    use super::SessionState;
+    use super::{SessionState, StoppedBy};
 
     #[test]
     fn names_round_trip_and_match_serde() {
@@ -57,6 +82,11 @@ mod tests {
             assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
         }
         assert_eq!(SessionState::parse("stopped"), None);
+        for by in StoppedBy::ALL {
+            assert_eq!(StoppedBy::parse(by.as_str()), Some(by));
+            assert_eq!(serde_json::to_value(by).unwrap(), by.as_str());
+        }
+        assert_eq!(StoppedBy::parse("driver"), None);
     }
 
     #[test]

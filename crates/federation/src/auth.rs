@@ -7,6 +7,7 @@
 //! `X-Correlation-ID` (made up if absent).
 
 use crate::Federation;
+use crate::caller::{Caller, Member};
 use crate::reply;
 use crate::signature::{self, MEMBER_HEADER, Refusal, Registered};
 use axum::body::Body;
@@ -20,22 +21,6 @@ use std::sync::Arc;
 
 /// The largest OCPI request body accepted.
 const MAX_BODY_BYTES: usize = 1 << 20;
-
-/// The proven caller of a request, for the handlers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
-    /// A consortium member, by party id.
-    Member(String),
-    /// A platform outside the consortium registered with OCPI credentials, by its id here, with the
-    /// token it called with.
-    Partner { id: i64, token: String },
-    /// A platform registering with its registration token (TOKEN_A).
-    Registering { id: i64 },
-}
-
-/// The consortium member calling, for the endpoints only members may call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member(pub String);
 
 pub async fn authenticate(State(federation): State<Arc<Federation>>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();

@@ -11,7 +11,7 @@
 //! sent there.
 
 use crate::Federation;
-use crate::auth::Member;
+use crate::caller::Member;
 use crate::client::SendError;
 use crate::reply;
 use axum::Extension;

@@ -5,7 +5,8 @@
 //! new token (TOKEN_C) the partner calls with from then on. PUT renews them, DELETE ends them.
 
 use crate::Federation;
-use crate::auth::{Caller, token_hash};
+use crate::auth::token_hash;
+use crate::caller::Caller;
 use crate::reply;
 use axum::Extension;
 use axum::body::Bytes;

@@ -5,6 +5,7 @@
 
 pub mod auth;
 mod authorization;
+mod caller;
 pub mod client;
 pub mod cpo;
 mod credentials;

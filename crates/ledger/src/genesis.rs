@@ -1,7 +1,7 @@
 //! The genesis file: the consortium's founding members, its parameters and its start. Its hash
 //! names the chain; anyone holding it can verify the whole chain.
 
-use crate::state::Parameters;
+use crate::parameters::Parameters;
 use crate::transaction::MemberRecord;
 use crate::{Hash, codec, hash_parts};
 use serde::{Deserialize, Serialize};
@@ -49,8 +49,8 @@ impl Genesis {
         let mut parties = BTreeSet::new();
         let mut keys = BTreeSet::new();
         for member in &self.members {
-            crate::state::check_party_id(&member.party_id).map_err(|e| e.to_string())?;
-            crate::state::check_p2p_endpoint(&member.p2p_endpoint)
+            crate::fields::check_party_id(&member.party_id).map_err(|e| e.to_string())?;
+            crate::fields::check_p2p_endpoint(&member.p2p_endpoint)
                 .map_err(|e| format!("members: {}: {e}", member.party_id))?;
             if !parties.insert(&member.party_id) {
                 return Err(format!("members: {} appears twice", member.party_id));

@@ -19,11 +19,14 @@
 
 pub mod block;
 pub mod codec;
+pub mod fields;
 pub mod genesis;
 pub mod keys;
 pub mod merkle;
 pub mod netting;
+pub mod parameters;
 pub mod proof;
+mod rejection;
 pub mod state;
 pub mod transaction;
 

@@ -140,7 +140,7 @@ pub enum GovernanceAction {
     RemoveMember { party_id: String },
     SetValidator { party_id: String, validator: bool },
     RotateKey { party_id: String, public_key: PublicKey },
-    SetParameters(crate::state::Parameters),
+    SetParameters(crate::parameters::Parameters),
 }
 
 /// A charger's digital identity.

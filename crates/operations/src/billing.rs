@@ -1,9 +1,9 @@
 //! Pricing sessions: the tariff fixed at start, the live cost while charging, and the priced CDR
 //! saved when the session ends (and again if a late reading changes it).
 
-use super::energy::BY_CHARGER;
 use chargemesh_core::metering::charging_periods;
 use chargemesh_core::pricing::{ChargingPeriod, PricedCdr, price};
+use chargemesh_core::session::StoppedBy;
 use chargemesh_core::tariff::Tariff;
 use chargemesh_store::sessions::{self, Session, SessionPricing, SessionState};
 use chargemesh_store::{Conn, Result, chargers, operators, tariffs};
@@ -102,7 +102,7 @@ pub async fn priced_periods(conn: &mut Conn, session: &Session) -> Result<Option
 /// The session's metered charging periods, which it is priced by.
 async fn session_periods(conn: &mut Conn, session: &Session) -> Result<Vec<ChargingPeriod>> {
     let readings = sessions::register_readings(conn, session.id).await?;
-    let charger_stop = if session.stopped_by.as_deref() == Some(BY_CHARGER) { session.stop_reading() } else { None };
+    let charger_stop = if session.stopped_by == Some(StoppedBy::Charger) { session.stop_reading() } else { None };
     Ok(charging_periods(session.start_reading(), &readings, charger_stop))
 }
 

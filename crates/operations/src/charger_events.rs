@@ -3,10 +3,11 @@
 
 use super::Operations;
 use super::billing;
-use super::energy::{self, BY_CHARGER, BY_NODE};
+use super::energy;
 use super::payments;
 use chargemesh_core::authorization::authorize;
 use chargemesh_core::charger::*;
+use chargemesh_core::session::StoppedBy;
 use chargemesh_core::{IdToken, StationId};
 use chargemesh_gateway::{self as gateway, Admission, Credentials, EventSink, IncomingMessage};
 use chargemesh_store::sessions::{self, NewSession, SessionStop};
@@ -310,12 +311,12 @@ async fn stop_transaction(
     };
     let connector = u32::try_from(session.connector_id).unwrap_or(0);
     sessions::add_meter_values(&mut *conn, Some(session.id), station.as_str(), connector, &stop.samples, now).await?;
-    if session.stopped_by.as_deref() != Some(BY_CHARGER) {
+    if session.stopped_by != Some(StoppedBy::Charger) {
         let charger_stop = SessionStop {
             stopped_at: stop.at,
             meter_stop: stop.meter_stop,
             reason: stop.reason.as_str(),
-            stopped_by: BY_CHARGER,
+            stopped_by: StoppedBy::Charger,
         };
         sessions::stop_session(&mut *conn, session.id, &charger_stop, now).await?;
     }
@@ -342,7 +343,7 @@ async fn close_by_node(
 ) -> Result<(), StoreError> {
     let readings = sessions::register_readings(&mut *conn, session.id).await?;
     let last = readings.last().copied().filter(|r| r.at >= session.started_at).unwrap_or(session.start_reading());
-    let stop = SessionStop { stopped_at: last.at, meter_stop: last.energy, reason, stopped_by: BY_NODE };
+    let stop = SessionStop { stopped_at: last.at, meter_stop: last.energy, reason, stopped_by: StoppedBy::Node };
     sessions::stop_session(&mut *conn, session.id, &stop, now).await?;
     let closed = sessions::get_session(&mut *conn, session.id).await?.expect("the session was just closed");
     energy::refresh(conn, &closed, now).await

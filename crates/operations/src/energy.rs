@@ -3,13 +3,10 @@
 use super::billing;
 use chargemesh_core::charger::MeterSample;
 use chargemesh_core::metering::{assess_session_energy, extend_session_energy, register_readings};
+use chargemesh_core::session::StoppedBy;
 use chargemesh_store::sessions::{self, Session, SessionStop};
 use chargemesh_store::{Conn, Result};
 use jiff::Timestamp;
-
-/// Who closed a session.
-pub const BY_CHARGER: &str = "charger";
-pub const BY_NODE: &str = "node";
 
 /// Brings a session's energy up to date after `samples` were stored for it. Readings that continue a
 /// running session extend its assessment; anything else (a late reading, a closed session) has the
@@ -36,10 +33,10 @@ pub async fn record(conn: &mut Conn, session: &Session, samples: &[MeterSample],
 /// extended to the latest reading that arrived since. An ended session is priced again.
 pub async fn refresh(conn: &mut Conn, session: &Session, now: Timestamp) -> Result<()> {
     let readings = sessions::register_readings(&mut *conn, session.id).await?;
-    let charger_stop = if session.stopped_by.as_deref() == Some(BY_CHARGER) { session.stop_reading() } else { None };
+    let charger_stop = if session.stopped_by == Some(StoppedBy::Charger) { session.stop_reading() } else { None };
     let assessment = assess_session_energy(session.start_reading(), &readings, charger_stop);
     sessions::set_energy(&mut *conn, session.id, &assessment, now).await?;
-    if session.stopped_by.as_deref() == Some(BY_NODE)
+    if session.stopped_by == Some(StoppedBy::Node)
         && let Some(stopped_at) = session.stopped_at
         && assessment.end.at > stopped_at
     {
@@ -47,7 +44,7 @@ pub async fn refresh(conn: &mut Conn, session: &Session, now: Timestamp) -> Resu
             stopped_at: assessment.end.at,
             meter_stop: assessment.end.energy,
             reason: session.stop_reason.as_deref().unwrap_or("Other"),
-            stopped_by: BY_NODE,
+            stopped_by: StoppedBy::Node,
         };
         sessions::stop_session(&mut *conn, session.id, &stop, now).await?;
     }

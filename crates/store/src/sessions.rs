@@ -28,7 +28,7 @@ pub struct Session {
     pub stop_reason: Option<String>,
     /// `charger` when the charger reported the stop; `node` when the node closed a transaction the
     /// charger orphaned (a reboot) or superseded (a new transaction on the same connector).
-    pub stopped_by: Option<String>,
+    pub stopped_by: Option<StoppedBy>,
     /// Energy delivered so far, in milliwatt-hours.
     pub energy_mwh: i64,
     /// Comma-separated reasons why the energy is not plainly stop − start (see the README).
@@ -44,9 +44,14 @@ pub struct Session {
     pub updated_at: Timestamp,
 }
 
-pub use chargemesh_core::session::SessionState;
+pub use chargemesh_core::session::{SessionState, StoppedBy};
 
 /// A stored session state, or the store is corrupt.
+fn read_stopped_by(text: &str) -> Result<StoppedBy> {
+    StoppedBy::parse(text)
+        .ok_or_else(|| crate::StoreError::Corrupt(format!("a session stopped by an unknown {text:?}")))
+}
+
 pub(crate) fn read_state(text: &str) -> Result<SessionState> {
     SessionState::parse(text)
         .ok_or_else(|| crate::StoreError::Corrupt(format!("a session in an unknown state {text:?}")))
@@ -70,7 +75,7 @@ fn session(row: Row) -> Result<Session> {
         stopped_at: opt_instant(row.try_get("stopped_at")?)?,
         meter_stop_mwh: row.try_get("meter_stop_mwh")?,
         stop_reason: row.try_get("stop_reason")?,
-        stopped_by: row.try_get("stopped_by")?,
+        stopped_by: row.try_get::<Option<String>, _>("stopped_by")?.map(|by| read_stopped_by(&by)).transpose()?,
         energy_mwh: row.try_get("energy_mwh")?,
         energy_flags: row.try_get("energy_flags")?,
         energy_end: match (
@@ -252,7 +257,7 @@ pub struct SessionStop<'a> {
     pub stopped_at: Timestamp,
     pub meter_stop: Energy,
     pub reason: &'a str,
-    pub stopped_by: &'a str,
+    pub stopped_by: StoppedBy,
 }
 
 pub async fn stop_session(conn: &mut Conn, id: i64, stop: &SessionStop<'_>, now: Timestamp) -> Result<()> {
@@ -265,7 +270,7 @@ pub async fn stop_session(conn: &mut Conn, id: i64, stop: &SessionStop<'_>, now:
     .bind(millis(stop.stopped_at))
     .bind(stop.meter_stop.mwh())
     .bind(stop.reason)
-    .bind(stop.stopped_by)
+    .bind(stop.stopped_by.as_str())
     .bind(millis(now))
     .execute(conn)
     .await?;

@@ -290,7 +290,7 @@ async fn exercise(store: Store) {
             stopped_at: at("2026-07-01T10:20:00Z"),
             meter_stop: Energy::from_wh(2000),
             reason: "Local",
-            stopped_by: "charger",
+            stopped_by: sessions::StoppedBy::Charger,
         };
         sessions::stop_session(&mut *tx, id, &stop, now).await.unwrap();
         let assessment = EnergyAssessment {

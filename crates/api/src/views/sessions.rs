@@ -1,6 +1,6 @@
 //! What the API shows of sessions records.
 
-use chargemesh_core::session::SessionState;
+use chargemesh_core::session::{SessionState, StoppedBy};
 use chargemesh_store::sessions as store;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -27,7 +27,8 @@ pub struct Session {
     pub stop_reason: Option<String>,
     /// `charger` when the charger reported the stop; `node` when the node closed a transaction the
     /// charger orphaned (a reboot) or superseded (a new transaction on the same connector).
-    pub stopped_by: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub stopped_by: Option<StoppedBy>,
     /// Energy delivered so far, in milliwatt-hours.
     pub energy_mwh: i64,
     /// Comma-separated reasons why the energy is not plainly stop − start (see the README).

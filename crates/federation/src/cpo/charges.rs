@@ -2,7 +2,7 @@
 //! runs (energy, the power now, and the cost once priced), the CDR once the session is priced — each through the
 //! outbox, only when it changed, so a restart or a member that was down gets what it lacks.
 
-use super::publisher::Sent;
+use super::sent::Sent;
 use crate::Federation;
 use chargemesh_core::metering::average_power_watts;
 use chargemesh_core::pricing::PricedCdr;

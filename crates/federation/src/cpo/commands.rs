@@ -7,7 +7,7 @@
 
 use super::locations::locations;
 use crate::Federation;
-use crate::auth::Member;
+use crate::caller::Member;
 use crate::reply;
 use axum::Extension;
 use axum::body::Bytes;

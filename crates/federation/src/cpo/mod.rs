@@ -6,4 +6,5 @@ pub mod charges;
 pub mod commands;
 pub mod locations;
 pub mod publisher;
+mod sent;
 pub mod tariffs;

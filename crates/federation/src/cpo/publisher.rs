@@ -6,14 +6,12 @@
 
 use super::charges;
 use super::locations::locations;
+use super::sent::Sent;
 use super::tariffs;
 use crate::Federation;
 use crate::client::Peers;
-use chargemesh_operations::member_outbox::MemberRequest;
-use chargemesh_operations::{Operations, Outcome};
+use chargemesh_operations::Outcome;
 use chargemesh_protocol::ocpi::VERSION;
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,31 +50,4 @@ async fn publish(federation: &Federation, peers: &Peers) -> Outcome<()> {
         }
     }
     charges::publish(federation, &locations, &sent).await
-}
-
-/// What each peer was last sent about each object (a digest), read once per round: an unchanged
-/// object costs no write.
-pub(crate) struct Sent(HashMap<(String, String), String>);
-
-impl Sent {
-    async fn load(operations: &Operations) -> Outcome<Sent> {
-        let digests = operations.digests_sent_to_members().await?;
-        Ok(Sent(digests.into_iter().map(|(peer, key, digest)| ((peer, key), digest)).collect()))
-    }
-
-    /// Queues `message` to `peer` about `object_key` unless the peer was last sent the same.
-    pub(crate) async fn queue_if_changed(
-        &self,
-        operations: &Operations,
-        peer: &str,
-        object_key: &str,
-        (method, path, body): (&str, &str, &str),
-    ) -> Outcome<()> {
-        let digest = hex::encode(Sha256::digest(body.as_bytes()));
-        if self.0.get(&(peer.to_owned(), object_key.to_owned())) == Some(&digest) {
-            return Ok(());
-        }
-        let request = MemberRequest { method: method.to_owned(), path: path.to_owned(), body: body.to_owned() };
-        operations.queue_for_member(peer.to_owned(), object_key.to_owned(), Some(digest), request).await
-    }
 }

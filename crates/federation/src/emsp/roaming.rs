@@ -3,7 +3,7 @@
 //! node's drivers at their chargers, and the results of the commands this node sent them.
 
 use crate::Federation;
-use crate::auth::Member;
+use crate::caller::Member;
 use crate::reply;
 use axum::Extension;
 use axum::body::Bytes;

@@ -2,6 +2,7 @@
 //! two thirds of the active members approve it, and fails once that can no longer happen.
 
 use super::{Context, Event, Rejection, State, check_p2p_endpoint, check_text};
+use crate::fields::check_party_id;
 use crate::transaction::{GovernanceAction, MemberRecord};
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::BTreeMap;
@@ -22,20 +23,6 @@ pub struct Proposal {
     /// Each voter's approval or rejection.
     pub votes: BTreeMap<String, bool>,
     pub proposed_at_height: u64,
-}
-
-/// `CN-NGR`: a country code, a dash and a three-character party id, as OCPI writes them.
-pub(crate) fn check_party_id(party_id: &str) -> Result<(), Rejection> {
-    let bytes = party_id.as_bytes();
-    let valid = bytes.len() == 6
-        && bytes[..2].iter().all(u8::is_ascii_uppercase)
-        && bytes[2] == b'-'
-        && bytes[3..].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    if valid {
-        Ok(())
-    } else {
-        Err(Rejection::InvalidField { field: "party_id", problem: format!("{party_id:?} is not like CN-NGR") })
-    }
 }
 
 impl State {

@@ -7,60 +7,24 @@ mod cdrs;
 mod chargers;
 mod clearing;
 mod governance;
-mod rejection;
 mod root;
 mod tariffs;
 
+pub use crate::fields::{check_p2p_endpoint, check_text};
+pub use crate::rejection::Rejection;
 pub use cdrs::{CdrEntry, CdrStatus};
 pub use chargers::{Charger, ChargerStatus, HistoryEntry, check_evse_id};
 pub use clearing::{Clearing, Transfer};
-pub(crate) use governance::check_party_id;
 pub use governance::{Member, Proposal};
-pub use rejection::Rejection;
 pub use tariffs::PublishedTariff;
+
+pub use crate::parameters::Parameters;
 
 use crate::Hash;
 use crate::genesis::Genesis;
 use crate::transaction::{Action, SignedTransaction};
-use borsh::{BorshDeserialize, BorshSerialize};
 use imbl::OrdMap;
-use serde::{Deserialize, Serialize};
-
-/// Settings the members may change by governance.
-#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct Parameters {
-    /// How long after a CDR's anchoring its eMSP may dispute it, in milliseconds.
-    pub dispute_window_ms: i64,
-    /// The most transactions in one block.
-    pub max_block_transactions: u32,
-    /// How far a block's timestamp may run ahead of the clock of a validator checking it.
-    pub max_timestamp_drift_ms: i64,
-}
-
-impl Default for Parameters {
-    fn default() -> Parameters {
-        Parameters {
-            dispute_window_ms: 7 * 24 * 3_600_000,
-            max_block_transactions: 10_000,
-            max_timestamp_drift_ms: 10_000,
-        }
-    }
-}
-
-impl Parameters {
-    pub fn check(&self) -> Result<(), String> {
-        if !(0..=366 * 24 * 3_600_000).contains(&self.dispute_window_ms) {
-            return Err("dispute_window_ms must be between 0 and a year".into());
-        }
-        if !(1..=100_000).contains(&self.max_block_transactions) {
-            return Err("max_block_transactions must be between 1 and 100,000".into());
-        }
-        if !(0..=3_600_000).contains(&self.max_timestamp_drift_ms) {
-            return Err("max_timestamp_drift_ms must be between 0 and an hour".into());
-        }
-        Ok(())
-    }
-}
+use serde::Serialize;
 
 /// Where a transaction is applied: the block's height and timestamp (Unix milliseconds) and the
 /// transaction's id.
@@ -304,29 +268,4 @@ impl State {
             _ => Err(Rejection::UnknownMember(party_id.to_owned())),
         }
     }
-}
-
-/// A member's p2p address: empty, or `host:port` with a port from 1 to 65535.
-pub fn check_p2p_endpoint(address: &str) -> Result<(), Rejection> {
-    if address.is_empty() {
-        return Ok(());
-    }
-    let problem = |problem: &str| Err(Rejection::InvalidField { field: "p2p_endpoint", problem: problem.into() });
-    check_text("p2p_endpoint", address, 256)?;
-    let Some((host, port)) = address.rsplit_once(':') else { return problem("host:port, e.g. ledger.example.cn:9100") };
-    if host.is_empty() || host.contains(' ') {
-        return problem("the host is missing");
-    }
-    if !port.parse::<u16>().is_ok_and(|p| p > 0) {
-        return problem("the port must be a number from 1 to 65535");
-    }
-    Ok(())
-}
-
-/// Text fields of equipment and tariffs: 1 to `max` printable ASCII characters.
-pub fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), Rejection> {
-    if value.is_empty() || value.len() > max || !value.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
-        return Err(Rejection::InvalidField { field, problem: format!("1 to {max} printable ASCII characters") });
-    }
-    Ok(())
 }
