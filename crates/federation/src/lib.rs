@@ -7,6 +7,7 @@ pub mod auth;
 mod authorization;
 mod caller;
 pub mod client;
+mod config;
 pub mod cpo;
 mod credentials;
 pub mod emsp;
@@ -15,6 +16,8 @@ mod paging;
 mod reply;
 pub mod signature;
 mod versions;
+
+pub use config::FederationConfig;
 
 use cpo::{commands, locations, publisher, tariffs};
 use emsp::{roaming, settlement};
@@ -26,7 +29,6 @@ use chargemesh_operations::ledger::LedgerNode;
 use chargemesh_protocol::ocpi::PartyRef;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// What the OCPI endpoints serve from.
 pub struct Federation {
@@ -72,24 +74,17 @@ impl Federation {
     }
 }
 
-/// How often the locations are compared with what the other members were sent.
-const PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
-/// How often the outbox is looked at for messages due.
-const OUTBOX_INTERVAL: Duration = Duration::from_millis(200);
-/// How often received CDRs are checked against the ledger and charged to their drivers.
-const SETTLEMENT_INTERVAL: Duration = Duration::from_secs(1);
-
 /// The background work of federation: pushing locations, delivering the outbox and settling the
 /// charges of this node's drivers at other members. Nothing without a ledger (no members to
 /// federate with).
-pub fn tasks(federation: &Arc<Federation>) -> Vec<tokio::task::JoinHandle<()>> {
+pub fn tasks(federation: &Arc<Federation>, config: &FederationConfig) -> Vec<tokio::task::JoinHandle<()>> {
     let Some(peers) = &federation.peers else { return Vec::new() };
     let authority = authorization::RealTimeAuthority(Arc::downgrade(federation));
     federation.operations.set_token_authority(Arc::new(authority));
     vec![
-        tokio::spawn(publisher::run(federation.clone(), peers.clone(), PUBLISH_INTERVAL)),
-        tokio::spawn(outbox::run(federation.operations.clone(), peers.clone(), OUTBOX_INTERVAL)),
-        tokio::spawn(settlement::run(federation.clone(), SETTLEMENT_INTERVAL)),
+        tokio::spawn(publisher::run(federation.clone(), peers.clone(), config.publish_interval())),
+        tokio::spawn(outbox::run(federation.operations.clone(), peers.clone(), config.outbox_interval())),
+        tokio::spawn(settlement::run(federation.clone(), config.settlement_interval())),
     ]
 }
 

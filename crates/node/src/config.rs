@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub use chargemesh_api::ApiConfig;
+pub use chargemesh_federation::FederationConfig;
 pub use chargemesh_gateway::{GatewayConfig, UnknownChargerPolicy};
 pub use chargemesh_operations::config::{LedgerConfig, PaymentsConfig};
 
@@ -22,6 +23,7 @@ pub struct Config {
     pub gateway: GatewayConfig,
     pub payments: PaymentsConfig,
     pub ledger: LedgerConfig,
+    pub federation: FederationConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,8 +43,17 @@ pub enum LogFormat {
 }
 
 /// The top-level keys, as environment variables may set them.
-const SETTINGS: [&str; 8] =
-    ["data_dir", "database_url", "database_max_connections", "log", "api", "gateway", "payments", "ledger"];
+const SETTINGS: [&str; 9] = [
+    "data_dir",
+    "database_url",
+    "database_max_connections",
+    "log",
+    "api",
+    "gateway",
+    "payments",
+    "ledger",
+    "federation",
+];
 
 impl Default for Config {
     fn default() -> Self {
@@ -55,6 +66,7 @@ impl Default for Config {
             gateway: GatewayConfig::default(),
             payments: PaymentsConfig::default(),
             ledger: LedgerConfig::default(),
+            federation: FederationConfig::default(),
         }
     }
 }
@@ -88,7 +100,8 @@ impl Config {
     fn validate(&self) -> Result<(), String> {
         self.payments.validate()?;
         self.gateway.validate()?;
-        self.ledger.validate()
+        self.ledger.validate()?;
+        self.federation.validate()
     }
 
     /// The ledger's folder in the data directory: chain store, consensus journal, and the genesis and
@@ -140,6 +153,10 @@ mod tests {
         assert_eq!(Config::load(Some(&file)).unwrap().payments.hold_estimate_kwh, 80);
         std::fs::write(&file, "[payments]\nhold_estimate_kwh = 0\n").unwrap();
         assert!(Config::load(Some(&file)).unwrap_err().to_string().contains("hold_estimate_kwh"));
+        std::fs::write(&file, "[federation]\noutbox_interval_ms = 500\n").unwrap();
+        assert_eq!(Config::load(Some(&file)).unwrap().federation.outbox_interval_ms, 500);
+        std::fs::write(&file, "[federation]\noutbox_interval_ms = 0\n").unwrap();
+        assert!(Config::load(Some(&file)).unwrap_err().to_string().contains("federation.outbox_interval_ms"));
         std::fs::write(&file, "[gateway]\nlisten_port = 1\n").unwrap();
         assert!(Config::load(Some(&file)).is_err());
         assert!(Config::load(Some(&dir.join("missing.toml"))).is_err());

@@ -102,7 +102,7 @@ impl Node {
         ];
         tasks.push(tokio::spawn(operations.clone().forget_old_records(config.gateway.message_memory_days)));
         tasks.push(tokio::spawn(operations.clone().run_payments()));
-        tasks.extend(chargemesh_federation::tasks(&federation));
+        tasks.extend(chargemesh_federation::tasks(&federation, &config.federation));
         if let Some(ledger) = &ledger {
             let interval = std::time::Duration::from_millis(config.ledger.feed_interval_ms);
             let feed = ledger::feed::run(ledger.clone(), operations.clone(), interval, config.ledger.anchor_own_cdrs);

@@ -9,11 +9,14 @@ use std::path::PathBuf;
 pub struct PaymentsConfig {
     /// The hold placed when a paying session starts is the price of this many kWh in its first hour.
     pub hold_estimate_kwh: u32,
+    /// How often the payments worker looks for work it was not woken for (a restart, a provider
+    /// that was down).
+    pub sweep_interval_ms: u64,
 }
 
 impl Default for PaymentsConfig {
     fn default() -> Self {
-        PaymentsConfig { hold_estimate_kwh: 60 }
+        PaymentsConfig { hold_estimate_kwh: 60, sweep_interval_ms: 5_000 }
     }
 }
 
@@ -22,6 +25,9 @@ impl PaymentsConfig {
     pub fn validate(&self) -> Result<(), String> {
         if !(1..=1000).contains(&self.hold_estimate_kwh) {
             return Err("payments.hold_estimate_kwh must be from 1 to 1000".into());
+        }
+        if !(100..=3_600_000).contains(&self.sweep_interval_ms) {
+            return Err("payments.sweep_interval_ms must be from 100 to 3600000".into());
         }
         Ok(())
     }

@@ -71,6 +71,8 @@ pub struct Settings {
     pub unknown_chargers: UnknownChargerPolicy,
     /// The energy whose price in a session's first hour is held when a paying session starts.
     pub hold_estimate: chargemesh_core::Energy,
+    /// How often the payments worker looks for work it was not woken for.
+    pub payments_sweep: std::time::Duration,
 }
 
 impl Settings {
@@ -81,6 +83,7 @@ impl Settings {
             command_timeout: std::time::Duration::from_secs(gateway.command_timeout_secs),
             unknown_chargers: gateway.unknown_chargers,
             hold_estimate: chargemesh_core::Energy::from_wh(i64::from(payments.hold_estimate_kwh) * 1000),
+            payments_sweep: std::time::Duration::from_millis(payments.sweep_interval_ms),
         }
     }
 }

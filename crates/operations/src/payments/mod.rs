@@ -26,10 +26,6 @@ use chargemesh_store::sessions::Session;
 use chargemesh_store::tokens::Token;
 use chargemesh_store::{Conn, Result as StoreResult, operators, tariffs};
 use jiff::{SignedDuration, Timestamp};
-use std::time::Duration;
-
-/// How often the worker looks for work it was not woken for (a restart, a provider that was down).
-const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 pub fn wallet_account(id_token: &str) -> String {
     format!("wallet:{id_token}")
@@ -98,7 +94,7 @@ impl Operations {
             if let Err(e) = self.settle_payments().await {
                 tracing::error!(error = %e, "payments: the store failed; retrying");
             }
-            let _ = tokio::time::timeout(SWEEP_EVERY, self.payments.wake.notified()).await;
+            let _ = tokio::time::timeout(self.settings.payments_sweep, self.payments.wake.notified()).await;
         }
     }
 

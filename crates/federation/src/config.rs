@@ -1,0 +1,51 @@
+//! Federation's section of the node's configuration (`[federation]`): how often its loops look for
+//! work they were not woken for.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationConfig {
+    /// How often this node's locations, tariffs, sessions and CDRs are compared with what the other
+    /// members were sent.
+    pub publish_interval_ms: u64,
+    /// How often the outbox is looked at for messages due.
+    pub outbox_interval_ms: u64,
+    /// How often received CDRs are checked against the ledger and charged to their drivers.
+    pub settlement_interval_ms: u64,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig { publish_interval_ms: 1_000, outbox_interval_ms: 200, settlement_interval_ms: 1_000 }
+    }
+}
+
+impl FederationConfig {
+    /// What is wrong with these settings, named by their keys.
+    pub fn validate(&self) -> Result<(), String> {
+        for (key, value) in [
+            ("publish_interval_ms", self.publish_interval_ms),
+            ("outbox_interval_ms", self.outbox_interval_ms),
+            ("settlement_interval_ms", self.settlement_interval_ms),
+        ] {
+            if !(50..=3_600_000).contains(&value) {
+                return Err(format!("federation.{key} must be from 50 to 3600000"));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn publish_interval(&self) -> Duration {
+        Duration::from_millis(self.publish_interval_ms)
+    }
+
+    pub(crate) fn outbox_interval(&self) -> Duration {
+        Duration::from_millis(self.outbox_interval_ms)
+    }
+
+    pub(crate) fn settlement_interval(&self) -> Duration {
+        Duration::from_millis(self.settlement_interval_ms)
+    }
+}
