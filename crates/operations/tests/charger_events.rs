@@ -1,0 +1,184 @@
+//! Operations on their own, without a gateway or HTTP: charger events as the gateway hands them
+//! over, against a real (SQLite) store. What a charge records — the session, its energy, its price —
+//! and that a repeated message changes nothing.
+
+use chargemesh_core::charger::{
+    AuthorizationStatus, BootInfo, ChargerEvent, ChargerReply, MeterReport, MeterSample, Registration, StopReason,
+    TransactionRef, TransactionStart, TransactionStop,
+};
+use chargemesh_core::session::{SessionState, StoppedBy};
+use chargemesh_core::tariff::Tariff;
+use chargemesh_core::{Energy, IdToken, StationId};
+use chargemesh_gateway::{GatewayConfig, IncomingMessage, Registry};
+use chargemesh_operations::config::PaymentsConfig;
+use chargemesh_operations::payments::SandboxProvider;
+use chargemesh_operations::{Operations, Refusal, Settings};
+use chargemesh_store::chargers::{self, NewCharger};
+use chargemesh_store::sessions::{self, Session};
+use chargemesh_store::tariffs::{self, Target};
+use chargemesh_store::tokens::{self, Token};
+use chargemesh_store::{Store, operators};
+use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const STATION: &str = "OPS-1";
+const CARD: &str = "CARD-1";
+
+/// A node's operations on a fresh SQLite store with one operator, one charger, one card, and a
+/// tariff of 1.20 CNY per kWh assigned to the charger.
+async fn operations() -> (Operations, Store) {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "chargemesh-operations-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::open(&format!("sqlite://{}?mode=rwc", dir.join("node.db").display()), 2).await.unwrap();
+    let now = Timestamp::now();
+    let tariff: Tariff = serde_json::from_value(serde_json::json!({
+        "id": "std", "version": 1, "owner": "CN-M01", "currency": "CNY",
+        "tax": {"rate": "13", "included": true}, "valid_from": "2026-01-01T00:00:00Z",
+        "elements": [{"components": [{"kind": "energy", "price": "1.2"}]}]
+    }))
+    .unwrap();
+    store
+        .write(move |tx| {
+            Box::pin(async move {
+                let operator = operators::create_operator(&mut *tx, "Operations test", now).await?;
+                let charger = NewCharger {
+                    station_id: STATION.into(),
+                    operator_id: Some(operator.id),
+                    site_id: None,
+                    registration: Registration::Accepted,
+                    auth_key_hash: None,
+                };
+                chargers::create_charger(&mut *tx, &charger, now).await?;
+                let card = Token {
+                    id_token: CARD.into(),
+                    operator_id: operator.id,
+                    kind: "card".into(),
+                    status: "active".into(),
+                    expires_at: None,
+                    parent_id_token: None,
+                    label: None,
+                    payment_method: None,
+                    emsp_party: None,
+                    driver_id: None,
+                    created_at: now,
+                };
+                tokens::upsert_token(&mut *tx, &card).await?;
+                tariffs::insert_version(&mut *tx, operator.id, &tariff, now).await?;
+                tariffs::assign(tx, &Target::Charger(STATION.into()), operator.id, "std", now).await
+            })
+        })
+        .await
+        .unwrap();
+    let settings = Settings::new(&GatewayConfig::default(), &PaymentsConfig::default());
+    let provider = Arc::new(SandboxProvider::new(store.clone()));
+    (Operations::new(store.clone(), settings, Arc::new(Registry::default()), provider), store)
+}
+
+async fn send(operations: &Operations, id: &str, action: &str, event: ChargerEvent) -> Result<ChargerReply, Refusal> {
+    let station = StationId::parse(STATION).unwrap();
+    let message = IncomingMessage { message_id: id.into(), action: action.into(), payload_digest: id.into() };
+    operations.handle_charger_event(station, message, event).await
+}
+
+fn register(at: Timestamp, wh: i64) -> MeterSample {
+    MeterSample {
+        at,
+        measurand: "Energy.Active.Import.Register".into(),
+        context: "Sample.Periodic".into(),
+        phase: None,
+        location: "Outlet".into(),
+        unit: "Wh".into(),
+        value: wh.to_string(),
+        signed: false,
+    }
+}
+
+async fn session(store: &Store, id: i64) -> Session {
+    store.read(move |conn| Box::pin(sessions::get_session(conn, id))).await.unwrap().expect("the session exists")
+}
+
+async fn start(operations: &Operations, at: Timestamp) -> i64 {
+    let start = TransactionStart {
+        connector: 1,
+        id_token: IdToken::parse(CARD).unwrap(),
+        meter_start: Energy::ZERO,
+        at,
+        reservation_id: None,
+    };
+    match send(operations, "start-1", "StartTransaction", ChargerEvent::TransactionStarted(start)).await.unwrap() {
+        ChargerReply::TransactionStarted { transaction_id, authorization } => {
+            assert_eq!(authorization.status, AuthorizationStatus::Accepted);
+            transaction_id
+        }
+        other => panic!("a start is answered with its transaction, not {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_boot_of_a_known_charger_is_accepted() {
+    let (operations, _store) = operations().await;
+    let boot = BootInfo { vendor: "ACME".into(), model: "DC-60".into(), ..BootInfo::default() };
+    let reply = send(&operations, "boot-1", "BootNotification", ChargerEvent::Booted(boot)).await.unwrap();
+    assert!(matches!(reply, ChargerReply::Boot { registration: Registration::Accepted, .. }), "{reply:?}");
+}
+
+#[tokio::test]
+async fn a_charge_records_its_energy_once_and_is_priced_when_it_stops() {
+    let (operations, store) = operations().await;
+    let started = Timestamp::now() - SignedDuration::from_hours(2);
+    let transaction = start(&operations, started).await;
+    assert_eq!(session(&store, transaction).await.state, SessionState::Active);
+
+    let halfway = started + SignedDuration::from_mins(30);
+    let report = || MeterReport {
+        connector: 1,
+        transaction: Some(TransactionRef::Node(transaction)),
+        samples: vec![register(halfway, 10_000)],
+    };
+    let first = send(&operations, "meter-1", "MeterValues", ChargerEvent::MeterValues(report())).await.unwrap();
+    assert_eq!(session(&store, transaction).await.energy_mwh, 10_000_000);
+    // The charger did not hear the answer and sends the same message again: answered the same way,
+    // nothing recorded twice.
+    let again = send(&operations, "meter-1", "MeterValues", ChargerEvent::MeterValues(report())).await.unwrap();
+    assert_eq!(first, again);
+    let readings = store.read(move |conn| Box::pin(sessions::meter_values(conn, transaction))).await.unwrap();
+    assert_eq!(readings.len(), 1, "{readings:?}");
+
+    let stop = TransactionStop {
+        transaction: TransactionRef::Node(transaction),
+        meter_stop: Energy::from_wh(20_000),
+        at: started + SignedDuration::from_hours(1),
+        reason: StopReason::Local,
+        id_token: None,
+        samples: Vec::new(),
+    };
+    send(&operations, "stop-1", "StopTransaction", ChargerEvent::TransactionStopped(stop)).await.unwrap();
+    let ended = session(&store, transaction).await;
+    assert_eq!(
+        (ended.state, ended.stopped_by, ended.energy_mwh),
+        (SessionState::Completed, Some(StoppedBy::Charger), 20_000_000)
+    );
+    // 20 kWh at 1.20 CNY, tax included.
+    let total = store.read(move |conn| Box::pin(tariffs::cdr_total(conn, transaction))).await.unwrap();
+    assert_eq!(total, Some(24_00));
+}
+
+#[tokio::test]
+async fn a_meter_reading_of_an_unknown_transaction_changes_no_session() {
+    let (operations, store) = operations().await;
+    let transaction = start(&operations, Timestamp::now() - SignedDuration::from_mins(10)).await;
+    let stray = MeterReport {
+        connector: 1,
+        transaction: Some(TransactionRef::Node(transaction + 1000)),
+        samples: vec![register(Timestamp::now(), 5_000)],
+    };
+    let _ = send(&operations, "meter-stray", "MeterValues", ChargerEvent::MeterValues(stray)).await;
+    assert_eq!(session(&store, transaction).await.energy_mwh, 0);
+}
