@@ -3,10 +3,10 @@
 //! never *whether* a role may call it.
 
 use super::ApiState;
-use super::audit::{self, Actor, ClientAddress};
 use super::auth::Caller;
 use super::driver_account::DriverCaller;
 use super::errors::ApiError;
+use super::trail::{self, ClientAddress};
 use axum::extract::{MatchedPath, OriginalUri, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -236,7 +236,7 @@ pub async fn enforce(
                 return match route.method {
                     "GET" => refusal,
                     _ => {
-                        audit::record_change(&state, route, &Actor::Staff(&caller), address, (&path, None), refusal)
+                        trail::record_change(&state, route.action, &caller.actor(), address, (&path, None), refusal)
                             .await
                     }
                 };
@@ -257,16 +257,16 @@ pub async fn enforce(
     if route.method == "GET" {
         return next.run(request).await;
     }
-    let (request, asked) = match audit::take_request_body(request).await {
+    let (request, asked) = match trail::take_request_body(request).await {
         Ok(taken) => taken,
         Err(refusal) => return refusal,
     };
     let response = next.run(request).await;
     let actor = match &actor {
-        Authenticated::Staff(caller) => Actor::Staff(caller),
-        Authenticated::Driver(driver) => Actor::Driver(driver),
+        Authenticated::Staff(caller) => caller.actor(),
+        Authenticated::Driver(driver) => driver.actor(),
     };
-    audit::record_change(&state, route, &actor, address, (&path, asked), response).await
+    trail::record_change(&state, route.action, &actor, address, (&path, asked), response).await
 }
 
 /// Who a request is made by, once authenticated.

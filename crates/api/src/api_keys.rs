@@ -3,11 +3,11 @@
 //! a digest.
 
 use super::ApiState;
-use super::audit::Before;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::extract::Path;
+use super::trail::Before;
 use crate::views;
 use crate::views::staff::ApiKey;
 use axum::extract::State;

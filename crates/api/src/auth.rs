@@ -2,10 +2,10 @@
 //! operator scope; logging in (throttled) and out; changing one's own password.
 
 use super::ApiState;
-use super::audit::{self, ClientAddress};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::login_throttle::{Attempt, Realm};
+use super::trail::{self, ClientAddress};
 use crate::views::staff::StaffMember;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -38,6 +38,21 @@ impl Caller {
             )
         })?;
         Ok(Caller { staff: found.0, grant: found.1 })
+    }
+
+    /// The caller as the audit trail names it.
+    pub fn actor(&self) -> trail::Actor {
+        let credential = match self.grant.kind {
+            CredentialKind::Login => "login".into(),
+            CredentialKind::ApiKey => format!("api_key {}", self.grant.credential_id),
+        };
+        trail::Actor::Staff {
+            id: self.staff.id,
+            username: self.staff.username.clone(),
+            role: self.role(),
+            operator_id: self.scope(),
+            credential,
+        }
     }
 
     /// The role the request acts with: the account's, or its API key's (never more).
@@ -167,7 +182,7 @@ pub async fn login(
     let now = Timestamp::now();
     let attempt = Attempt::new(Realm::Staff, &request.username, address);
     let _checking = attempt.one_at_a_time(&state.logins_in_flight)?;
-    let login = audit::Login { realm: Realm::Staff, username: &request.username, address };
+    let login = trail::Login { realm: Realm::Staff, username: &request.username, address };
     if let Err(waiting) = attempt.check(&state, now).await {
         login.waiting();
         return Err(waiting);

@@ -1,11 +1,11 @@
 //! Chargers, their live status, and commands to them.
 
 use super::ApiState;
-use super::audit::Before;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Path;
 use super::extract::{Body, Query};
+use super::trail::Before;
 use crate::views;
 use crate::views::chargers::{Charger, ConnectorState};
 use crate::views::commands::CommandRecord;

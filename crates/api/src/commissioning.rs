@@ -4,12 +4,12 @@
 //! good when asked. Only a commissioned charger anchors charges.
 
 use super::ApiState;
-use super::audit::Before;
 use super::auth::Caller;
 use super::chargers::visible_charger;
 use super::errors::ApiResult;
 use super::extract::Body;
 use super::extract::Path;
+use super::trail::Before;
 use crate::views::commissioning::Commissioning;
 use axum::extract::State;
 use axum::{Extension, Json};

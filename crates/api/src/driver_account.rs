@@ -3,12 +3,12 @@
 //! opens the driver API only, and a staff token never opens it.
 
 use super::ApiState;
-use super::audit::{ClientAddress, Login};
 use super::auth::{check_new_password, hash_password, password_matches, presented_secret};
-use super::drivers::{DriverAccount, account};
+use super::drivers::{DriverAccount, account, driver_names};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::login_throttle::{Attempt, Realm};
+use super::trail::{Actor, ClientAddress, Login};
 use crate::views::drivers::Driver;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -38,6 +38,12 @@ impl FromRequestParts<Arc<ApiState>> for DriverCaller {
 }
 
 impl DriverCaller {
+    /// The driver as the audit trail names them.
+    pub fn actor(&self) -> Actor {
+        let driver = &self.driver;
+        Actor::Driver { id: driver.id, username: driver.username.clone(), operator_id: driver.operator_id }
+    }
+
     /// Finds the active driver whose login a request presents.
     pub(super) async fn authenticate(state: &ApiState, headers: &axum::http::HeaderMap) -> ApiResult<DriverCaller> {
         let secret = presented_secret(headers).ok_or_else(|| {
@@ -123,11 +129,6 @@ pub async fn logout(State(state): State<Arc<ApiState>>, caller: DriverCaller) ->
     security(("bearer" = [])))]
 pub async fn me(State(state): State<Arc<ApiState>>, caller: DriverCaller) -> ApiResult<Json<DriverAccount>> {
     Ok(Json(account(&state, caller.driver).await?))
-}
-
-/// What a driver's password must not be made of.
-pub(super) fn driver_names(driver: &chargemesh_store::drivers::Driver) -> Vec<&str> {
-    std::iter::once(driver.username.as_str()).chain(driver.name.as_deref()).collect()
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

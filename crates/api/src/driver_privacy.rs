@@ -6,11 +6,11 @@
 //! do it for them.
 
 use super::ApiState;
-use super::audit::Erased;
 use super::auth::{Caller, password_matches};
 use super::driver_account::DriverCaller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::{Body, Path};
+use super::trail::Erased;
 use crate::views;
 use crate::views::drivers::{Driver, Login};
 use crate::views::federation::RoamingStart;

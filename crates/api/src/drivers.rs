@@ -2,11 +2,11 @@
 //! charges with the tokens linked to it (an app token made with the account, cards linked later).
 
 use super::ApiState;
-use super::audit::Before;
 use super::auth::{Caller, check_new_password, hash_password, reset_password_hash};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::extract::Path;
+use super::trail::Before;
 use crate::views;
 use crate::views::drivers::Driver;
 use crate::views::tokens::Token;
@@ -137,7 +137,12 @@ pub async fn update(
     {
         return Err(ApiError::invalid("status must be active or blocked"));
     }
-    let hash = reset_password_hash(change.password, &super::driver_account::driver_names(&driver)).await?;
+    let hash = reset_password_hash(change.password, &driver_names(&driver)).await?;
     let changed = state.operations.update_driver(&driver, change.status, hash).await?;
     Ok((before, Json(changed.into())))
+}
+
+/// What a driver's password must not be made of.
+pub(super) fn driver_names(driver: &chargemesh_store::drivers::Driver) -> Vec<&str> {
+    std::iter::once(driver.username.as_str()).chain(driver.name.as_deref()).collect()
 }

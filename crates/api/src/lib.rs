@@ -26,6 +26,7 @@ mod sessions;
 mod staff;
 mod tariffs;
 mod tokens;
+mod trail;
 mod views;
 
 pub use config::ApiConfig;

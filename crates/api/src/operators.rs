@@ -1,11 +1,11 @@
 //! Operators and their sites.
 
 use super::ApiState;
-use super::audit::Before;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::extract::Path;
+use super::trail::Before;
 use crate::views;
 use crate::views::operators::{Operator, Site};
 use axum::extract::State;

@@ -3,11 +3,11 @@
 //! out of band; the partner registers itself through the OCPI credentials module.
 
 use super::ApiState;
-use super::audit::Before;
 use super::auth::Caller;
 use super::errors::ApiResult;
 use super::extract::Body;
 use super::extract::Path;
+use super::trail::Before;
 use crate::views;
 use crate::views::partners::Partner;
 use axum::extract::State;

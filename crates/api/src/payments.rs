@@ -1,11 +1,11 @@
 //! Payments of sessions, refunds, wallets and the reconciliation of the books.
 
 use super::ApiState;
-use super::audit::Before;
 use super::auth::{Caller, Viewer};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Path;
 use super::extract::{Body, Query};
+use super::trail::Before;
 use crate::views;
 use crate::views::payments::{Movement, Payment, Refund};
 use axum::extract::State;

@@ -3,11 +3,11 @@
 //! with more rights than its own; the last active member administrator stays.
 
 use super::ApiState;
-use super::audit::Before;
 use super::auth::{Caller, check_new_password, hash_password, reset_password_hash};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::extract::Path;
+use super::trail::Before;
 use crate::views;
 use crate::views::staff::StaffMember;
 use axum::extract::State;

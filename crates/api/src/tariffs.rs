@@ -2,11 +2,11 @@
 //! wire formats that carry tariffs.
 
 use super::ApiState;
-use super::audit::Before;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult, FieldProblem};
 use super::extract::Path;
 use super::extract::{Body, Query};
+use super::trail::Before;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};

@@ -1,11 +1,11 @@
 //! Id tokens (cards and app accounts) an operator issues to its drivers.
 
 use super::ApiState;
-use super::audit::Before;
 use super::auth::Caller;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::extract::Path;
+use super::trail::Before;
 use crate::views;
 use crate::views::tokens::Token;
 use axum::extract::State;
