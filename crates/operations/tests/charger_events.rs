@@ -182,3 +182,58 @@ async fn a_meter_reading_of_an_unknown_transaction_changes_no_session() {
     let _ = send(&operations, "meter-stray", "MeterValues", ChargerEvent::MeterValues(stray)).await;
     assert_eq!(session(&store, transaction).await.energy_mwh, 0);
 }
+
+#[tokio::test]
+async fn a_reboot_closes_the_orphaned_charge_at_its_last_reading_and_the_late_stop_corrects_it() {
+    let (operations, store) = operations().await;
+    let started = Timestamp::now() - SignedDuration::from_hours(2);
+    let transaction = start(&operations, started).await;
+    let reading = MeterReport {
+        connector: 1,
+        transaction: Some(TransactionRef::Node(transaction)),
+        samples: vec![register(started + SignedDuration::from_mins(20), 8_000)],
+    };
+    send(&operations, "meter-1", "MeterValues", ChargerEvent::MeterValues(reading)).await.unwrap();
+
+    let boot = BootInfo { vendor: "ACME".into(), model: "DC-60".into(), ..BootInfo::default() };
+    send(&operations, "boot-2", "BootNotification", ChargerEvent::Booted(boot)).await.unwrap();
+    let closed = session(&store, transaction).await;
+    assert_eq!(
+        (closed.state, closed.stopped_by, closed.energy_mwh),
+        (SessionState::Completed, Some(StoppedBy::Node), 8_000_000)
+    );
+    let total = store.read(move |conn| Box::pin(tariffs::cdr_total(conn, transaction))).await.unwrap();
+    assert_eq!(total, Some(9_60), "8 kWh at 1.20");
+
+    // The charger delivers the stop it queued while rebooting: its own figures replace the node's.
+    let stop = TransactionStop {
+        transaction: TransactionRef::Node(transaction),
+        meter_stop: Energy::from_wh(12_000),
+        at: started + SignedDuration::from_mins(30),
+        reason: StopReason::Local,
+        id_token: None,
+        samples: Vec::new(),
+    };
+    send(&operations, "stop-late", "StopTransaction", ChargerEvent::TransactionStopped(stop)).await.unwrap();
+    let corrected = session(&store, transaction).await;
+    assert_eq!((corrected.stopped_by, corrected.energy_mwh), (Some(StoppedBy::Charger), 12_000_000));
+    let total = store.read(move |conn| Box::pin(tariffs::cdr_total(conn, transaction))).await.unwrap();
+    assert_eq!(total, Some(14_40), "re-priced: 12 kWh at 1.20");
+}
+
+#[tokio::test]
+async fn a_stop_of_an_unknown_transaction_is_accepted_and_creates_nothing() {
+    let (operations, store) = operations().await;
+    let stop = TransactionStop {
+        transaction: TransactionRef::Node(4_242),
+        meter_stop: Energy::from_wh(1_000),
+        at: Timestamp::now(),
+        reason: StopReason::Local,
+        id_token: None,
+        samples: vec![register(Timestamp::now(), 1_000)],
+    };
+    let reply = send(&operations, "stop-x", "StopTransaction", ChargerEvent::TransactionStopped(stop)).await.unwrap();
+    assert!(matches!(reply, ChargerReply::TransactionStopped { .. }), "never refused: {reply:?}");
+    let found = store.read(|conn| Box::pin(sessions::get_session(conn, 4_242))).await.unwrap();
+    assert!(found.is_none());
+}
