@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::IdToken;
+use chargemesh_core::authorization::TokenStatus;
 use chargemesh_operations::TokenTerms;
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -72,10 +73,10 @@ pub async fn put_token(
     if !["card", "app"].contains(&kind.as_str()) {
         return Err(ApiError::invalid("kind must be card or app"));
     }
-    let status = request.status.unwrap_or_else(|| "active".into());
-    if !["active", "blocked"].contains(&status.as_str()) {
-        return Err(ApiError::invalid("status must be active or blocked"));
-    }
+    let status = match request.status.as_deref() {
+        None => TokenStatus::Active,
+        Some(text) => TokenStatus::parse(text).ok_or_else(|| ApiError::invalid("status must be active or blocked"))?,
+    };
     check_payment_method(request.payment_method.as_deref())?;
     if let Some(party) = &request.emsp_party {
         check_emsp_party(&state, party)?;

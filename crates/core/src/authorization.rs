@@ -3,6 +3,32 @@
 use crate::IdToken;
 use crate::charger::{Authorization, AuthorizationStatus};
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Whether an issued token may charge: the operator (or, for another member's driver, that member)
+/// blocks and unblocks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStatus {
+    Active,
+    Blocked,
+}
+
+impl TokenStatus {
+    pub const ALL: [TokenStatus; 2] = [TokenStatus::Active, TokenStatus::Blocked];
+
+    /// The name stored and shown (`active`, `blocked`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenStatus::Active => "active",
+            TokenStatus::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TokenStatus> {
+        TokenStatus::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+}
 
 /// What the node knows about a token an operator issued.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,5 +76,14 @@ mod tests {
         assert_eq!(authorize(Some(&blocked), now, false).status, AuthorizationStatus::Blocked);
         let expired = TokenGrant { expires_at: Some(at("2025-12-31T23:59:59Z")), ..grant };
         assert_eq!(authorize(Some(&expired), now, false).status, AuthorizationStatus::Expired);
+    }
+
+    #[test]
+    fn token_statuses_round_trip_and_match_serde() {
+        for status in super::TokenStatus::ALL {
+            assert_eq!(super::TokenStatus::parse(status.as_str()), Some(status));
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        assert_eq!(super::TokenStatus::parse("expired"), None);
     }
 }

@@ -85,7 +85,7 @@ async fn provision(
                 id_token: card.clone(),
                 operator_id: operator.id,
                 kind: "card".into(),
-                status: "active".into(),
+                status: chargemesh_core::authorization::TokenStatus::Active,
                 expires_at: None,
                 parent_id_token: None,
                 label: Some("demo driver".into()),

@@ -35,7 +35,9 @@ impl Operations {
     pub async fn charging_token(&self, driver_id: i64, asked: Option<&str>) -> Outcome<Token> {
         let owned = self.store.read(move |conn| Box::pin(tokens::tokens_of_driver(conn, driver_id))).await?;
         let now = Timestamp::now();
-        let usable = |t: &Token| t.status == "active" && t.expires_at.is_none_or(|at| at > now);
+        let usable = |t: &Token| {
+            t.status == chargemesh_core::authorization::TokenStatus::Active && t.expires_at.is_none_or(|at| at > now)
+        };
         match asked {
             Some(wanted) => match owned.into_iter().find(|t| t.id_token == wanted) {
                 Some(token) if usable(&token) => Ok(token),

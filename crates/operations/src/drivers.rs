@@ -38,7 +38,7 @@ impl Operations {
                         id_token: format!("APP{}", hex::encode_upper(rand::random::<[u8; 8]>())),
                         operator_id,
                         kind: "app".into(),
-                        status: "active".into(),
+                        status: chargemesh_core::authorization::TokenStatus::Active,
                         expires_at: None,
                         parent_id_token: None,
                         label: Some(format!("app account of {username}")),

@@ -52,7 +52,7 @@ impl Operations {
                         id_token: id_token.clone(),
                         operator_id,
                         kind: "app".into(),
-                        status: "active".into(),
+                        status: chargemesh_core::authorization::TokenStatus::Active,
                         expires_at: None,
                         parent_id_token: None,
                         label: None,

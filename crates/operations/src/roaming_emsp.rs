@@ -78,7 +78,9 @@ impl Operations {
             let message = format!("token {} is another member's driver's", start.id_token);
             return Err(Error::refused("token_of_another_member", message));
         }
-        if token.status != "active" || token.expires_at.is_some_and(|at| at <= Timestamp::now()) {
+        if token.status != chargemesh_core::authorization::TokenStatus::Active
+            || token.expires_at.is_some_and(|at| at <= Timestamp::now())
+        {
             return Err(Error::refused("token_inactive", format!("token {} is blocked or expired", start.id_token)));
         }
         let now = Timestamp::now();
@@ -249,7 +251,9 @@ impl Operations {
             })
             .await?;
         let Some((token, account, reference)) = found else { return Ok(None) };
-        let allowance = if token.status != "active" || account.is_some_and(|status| status != drivers::ACTIVE) {
+        let allowance = if token.status != chargemesh_core::authorization::TokenStatus::Active
+            || account.is_some_and(|status| status != drivers::ACTIVE)
+        {
             Allowance::Blocked
         } else if token.expires_at.is_some_and(|at| at <= Timestamp::now()) {
             Allowance::Expired

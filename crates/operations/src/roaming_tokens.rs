@@ -49,13 +49,17 @@ impl Operations {
             tracing::info!(token = %id_token, "the driver's member could not be asked; its last answer stands");
             return;
         };
-        let status = if allowed { "active" } else { "blocked" };
+        let status = if allowed {
+            chargemesh_core::authorization::TokenStatus::Active
+        } else {
+            chargemesh_core::authorization::TokenStatus::Blocked
+        };
         if token.status != status {
             self.set_token_status(id_token, status).await;
         }
     }
 
-    async fn set_token_status(&self, id_token: &IdToken, status: &'static str) {
+    async fn set_token_status(&self, id_token: &IdToken, status: chargemesh_core::authorization::TokenStatus) {
         let key = id_token.as_str().to_owned();
         let written =
             self.store.write(move |tx| Box::pin(async move { tokens::set_status(tx, &key, status).await })).await;

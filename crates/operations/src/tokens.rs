@@ -12,7 +12,7 @@ pub struct TokenTerms {
     /// `card` or `app`.
     pub kind: String,
     /// `active` or `blocked`.
-    pub status: String,
+    pub status: chargemesh_core::authorization::TokenStatus,
     pub expires_at: Option<Timestamp>,
     pub parent_id_token: Option<String>,
     pub label: Option<String>,

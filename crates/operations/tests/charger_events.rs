@@ -60,7 +60,7 @@ async fn operations() -> (Operations, Store) {
                     id_token: CARD.into(),
                     operator_id: operator.id,
                     kind: "card".into(),
-                    status: "active".into(),
+                    status: chargemesh_core::authorization::TokenStatus::Active,
                     expires_at: None,
                     parent_id_token: None,
                     label: None,

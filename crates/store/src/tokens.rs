@@ -1,8 +1,8 @@
 //! Id tokens an operator issues: RFID cards and app accounts.
 
-use crate::{Conn, Result, Row, instant, millis, opt_instant, query};
+use crate::{Conn, Result, Row, StoreError, instant, millis, opt_instant, query};
 use chargemesh_core::IdToken;
-use chargemesh_core::authorization::TokenGrant;
+use chargemesh_core::authorization::{TokenGrant, TokenStatus};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -13,7 +13,7 @@ pub struct Token {
     /// `card` or `app`.
     pub kind: String,
     /// `active` or `blocked`.
-    pub status: String,
+    pub status: TokenStatus,
     pub expires_at: Option<Timestamp>,
     pub parent_id_token: Option<String>,
     pub label: Option<String>,
@@ -33,11 +33,15 @@ pub struct Token {
 impl Token {
     pub fn grant(&self) -> TokenGrant {
         TokenGrant {
-            active: self.status == "active",
+            active: self.status == TokenStatus::Active,
             expires_at: self.expires_at,
             parent_id_token: self.parent_id_token.as_deref().and_then(|p| IdToken::parse(p).ok()),
         }
     }
+}
+
+fn read_status(text: &str) -> Result<TokenStatus> {
+    TokenStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("a token in an unknown status {text:?}")))
 }
 
 fn token(row: Row) -> Result<Token> {
@@ -45,7 +49,7 @@ fn token(row: Row) -> Result<Token> {
         id_token: row.try_get("id_token")?,
         operator_id: row.try_get("operator_id")?,
         kind: row.try_get("kind")?,
-        status: row.try_get("status")?,
+        status: read_status(&row.try_get::<String, _>("status")?)?,
         expires_at: opt_instant(row.try_get("expires_at")?)?,
         parent_id_token: row.try_get("parent_id_token")?,
         label: row.try_get("label")?,
@@ -70,7 +74,7 @@ pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
     .bind(&token.id_token)
     .bind(token.operator_id)
     .bind(&token.kind)
-    .bind(&token.status)
+    .bind(token.status.as_str())
     .bind(token.expires_at.map(millis))
     .bind(&token.parent_id_token)
     .bind(&token.label)
@@ -103,9 +107,12 @@ pub async fn list_tokens(conn: &mut Conn, operator_id: Option<i64>) -> Result<Ve
 }
 
 /// Sets a token's status (`active` or `blocked`); false when there is no such token.
-pub async fn set_status(conn: &mut Conn, id_token: &str, status: &str) -> Result<bool> {
-    let done =
-        query("UPDATE tokens SET status = $2 WHERE id_token = $1").bind(id_token).bind(status).execute(conn).await?;
+pub async fn set_status(conn: &mut Conn, id_token: &str, status: TokenStatus) -> Result<bool> {
+    let done = query("UPDATE tokens SET status = $2 WHERE id_token = $1")
+        .bind(id_token)
+        .bind(status.as_str())
+        .execute(conn)
+        .await?;
     Ok(done > 0)
 }
 

@@ -172,7 +172,7 @@ async fn exercise(store: Store) {
             id_token: "CARD-9".into(),
             operator_id: operator.id,
             kind: "card".into(),
-            status: "active".into(),
+            status: chargemesh_core::authorization::TokenStatus::Active,
             expires_at: Some(now + SignedDuration::from_hours(24)),
             parent_id_token: None,
             label: Some("fleet".into()),
@@ -182,7 +182,12 @@ async fn exercise(store: Store) {
             created_at: now,
         };
         tokens::upsert_token(&mut *tx, &token).await.unwrap();
-        tokens::upsert_token(&mut *tx, &Token { status: "blocked".into(), ..token.clone() }).await.unwrap();
+        tokens::upsert_token(
+            &mut *tx,
+            &Token { status: chargemesh_core::authorization::TokenStatus::Blocked, ..token.clone() },
+        )
+        .await
+        .unwrap();
         let stored = tokens::get_token(&mut *tx, "CARD-9").await.unwrap().unwrap();
         assert_eq!((stored.status.as_str(), stored.expires_at), ("blocked", token.expires_at));
         assert_eq!(stored.emsp_party.as_deref(), Some("CN-M02"));
@@ -752,7 +757,7 @@ async fn audit_log(store: Store) {
             id_token: "CARD-S".into(),
             operator_id: south,
             kind: "card".into(),
-            status: "active".into(),
+            status: chargemesh_core::authorization::TokenStatus::Active,
             expires_at: None,
             parent_id_token: None,
             label: None,
@@ -785,7 +790,7 @@ async fn closing_a_driver_account(store: Store) {
             id_token: "CARD-W".into(),
             operator_id: operator.id,
             kind: "card".into(),
-            status: "active".into(),
+            status: chargemesh_core::authorization::TokenStatus::Active,
             expires_at: None,
             parent_id_token: None,
             label: Some("Wang's card".into()),

@@ -1,5 +1,6 @@
 //! What the API shows of tokens records.
 
+use chargemesh_core::authorization::TokenStatus;
 use chargemesh_store::tokens as store;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -11,7 +12,8 @@ pub struct Token {
     /// `card` or `app`.
     pub kind: String,
     /// `active` or `blocked`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: TokenStatus,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
     pub parent_id_token: Option<String>,

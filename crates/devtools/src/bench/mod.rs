@@ -167,7 +167,7 @@ async fn provision_fleet(tx: &mut Conn, count: usize, now: Timestamp) -> Result<
             id_token: card(i),
             operator_id: operator.id,
             kind: "card".into(),
-            status: "active".into(),
+            status: chargemesh_core::authorization::TokenStatus::Active,
             expires_at: None,
             parent_id_token: None,
             label: None,
