@@ -80,13 +80,155 @@ macro_rules! in_read {
     };
 }
 
-async fn exercise(store: Store) {
-    let now = at("2026-07-01T00:00:00Z");
-    let operator = in_write!(store, |tx| { operators::create_operator(&mut *tx, "Pearl River Charging", now).await? });
+/// The instant the cases happen at.
+const NOW: &str = "2026-07-01T00:00:00Z";
+
+/// Operator "Pearl River Charging"; its id.
+async fn operator(store: &Store) -> i64 {
+    in_write!(store, |tx| { operators::create_operator(&mut *tx, "Pearl River Charging", at(NOW)).await?.id })
+}
+
+/// The operator with its site "Nanshan" and charger ST-1 there, booted; the operator's id.
+async fn charger(store: &Store) -> i64 {
+    let now = at(NOW);
+    let operator_id = operator(store).await;
+    in_write!(store, |tx| {
+        let site = NewSite {
+            operator_id,
+            name: "Nanshan".into(),
+            time_zone: "Asia/Shanghai".into(),
+            latitude: Some(22.53),
+            longitude: Some(113.93),
+            address: None,
+            city: Some("Shenzhen".into()),
+        };
+        let site = operators::create_site(&mut *tx, site, now).await?;
+        let new = NewCharger {
+            station_id: "ST-1".into(),
+            operator_id: Some(operator_id),
+            site_id: Some(site.id),
+            registration: Registration::Accepted,
+            auth_key_hash: Some("hash".into()),
+        };
+        chargers::create_charger(&mut *tx, &new, now).await?;
+        let boot = BootInfo {
+            vendor: "ABB".into(),
+            model: "Terra 54".into(),
+            serial_number: Some("SN1".into()),
+            ..BootInfo::default()
+        };
+        chargers::record_boot(&mut *tx, "ST-1", &boot, now).await?;
+    });
+    operator_id
+}
+
+/// The operator's card CARD-9, standing for a driver of member CN-M02.
+fn card(operator_id: i64) -> Token {
+    let now = at(NOW);
+    Token {
+        id_token: "CARD-9".into(),
+        operator_id,
+        kind: "card".into(),
+        status: chargemesh_core::authorization::TokenStatus::Active,
+        expires_at: Some(now + SignedDuration::from_hours(24)),
+        parent_id_token: None,
+        label: Some("fleet".into()),
+        payment_method: None,
+        emsp_party: Some("CN-M02".into()),
+        driver_id: None,
+        created_at: now,
+    }
+}
+
+/// The operator's driver 13800000000, holding CARD-9; the driver's id.
+async fn driver_with_card(store: &Store, operator_id: i64) -> i64 {
+    in_write!(store, |tx| {
+        let driver =
+            drivers::create_driver(&mut *tx, operator_id, "13800000000", "hash-1", Some("Li"), at(NOW)).await?;
+        tokens::upsert_token(&mut *tx, &Token { driver_id: Some(driver.id), ..card(operator_id) }).await?;
+        driver.id
+    })
+}
+
+/// A charge with `id_token` at ST-1's connector 1 from 10:00.
+fn new_session(id_token: &IdToken) -> NewSession<'_> {
+    NewSession {
+        station_id: "ST-1",
+        connector_id: 1,
+        id_token,
+        authorization_status: "Accepted",
+        started_at: at("2026-07-01T10:00:00Z"),
+        meter_start: Energy::from_wh(1000),
+        reservation_id: None,
+        pricing: None,
+    }
+}
+
+/// Starts the charge with CARD-9 at ST-1; its id.
+async fn start_session(store: &Store) -> i64 {
+    in_write!(store, |tx| {
+        let card = IdToken::parse("CARD-9").unwrap();
+        sessions::create_session(&mut *tx, &new_session(&card), at(NOW)).await?
+    })
+}
+
+/// Start s1: a driver's (card CARD-1) start at member CN-M02's charger, requested.
+fn roaming_start(operator_id: i64) -> federation::RoamingStart {
+    let now = at(NOW);
+    federation::RoamingStart {
+        id: "s1".into(),
+        id_token: "CARD-1".into(),
+        operator_id: Some(operator_id),
+        cpo: "CN-M02".into(),
+        location_id: "7".into(),
+        evse_uid: "CP-7".into(),
+        state: RoamingStartState::Requested,
+        message: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Start s1, and CN-M02's session 9 answering it and that session's CDR 9.
+async fn members_charge_of_start(store: &Store) {
+    let now = at(NOW);
+    let operator_id = operator(store).await;
+    in_write!(store, |tx| {
+        federation::create_start(&mut *tx, &roaming_start(operator_id)).await?;
+        assert!(federation::receive_session(&mut *tx, "CN-M02", "9", Some("s1"), "{\"v\":1}", now, now).await?);
+        assert!(federation::receive_cdr(&mut *tx, "CN-M02", "9", "9", "{\"cdr\":1}", now).await?);
+    });
+}
+
+/// CN-M02's CDR 9 of start s1 as checked against the ledger, in `state`.
+fn settlement(state: &str) -> settlements::Settlement {
+    let now = at(NOW);
+    settlements::Settlement {
+        cpo: "CN-M02".into(),
+        cdr_id: "9".into(),
+        start_id: "s1".into(),
+        id_token: "DRIVER-1".into(),
+        state: state.into(),
+        problem: None,
+        currency: Some("CNY".into()),
+        amount: Some(1_234),
+        height: Some(5),
+        cdr_hash: Some("ab".into()),
+        payment_reference: None,
+        dispute_reason: None,
+        refunded: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Operators, sites and chargers: names are unique, a site needs its operator, a charger reads back.
+async fn operators_sites_and_chargers(store: &Store) {
+    let now = at(NOW);
+    let operator_id = charger(store).await;
     // A failed statement spoils its transaction on PostgreSQL: every failure here is in its own one.
     let err = failed_write!(store, |tx| { operators::create_operator(&mut *tx, "Pearl River Charging", now).await? });
     assert!(err.is_unique_violation(), "{err}");
-
     let err = failed_write!(store, |tx| {
         let bad_site = NewSite {
             operator_id: 999,
@@ -100,45 +242,21 @@ async fn exercise(store: Store) {
         operators::create_site(&mut *tx, bad_site, now).await?
     });
     assert!(err.is_foreign_key_violation(), "{err}");
-
-    in_write!(store, |tx| {
-        let site = NewSite {
-            operator_id: operator.id,
-            name: "Nanshan".into(),
-            time_zone: "Asia/Shanghai".into(),
-            latitude: Some(22.53),
-            longitude: Some(113.93),
-            address: None,
-            city: Some("Shenzhen".into()),
-        };
-        let site = operators::create_site(&mut *tx, site, now).await.unwrap();
-        let new = NewCharger {
-            station_id: "ST-1".into(),
-            operator_id: Some(operator.id),
-            site_id: Some(site.id),
-            registration: Registration::Accepted,
-            auth_key_hash: Some("hash".into()),
-        };
-        chargers::create_charger(&mut *tx, &new, now).await.unwrap();
-        let boot = BootInfo {
-            vendor: "ABB".into(),
-            model: "Terra 54".into(),
-            serial_number: Some("SN1".into()),
-            ..BootInfo::default()
-        };
-        chargers::record_boot(&mut *tx, "ST-1", &boot, now).await.unwrap();
-    });
-
     in_read!(store, |conn| {
         let charger = chargers::get_charger(&mut *conn, "ST-1").await.unwrap().unwrap();
         assert_eq!((charger.vendor.as_deref(), charger.last_boot_at), (Some("ABB"), Some(now)));
-        assert_eq!(chargers::list_chargers(&mut *conn, Some(operator.id)).await.unwrap().len(), 1);
-        assert_eq!(chargers::list_chargers(&mut *conn, Some(operator.id + 1)).await.unwrap().len(), 0);
+        assert_eq!(chargers::list_chargers(&mut *conn, Some(operator_id)).await.unwrap().len(), 1);
+        assert_eq!(chargers::list_chargers(&mut *conn, Some(operator_id + 1)).await.unwrap().len(), 0);
         assert_eq!(chargers::list_chargers(&mut *conn, None).await.unwrap().len(), 1);
         assert_eq!(operators::list_sites(&mut *conn, None).await.unwrap()[0].latitude, Some(22.53));
     });
+}
 
-    // Status: a late report goes to the history but does not overwrite a newer status.
+/// A late status report goes to the history but does not overwrite a newer status; the registration
+/// can be changed.
+async fn connector_status_and_registration(store: &Store) {
+    let now = at(NOW);
+    charger(store).await;
     in_write!(store, |tx| {
         let report = |status, at_text| StatusReport {
             connector: 1,
@@ -165,22 +283,13 @@ async fn exercise(store: Store) {
             Registration::Rejected
         );
     });
+}
 
-    // Tokens.
+/// A token written again replaces the stored one.
+async fn tokens_replaced_and_listed(store: &Store) {
+    let operator_id = operator(store).await;
     in_write!(store, |tx| {
-        let token = Token {
-            id_token: "CARD-9".into(),
-            operator_id: operator.id,
-            kind: "card".into(),
-            status: chargemesh_core::authorization::TokenStatus::Active,
-            expires_at: Some(now + SignedDuration::from_hours(24)),
-            parent_id_token: None,
-            label: Some("fleet".into()),
-            payment_method: None,
-            emsp_party: Some("CN-M02".into()),
-            driver_id: None,
-            created_at: now,
-        };
+        let token = card(operator_id);
         tokens::upsert_token(&mut *tx, &token).await.unwrap();
         tokens::upsert_token(
             &mut *tx,
@@ -192,13 +301,19 @@ async fn exercise(store: Store) {
         assert_eq!((stored.status.as_str(), stored.expires_at), ("blocked", token.expires_at));
         assert_eq!(stored.emsp_party.as_deref(), Some("CN-M02"));
         assert!(!stored.grant().active);
-        assert_eq!(tokens::list_tokens(&mut *tx, Some(operator.id)).await.unwrap().len(), 1);
+        assert_eq!(tokens::list_tokens(&mut *tx, Some(operator_id)).await.unwrap().len(), 1);
     });
+}
 
-    // Drivers' accounts and logins; a token linked to one.
-    let driver_id = in_write!(store, |tx| {
-        let driver = drivers::create_driver(&mut *tx, operator.id, "13800000000", "hash-1", Some("Li"), now).await?;
-        assert!(drivers::create_driver(&mut *tx, operator.id, "13800000001", "hash-2", None, now).await.is_ok());
+/// Drivers' accounts: a token linked to one, logins that expire and end on a password change or a
+/// block.
+async fn driver_accounts_and_logins(store: &Store) {
+    let now = at(NOW);
+    let operator_id = operator(store).await;
+    in_write!(store, |tx| {
+        tokens::upsert_token(&mut *tx, &card(operator_id)).await?;
+        let driver = drivers::create_driver(&mut *tx, operator_id, "13800000000", "hash-1", Some("Li"), now).await?;
+        assert!(drivers::create_driver(&mut *tx, operator_id, "13800000001", "hash-2", None, now).await.is_ok());
         let mut card = tokens::get_token(&mut *tx, "CARD-9").await?.unwrap();
         card.driver_id = Some(driver.id);
         tokens::upsert_token(&mut *tx, &card).await?;
@@ -214,7 +329,18 @@ async fn exercise(store: Store) {
         assert!(drivers::set_status(&mut *tx, driver.id, drivers::BLOCKED).await?);
         assert_eq!(drivers::driver_by_credential(&mut *tx, "login-a", now).await?, None, "blocking ends logins");
         assert!(drivers::set_status(&mut *tx, driver.id, drivers::ACTIVE).await?);
-        // Wrong passwords: counted per subject, forgotten after a while, waits set and lifted.
+        let found = drivers::driver_by_username(&mut *tx, "13800000000").await?.unwrap();
+        assert_eq!((found.password_hash.as_str(), found.name.as_deref()), ("hash-3", Some("Li")));
+        assert_eq!(drivers::list_drivers(&mut *tx, Some(operator_id)).await?.len(), 2);
+        assert!(drivers::list_drivers(&mut *tx, Some(operator_id + 1)).await?.is_empty());
+    });
+}
+
+/// Wrong passwords: counted per subject, forgotten after a while, waits set and lifted.
+async fn wrong_passwords_counted_and_waited(store: &Store) {
+    let now = at(NOW);
+    let driver_id = driver_with_card(store, operator(store).await).await;
+    in_write!(store, |tx| {
         let subject = "driver:13800000000".to_owned();
         let hour_ago = now - SignedDuration::from_hours(1);
         assert_eq!(logins::count_failure(&mut *tx, &subject, now, hour_ago).await?, 1);
@@ -231,42 +357,28 @@ async fn exercise(store: Store) {
         let subjects = [subject.clone(), "address:192.0.2.1".to_owned()];
         assert_eq!(logins::blocked_until(&mut *tx, &subjects, later_on).await?, Some(wait_until));
         assert_eq!(logins::blocked_until(&mut *tx, &subjects, wait_until).await?, None, "the wait is over");
-        let waiting = drivers::get_driver(&mut *tx, driver.id).await?.unwrap();
+        let waiting = drivers::get_driver(&mut *tx, driver_id).await?.unwrap();
         assert_eq!(waiting.locked_until, Some(wait_until));
         logins::forget(&mut *tx, &subjects).await?;
-        assert_eq!(drivers::get_driver(&mut *tx, driver.id).await?.unwrap().locked_until, None, "lifted");
+        assert_eq!(drivers::get_driver(&mut *tx, driver_id).await?.unwrap().locked_until, None, "lifted");
         assert_eq!(logins::count_failure(&mut *tx, &subject, now, hour_ago).await?, 1);
         assert_eq!(logins::purge(&mut *tx, now + SignedDuration::from_secs(1)).await?, 1);
-        let found = drivers::driver_by_username(&mut *tx, "13800000000").await?.unwrap();
-        assert_eq!((found.password_hash.as_str(), found.name.as_deref()), ("hash-3", Some("Li")));
-        assert_eq!(drivers::list_drivers(&mut *tx, Some(operator.id)).await?.len(), 2);
-        assert!(drivers::list_drivers(&mut *tx, Some(operator.id + 1)).await?.is_empty());
-        driver.id
     });
+}
 
-    // Sessions and meter values.
+/// A session started once, its meter values (registers read in order, any number per message),
+/// stopped with its energy assessed, and found by operator, state and driver.
+async fn sessions_start_meter_and_stop(store: &Store) {
+    let now = at(NOW);
+    let operator_id = charger(store).await;
+    let driver_id = driver_with_card(store, operator_id).await;
+    let id = start_session(store).await;
     let id_token = IdToken::parse("CARD-9").unwrap();
-    let started_at = at("2026-07-01T10:00:00Z");
-    fn new_session(id_token: &IdToken, started_at: Timestamp) -> NewSession<'_> {
-        NewSession {
-            station_id: "ST-1",
-            connector_id: 1,
-            id_token,
-            authorization_status: "Accepted",
-            started_at,
-            meter_start: Energy::from_wh(1000),
-            reservation_id: None,
-            pricing: None,
-        }
-    }
     let token = id_token.clone();
-    let id =
-        in_write!(store, |tx| { sessions::create_session(&mut *tx, &new_session(&token, started_at), now).await? });
-    let token = id_token.clone();
-    let err =
-        failed_write!(store, |tx| { sessions::create_session(&mut *tx, &new_session(&token, started_at), now).await? });
+    let err = failed_write!(store, |tx| { sessions::create_session(&mut *tx, &new_session(&token), now).await? });
     assert!(err.is_unique_violation(), "{err}");
     in_write!(store, |tx| {
+        let started_at = new_session(&id_token).started_at;
         let found = sessions::find_started(&mut *tx, "ST-1", 1, started_at, &id_token).await.unwrap().unwrap();
         assert_eq!(found.id, id);
         assert!(sessions::token_active_elsewhere(&mut *tx, &id_token, "ST-2", Some(1)).await.unwrap());
@@ -314,22 +426,29 @@ async fn exercise(store: Store) {
             ("completed", 1_000_000, Some(2_000_000))
         );
         let filter = SessionFilter {
-            operator_id: Some(operator.id),
+            operator_id: Some(operator_id),
             state: Some(sessions::SessionState::Completed),
             limit: 10,
             ..SessionFilter::default()
         };
         assert_eq!(sessions::list_sessions(&mut *conn, &filter).await.unwrap().len(), 1);
-        let filter = SessionFilter { operator_id: Some(operator.id + 1), limit: 10, ..SessionFilter::default() };
+        let filter = SessionFilter { operator_id: Some(operator_id + 1), limit: 10, ..SessionFilter::default() };
         assert!(sessions::list_sessions(&mut *conn, &filter).await.unwrap().is_empty());
         let filter = SessionFilter { driver_id: Some(driver_id), limit: 10, ..SessionFilter::default() };
         assert_eq!(sessions::list_sessions(&mut *conn, &filter).await.unwrap().len(), 1, "the driver's card's");
         let filter = SessionFilter { driver_id: Some(driver_id + 1), limit: 10, ..SessionFilter::default() };
         assert!(sessions::list_sessions(&mut *conn, &filter).await.unwrap().is_empty());
     });
+}
 
-    // Remembered replies, commands, staff and credentials.
+/// A charger's message remembered with the reply given (the latest copy kept), read with the
+/// charger's standing; old ones forgotten.
+async fn remembered_replies_and_standing(store: &Store) {
+    let now = at(NOW);
+    let operator_id = charger(store).await;
     in_write!(store, |tx| {
+        let update = ChargerUpdate { registration: Some(Registration::Rejected), ..ChargerUpdate::default() };
+        chargers::update_charger(&mut *tx, "ST-1", &update).await?;
         messages::remember(&mut *tx, "ST-1", "m1", "Authorize", "d1", "{\"kind\":\"acknowledged\"}", now)
             .await
             .unwrap();
@@ -338,12 +457,20 @@ async fn exercise(store: Store) {
             .unwrap();
         let (standing, seen) = chargers::standing_and_reply(&mut *tx, "ST-1", "m1").await.unwrap().unwrap();
         assert_eq!(standing.registration, Registration::Rejected, "the update above rejected it");
-        assert_eq!(standing.operator_id, Some(operator.id));
+        assert_eq!(standing.operator_id, Some(operator_id));
         assert_eq!(seen.unwrap().payload_digest, "d2");
         let (_, unseen) = chargers::standing_and_reply(&mut *tx, "ST-1", "m2").await.unwrap().unwrap();
         assert_eq!(unseen, None);
         assert!(chargers::standing_and_reply(&mut *tx, "NOPE", "m1").await.unwrap().is_none());
         assert_eq!(messages::forget_before(&mut *tx, now + SignedDuration::from_secs(1)).await.unwrap(), 1);
+    });
+}
+
+/// A command to a charger: failed while pending, then completed with its outcome, read back.
+async fn charger_commands(store: &Store) {
+    let now = at(NOW);
+    charger(store).await;
+    in_write!(store, |tx| {
         let command = ChargerCommand::Reset { hard: true };
         let command_id = commands::create_command(&mut *tx, "ST-1", &command, None, now).await.unwrap();
         assert_eq!(commands::fail_pending(&mut *tx, now).await.unwrap(), 1);
@@ -353,8 +480,17 @@ async fn exercise(store: Store) {
             .unwrap();
         let record = commands::get_command(&mut *tx, command_id).await.unwrap().unwrap();
         assert_eq!((record.command, record.outcome), (command, Some(outcome)));
+    });
+}
+
+/// Staff logins expire; API keys act with their own role, never more than their account's;
+/// disabling, re-enabling, revoking and deleting.
+async fn staff_logins_and_api_keys(store: &Store) {
+    let now = at(NOW);
+    let operator_id = operator(store).await;
+    in_write!(store, |tx| {
         let member =
-            staff::create_staff(&mut *tx, "li.wei", "hash", Role::Admin, Some(operator.id), now).await.unwrap();
+            staff::create_staff(&mut *tx, "li.wei", "hash", Role::Admin, Some(operator_id), now).await.unwrap();
         let login = staff::NewCredential {
             secret_digest: "digest-1",
             staff_id: member.id,
@@ -368,7 +504,7 @@ async fn exercise(store: Store) {
         let (found, grant) = staff::staff_by_credential(&mut *tx, "digest-1", now).await.unwrap().unwrap();
         assert_eq!(
             (found.username.as_str(), grant.role, grant.operator_id),
-            ("li.wei", Role::Admin, Some(operator.id))
+            ("li.wei", Role::Admin, Some(operator_id))
         );
         assert!(
             staff::staff_by_credential(&mut *tx, "digest-1", now + SignedDuration::from_hours(2))
@@ -376,7 +512,6 @@ async fn exercise(store: Store) {
                 .unwrap()
                 .is_none()
         );
-        // An API key acts with its own role, never more than its account's.
         let key = staff::NewCredential {
             secret_digest: "key-1",
             kind: staff::CredentialKind::ApiKey,
@@ -408,15 +543,23 @@ async fn exercise(store: Store) {
         assert!(staff::delete_staff(&mut *tx, member.id).await.unwrap());
         assert_eq!(staff::count_staff(&mut *tx).await.unwrap(), 0);
     });
+}
 
-    // Deleting a charger with history is refused by the database, and nothing changes.
+/// Deleting a charger with history (here a charge) is refused by the database, and nothing changes.
+async fn deleting_a_charger_with_history_is_refused(store: &Store) {
+    charger(store).await;
+    start_session(store).await;
     let err = failed_write!(store, |tx| { chargers::delete_charger(&mut *tx, "ST-1").await? });
     assert!(err.is_foreign_key_violation(), "{err}");
     in_read!(store, |conn| {
         assert!(chargers::get_charger(&mut *conn, "ST-1").await.unwrap().is_some());
     });
+}
 
-    // The OCPI outbox: a newer undelivered message about an object replaces the older one.
+/// The OCPI outbox: a newer undelivered message about an object replaces the older one; a failed
+/// delivery is retried later; delivered messages are purged after a while, undelivered ones never.
+async fn outbox_replaces_undelivered_and_retries(store: &Store) {
+    let now = at(NOW);
     in_write!(store, |tx| {
         federation::enqueue(
             &mut *tx,
@@ -474,21 +617,16 @@ async fn exercise(store: Store) {
         assert_eq!(federation::purge_delivered(&mut *tx, now + SignedDuration::from_secs(1)).await?, 1);
         assert_eq!(federation::undelivered(&mut *tx).await?, 1, "undelivered ones are never purged");
     });
+}
 
-    // A driver's start at another member's charger: the member's answer only while requested.
-    let start = federation::RoamingStart {
-        id: "s1".into(),
-        id_token: "CARD-1".into(),
-        operator_id: Some(operator.id),
-        cpo: "CN-M02".into(),
-        location_id: "7".into(),
-        evse_uid: "CP-7".into(),
-        state: RoamingStartState::Requested,
-        message: None,
-        created_at: now,
-        updated_at: now,
-    };
+/// A driver's start at another member's charger: the member's answer only while requested, and a
+/// driver's list of their tokens' starts.
+async fn roaming_starts(store: &Store) {
+    let now = at(NOW);
+    let operator_id = operator(store).await;
+    let driver_id = driver_with_card(store, operator_id).await;
     in_write!(store, |tx| {
+        let start = roaming_start(operator_id);
         federation::create_start(&mut *tx, &start).await?;
         assert!(federation::update_start(&mut *tx, "s1", "CN-M02", None, RoamingStartState::Started, None, now).await?);
         assert!(
@@ -505,7 +643,7 @@ async fn exercise(store: Store) {
         );
         let failed = RoamingStartState::after_result(RoamingCommand::Start, Some(ChargerAnswer::Failed));
         assert!(!federation::update_start(&mut *tx, "s1", "CN-M03", None, failed, None, now).await?, "not its start");
-        let drivers_start = federation::RoamingStart { id: "s3".into(), id_token: "CARD-9".into(), ..start.clone() };
+        let drivers_start = federation::RoamingStart { id: "s3".into(), id_token: "CARD-9".into(), ..start };
         federation::create_start(&mut *tx, &drivers_start).await?;
         let theirs = federation::starts_of_driver(&mut *tx, driver_id, None, 10).await?;
         assert_eq!(
@@ -519,15 +657,29 @@ async fn exercise(store: Store) {
         assert_eq!(federation::get_start(&mut *conn, "s1").await.unwrap().unwrap().state, RoamingStartState::Started);
         assert!(federation::get_start(&mut *conn, "s2").await.unwrap().is_none());
     });
+}
 
-    // Another member's session and CDR of this node's driver, found by the start they answer.
+/// Another member's session and CDR of this node's driver, found by the start they answer; an older
+/// version of the session and the same CDR again change nothing.
+async fn members_session_and_cdr_of_a_start(store: &Store) {
+    let now = at(NOW);
+    members_charge_of_start(store).await;
     in_write!(store, |tx| {
-        assert!(federation::receive_session(&mut *tx, "CN-M02", "9", Some("s1"), "{\"v\":1}", now, now).await?);
         let earlier = now - SignedDuration::from_secs(5);
         assert!(!federation::receive_session(&mut *tx, "CN-M02", "9", Some("s1"), "{\"v\":0}", earlier, now).await?);
-        assert!(federation::receive_cdr(&mut *tx, "CN-M02", "9", "9", "{\"cdr\":1}", now).await?);
         assert!(!federation::receive_cdr(&mut *tx, "CN-M02", "9", "9", "{\"cdr\":1}", now).await?, "once");
-        // A member's reservation: one id at the charger per member's reservation id, kept on repeats.
+    });
+    in_read!(store, |conn| {
+        let charge = federation::charge_of_start(&mut *conn, "CN-M02", "s1").await.unwrap();
+        assert_eq!(charge, Some(("{\"v\":1}".to_owned(), Some("{\"cdr\":1}".to_owned()))));
+        assert!(federation::charge_of_start(&mut *conn, "CN-M03", "s1").await.unwrap().is_none());
+    });
+}
+
+/// A member's reservation: one id at the charger per member's reservation id, kept on repeats.
+async fn members_reservations(store: &Store) {
+    let now = at(NOW);
+    in_write!(store, |tx| {
         let later = now + SignedDuration::from_mins(15);
         let first = federation::reservation_for(&mut *tx, ("CN-M02", "r-1"), "ST-1", "PSEUDONYM", later, now).await?;
         let again = federation::reservation_for(&mut *tx, ("CN-M02", "r-1"), "ST-2", "PSEUDONYM", later, now).await?;
@@ -536,21 +688,32 @@ async fn exercise(store: Store) {
         assert_ne!(first, other);
         assert_eq!(federation::reservation(&mut *tx, "CN-M02", "r-1").await?, Some((first, "ST-2".to_owned())));
         assert_eq!(federation::reservation(&mut *tx, "CN-M02", "r-2").await?, None);
-        // This node's side as CPO: a member's request, and the sessions of members' drivers.
+    });
+}
+
+/// This node's side as CPO: a member's request (recorded once however often it comes), and the
+/// sessions of members' drivers at this node's chargers.
+async fn roaming_charges_of_members_drivers(store: &Store) {
+    let now = at(NOW);
+    let operator_id = charger(store).await;
+    in_write!(store, |tx| { tokens::upsert_token(&mut *tx, &card(operator_id)).await? });
+    start_session(store).await;
+    in_write!(store, |tx| {
         federation::authorize(&mut *tx, "PSEUDONYM", "ST-1", "CN-M02", "ref-1", now).await?;
         federation::authorize(&mut *tx, "PSEUDONYM", "ST-1", "CN-M02", "ref-1", now).await?;
     });
     in_read!(store, |conn| {
-        let charge = federation::charge_of_start(&mut *conn, "CN-M02", "s1").await.unwrap();
-        assert_eq!(charge, Some(("{\"v\":1}".to_owned(), Some("{\"cdr\":1}".to_owned()))));
-        assert!(federation::charge_of_start(&mut *conn, "CN-M03", "s1").await.unwrap().is_none());
         let charges = federation::roaming_charges(&mut *conn, now - SignedDuration::from_hours(1)).await.unwrap();
         let found: Vec<_> =
             charges.iter().map(|c| (c.id_token.as_str(), c.emsp.as_str(), c.authorization_reference.clone())).collect();
         assert_eq!(found, [("CARD-9", "CN-M02", None)], "CN-M02's driver's session, not started by a request");
     });
+}
 
-    // The CDR's settlement: awaiting its anchor, then verified, charged, and disputed once.
+/// A member's CDR's settlement: awaiting its anchor, then verified, charged, and disputed once.
+async fn settlements_checked_charged_and_disputed(store: &Store) {
+    let now = at(NOW);
+    members_charge_of_start(store).await;
     in_read!(store, |conn| {
         let unsettled = settlements::unsettled(&mut *conn, 10).await.unwrap();
         let found: Vec<_> =
@@ -558,24 +721,7 @@ async fn exercise(store: Store) {
         assert_eq!(found, [("9", "s1", "{\"cdr\":1}")]);
         assert_eq!(unsettled[0].id_token, "CARD-1");
     });
-    let checked = |state: &str| settlements::Settlement {
-        cpo: "CN-M02".into(),
-        cdr_id: "9".into(),
-        start_id: "s1".into(),
-        id_token: "DRIVER-1".into(),
-        state: state.into(),
-        problem: None,
-        currency: Some("CNY".into()),
-        amount: Some(1_234),
-        height: Some(5),
-        cdr_hash: Some("ab".into()),
-        payment_reference: None,
-        dispute_reason: None,
-        refunded: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let (awaiting, verified) = (checked(settlements::AWAITING_ANCHOR), checked(settlements::VERIFIED));
+    let (awaiting, verified) = (settlement(settlements::AWAITING_ANCHOR), settlement(settlements::VERIFIED));
     in_write!(store, |tx| {
         assert!(settlements::record_check(&mut *tx, &awaiting).await?);
         assert!(settlements::record_check(&mut *tx, &verified).await?);
@@ -597,9 +743,19 @@ async fn exercise(store: Store) {
         assert_eq!(settlements::get(&mut *conn, "CN-M02", "9").await.unwrap(), Some(settled));
         assert_eq!(settlements::disputed_settlements(&mut *conn).await.unwrap().len(), 1);
     });
-    // Resolved for less on the ledger: the driver got the difference back; once.
+}
+
+/// A disputed settlement resolved for less on the ledger: the driver got the difference back; once.
+async fn a_dispute_resolved_for_less(store: &Store) {
+    let now = at(NOW);
+    members_charge_of_start(store).await;
+    let key = ("CN-M02", "9");
     in_write!(store, |tx| {
-        let key = ("CN-M02", "9");
+        assert!(settlements::record_check(&mut *tx, &settlement(settlements::VERIFIED)).await?);
+        assert!(settlements::charged(&mut *tx, key, settlements::CHARGED, Some("pay-1"), None, now).await?);
+        assert!(settlements::dispute(&mut *tx, key, "metering_differs", now).await?);
+    });
+    in_write!(store, |tx| {
         let resolution = settlements::Resolution {
             state: settlements::RESOLVED,
             amount: 1_000,
@@ -613,8 +769,11 @@ async fn exercise(store: Store) {
         assert_eq!((resolved.state.as_str(), resolved.amount, resolved.refunded), ("resolved", Some(1_000), Some(234)));
         assert!(settlements::disputed(&mut *tx).await?.is_empty(), "nothing more to submit");
     });
+}
 
-    // Pushed locations and tariffs: the newest version of each is kept, whatever the order of arrival.
+/// Pushed locations and tariffs: the newest version of each is kept, whatever the order of arrival.
+async fn pushed_objects_keep_the_newest_version(store: &Store) {
+    let now = at(NOW);
     let pushed = |id: &str, body: &str, minute: i64| federation::PushedObject {
         cpo: "CN-M02".into(),
         id: id.into(),
@@ -648,12 +807,11 @@ async fn exercise(store: Store) {
             [("gd-tou", "tariff")]
         );
     });
-    store.close().await;
 }
 
 /// Concurrent writes, some of which fail: the others are all committed, the failed ones change nothing.
-async fn concurrent_writes(store: Store) {
-    let now = at("2026-07-01T00:00:00Z");
+async fn concurrent_writes(store: &Store) {
+    let now = at(NOW);
     let mut tasks = Vec::new();
     for i in 0..200 {
         let store = store.clone();
@@ -684,8 +842,8 @@ async fn concurrent_writes(store: Store) {
 
 /// The audit log: appended entries read back, newest first, each reader seeing its scope; a money
 /// movement is logged once, under the operator of its wallet.
-async fn audit_log(store: Store) {
-    let now = at("2026-07-01T00:00:00Z");
+async fn audit_log(store: &Store) {
+    let now = at(NOW);
     let (north, south) = in_write!(store, |tx| {
         let north = operators::create_operator(&mut *tx, "North", now).await?;
         let south = operators::create_operator(&mut *tx, "South", now).await?;
@@ -775,13 +933,12 @@ async fn audit_log(store: Store) {
     assert_eq!(logged.len(), 1, "recorded once: {logged:?}");
     assert_eq!((logged[0].action.as_str(), logged[0].actor_kind.as_str()), ("money.wallet_top_up", "node"));
     assert_eq!(logged[0].after.as_ref().unwrap()["amount"], 5000);
-    store.close().await;
 }
 
 /// Closing a driver's account leaves nothing personal: the account's identity goes and its tokens
 /// are renamed wherever accounting keeps them, the amounts staying.
-async fn closing_a_driver_account(store: Store) {
-    let now = at("2026-07-01T00:00:00Z");
+async fn closing_a_driver_account(store: &Store) {
+    let now = at(NOW);
     let driver_id = in_write!(store, |tx| {
         let operator = operators::create_operator(&mut *tx, "North", now).await?;
         let driver =
@@ -846,13 +1003,12 @@ async fn closing_a_driver_account(store: Store) {
         assert_eq!(payments::balance(&mut *conn, "wallet:CARD-W", "CNY").await?, 0);
         assert_eq!(federation::get_start(&mut *conn, "s-w").await?.unwrap().id_token, "ANON-1");
     });
-    store.close().await;
 }
 
 /// A member request is seen once; a replay of it is recognised until it is too old to be accepted
 /// anyway, and then forgotten.
-async fn member_requests_seen(store: Store) {
-    let now = at("2026-07-01T00:00:00Z");
+async fn member_requests_seen(store: &Store) {
+    let now = at(NOW);
     let long_ago = now - SignedDuration::from_mins(11);
     in_write!(store, |tx| {
         assert!(federation::first_sight(&mut *tx, "digest-a", now, long_ago).await?);
@@ -865,76 +1021,69 @@ async fn member_requests_seen(store: Store) {
             "forgotten"
         );
     });
-    store.close().await;
 }
 
-#[tokio::test]
-async fn sqlite_member_requests_seen() {
-    member_requests_seen(sqlite_store().await).await;
+/// One test per case on each backend, each on a store of its own: `sqlite::case` and `postgres::case`.
+macro_rules! backend_cases {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let store = super::sqlite_store().await;
+                    super::$case(&store).await;
+                    store.close().await;
+                }
+            )+
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let (store, mut admin, database) = super::postgres_store().await;
+                    super::$case(&store).await;
+                    // A database cannot be dropped while the store is still connected to it.
+                    store.close().await;
+                    let drop = format!("DROP DATABASE {database}");
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await.unwrap();
+                }
+            )+
+        }
+    };
 }
 
-#[tokio::test]
-async fn postgres_member_requests_seen() {
-    let (store, mut admin, database) = postgres_store().await;
-    member_requests_seen(store).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}"))).execute(&mut admin).await.unwrap();
-}
-
-#[tokio::test]
-async fn sqlite_closing_a_driver_account() {
-    closing_a_driver_account(sqlite_store().await).await;
-}
-
-#[tokio::test]
-async fn postgres_closing_a_driver_account() {
-    let (store, mut admin, database) = postgres_store().await;
-    closing_a_driver_account(store).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}"))).execute(&mut admin).await.unwrap();
-}
-
-#[tokio::test]
-async fn sqlite_audit_log() {
-    audit_log(sqlite_store().await).await;
-}
-
-#[tokio::test]
-async fn postgres_audit_log() {
-    let (store, mut admin, database) = postgres_store().await;
-    audit_log(store).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}"))).execute(&mut admin).await.unwrap();
-}
-
-#[tokio::test]
-async fn sqlite_backend() {
-    exercise(sqlite_store().await).await;
-}
-
-#[tokio::test]
-async fn sqlite_concurrent_writes() {
-    concurrent_writes(sqlite_store().await).await;
-}
-
-#[tokio::test]
-async fn postgres_concurrent_writes() {
-    let (store, mut admin, database) = postgres_store().await;
-    concurrent_writes(store.clone()).await;
-    store.close().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}"))).execute(&mut admin).await.unwrap();
-}
-
-#[tokio::test]
-async fn postgres_backend() {
-    let (store, mut admin, database) = postgres_store().await;
-    exercise(store).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {database}"))).execute(&mut admin).await.unwrap();
-}
+backend_cases!(
+    operators_sites_and_chargers,
+    connector_status_and_registration,
+    tokens_replaced_and_listed,
+    driver_accounts_and_logins,
+    wrong_passwords_counted_and_waited,
+    sessions_start_meter_and_stop,
+    remembered_replies_and_standing,
+    charger_commands,
+    staff_logins_and_api_keys,
+    deleting_a_charger_with_history_is_refused,
+    outbox_replaces_undelivered_and_retries,
+    roaming_starts,
+    members_session_and_cdr_of_a_start,
+    members_reservations,
+    roaming_charges_of_members_drivers,
+    settlements_checked_charged_and_disputed,
+    a_dispute_resolved_for_less,
+    pushed_objects_keep_the_newest_version,
+    concurrent_writes,
+    audit_log,
+    closing_a_driver_account,
+    member_requests_seen,
+);
 
 #[tokio::test]
 async fn migrations_are_applied_once() {
     let path = std::env::temp_dir().join(format!("{}.db", unique("chargemesh_reopen")));
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let store = Store::open(&url, 1).await.unwrap();
-    in_write!(store, |tx| { operators::create_operator(tx, "Kept", at("2026-07-01T00:00:00Z")).await? });
+    in_write!(store, |tx| { operators::create_operator(tx, "Kept", at(NOW)).await? });
     store.close().await;
     let store = Store::open(&url, 1).await.unwrap();
     let operators = in_read!(store, |conn| { operators::list_operators(conn).await? });
@@ -945,7 +1094,7 @@ async fn migrations_are_applied_once() {
 #[tokio::test]
 async fn a_panicking_write_fails_alone() {
     let store = sqlite_store().await;
-    let now = at("2026-07-01T00:00:00Z");
+    let now = at(NOW);
     let panicking = store.write(move |conn| {
         Box::pin(async move {
             operators::create_operator(&mut *conn, "half-done", now).await?;
@@ -967,7 +1116,7 @@ async fn a_panicking_write_fails_alone() {
 #[tokio::test]
 async fn sqlite_work_that_waits_for_something_else_fails_and_changes_nothing() {
     let store = sqlite_store().await;
-    let now = at("2026-07-01T00:00:00Z");
+    let now = at(NOW);
     let waiting = store
         .write(move |conn| {
             Box::pin(async move {
