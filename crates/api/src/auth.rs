@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use chargemesh_core::access::{Role, Scope};
 use chargemesh_operations::passwords;
-use chargemesh_store::staff::{self, CredentialKind, Grant};
+use chargemesh_store::staff::{CredentialKind, Grant, StaffStatus};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -195,7 +195,7 @@ pub async fn login(
         login.failed(&state, operator, "wrong username or password").await;
         return Err(ApiError::unauthorized("wrong username or password"));
     };
-    if member.status != staff::ACTIVE {
+    if member.status != StaffStatus::Active {
         login.failed(&state, operator, "the account is disabled").await;
         return Err(ApiError::forbidden("this account is disabled: ask an administrator"));
     }

@@ -15,7 +15,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use chargemesh_operations::passwords;
-use chargemesh_store::drivers;
+use chargemesh_store::drivers::DriverStatus;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -106,7 +106,7 @@ pub async fn login(
         login.failed(&state, operator, "wrong username or password").await;
         return Err(ApiError::unauthorized("wrong username or password"));
     };
-    if driver.status != drivers::ACTIVE {
+    if driver.status != DriverStatus::Active {
         login.failed(&state, operator, "the account is blocked").await;
         return Err(ApiError::forbidden("this account is blocked: ask your operator"));
     }

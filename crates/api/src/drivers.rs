@@ -15,7 +15,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chargemesh_operations::NewDriverAccount;
-use chargemesh_store::drivers;
+use chargemesh_store::drivers::DriverStatus;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -131,14 +131,14 @@ pub async fn update(
 ) -> ApiResult<(Extension<Before>, Json<Driver>)> {
     let driver = visible(&state, &caller, &id).await?;
     let before = Before::of(&driver);
-    if let Some(status) = &change.status
-        && status != drivers::ACTIVE
-        && status != drivers::BLOCKED
-    {
-        return Err(ApiError::invalid("status must be active or blocked"));
-    }
+    // Closing is the driver's own act (it erases the account), never a status set here.
+    let status = match change.status.as_deref().map(DriverStatus::parse) {
+        None => None,
+        Some(Some(status @ (DriverStatus::Active | DriverStatus::Blocked))) => Some(status),
+        Some(_) => return Err(ApiError::invalid("status must be active or blocked")),
+    };
     let hash = reset_password_hash(change.password, &driver_names(&driver)).await?;
-    let changed = state.operations.update_driver(&driver, change.status, hash).await?;
+    let changed = state.operations.update_driver(&driver, status, hash).await?;
     Ok((before, Json(changed.into())))
 }
 

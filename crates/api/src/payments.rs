@@ -12,9 +12,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::money::Currency;
+use chargemesh_core::wallet::WalletOperationKind;
 use chargemesh_operations::payment_admin::PaymentHistory;
 use chargemesh_operations::payments::{Money, PaymentError, RefundError, WalletError};
-use chargemesh_store::payments;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -182,7 +182,7 @@ async fn transfer(
     caller: &Caller,
     id_token: &str,
     request: &WalletTransfer,
-    kind: &'static str,
+    kind: WalletOperationKind,
 ) -> ApiResult<Json<Wallet>> {
     let token = visible_token(state, caller, id_token).await?;
     let (currency, key) = (currency(request.currency.as_deref())?, idempotency_key(&request.idempotency_key)?);
@@ -205,7 +205,7 @@ pub async fn top_up(
     Path(id_token): Path<String>,
     Body(request): Body<WalletTransfer>,
 ) -> ApiResult<Json<Wallet>> {
-    transfer(&state, &caller, &id_token, &request, payments::TOP_UP).await
+    transfer(&state, &caller, &id_token, &request, WalletOperationKind::TopUp).await
 }
 
 /// Gives wallet money back to a payment method, at any time, up to the balance.
@@ -219,7 +219,7 @@ pub async fn withdraw(
     Path(id_token): Path<String>,
     Body(request): Body<WalletTransfer>,
 ) -> ApiResult<Json<Wallet>> {
-    transfer(&state, &caller, &id_token, &request, payments::WITHDRAWAL).await
+    transfer(&state, &caller, &id_token, &request, WalletOperationKind::Withdrawal).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

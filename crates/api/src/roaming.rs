@@ -18,7 +18,6 @@ use chargemesh_federation::emsp::starts::{StartError, StartRequest};
 use chargemesh_ledger::proof::CdrProof;
 use chargemesh_ledger::transaction::DisputeReason;
 use chargemesh_store::federation::Pushed;
-use chargemesh_store::settlements;
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -333,9 +332,7 @@ pub(super) async fn live_start_socket(
 impl StartView {
     /// Nothing more will change: the driver's payment is settled, or the start came to nothing.
     fn is_final(&self) -> bool {
-        let settled = self.settlement.as_ref().is_some_and(|s| {
-            s.settlement.state != settlements::AWAITING_ANCHOR && s.settlement.state != settlements::VERIFIED
-        });
+        let settled = self.settlement.as_ref().is_some_and(|s| s.settlement.state.is_at_rest());
         settled || self.start.state.came_to_nothing()
     }
 }

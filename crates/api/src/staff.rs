@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::access::Role;
-use chargemesh_store::staff;
+use chargemesh_store::staff::StaffStatus;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -135,14 +135,13 @@ pub async fn update(
     Body(change): Body<StaffChange>,
 ) -> ApiResult<(Extension<Before>, Json<StaffMember>)> {
     let member = managed(&state, &caller, &id).await?;
-    if let Some(status) = &change.status
-        && status != staff::ACTIVE
-        && status != staff::DISABLED
-    {
-        return Err(ApiError::invalid("status must be active or disabled"));
-    }
+    let status = match change.status.as_deref().map(StaffStatus::parse) {
+        None => None,
+        Some(Some(status)) => Some(status),
+        Some(None) => return Err(ApiError::invalid("status must be active or disabled")),
+    };
     let hash = reset_password_hash(change.password, &[&member.username]).await?;
-    let changed = state.operations.update_staff(member.id, member.role, change.status, hash).await?;
+    let changed = state.operations.update_staff(member.id, member.role, status, hash).await?;
     Ok((Before::of(&member), Json(changed.into())))
 }
 

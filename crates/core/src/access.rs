@@ -109,6 +109,30 @@ impl std::fmt::Display for Role {
     }
 }
 
+/// A staff account's status: a disabled account cannot log in and its API keys stop working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffStatus {
+    Active,
+    Disabled,
+}
+
+impl StaffStatus {
+    pub const ALL: [StaffStatus; 2] = [StaffStatus::Active, StaffStatus::Disabled];
+
+    /// The name stored and shown (`active`, `disabled`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StaffStatus::Active => "active",
+            StaffStatus::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<StaffStatus> {
+        StaffStatus::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+}
+
 /// Whose data an account or credential reaches: one operator's, or (`None`) every operator's on the
 /// node. Member roles always reach every operator's.
 pub type Scope = Option<i64>;
@@ -151,5 +175,14 @@ mod tests {
         assert!(scope_within(Some(3), Some(3)));
         assert!(!scope_within(None, Some(3)));
         assert!(!scope_within(Some(4), Some(3)));
+    }
+
+    #[test]
+    fn a_staff_status_reads_back_from_its_name_only() {
+        for status in StaffStatus::ALL {
+            assert_eq!(StaffStatus::parse(status.as_str()), Some(status));
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        assert_eq!(StaffStatus::parse("enabled"), None);
     }
 }

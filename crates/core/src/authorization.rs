@@ -30,6 +30,33 @@ impl TokenStatus {
     }
 }
 
+/// A driver account's status: the operator blocks and unblocks it; the driver may close it for good
+/// (nothing personal is left of it then).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriverStatus {
+    Active,
+    Blocked,
+    Closed,
+}
+
+impl DriverStatus {
+    pub const ALL: [DriverStatus; 3] = [DriverStatus::Active, DriverStatus::Blocked, DriverStatus::Closed];
+
+    /// The name stored and shown (`active`, `blocked`, `closed`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DriverStatus::Active => "active",
+            DriverStatus::Blocked => "blocked",
+            DriverStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DriverStatus> {
+        DriverStatus::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+}
+
 /// What the node knows about a token an operator issued.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenGrant {
@@ -85,5 +112,10 @@ mod tests {
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
         }
         assert_eq!(super::TokenStatus::parse("expired"), None);
+        for status in super::DriverStatus::ALL {
+            assert_eq!(super::DriverStatus::parse(status.as_str()), Some(status));
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        assert_eq!(super::DriverStatus::parse("Active"), None);
     }
 }

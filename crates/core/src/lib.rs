@@ -16,7 +16,9 @@ pub mod pricing;
 pub mod pseudonym;
 pub mod roaming_start;
 pub mod session;
+pub mod settlement;
 pub mod tariff;
+pub mod wallet;
 
 pub use energy::Energy;
 pub use ids::{IdToken, StationId};

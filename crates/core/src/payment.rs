@@ -125,6 +125,29 @@ impl std::fmt::Display for PaymentState {
     }
 }
 
+/// A refund of (part of) a payment: recorded, and counted against the payment, before the provider
+/// is asked to give the money back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundState {
+    /// The money has not gone back yet.
+    Pending,
+    Done,
+}
+
+impl RefundState {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RefundState::Pending => "pending",
+            RefundState::Done => "done",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RefundState> {
+        [RefundState::Pending, RefundState::Done].into_iter().find(|state| state.as_str() == text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::PaymentState::*;
@@ -165,5 +188,14 @@ mod tests {
         assert!(HoldPending.refused().is_err());
         assert!(Declined.charged_more().is_err());
         assert_eq!(Owing.hold_declined().unwrap_err().to_string(), "a payment that is owing cannot be declined");
+    }
+
+    #[test]
+    fn a_refund_state_reads_back_from_its_name_only() {
+        for state in [RefundState::Pending, RefundState::Done] {
+            assert_eq!(RefundState::parse(state.as_str()), Some(state));
+            assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
+        }
+        assert_eq!(RefundState::parse("PENDING"), None);
     }
 }

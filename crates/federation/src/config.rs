@@ -7,9 +7,12 @@ use std::time::Duration;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FederationConfig {
-    /// How often this node's locations, tariffs, sessions and CDRs are compared with what the other
-    /// members were sent.
+    /// The least time between two rounds of the publisher, which sends the other members what
+    /// changed of this node's locations, tariffs, sessions and CDRs (it is woken by the changes).
     pub publish_interval_ms: u64,
+    /// How often the publisher compares everything with what the members were sent, for a change
+    /// noted nowhere.
+    pub publish_everything_interval_ms: u64,
     /// How often the outbox is looked at for messages due.
     pub outbox_interval_ms: u64,
     /// How often received CDRs are checked against the ledger and charged to their drivers.
@@ -18,7 +21,12 @@ pub struct FederationConfig {
 
 impl Default for FederationConfig {
     fn default() -> Self {
-        FederationConfig { publish_interval_ms: 1_000, outbox_interval_ms: 200, settlement_interval_ms: 1_000 }
+        FederationConfig {
+            publish_interval_ms: 1_000,
+            publish_everything_interval_ms: 300_000,
+            outbox_interval_ms: 200,
+            settlement_interval_ms: 1_000,
+        }
     }
 }
 
@@ -27,6 +35,7 @@ impl FederationConfig {
     pub fn validate(&self) -> Result<(), String> {
         for (key, value) in [
             ("publish_interval_ms", self.publish_interval_ms),
+            ("publish_everything_interval_ms", self.publish_everything_interval_ms),
             ("outbox_interval_ms", self.outbox_interval_ms),
             ("settlement_interval_ms", self.settlement_interval_ms),
         ] {
@@ -37,8 +46,9 @@ impl FederationConfig {
         Ok(())
     }
 
-    pub(crate) fn publish_interval(&self) -> Duration {
-        Duration::from_millis(self.publish_interval_ms)
+    /// The publisher's least time between rounds, and between rounds that compare everything.
+    pub(crate) fn publish_intervals(&self) -> (Duration, Duration) {
+        (Duration::from_millis(self.publish_interval_ms), Duration::from_millis(self.publish_everything_interval_ms))
     }
 
     pub(crate) fn outbox_interval(&self) -> Duration {

@@ -82,7 +82,7 @@ pub fn tasks(federation: &Arc<Federation>, config: &FederationConfig) -> Vec<tok
     let authority = authorization::RealTimeAuthority(Arc::downgrade(federation));
     federation.operations.set_token_authority(Arc::new(authority));
     vec![
-        tokio::spawn(publisher::run(federation.clone(), peers.clone(), config.publish_interval())),
+        tokio::spawn(publisher::run(federation.clone(), peers.clone(), config.publish_intervals())),
         tokio::spawn(outbox::run(federation.operations.clone(), peers.clone(), config.outbox_interval())),
         tokio::spawn(settlement::run(federation.clone(), config.settlement_interval())),
     ]

@@ -32,6 +32,7 @@ pub async fn run<S: EventSink>(
 ) {
     let shared = gateway.registry.connect(&station);
     tracing::info!(station = %station, version = adapter.version().subprotocol(), "charger connected");
+    gateway.sink.connection_changed(&station, true);
     let mut connection = Connection { gateway: &gateway, station: &station, adapter, outstanding: None, next_id: 0 };
     let result = connection.serve(&mut socket, &shared).await;
     if let Some(outstanding) = connection.outstanding.take() {
@@ -39,6 +40,7 @@ pub async fn run<S: EventSink>(
     }
     shared.fail_queued(CommandFailure::ConnectionClosed);
     gateway.registry.disconnect(&station, &shared);
+    gateway.sink.connection_changed(&station, false);
     let _ = socket.close().await;
     match result {
         Ok(reason) => tracing::info!(station = %station, reason, "charger disconnected"),

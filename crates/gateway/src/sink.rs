@@ -62,4 +62,8 @@ pub trait EventSink: Send + Sync + 'static {
         message: IncomingMessage,
         event: ChargerEvent,
     ) -> impl Future<Output = Result<ChargerReply, Refusal>> + Send;
+
+    /// `station` connected, or its connection ended: whether a charger is reachable is part of
+    /// what the node shows of it.
+    fn connection_changed(&self, station: &StationId, connected: bool);
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 #[derive(Clone, Default)]
 struct Recorder {
     events: Arc<Mutex<Vec<(String, String, ChargerEvent)>>>,
+    connections: Arc<Mutex<Vec<(String, bool)>>>,
 }
 
 const KNOWN: [&str; 2] = ["GW-1", "GW-2"];
@@ -47,6 +48,10 @@ impl EventSink for Recorder {
         };
         self.events.lock().unwrap().push((station.as_str().to_owned(), message.action, event));
         Ok(reply)
+    }
+
+    fn connection_changed(&self, station: &StationId, connected: bool) {
+        self.connections.lock().unwrap().push((station.as_str().to_owned(), connected));
     }
 }
 
@@ -158,4 +163,7 @@ async fn commands_waiting_on_a_connection_that_closes_fail_as_connection_closed(
     let failure = answer.await.unwrap().unwrap_err();
     assert!(matches!(failure, CommandFailure::ConnectionClosed | CommandFailure::TimedOut), "{failure:?}");
     eventually("GW-1 gone from the registry", || !gateway.registry.is_connected(&station("GW-1"))).await;
+    let told = || gateway.recorder.connections.lock().unwrap().clone();
+    eventually("the sink told of the end", || told().len() == 2).await;
+    assert_eq!(told(), [("GW-1".to_owned(), true), ("GW-1".to_owned(), false)]);
 }

@@ -104,8 +104,9 @@ impl Node {
         tasks.push(tokio::spawn(operations.clone().run_payments()));
         tasks.extend(chargemesh_federation::tasks(&federation, &config.federation));
         if let Some(ledger) = &ledger {
-            let interval = std::time::Duration::from_millis(config.ledger.feed_interval_ms);
-            let feed = ledger::feed::run(ledger.clone(), operations.clone(), interval, config.ledger.anchor_own_cdrs);
+            let intervals = [config.ledger.feed_interval_ms, config.ledger.feed_everything_interval_ms]
+                .map(std::time::Duration::from_millis);
+            let feed = ledger::feed::run(ledger.clone(), operations.clone(), intervals, config.ledger.anchor_own_cdrs);
             tasks.push(tokio::spawn(feed));
         }
         tracing::info!(%gateway_addr, %api_addr, path = %config.gateway.path, "chargemesh node running");

@@ -305,7 +305,7 @@ async fn a_top_up_the_node_died_during_is_finished_by_the_worker_once() {
             Box::pin(async move {
                 let new = chargemesh_store::payments::NewWalletOperation {
                     request_key: "top-up-WALLET-1-t-9",
-                    kind: "top_up",
+                    kind: chargemesh_store::payments::WalletOperationKind::TopUp,
                     id_token: "WALLET-1",
                     method: "sandbox:visa-4242",
                     amount: 50_00,

@@ -8,7 +8,6 @@ use chargemesh_core::charger::Registration;
 use chargemesh_gateway::{Admission, Credentials, UnknownChargerPolicy};
 use chargemesh_store::StoreError;
 use chargemesh_store::chargers::{self, NewCharger};
-use jiff::Timestamp;
 
 impl Operations {
     /// Decides whether `station` may connect. `require_credentials` is the port's security profile 1.
@@ -46,6 +45,7 @@ impl Operations {
     }
 
     async fn register_pending(&self, station: &StationId) -> Result<(), StoreError> {
+        let now = self.now();
         let new = NewCharger {
             station_id: station.as_str().to_owned(),
             operator_id: None,
@@ -53,10 +53,8 @@ impl Operations {
             registration: Registration::Pending,
             auth_key_hash: None,
         };
-        let created = self
-            .store
-            .write(move |tx| Box::pin(async move { chargers::create_charger(tx, &new, Timestamp::now()).await }))
-            .await;
+        let created =
+            self.store.write(move |tx| Box::pin(async move { chargers::create_charger(tx, &new, now).await })).await;
         match created {
             Ok(()) => {}
             // Two connections of a new station raced; the other one registered it.

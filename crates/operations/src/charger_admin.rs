@@ -1,5 +1,6 @@
 //! Chargers as their operator manages them: registration, keys, sites, live status, and commands.
 
+use super::changes::Change;
 use super::{Error, Operations, Outcome, passwords};
 use chargemesh_core::StationId;
 use chargemesh_core::access::{Scope, scope_within};
@@ -7,7 +8,6 @@ use chargemesh_core::charger::{ChargerCommand, Registration};
 use chargemesh_store::chargers::{self, Charger, ChargerUpdate, ConnectorState, NewCharger};
 use chargemesh_store::commands::{self, CommandRecord};
 use chargemesh_store::operators;
-use jiff::Timestamp;
 
 /// A charger with its connectors' last reported status and whether it is connected now.
 #[derive(Debug)]
@@ -111,6 +111,7 @@ impl Operations {
         operator_id: i64,
         settings: ChargerSettings,
     ) -> Outcome<ManagedCharger> {
+        let now = self.now();
         self.check_charger_site(settings.site_id, operator_id).await?;
         let new = NewCharger {
             station_id: station.as_str().to_owned(),
@@ -119,10 +120,8 @@ impl Operations {
             registration: registration(settings.registration.as_deref())?.unwrap_or(Registration::Accepted),
             auth_key_hash: hashed_key(settings.auth_key).await?,
         };
-        let created = self
-            .store
-            .write(move |tx| Box::pin(async move { chargers::create_charger(tx, &new, Timestamp::now()).await }))
-            .await;
+        let created =
+            self.store.write(move |tx| Box::pin(async move { chargers::create_charger(tx, &new, now).await })).await;
         match created {
             Err(e) if e.is_unique_violation() => {
                 return Err(Error::conflict(format!("charger {station} is already registered")));
@@ -167,6 +166,8 @@ impl Operations {
             }
             other => other?,
         };
+        // A charger moved between sites changes both sites' locations.
+        self.note(Change::Everything);
         self.managed_charger_status(&charger.station_id, scope).await
     }
 

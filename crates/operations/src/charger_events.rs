@@ -3,6 +3,7 @@
 
 use super::Operations;
 use super::billing;
+use super::changes::Change;
 use super::energy;
 use super::payments;
 use chargemesh_core::authorization::authorize;
@@ -33,6 +34,7 @@ impl Operations {
         message: IncomingMessage,
         event: ChargerEvent,
     ) -> Result<ChargerReply, Refusal> {
+        let now = self.now();
         let rules = Rules {
             heartbeat_interval: self.settings.heartbeat_interval_secs,
             hold_estimate: self.settings.hold_estimate,
@@ -50,13 +52,26 @@ impl Operations {
             }
             _ => None,
         };
+        // What the publisher and the ledger feed show of it: the charger's status, or a session.
+        let shown_charger =
+            matches!(event, ChargerEvent::Booted(_) | ChargerEvent::StatusChanged(_)).then(|| station.clone());
+        let shown_session = matches!(
+            event,
+            ChargerEvent::TransactionStarted(_) | ChargerEvent::MeterValues(_) | ChargerEvent::TransactionStopped(_)
+        );
         self.authorize_in_real_time(&station, &event).await;
         let reply = self
             .store
-            .write(move |conn| Box::pin(async move { apply(conn, &station, &message, event, rules).await }))
+            .write(move |conn| Box::pin(async move { apply(conn, &station, &message, event, (rules, now)).await }))
             .await?;
         if moves_money {
             self.payments_have_work();
+        }
+        if let Some(station) = &shown_charger {
+            self.note(Change::Station(station.as_str()));
+        }
+        if shown_session {
+            self.note(Change::Session);
         }
         if let Some(id) = session
             && self.session_updates.receiver_count() > 0
@@ -89,6 +104,10 @@ impl EventSink for Operations {
             other => gateway::Refusal::NotPermitted(other.to_string()),
         })
     }
+
+    fn connection_changed(&self, station: &StationId, _connected: bool) {
+        self.note(Change::Station(station.as_str()));
+    }
 }
 
 /// The settings a charger message is applied under.
@@ -104,9 +123,8 @@ async fn apply(
     station: &StationId,
     message: &IncomingMessage,
     event: ChargerEvent,
-    rules: Rules,
+    (rules, now): (Rules, Timestamp),
 ) -> Result<Result<ChargerReply, Refusal>, StoreError> {
-    let now = Timestamp::now();
     // Boots and heartbeats are safe to apply twice, and a charger that restarts its message counter
     // after a reboot repeats their ids: they are never answered from memory.
     let remembered = !matches!(event, ChargerEvent::Booted(_) | ChargerEvent::Heartbeat);

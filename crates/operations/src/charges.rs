@@ -33,8 +33,8 @@ impl DriverCharge {
 impl Operations {
     /// The driver's token to charge with: the one asked for, else the app token, else any active one.
     pub async fn charging_token(&self, driver_id: i64, asked: Option<&str>) -> Outcome<Token> {
+        let now = self.now();
         let owned = self.store.read(move |conn| Box::pin(tokens::tokens_of_driver(conn, driver_id))).await?;
-        let now = Timestamp::now();
         let usable = |t: &Token| {
             t.status == chargemesh_core::authorization::TokenStatus::Active && t.expires_at.is_none_or(|at| at > now)
         };

@@ -7,7 +7,6 @@ use chargemesh_core::charger::{ChargerCommand, CommandState};
 use chargemesh_gateway::CommandFailure;
 use chargemesh_store::StoreError;
 use chargemesh_store::commands::{self, CommandRecord};
-use jiff::Timestamp;
 
 impl Operations {
     /// Sends a command and waits for its result; the record is stored before sending and completed after.
@@ -17,13 +16,12 @@ impl Operations {
         command: ChargerCommand,
         requested_by: Option<i64>,
     ) -> Result<CommandRecord, StoreError> {
+        let now = self.now();
         let (station_id, recorded) = (station.as_str().to_owned(), command.clone());
         let id = self
             .store
             .write(move |tx| {
-                Box::pin(async move {
-                    commands::create_command(tx, &station_id, &recorded, requested_by, Timestamp::now()).await
-                })
+                Box::pin(async move { commands::create_command(tx, &station_id, &recorded, requested_by, now).await })
             })
             .await?;
         let result = match self.link.dispatch(station, command) {
@@ -45,7 +43,6 @@ impl Operations {
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    let now = Timestamp::now();
                     commands::complete_command(&mut *tx, id, state, outcome.as_ref(), error.as_deref(), now).await?;
                     commands::get_command(tx, id).await
                 })

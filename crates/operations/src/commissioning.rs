@@ -2,6 +2,7 @@
 //! metering certificate) and its meter's calibration. The identity is fixed once saved; only the
 //! calibration changes, until the charger is decommissioned for good.
 
+use super::changes::Change;
 use super::{Error, Operations, Outcome};
 use chargemesh_ledger::state::{check_evse_id, check_text};
 use chargemesh_ledger::transaction::ConnectorType;
@@ -108,11 +109,13 @@ impl Operations {
         terms: CommissioningTerms,
         party_id: Option<&str>,
     ) -> Outcome<(Option<Commissioning>, Commissioning)> {
+        let now = self.now();
         if charger.operator_id.is_none() {
             return Err(Error::invalid("assign the charger to an operator before commissioning it"));
         }
-        let wanted = record(&charger.station_id, terms, party_id, Timestamp::now())?;
-        self.store
+        let wanted = record(&charger.station_id, terms, party_id, now)?;
+        let outcome = self
+            .store
             .write(move |tx| {
                 Box::pin(async move {
                     let previous = commissioning::get(&mut *tx, &wanted.station_id).await?;
@@ -132,7 +135,9 @@ impl Operations {
                     Ok(Ok((previous, record)))
                 })
             })
-            .await?
+            .await?;
+        self.note(Change::Station(&charger.station_id));
+        outcome
     }
 
     /// A charger's commissioning record.
@@ -145,9 +150,11 @@ impl Operations {
     }
 
     /// Takes a charger out of service for good; returns its record before and after.
-    pub async fn decommission_charger(&self, station_id: &str) -> Outcome<(Commissioning, Commissioning)> {
-        let station_id = station_id.to_owned();
-        self.store
+    pub async fn decommission_charger(&self, station: &str) -> Outcome<(Commissioning, Commissioning)> {
+        let now = self.now();
+        let station_id = station.to_owned();
+        let outcome = self
+            .store
             .write(move |tx| {
                 Box::pin(async move {
                     let record = match commissioning::get(&mut *tx, &station_id).await? {
@@ -159,11 +166,13 @@ impl Operations {
                         }
                         Some(old) => old,
                     };
-                    let decommissioned = Commissioning { decommissioned_at: Some(Timestamp::now()), ..record.clone() };
+                    let decommissioned = Commissioning { decommissioned_at: Some(now), ..record.clone() };
                     commissioning::save(tx, &decommissioned).await?;
                     Ok(Ok((record, decommissioned)))
                 })
             })
-            .await?
+            .await?;
+        self.note(Change::Station(station));
+        outcome
     }
 }

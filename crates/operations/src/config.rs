@@ -52,6 +52,9 @@ pub struct LedgerConfig {
     /// How often the node compares its chargers, tariffs and ended sessions with the ledger and
     /// submits what the ledger lacks.
     pub feed_interval_ms: u64,
+    /// How often the feed reads all the node's tariffs and chargers again; between, it reads only
+    /// those that changed.
+    pub feed_everything_interval_ms: u64,
     /// The secret this member's driver pseudonyms are computed under (32 bytes, hex). Empty:
     /// `ledger/pseudonym.secret` in the data directory, created on first start. Losing it orphans
     /// the commitments of the drivers' anchored charges; keep it with the member key.
@@ -68,6 +71,7 @@ impl Default for LedgerConfig {
             p2p_listen: ([127, 0, 0, 1], 9100).into(),
             anchor_own_cdrs: false,
             feed_interval_ms: 2_000,
+            feed_everything_interval_ms: 300_000,
             pseudonym_secret: PathBuf::new(),
         }
     }
@@ -78,6 +82,9 @@ impl LedgerConfig {
     pub fn validate(&self) -> Result<(), String> {
         if !(100..=3_600_000).contains(&self.feed_interval_ms) {
             return Err("ledger.feed_interval_ms must be from 100 to 3600000".into());
+        }
+        if !(100..=86_400_000).contains(&self.feed_everything_interval_ms) {
+            return Err("ledger.feed_everything_interval_ms must be from 100 to 86400000".into());
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use super::{Error, Operations, Outcome};
 use chargemesh_store::Conn;
-use chargemesh_store::drivers::{self, Driver, Login};
+use chargemesh_store::drivers::{self, Driver, DriverStatus, Login};
 use chargemesh_store::federation::{self, RoamingStart};
 use chargemesh_store::payments::{self, Movement, Payment};
 use chargemesh_store::sessions::{self, Session, SessionFilter};
@@ -39,7 +39,7 @@ impl Operations {
     /// with the anonymous id it was renamed to. Refused (a conflict) while a charge runs or is not
     /// settled, money is owed, or a wallet holds money.
     pub async fn close_driver_account(&self, driver: &Driver) -> Outcome<Vec<(String, String)>> {
-        if driver.status == drivers::CLOSED {
+        if driver.status == DriverStatus::Closed {
             return Err(Error::conflict("the account is closed already"));
         }
         let id = driver.id;
@@ -113,9 +113,7 @@ async fn obstacle(conn: &mut Conn, id: i64, tokens: &[Token]) -> chargemesh_stor
     }
     for start in federation::starts_of_driver(&mut *conn, id, None, i64::MAX).await? {
         let settlement = settlements::of_start(&mut *conn, &start.id).await?;
-        let settled = settlement.as_ref().is_some_and(|s| {
-            [settlements::CHARGED, settlements::BILLED_ELSEWHERE, settlements::RESOLVED].contains(&s.state.as_str())
-        });
+        let settled = settlement.as_ref().is_some_and(|s| s.state.is_settled());
         if !settled && !start.state.came_to_nothing() {
             return Ok(Some(format!(
                 "the charge at {}'s charger is not settled yet: close the account once it is",

@@ -4,7 +4,7 @@
 use super::login_throttle::{Realm, account_subject};
 use super::{Error, Operations, Outcome, passwords};
 use chargemesh_core::access::Scope;
-use chargemesh_store::drivers::{self, Driver};
+use chargemesh_store::drivers::{self, Driver, DriverStatus};
 use chargemesh_store::logins;
 use chargemesh_store::tokens::{self, Token};
 use jiff::Timestamp;
@@ -24,12 +24,12 @@ impl Operations {
     /// Creates a driver account with an app token of its own (`APP` and 16 characters); a taken
     /// username is a conflict, an unknown operator not found.
     pub async fn create_driver(&self, new: NewDriverAccount) -> Outcome<(Driver, Token)> {
+        let now = self.now();
         let operator_id = new.operator_id;
         let created = self
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    let now = Timestamp::now();
                     let NewDriverAccount { operator_id, username, password_hash, name, payment_method } = new;
                     let driver =
                         drivers::create_driver(&mut *tx, operator_id, &username, &password_hash, name.as_deref(), now)
@@ -79,7 +79,7 @@ impl Operations {
     pub async fn update_driver(
         &self,
         driver: &Driver,
-        status: Option<String>,
+        status: Option<DriverStatus>,
         password_hash: Option<String>,
     ) -> Outcome<Driver> {
         let id = driver.id;
@@ -88,7 +88,7 @@ impl Operations {
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    if let Some(status) = &status {
+                    if let Some(status) = status {
                         drivers::set_status(&mut *tx, id, status).await?;
                         logins::forget(&mut *tx, std::slice::from_ref(&account)).await?;
                     }

@@ -3,11 +3,12 @@
 
 use crate::{Operations, Outcome, passwords};
 use chargemesh_store::{commands, logins, messages, staff};
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 
 impl Operations {
     /// Creates the `admin` account with `password` if the node has no staff yet; says whether it did.
     pub async fn create_first_admin(&self, password: &str) -> Outcome<bool> {
+        let now = self.now();
         if self.store.read(|conn| Box::pin(staff::count_staff(conn))).await? > 0 {
             return Ok(false);
         }
@@ -21,7 +22,7 @@ impl Operations {
                         return Ok(false);
                     }
                     let role = chargemesh_core::access::Role::MemberAdmin;
-                    staff::create_staff(tx, "admin", &hash, role, None, Timestamp::now()).await?;
+                    staff::create_staff(tx, "admin", &hash, role, None, now).await?;
                     Ok(true)
                 })
             })
@@ -32,7 +33,8 @@ impl Operations {
     /// Marks failed the commands the previous run left waiting for a charger's answer (nobody waits
     /// for them any more); returns how many.
     pub async fn fail_commands_left_pending(&self) -> Outcome<u64> {
-        Ok(self.store.write(|tx| Box::pin(commands::fail_pending(tx, Timestamp::now()))).await?)
+        let now = self.now();
+        Ok(self.store.write(move |tx| Box::pin(commands::fail_pending(tx, now))).await?)
     }
 
     /// Every hour, forgets charger message replies older than `days` and wrong passwords that make
@@ -41,7 +43,7 @@ impl Operations {
         let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every_hour.tick().await;
-            let now = Timestamp::now();
+            let now = self.now();
             let before = now - SignedDuration::from_hours(24 * i64::from(days));
             let result = self
                 .store

@@ -5,9 +5,11 @@ mod admission;
 mod api_keys;
 mod audit;
 pub mod billing;
+pub mod changes;
 pub mod charger_admin;
 mod charger_events;
 pub mod charges;
+pub mod clock;
 mod commands;
 pub mod commissioning;
 pub mod config;
@@ -61,6 +63,9 @@ pub struct Operations {
     session_updates: tokio::sync::broadcast::Sender<i64>,
     /// Who authorizes other members' drivers in real time (federation, once it is up).
     token_authority: Arc<std::sync::OnceLock<Arc<dyn TokenAuthority>>>,
+    /// What changed, for the publisher and the ledger feed.
+    changes: Arc<changes::Changes>,
+    clock: Arc<dyn clock::Clock>,
 }
 
 /// What operations needs to know of the configuration.
@@ -98,7 +103,29 @@ impl Operations {
         let payments = Arc::new(payments::PaymentsHandle::new(provider));
         let (session_updates, _) = tokio::sync::broadcast::channel(1024);
         let token_authority = Arc::default();
-        Operations { store, settings: Arc::new(settings), link, payments, session_updates, token_authority }
+        let (changes, clock) = (Arc::default(), Arc::new(clock::SystemClock));
+        let settings = Arc::new(settings);
+        Operations { store, settings, link, payments, session_updates, token_authority, changes, clock }
+    }
+
+    /// These operations reading the time from `clock` instead of the system's.
+    pub fn with_clock(self, clock: Arc<dyn clock::Clock>) -> Operations {
+        Operations { clock, ..self }
+    }
+
+    /// The time now, by the operations' clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
+
+    /// A new follower of what changes (published objects, tariffs, chargers, sessions): what is
+    /// noted from now on, and the signal that wakes its loop.
+    pub fn follow_changes(&self) -> Arc<changes::Follower> {
+        self.changes.follow()
+    }
+
+    fn note(&self, change: changes::Change<'_>) {
+        self.changes.note(change);
     }
 
     /// Ids of sessions as charger messages change them (meter values, stops).

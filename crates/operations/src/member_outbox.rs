@@ -30,11 +30,12 @@ impl Operations {
         digest: Option<String>,
         request: MemberRequest,
     ) -> Outcome<()> {
+        let now = self.now();
         self.store
             .write(move |tx| {
                 Box::pin(async move {
                     let message = (request.method.as_str(), request.path.as_str(), request.body.as_str());
-                    federation::enqueue(tx, &member, &object_key, digest.as_deref(), message, Timestamp::now()).await
+                    federation::enqueue(tx, &member, &object_key, digest.as_deref(), message, now).await
                 })
             })
             .await?;
@@ -43,12 +44,14 @@ impl Operations {
 
     /// At most `limit` messages due for delivery now.
     pub async fn member_messages_due(&self, limit: i64) -> Outcome<Vec<OutboxMessage>> {
-        Ok(self.store.read(move |conn| Box::pin(federation::due(conn, Timestamp::now(), limit))).await?)
+        let now = self.now();
+        Ok(self.store.read(move |conn| Box::pin(federation::due(conn, now, limit))).await?)
     }
 
     /// Marks message `id` acknowledged by its member.
     pub async fn member_message_delivered(&self, id: i64) -> Outcome<()> {
-        Ok(self.store.write(move |tx| Box::pin(federation::delivered(tx, id, Timestamp::now()))).await?)
+        let now = self.now();
+        Ok(self.store.write(move |tx| Box::pin(federation::delivered(tx, id, now))).await?)
     }
 
     /// Records why message `id` was not acknowledged, and when to send it again.

@@ -49,12 +49,13 @@ impl Operations {
         token_hash: String,
         given: PartnerCredentials,
     ) -> Outcome<bool> {
+        let now = self.now();
         let registered = self
             .store
             .write(move |tx| {
                 Box::pin(async move {
                     let given = (given.token.as_str(), given.versions_url.as_str(), given.roles.as_str());
-                    partners::register(tx, id, &token_hash, given, Timestamp::now()).await
+                    partners::register(tx, id, &token_hash, given, now).await
                 })
             })
             .await?;
@@ -63,10 +64,8 @@ impl Operations {
 
     /// Ends partner `id`'s registration at its request: its token stops working.
     pub async fn end_partner_registration(&self, id: i64) -> Outcome<bool> {
-        let revoked = self
-            .store
-            .write(move |tx| Box::pin(async move { partners::revoke(tx, id, Timestamp::now()).await }))
-            .await?;
+        let now = self.now();
+        let revoked = self.store.write(move |tx| Box::pin(async move { partners::revoke(tx, id, now).await })).await?;
         Ok(revoked)
     }
 }

@@ -3,12 +3,12 @@
 
 use super::{Error, Operations, Outcome};
 use chargemesh_store::partners::{self, Partner};
-use jiff::Timestamp;
 
 impl Operations {
     /// Creates partner `name` (1 to 100 characters, trimmed), which registers with the token whose
     /// digest is `token_a_hash`.
     pub async fn create_partner(&self, name: &str, token_a_hash: String) -> Outcome<Partner> {
+        let now = self.now();
         let name = name.trim().to_owned();
         if name.is_empty() || name.len() > 100 {
             return Err(Error::invalid("name: 1 to 100 characters"));
@@ -17,7 +17,7 @@ impl Operations {
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    let id = partners::create(&mut *tx, &name, &token_a_hash, Timestamp::now()).await?;
+                    let id = partners::create(&mut *tx, &name, &token_a_hash, now).await?;
                     let all = partners::list(tx).await?;
                     Ok(all.into_iter().find(|p| p.id == id).expect("created above"))
                 })
@@ -33,12 +33,13 @@ impl Operations {
 
     /// Ends partner `id`'s access at once; the partner as it was before.
     pub async fn revoke_partner(&self, id: i64) -> Outcome<Option<Partner>> {
+        let now = self.now();
         let revoked = self
             .store
             .write(move |tx| {
                 Box::pin(async move {
                     let before = partners::list(&mut *tx).await?.into_iter().find(|p| p.id == id);
-                    Ok(partners::revoke(tx, id, Timestamp::now()).await?.then_some(before))
+                    Ok(partners::revoke(tx, id, now).await?.then_some(before))
                 })
             })
             .await?;

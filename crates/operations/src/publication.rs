@@ -4,14 +4,15 @@
 use super::Operations;
 use crate::Outcome;
 use chargemesh_store::federation::{self, Pushed, PushedObject};
-use chargemesh_store::locations::{self, PublishedSite};
+use chargemesh_store::locations::{self, PublishedSite, Which};
 use chargemesh_store::tariffs::{self, StoredTariff};
 use std::collections::BTreeSet;
 
 impl Operations {
-    /// Every site with at least one commissioned charger, by site id: this node's locations.
-    pub async fn published_sites(&self) -> Outcome<Vec<PublishedSite>> {
-        Ok(self.store.read(|conn| Box::pin(locations::published(conn))).await?)
+    /// The sites `which` names that have at least one commissioned charger, by site id: this node's
+    /// locations.
+    pub async fn published_sites(&self, which: Which) -> Outcome<Vec<PublishedSite>> {
+        Ok(self.store.read(move |conn| Box::pin(locations::published(conn, which))).await?)
     }
 
     /// The latest version of each of the tariffs `ids` that exists.

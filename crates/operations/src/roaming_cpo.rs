@@ -36,6 +36,7 @@ impl Operations {
         member: &str,
         reference: &str,
     ) -> Outcome<()> {
+        let now = self.now();
         let (station, id_token, member) =
             (station.as_str().to_owned(), id_token.as_str().to_owned(), member.to_owned());
         let reference = reference.to_owned();
@@ -45,7 +46,6 @@ impl Operations {
                 Box::pin(async move {
                     let charger = chargers::get_charger(&mut *tx, &station).await?;
                     let Some(operator_id) = charger.and_then(|c| c.operator_id) else { return Ok(false) };
-                    let now = Timestamp::now();
                     federation::authorize(&mut *tx, &id_token, &station, &member, &reference, now).await?;
                     let existing = tokens::get_token(&mut *tx, &id_token).await?;
                     let token = Token {
@@ -75,6 +75,7 @@ impl Operations {
     /// The id the charger is to know a member's reservation by: the one it has (the reservation
     /// is then replaced), else a new one.
     pub async fn reserve_for_member(&self, reservation: MemberReservation) -> Outcome<i64> {
+        let now = self.now();
         let id = self
             .store
             .write(move |tx| {
@@ -82,7 +83,7 @@ impl Operations {
                     let r = reservation;
                     let key = (r.member.as_str(), r.reservation_id.as_str());
                     let (station, token) = (r.station.as_str(), r.id_token.as_str());
-                    federation::reservation_for(tx, key, station, token, r.expiry, Timestamp::now()).await
+                    federation::reservation_for(tx, key, station, token, r.expiry, now).await
                 })
             })
             .await?;
@@ -120,8 +121,9 @@ impl Operations {
     /// Whether a driver of `member` charges at `connector` of `station`, or charged there within the
     /// last hour: nobody else's cable is released.
     pub async fn member_may_unlock(&self, member: &str, station: &StationId, connector: u32) -> Outcome<bool> {
+        let now = self.now();
         let (station_id, owner) = (station.as_str().to_owned(), member.to_owned());
-        let since = Timestamp::now() - UNLOCK_AFTER_SESSION;
+        let since = now - UNLOCK_AFTER_SESSION;
         let may = self
             .store
             .read(move |conn| {

@@ -8,6 +8,7 @@ use crate::ledger::LedgerNode;
 use crate::{Error, Outcome};
 use chargemesh_core::access::{Scope, scope_within};
 use chargemesh_core::roaming_start::{MemberAnswer, RoamingCommand, RoamingStartState};
+use chargemesh_store::drivers::DriverStatus;
 use chargemesh_store::federation::{self, Pushed, PushedObject, RoamingStart};
 use chargemesh_store::{StoreError, drivers, tokens};
 use jiff::Timestamp;
@@ -23,6 +24,8 @@ pub struct NewRoamingStart {
     pub evse_uid: String,
     /// The state it is recorded in: `requested`, or `reservation_requested`.
     pub state: RoamingStartState,
+    /// The driver's pseudonym toward the member, which the member is sent instead of the token.
+    pub pseudonym: String,
 }
 
 /// Whether a driver may charge now, as this node answers the member it charges at.
@@ -68,6 +71,7 @@ impl Operations {
     /// is the caller's (else not found), this node's own driver's (else refused,
     /// `token_of_another_member`) and active (else refused, `token_inactive`).
     pub async fn open_roaming_start(&self, start: NewRoamingStart) -> Outcome<RoamingStart> {
+        let now = self.now();
         let id_token = start.id_token.clone();
         let token =
             self.store.read(move |conn| Box::pin(async move { tokens::get_token(conn, &id_token).await })).await?;
@@ -79,11 +83,11 @@ impl Operations {
             return Err(Error::refused("token_of_another_member", message));
         }
         if token.status != chargemesh_core::authorization::TokenStatus::Active
-            || token.expires_at.is_some_and(|at| at <= Timestamp::now())
+            || token.expires_at.is_some_and(|at| at <= now)
         {
             return Err(Error::refused("token_inactive", format!("token {} is blocked or expired", start.id_token)));
         }
-        let now = Timestamp::now();
+        let (now, pseudonym) = (now, start.pseudonym);
         let start = RoamingStart {
             id: hex::encode(rand::random::<[u8; 16]>()),
             id_token: start.id_token,
@@ -97,7 +101,9 @@ impl Operations {
             updated_at: now,
         };
         let recorded = start.clone();
-        self.store.write(move |tx| Box::pin(async move { federation::create_start(tx, &recorded).await })).await?;
+        self.store
+            .write(move |tx| Box::pin(async move { federation::create_start(tx, &recorded, &pseudonym).await }))
+            .await?;
         Ok(start)
     }
 
@@ -110,12 +116,13 @@ impl Operations {
         state: RoamingStartState,
         message: Option<String>,
     ) -> Outcome<bool> {
+        let now = self.now();
         let moved = self
             .store
             .write(move |tx| {
-                Box::pin(async move {
-                    federation::update_start(tx, &id, &cpo, from, state, message.as_deref(), Timestamp::now()).await
-                })
+                Box::pin(
+                    async move { federation::update_start(tx, &id, &cpo, from, state, message.as_deref(), now).await },
+                )
             })
             .await?;
         Ok(moved)
@@ -151,12 +158,13 @@ impl Operations {
         start: &RoamingStart,
         command: RoamingCommand,
     ) -> Outcome<Option<RoamingStart>> {
+        let now = self.now();
         let (key, cpo, pending_state) = (start.id.clone(), start.cpo.clone(), command.pending());
         let start = self
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    federation::update_start(&mut *tx, &key, &cpo, None, pending_state, None, Timestamp::now()).await?;
+                    federation::update_start(&mut *tx, &key, &cpo, None, pending_state, None, now).await?;
                     federation::get_start(tx, &key).await
                 })
             })
@@ -182,25 +190,24 @@ impl Operations {
 
     /// Keeps the newest version of a location or tariff a member pushed; whether it was kept.
     pub async fn keep_pushed(&self, kind: Pushed, object: PushedObject) -> Outcome<bool> {
+        let now = self.now();
         let kept = self
             .store
-            .write(move |tx| {
-                Box::pin(async move { federation::receive_pushed(tx, kind, &object, Timestamp::now()).await })
-            })
+            .write(move |tx| Box::pin(async move { federation::receive_pushed(tx, kind, &object, now).await }))
             .await?;
         Ok(kept)
     }
 
     /// Keeps the newest version of a session of this node's driver at a member's charger.
     pub async fn keep_member_session(&self, session: MemberSession) -> Outcome<bool> {
+        let now = self.now();
         let kept = self
             .store
             .write(move |tx| {
                 Box::pin(async move {
                     let s = session;
                     let reference = s.authorization_reference.as_deref();
-                    federation::receive_session(tx, &s.cpo, &s.id, reference, &s.body, s.last_updated, Timestamp::now())
-                        .await
+                    federation::receive_session(tx, &s.cpo, &s.id, reference, &s.body, s.last_updated, now).await
                 })
             })
             .await?;
@@ -210,11 +217,12 @@ impl Operations {
     /// Keeps a CDR of this node's driver's charge at a member's charger; the same CDR again changes
     /// nothing.
     pub async fn keep_member_cdr(&self, cdr: MemberCdr) -> Outcome<bool> {
+        let now = self.now();
         let kept = self
             .store
             .write(move |tx| {
                 Box::pin(async move {
-                    federation::receive_cdr(tx, &cdr.cpo, &cdr.id, &cdr.session_id, &cdr.body, Timestamp::now()).await
+                    federation::receive_cdr(tx, &cdr.cpo, &cdr.id, &cdr.session_id, &cdr.body, now).await
                 })
             })
             .await?;
@@ -230,14 +238,14 @@ impl Operations {
         member: &str,
         uid: String,
     ) -> Outcome<Option<DriverAuthorization>> {
+        let now = self.now();
+        self.index_pseudonyms(&ledger).await?;
         let asker = member.to_owned();
         let found = self
             .store
             .read(move |conn| {
                 Box::pin(async move {
-                    let started = federation::tokens_started_at(&mut *conn, &asker).await?;
-                    let Some((id_token, reference)) =
-                        started.into_iter().find(|(id_token, _)| ledger.pseudonym(&asker, id_token) == uid)
+                    let Some((id_token, reference)) = federation::token_of_pseudonym(&mut *conn, &asker, &uid).await?
                     else {
                         return Ok(None);
                     };
@@ -252,14 +260,35 @@ impl Operations {
             .await?;
         let Some((token, account, reference)) = found else { return Ok(None) };
         let allowance = if token.status != chargemesh_core::authorization::TokenStatus::Active
-            || account.is_some_and(|status| status != drivers::ACTIVE)
+            || account.is_some_and(|status| status != DriverStatus::Active)
         {
             Allowance::Blocked
-        } else if token.expires_at.is_some_and(|at| at <= Timestamp::now()) {
+        } else if token.expires_at.is_some_and(|at| at <= now) {
             Allowance::Expired
         } else {
             Allowance::Allowed
         };
         Ok(Some(DriverAuthorization { id_token: token.id_token, allowance, reference }))
+    }
+
+    /// Gives the starts recorded before pseudonyms were kept theirs (once; afterwards there are none).
+    async fn index_pseudonyms(&self, ledger: &LedgerNode) -> Outcome<()> {
+        let unindexed = self.store.read(|conn| Box::pin(federation::starts_without_pseudonym(conn))).await?;
+        if unindexed.is_empty() {
+            return Ok(());
+        }
+        let indexed: Vec<(String, String)> =
+            unindexed.into_iter().map(|(id, cpo, id_token)| (id, ledger.pseudonym(&cpo, &id_token))).collect();
+        self.store
+            .write(move |tx| {
+                Box::pin(async move {
+                    for (id, pseudonym) in &indexed {
+                        federation::set_start_pseudonym(&mut *tx, id, pseudonym).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(())
     }
 }

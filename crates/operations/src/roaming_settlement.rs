@@ -3,7 +3,8 @@
 
 use super::Operations;
 use crate::Outcome;
-use chargemesh_store::settlements::{self, MISMATCH, Settlement, Unsettled};
+use chargemesh_core::settlement::SettlementState;
+use chargemesh_store::settlements::{self, Settlement, Unsettled};
 use jiff::Timestamp;
 
 impl Operations {
@@ -19,7 +20,7 @@ impl Operations {
             .write(move |tx| {
                 Box::pin(async move {
                     for settlement in &checked {
-                        if settlements::record_check(&mut *tx, settlement).await? && settlement.state == MISMATCH {
+                        if settlements::record_check(&mut *tx, settlement).await? && settlement.state == SettlementState::Mismatch {
                             tracing::warn!(cpo = %settlement.cpo, cdr = %settlement.cdr_id,
                                 problem = ?settlement.problem, "a roaming CDR differs from the ledger's; the driver is not charged");
                         }

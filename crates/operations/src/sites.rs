@@ -1,9 +1,9 @@
 //! Operators and their sites, as the node's staff manage them.
 
+use super::changes::Change;
 use super::{Error, Operations, Outcome};
 use chargemesh_core::access::{Scope, scope_within};
 use chargemesh_store::operators::{self, NewSite, Operator, Site};
-use jiff::Timestamp;
 
 /// What changes of a site; what is absent stays.
 #[derive(Debug, Default)]
@@ -60,11 +60,12 @@ fn changed_site(site: &Site, change: SiteChange) -> Outcome<Site> {
 impl Operations {
     /// Creates an operator with a unique name.
     pub async fn create_operator(&self, name: &str) -> Outcome<Operator> {
+        let now = self.now();
         let name = operator_name(name)?;
         let new_name = name.clone();
         let created = self
             .store
-            .write(move |tx| Box::pin(async move { operators::create_operator(tx, &new_name, Timestamp::now()).await }))
+            .write(move |tx| Box::pin(async move { operators::create_operator(tx, &new_name, now).await }))
             .await;
         match created {
             Err(e) if e.is_unique_violation() => Err(Error::conflict(format!("an operator named {name:?} exists"))),
@@ -94,6 +95,8 @@ impl Operations {
                 })
             })
             .await;
+        // Every location shows its operator's name.
+        self.note(Change::Everything);
         match renamed {
             Err(e) if e.is_unique_violation() => Err(Error::conflict(format!("an operator named {name:?} exists"))),
             other => other?.ok_or_else(|| Error::not_found(format!("operator {id}"))),
@@ -125,9 +128,10 @@ impl Operations {
 
     /// Creates a site, checked, for an existing operator.
     pub async fn create_site(&self, new: NewSite) -> Outcome<Site> {
+        let now = self.now();
         check_site(&new.name, &new.time_zone, new.latitude, new.longitude)?;
         let operator_id = new.operator_id;
-        let created = self.store.write(move |tx| Box::pin(operators::create_site(tx, new, Timestamp::now()))).await;
+        let created = self.store.write(move |tx| Box::pin(operators::create_site(tx, new, now))).await;
         match created {
             Err(e) if e.is_foreign_key_violation() => Err(Error::not_found(format!("operator {operator_id}"))),
             other => Ok(other?),
@@ -147,7 +151,8 @@ impl Operations {
 
     /// Changes a site within `scope`, checked; returns it before and after.
     pub async fn update_site(&self, id: i64, scope: Scope, change: SiteChange) -> Outcome<(Site, Site)> {
-        self.store
+        let outcome = self
+            .store
             .write(move |tx| {
                 Box::pin(async move {
                     let site = operators::get_site(&mut *tx, id).await?;
@@ -162,7 +167,9 @@ impl Operations {
                     Ok(Ok((before, after)))
                 })
             })
-            .await?
+            .await?;
+        self.note(Change::Site(id));
+        outcome
     }
 
     /// Deletes a site within `scope` that no charger stands at; returns it as it was.

@@ -3,7 +3,7 @@
 
 use super::{Error, Operations, Outcome, passwords};
 use chargemesh_core::access::{Role, Scope};
-use chargemesh_store::staff::{self, CredentialKind, Grant, NewCredential, StaffMember};
+use chargemesh_store::staff::{self, CredentialKind, Grant, NewCredential, StaffMember, StaffStatus};
 use chargemesh_store::{Conn, Result};
 use jiff::Timestamp;
 
@@ -16,13 +16,12 @@ impl Operations {
         role: Role,
         operator_id: Option<i64>,
     ) -> Outcome<StaffMember> {
+        let now = self.now();
         let name = username.clone();
         let created = self
             .store
             .write(move |tx| {
-                Box::pin(async move {
-                    staff::create_staff(tx, &name, &password_hash, role, operator_id, Timestamp::now()).await
-                })
+                Box::pin(async move { staff::create_staff(tx, &name, &password_hash, role, operator_id, now).await })
             })
             .await;
         match created {
@@ -58,14 +57,14 @@ impl Operations {
         &self,
         id: i64,
         role: Role,
-        status: Option<String>,
+        status: Option<StaffStatus>,
         password_hash: Option<String>,
     ) -> Outcome<StaffMember> {
         self.store
             .write(move |tx| {
                 Box::pin(async move {
-                    if let Some(status) = &status {
-                        if status == staff::DISABLED && !keeps_a_member_admin(&mut *tx, id, role).await? {
+                    if let Some(status) = status {
+                        if status == StaffStatus::Disabled && !keeps_a_member_admin(&mut *tx, id, role).await? {
                             return Ok(Err(last_member_admin()));
                         }
                         staff::set_status(&mut *tx, id, status).await?;
@@ -158,7 +157,7 @@ async fn keeps_a_member_admin(tx: &mut Conn, id: i64, role: Role) -> Result<bool
         return Ok(true);
     }
     let others = staff::count_active_with_role(&mut *tx, Role::MemberAdmin).await?;
-    let this_active = staff::get_staff(tx, id).await?.is_some_and(|m| m.status == staff::ACTIVE);
+    let this_active = staff::get_staff(tx, id).await?.is_some_and(|m| m.status == StaffStatus::Active);
     Ok(others - i64::from(this_active) > 0)
 }
 

@@ -1,5 +1,6 @@
 //! Tariffs as operators manage them: their versions, and where each applies.
 
+use super::changes::Change;
 use super::{Error, Operations, Outcome};
 use chargemesh_core::access::{Scope, scope_within};
 use chargemesh_core::tariff::Tariff;
@@ -20,7 +21,9 @@ pub enum TariffVersionChoice {
 impl Operations {
     /// Saves version 1 of a new tariff for `operator_id`; refused when the id is taken.
     pub async fn create_tariff(&self, operator_id: i64, tariff: Tariff, now: Timestamp) -> Outcome<()> {
-        self.store
+        let id = tariff.id.clone();
+        let outcome = self
+            .store
             .write(move |tx| {
                 Box::pin(async move {
                     if tariffs::latest(&mut *tx, &tariff.id).await?.is_some() {
@@ -37,15 +40,19 @@ impl Operations {
                     }
                 })
             })
-            .await?
+            .await?;
+        self.note(Change::Tariff(&id));
+        outcome
     }
 
     /// Saves the next version of a tariff; refused when another one took its number meanwhile.
     pub async fn add_tariff_version(&self, operator_id: i64, tariff: Tariff, now: Timestamp) -> Outcome<()> {
+        let id = tariff.id.clone();
         let written = self
             .store
             .write(move |tx| Box::pin(async move { tariffs::insert_version(tx, operator_id, &tariff, now).await }))
             .await;
+        self.note(Change::Tariff(&id));
         match written {
             Err(e) if e.is_unique_violation() => {
                 Err(Error::conflict("another version was saved at the same time; retry"))
@@ -117,13 +124,14 @@ impl Operations {
         scope: Scope,
         tariff_id: String,
     ) -> Outcome<Option<String>> {
+        let now = self.now();
         let tariff = self.latest_tariff(&tariff_id, scope).await?;
         if owner != Some(tariff.operator_id) {
             return Err(Error::conflict(format!(
                 "tariff {tariff_id:?} belongs to another operator than the {target:?}"
             )));
         }
-        let (now, operator_id) = (Timestamp::now(), tariff.operator_id);
+        let operator_id = tariff.operator_id;
         let previous = self
             .store
             .write(move |tx| {
@@ -134,6 +142,8 @@ impl Operations {
                 })
             })
             .await?;
+        // An assignment to a site or an operator reaches many chargers' connectors.
+        self.note(Change::Everything);
         Ok(previous)
     }
 
@@ -149,6 +159,7 @@ impl Operations {
                 })
             })
             .await?;
+        self.note(Change::Everything);
         removed.ok_or_else(|| Error::not_found(format!("a tariff assignment for {described}")))
     }
 }

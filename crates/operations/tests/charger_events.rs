@@ -10,6 +10,7 @@ use chargemesh_core::session::{SessionState, StoppedBy};
 use chargemesh_core::tariff::Tariff;
 use chargemesh_core::{Energy, IdToken, StationId};
 use chargemesh_gateway::{GatewayConfig, IncomingMessage, Registry};
+use chargemesh_operations::clock::ManualClock;
 use chargemesh_operations::config::PaymentsConfig;
 use chargemesh_operations::payments::SandboxProvider;
 use chargemesh_operations::{Operations, Refusal, Settings};
@@ -236,4 +237,65 @@ async fn a_stop_of_an_unknown_transaction_is_accepted_and_creates_nothing() {
     assert!(matches!(reply, ChargerReply::TransactionStopped { .. }), "never refused: {reply:?}");
     let found = store.read(|conn| Box::pin(sessions::get_session(conn, 4_242))).await.unwrap();
     assert!(found.is_none());
+}
+
+#[tokio::test]
+async fn what_an_event_changes_is_noted_for_the_publisher_and_the_feed_and_nothing_else_is() {
+    let (operations, _store) = operations().await;
+    let follower = operations.follow_changes();
+    let boot = BootInfo { vendor: "ACME".into(), model: "DC-60".into(), ..BootInfo::default() };
+    send(&operations, "boot-1", "BootNotification", ChargerEvent::Booted(boot)).await.unwrap();
+    follower.noted().await;
+    let changed = follower.take();
+    assert_eq!(changed.stations.iter().collect::<Vec<_>>(), [STATION], "a boot changes the charger's identity");
+    assert!(!changed.sessions && !changed.everything);
+
+    send(&operations, "beat-1", "Heartbeat", ChargerEvent::Heartbeat).await.unwrap();
+    assert!(follower.take().is_empty(), "a heartbeat changes nothing anyone publishes");
+
+    start(&operations, Timestamp::now()).await;
+    let changed = follower.take();
+    assert!(changed.sessions && changed.stations.is_empty(), "{changed:?}");
+
+    let station = StationId::parse(STATION).unwrap();
+    chargemesh_gateway::EventSink::connection_changed(&operations, &station, false);
+    assert_eq!(follower.take().stations.len(), 1, "a charger going offline changes its EVSE's status");
+
+    let operator = operations.latest_tariff("std", None).await.unwrap().operator_id;
+    let mut next: Tariff = operations.latest_tariff("std", None).await.unwrap().tariff;
+    next.version = 2;
+    operations.add_tariff_version(operator, next, Timestamp::now()).await.unwrap();
+    assert_eq!(follower.take().tariffs.iter().collect::<Vec<_>>(), ["std"]);
+}
+
+#[tokio::test]
+async fn a_card_is_refused_once_the_clock_passes_its_expiry_without_waiting_for_it() {
+    let (operations, store) = operations().await;
+    let noon: Timestamp = "2026-07-01T12:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::at(noon));
+    let operations = operations.with_clock(clock.clone());
+    let expires = noon + SignedDuration::from_hours(1);
+    store
+        .write(move |tx| {
+            Box::pin(async move {
+                let mut card = tokens::get_token(&mut *tx, CARD).await?.expect("the test's card");
+                card.expires_at = Some(expires);
+                tokens::upsert_token(tx, &card).await
+            })
+        })
+        .await
+        .unwrap();
+    let authorize = |id: &'static str| {
+        let event = ChargerEvent::AuthorizationRequested { id_token: IdToken::parse(CARD).unwrap() };
+        send(&operations, id, "Authorize", event)
+    };
+    match authorize("auth-1").await.unwrap() {
+        ChargerReply::Authorization(a) => assert_eq!(a.status, AuthorizationStatus::Accepted),
+        other => panic!("{other:?}"),
+    }
+    clock.advance(SignedDuration::from_hours(2));
+    match authorize("auth-2").await.unwrap() {
+        ChargerReply::Authorization(a) => assert_eq!(a.status, AuthorizationStatus::Expired),
+        other => panic!("{other:?}"),
+    }
 }

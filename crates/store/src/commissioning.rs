@@ -92,12 +92,15 @@ pub async fn by_evse(conn: &mut Conn, evse_id: &str) -> Result<Option<Commission
     row.as_ref().map(record).transpose()
 }
 
-/// Every commissioned charger, decommissioned ones included, by station id.
-pub async fn list(conn: &mut Conn) -> Result<Vec<CommissionedCharger>> {
+/// Every commissioned charger (or charger `station_id` only, if it is), decommissioned ones included,
+/// by station id.
+pub async fn list(conn: &mut Conn, station_id: Option<&str>) -> Result<Vec<CommissionedCharger>> {
     query(format!(
         "SELECT {COLUMNS}, c.vendor, c.model, c.serial_number, s.time_zone FROM charger_commissioning m \
-         JOIN chargers c ON c.station_id = m.station_id LEFT JOIN sites s ON s.id = c.site_id ORDER BY m.station_id"
+         JOIN chargers c ON c.station_id = m.station_id LEFT JOIN sites s ON s.id = c.site_id \
+         WHERE ($1 IS NULL OR m.station_id = $1) ORDER BY m.station_id"
     ))
+    .bind(station_id)
     .fetch_all(conn)
     .await?
     .iter()

@@ -1,13 +1,9 @@
 //! Drivers' accounts of the driver API and their login tokens.
 
-use crate::{Conn, Result, Row, instant, millis, opt_instant, query};
+use crate::{Conn, Result, Row, StoreError, instant, millis, opt_instant, query};
+pub use chargemesh_core::authorization::DriverStatus;
 use jiff::Timestamp;
 use serde::Serialize;
-
-pub const ACTIVE: &str = "active";
-pub const BLOCKED: &str = "blocked";
-/// Closed at the driver's request: nothing personal is left of it.
-pub const CLOSED: &str = "closed";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Driver {
@@ -19,8 +15,7 @@ pub struct Driver {
     #[serde(skip)]
     pub password_hash: String,
     pub name: Option<String>,
-    /// `active`, `blocked` or `closed`.
-    pub status: String,
+    pub status: DriverStatus,
     /// Logins of the account wait until then after wrong passwords in a row (each one more makes the
     /// wait longer, up to a minute; see the README's logins section).
     pub locked_until: Option<Timestamp>,
@@ -38,7 +33,10 @@ fn driver(row: Row) -> Result<Driver> {
         username: row.try_get("username")?,
         password_hash: row.try_get("password_hash")?,
         name: row.try_get("name")?,
-        status: row.try_get("status")?,
+        status: {
+            let text: String = row.try_get("status")?;
+            DriverStatus::parse(&text).ok_or_else(|| StoreError::Corrupt(format!("a driver in status {text:?}")))?
+        },
         locked_until: opt_instant(row.try_get("locked_until")?)?,
         created_at: instant(row.try_get("created_at")?)?,
     })
@@ -60,7 +58,7 @@ pub async fn create_driver(
     .bind(username)
     .bind(password_hash)
     .bind(name)
-    .bind(ACTIVE)
+    .bind(DriverStatus::Active.as_str())
     .bind(millis(now))
     .fetch_one(conn)
     .await?;
@@ -70,7 +68,7 @@ pub async fn create_driver(
         username: username.to_owned(),
         password_hash: password_hash.to_owned(),
         name: name.map(str::to_owned),
-        status: ACTIVE.to_owned(),
+        status: DriverStatus::Active,
         locked_until: None,
         created_at: now,
     })
@@ -96,9 +94,13 @@ pub async fn list_drivers(conn: &mut Conn, operator_id: Option<i64>) -> Result<V
 }
 
 /// Blocks or unblocks a driver; blocking also ends every login.
-pub async fn set_status(conn: &mut Conn, id: i64, status: &str) -> Result<bool> {
-    let done = query("UPDATE drivers SET status = $2 WHERE id = $1").bind(id).bind(status).execute(&mut *conn).await?;
-    if status == BLOCKED {
+pub async fn set_status(conn: &mut Conn, id: i64, status: DriverStatus) -> Result<bool> {
+    let done = query("UPDATE drivers SET status = $2 WHERE id = $1")
+        .bind(id)
+        .bind(status.as_str())
+        .execute(&mut *conn)
+        .await?;
+    if status == DriverStatus::Blocked {
         query("DELETE FROM driver_credentials WHERE driver_id = $1").bind(id).execute(conn).await?;
     }
     Ok(done > 0)
@@ -145,7 +147,7 @@ pub async fn driver_by_credential(conn: &mut Conn, secret_digest: &str, now: Tim
     ))
     .bind(secret_digest)
     .bind(millis(now))
-    .bind(ACTIVE)
+    .bind(DriverStatus::Active.as_str())
     .fetch_optional(conn)
     .await?
     .map(driver)
@@ -223,7 +225,7 @@ pub async fn close_account(conn: &mut Conn, id: i64, renamed: &[(String, String)
         .await?;
     query("UPDATE drivers SET username = $3, name = NULL, password_hash = '', status = $2 WHERE id = $1")
         .bind(id)
-        .bind(CLOSED)
+        .bind(DriverStatus::Closed.as_str())
         .bind(closed_name.as_str())
         .execute(&mut *conn)
         .await?;

@@ -211,10 +211,11 @@ pub struct RoamingStart {
     pub updated_at: Timestamp,
 }
 
-pub async fn create_start(conn: &mut Conn, start: &RoamingStart) -> Result<()> {
+/// Records a start, sent to its member under `pseudonym`.
+pub async fn create_start(conn: &mut Conn, start: &RoamingStart, pseudonym: &str) -> Result<()> {
     query(
         "INSERT INTO roaming_starts (id, id_token, operator_id, cpo, location_id, evse_uid, state, message, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         created_at, updated_at, pseudonym) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&start.id)
     .bind(&start.id_token)
@@ -226,6 +227,7 @@ pub async fn create_start(conn: &mut Conn, start: &RoamingStart) -> Result<()> {
     .bind(&start.message)
     .bind(millis(start.created_at))
     .bind(millis(start.updated_at))
+    .bind(pseudonym)
     .execute(conn)
     .await?;
     Ok(())
@@ -284,19 +286,33 @@ pub async fn get_start(conn: &mut Conn, id: &str) -> Result<Option<RoamingStart>
     query(format!("{START_SELECT} WHERE id = $1")).bind(id).fetch_optional(conn).await?.map(roaming_start).transpose()
 }
 
-/// This node's drivers' tokens that started (or reserved) at member `cpo`'s chargers, each with its
-/// latest start there, latest first.
-pub async fn tokens_started_at(conn: &mut Conn, cpo: &str) -> Result<Vec<(String, String)>> {
-    let rows =
-        query(format!("{START_SELECT} WHERE cpo = $1 ORDER BY created_at DESC, id")).bind(cpo).fetch_all(conn).await?;
-    let mut latest: Vec<(String, String)> = Vec::new();
-    for start in rows.into_iter().map(roaming_start) {
-        let start = start?;
-        if !latest.iter().any(|(token, _)| *token == start.id_token) {
-            latest.push((start.id_token, start.id));
-        }
-    }
-    Ok(latest)
+/// The token of this node's driver that was sent to member `cpo` as `pseudonym`, with its latest
+/// start there.
+pub async fn token_of_pseudonym(conn: &mut Conn, cpo: &str, pseudonym: &str) -> Result<Option<(String, String)>> {
+    let row = query(
+        "SELECT id_token, id FROM roaming_starts WHERE cpo = $1 AND pseudonym = $2 ORDER BY created_at DESC, id LIMIT 1",
+    )
+    .bind(cpo)
+    .bind(pseudonym)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| Ok((row.try_get("id_token")?, row.try_get("id")?))).transpose()
+}
+
+/// Starts recorded without the pseudonym they were sent under (before it was kept): (id, member, token).
+pub async fn starts_without_pseudonym(conn: &mut Conn) -> Result<Vec<(String, String, String)>> {
+    query("SELECT id, cpo, id_token FROM roaming_starts WHERE pseudonym IS NULL")
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|row| Ok((row.try_get("id")?, row.try_get("cpo")?, row.try_get("id_token")?)))
+        .collect()
+}
+
+/// Keeps the pseudonym start `id` was sent under.
+pub async fn set_start_pseudonym(conn: &mut Conn, id: &str, pseudonym: &str) -> Result<()> {
+    query("UPDATE roaming_starts SET pseudonym = $2 WHERE id = $1").bind(id).bind(pseudonym).execute(conn).await?;
+    Ok(())
 }
 
 /// The starts made with the tokens of driver account `driver_id`, newest first, made before
@@ -405,8 +421,8 @@ pub struct RoamingCharge {
 /// may come late) the member's request it answers may be.
 const AUTHORIZATION_WINDOW_MS: i64 = 3_600_000;
 
-/// Sessions of other members' drivers updated at or after `since`, oldest first, each with the
-/// member's request nearest its start, if any.
+/// Sessions of other members' drivers updated, or priced, at or after `since`, oldest first, each
+/// with the member's request nearest its start, if any.
 pub async fn roaming_charges(conn: &mut Conn, since: Timestamp) -> Result<Vec<RoamingCharge>> {
     query(
         "SELECT s.id, s.station_id, s.connector_id, s.id_token, t.emsp_party, s.state, s.started_at, s.stopped_at, \
@@ -415,7 +431,9 @@ pub async fn roaming_charges(conn: &mut Conn, since: Timestamp) -> Result<Vec<Ro
           AND a.member = t.emsp_party AND a.created_at BETWEEN s.started_at - $2 AND s.started_at + $2 \
           ORDER BY ABS(a.created_at - s.started_at) LIMIT 1) AS reference \
          FROM sessions s JOIN tokens t ON t.id_token = s.id_token AND t.emsp_party IS NOT NULL \
-         LEFT JOIN session_cdrs c ON c.session_id = s.id WHERE s.updated_at >= $1 ORDER BY s.id",
+         LEFT JOIN session_cdrs c ON c.session_id = s.id \
+         WHERE s.id IN (SELECT id FROM sessions WHERE updated_at >= $1 \
+          UNION SELECT session_id FROM session_cdrs WHERE priced_at >= $1) ORDER BY s.id",
     )
     .bind(millis(since))
     .bind(AUTHORIZATION_WINDOW_MS)

@@ -28,8 +28,22 @@ pub struct PublishedCharger {
     pub tariff_ids: Vec<Option<String>>,
 }
 
-/// Every site with at least one commissioned charger, by site id.
-pub async fn published(conn: &mut Conn) -> Result<Vec<PublishedSite>> {
+/// Which published sites to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Which {
+    All,
+    Site(i64),
+    /// The site charger `station_id` stands at.
+    OfStation(String),
+}
+
+/// The sites `which` names that have at least one commissioned charger, by site id.
+pub async fn published(conn: &mut Conn, which: Which) -> Result<Vec<PublishedSite>> {
+    let (only_site, only_station) = match which {
+        Which::All => (None, None),
+        Which::Site(id) => (Some(id), None),
+        Which::OfStation(station) => (None, Some(station)),
+    };
     let rows = query(
         "SELECT s.id, s.operator_id, o.name AS operator_name, s.name, s.time_zone, s.latitude, s.longitude, \
          s.address, s.city, s.created_at, m.station_id, m.evse_id, m.max_power_watts, m.connectors, m.commissioned_at, \
@@ -38,8 +52,11 @@ pub async fn published(conn: &mut Conn) -> Result<Vec<PublishedSite>> {
          JOIN chargers c ON c.site_id = s.id \
          JOIN charger_commissioning m ON m.station_id = c.station_id AND m.decommissioned_at IS NULL \
          LEFT JOIN connectors k ON k.station_id = m.station_id AND k.connector_id > 0 \
+         WHERE ($1 IS NULL OR s.id = $1) AND ($2 IS NULL OR s.id = (SELECT site_id FROM chargers WHERE station_id = $2)) \
          ORDER BY s.id, m.station_id, k.connector_id",
     )
+    .bind(only_site)
+    .bind(only_station)
     .fetch_all(&mut *conn)
     .await?;
     let assignments = crate::tariffs::assignments(conn).await?;

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "audit log", include_str!("../migrations/0014_audit_log.sql")),
     (15, "member requests seen", include_str!("../migrations/0015_member_requests_seen.sql")),
     (16, "dispute resolutions", include_str!("../migrations/0016_dispute_resolutions.sql")),
+    (17, "change lookups", include_str!("../migrations/0017_change_lookups.sql")),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {

@@ -5,7 +5,8 @@ use crate::{Conn, Result, Row, StoreError, instant, millis, query};
 use jiff::Timestamp;
 use serde::Serialize;
 
-pub use chargemesh_core::payment::PaymentState;
+pub use chargemesh_core::payment::{PaymentState, RefundState};
+pub use chargemesh_core::wallet::{WalletOperationKind, WalletOperationState};
 
 /// Paying from the token's wallet on this node rather than through a payment provider.
 pub const WALLET: &str = "wallet";
@@ -63,6 +64,12 @@ fn payment(row: Row) -> Result<Payment> {
 
 fn payment_state(text: &str) -> Result<PaymentState> {
     PaymentState::parse(text).ok_or_else(|| StoreError::Corrupt(format!("a payment in an unknown state {text:?}")))
+}
+
+/// Column `column` of `row` as `parse` reads it; a value it does not know is corrupt.
+fn read<T>(row: &Row, column: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| StoreError::Corrupt(format!("unknown {column} {text:?}")))
 }
 
 pub struct NewPayment<'a> {
@@ -195,13 +202,9 @@ pub struct Refund {
     pub payment_id: i64,
     pub amount: i64,
     pub reason: String,
-    /// `pending` until the money went back, then `done`.
-    pub state: String,
+    pub state: RefundState,
     pub created_at: Timestamp,
 }
-
-pub const REFUND_PENDING: &str = "pending";
-pub const REFUND_DONE: &str = "done";
 
 const REFUND_SELECT: &str = "SELECT id, request_key, payment_id, amount, reason, state, created_at FROM refunds";
 
@@ -212,7 +215,7 @@ fn refund(row: Row) -> Result<Refund> {
         payment_id: row.try_get("payment_id")?,
         amount: row.try_get("amount")?,
         reason: row.try_get("reason")?,
-        state: row.try_get("state")?,
+        state: read(&row, "state", RefundState::parse)?,
         created_at: instant(row.try_get("created_at")?)?,
     })
 }
@@ -251,7 +254,7 @@ pub async fn create_refund(
     .bind(payment.id)
     .bind(amount)
     .bind(reason)
-    .bind(REFUND_PENDING)
+    .bind(RefundState::Pending.as_str())
     .bind(millis(now))
     .fetch_one(&mut *conn)
     .await
@@ -325,7 +328,7 @@ pub async fn refunds_of(conn: &mut Conn, payment_id: i64) -> Result<Vec<Refund>>
 
 pub async fn pending_refunds(conn: &mut Conn, limit: i64) -> Result<Vec<Refund>> {
     query(format!("{REFUND_SELECT} WHERE state = $1 ORDER BY id LIMIT $2"))
-        .bind(REFUND_PENDING)
+        .bind(RefundState::Pending.as_str())
         .bind(limit)
         .fetch_all(conn)
         .await?
@@ -337,8 +340,8 @@ pub async fn pending_refunds(conn: &mut Conn, limit: i64) -> Result<Vec<Refund>>
 pub async fn finish_refund(conn: &mut Conn, id: i64, now: Timestamp) -> Result<bool> {
     let changed = query("UPDATE refunds SET state = $2, updated_at = $4 WHERE id = $1 AND state = $3")
         .bind(id)
-        .bind(REFUND_DONE)
-        .bind(REFUND_PENDING)
+        .bind(RefundState::Done.as_str())
+        .bind(RefundState::Pending.as_str())
         .bind(millis(now))
         .execute(conn)
         .await?;
@@ -564,26 +567,18 @@ pub async fn reconcile(conn: &mut Conn) -> Result<Vec<String>> {
     Ok(problems)
 }
 
-pub const TOP_UP: &str = "top_up";
-pub const WITHDRAWAL: &str = "withdrawal";
-pub const OPERATION_PENDING: &str = "pending";
-pub const OPERATION_DONE: &str = "done";
-pub const OPERATION_DECLINED: &str = "declined";
-
 /// A wallet top-up or withdrawal, recorded before the provider is asked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WalletOperation {
     pub id: i64,
     pub request_key: String,
-    /// `top_up` or `withdrawal`.
-    pub kind: String,
+    pub kind: WalletOperationKind,
     pub id_token: String,
     /// The payment method the money comes from or goes back to.
     pub method: String,
     pub amount: i64,
     pub currency: String,
-    /// `pending` until the provider answered, then `done` or `declined`.
-    pub state: String,
+    pub state: WalletOperationState,
     pub failure: Option<String>,
 }
 
@@ -593,19 +588,19 @@ fn wallet_operation(row: Row) -> Result<WalletOperation> {
     Ok(WalletOperation {
         id: row.try_get("id")?,
         request_key: row.try_get("request_key")?,
-        kind: row.try_get("kind")?,
+        kind: read(&row, "kind", WalletOperationKind::parse)?,
         id_token: row.try_get("id_token")?,
         method: row.try_get("method")?,
         amount: row.try_get("amount")?,
         currency: row.try_get("currency")?,
-        state: row.try_get("state")?,
+        state: read(&row, "state", WalletOperationState::parse)?,
         failure: row.try_get("failure")?,
     })
 }
 
 pub struct NewWalletOperation<'a> {
     pub request_key: &'a str,
-    pub kind: &'a str,
+    pub kind: WalletOperationKind,
     pub id_token: &'a str,
     pub method: &'a str,
     pub amount: i64,
@@ -623,12 +618,12 @@ pub async fn create_wallet_operation(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {OPERATION_COLUMNS}"
     ))
     .bind(new.request_key)
-    .bind(new.kind)
+    .bind(new.kind.as_str())
     .bind(new.id_token)
     .bind(new.method)
     .bind(new.amount)
     .bind(new.currency)
-    .bind(OPERATION_PENDING)
+    .bind(WalletOperationState::Pending.as_str())
     .bind(millis(now))
     .fetch_one(conn)
     .await
@@ -646,7 +641,7 @@ pub async fn wallet_operation_by_key(conn: &mut Conn, request_key: &str) -> Resu
 
 pub async fn pending_wallet_operations(conn: &mut Conn, limit: i64) -> Result<Vec<WalletOperation>> {
     query(format!("SELECT {OPERATION_COLUMNS} FROM wallet_operations WHERE state = $1 ORDER BY id LIMIT $2"))
-        .bind(OPERATION_PENDING)
+        .bind(WalletOperationState::Pending.as_str())
         .bind(limit)
         .fetch_all(conn)
         .await?
@@ -659,17 +654,17 @@ pub async fn pending_wallet_operations(conn: &mut Conn, limit: i64) -> Result<Ve
 pub async fn finish_wallet_operation(
     conn: &mut Conn,
     id: i64,
-    state: &str,
+    state: WalletOperationState,
     failure: Option<&str>,
     now: Timestamp,
 ) -> Result<bool> {
     let changed =
         query("UPDATE wallet_operations SET state = $2, failure = $3, updated_at = $4 WHERE id = $1 AND state = $5")
             .bind(id)
-            .bind(state)
+            .bind(state.as_str())
             .bind(failure)
             .bind(millis(now))
-            .bind(OPERATION_PENDING)
+            .bind(WalletOperationState::Pending.as_str())
             .execute(conn)
             .await?;
     Ok(changed > 0)

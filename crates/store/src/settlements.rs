@@ -1,23 +1,12 @@
 //! Settlements of this node's drivers' charges at other members' chargers: each CDR a member sent,
-//! checked against the ledger's anchor of it, then charged to the driver. States: `awaiting_anchor`
-//! (the ledger does not hold it yet), `mismatch` (the CDR is not what the ledger holds; the driver
-//! is not charged), `verified` (to be charged), `charged`, `declined` (the driver's payment failed:
-//! the driver owes it), `billed_elsewhere` (the driver pays outside this node), `disputed`, and
-//! `resolved` (the members agreed an amount for a disputed CDR; the driver got back what they had
-//! paid above it).
+//! checked against the ledger's anchor of it, then charged to the driver; its states are
+//! [`SettlementState`]'s.
 
-use crate::{Conn, Result, Row, instant, millis, query};
+use crate::{Conn, Result, Row, StoreError, instant, millis, query};
+use chargemesh_core::settlement::SettlementState;
+use chargemesh_core::settlement::SettlementState::{AwaitingAnchor, Disputed, Resolved, Verified};
 use jiff::Timestamp;
 use serde::Serialize;
-
-pub const AWAITING_ANCHOR: &str = "awaiting_anchor";
-pub const MISMATCH: &str = "mismatch";
-pub const VERIFIED: &str = "verified";
-pub const CHARGED: &str = "charged";
-pub const DECLINED: &str = "declined";
-pub const BILLED_ELSEWHERE: &str = "billed_elsewhere";
-pub const DISPUTED: &str = "disputed";
-pub const RESOLVED: &str = "resolved";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Settlement {
@@ -27,7 +16,7 @@ pub struct Settlement {
     pub start_id: String,
     #[serde(skip)]
     pub id_token: String,
-    pub state: String,
+    pub state: SettlementState,
     /// Why the CDR was not charged, or the payment's failure.
     pub problem: Option<String>,
     pub currency: Option<String>,
@@ -55,7 +44,7 @@ fn settlement(row: Row) -> Result<Settlement> {
         cdr_id: row.try_get("cdr_id")?,
         start_id: row.try_get("start_id")?,
         id_token: row.try_get("id_token")?,
-        state: row.try_get("state")?,
+        state: read_state(&row.try_get::<String, _>("state")?)?,
         problem: row.try_get("problem")?,
         currency: row.try_get("currency")?,
         amount: row.try_get("amount")?,
@@ -67,6 +56,10 @@ fn settlement(row: Row) -> Result<Settlement> {
         created_at: instant(row.try_get("created_at")?)?,
         updated_at: instant(row.try_get("updated_at")?)?,
     })
+}
+
+fn read_state(name: &str) -> Result<SettlementState> {
+    SettlementState::parse(name).ok_or_else(|| StoreError::Corrupt(format!("unknown settlement state {name:?}")))
 }
 
 /// A CDR a member sent about this node's driver, not settled yet, with the start it answers.
@@ -89,7 +82,7 @@ pub async fn unsettled(conn: &mut Conn, limit: i64) -> Result<Vec<Unsettled>> {
          LEFT JOIN roaming_settlements t ON t.cpo = c.cpo AND t.cdr_id = c.cdr_id \
          WHERE t.cdr_id IS NULL OR t.state = $1 ORDER BY c.received_at LIMIT $2",
     )
-    .bind(AWAITING_ANCHOR)
+    .bind(AwaitingAnchor.as_str())
     .bind(limit)
     .fetch_all(conn)
     .await?
@@ -121,14 +114,14 @@ pub async fn record_check(conn: &mut Conn, checked: &Settlement) -> Result<bool>
     .bind(&checked.cdr_id)
     .bind(&checked.start_id)
     .bind(&checked.id_token)
-    .bind(&checked.state)
+    .bind(checked.state.as_str())
     .bind(&checked.problem)
     .bind(&checked.currency)
     .bind(checked.amount)
     .bind(checked.height)
     .bind(&checked.cdr_hash)
     .bind(millis(checked.updated_at))
-    .bind(AWAITING_ANCHOR)
+    .bind(AwaitingAnchor.as_str())
     .execute(conn)
     .await?;
     Ok(changed > 0)
@@ -137,7 +130,7 @@ pub async fn record_check(conn: &mut Conn, checked: &Settlement) -> Result<bool>
 /// Verified settlements, to be charged to their drivers.
 pub async fn to_charge(conn: &mut Conn, limit: i64) -> Result<Vec<Settlement>> {
     query(format!("{SELECT} WHERE state = $1 ORDER BY updated_at LIMIT $2"))
-        .bind(VERIFIED)
+        .bind(Verified.as_str())
         .bind(limit)
         .fetch_all(conn)
         .await?
@@ -151,7 +144,7 @@ pub async fn to_charge(conn: &mut Conn, limit: i64) -> Result<Vec<Settlement>> {
 pub async fn charged(
     conn: &mut Conn,
     (cpo, cdr_id): (&str, &str),
-    state: &str,
+    state: SettlementState,
     payment_reference: Option<&str>,
     problem: Option<&str>,
     now: Timestamp,
@@ -162,11 +155,11 @@ pub async fn charged(
     )
     .bind(cpo)
     .bind(cdr_id)
-    .bind(state)
+    .bind(state.as_str())
     .bind(payment_reference)
     .bind(problem)
     .bind(millis(now))
-    .bind(VERIFIED)
+    .bind(Verified.as_str())
     .execute(conn)
     .await?;
     Ok(changed > 0)
@@ -181,11 +174,11 @@ pub async fn dispute(conn: &mut Conn, (cpo, cdr_id): (&str, &str), reason: &str,
     )
     .bind(cpo)
     .bind(cdr_id)
-    .bind(DISPUTED)
+    .bind(Disputed.as_str())
     .bind(reason)
     .bind(millis(now))
-    .bind(AWAITING_ANCHOR)
-    .bind(RESOLVED)
+    .bind(AwaitingAnchor.as_str())
+    .bind(Resolved.as_str())
     .execute(conn)
     .await?;
     Ok(changed > 0)
@@ -215,7 +208,7 @@ pub async fn of_start(conn: &mut Conn, start_id: &str) -> Result<Option<Settleme
 /// ledger holds each dispute.
 pub async fn disputed(conn: &mut Conn) -> Result<Vec<(String, String, String)>> {
     query("SELECT cpo, cdr_id, dispute_reason FROM roaming_settlements WHERE state = $1 ORDER BY updated_at")
-        .bind(DISPUTED)
+        .bind(Disputed.as_str())
         .fetch_all(conn)
         .await?
         .into_iter()
@@ -233,7 +226,7 @@ pub async fn disputed(conn: &mut Conn) -> Result<Vec<(String, String, String)>> 
 /// since.
 pub async fn disputed_settlements(conn: &mut Conn) -> Result<Vec<Settlement>> {
     query(format!("{SELECT} WHERE state = $1 ORDER BY updated_at"))
-        .bind(DISPUTED)
+        .bind(Disputed.as_str())
         .fetch_all(conn)
         .await?
         .into_iter()
@@ -244,7 +237,7 @@ pub async fn disputed_settlements(conn: &mut Conn) -> Result<Vec<Settlement>> {
 /// What a disputed settlement becomes once the members agreed an amount on the ledger.
 pub struct Resolution<'a> {
     /// `resolved` (with `refunded` given back), or `verified` (never charged: to be charged `amount`).
-    pub state: &'a str,
+    pub state: SettlementState,
     pub amount: i64,
     pub refunded: Option<i64>,
     pub problem: Option<&'a str>,
@@ -263,12 +256,12 @@ pub async fn resolve(
     )
     .bind(cpo)
     .bind(cdr_id)
-    .bind(resolution.state)
+    .bind(resolution.state.as_str())
     .bind(resolution.amount)
     .bind(resolution.refunded)
     .bind(resolution.problem)
     .bind(millis(now))
-    .bind(DISPUTED)
+    .bind(Disputed.as_str())
     .execute(conn)
     .await?;
     Ok(changed > 0)

@@ -1,12 +1,10 @@
 //! Staff accounts of the operator API and their credentials (login tokens and API keys).
 
 use crate::{Conn, Result, Row, StoreError, instant, millis, opt_instant, query};
+pub use chargemesh_core::access::StaffStatus;
 use chargemesh_core::access::{Role, Scope};
 use jiff::Timestamp;
 use serde::Serialize;
-
-pub const ACTIVE: &str = "active";
-pub const DISABLED: &str = "disabled";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StaffMember {
@@ -20,8 +18,7 @@ pub struct StaffMember {
     /// The operator this account works for; `None` for the member's accounts and for staff of every
     /// operator the node hosts.
     pub operator_id: Option<i64>,
-    /// `active` or `disabled`.
-    pub status: String,
+    pub status: StaffStatus,
     pub created_at: Timestamp,
 }
 
@@ -79,7 +76,11 @@ fn member(row: &Row) -> Result<StaffMember> {
         password_hash: row.try_get("password_hash")?,
         role: role(row.try_get("role")?)?,
         operator_id: row.try_get("operator_id")?,
-        status: row.try_get("status")?,
+        status: {
+            let text: String = row.try_get("status")?;
+            StaffStatus::parse(&text)
+                .ok_or_else(|| StoreError::Corrupt(format!("a staff account in status {text:?}")))?
+        },
         created_at: instant(row.try_get("created_at")?)?,
     })
 }
@@ -92,7 +93,7 @@ pub async fn count_staff(conn: &mut Conn) -> Result<i64> {
 pub async fn count_active_with_role(conn: &mut Conn, role: Role) -> Result<i64> {
     query("SELECT COUNT(*) FROM staff WHERE role = $1 AND status = $2")
         .bind(role.as_str())
-        .bind(ACTIVE)
+        .bind(StaffStatus::Active.as_str())
         .fetch_one(conn)
         .await?
         .try_get(0)
@@ -114,7 +115,7 @@ pub async fn create_staff(
     .bind(password_hash)
     .bind(role.as_str())
     .bind(operator_id)
-    .bind(ACTIVE)
+    .bind(StaffStatus::Active.as_str())
     .bind(millis(now))
     .fetch_one(conn)
     .await?;
@@ -124,7 +125,7 @@ pub async fn create_staff(
         password_hash: password_hash.to_owned(),
         role,
         operator_id,
-        status: ACTIVE.to_owned(),
+        status: StaffStatus::Active,
         created_at: now,
     })
 }
@@ -160,9 +161,10 @@ pub async fn list_staff(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec
 
 /// Enables or disables an account; disabling ends its logins (its API keys are refused while it is
 /// disabled).
-pub async fn set_status(conn: &mut Conn, id: i64, status: &str) -> Result<bool> {
-    let done = query("UPDATE staff SET status = $2 WHERE id = $1").bind(id).bind(status).execute(&mut *conn).await?;
-    if status == DISABLED {
+pub async fn set_status(conn: &mut Conn, id: i64, status: StaffStatus) -> Result<bool> {
+    let done =
+        query("UPDATE staff SET status = $2 WHERE id = $1").bind(id).bind(status.as_str()).execute(&mut *conn).await?;
+    if status == StaffStatus::Disabled {
         end_logins(conn, id, None).await?;
     }
     Ok(done > 0)
@@ -239,7 +241,7 @@ pub async fn staff_by_credential(
          FROM staff_credentials c JOIN staff s ON s.id = c.staff_id WHERE c.secret_digest = $1 AND s.status = $2"
     ))
     .bind(secret_digest)
-    .bind(ACTIVE)
+    .bind(StaffStatus::Active.as_str())
     .fetch_optional(conn)
     .await?;
     let Some(row) = row else { return Ok(None) };

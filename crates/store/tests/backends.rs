@@ -1,12 +1,14 @@
 //! Every store query on both backends: SQLite (a scratch file) and PostgreSQL (a scratch database on
 //! the server named by CHARGEMESH_TEST_POSTGRES_URL, by default the local one at 127.0.0.1:5432).
 
-use chargemesh_core::access::Role;
+use chargemesh_core::access::{Role, StaffStatus};
+use chargemesh_core::authorization::DriverStatus;
 use chargemesh_core::charger::{
     BootInfo, ChargerCommand, CommandOutcome, CommandState, ConnectorStatus, MeterSample, Registration, StatusReport,
 };
 use chargemesh_core::metering::{EnergyAssessment, EnergyFlag, RegisterReading};
 use chargemesh_core::roaming_start::{ChargerAnswer, RoamingCommand, RoamingStartState};
+use chargemesh_core::settlement::SettlementState;
 use chargemesh_core::{Energy, IdToken};
 use chargemesh_store::chargers::{self, ChargerUpdate, NewCharger};
 use chargemesh_store::operators::{self, NewSite};
@@ -194,21 +196,21 @@ async fn members_charge_of_start(store: &Store) {
     let now = at(NOW);
     let operator_id = operator(store).await;
     in_write!(store, |tx| {
-        federation::create_start(&mut *tx, &roaming_start(operator_id)).await?;
+        federation::create_start(&mut *tx, &roaming_start(operator_id), "pseudonym-s1").await?;
         assert!(federation::receive_session(&mut *tx, "CN-M02", "9", Some("s1"), "{\"v\":1}", now, now).await?);
         assert!(federation::receive_cdr(&mut *tx, "CN-M02", "9", "9", "{\"cdr\":1}", now).await?);
     });
 }
 
 /// CN-M02's CDR 9 of start s1 as checked against the ledger, in `state`.
-fn settlement(state: &str) -> settlements::Settlement {
+fn settlement(state: SettlementState) -> settlements::Settlement {
     let now = at(NOW);
     settlements::Settlement {
         cpo: "CN-M02".into(),
         cdr_id: "9".into(),
         start_id: "s1".into(),
         id_token: "DRIVER-1".into(),
-        state: state.into(),
+        state,
         problem: None,
         currency: Some("CNY".into()),
         amount: Some(1_234),
@@ -326,9 +328,9 @@ async fn driver_accounts_and_logins(store: &Store) {
         drivers::set_password(&mut *tx, driver.id, "hash-3", Some("login-a")).await?;
         assert!(drivers::driver_by_credential(&mut *tx, "login-a", now).await?.is_some(), "the changer's login stays");
         assert_eq!(drivers::driver_by_credential(&mut *tx, "login-b", now).await?, None, "the others end");
-        assert!(drivers::set_status(&mut *tx, driver.id, drivers::BLOCKED).await?);
+        assert!(drivers::set_status(&mut *tx, driver.id, DriverStatus::Blocked).await?);
         assert_eq!(drivers::driver_by_credential(&mut *tx, "login-a", now).await?, None, "blocking ends logins");
-        assert!(drivers::set_status(&mut *tx, driver.id, drivers::ACTIVE).await?);
+        assert!(drivers::set_status(&mut *tx, driver.id, DriverStatus::Active).await?);
         let found = drivers::driver_by_username(&mut *tx, "13800000000").await?.unwrap();
         assert_eq!((found.password_hash.as_str(), found.name.as_deref()), ("hash-3", Some("Li")));
         assert_eq!(drivers::list_drivers(&mut *tx, Some(operator_id)).await?.len(), 2);
@@ -532,9 +534,9 @@ async fn staff_logins_and_api_keys(store: &Store) {
         staff::add_credential(&mut *tx, &above, now).await.unwrap();
         assert!(staff::staff_by_credential(&mut *tx, "key-2", now).await.unwrap().is_none(), "above its account");
         // Disabling ends logins and keys; a password reset ends logins only.
-        assert!(staff::set_status(&mut *tx, member.id, staff::DISABLED).await.unwrap());
+        assert!(staff::set_status(&mut *tx, member.id, StaffStatus::Disabled).await.unwrap());
         assert!(staff::staff_by_credential(&mut *tx, "key-1", now).await.unwrap().is_none());
-        assert!(staff::set_status(&mut *tx, member.id, staff::ACTIVE).await.unwrap());
+        assert!(staff::set_status(&mut *tx, member.id, StaffStatus::Active).await.unwrap());
         assert!(staff::staff_by_credential(&mut *tx, "digest-1", now).await.unwrap().is_none(), "logins ended");
         assert!(staff::staff_by_credential(&mut *tx, "key-1", now).await.unwrap().is_some(), "keys stay");
         assert!(staff::revoke_api_key(&mut *tx, key_id).await.unwrap());
@@ -627,7 +629,7 @@ async fn roaming_starts(store: &Store) {
     let driver_id = driver_with_card(store, operator_id).await;
     in_write!(store, |tx| {
         let start = roaming_start(operator_id);
-        federation::create_start(&mut *tx, &start).await?;
+        federation::create_start(&mut *tx, &start, "pseudonym").await?;
         assert!(federation::update_start(&mut *tx, "s1", "CN-M02", None, RoamingStartState::Started, None, now).await?);
         assert!(
             !federation::update_start(
@@ -644,7 +646,7 @@ async fn roaming_starts(store: &Store) {
         let failed = RoamingStartState::after_result(RoamingCommand::Start, Some(ChargerAnswer::Failed));
         assert!(!federation::update_start(&mut *tx, "s1", "CN-M03", None, failed, None, now).await?, "not its start");
         let drivers_start = federation::RoamingStart { id: "s3".into(), id_token: "CARD-9".into(), ..start };
-        federation::create_start(&mut *tx, &drivers_start).await?;
+        federation::create_start(&mut *tx, &drivers_start, "pseudonym-2").await?;
         let theirs = federation::starts_of_driver(&mut *tx, driver_id, None, 10).await?;
         assert_eq!(
             theirs.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
@@ -656,6 +658,23 @@ async fn roaming_starts(store: &Store) {
     in_read!(store, |conn| {
         assert_eq!(federation::get_start(&mut *conn, "s1").await.unwrap().unwrap().state, RoamingStartState::Started);
         assert!(federation::get_start(&mut *conn, "s2").await.unwrap().is_none());
+        let found = federation::token_of_pseudonym(&mut *conn, "CN-M02", "pseudonym-2").await.unwrap();
+        assert_eq!(found, Some(("CARD-9".to_owned(), "s3".to_owned())), "a pseudonym finds its token by the index");
+        assert_eq!(
+            federation::token_of_pseudonym(&mut *conn, "CN-M03", "pseudonym-2").await.unwrap(),
+            None,
+            "per member"
+        );
+        assert!(federation::starts_without_pseudonym(&mut *conn).await.unwrap().is_empty());
+    });
+    // A start recorded before pseudonyms were kept is found once it is given its own.
+    in_write!(store, |tx| {
+        chargemesh_store::query("UPDATE roaming_starts SET pseudonym = NULL WHERE id = 's1'").execute(&mut *tx).await?;
+        let unindexed = federation::starts_without_pseudonym(&mut *tx).await?;
+        assert_eq!(unindexed, [("s1".to_owned(), "CN-M02".to_owned(), "CARD-1".to_owned())]);
+        federation::set_start_pseudonym(&mut *tx, "s1", "pseudonym-1").await?;
+        let found = federation::token_of_pseudonym(&mut *tx, "CN-M02", "pseudonym-1").await?;
+        assert_eq!(found, Some(("CARD-1".to_owned(), "s1".to_owned())));
     });
 }
 
@@ -721,7 +740,7 @@ async fn settlements_checked_charged_and_disputed(store: &Store) {
         assert_eq!(found, [("9", "s1", "{\"cdr\":1}")]);
         assert_eq!(unsettled[0].id_token, "CARD-1");
     });
-    let (awaiting, verified) = (settlement(settlements::AWAITING_ANCHOR), settlement(settlements::VERIFIED));
+    let (awaiting, verified) = (settlement(SettlementState::AwaitingAnchor), settlement(SettlementState::Verified));
     in_write!(store, |tx| {
         assert!(settlements::record_check(&mut *tx, &awaiting).await?);
         assert!(settlements::record_check(&mut *tx, &verified).await?);
@@ -729,15 +748,18 @@ async fn settlements_checked_charged_and_disputed(store: &Store) {
         let key = ("CN-M02", "9");
         assert!(!settlements::dispute(&mut *tx, ("CN-M02", "8"), "other", now).await?, "no such CDR");
         assert_eq!(settlements::to_charge(&mut *tx, 10).await?.len(), 1);
-        assert!(settlements::charged(&mut *tx, key, settlements::CHARGED, Some("pay-1"), None, now).await?);
-        assert!(!settlements::charged(&mut *tx, key, settlements::CHARGED, Some("pay-2"), None, now).await?, "once");
+        assert!(settlements::charged(&mut *tx, key, SettlementState::Charged, Some("pay-1"), None, now).await?);
+        assert!(
+            !settlements::charged(&mut *tx, key, SettlementState::Charged, Some("pay-2"), None, now).await?,
+            "once"
+        );
         assert!(settlements::dispute(&mut *tx, key, "metering_differs", now).await?);
         assert!(!settlements::dispute(&mut *tx, key, "duplicate", now).await?, "disputed already");
     });
     in_read!(store, |conn| {
         assert!(settlements::unsettled(&mut *conn, 10).await.unwrap().is_empty());
         let settled = settlements::of_start(&mut *conn, "s1").await.unwrap().unwrap();
-        assert_eq!((settled.state.as_str(), settled.payment_reference.as_deref()), ("disputed", Some("pay-1")));
+        assert_eq!((settled.state, settled.payment_reference.as_deref()), (SettlementState::Disputed, Some("pay-1")));
         let disputed = settlements::disputed(&mut *conn).await.unwrap();
         assert_eq!(disputed, [("CN-M02".to_owned(), "9".to_owned(), "metering_differs".to_owned())]);
         assert_eq!(settlements::get(&mut *conn, "CN-M02", "9").await.unwrap(), Some(settled));
@@ -751,13 +773,13 @@ async fn a_dispute_resolved_for_less(store: &Store) {
     members_charge_of_start(store).await;
     let key = ("CN-M02", "9");
     in_write!(store, |tx| {
-        assert!(settlements::record_check(&mut *tx, &settlement(settlements::VERIFIED)).await?);
-        assert!(settlements::charged(&mut *tx, key, settlements::CHARGED, Some("pay-1"), None, now).await?);
+        assert!(settlements::record_check(&mut *tx, &settlement(SettlementState::Verified)).await?);
+        assert!(settlements::charged(&mut *tx, key, SettlementState::Charged, Some("pay-1"), None, now).await?);
         assert!(settlements::dispute(&mut *tx, key, "metering_differs", now).await?);
     });
     in_write!(store, |tx| {
         let resolution = settlements::Resolution {
-            state: settlements::RESOLVED,
+            state: SettlementState::Resolved,
             amount: 1_000,
             refunded: Some(234),
             problem: Some("settled for less"),
@@ -766,7 +788,10 @@ async fn a_dispute_resolved_for_less(store: &Store) {
         assert!(!settlements::resolve(&mut *tx, key, &resolution, now).await?, "once");
         assert!(!settlements::dispute(&mut *tx, key, "other", now).await?, "a resolved CDR is not disputed again");
         let resolved = settlements::get(&mut *tx, "CN-M02", "9").await?.unwrap();
-        assert_eq!((resolved.state.as_str(), resolved.amount, resolved.refunded), ("resolved", Some(1_000), Some(234)));
+        assert_eq!(
+            (resolved.state, resolved.amount, resolved.refunded),
+            (SettlementState::Resolved, Some(1_000), Some(234))
+        );
         assert!(settlements::disputed(&mut *tx).await?.is_empty(), "nothing more to submit");
     });
 }
@@ -983,7 +1008,7 @@ async fn closing_a_driver_account(store: &Store) {
             created_at: now,
             updated_at: now,
         };
-        federation::create_start(&mut *tx, &start).await?;
+        federation::create_start(&mut *tx, &start, "pseudonym").await?;
         assert_eq!(drivers::logins_of(&mut *tx, driver.id).await?.len(), 1);
         drivers::close_account(&mut *tx, driver.id, &[("CARD-W".into(), "ANON-1".into())]).await?;
         driver.id
@@ -992,7 +1017,7 @@ async fn closing_a_driver_account(store: &Store) {
         let closed = drivers::get_driver(&mut *conn, driver_id).await?.unwrap();
         assert_eq!(
             (closed.username, closed.name, closed.status),
-            (format!("closed-{driver_id}"), None, drivers::CLOSED.to_owned())
+            (format!("closed-{driver_id}"), None, DriverStatus::Closed)
         );
         assert!(drivers::logins_of(&mut *conn, driver_id).await?.is_empty());
         assert!(drivers::driver_by_username(&mut *conn, "13900000009").await?.is_none());

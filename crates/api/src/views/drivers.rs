@@ -13,7 +13,8 @@ pub struct Driver {
     pub username: String,
     pub name: Option<String>,
     /// `active`, `blocked` or `closed`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: store::DriverStatus,
     /// Logins of the account wait until then after wrong passwords in a row (each one more makes the
     /// wait longer, up to a minute; see the README's logins section).
     #[schema(value_type = Option<String>, format = DateTime)]

@@ -1,6 +1,6 @@
 //! What the API shows of payments records.
 
-use chargemesh_core::payment::PaymentState;
+use chargemesh_core::payment::{PaymentState, RefundState};
 use chargemesh_store::payments as store;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -66,7 +66,8 @@ pub struct Refund {
     pub amount: i64,
     pub reason: String,
     /// `pending` until the money went back, then `done`.
-    pub state: String,
+    #[schema(value_type = String)]
+    pub state: RefundState,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }

@@ -1,5 +1,6 @@
 //! What the API shows of settlements records.
 
+use chargemesh_core::settlement::SettlementState;
 use chargemesh_store::settlements as store;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -10,7 +11,10 @@ pub struct Settlement {
     pub cpo: String,
     pub cdr_id: String,
     pub start_id: String,
-    pub state: String,
+    /// `awaiting_anchor`, `mismatch`, `verified`, `charged`, `declined`, `billed_elsewhere`,
+    /// `disputed` or `resolved`.
+    #[schema(value_type = String)]
+    pub state: SettlementState,
     /// Why the CDR was not charged, or the payment's failure.
     pub problem: Option<String>,
     pub currency: Option<String>,

@@ -17,7 +17,8 @@ pub struct StaffMember {
     /// operator the node hosts.
     pub operator_id: Option<i64>,
     /// `active` or `disabled`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: store::StaffStatus,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }

@@ -15,20 +15,26 @@ use chargemesh_protocol::ocpi::sessions::{
 use chargemesh_protocol::ocpi::tokens::TokenType;
 use chargemesh_protocol::ocpi::{PartyRef, VERSION};
 use chargemesh_store::federation::RoamingCharge;
+use chargemesh_store::locations::Which;
 use chargemesh_store::sessions::SessionState;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
-/// Sessions updated within this long are compared with what their members were sent.
-const LOOKBACK: SignedDuration = SignedDuration::from_hours(48);
-
-pub(crate) async fn publish(federation: &Federation, locations: &[Location], sent: &Sent) -> Outcome<()> {
+/// Queues the sessions of other members' drivers updated or priced since `since`, and their CDRs,
+/// where they differ from what the driver's member was sent.
+pub(crate) async fn publish(federation: &Federation, since: Timestamp, sent: &mut Sent) -> Outcome<()> {
     let operations = &federation.operations;
-    let charges = operations.roaming_charges_since(Timestamp::now() - LOOKBACK).await?;
+    let charges = operations.roaming_charges_since(since).await?;
     let party = federation.party();
+    // The location of each charger, read once for all its charges.
+    let mut locations: Vec<Location> = Vec::new();
     for charge in charges {
         let Some(emsp) = PartyRef::of_member(&charge.emsp) else { continue };
-        let location = locations.iter().find(|l| l.evses.iter().any(|e| e.uid == charge.station_id));
-        let Some(location) = location else { continue };
+        let at_station = |l: &Location| l.evses.iter().any(|e| e.uid == charge.station_id);
+        if !locations.iter().any(at_station) {
+            locations
+                .extend(super::locations::locations(federation, Which::OfStation(charge.station_id.clone())).await?);
+        }
+        let Some(location) = locations.iter().find(|l| at_station(l)) else { continue };
         let priced: Option<PricedCdr> = charge.cdr_body.as_deref().and_then(|body| serde_json::from_str(body).ok());
         let readings = match charge.state {
             SessionState::Active => operations.roaming_session_readings(charge.session_id).await?,

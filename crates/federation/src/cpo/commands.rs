@@ -5,7 +5,7 @@
 //! node is down for a while. The driver's token is the member's pseudonym: this node never learns
 //! who the driver is.
 
-use super::locations::locations;
+use super::locations::find;
 use crate::Federation;
 use crate::caller::Member;
 use crate::reply;
@@ -124,14 +124,7 @@ impl Asked<'_> {
                 ));
             }
         };
-        let locations = locations(federation).await.map_err(|e| {
-            tracing::error!(error = %e, "cannot read the locations for a member's command");
-            reply::server_error("the charger cannot be looked up now; try again")
-        })?;
-        let Some(location) = locations.into_iter().find(|l| l.id == self.location_id) else {
-            let unknown = format!("no location {}", self.location_id);
-            return Err(reply::error(StatusCode::NOT_FOUND, status::UNKNOWN_LOCATION, unknown));
-        };
+        let location = find(federation, self.location_id).await?;
         let Some(evse) = self.evse_uid.and_then(|uid| location.evses.into_iter().find(|e| e.uid == uid)) else {
             return Err(answer(CommandResponseType::Rejected, "name the EVSE (evse_uid) of the location"));
         };

@@ -16,7 +16,7 @@ use chargemesh_protocol::ocpi::locations::{
     BusinessDetails, Connector, ConnectorStandard, Evse, EvseStatus, GeoLocation, Location, PowerType,
 };
 use chargemesh_protocol::ocpi::{PartyRef, status};
-use chargemesh_store::locations::{PublishedCharger, PublishedSite};
+use chargemesh_store::locations::{PublishedCharger, PublishedSite, Which};
 use jiff::Timestamp;
 use std::sync::Arc;
 
@@ -27,7 +27,7 @@ pub async fn list(
     State(federation): State<Arc<Federation>>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    match served_locations(&federation).await {
+    match served_locations(&federation, Which::All).await {
         Ok(locations) => paging::page(&federation, SENDER, locations, |l| l.last_updated, query),
         Err(response) => response,
     }
@@ -77,17 +77,19 @@ fn unknown(message: String) -> Response {
     reply::error(StatusCode::NOT_FOUND, status::UNKNOWN_LOCATION, message)
 }
 
-async fn find(federation: &Federation, location_id: &str) -> Result<Location, Response> {
-    served_locations(federation)
+/// Location `location_id` (a site id), read alone.
+pub(crate) async fn find(federation: &Federation, location_id: &str) -> Result<Location, Response> {
+    let Ok(site) = location_id.parse() else { return Err(unknown(format!("no location {location_id}"))) };
+    served_locations(federation, Which::Site(site))
         .await?
         .into_iter()
         .find(|l| l.id == location_id)
         .ok_or_else(|| unknown(format!("no location {location_id}")))
 }
 
-/// Every published location, by site id.
-pub(crate) async fn locations(federation: &Federation) -> Outcome<Vec<Location>> {
-    let sites = federation.operations.published_sites().await?;
+/// The published locations `which` names, by site id.
+pub(crate) async fn locations(federation: &Federation, which: Which) -> Outcome<Vec<Location>> {
+    let sites = federation.operations.published_sites(which).await?;
     let party = federation.party();
     let connected =
         |station: &str| StationId::parse(station).is_ok_and(|id| federation.operations.chargers().is_connected(&id));
@@ -95,8 +97,8 @@ pub(crate) async fn locations(federation: &Federation) -> Outcome<Vec<Location>>
 }
 
 /// [`locations`], or the OCPI error to answer when they cannot be read.
-async fn served_locations(federation: &Federation) -> Result<Vec<Location>, Response> {
-    locations(federation).await.map_err(|e| {
+async fn served_locations(federation: &Federation, which: Which) -> Result<Vec<Location>, Response> {
+    locations(federation, which).await.map_err(|e| {
         tracing::error!(error = %e, "cannot read the published locations");
         reply::server_error("the locations cannot be read now; try again")
     })

@@ -6,8 +6,9 @@ use chargemesh_operations::{Operations, Outcome};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
-/// What each peer was last sent about each object (a digest), read once per round: an unchanged
-/// object costs no write.
+/// What each peer was last sent about each object (a digest), read when the publisher compares
+/// everything and kept up to date as it queues: an unchanged object costs no write.
+#[derive(Default)]
 pub(crate) struct Sent(HashMap<(String, String), String>);
 
 impl Sent {
@@ -18,17 +19,20 @@ impl Sent {
 
     /// Queues `message` to `peer` about `object_key` unless the peer was last sent the same.
     pub(crate) async fn queue_if_changed(
-        &self,
+        &mut self,
         operations: &Operations,
         peer: &str,
         object_key: &str,
         (method, path, body): (&str, &str, &str),
     ) -> Outcome<()> {
         let digest = hex::encode(Sha256::digest(body.as_bytes()));
-        if self.0.get(&(peer.to_owned(), object_key.to_owned())) == Some(&digest) {
+        let key = (peer.to_owned(), object_key.to_owned());
+        if self.0.get(&key) == Some(&digest) {
             return Ok(());
         }
         let request = MemberRequest { method: method.to_owned(), path: path.to_owned(), body: body.to_owned() };
-        operations.queue_for_member(peer.to_owned(), object_key.to_owned(), Some(digest), request).await
+        operations.queue_for_member(key.0.clone(), key.1.clone(), Some(digest.clone()), request).await?;
+        self.0.insert(key, digest);
+        Ok(())
     }
 }

@@ -24,6 +24,7 @@ use chargemesh_protocol::ocpi::sessions::{Price as OcpiPrice, number};
 use chargemesh_protocol::ocpi::tariffs::{
     DayOfWeek, PriceComponent, Tariff as OcpiTariff, TariffDimensionType, TariffElement, TariffRestrictions,
 };
+use chargemesh_store::locations::Which;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use std::collections::BTreeSet;
@@ -34,14 +35,26 @@ pub(crate) const SENDER: &str = "cpo/tariffs";
 /// Where a member takes pushed tariffs.
 pub(crate) const RECEIVER: &str = "emsp/tariffs";
 
-/// The latest version of every tariff a published connector names, as OCPI tariffs.
+/// The latest version of every tariff a connector of `locations` names, as OCPI tariffs.
 pub(crate) async fn published(federation: &Federation, locations: &[Location]) -> Outcome<Vec<OcpiTariff>> {
-    let ids: BTreeSet<String> = locations
+    latest(federation, named_by(locations)).await
+}
+
+/// The tariffs the connectors of `locations` name.
+pub(crate) fn named_by(locations: &[Location]) -> BTreeSet<String> {
+    locations
         .iter()
         .flat_map(|l| &l.evses)
         .flat_map(|e| &e.connectors)
         .flat_map(|c| c.tariff_ids.iter().cloned())
-        .collect();
+        .collect()
+}
+
+/// The latest version of each of the tariffs `ids` that exists, as OCPI tariffs.
+pub(crate) async fn latest(federation: &Federation, ids: BTreeSet<String>) -> Outcome<Vec<OcpiTariff>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let stored = federation.operations.latest_published_tariffs(ids).await?;
     let party = federation.party();
     Ok(stored.iter().map(|s| ocpi_tariff(&s.tariff, &party, s.created_at, Timestamp::now())).collect())
@@ -52,7 +65,7 @@ pub async fn list(
     State(federation): State<Arc<Federation>>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let found = match super::locations::locations(&federation).await {
+    let found = match super::locations::locations(&federation, Which::All).await {
         Ok(locations) => published(&federation, &locations).await,
         Err(e) => Err(e),
     };

@@ -7,6 +7,7 @@ use crate::Federation;
 use chargemesh_operations::Outcome;
 use chargemesh_protocol::ocpi::locations::{ConnectorStandard, EvseStatus, Location};
 use chargemesh_protocol::ocpi::tariffs::{Tariff, TariffDimensionType};
+use chargemesh_store::locations::Which;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -95,7 +96,7 @@ impl Federation {
     }
 
     async fn catalog(&self) -> Outcome<Catalog> {
-        let own = crate::cpo::locations::locations(self).await?;
+        let own = crate::cpo::locations::locations(self, Which::All).await?;
         let own_tariffs = crate::cpo::tariffs::published(self, &own).await?;
         let me = self.member();
         let (pushed_locations, pushed_tariffs) = self.operations.pushed_locations_and_tariffs().await?;

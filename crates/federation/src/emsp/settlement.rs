@@ -9,13 +9,14 @@
 use crate::Federation;
 use chargemesh_core::pricing::PricedCdr;
 use chargemesh_core::pseudonym::token_commitment;
+use chargemesh_core::settlement::{NotDisputable, SettlementState};
 use chargemesh_ledger::State;
 use chargemesh_ledger::proof::cdr_hash;
 use chargemesh_ledger::state::CdrStatus;
 use chargemesh_ledger::transaction::DisputeReason;
 use chargemesh_operations::Outcome;
 use chargemesh_protocol::ocpi::sessions::{Cdr, number};
-use chargemesh_store::settlements::{self, AWAITING_ANCHOR, DISPUTED, MISMATCH, Settlement, Unsettled, VERIFIED};
+use chargemesh_store::settlements::{Settlement, Unsettled};
 use jiff::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,7 +81,7 @@ fn check(state: &State, me: &str, pseudonym: &str, received: Unsettled, now: Tim
         cdr_id: received.cdr_id,
         start_id: received.start_id,
         id_token: received.id_token,
-        state: AWAITING_ANCHOR.into(),
+        state: SettlementState::AwaitingAnchor,
         problem: None,
         currency: None,
         amount: None,
@@ -101,11 +102,11 @@ fn check(state: &State, me: &str, pseudonym: &str, received: Unsettled, now: Tim
     let problem = match differences(anchor, me, pseudonym, &settlement.cdr_id, &received.body) {
         Some(problem) => problem,
         None => {
-            settlement.state = VERIFIED.into();
+            settlement.state = SettlementState::Verified;
             return settlement;
         }
     };
-    settlement.state = MISMATCH.into();
+    settlement.state = SettlementState::Mismatch;
     settlement.problem = Some(problem);
     settlement
 }
@@ -187,10 +188,10 @@ impl Federation {
         let Some(ledger) = &self.ledger else { return Err(DisputeError::NoConsortium) };
         let found = self.settlement_of_start(start_id).await?;
         let (settlement, _) = found.ok_or_else(|| DisputeError::NoCdr(start_id.to_owned()))?;
-        match settlement.state.as_str() {
-            AWAITING_ANCHOR => return Err(DisputeError::NotAnchored(settlement.cdr_id)),
-            DISPUTED | settlements::RESOLVED => return Err(DisputeError::AlreadyDisputed(settlement.cdr_id)),
-            _ => {}
+        match settlement.state.disputable() {
+            Err(NotDisputable::NotAnchored) => return Err(DisputeError::NotAnchored(settlement.cdr_id)),
+            Err(NotDisputable::AlreadyDisputed) => return Err(DisputeError::AlreadyDisputed(settlement.cdr_id)),
+            Ok(()) => {}
         }
         let closes = {
             let chain = ledger.snapshot();

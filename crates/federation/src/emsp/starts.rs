@@ -129,6 +129,7 @@ impl Federation {
             location_id: request.location_id.clone(),
             evse_uid: request.evse_uid.clone(),
             state,
+            pseudonym: ledger.pseudonym(&request.cpo, &request.id_token),
         };
         self.operations.open_roaming_start(start).await.map_err(|error| match error {
             Error::NotFound(_) => StartError::UnknownToken(request.id_token.clone()),

@@ -1,18 +1,23 @@
 //! The feed: every few seconds the node compares its tariffs, commissioned chargers and ended
 //! sessions with the ledger's state and submits, signed as this member, what the ledger lacks.
 //!
-//! Nothing is remembered between rounds but what is in the mempool: whatever a crash, a restart or a
-//! block builder dropped is found missing again and resubmitted, and whatever the ledger holds is
-//! never submitted twice (the ledger itself refuses a second anchor of a CDR id, too).
+//! The feed keeps the tariffs and chargers it read and reads again only those operations noted as
+//! changed (all of them now and then); ended sessions not yet anchored are found by a query of their
+//! own. Nothing else is remembered between rounds but what is in the mempool: whatever a crash, a
+//! restart or a block builder dropped is found missing again and resubmitted, and whatever the ledger
+//! holds is never submitted twice (the ledger itself refuses a second anchor of a CDR id, too).
 
 use super::LedgerNode;
 use super::plan::{self, NodeData, Obstacle, PreparedAnchor};
 use crate::billing;
+use crate::changes::Changed;
 use chargemesh_core::pseudonym::{pseudonym, token_commitment};
+use chargemesh_core::tariff::Tariff;
 use chargemesh_ledger::Hash;
 use chargemesh_ledger::proof::cdr_hash;
 use chargemesh_ledger::transaction::{AnchoredPeriod, CdrAnchor, ClaimedAmounts};
 use chargemesh_store::anchors::{self, AnchorCandidate};
+use chargemesh_store::commissioning::CommissionedCharger;
 use chargemesh_store::{Conn, Store, StoreError, commissioning, sessions, settlements, tariffs};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -53,17 +58,96 @@ pub struct Problem {
     pub since: Timestamp,
 }
 
-/// Runs rounds until the task is aborted; a round that fails (the database is unreachable) is
-/// logged and the next one tries again.
-pub async fn run(ledger: Arc<LedgerNode>, operations: crate::Operations, interval: Duration, anchor_own: bool) {
+/// Runs a round every `interval` (reading all tariffs and chargers again every
+/// `everything_interval`) until the task is aborted; a round that fails (the database is
+/// unreachable) is logged and the next one reads everything again.
+pub async fn run(
+    ledger: Arc<LedgerNode>,
+    operations: crate::Operations,
+    [interval, everything_interval]: [Duration; 2],
+    anchor_own: bool,
+) {
+    // Followed before the first read, so that no change falls between.
+    let changes = operations.follow_changes();
     let store = operations.store;
+    let mut known = Known::default();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if let Err(e) = round(&ledger, &store, anchor_own).await {
+        let mut changed = changes.take();
+        changed.everything |= known.read_at.is_none_or(|at| at.elapsed() >= everything_interval);
+        let result = match known.refresh(&store, changed).await {
+            Ok(()) => round(&ledger, &store, &known, anchor_own).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            known.read_at = None;
             tracing::warn!(error = %e, "the ledger feed could not read the node's data; retrying");
         }
+    }
+}
+
+/// The node's tariffs and chargers as the feed last read them.
+#[derive(Default)]
+struct Known {
+    /// Every version of each tariff, by tariff id.
+    tariffs: BTreeMap<String, Vec<Tariff>>,
+    chargers: BTreeMap<String, CommissionedCharger>,
+    /// When all of them were last read.
+    read_at: Option<tokio::time::Instant>,
+}
+
+impl Known {
+    /// Reads again what `changed` names: everything, or the tariffs and chargers noted.
+    async fn refresh(&mut self, store: &Store, changed: Changed) -> Result<(), StoreError> {
+        // A site's time zone is part of its chargers' identity on the ledger.
+        let everything = changed.everything || !changed.sites.is_empty();
+        let (tariff_ids, stations) = (changed.tariffs, changed.stations);
+        if !everything && tariff_ids.is_empty() && stations.is_empty() {
+            return Ok(());
+        }
+        let (tariffs, chargers) = store
+            .read(move |conn| {
+                Box::pin(async move {
+                    let ids: Vec<String> = match everything {
+                        true => {
+                            tariffs::list_latest(&mut *conn, None).await?.into_iter().map(|t| t.tariff.id).collect()
+                        }
+                        false => tariff_ids.into_iter().collect(),
+                    };
+                    let mut tariffs = BTreeMap::new();
+                    for id in ids {
+                        let versions = tariffs::versions(&mut *conn, &id).await?;
+                        tariffs.insert(id, versions.into_iter().map(|v| v.tariff).collect::<Vec<_>>());
+                    }
+                    let mut chargers = BTreeMap::new();
+                    if everything {
+                        for charger in commissioning::list(&mut *conn, None).await? {
+                            chargers.insert(charger.record.station_id.clone(), Some(charger));
+                        }
+                    }
+                    for station in stations.iter().filter(|_| !everything) {
+                        let found = commissioning::list(&mut *conn, Some(station)).await?.pop();
+                        chargers.insert(station.clone(), found);
+                    }
+                    Ok((tariffs, chargers))
+                })
+            })
+            .await?;
+        if everything {
+            self.tariffs.clear();
+            self.chargers.clear();
+            self.read_at = Some(tokio::time::Instant::now());
+        }
+        self.tariffs.extend(tariffs.into_iter().filter(|(_, versions)| !versions.is_empty()));
+        for (station, charger) in chargers {
+            match charger {
+                Some(charger) => self.chargers.insert(station, charger),
+                None => self.chargers.remove(&station),
+            };
+        }
+        Ok(())
     }
 }
 
@@ -79,11 +163,17 @@ impl LedgerNode {
 }
 
 /// One comparison of the node's data with the ledger, and the submissions it calls for.
-pub async fn round(ledger: &LedgerNode, store: &Store, anchor_own: bool) -> Result<(), StoreError> {
+async fn round(ledger: &LedgerNode, store: &Store, known: &Known, anchor_own: bool) -> Result<(), StoreError> {
     let party = ledger.party_id.clone();
     let secret = ledger.pseudonym_secret;
-    let data =
-        store.read(move |conn| Box::pin(async move { node_data(conn, &party, &secret, anchor_own).await })).await?;
+    let (anchors, disputes) =
+        store.read(move |conn| Box::pin(async move { charges(conn, &party, &secret, anchor_own).await })).await?;
+    let data = NodeData {
+        tariffs: known.tariffs.values().flatten().cloned().collect(),
+        chargers: known.chargers.values().cloned().collect(),
+        anchors,
+        disputes,
+    };
     let on_ledger = submit(ledger, &data);
     if !on_ledger.is_empty() {
         store
@@ -101,12 +191,13 @@ pub async fn round(ledger: &LedgerNode, store: &Store, anchor_own: bool) -> Resu
     Ok(())
 }
 
-async fn node_data(conn: &mut Conn, party: &str, secret: &[u8; 32], anchor_own: bool) -> Result<NodeData, StoreError> {
-    let mut all_tariffs = Vec::new();
-    for latest in tariffs::list_latest(&mut *conn, None).await? {
-        all_tariffs.extend(tariffs::versions(&mut *conn, &latest.tariff.id).await?.into_iter().map(|v| v.tariff));
-    }
-    let chargers = commissioning::list(&mut *conn).await?;
+/// The ended sessions the ledger may lack, prepared as anchors, and the charges this member disputes.
+async fn charges(
+    conn: &mut Conn,
+    party: &str,
+    secret: &[u8; 32],
+    anchor_own: bool,
+) -> Result<(Vec<PreparedAnchor>, Vec<(String, String, chargemesh_ledger::transaction::DisputeReason)>), StoreError> {
     let mut anchors = Vec::new();
     for candidate in anchors::candidates(&mut *conn, anchor_own, ANCHORS_PER_ROUND).await? {
         anchors.push(prepare_anchor(&mut *conn, party, secret, candidate).await?);
@@ -119,7 +210,7 @@ async fn node_data(conn: &mut Conn, party: &str, secret: &[u8; 32], anchor_own: 
             Some((cpo, cdr_id, reason))
         })
         .collect();
-    Ok(NodeData { tariffs: all_tariffs, chargers, anchors, disputes })
+    Ok((anchors, disputes))
 }
 
 /// The anchor of a session's CDR as the node saved it: priced again from the session's readings,

@@ -118,6 +118,7 @@ impl Operations {
     }
 
     async fn place_hold(&self, payment: &Payment) -> StoreResult<()> {
+        let now = self.now();
         let key = format!("payment-{}-hold", payment.id);
         let money = Money { amount: payment.hold_amount, currency: &payment.currency };
         let outcome = if payment.method == WALLET {
@@ -125,7 +126,7 @@ impl Operations {
         } else {
             self.payments.provider.hold(&key, &payment.method, money).await
         };
-        let (id, from, now) = (payment.id, payment.state, Timestamp::now());
+        let (id, from) = (payment.id, payment.state);
         match outcome {
             Ok(reference) => {
                 let Some(to) = transition(payment, from.hold_placed()) else { return Ok(()) };
@@ -185,6 +186,7 @@ impl Operations {
 
     /// A wallet hold moves the estimate from the wallet to its hold account, when the balance allows.
     async fn hold_in_wallet(&self, payment: &Payment, key: &str) -> StoreResult<Result<String, PaymentError>> {
+        let now = self.now();
         let (payment, key) = (payment.clone(), key.to_owned());
         self.store
             .write(move |tx| {
@@ -210,7 +212,7 @@ impl Operations {
                         session_id: Some(payment.session_id),
                         reason: None,
                         provider_reference: None,
-                        created_at: Timestamp::now(),
+                        created_at: now,
                     };
                     payments::record_movement(tx, &hold).await?;
                     Ok(Ok(key))
@@ -258,6 +260,7 @@ impl Operations {
     /// Captures an ended session's price from its hold, up to the hold, and releases the rest at
     /// once; a session dearer than its hold is charged the difference as an adjustment right after.
     async fn capture(&self, payment: &Payment) -> StoreResult<()> {
+        let now = self.now();
         let total = self.session_total(payment.session_id).await?;
         let from_hold = total.min(payment.hold_amount);
         if payment.method != WALLET
@@ -270,7 +273,6 @@ impl Operations {
         self.store
             .write(move |tx| {
                 Box::pin(async move {
-                    let now = Timestamp::now();
                     for movement in capture_movements(&payment, from_hold, provider, now) {
                         payments::record_movement(&mut *tx, &movement).await?;
                     }
@@ -304,6 +306,7 @@ impl Operations {
     /// A provider that is down is asked again later; one that said no leaves the driver owing the
     /// session's price, for the operator to collect.
     async fn provider_failed(&self, payment: &Payment, error: PaymentError) -> StoreResult<()> {
+        let now = self.now();
         let why = match error {
             PaymentError::Unavailable(why) => {
                 tracing::warn!(payment = payment.id, %why, "the provider is unavailable; retrying later");
@@ -324,7 +327,7 @@ impl Operations {
                         settled_total: payment.settled_total,
                         failure: Some(&why),
                     };
-                    payments::advance(tx, payment.id, payment.state, owing, Timestamp::now()).await
+                    payments::advance(tx, payment.id, payment.state, owing, now).await
                 })
             })
             .await?;
@@ -335,6 +338,7 @@ impl Operations {
     /// difference, a cheaper one refunded it (as far as it was not refunded already). Each adjustment
     /// is numbered, so a retry after a crash charges or refunds once.
     async fn adjust(&self, payment: &Payment) -> StoreResult<()> {
+        let now = self.now();
         let total = self.session_total(payment.session_id).await?;
         let settled = payment.settled_total.unwrap_or(payment.captured);
         let number = payment.adjustments + 1;
@@ -356,7 +360,6 @@ impl Operations {
                             settled_total: Some(total),
                             failure: None,
                         };
-                        let now = Timestamp::now();
                         if payments::adjust(&mut *tx, payment.id, adjustment, now).await? && back > 0 {
                             let reason = format!("re-priced: the session costs {total}, not {settled} (minor units)");
                             payments::create_refund(tx, &key, &payment, back, &reason, now).await?;
@@ -386,7 +389,7 @@ impl Operations {
             session_id: Some(payment.session_id),
             reason: Some(format!("re-priced: the session costs {total}, not {settled} (minor units)")),
             provider_reference: reference,
-            created_at: Timestamp::now(),
+            created_at: now,
         };
         let id = payment.id;
         let Some(charged_state) = transition(payment, payment.state.charged_more()) else { return Ok(()) };

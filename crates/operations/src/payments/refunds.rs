@@ -3,9 +3,8 @@
 //! pays it once.
 
 use super::{Money, Operations, revenue_account, wallet_account};
-use chargemesh_store::payments::{self, Movement, PaymentState, REFUND_PENDING, Refund};
+use chargemesh_store::payments::{self, Movement, PaymentState, Refund, RefundState};
 use chargemesh_store::{Result as StoreResult, StoreError};
-use jiff::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RefundError {
@@ -26,6 +25,7 @@ impl Operations {
         reason: String,
         request_key: String,
     ) -> Result<Refund, RefundError> {
+        let now = self.now();
         if amount <= 0 {
             return Err(RefundError::Invalid("amount must be positive (minor units)".into()));
         }
@@ -51,7 +51,7 @@ impl Operations {
                             "{amount} is more than the {left} left to refund"
                         ))));
                     }
-                    payments::create_refund(tx, &request_key, &payment, amount, &reason, Timestamp::now()).await.map(Ok)
+                    payments::create_refund(tx, &request_key, &payment, amount, &reason, now).await.map(Ok)
                 })
             })
             .await
@@ -66,7 +66,8 @@ impl Operations {
     /// Pays a pending refund: each part back through the capture or charge it came from (or into the
     /// wallet), then the journal entries and the refund's end in one transaction.
     pub(super) async fn pay_refund(&self, refund: &Refund) -> StoreResult<()> {
-        if refund.state != REFUND_PENDING {
+        let now = self.now();
+        if refund.state != RefundState::Pending {
             return Ok(());
         }
         let (payment_id, refund_id) = (refund.payment_id, refund.id);
@@ -107,7 +108,7 @@ impl Operations {
                 session_id: Some(payment.session_id),
                 reason: Some(refund.reason.clone()),
                 provider_reference: reference,
-                created_at: Timestamp::now(),
+                created_at: now,
             });
         }
         self.store
@@ -116,7 +117,7 @@ impl Operations {
                     for movement in &movements {
                         payments::record_movement(&mut *tx, movement).await?;
                     }
-                    payments::finish_refund(tx, refund_id, Timestamp::now()).await
+                    payments::finish_refund(tx, refund_id, now).await
                 })
             })
             .await?;

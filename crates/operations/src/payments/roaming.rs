@@ -5,12 +5,10 @@
 
 use super::{Money, PaymentError, WALLET, wallet_account};
 use crate::Operations;
+use chargemesh_core::settlement::SettlementState::{self, BilledElsewhere, Charged, Declined, Resolved, Verified};
 use chargemesh_store::payments::{self, Movement};
-use chargemesh_store::settlements::{
-    self, BILLED_ELSEWHERE, CHARGED, DECLINED, RESOLVED, Resolution, Settlement, VERIFIED,
-};
+use chargemesh_store::settlements::{self, Resolution, Settlement};
 use chargemesh_store::{Result as StoreResult, operators, tokens};
-use jiff::Timestamp;
 
 /// What this member owes another member for its drivers' charges there.
 fn roaming_account(member: &str) -> String {
@@ -25,7 +23,7 @@ fn charge_key(settlement: &Settlement) -> String {
 /// The outcome of charging a driver: the settlement's next state, the payment's reference, and why
 /// it failed.
 struct Outcome {
-    state: &'static str,
+    state: SettlementState,
     reference: Option<String>,
     problem: Option<String>,
     movement: Option<Movement>,
@@ -44,6 +42,7 @@ impl Operations {
     /// Charges one settlement. The request key is the CDR's, so a retry after a crash or a lost
     /// reply charges once; a provider that is down is asked again on the next pass.
     async fn charge_roaming(&self, settlement: &Settlement) -> StoreResult<()> {
+        let now = self.now();
         let id_token = settlement.id_token.clone();
         let token =
             self.store.read(move |conn| Box::pin(async move { tokens::get_token(conn, &id_token).await })).await?;
@@ -59,12 +58,12 @@ impl Operations {
             session_id: None,
             reason: Some(format!("CDR {} of {}", settlement.cdr_id, settlement.cpo)),
             provider_reference: reference,
-            created_at: Timestamp::now(),
+            created_at: now,
         };
         let method = token.as_ref().and_then(|t| t.payment_method.clone());
         let outcome = match method.as_deref() {
-            None => Outcome { state: BILLED_ELSEWHERE, reference: None, problem: None, movement: None },
-            Some(_) if amount == 0 => Outcome { state: CHARGED, reference: None, problem: None, movement: None },
+            None => Outcome { state: BilledElsewhere, reference: None, problem: None, movement: None },
+            Some(_) if amount == 0 => Outcome { state: Charged, reference: None, problem: None, movement: None },
             Some(WALLET) => {
                 let wallet = wallet_account(&settlement.id_token);
                 let charge = movement(wallet.clone(), None);
@@ -75,10 +74,10 @@ impl Operations {
                     Ok(reference) => {
                         let account = format!("provider:{}", self.payments.provider.name());
                         let charge = movement(account, Some(reference.clone()));
-                        Outcome { state: CHARGED, reference: Some(reference), problem: None, movement: Some(charge) }
+                        Outcome { state: Charged, reference: Some(reference), problem: None, movement: Some(charge) }
                     }
                     Err(PaymentError::Declined(why)) => {
-                        Outcome { state: DECLINED, reference: None, problem: Some(why), movement: None }
+                        Outcome { state: Declined, reference: None, problem: Some(why), movement: None }
                     }
                     Err(PaymentError::Unavailable(why)) => {
                         tracing::warn!(cdr = %settlement.cdr_id, %why, "the provider is unavailable; charging the roaming CDR later");
@@ -93,7 +92,7 @@ impl Operations {
                 Box::pin(async move {
                     let key = (cpo.as_str(), cdr_id.as_str());
                     let (reference, problem) = (outcome.reference.as_deref(), outcome.problem.as_deref());
-                    if settlements::charged(&mut *tx, key, outcome.state, reference, problem, Timestamp::now()).await?
+                    if settlements::charged(&mut *tx, key, outcome.state, reference, problem, now).await?
                         && let Some(movement) = &outcome.movement
                     {
                         payments::record_movement(tx, movement).await?;
@@ -110,6 +109,7 @@ impl Operations {
     /// agreed amount like any verified CDR. Keyed by the CDR, so a retry after a crash refunds once;
     /// a provider that is down is asked again on the next pass.
     pub async fn settle_resolved_dispute(&self, settlement: &Settlement, agreed: i64) -> StoreResult<()> {
+        let now = self.now();
         let charge_key = charge_key(settlement);
         let charged = self
             .store
@@ -120,13 +120,13 @@ impl Operations {
         let charged = match charged {
             // Never charged (the dispute came first): charged the agreed amount, as any verified CDR.
             None => {
-                let state = if agreed > 0 { VERIFIED } else { RESOLVED };
+                let state = if agreed > 0 { Verified } else { Resolved };
                 let resolution = Resolution { state, amount: agreed, refunded: None, problem: Some(&reason) };
                 return self.resolve_settlement(&cpo, &cdr_id, resolution, None).await;
             }
             // Charged no more than agreed: nothing to give back.
             Some(charged) if charged.amount <= agreed => {
-                let resolution = Resolution { state: RESOLVED, amount: agreed, refunded: None, problem: Some(&reason) };
+                let resolution = Resolution { state: Resolved, amount: agreed, refunded: None, problem: Some(&reason) };
                 return self.resolve_settlement(&cpo, &cdr_id, resolution, None).await;
             }
             Some(charged) => charged,
@@ -142,7 +142,7 @@ impl Operations {
             session_id: None,
             reason: Some(format!("{reason}: {back} refunded")),
             provider_reference: charged.provider_reference.clone(),
-            created_at: Timestamp::now(),
+            created_at: now,
         };
         let mut problem = format!("{reason}: {back} refunded");
         if let Some(reference) = &charged.provider_reference {
@@ -157,12 +157,12 @@ impl Operations {
                     // Nothing moved: the operator must pay the driver back another way.
                     problem = format!("{reason}: the refund of {back} was declined ({why}); pay it back by hand");
                     let resolution =
-                        Resolution { state: RESOLVED, amount: agreed, refunded: Some(0), problem: Some(&problem) };
+                        Resolution { state: Resolved, amount: agreed, refunded: Some(0), problem: Some(&problem) };
                     return self.resolve_settlement(&cpo, &cdr_id, resolution, None).await;
                 }
             }
         }
-        let resolution = Resolution { state: RESOLVED, amount: agreed, refunded: Some(back), problem: Some(&problem) };
+        let resolution = Resolution { state: Resolved, amount: agreed, refunded: Some(back), problem: Some(&problem) };
         self.resolve_settlement(&cpo, &cdr_id, resolution, Some(refund)).await
     }
 
@@ -174,14 +174,14 @@ impl Operations {
         resolution: Resolution<'_>,
         refund: Option<Movement>,
     ) -> StoreResult<()> {
+        let now = self.now();
         let (cpo, cdr_id) = (cpo.to_owned(), cdr_id.to_owned());
-        let (state, amount, refunded) = (resolution.state.to_owned(), resolution.amount, resolution.refunded);
+        let (state, amount, refunded) = (resolution.state, resolution.amount, resolution.refunded);
         let problem = resolution.problem.map(str::to_owned);
         self.store
             .write(move |tx| {
                 Box::pin(async move {
-                    let resolution = Resolution { state: &state, amount, refunded, problem: problem.as_deref() };
-                    let now = Timestamp::now();
+                    let resolution = Resolution { state, amount, refunded, problem: problem.as_deref() };
                     if settlements::resolve(&mut *tx, (&cpo, &cdr_id), &resolution, now).await?
                         && let Some(refund) = &refund
                     {
@@ -201,6 +201,7 @@ impl Operations {
         wallet: String,
         charge: Movement,
     ) -> StoreResult<()> {
+        let now = self.now();
         let (cpo, cdr_id, id_token) = (settlement.cpo.clone(), settlement.cdr_id.clone(), settlement.id_token.clone());
         self.store
             .write(move |tx| {
@@ -212,17 +213,16 @@ impl Operations {
                     };
                     let balance = payments::balance(&mut *tx, &wallet, &charge.currency).await?;
                     let key = (cpo.as_str(), cdr_id.as_str());
-                    let now = Timestamp::now();
                     if !enabled || balance < charge.amount {
                         let why = if enabled {
                             format!("the wallet holds {balance} but the charge is {} (minor units)", charge.amount)
                         } else {
                             "the driver's operator keeps no wallets".to_owned()
                         };
-                        settlements::charged(tx, key, DECLINED, None, Some(&why), now).await?;
+                        settlements::charged(tx, key, Declined, None, Some(&why), now).await?;
                         return Ok(());
                     }
-                    if settlements::charged(&mut *tx, key, CHARGED, None, None, now).await? {
+                    if settlements::charged(&mut *tx, key, Charged, None, None, now).await? {
                         payments::record_movement(tx, &charge).await?;
                     }
                     Ok(())

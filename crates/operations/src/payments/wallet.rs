@@ -4,10 +4,8 @@
 //! died in the middle of, and a retry with the same key changes nothing.
 
 use super::{Money, Operations, PaymentError, wallet_account};
-use chargemesh_store::payments::{
-    self, Movement, NewWalletOperation, OPERATION_DECLINED, OPERATION_DONE, OPERATION_PENDING, TOP_UP, WITHDRAWAL,
-    WalletOperation,
-};
+use chargemesh_store::payments::WalletOperationKind::{self, TopUp, Withdrawal};
+use chargemesh_store::payments::{self, Movement, NewWalletOperation, WalletOperation, WalletOperationState};
 use chargemesh_store::tokens::Token;
 use chargemesh_store::{Result as StoreResult, StoreError, operators};
 use jiff::Timestamp;
@@ -23,18 +21,19 @@ pub enum WalletError {
 }
 
 impl Operations {
-    /// Adds money to a token's wallet from a payment method (`TOP_UP`), or gives wallet money back to
-    /// one (`WITHDRAWAL`), any time, up to the balance not held; the same `request_key` does it once.
+    /// Adds money to a token's wallet from a payment method (a top-up), or gives wallet money back to
+    /// one (a withdrawal), any time, up to the balance not held; the same `request_key` does it once.
     pub async fn transfer_wallet(
         &self,
         token: &Token,
-        kind: &'static str,
+        kind: WalletOperationKind,
         method: &str,
         money: Money<'_>,
         request_key: &str,
     ) -> Result<WalletOperation, WalletError> {
+        let now = self.now();
         self.require_wallets(token).await?;
-        let request_key = format!("{}-{request_key}", kind.replace('_', "-"));
+        let request_key = format!("{}-{request_key}", kind.as_str().replace('_', "-"));
         let (id_token, method, currency) = (token.id_token.clone(), method.to_owned(), money.currency.to_owned());
         let (amount, provider) = (money.amount, self.provider_account());
         let operation = self
@@ -52,7 +51,7 @@ impl Operations {
                     if let Some(existing) = payments::wallet_operation_by_key(&mut *tx, &request_key).await? {
                         return Ok(same_request(existing, &new));
                     }
-                    if kind == WITHDRAWAL {
+                    if kind == Withdrawal {
                         // The money leaves the wallet in the transaction that checks the balance, before
                         // it is paid out: two withdrawals at once cannot both spend it.
                         let wallet = wallet_account(&id_token);
@@ -62,21 +61,21 @@ impl Operations {
                                 "{amount} is more than the wallet's {balance}"
                             ))));
                         }
-                        let out = wallet_movement(&request_key, "wallet_withdrawal", wallet, provider, &new);
+                        let out = wallet_movement(&request_key, "wallet_withdrawal", wallet, provider, &new, now);
                         payments::record_movement(&mut *tx, &out).await?;
                     }
-                    payments::create_wallet_operation(tx, &new, Timestamp::now()).await.map(Ok)
+                    payments::create_wallet_operation(tx, &new, now).await.map(Ok)
                 })
             })
             .await
             .map_err(WalletError::Store)??;
         let operation = self.finish_wallet_operation(operation).await.map_err(WalletError::Store)?;
-        match operation.state.as_str() {
-            OPERATION_DONE => Ok(operation),
-            OPERATION_DECLINED => {
+        match operation.state {
+            WalletOperationState::Done => Ok(operation),
+            WalletOperationState::Declined => {
                 Err(WalletError::Payment(PaymentError::Declined(operation.failure.unwrap_or_default())))
             }
-            _ => Err(WalletError::Payment(PaymentError::Unavailable(
+            WalletOperationState::Pending => Err(WalletError::Payment(PaymentError::Unavailable(
                 "the payment provider has not answered; the node keeps trying".into(),
             ))),
         }
@@ -85,20 +84,21 @@ impl Operations {
     /// Asks the provider to do a pending operation and records the outcome; left pending while the
     /// provider is unavailable. A declined withdrawal puts the money back into the wallet.
     async fn finish_wallet_operation(&self, operation: WalletOperation) -> StoreResult<WalletOperation> {
-        if operation.state != OPERATION_PENDING {
+        let now = self.now();
+        if operation.state != WalletOperationState::Pending {
             return Ok(operation);
         }
         let money = Money { amount: operation.amount, currency: &operation.currency };
         let key = operation.request_key.as_str();
         let provider = &self.payments.provider;
-        let outcome = if operation.kind == TOP_UP {
+        let outcome = if operation.kind == TopUp {
             provider.charge(key, &operation.method, money).await.map(Some)
         } else {
             provider.payout(key, &operation.method, money).await.map(|()| None)
         };
         let new = NewWalletOperation {
             request_key: key,
-            kind: &operation.kind,
+            kind: operation.kind,
             id_token: &operation.id_token,
             method: &operation.method,
             amount: operation.amount,
@@ -106,18 +106,19 @@ impl Operations {
         };
         let wallet = wallet_account(&operation.id_token);
         let (state, failure, movement) = match outcome {
-            Ok(reference) if operation.kind == TOP_UP => {
-                let mut into = wallet_movement(key, "wallet_top_up", self.provider_account(), wallet, &new);
+            Ok(reference) if operation.kind == TopUp => {
+                let mut into = wallet_movement(key, "wallet_top_up", self.provider_account(), wallet, &new, now);
                 into.provider_reference = reference;
-                (OPERATION_DONE, None, Some(into))
+                (WalletOperationState::Done, None, Some(into))
             }
-            Ok(_) => (OPERATION_DONE, None, None),
-            Err(PaymentError::Declined(why)) if operation.kind == WITHDRAWAL => {
+            Ok(_) => (WalletOperationState::Done, None, None),
+            Err(PaymentError::Declined(why)) if operation.kind == Withdrawal => {
                 let key = format!("{key}-declined");
-                let back = wallet_movement(&key, "wallet_withdrawal_declined", self.provider_account(), wallet, &new);
-                (OPERATION_DECLINED, Some(why), Some(back))
+                let back =
+                    wallet_movement(&key, "wallet_withdrawal_declined", self.provider_account(), wallet, &new, now);
+                (WalletOperationState::Declined, Some(why), Some(back))
             }
-            Err(PaymentError::Declined(why)) => (OPERATION_DECLINED, Some(why), None),
+            Err(PaymentError::Declined(why)) => (WalletOperationState::Declined, Some(why), None),
             Err(PaymentError::Unavailable(why)) => {
                 tracing::warn!(operation = %operation.request_key, %why, "wallet operation not done yet; retrying later");
                 return Ok(operation);
@@ -131,11 +132,11 @@ impl Operations {
                     if let Some(movement) = &movement {
                         payments::record_movement(&mut *tx, movement).await?;
                     }
-                    payments::finish_wallet_operation(tx, id, state, failure_text.as_deref(), Timestamp::now()).await
+                    payments::finish_wallet_operation(tx, id, state, failure_text.as_deref(), now).await
                 })
             })
             .await?;
-        Ok(WalletOperation { state: state.into(), failure, ..operation })
+        Ok(WalletOperation { state, failure, ..operation })
     }
 
     /// Finishes the wallet operations the provider had not answered, or the node died during.
@@ -190,6 +191,7 @@ fn wallet_movement(
     from_account: String,
     to_account: String,
     operation: &NewWalletOperation<'_>,
+    now: Timestamp,
 ) -> Movement {
     Movement {
         movement_key: key.to_owned(),
@@ -201,6 +203,6 @@ fn wallet_movement(
         session_id: None,
         reason: None,
         provider_reference: None,
-        created_at: Timestamp::now(),
+        created_at: now,
     }
 }
