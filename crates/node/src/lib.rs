@@ -39,9 +39,23 @@ pub enum StartError {
     Ledger(String),
 }
 
+/// The sockets a node serves chargers and its API on, bound before it starts.
+pub struct Listeners {
+    pub gateway: TcpListener,
+    pub api: TcpListener,
+}
+
 impl Node {
-    /// Opens the store, makes sure an administrator exists, and starts serving chargers and the API.
+    /// Binds the configured addresses and starts the node on them ([`Node::start_on`]).
     pub async fn start(config: &Config) -> Result<Node, StartError> {
+        let listeners = Listeners { gateway: bind(config.gateway.listen).await?, api: bind(config.api.listen).await? };
+        Self::start_on(config, listeners).await
+    }
+
+    /// Opens the store, makes sure an administrator exists, and starts serving chargers and the API
+    /// on `listeners` (bound already: whoever bound them knows their addresses, and nothing could
+    /// take a port in between).
+    pub async fn start_on(config: &Config, listeners: Listeners) -> Result<Node, StartError> {
         std::fs::create_dir_all(&config.data_dir).map_err(data_dir_error(&config.data_dir))?;
         set_mode(&config.data_dir, 0o700).map_err(data_dir_error(&config.data_dir))?;
         let database_url = config.database_url();
@@ -76,8 +90,7 @@ impl Node {
         };
         let gateway =
             Arc::new(Gateway { config: config.gateway.clone(), sink: operations.clone(), registry: registry.clone() });
-        let gateway_listener = bind(config.gateway.listen).await?;
-        let api_listener = bind(config.api.listen).await?;
+        let (gateway_listener, api_listener) = (listeners.gateway, listeners.api);
         let gateway_addr = gateway_listener
             .local_addr()
             .map_err(|source| StartError::Listen { addr: config.gateway.listen, source })?;

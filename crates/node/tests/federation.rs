@@ -6,8 +6,8 @@ mod common;
 
 use chargemesh_federation::signature;
 use common::{
-    TestNode, federated_consortium, federated_consortium_clearing, guangdong_draft, member_key, test_config,
-    two_member_consortium,
+    TestNode, down_until_started, federated_consortium, federated_consortium_clearing, guangdong_draft, member_key,
+    test_config, two_member_consortium,
 };
 use jiff::{SignedDuration, Timestamp};
 use reqwest::{Method, StatusCode};
@@ -211,8 +211,9 @@ async fn a_member_pushes_its_locations_to_the_others_until_they_take_them_and_ag
     assert_eq!(status, StatusCode::OK, "{body_}");
 
     // The eMSP member's node is down: the push waits in the outbox and is retried.
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
-    let waiting = cpo.get("/roaming/outbox").await;
+    down_until_started(&configs[1]);
+    let waiting =
+        eventually(&cpo, "/roaming/outbox", "a push tried and waiting", |b| b[0]["attempts"].as_i64() >= Some(1)).await;
     assert_eq!(
         (waiting[0]["peer"].as_str(), waiting[0]["method"].as_str()),
         (Some("CN-M02"), Some("PUT")),

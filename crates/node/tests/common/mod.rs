@@ -4,12 +4,15 @@
 
 pub mod process;
 
-use chargemesh_node::Node;
 use chargemesh_node::config::Config;
+use chargemesh_node::{Listeners, Node};
 use chargemesh_sim::{ChargePoint, Connection};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -50,9 +53,18 @@ impl TestNode {
         Self::start_with(test_config(name)).await
     }
 
+    /// Starts a node of `config`, on the listeners bound for it when its consortium was made, if any.
     pub async fn start_with(config: Config) -> TestNode {
         chargemesh_node::telemetry::init_logs(&config.log);
-        let node = Node::start(&config).await.expect("node starts");
+        let reserved = RESERVED.lock().unwrap().remove(&config.api.listen);
+        let node = match reserved {
+            Some([gateway, api]) => {
+                let listeners = Listeners { gateway: tokio_listener(gateway), api: tokio_listener(api) };
+                Node::start_on(&config, listeners).await
+            }
+            None => Node::start(&config).await,
+        };
+        let node = node.expect("node starts");
         let client = reqwest::Client::new();
         let mut test = TestNode { node: Some(node), config, client, token: String::new() };
         test.token = test.login("admin", ADMIN_PASSWORD).await;
@@ -317,10 +329,29 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// The gateway and API listeners bound for a consortium's nodes before their genesis named them, by
+/// API address, until each node starts on them: no other process can take those ports in between.
+static RESERVED: Mutex<BTreeMap<SocketAddr, [std::net::TcpListener; 2]>> = Mutex::new(BTreeMap::new());
+
+/// The node of `config` is down before it ever started: its ports, bound for it, are closed and
+/// refuse connections (the node binds its addresses itself when it starts later).
+pub fn down_until_started(config: &Config) {
+    RESERVED.lock().unwrap().remove(&config.api.listen);
+}
+
+fn bound_loopback() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port")
+}
+
+fn tokio_listener(listener: std::net::TcpListener) -> tokio::net::TcpListener {
+    listener.set_nonblocking(true).unwrap();
+    tokio::net::TcpListener::from_std(listener).unwrap()
+}
+
 /// Configurations for nodes of members CN-M01, CN-M02, … (CN-M01 the only validator) that know
-/// each other from one genesis: each member's OCPI endpoint is its node's API address, picked now
-/// (as are its charger gateway's and its ledger's p2p address); daily clearing, disputes within a
-/// week.
+/// each other from one genesis: each member's OCPI endpoint is its node's API address, bound now
+/// (as is its charger gateway's; its ledger's p2p address is picked free, as Commonware binds it
+/// itself); daily clearing, disputes within a week.
 pub fn federated_consortium(names: &[&str]) -> Vec<Config> {
     let week = chargemesh_ledger::state::Parameters::default().dispute_window_ms;
     let an_hour_ago = jiff::Timestamp::now().as_millisecond() - 3_600_000;
@@ -341,10 +372,12 @@ fn consortium_configs(names: &[&str], genesis_ms: i64, period_ms: i64, dispute_w
     let mut members = Vec::new();
     for (i, config) in configs.iter_mut().enumerate() {
         let party = format!("CN-M{:02}", i + 1);
-        let port = free_port();
-        config.api.listen = format!("127.0.0.1:{port}").parse().unwrap();
-        // Fixed too, so that a restarted node is where its chargers reconnect.
-        config.gateway.listen = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let (gateway, api) = (bound_loopback(), bound_loopback());
+        // Both kept in the configuration, so that a restarted node is where its chargers reconnect.
+        config.api.listen = api.local_addr().unwrap();
+        config.gateway.listen = gateway.local_addr().unwrap();
+        let port = config.api.listen.port();
+        RESERVED.lock().unwrap().insert(config.api.listen, [gateway, api]);
         config.ledger.p2p_listen = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         config.ledger.party_id = party.clone();
         config.ledger.feed_interval_ms = 500;
