@@ -23,6 +23,7 @@ fn state() -> State {
         clearing_period_ms: 86_400_000,
         parameters: Parameters::default(),
         members: vec![member],
+        tariffs: Vec::new(),
     };
     State::from_genesis(&genesis).expect("a valid genesis")
 }

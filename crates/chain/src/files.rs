@@ -112,6 +112,7 @@ pub fn create_genesis(request: &GenesisRequest) -> Result<Genesis, String> {
         clearing_period_ms: i64::try_from(request.clearing_period.as_millis()).unwrap_or(i64::MAX),
         parameters: Parameters::default(),
         members,
+        tariffs: Vec::new(),
     };
     genesis.check().map_err(|e| format!("the genesis would be invalid: {e}"))?;
     let keys_dir = request.out.join("keys");

@@ -25,13 +25,14 @@ pub struct Clearing {
 }
 
 /// Node configurations for `members` (all CPOs, eMSPs and validators) under `dir`, each listening
-/// where `addresses` says, with administrator password `password`. The genesis and keys are written
-/// on the first call; later calls (a restart) find them and write nothing.
+/// where `addresses` says, with administrator password `password`, and `tariffs` (JSON) founding
+/// the ledger. The genesis and keys are written on the first call; later calls (a restart) find them
+/// and write nothing.
 pub fn configs(
     dir: &Path,
     members: &[String],
     addresses: impl Fn(usize) -> Result<Addresses, String>,
-    clearing: Clearing,
+    (clearing, tariffs): (Clearing, Vec<String>),
     password: &str,
 ) -> Result<Vec<Config>, String> {
     let mut configs = Vec::new();
@@ -72,6 +73,7 @@ pub fn configs(
             ..Default::default()
         },
         members: records,
+        tariffs,
     };
     genesis.check()?;
     let text = serde_json::to_string_pretty(&genesis).expect("a genesis serializes");

@@ -77,6 +77,10 @@ fn the_demo_settles_a_roaming_charge_stops_on_ctrl_c_and_resumes() {
     );
     wait_for(&lines, "starts at CN-", Duration::from_secs(120), &mut seen);
     wait_for(&lines, "charged its driver", Duration::from_secs(120), &mut seen);
+    // Real sessions' energies, not what fits since the ledger started: the first is many kWh.
+    let done = seen.iter().find(|line| line.contains(" done: ")).expect("a charge done before its driver was charged");
+    let kwh: f64 = done.split(" done: ").nth(1).and_then(|rest| rest.split(' ').next()?.parse().ok()).unwrap();
+    assert!(kwh >= 2.0, "{done}");
     interrupt(demo, &lines, &mut seen);
 
     let (demo, lines) = start_demo(&dir, base_port);

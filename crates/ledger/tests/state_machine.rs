@@ -326,3 +326,40 @@ fn every_change_to_the_validator_set_opens_an_epoch() {
     let fresh = MemberKey::from_seed(hash_parts("fresher", &[]));
     assert_eq!(pass(GovernanceAction::RotateKey { party_id: "CN-BBB".into(), public_key: fresh.public_key() }).0, 4);
 }
+
+#[test]
+fn founding_tariffs_apply_from_their_own_valid_from_and_are_checked_with_the_genesis() {
+    let members = vec![record("CN-AAA", true, true, true), record("CN-BBB", true, true, false)];
+    let plain = genesis(members.clone());
+    let before_the_chain = GENESIS_TIME - 30 * DAY;
+    let founding = tariff("CN-AAA", 1, before_the_chain);
+    let with_tariff =
+        chargemesh_ledger::Genesis { tariffs: vec![serde_json::to_string(&founding).unwrap()], ..plain.clone() };
+    assert_ne!(with_tariff.hash(), plain.hash(), "the founding tariffs are part of the chain's identity");
+    let state = chargemesh_ledger::State::from_genesis(&with_tariff).unwrap();
+    // A charge that began before the consortium formed is priced by the tariff its member had then.
+    let in_force = state.tariff_in_force("CN-AAA", "std", before_the_chain).unwrap();
+    assert_eq!((in_force.tariff.version, in_force.published_at_height), (1, 0));
+    assert!(state.tariff_in_force("CN-AAA", "std", before_the_chain - 1).is_none());
+
+    let mut ledger = Ledger { state, now: GENESIS_TIME + HOUR, height: 1 };
+    ledger.send("CN-AAA", Action::RegisterCharger(identity(EVSE))).unwrap();
+    ledger.send("CN-AAA", Action::ChargerLifecycle { evse_id: EVSE.into(), event: LifecycleEvent::Installed }).unwrap();
+    let calibrated = LifecycleEvent::Calibrated { certificate: "CAL-1".into(), expires_at: GENESIS_TIME + 365 * DAY };
+    ledger.send("CN-AAA", Action::ChargerLifecycle { evse_id: EVSE.into(), event: calibrated }).unwrap();
+    let started = GENESIS_TIME - 3 * HOUR;
+    ledger.send("CN-AAA", Action::AnchorCdr(anchor("C-1", "CN-BBB", started, &founding))).unwrap();
+    assert!(
+        ledger.refused("CN-AAA", publish(&tariff("CN-AAA", 1, GENESIS_TIME))).to_string().contains("not the next one")
+    );
+
+    let refused = |tariffs: Vec<chargemesh_core::tariff::Tariff>| {
+        let json = tariffs.iter().map(|t| serde_json::to_string(t).unwrap()).collect();
+        chargemesh_ledger::Genesis { tariffs: json, ..plain.clone() }.check().unwrap_err()
+    };
+    assert!(refused(vec![tariff("CN-ZZZ", 1, GENESIS_TIME)]).contains("no founding member"));
+    assert!(refused(vec![tariff("CN-AAA", 2, GENESIS_TIME)]).contains("not the next one"));
+    let mut invalid = tariff("CN-AAA", 1, GENESIS_TIME);
+    invalid.elements.clear();
+    assert!(refused(vec![invalid]).starts_with("tariffs[0]"));
+}

@@ -112,6 +112,7 @@ fn consortium(validators: usize) -> Result<(Genesis, Vec<Member>), String> {
         clearing_period_ms: 86_400_000,
         parameters: Parameters::default(),
         members: records,
+        tariffs: Vec::new(),
     };
     Ok((genesis, members))
 }

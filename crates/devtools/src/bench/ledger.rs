@@ -40,6 +40,7 @@ pub fn run(anchors: usize) -> Result<String, String> {
         clearing_period_ms: DAY,
         parameters: Parameters { max_block_transactions: BLOCK as u32, ..Parameters::default() },
         members: vec![member("CN-AAA", &cpo, true), member("CN-BBB", &emsp, false)],
+        tariffs: Vec::new(),
     };
     let mut state = State::from_genesis(&genesis)?;
     let chain = state.chain();

@@ -22,7 +22,7 @@ pub async fn run(starts: usize) -> Result<String, String> {
     let members: Vec<String> = MEMBERS.iter().map(|m| (*m).to_owned()).collect();
     let addresses = |_| Ok(Addresses { api: free_address()?, gateway: free_address()?, p2p: free_address()? });
     let clearing = Clearing { period_ms: 86_400_000, dispute_window_ms: 86_400_000 };
-    let configs = local_consortium::configs(&dir, &members, addresses, clearing, PASSWORD)?;
+    let configs = local_consortium::configs(&dir, &members, addresses, (clearing, Vec::new()), PASSWORD)?;
     let emsp = Node::start(&configs[0]).await.map_err(|e| format!("member A's node: {e}"))?;
     let cpo = Node::start(&configs[1]).await.map_err(|e| format!("member B's node: {e}"))?;
     let result = measure(&emsp, &cpo, &configs[1], starts).await;

@@ -1,7 +1,8 @@
 //! The demo's chargers: one simulated OCPP 1.6J charger per station, connected to its member's
 //! node. When a member tells one to start, it charges for the driver it was told (the driver's
-//! member's pseudonym) and replays the next real session — its energy, its duration divided by the
-//! demo's speed — then stops as if the vehicle left.
+//! member's pseudonym) and replays the next real session — its energy, reported as having started
+//! as long ago as it lasted (up to the most a member's start may precede the charger's), the rest
+//! of it taking its duration divided by the demo's speed — then stops as if the vehicle left.
 
 use super::Member;
 use chargemesh_node::Node;
@@ -10,8 +11,8 @@ use chargemesh_sim::datasets::perth;
 use chargemesh_sim::{ChargePoint, Connection};
 use jiff::Timestamp;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::task::JoinSet;
 
@@ -20,13 +21,13 @@ pub struct Replay {
     sessions: Vec<perth::Session>,
     speed: u32,
     next: AtomicUsize,
-    /// From when the ledger prices charges (the members' tariffs are on it): no replayed session
-    /// starts earlier.
-    pub priced_from: OnceLock<Timestamp>,
 }
 
 /// The chargers' power: no replayed session delivers more than this much in its time here.
 const MAX_POWER_WATTS: i64 = 60_000;
+/// How long before a member's start command a replayed session may say it began: the charger's
+/// member ties a session to the start it answers only within an hour of it.
+const MAX_EARLIER: jiff::SignedDuration = jiff::SignedDuration::from_mins(50);
 
 impl Replay {
     /// The first Perth & Kinross file in `data/perth` (the repository's copy) or `data/sessions/perth`
@@ -53,7 +54,7 @@ impl Replay {
         if sessions.is_empty() {
             return Err(format!("{from}: no usable sessions"));
         }
-        Ok(Replay { sessions, speed: speed.max(1), next: AtomicUsize::new(0), priced_from: OnceLock::new() })
+        Ok(Replay { sessions, speed: speed.max(1), next: AtomicUsize::new(0) })
     }
 
     pub fn describe(&self) -> String {
@@ -68,15 +69,14 @@ impl Replay {
     /// The next session to replay, starting now: how long it runs here, when the charger says it
     /// started, and its energy in Wh. It ran for `duration` in reality; here it takes that divided by
     /// the speed, and the charger reports it as having started that long ago (as a charger that was
-    /// offline reports), but not before the ledger priced charges, and with no more energy than its
-    /// power allows in that time.
+    /// offline reports; the members' tariffs price it from then, since they found the ledger), at
+    /// most [`MAX_EARLIER`], and with no more energy than its power allows in that time.
     fn next(&self, now: Timestamp) -> (Duration, Timestamp, i64) {
         let session = &self.sessions[self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len()];
         let lasted = (session.end - session.start).get_seconds().max(0);
         let here = Duration::from_secs(lasted as u64 / u64::from(self.speed))
             .clamp(Duration::from_secs(4), Duration::from_secs(40));
-        let earliest = self.priced_from.get().copied().unwrap_or(now);
-        let started = (now - jiff::SignedDuration::from_secs(lasted)).max(earliest);
+        let started = now - jiff::SignedDuration::from_secs(lasted).min(MAX_EARLIER);
         let seconds = (now - started).get_seconds() + here.as_secs() as i64;
         let energy_wh = (session.energy.mwh() / 1_000).min(MAX_POWER_WATTS * seconds * 9 / 10 / 3_600);
         (here, started, energy_wh)

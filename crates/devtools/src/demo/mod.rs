@@ -62,7 +62,9 @@ pub async fn run(options: DemoOptions) -> Result<(), String> {
         })
     };
     let clearing = Clearing { period_ms: 60_000, dispute_window_ms: 30_000 };
-    let configs = local_consortium::configs(&options.dir, &parties, addresses, clearing, PASSWORD)?;
+    // Each member's tariff founds the ledger, so that it prices charges that began before it started.
+    let tariffs = parties.iter().map(|party| founding_tariff(party)).collect::<Result<_, _>>()?;
+    let configs = local_consortium::configs(&options.dir, &parties, addresses, (clearing, tariffs), PASSWORD)?;
     if resumed {
         println!("Resuming the demo consortium in {}.", options.dir.display());
     } else {
@@ -119,7 +121,6 @@ async fn drive(
     let mut chargers = fleet::start(nodes, configs, &members, replay.clone()).await?;
     println!("Waiting for the ledger to register every charger and tariff, and the members to exchange locations…");
     wait_until_federated(&members).await?;
-    let _ = replay.priced_from.set(jiff::Timestamp::now());
     println!("Ready. Drivers start charging at other members' chargers; Ctrl-C stops the demo.\n");
     let mut narrator = Narrator::new(members.len());
     narrator.remember_clearing(&members[0]).await;
@@ -254,6 +255,15 @@ fn shenzhen_stations(data: Option<&Path>) -> Result<Vec<(f64, f64)>, String> {
         return Err(format!("{name}: no station locations"));
     }
     Ok(places)
+}
+
+/// Member `party`'s tariff on the ledger from its genesis (JSON): what [`tariff_draft`] makes of it
+/// in the member's node, owned by the member.
+fn founding_tariff(party: &str) -> Result<String, String> {
+    let preset =
+        chargemesh_core::tariff::TouPreset { owner: party.to_owned(), ..chargemesh_sim::datasets::guangdong_tou() };
+    let tariff = preset.build().map_err(|e| format!("the demo's tariff: {e}"))?;
+    Ok(serde_json::to_string(&tariff).expect("a tariff serializes"))
 }
 
 /// Guangdong's time-of-use shape (sharp, peak, flat, valley electricity plus a service fee), VAT

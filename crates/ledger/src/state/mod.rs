@@ -88,7 +88,7 @@ impl State {
             .iter()
             .map(|record| (record.party_id.clone(), Member { record: record.clone(), nonce: 0, active: true }))
             .collect::<OrdMap<_, _>>();
-        Ok(State {
+        let mut state = State {
             chain: genesis.hash(),
             genesis_time: genesis.timestamp_ms,
             clearing_period_ms: genesis.clearing_period_ms,
@@ -104,7 +104,11 @@ impl State {
             clearings: OrdMap::new(),
             next_clearing: 0,
             roots: root::Sections::default(),
-        })
+        };
+        for (tariff, json) in genesis.founding_tariffs()? {
+            state.found_tariff(tariff, json, genesis.timestamp_ms);
+        }
+        Ok(state)
     }
 
     /// The genesis hash transactions must be signed for.

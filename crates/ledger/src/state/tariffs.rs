@@ -59,6 +59,17 @@ impl State {
         Ok(vec![event])
     }
 
+    /// A founding tariff of the genesis (checked there): in force from its own `valid_from`.
+    pub(super) fn found_tariff(&mut self, tariff: Tariff, json: &str, genesis_time: i64) {
+        let key = (tariff.owner.clone(), tariff.id.clone());
+        let effective_from = tariff.valid_from.as_millisecond();
+        let json = json.to_owned();
+        let published =
+            PublishedTariff { tariff, json, published_at_height: 0, published_at: genesis_time, effective_from };
+        self.tariffs.entry(key).or_default().push(published);
+        self.roots.tariffs = None;
+    }
+
     /// The version of an owner's tariff in force at `at`: the one effective latest but not after it
     /// (the higher version when two share the instant).
     pub fn tariff_in_force(&self, owner: &str, tariff_id: &str, at: i64) -> Option<&PublishedTariff> {

@@ -40,6 +40,7 @@ pub fn genesis(members: Vec<MemberRecord>) -> Genesis {
         clearing_period_ms: DAY,
         parameters: Parameters { dispute_window_ms: DAY, ..Parameters::default() },
         members,
+        tariffs: Vec::new(),
     }
 }
 

@@ -306,6 +306,7 @@ pub fn two_member_consortium(config: &Config) -> chargemesh_ledger::Genesis {
         clearing_period_ms: 86_400_000,
         parameters: chargemesh_ledger::state::Parameters::default(),
         members: vec![record("CN-M01", true), record("CN-M02", false)],
+        tariffs: Vec::new(),
     };
     let dir = config.ledger_dir();
     std::fs::create_dir_all(dir.join("keys")).unwrap();
@@ -396,6 +397,7 @@ fn consortium_configs(names: &[&str], genesis_ms: i64, period_ms: i64, dispute_w
         clearing_period_ms: period_ms,
         parameters: chargemesh_ledger::state::Parameters { dispute_window_ms, ..Default::default() },
         members,
+        tariffs: Vec::new(),
     };
     for config in &configs {
         let dir = config.ledger_dir();
