@@ -10,6 +10,7 @@ use chargemesh_core::session::{SessionState, StoppedBy};
 use chargemesh_core::tariff::Tariff;
 use chargemesh_core::{Energy, IdToken, StationId};
 use chargemesh_gateway::{GatewayConfig, IncomingMessage, Registry};
+use chargemesh_operations::billing;
 use chargemesh_operations::clock::ManualClock;
 use chargemesh_operations::config::PaymentsConfig;
 use chargemesh_operations::payments::SandboxProvider;
@@ -298,4 +299,86 @@ async fn a_card_is_refused_once_the_clock_passes_its_expiry_without_waiting_for_
         ChargerReply::Authorization(a) => assert_eq!(a.status, AuthorizationStatus::Expired),
         other => panic!("{other:?}"),
     }
+}
+
+/// Readings of the charger's register at `minutes` after `started` (Wh), as one MeterValues each.
+async fn readings(operations: &Operations, transaction: i64, started: Timestamp, minutes_wh: &[(i64, i64)]) {
+    for (n, (minutes, wh)) in minutes_wh.iter().enumerate() {
+        let report = MeterReport {
+            connector: 1,
+            transaction: Some(TransactionRef::Node(transaction)),
+            samples: vec![register(started + SignedDuration::from_mins(*minutes), *wh)],
+        };
+        send(operations, &format!("meter-{minutes}-{n}"), "MeterValues", ChargerEvent::MeterValues(report))
+            .await
+            .unwrap();
+    }
+}
+
+async fn stop(operations: &Operations, transaction: i64, at: Timestamp, wh: i64) {
+    let stop = TransactionStop {
+        transaction: TransactionRef::Node(transaction),
+        meter_stop: Energy::from_wh(wh),
+        at,
+        reason: StopReason::Local,
+        id_token: None,
+        samples: Vec::new(),
+    };
+    send(operations, "stop-1", "StopTransaction", ChargerEvent::TransactionStopped(stop)).await.unwrap();
+}
+
+#[tokio::test]
+async fn readings_that_arrive_out_of_order_give_the_energy_they_give_in_order() {
+    let (operations, store) = operations().await;
+    let started = Timestamp::now() - SignedDuration::from_hours(2);
+    let transaction = start(&operations, started).await;
+    readings(&operations, transaction, started, &[(30, 6_000)]).await;
+    assert_eq!(session(&store, transaction).await.energy_mwh, 6_000_000);
+    // Two readings queued while the charger was offline arrive after a later one.
+    readings(&operations, transaction, started, &[(10, 2_000), (20, 4_000)]).await;
+    assert_eq!(session(&store, transaction).await.energy_mwh, 6_000_000, "a late reading re-assesses, not adds");
+    stop(&operations, transaction, started + SignedDuration::from_mins(40), 8_000).await;
+    assert_eq!(session(&store, transaction).await.energy_mwh, 8_000_000);
+    let total = store.read(move |conn| Box::pin(tariffs::cdr_total(conn, transaction))).await.unwrap();
+    assert_eq!(total, Some(9_60), "8 kWh at 1.20");
+}
+
+#[tokio::test]
+async fn a_charge_is_priced_by_the_version_in_force_when_it_started_and_settling_again_changes_nothing() {
+    let (operations, store) = operations().await;
+    let started = Timestamp::now() - SignedDuration::from_hours(2);
+    let dearer_from = started + SignedDuration::from_mins(10);
+    let dearer: Tariff = serde_json::from_value(serde_json::json!({
+        "id": "std", "version": 2, "owner": "CN-M01", "currency": "CNY",
+        "tax": {"rate": "13", "included": true}, "valid_from": dearer_from.to_string(),
+        "elements": [{"components": [{"kind": "energy", "price": "2"}]}]
+    }))
+    .unwrap();
+    let operator = operations.latest_tariff("std", None).await.unwrap().operator_id;
+    operations.add_tariff_version(operator, dearer, started).await.unwrap();
+
+    let transaction = start(&operations, started).await;
+    stop(&operations, transaction, started + SignedDuration::from_mins(40), 5_000).await;
+    let total = store.read(move |conn| Box::pin(tariffs::cdr_total(conn, transaction))).await.unwrap();
+    assert_eq!(total, Some(6_00), "5 kWh at 1.20, the version in force at the start, though 2.00 was at the stop");
+    let version_at = |at: Timestamp| {
+        let store = store.clone();
+        async move {
+            store
+                .read(move |conn| Box::pin(billing::pricing_at_start(conn, STATION, 1, at)))
+                .await
+                .unwrap()
+                .map(|pricing| pricing.as_session_pricing().version)
+        }
+    };
+    assert_eq!(version_at(dearer_from - SignedDuration::from_millis(1)).await, Some(1));
+    assert_eq!(version_at(dearer_from).await, Some(2));
+
+    let body = |store: Store| async move {
+        store.read(move |conn| Box::pin(tariffs::cdr(conn, transaction))).await.unwrap().expect("a CDR")
+    };
+    let saved = body(store.clone()).await;
+    let ended = session(&store, transaction).await;
+    store.write(move |tx| Box::pin(async move { billing::settle(tx, &ended, Timestamp::now()).await })).await.unwrap();
+    assert_eq!(body(store.clone()).await, saved, "the same session priced again gives the same CDR");
 }
