@@ -13,7 +13,7 @@ use crate::views::staff::ApiKey;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use chargemesh_core::access::{Need, Role, scope_within};
+use chargemesh_core::access::{Role, scope_within};
 use chargemesh_store::staff::CredentialKind;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -92,14 +92,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "auth",
     responses((status = 200, body = Vec<ApiKey>), (status = 401, body = super::errors::ErrorBody)), security(("bearer" = [])))]
 pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> ApiResult<Json<Vec<ApiKey>>> {
-    let keys = if caller.role().permits(Need::OperatorAdmin) {
-        // The keys of the accounts it may change (as revoking needs), and its own.
-        let (keys, accounts) = state.operations.api_keys_and_accounts(caller.scope()).await?;
-        let managed = |id: i64| accounts.iter().any(|a| a.id == id && a.role.within(caller.role()));
-        keys.into_iter().filter(|k| k.staff_id == caller.staff.id || managed(k.staff_id)).collect()
-    } else {
-        state.operations.api_keys_of(caller.staff.id).await?
-    };
+    let keys = state.operations.api_keys_seen_by(caller.staff_actor()).await?;
     Ok(Json(views::all(keys)))
 }
 
@@ -112,15 +105,7 @@ pub async fn revoke(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<(Extension<Before>, StatusCode)> {
-    let not_found = || ApiError::not_found(format!("API key {id:?}"));
-    let key_id: i64 = id.parse().map_err(|_| not_found())?;
-    let key = state.operations.api_key(key_id).await?.ok_or_else(not_found)?;
-    let account = state.operations.staff_account(key.staff_id).await?;
-    let administers = caller.role().permits(Need::OperatorAdmin)
-        && account.is_some_and(|a| caller.sees(a.operator_id) && a.role.within(caller.role()));
-    if key.staff_id != caller.staff.id && !administers {
-        return Err(not_found());
-    }
-    state.operations.revoke_api_key(key_id).await?;
+    let key_id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("API key {id:?}")))?;
+    let key = state.operations.revoke_api_key_as(key_id, caller.staff_actor()).await?;
     Ok((Before::of(&key), StatusCode::NO_CONTENT))
 }

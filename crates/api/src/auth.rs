@@ -66,6 +66,11 @@ impl Caller {
         self.grant.operator_id
     }
 
+    /// The caller as operations knows one acting on staff records.
+    pub fn staff_actor(&self) -> chargemesh_operations::api_keys::StaffActor {
+        chargemesh_operations::api_keys::StaffActor { staff_id: self.staff.id, role: self.role(), scope: self.scope() }
+    }
+
     /// Whether data owned by `operator_id` is visible to the caller.
     pub fn sees(&self, operator_id: Option<i64>) -> bool {
         Viewer::from(self).sees_operator(operator_id)

@@ -155,7 +155,7 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<(Extension<Before>, StatusCode)> {
-    let member = managed(&state, &caller, &id).await?;
-    state.operations.delete_staff(member.id, member.role).await?;
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("staff account {id:?}")))?;
+    let member = state.operations.delete_staff_as(id, caller.staff_actor()).await?;
     Ok((Before::of(&member), StatusCode::NO_CONTENT))
 }

@@ -2,7 +2,7 @@
 //! kept only as the digest of its secret.
 
 use super::{Error, Operations, Outcome, passwords};
-use chargemesh_core::access::{Role, Scope};
+use chargemesh_core::access::{Need, Role, Scope, scope_within};
 use chargemesh_store::staff::{self, ApiKey, CredentialKind, NewCredential, StaffMember};
 use jiff::Timestamp;
 
@@ -47,31 +47,61 @@ impl Operations {
         Ok((key, api_key))
     }
 
-    /// The API keys reaching `scope` and the staff accounts of `scope`, read together.
-    pub async fn api_keys_and_accounts(&self, scope: Scope) -> Outcome<(Vec<ApiKey>, Vec<StaffMember>)> {
-        Ok(self
+    /// The API keys `actor` sees: its own, and, when it administers accounts, those of every
+    /// account it may change (within its scope, at or below its role).
+    pub async fn api_keys_seen_by(&self, actor: StaffActor) -> Outcome<Vec<ApiKey>> {
+        let found = self
             .store
             .read(move |conn| {
                 Box::pin(async move {
-                    Ok((staff::list_api_keys(&mut *conn, None, scope).await?, staff::list_staff(conn, scope).await?))
+                    if !actor.role.permits(Need::OperatorAdmin) {
+                        return staff::list_api_keys(conn, Some(actor.staff_id), None).await;
+                    }
+                    let keys = staff::list_api_keys(&mut *conn, None, actor.scope).await?;
+                    let accounts = staff::list_staff(conn, actor.scope).await?;
+                    let administered = |id: i64| accounts.iter().any(|a| a.id == id && actor.administers(a));
+                    Ok(keys.into_iter().filter(|k| k.staff_id == actor.staff_id || administered(k.staff_id)).collect())
                 })
             })
-            .await?)
+            .await?;
+        Ok(found)
     }
 
-    /// The API keys of account `staff_id`.
-    pub async fn api_keys_of(&self, staff_id: i64) -> Outcome<Vec<ApiKey>> {
-        Ok(self.store.read(move |conn| Box::pin(staff::list_api_keys(conn, Some(staff_id), None))).await?)
+    /// Revokes API key `id` at once, for `actor`: its own key, or one of an account it administers
+    /// (any other is not found). Returns the key as it was.
+    pub async fn revoke_api_key_as(&self, id: i64, actor: StaffActor) -> Outcome<ApiKey> {
+        let revoked = self
+            .store
+            .write(move |tx| {
+                Box::pin(async move {
+                    let Some(key) = staff::get_api_key(&mut *tx, id).await? else { return Ok(None) };
+                    let account = staff::get_staff(&mut *tx, key.staff_id).await?;
+                    if key.staff_id != actor.staff_id && !account.is_some_and(|a| actor.administers(&a)) {
+                        return Ok(None);
+                    }
+                    staff::revoke_api_key(tx, id).await?;
+                    Ok(Some(key))
+                })
+            })
+            .await?;
+        revoked.ok_or_else(|| Error::not_found(format!("API key {id}")))
     }
+}
 
-    /// API key `id`, if it exists.
-    pub async fn api_key(&self, id: i64) -> Outcome<Option<ApiKey>> {
-        Ok(self.store.read(move |conn| Box::pin(staff::get_api_key(conn, id))).await?)
-    }
+/// Who acts on staff records: the account, and the role and scope it acts with.
+#[derive(Debug, Clone, Copy)]
+pub struct StaffActor {
+    pub staff_id: i64,
+    pub role: Role,
+    pub scope: Scope,
+}
 
-    /// Revokes API key `id` at once.
-    pub async fn revoke_api_key(&self, id: i64) -> Outcome<()> {
-        self.store.write(move |tx| Box::pin(staff::revoke_api_key(tx, id))).await?;
-        Ok(())
+impl StaffActor {
+    /// Whether this actor may change `account`: an operator administrator (or above), within its
+    /// scope, over an account at or below its role.
+    pub fn administers(&self, account: &StaffMember) -> bool {
+        self.role.permits(Need::OperatorAdmin)
+            && scope_within(account.operator_id, self.scope)
+            && account.role.within(self.role)
     }
 }

@@ -2,7 +2,7 @@
 //! commands go to chargers, and who may charge. Never sees a wire format.
 
 mod admission;
-mod api_keys;
+pub mod api_keys;
 mod audit;
 pub mod billing;
 pub mod changes;

@@ -1,8 +1,9 @@
 //! Staff accounts of the operator API: created, listed, disabled, given a new password, deleted,
 //! and their logins. The last active member administrator always stays.
 
+use super::api_keys::StaffActor;
 use super::{Error, Operations, Outcome, passwords};
-use chargemesh_core::access::{Role, Scope};
+use chargemesh_core::access::{Role, Scope, scope_within};
 use chargemesh_store::staff::{self, CredentialKind, Grant, NewCredential, StaffMember, StaffStatus};
 use chargemesh_store::{Conn, Result};
 use jiff::Timestamp;
@@ -78,24 +79,29 @@ impl Operations {
             .await?
     }
 
-    /// Deletes account `id` (with `role`) and every credential it has; refuses to delete the last
-    /// active member administrator.
-    pub async fn delete_staff(&self, id: i64, role: Role) -> Outcome<()> {
-        let deleted = self
-            .store
+    /// Deletes account `id` and every credential it has, for `actor`: an account it does not see is
+    /// not found, one above its role is forbidden, and the last active member administrator stays.
+    /// Returns the account as it was.
+    pub async fn delete_staff_as(&self, id: i64, actor: StaffActor) -> Outcome<StaffMember> {
+        self.store
             .write(move |tx| {
                 Box::pin(async move {
-                    if !keeps_a_member_admin(&mut *tx, id, role).await? {
+                    let account = staff::get_staff(&mut *tx, id).await?;
+                    let Some(account) = account.filter(|a| scope_within(a.operator_id, actor.scope)) else {
+                        return Ok(Err(Error::not_found(format!("staff account {id}"))));
+                    };
+                    if !account.role.within(actor.role) {
+                        let refusal = format!("a {} cannot change a {} account", actor.role, account.role);
+                        return Ok(Err(Error::Forbidden(refusal)));
+                    }
+                    if !keeps_a_member_admin(&mut *tx, id, account.role).await? {
                         return Ok(Err(last_member_admin()));
                     }
-                    Ok(Ok(staff::delete_staff(tx, id).await?))
+                    staff::delete_staff(tx, id).await?;
+                    Ok(Ok(account))
                 })
             })
-            .await??;
-        if !deleted {
-            return Err(Error::not_found(format!("staff account {id}")));
-        }
-        Ok(())
+            .await?
     }
 
     /// The active account whose login or API key has the digest `secret_digest` at `now`, and what
