@@ -3,7 +3,7 @@
 //! with more rights than its own; the last active member administrator stays.
 
 use super::ApiState;
-use super::auth::{Caller, check_new_password, hash_password, reset_password_hash};
+use super::auth::{Caller, check_new_password, hash_password};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::extract::Path;
@@ -103,16 +103,6 @@ async fn visible(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<charg
     member.filter(|m| caller.sees(m.operator_id)).ok_or_else(not_found)
 }
 
-/// The account `id` if the caller may change it: it sees it, and it has no more rights than the
-/// caller's.
-async fn managed(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<chargemesh_store::staff::StaffMember> {
-    let member = visible(state, caller, id).await?;
-    if !member.role.within(caller.role()) {
-        return Err(ApiError::forbidden(format!("a {} cannot change a {} account", caller.role(), member.role)));
-    }
-    Ok(member)
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffChange {
@@ -134,15 +124,14 @@ pub async fn update(
     Path(id): Path<String>,
     Body(change): Body<StaffChange>,
 ) -> ApiResult<(Extension<Before>, Json<StaffMember>)> {
-    let member = managed(&state, &caller, &id).await?;
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found(format!("staff account {id:?}")))?;
     let status = match change.status.as_deref().map(StaffStatus::parse) {
         None => None,
         Some(Some(status)) => Some(status),
         Some(None) => return Err(ApiError::invalid("status must be active or disabled")),
     };
-    let hash = reset_password_hash(change.password, &[&member.username]).await?;
-    let changed = state.operations.update_staff(member.id, member.role, status, hash).await?;
-    Ok((Before::of(&member), Json(changed.into())))
+    let (before, after) = state.operations.update_staff_as(id, caller.staff_actor(), status, change.password).await?;
+    Ok((Before::of(&before), Json(after.into())))
 }
 
 /// Deletes an account and every credential it has.

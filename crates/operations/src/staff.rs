@@ -52,16 +52,34 @@ impl Operations {
             .await?)
     }
 
-    /// Sets account `id`'s status and password, each if given, in one transaction; refuses to
-    /// disable the last active member administrator.
-    pub async fn update_staff(
+    /// Sets account `id`'s status and password, each if given, for `actor`: an account it does not see
+    /// is not found, one above its role forbidden, a password that breaks the rules invalid, and the
+    /// last active member administrator stays active. Returns the account before and after.
+    pub async fn update_staff_as(
         &self,
         id: i64,
-        role: Role,
+        actor: StaffActor,
         status: Option<StaffStatus>,
-        password_hash: Option<String>,
-    ) -> Outcome<StaffMember> {
-        self.store
+        password: Option<String>,
+    ) -> Outcome<(StaffMember, StaffMember)> {
+        let account = self.staff_account(id).await?.filter(|a| scope_within(a.operator_id, actor.scope));
+        let before = account.ok_or_else(|| Error::not_found(format!("staff account {id}")))?;
+        if !before.role.within(actor.role) {
+            return Err(Error::Forbidden(format!("a {} cannot change a {} account", actor.role, before.role)));
+        }
+        let password_hash = match password {
+            Some(password) => {
+                if let Some(problem) = passwords::weakness(&password, &[&before.username]) {
+                    return Err(Error::invalid(problem));
+                }
+                let hash = tokio::task::spawn_blocking(move || passwords::hash(&password)).await;
+                Some(hash.map_err(|_| Error::invalid("could not hash the password"))?)
+            }
+            None => None,
+        };
+        let role = before.role;
+        let after = self
+            .store
             .write(move |tx| {
                 Box::pin(async move {
                     if let Some(status) = status {
@@ -76,7 +94,8 @@ impl Operations {
                     Ok(staff::get_staff(tx, id).await?.ok_or_else(|| Error::not_found(format!("staff account {id}"))))
                 })
             })
-            .await?
+            .await??;
+        Ok((before, after))
     }
 
     /// Deletes account `id` and every credential it has, for `actor`: an account it does not see is
