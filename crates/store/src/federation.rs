@@ -425,14 +425,14 @@ const AUTHORIZATION_WINDOW_MS: i64 = 3_600_000;
 /// with the member's request nearest its start, if any.
 pub async fn roaming_charges(conn: &mut Conn, since: Timestamp) -> Result<Vec<RoamingCharge>> {
     query(
-        "SELECT s.id, s.station_id, s.connector_id, s.id_token, t.emsp_party, s.state, s.started_at, s.stopped_at, \
-         s.energy_mwh, s.updated_at, c.body AS cdr_body, \
+        "SELECT s.id, s.station_id, s.connector_id, s.id_token, s.roaming_member, s.state, s.started_at, \
+         s.stopped_at, s.energy_mwh, s.updated_at, c.body AS cdr_body, \
          (SELECT a.reference FROM ocpi_authorizations a WHERE a.id_token = s.id_token AND a.station_id = s.station_id \
-          AND a.member = t.emsp_party AND a.created_at BETWEEN s.started_at - $2 AND s.started_at + $2 \
+          AND a.member = s.roaming_member AND a.created_at BETWEEN s.started_at - $2 AND s.started_at + $2 \
           ORDER BY ABS(a.created_at - s.started_at) LIMIT 1) AS reference \
-         FROM sessions s JOIN tokens t ON t.id_token = s.id_token AND t.emsp_party IS NOT NULL \
-         LEFT JOIN session_cdrs c ON c.session_id = s.id \
-         WHERE s.id IN (SELECT id FROM sessions WHERE updated_at >= $1 \
+         FROM sessions s LEFT JOIN session_cdrs c ON c.session_id = s.id \
+         WHERE s.roaming_member IS NOT NULL AND s.id IN (SELECT id FROM sessions \
+          WHERE roaming_member IS NOT NULL AND updated_at >= $1 \
           UNION SELECT session_id FROM session_cdrs WHERE priced_at >= $1) ORDER BY s.id",
     )
     .bind(millis(since))
@@ -447,7 +447,7 @@ pub async fn roaming_charges(conn: &mut Conn, since: Timestamp) -> Result<Vec<Ro
             station_id: row.try_get("station_id")?,
             connector_id: row.try_get("connector_id")?,
             id_token: row.try_get("id_token")?,
-            emsp: row.try_get("emsp_party")?,
+            emsp: row.try_get("roaming_member")?,
             state: crate::sessions::read_state(&row.try_get::<String, _>("state")?)?,
             started_at: instant(row.try_get("started_at")?)?,
             stopped_at: stopped_at.map(instant).transpose()?,

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "member requests seen", include_str!("../migrations/0015_member_requests_seen.sql")),
     (16, "dispute resolutions", include_str!("../migrations/0016_dispute_resolutions.sql")),
     (17, "change lookups", include_str!("../migrations/0017_change_lookups.sql")),
+    (18, "roaming sessions", include_str!("../migrations/0018_roaming_sessions.sql")),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {

@@ -144,8 +144,9 @@ pub struct SessionPricing<'a> {
 pub async fn create_session(conn: &mut Conn, new: &NewSession<'_>, now: Timestamp) -> Result<i64> {
     let row = query(
         "INSERT INTO sessions (station_id, connector_id, id_token, authorization_status, state, started_at, \
-         meter_start_mwh, reservation_id, energy_mwh, energy_flags, tariff_id, tariff_version, time_zone, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '', $10, $11, $12, $9) RETURNING id",
+         meter_start_mwh, reservation_id, energy_mwh, energy_flags, tariff_id, tariff_version, time_zone, updated_at, \
+         roaming_member) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '', $10, $11, $12, $9, \
+         (SELECT emsp_party FROM tokens WHERE id_token = $3)) RETURNING id",
     )
     .bind(new.station_id)
     .bind(i64::from(new.connector_id))

@@ -82,8 +82,14 @@ pub async fn upsert_token(conn: &mut Conn, token: &Token) -> Result<()> {
     .bind(&token.emsp_party)
     .bind(token.driver_id)
     .bind(millis(token.created_at))
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    // Sessions carry their driver's member for the publisher's index of roaming sessions.
+    query("UPDATE sessions SET roaming_member = $2 WHERE id_token = $1 AND roaming_member IS DISTINCT FROM $2")
+        .bind(&token.id_token)
+        .bind(&token.emsp_party)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

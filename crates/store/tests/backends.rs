@@ -711,12 +711,19 @@ async fn members_reservations(store: &Store) {
 }
 
 /// This node's side as CPO: a member's request (recorded once however often it comes), and the
-/// sessions of members' drivers at this node's chargers.
+/// sessions of members' drivers at this node's chargers, not those of its own drivers; a token
+/// found to be a member's later brings its sessions along.
 async fn roaming_charges_of_members_drivers(store: &Store) {
     let now = at(NOW);
     let operator_id = charger(store).await;
-    in_write!(store, |tx| { tokens::upsert_token(&mut *tx, &card(operator_id)).await? });
+    let own = Token { emsp_party: None, ..card(operator_id) };
+    in_write!(store, |tx| { tokens::upsert_token(&mut *tx, &own).await? });
     start_session(store).await;
+    in_read!(store, |conn| {
+        let charges = federation::roaming_charges(&mut *conn, now - SignedDuration::from_hours(1)).await.unwrap();
+        assert!(charges.is_empty(), "the node's own driver's session is no member's charge: {charges:?}");
+    });
+    in_write!(store, |tx| { tokens::upsert_token(&mut *tx, &card(operator_id)).await? });
     in_write!(store, |tx| {
         federation::authorize(&mut *tx, "PSEUDONYM", "ST-1", "CN-M02", "ref-1", now).await?;
         federation::authorize(&mut *tx, "PSEUDONYM", "ST-1", "CN-M02", "ref-1", now).await?;
