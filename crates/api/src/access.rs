@@ -220,7 +220,7 @@ pub async fn enforce(
     let actor = match route.access {
         Access::Public => return next.run(request).await,
         Access::Staff(need) => {
-            let caller = match Caller::authenticate(&state, request.headers()).await {
+            let caller = match Caller::authenticate(&state, request.method(), request.headers()).await {
                 Ok(caller) => caller,
                 Err(error) => return error.into_response(),
             };
@@ -244,7 +244,7 @@ pub async fn enforce(
             request.extensions_mut().insert(caller.clone());
             Authenticated::Staff(caller)
         }
-        Access::Driver => match DriverCaller::authenticate(&state, request.headers()).await {
+        Access::Driver => match DriverCaller::authenticate(&state, request.method(), request.headers()).await {
             Ok(driver) => {
                 request.extensions_mut().insert(driver.clone());
                 Authenticated::Driver(driver)

@@ -2,6 +2,7 @@
 //! operator scope; logging in (throttled) and out; changing one's own password.
 
 use super::ApiState;
+use super::browser;
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
 use super::login_throttle::{Attempt, Realm};
@@ -10,7 +11,8 @@ use crate::views::staff::StaffMember;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use chargemesh_core::access::{Role, Scope};
 use chargemesh_operations::passwords;
 use chargemesh_store::staff::{CredentialKind, Grant, StaffStatus};
@@ -28,10 +30,11 @@ pub struct Caller {
 
 impl Caller {
     /// Finds the account and grant of the credential a request presents.
-    pub(super) async fn authenticate(state: &ApiState, headers: &HeaderMap) -> ApiResult<Caller> {
-        let secret = presented_secret(headers)
+    pub(super) async fn authenticate(state: &ApiState, method: &Method, headers: &HeaderMap) -> ApiResult<Caller> {
+        let presented = browser::presented(headers, Realm::Staff)
             .ok_or_else(|| ApiError::unauthorized("send `Authorization: Bearer <token>` or `X-Api-Key: <key>`"))?;
-        let digest = passwords::digest(secret);
+        browser::check_origin(method, headers, &presented)?;
+        let digest = passwords::digest(presented.secret);
         let found = state.operations.staff_of_credential(digest, Timestamp::now()).await?.ok_or_else(|| {
             ApiError::unauthorized(
                 "the token or API key is unknown, revoked or expired, or its account is disabled; log in again",
@@ -116,12 +119,9 @@ impl From<&Caller> for Viewer {
     }
 }
 
+/// The staff login or API key a request presents (bearer token, key or the console's cookie).
 pub(super) fn presented_secret(headers: &HeaderMap) -> Option<&str> {
-    if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-        return Some(key.trim());
-    }
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).map(str::trim)
+    browser::presented(headers, Realm::Staff).map(|presented| presented.secret)
 }
 
 /// Whether `password` is the one `stored` is the hash of. An unknown account (`None`) costs a full
@@ -161,12 +161,17 @@ pub(super) async fn hash_password(password: String) -> ApiResult<String> {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// For a browser: keep the login in an `HttpOnly` cookie (with a CSRF cookie for
+    /// `X-CSRF-Token`) instead of answering the token.
+    #[serde(default)]
+    pub cookie: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginResponse {
-    /// Send as `Authorization: Bearer <token>`.
-    pub token: String,
+    /// Send as `Authorization: Bearer <token>`; absent when the login is kept in a cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
     pub staff: StaffMember,
@@ -183,7 +188,7 @@ pub async fn login(
     State(state): State<Arc<ApiState>>,
     ClientAddress(address): ClientAddress,
     Body(request): Body<LoginRequest>,
-) -> ApiResult<Json<LoginResponse>> {
+) -> ApiResult<Response> {
     let now = Timestamp::now();
     let attempt = Attempt::new(Realm::Staff, &request.username, address);
     let _checking = attempt.one_at_a_time(&state.logins_in_flight)?;
@@ -208,17 +213,32 @@ pub async fn login(
     let expires_at = now + SignedDuration::from_hours(i64::from(state.settings.login_ttl_hours));
     let token = state.operations.open_staff_login(member.id, expires_at, now).await?;
     login.succeeded(&state, member.id, Some(member.role.as_str()), member.operator_id).await;
-    Ok(Json(LoginResponse { token, expires_at, staff: member.into() }))
+    if request.cookie {
+        let cookies = browser::login_cookies(Realm::Staff, &token, expires_at, now, state.settings.secure_cookies);
+        let answer = LoginResponse { token: None, expires_at, staff: member.into() };
+        return Ok(with_cookies(cookies, Json(answer)));
+    }
+    Ok(Json(LoginResponse { token: Some(token), expires_at, staff: member.into() }).into_response())
 }
 
-/// Revokes the token or key this request was made with.
+/// An answer that also sets (or clears) a browser's login cookies.
+pub(super) fn with_cookies(cookies: [HeaderValue; 2], answer: impl IntoResponse) -> Response {
+    let mut response = answer.into_response();
+    for cookie in cookies {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// Revokes the token or key this request was made with (and a browser forgets its cookies).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204), (status = 401, body = super::errors::ErrorBody)), security(("bearer" = [])))]
-pub async fn logout(State(state): State<Arc<ApiState>>, _caller: Caller, headers: HeaderMap) -> ApiResult<StatusCode> {
+pub async fn logout(State(state): State<Arc<ApiState>>, _caller: Caller, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(secret) = presented_secret(&headers) {
         state.operations.revoke_staff_credential(passwords::digest(secret)).await?;
     }
-    Ok(StatusCode::NO_CONTENT)
+    let forget = browser::logout_cookies(Realm::Staff, state.settings.secure_cookies);
+    Ok(with_cookies(forget, StatusCode::NO_CONTENT))
 }
 
 /// The calling account.

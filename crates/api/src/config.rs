@@ -19,6 +19,9 @@ pub struct ApiConfig {
     pub metrics_token: String,
     /// How long a client may take to send a request's headers before it is dropped.
     pub header_timeout_secs: u64,
+    /// The console and driver app are reached over HTTPS (a TLS proxy in front of the node): their
+    /// login cookies are marked `Secure`, so a browser never sends them over plain HTTP.
+    pub secure_cookies: bool,
 }
 
 impl Default for ApiConfig {
@@ -30,6 +33,7 @@ impl Default for ApiConfig {
             forwarded_for: false,
             metrics_token: String::new(),
             header_timeout_secs: 5,
+            secure_cookies: false,
         }
     }
 }

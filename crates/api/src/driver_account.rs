@@ -3,7 +3,8 @@
 //! opens the driver API only, and a staff token never opens it.
 
 use super::ApiState;
-use super::auth::{check_new_password, hash_password, password_matches, presented_secret};
+use super::auth::{check_new_password, hash_password, password_matches, with_cookies};
+use super::browser;
 use super::drivers::{DriverAccount, account, driver_names};
 use super::errors::{ApiError, ApiResult};
 use super::extract::Body;
@@ -45,11 +46,16 @@ impl DriverCaller {
     }
 
     /// Finds the active driver whose login a request presents.
-    pub(super) async fn authenticate(state: &ApiState, headers: &axum::http::HeaderMap) -> ApiResult<DriverCaller> {
-        let secret = presented_secret(headers).ok_or_else(|| {
+    pub(super) async fn authenticate(
+        state: &ApiState,
+        method: &axum::http::Method,
+        headers: &axum::http::HeaderMap,
+    ) -> ApiResult<DriverCaller> {
+        let presented = browser::presented(headers, Realm::Driver).ok_or_else(|| {
             ApiError::unauthorized("send `Authorization: Bearer <token>` with the token of POST /api/v1/driver/login")
         })?;
-        let digest = passwords::digest(secret);
+        browser::check_origin(method, headers, &presented)?;
+        let digest = passwords::digest(presented.secret);
         let driver =
             state.operations.driver_of_credential(digest.clone(), Timestamp::now()).await?.ok_or_else(|| {
                 ApiError::unauthorized("not logged in as a driver, or the login expired: log in again")
@@ -63,12 +69,17 @@ impl DriverCaller {
 pub struct DriverLogin {
     pub username: String,
     pub password: String,
+    /// For the driver app in a browser: keep the login in an `HttpOnly` cookie (with a CSRF cookie
+    /// for `X-CSRF-Token`) instead of answering the token.
+    #[serde(default)]
+    pub cookie: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DriverLoginResponse {
-    /// Send as `Authorization: Bearer <token>` to the driver API.
-    pub token: String,
+    /// Send as `Authorization: Bearer <token>` to the driver API; absent when kept in a cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
     pub driver: Driver,
@@ -88,7 +99,7 @@ pub async fn login(
     State(state): State<Arc<ApiState>>,
     ClientAddress(address): ClientAddress,
     Body(request): Body<DriverLogin>,
-) -> ApiResult<Json<DriverLoginResponse>> {
+) -> ApiResult<axum::response::Response> {
     let username = request.username.trim().to_owned();
     let now = Timestamp::now();
     let attempt = Attempt::new(Realm::Driver, &username, address);
@@ -114,14 +125,23 @@ pub async fn login(
     let expires_at = now + SignedDuration::from_hours(24 * LOGIN_DAYS);
     let token = state.operations.open_driver_login(driver.id, expires_at, now).await?;
     login.succeeded(&state, driver.id, None, Some(driver.operator_id)).await;
-    Ok(Json(DriverLoginResponse { token, expires_at, driver: driver.into() }))
+    if request.cookie {
+        let cookies = browser::login_cookies(Realm::Driver, &token, expires_at, now, state.settings.secure_cookies);
+        return Ok(with_cookies(cookies, Json(DriverLoginResponse { token: None, expires_at, driver: driver.into() })));
+    }
+    Ok(axum::response::IntoResponse::into_response(Json(DriverLoginResponse {
+        token: Some(token),
+        expires_at,
+        driver: driver.into(),
+    })))
 }
 
 /// Ends the login this request was made with.
 #[utoipa::path(post, path = "/api/v1/driver/logout", tag = "driver", responses((status = 204)), security(("bearer" = [])))]
-pub async fn logout(State(state): State<Arc<ApiState>>, caller: DriverCaller) -> ApiResult<StatusCode> {
+pub async fn logout(State(state): State<Arc<ApiState>>, caller: DriverCaller) -> ApiResult<axum::response::Response> {
     state.operations.end_driver_login(caller.login_digest).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let forget = browser::logout_cookies(Realm::Driver, state.settings.secure_cookies);
+    Ok(with_cookies(forget, StatusCode::NO_CONTENT))
 }
 
 /// The driver's account and the tokens (app account, cards) they charge with.

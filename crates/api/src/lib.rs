@@ -4,6 +4,7 @@ pub mod access;
 mod api_keys;
 mod audit;
 mod auth;
+mod browser;
 mod chargers;
 mod commissioning;
 mod common_responses;
@@ -225,7 +226,6 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .nest("/api/v1", v1)
         .route("/metrics", get(metrics))
         .route("/health", get(|| async { "ok" }))
-        .fallback(|| async { errors::ApiError::not_found("this path (the API is under /api/v1)") })
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }

@@ -108,6 +108,7 @@ impl Node {
         });
         let api_router = chargemesh_api::router(api_state)
             .merge(chargemesh_federation::router(federation.clone()))
+            .fallback(chargemesh_web::serve)
             .layer(axum::middleware::map_response(chargemesh_api::security_headers));
         let mut tasks = vec![
             tokio::spawn(serving::serve(gateway_listener, gateway_router, secs(config.gateway.handshake_timeout_secs))),
@@ -122,7 +123,8 @@ impl Node {
             let feed = ledger::feed::run(ledger.clone(), operations.clone(), intervals, config.ledger.anchor_own_cdrs);
             tasks.push(tokio::spawn(feed));
         }
-        tracing::info!(%gateway_addr, %api_addr, path = %config.gateway.path, "chargemesh node running");
+        let (console, driver_app) = (format!("http://{api_addr}/"), format!("http://{api_addr}/app/"));
+        tracing::info!(%gateway_addr, %api_addr, path = %config.gateway.path, %console, %driver_app, "chargemesh node running");
         Ok(Node { api_addr, gateway_addr, operations, ledger, tasks })
     }
 

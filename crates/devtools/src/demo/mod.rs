@@ -82,9 +82,11 @@ pub async fn run(options: DemoOptions) -> Result<(), String> {
             format!("{}'s node: {e} (use --base-port to move the demo's ports)", config.ledger.party_id)
         })?;
         let drivers = driver_names(&config.ledger.party_id).join(", ");
+        let at = node.api_addr;
         println!(
-            "  {} — API http://{}/api/v1 (login admin / {PASSWORD}; drivers {drivers} / {PASSWORD} at /driver/login)",
-            config.ledger.party_id, node.api_addr
+            "  {} — console http://{at}/ (admin / {PASSWORD}), driver app http://{at}/app/ ({drivers} / {PASSWORD}), \
+             API http://{at}/api/v1",
+            config.ledger.party_id
         );
         nodes.push(node);
     }

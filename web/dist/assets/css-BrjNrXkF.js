@@ -1,0 +1,1 @@
+import"./console-DHGDmsm4.js";import"./css-Dvuk6UmO.js";

@@ -1,0 +1,25 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { loggedIn } from '../shared/api'
+
+export const router = createRouter({
+  history: createWebHistory('/'),
+  routes: [
+    { path: '/login', name: 'login', component: () => import('./pages/LoginPage.vue') },
+    {
+      path: '/',
+      component: () => import('./ConsoleLayout.vue'),
+      children: [
+        { path: '', name: 'dashboard', component: () => import('./pages/DashboardPage.vue') },
+        { path: 'sites', name: 'sites', component: () => import('./pages/SitesPage.vue') },
+        { path: 'chargers', name: 'chargers', component: () => import('./pages/ChargersPage.vue') },
+        { path: 'sessions', name: 'sessions', component: () => import('./pages/SessionsPage.vue') },
+        { path: 'sessions/:id', name: 'session', component: () => import('./pages/SessionDetailPage.vue') },
+      ],
+    },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+})
+
+router.beforeEach((to) => {
+  if (to.name !== 'login' && !loggedIn('staff')) return { name: 'login', query: { next: to.fullPath } }
+})

@@ -1,0 +1,31 @@
+// The staff account the console is logged in as, and what its role may do (the API's access table
+// in the roles' terms: a button a role may not use is not shown).
+import { ref } from 'vue'
+import { call } from '../shared/api'
+
+export interface Staff {
+  id: number
+  username: string
+  role: string
+  operator_id: number | null
+}
+
+export const me = ref<Staff | null>(null)
+
+export async function loadMe(): Promise<Staff> {
+  me.value = await call<Staff>('staff', 'GET', '/me')
+  return me.value
+}
+
+const WRITERS = ['member_admin', 'admin', 'operator']
+const MEMBER_ROLES = ['member_admin', 'member_finance', 'member_readonly']
+
+/** Whether the account may change operators' data (sites, chargers, tariffs, commands). */
+export function canWrite(): boolean {
+  return WRITERS.includes(me.value?.role ?? '')
+}
+
+/** Whether the account is one of the member's (sees every operator and the consortium's pages). */
+export function isMemberRole(): boolean {
+  return MEMBER_ROLES.includes(me.value?.role ?? '')
+}

@@ -1,0 +1,92 @@
+// The API's answers the console reads (a subset of each: the fields it shows).
+
+export interface Connector {
+  connector_id: number
+  status: string
+  error_code: string | null
+  info: string | null
+  status_at: string
+}
+
+export interface Charger {
+  station_id: string
+  operator_id: number | null
+  site_id: number | null
+  registration: string
+  vendor: string | null
+  model: string | null
+  last_seen_at: string | null
+  connected: boolean
+  connectors: Connector[]
+}
+
+export interface Site {
+  id: number
+  operator_id: number
+  name: string
+  time_zone: string
+  latitude: number | null
+  longitude: number | null
+  address: string | null
+  city: string | null
+}
+
+export interface Operator {
+  id: number
+  name: string
+}
+
+export interface Session {
+  id: number
+  station_id: string
+  connector_id: number
+  id_token: string
+  state: string
+  started_at: string
+  stopped_at: string | null
+  energy_mwh: number
+  time_zone: string | null
+}
+
+export interface SessionDetail extends Session {
+  meter_start_mwh: number
+  stop_reason: string | null
+  tariff_id: string | null
+  tariff_version: number | null
+  meter_values: import('../shared/curve').MeterValue[]
+  cost: { currency: string; totals: { incl_tax: number; excl_tax: number; tax: number } } | null
+}
+
+export interface ReceiptLine {
+  period: string
+  kind: string
+  label: string | null
+  quantity: string
+  unit_price: string
+  amount_excl_tax: string
+  tax: string
+  amount_incl_tax: string
+}
+
+export interface Receipt {
+  session_id: number
+  station_id: string
+  site: string | null
+  time_zone: string
+  started: string
+  stopped: string
+  energy_kwh: string
+  tariff_id: string
+  tariff_version: number
+  currency: string
+  tax_rate: string
+  prices_include_tax: boolean
+  lines: ReceiptLine[]
+  totals: { electricity: string; service: string; excl_tax: string; tax: string; total: string }
+  ledger: { cpo: string; cdr_id: string; height: number; cdr_hash: string; proof: string } | null
+}
+
+export interface SessionPayment {
+  payment: { id: number; method: string; currency: string; state: string; captured: number; refunded: number; hold_amount: number }
+  refunds: { id: number; amount: number; reason: string; state: string; created_at: string }[]
+}

@@ -1,0 +1,138 @@
+// The operators' console, as staff of an operator use it (zh-CN, desktop).
+import assert from 'node:assert/strict'
+import { ADMIN_PASSWORD, accessible, eventually, screenshotPath, simulate } from './harness.mjs'
+
+const DESKTOP = { viewport: { width: 1366, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' }
+
+async function logIn(page, node, username, password) {
+  await page.goto(`${node.url}/`)
+  await page.waitForURL(/\/login/)
+  await page.fill('input[name=username]', username)
+  await page.fill('input[name=password]', password)
+  await page.getByRole('button', { name: '登录' }).click()
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'))
+}
+
+/** Waits until no dialog is open or closing (its fading overlay would be checked for contrast). */
+async function dialogsClosed(page) {
+  await eventually(async () => (await page.locator('.el-overlay:visible').count()) === 0, 'dialogs to close')
+}
+
+/** Picks `option` in the Element Plus select marked `data-test=<test>`. */
+async function choose(page, test, option) {
+  await page.locator(`[data-test=${test}]`).click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: option }).first().click()
+}
+
+export async function operatorRunsTheirNetwork(browser, node) {
+  const operator = await node.api('POST', '/operators', { name: '珠江充电 Pearl River' })
+  const context = await browser.newContext(DESKTOP)
+  const page = await context.newPage()
+  await logIn(page, node, 'admin', ADMIN_PASSWORD)
+
+  const cookies = await context.cookies()
+  const login = cookies.find((c) => c.name === 'cm_staff')
+  assert.ok(login?.httpOnly, 'the login cookie is HttpOnly')
+  assert.equal(login.sameSite, 'Strict')
+  assert.equal(await page.evaluate(() => document.cookie.includes('cm_staff=')), false, 'scripts cannot read the login')
+
+  await page.getByText('在线').first().waitFor()
+  await accessible(page, 'the dashboard')
+  await page.screenshot({ path: screenshotPath('console-dashboard-zh') })
+
+  // A site, whose name is shown as text however it looks.
+  await page.getByRole('menuitem', { name: '场站' }).click()
+  await page.locator('[data-test=new-site]').click()
+  await choose(page, 'site-operator', '珠江充电')
+  const siteName = '南山 P2 <img src=x onerror="window.__pwned=1">'
+  await page.fill('input[name=name]', siteName)
+  await page.fill('input[name=city]', '深圳')
+  await page.fill('input[name=latitude]', '22.531')
+  await page.fill('input[name=longitude]', '113.934')
+  await page.locator('[data-test=save-site]').click()
+  await page.getByRole('cell', { name: siteName }).waitFor()
+  assert.equal(await page.evaluate(() => window.__pwned), undefined, 'a name typed by a user is never run as HTML')
+  await dialogsClosed(page)
+  const [site] = await node.api('GET', '/sites')
+  assert.equal(site.operator_id, operator.id)
+  assert.deepEqual([site.latitude, site.longitude], [22.531, 113.934])
+  await accessible(page, 'the sites page')
+  await page.screenshot({ path: screenshotPath('console-sites-zh') })
+
+  // A charger, offline until a simulated one connects with its station id.
+  await page.getByRole('menuitem', { name: '充电桩' }).click()
+  await page.locator('[data-test=new-charger]').click()
+  await page.fill('input[name=station_id]', 'WEB-1')
+  await choose(page, 'charger-site', '南山 P2')
+  await page.locator('[data-test=save-charger]').click()
+  await dialogsClosed(page)
+  const status = page.locator('[data-test=status-WEB-1]')
+  await eventually(async () => (await status.textContent()).trim() === '离线', 'the new charger shown offline')
+  await node.api('PUT', '/tokens/BROWSER-CARD-1', { operator_id: operator.id, kind: 'card' })
+  simulate(node, ['WEB-1'], ['BROWSER-CARD-1'], ['--sample-secs', '1', '--samples', '600'])
+  await eventually(async () => ['在线', '充电中'].includes((await status.textContent()).trim()), 'the charger shown online', 30000)
+  await accessible(page, 'the chargers page')
+  // In service: what drivers of the whole consortium find (the commissioning page is still to come).
+  await node.api('PUT', '/chargers/WEB-1/commissioning', {
+    evse_id: 'CN*M01*EWEB-1',
+    max_power_watts: 60000,
+    connectors: ['gbt_dc'],
+    metering_certificate: 'CPA-2025-0001',
+    calibration_certificate: 'CAL-2026-17',
+    calibration_expires_at: '2027-06-30T00:00:00+08:00',
+  })
+  await page.screenshot({ path: screenshotPath('console-chargers-zh') })
+
+  // Its session, whose energy and curve grow live (pushed by the node, no reload).
+  await page.getByRole('menuitem', { name: '充电订单' }).click()
+  await page.locator('[data-test^=session-]').first().click()
+  const energy = page.locator('[data-test=session-energy]')
+  await energy.waitFor()
+  const before = await energy.textContent()
+  await eventually(async () => (await energy.textContent()) !== before, 'the energy to grow live')
+  const curve = page.locator('[data-test=curve]')
+  await eventually(async () => Number(await curve.getAttribute('data-points')) >= 3, 'the charging curve to grow')
+  await accessible(page, 'the session page')
+  await page.screenshot({ path: screenshotPath('console-session-zh') })
+  await page.getByRole('menuitem', { name: '充电桩' }).click()
+
+  // English, remembered across a reload.
+  await page.locator('[data-test=locale]').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: 'English' }).click()
+  await page.getByRole('menuitem', { name: 'Chargers' }).waitFor()
+  await page.reload()
+  await page.getByRole('menuitem', { name: 'Chargers' }).waitFor()
+  await page.screenshot({ path: screenshotPath('console-chargers-en') })
+
+  // Logging out ends the login on the node too.
+  await page.getByRole('button', { name: 'Log out' }).click()
+  await page.waitForURL(/\/login/)
+  const stale = await context.request.get(`${node.url}/api/v1/me`, { headers: { cookie: `cm_staff=${login.value}` } })
+  assert.equal(stale.status(), 401)
+  await context.close()
+}
+
+export async function readonlyStaffSeeButCannotChange(browser, node) {
+  await node.api('POST', '/staff', { username: 'watcher', password: 'watcher-password-2026', role: 'readonly', operator_id: 1 })
+  const context = await browser.newContext(DESKTOP)
+  const page = await context.newPage()
+  await logIn(page, node, 'watcher', 'watcher-password-2026')
+  await page.getByRole('menuitem', { name: '场站' }).click()
+  await page.getByRole('cell', { name: /南山 P2/ }).waitFor()
+  assert.equal(await page.locator('[data-test=new-site]').count(), 0, 'no button to create a site')
+  await page.getByRole('menuitem', { name: '充电桩' }).click()
+  await page.locator('[data-test=status-WEB-1]').waitFor()
+  assert.equal(await page.locator('[data-test=new-charger]').count(), 0, 'no button to register a charger')
+
+  // Even a request made by hand with the browser's login is refused: without the CSRF header as
+  // another site's form would send it, and with it because the role may not.
+  const csrf = (await context.cookies()).find((c) => c.name === 'cm_staff_csrf').value
+  const forged = await page.evaluate(async () => (await fetch('/api/v1/sites', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' })).status)
+  assert.equal(forged, 403)
+  const asked = await page.evaluate(
+    async (token) => (await fetch('/api/v1/sites', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': token }, body: '{"name":"x"}' })).json(),
+    csrf,
+  )
+  assert.equal(asked.code, 'forbidden')
+  await context.close()
+}

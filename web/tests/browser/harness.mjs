@@ -1,0 +1,123 @@
+// What the browser tests run against: real `chargemesh` nodes (each in its own process, its own
+// data directory, SQLite) and simulated chargers (`chargemesh-dev sim`), and Debian's Chromium
+// driven by playwright-core. Nothing of the API is mocked.
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { mkdtempSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+
+export const ADMIN_PASSWORD = 'browser-test-admin-password'
+export const SCREENSHOTS = new URL('../../screenshots/', import.meta.url).pathname
+const children = []
+
+function required(name) {
+  const value = process.env[name]
+  if (!value) throw new Error(`set ${name} (scripts/test does)`)
+  return value
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Waits until `check` returns something truthy (or stops throwing), up to `millis`. */
+export async function eventually(check, what, millis = 20000) {
+  const until = Date.now() + millis
+  let last
+  for (;;) {
+    try {
+      const value = await check()
+      if (value) return value
+    } catch (error) {
+      last = error
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** A node of its own, with the `admin` account's password known. */
+export async function startNode(name, settings = {}) {
+  const dir = mkdtempSync(join(tmpdir(), `chargemesh-browser-${name}-`))
+  const [apiPort, gatewayPort] = [await freePort(), await freePort()]
+  const log = openSync(join(dir, 'node.log'), 'a')
+  const child = spawn(required('CHARGEMESH_BIN'), ['node'], {
+    env: {
+      ...process.env,
+      CHARGEMESH_DATA_DIR: dir,
+      CHARGEMESH_API__LISTEN: `127.0.0.1:${apiPort}`,
+      CHARGEMESH_GATEWAY__LISTEN: `127.0.0.1:${gatewayPort}`,
+      CHARGEMESH_LEDGER__ENABLED: 'false',
+      CHARGEMESH_API__ADMIN_PASSWORD: ADMIN_PASSWORD,
+      CHARGEMESH_LOG__FILTER: 'warn',
+      ...settings,
+    },
+    stdio: ['ignore', log, log],
+  })
+  children.push(child)
+  const node = { name, dir, url: `http://127.0.0.1:${apiPort}`, chargers: `ws://127.0.0.1:${gatewayPort}/ocpp`, child }
+  node.api = api.bind(node)
+  await eventually(async () => (await fetch(`${node.url}/health`)).ok, `node ${name} to answer`)
+  node.token = (await node.api('POST', '/auth/login', { username: 'admin', password: ADMIN_PASSWORD }, null)).token
+  node.log = () => readFileSync(join(dir, 'node.log'), 'utf8')
+  return node
+}
+
+/** Calls a node's API as its admin, or with `token` (`null`: none): the tests' own setup and
+ *  checks, not what the browser does. */
+async function api(method, path, body, token) {
+  const response = await fetch(`${this.url}/api/v1${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token !== null ? { authorization: `Bearer ${token ?? this.token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await response.text()
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`)
+  return text ? JSON.parse(text) : undefined
+}
+
+/** Simulated chargers of a node: they connect, boot and, with cards, charge. */
+export function simulate(node, stations, cards, extra = []) {
+  const log = openSync(join(node.dir, 'sim.log'), 'a')
+  const child = spawn(
+    required('CHARGEMESH_DEV_BIN'),
+    ['sim', '--url', node.chargers, '--stations', stations.join(','), '--cards', cards.join(','), ...extra],
+    { env: { ...process.env, RUST_LOG: 'warn' }, stdio: ['ignore', log, log] },
+  )
+  children.push(child)
+  return child
+}
+
+export async function browser() {
+  return chromium.launch({ executablePath: process.env.CHARGEMESH_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] })
+}
+
+export function screenshotPath(name) {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  return join(SCREENSHOTS, `${name}.png`)
+}
+
+/** Runs axe-core on the page and fails on serious or critical violations. */
+export async function accessible(page, what) {
+  const source = readFileSync(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8')
+  await page.evaluate(source)
+  const result = await page.evaluate(() => globalThis.axe.run({ resultTypes: ['violations'] }))
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  if (serious.length > 0) {
+    const listed = serious.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} ${n.any?.[0]?.message ?? ''}`).join('; ')}`)
+    throw new Error(`${what}: accessibility violations:\n  ${listed.join('\n  ')}`)
+  }
+}
+
+export function stopAll() {
+  for (const child of children) child.kill('SIGKILL')
+}

@@ -1,0 +1,32 @@
+// The browser tests: each scenario in turn against real nodes; screenshots in web/screenshots/.
+import { browser as launch, startNode, stopAll } from './harness.mjs'
+import { operatorRunsTheirNetwork, readonlyStaffSeeButCannotChange } from './console.mjs'
+import { driverFindsChargers } from './app.mjs'
+
+const scenarios = [
+  ['an operator logs in, creates a site, registers a charger and sees it come online', operatorRunsTheirNetwork],
+  ['a readonly account sees but cannot change', readonlyStaffSeeButCannotChange],
+  ['a driver on a phone logs in and finds chargers', driverFindsChargers],
+]
+
+let failed = 0
+const browser = await launch()
+try {
+  const node = await startNode('member')
+  for (const [name, scenario] of scenarios) {
+    const started = Date.now()
+    try {
+      await scenario(browser, node)
+      console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+    } catch (error) {
+      failed += 1
+      console.log(`FAIL ${name}\n     ${error.stack ?? error}`)
+      console.log(`     the node's log: ${node.dir}/node.log`)
+    }
+  }
+} finally {
+  await browser.close()
+  stopAll()
+}
+console.log(failed ? `${failed} of ${scenarios.length} browser scenarios failed` : `all ${scenarios.length} browser scenarios passed`)
+process.exit(failed ? 1 : 0)
