@@ -66,8 +66,10 @@ enum Command {
         /// Station ids to simulate, comma-separated; the node must know them.
         #[arg(long, value_delimiter = ',', required = true)]
         stations: Vec<String>,
-        /// Cards the simulated drivers tap, comma-separated; the node must accept them.
-        #[arg(long, value_delimiter = ',', required = true)]
+        /// Cards the simulated drivers tap, comma-separated; the node must accept them. Without any,
+        /// each charger waits for the node to start it (RemoteStartTransaction), as for drivers
+        /// starting from an app.
+        #[arg(long, value_delimiter = ',')]
         cards: Vec<String>,
         /// Security profile 1 authorization key shared by the simulated chargers.
         #[arg(long)]

@@ -71,7 +71,7 @@ fn the_demo_settles_a_roaming_charge_stops_on_ctrl_c_and_resumes() {
     wait_for(&lines, "Creating a consortium of 4 members", Duration::from_secs(30), &mut seen);
     wait_for(
         &lines,
-        &format!("CN-M04 — API http://127.0.0.1:{}/api/v1", base_port + 3),
+        &format!("CN-M04 — console http://127.0.0.1:{}/ (admin", base_port + 3),
         Duration::from_secs(60),
         &mut seen,
     );

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestNode, at};
+use common::{TestNode, at, eventually};
 use serde_json::json;
 use std::time::Duration;
 
@@ -285,5 +285,73 @@ async fn a_misbehaving_fleet_still_completes_its_sessions() {
             "{code} missing:\n{metrics}"
         );
     }
+    node.stop().await;
+}
+
+/// A simulated charger of `station` charging with `cards` (none: started by the node) until `stop`.
+fn fleet_of(node: &TestNode, station: &str, cards: &[&str]) -> chargemesh_sim::FleetConfig {
+    chargemesh_sim::FleetConfig {
+        connection: node.connection(),
+        stations: vec![station.into()],
+        cards: cards.iter().map(|c| (*c).to_owned()).collect(),
+        sample_interval: Duration::from_millis(50),
+        samples_per_session: 100_000,
+        power_watts: 50_000,
+        misbehave_every: None,
+    }
+}
+
+/// A simulated charger stops when the node asks it to (RemoteStopTransaction), as a real one does,
+/// and charges again with the next tap.
+#[tokio::test]
+async fn a_fleet_charger_stops_when_asked_and_charges_again() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let node = TestNode::start("fleet-remote-stop").await;
+    node.provision("Fleet Co", &["RS-1"], &["RS-CARD-1"]).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let running = tokio::spawn(chargemesh_sim::run_fleet(fleet_of(&node, "RS-1", &["RS-CARD-1"]), stop.clone()));
+    eventually("the fleet's first session", || async {
+        node.sessions_of("RS-1").await.first().is_some_and(|s| s["state"] == "active")
+    })
+    .await;
+    let first = node.sessions_of("RS-1").await[0]["id"].as_i64().unwrap();
+    let (status, answer) =
+        node.post("/chargers/RS-1/commands", json!({"command": "remote_stop", "transaction_id": first})).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{answer}");
+    eventually("the session stopped remotely and the next one started", || async {
+        let sessions = node.sessions_of("RS-1").await;
+        let stopped =
+            sessions.iter().any(|s| s["id"] == first && s["state"] == "completed" && s["stop_reason"] == "Remote");
+        stopped && sessions.iter().any(|s| s["id"] != first && s["state"] == "active")
+    })
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    running.await.unwrap();
+    node.stop().await;
+}
+
+/// A simulated charger without a card waits for the node to start it, and charges with the id the
+/// node sent (as for a driver starting from the app).
+#[tokio::test]
+async fn a_fleet_charger_without_cards_starts_when_the_node_asks() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let node = TestNode::start("fleet-remote-start").await;
+    node.provision("Fleet Co", &["RM-1"], &["RM-CARD-1"]).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let running = tokio::spawn(chargemesh_sim::run_fleet(fleet_of(&node, "RM-1", &[]), stop.clone()));
+    eventually("the charger connected", || async { node.get("/chargers/RM-1").await["connected"] == true }).await;
+    assert!(node.sessions_of("RM-1").await.is_empty(), "nobody started it");
+    let (status, answer) = node
+        .post("/chargers/RM-1/commands", json!({"command": "remote_start", "connector": 1, "id_token": "RM-CARD-1"}))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{answer}");
+    eventually("the session of the card the node sent", || async {
+        node.sessions_of("RM-1").await.iter().any(|s| s["id_token"] == "RM-CARD-1" && s["state"] == "active")
+    })
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    running.await.unwrap();
     node.stop().await;
 }

@@ -276,6 +276,22 @@ impl ChargePoint {
         self.send_text(json!([3, id, answer]).to_string()).await
     }
 
+    /// The id tag of a start the node asked for (RemoteStartTransaction) and not yet taken.
+    pub fn take_remote_start(&mut self) -> Option<String> {
+        let asked = self.commands_received.iter().position(|(action, _)| action == "RemoteStartTransaction")?;
+        let (_, payload) = self.commands_received.remove(asked);
+        payload.get("idTag").and_then(Value::as_str).map(str::to_owned)
+    }
+
+    /// Whether the node asked (RemoteStopTransaction) to stop `transaction`; the request is taken.
+    pub fn take_remote_stop(&mut self, transaction: i64) -> bool {
+        let asked = self.commands_received.iter().position(|(action, payload)| {
+            action == "RemoteStopTransaction"
+                && payload.get("transactionId").and_then(Value::as_i64) == Some(transaction)
+        });
+        asked.map(|index| self.commands_received.remove(index)).is_some()
+    }
+
     /// Drops the connection abruptly, as a charger losing its network does.
     pub fn go_offline(&mut self) {
         self.socket = None;

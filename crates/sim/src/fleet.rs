@@ -11,7 +11,8 @@ pub struct FleetConfig {
     pub connection: Connection,
     /// Station ids, one simulated charger each.
     pub stations: Vec<String>,
-    /// The card each charger's driver taps, by index.
+    /// The card each charger's driver taps, by index; with none, each charger waits for the node to
+    /// start it (RemoteStartTransaction), as when drivers start from an app.
     pub cards: Vec<String>,
     /// Time between meter values.
     pub sample_interval: Duration,
@@ -48,7 +49,7 @@ pub async fn run_fleet(config: FleetConfig, stop: Arc<AtomicBool>) -> Arc<FleetR
     let report = Arc::new(FleetReport::default());
     let mut tasks = Vec::new();
     for (index, station) in config.stations.iter().enumerate() {
-        let card = config.cards[index % config.cards.len().max(1)].clone();
+        let card = config.cards.get(index % config.cards.len().max(1)).cloned();
         let (config, station, stop, report) = (config.clone(), station.clone(), stop.clone(), report.clone());
         tasks.push(tokio::spawn(async move {
             // Stagger starts so a large fleet does not arrive in one burst.
@@ -56,7 +57,9 @@ pub async fn run_fleet(config: FleetConfig, stop: Arc<AtomicBool>) -> Arc<FleetR
             // The register is kept in mWh and reported in whole Wh, as a real meter's display rounds.
             let mut meter_mwh = (1_000_000 + index as i64 * 1_000) * 1_000;
             while !stop.load(Ordering::Relaxed) {
-                if let Err(e) = charge_repeatedly(&config, &station, &card, &mut meter_mwh, &stop, &report).await {
+                if let Err(e) =
+                    charge_repeatedly(&config, &station, card.as_deref(), &mut meter_mwh, &stop, &report).await
+                {
                     report.errors.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(station, error = %e, "simulated charger lost its session; reconnecting");
                     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -73,7 +76,7 @@ pub async fn run_fleet(config: FleetConfig, stop: Arc<AtomicBool>) -> Arc<FleetR
 async fn charge_repeatedly(
     config: &FleetConfig,
     station: &str,
-    card: &str,
+    card: Option<&str>,
     meter_mwh: &mut i64,
     stop: &AtomicBool,
     report: &FleetReport,
@@ -85,15 +88,33 @@ async fn charge_repeatedly(
     sent(2);
     let energy_per_sample_mwh = config.power_watts * config.sample_interval.as_millis() as i64 / 3_600;
     while !stop.load(Ordering::Relaxed) {
-        if cp.authorize(card).await? != "Accepted" {
-            return Err(SimError::Protocol(format!("card {card} was not accepted")));
-        }
+        let tag = match card {
+            Some(card) => {
+                if cp.authorize(card).await? != "Accepted" {
+                    return Err(SimError::Protocol(format!("card {card} was not accepted")));
+                }
+                card.to_owned()
+            }
+            None => match cp.take_remote_start() {
+                Some(tag) => tag,
+                None => {
+                    cp.serve_for(config.sample_interval).await?;
+                    continue;
+                }
+            },
+        };
         cp.status(1, "Preparing").await?;
-        let transaction = cp.start_transaction(1, card, *meter_mwh / 1_000, Timestamp::now()).await?;
+        let transaction = cp.start_transaction(1, &tag, *meter_mwh / 1_000, Timestamp::now()).await?;
         cp.status(1, "Charging").await?;
         sent(4);
+        let mut reason = "EVDisconnected";
         for _ in 0..config.samples_per_session {
             cp.serve_for(config.sample_interval).await?;
+            if cp.take_remote_stop(transaction) {
+                // Stopped from the node (an operator or the driver's app), as a real charger does.
+                reason = "Remote";
+                break;
+            }
             *meter_mwh += energy_per_sample_mwh;
             cp.meter_values(1, transaction, *meter_mwh / 1_000, config.power_watts, Timestamp::now()).await?;
             let turn = sent(1);
@@ -107,7 +128,7 @@ async fn charge_repeatedly(
                 break;
             }
         }
-        cp.stop_transaction(transaction, *meter_mwh / 1_000, Timestamp::now(), "EVDisconnected").await?;
+        cp.stop_transaction(transaction, *meter_mwh / 1_000, Timestamp::now(), reason).await?;
         cp.status(1, "Available").await?;
         sent(2);
         report.sessions_completed.fetch_add(1, Ordering::Relaxed);

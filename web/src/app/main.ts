@@ -2,7 +2,6 @@ import { createApp } from 'vue'
 import App from './App.vue'
 import { router } from './router'
 import { i18n, savedLocale } from '../shared/i18n'
-import 'vant/es/toast/style'
 import '../shared/base.css'
 import './theme.css'
 

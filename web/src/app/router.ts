@@ -5,7 +5,16 @@ export const router = createRouter({
   history: createWebHistory('/app/'),
   routes: [
     { path: '/login', name: 'login', component: () => import('./pages/LoginPage.vue') },
-    { path: '/', name: 'find', component: () => import('./pages/FindPage.vue') },
+    {
+      path: '/',
+      component: () => import('./AppLayout.vue'),
+      children: [
+        { path: '', name: 'find', component: () => import('./pages/FindPage.vue') },
+        { path: 'charges', name: 'charges', component: () => import('./pages/ChargesPage.vue') },
+      ],
+    },
+    { path: '/charger/:operator/:evse', name: 'charger', component: () => import('./pages/ChargerPage.vue') },
+    { path: '/charges/:id', name: 'charge', component: () => import('./pages/ChargePage.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 })

@@ -90,3 +90,9 @@ export interface SessionPayment {
   payment: { id: number; method: string; currency: string; state: string; captured: number; refunded: number; hold_amount: number }
   refunds: { id: number; amount: number; reason: string; state: string; created_at: string }[]
 }
+
+export interface SavedVersion {
+  operator_id: number
+  created_at: string
+  tariff: { id: string; version: number; valid_from: string; tax: { rate: string; included: boolean }; elements: object[] }
+}

@@ -68,10 +68,58 @@ export async function operatorRunsTheirNetwork(browser, node) {
   await dialogsClosed(page)
   const status = page.locator('[data-test=status-WEB-1]')
   await eventually(async () => (await status.textContent()).trim() === '离线', 'the new charger shown offline')
-  await node.api('PUT', '/tokens/BROWSER-CARD-1', { operator_id: operator.id, kind: 'card' })
-  simulate(node, ['WEB-1'], ['BROWSER-CARD-1'], ['--sample-secs', '1', '--samples', '600'])
+
+  // A time-of-use tariff built in the editor: flat until 08:00, then peak; a wrong price is shown
+  // at its field, then fixed; saved, assigned to the site, and a charge previewed.
+  await page.getByRole('menuitem', { name: '资费' }).click()
+  await page.locator('[data-test=new-tariff]').click()
+  await page.fill('input[name=tariff-id]', 'nanshan-tou')
+  await choose(page, 'tariff-operator', '珠江充电')
+  await page.getByRole('button', { name: '拆分' }).click()
+  const firstEnd = page.locator('input[name=slot-0-0-end]')
+  await firstEnd.fill('08:00')
+  await firstEnd.press('Enter')
+  await choose(page, 'slot-0-1-period', '高峰')
+  await page.fill('input[name=flat-electricity]', '0.6')
+  await page.fill('input[name=flat-service]', '0.8')
+  await page.fill('input[name=peak-electricity]', '-1')
+  await page.fill('input[name=peak-service]', '0.8')
+  await page.locator('[data-test=validate-tariff]').click()
+  const peakProblem = page.locator('[data-test=field-peak-electricity] .el-form-item__error')
+  await eventually(async () => /negative/.test(await peakProblem.textContent()), 'the problem shown at the peak price')
+  await page.screenshot({ path: screenshotPath('console-tariff-problem-zh') })
+  await page.fill('input[name=peak-electricity]', '1.02')
+  await page.locator('[data-test=validate-tariff]').click()
+  await page.getByText('资费有效').waitFor()
+  await page.locator('[data-test=save-tariff]').click()
+  await page.waitForURL(/\/tariffs\/nanshan-tou$/)
+  const [saved] = await node.api('GET', '/tariffs/nanshan-tou')
+  assert.deepEqual(
+    saved.tariff.elements.map((e) => [e.label, e.restrictions.start_time, e.restrictions.end_time]),
+    [['flat', '00:00', '08:00'], ['peak', '08:00', '24:00']],
+  )
+  await choose(page, 'assign-site', '南山 P2')
+  await page.locator('[data-test=assign-tariff]').click()
+  await page.getByText('资费已应用').waitFor()
+  await page.locator('[data-test=preview-tariff]').click()
+  await page.locator('[data-test=preview-total]').waitFor()
+  await accessible(page, 'the tariff page')
+  await page.screenshot({ path: screenshotPath('console-tariff-zh'), fullPage: true })
+
+  // A driver of this member, paying by card, charges at the new charger: it comes online.
+  await node.api('POST', '/drivers', {
+    username: 'zhang-san',
+    password: 'zhang-san-password-2026',
+    operator_id: operator.id,
+    payment_method: 'sandbox:visa-4242',
+  })
+  const [driver] = (await node.api('GET', '/drivers')).filter((d) => d.username === 'zhang-san')
+  const card = (await node.api('GET', `/drivers/${driver.id}`)).tokens[0].id_token
+  simulate(node, ['WEB-1'], [card], ['--sample-secs', '1', '--samples', '600'])
+  await page.getByRole('menuitem', { name: '充电桩' }).click()
   await eventually(async () => ['在线', '充电中'].includes((await status.textContent()).trim()), 'the charger shown online', 30000)
   await accessible(page, 'the chargers page')
+  await page.screenshot({ path: screenshotPath('console-chargers-zh') })
   // In service: what drivers of the whole consortium find (the commissioning page is still to come).
   await node.api('PUT', '/chargers/WEB-1/commissioning', {
     evse_id: 'CN*M01*EWEB-1',
@@ -81,19 +129,34 @@ export async function operatorRunsTheirNetwork(browser, node) {
     calibration_certificate: 'CAL-2026-17',
     calibration_expires_at: '2027-06-30T00:00:00+08:00',
   })
-  await page.screenshot({ path: screenshotPath('console-chargers-zh') })
 
-  // Its session, whose energy and curve grow live (pushed by the node, no reload).
+  // Its session: energy, curve and cost grow live (pushed by the node, no reload); stopped from
+  // here, it shows the receipt and the payment, of which part is refunded.
   await page.getByRole('menuitem', { name: '充电订单' }).click()
   await page.locator('[data-test^=session-]').first().click()
   const energy = page.locator('[data-test=session-energy]')
+  const cost = page.locator('[data-test=session-cost]')
   await energy.waitFor()
-  const before = await energy.textContent()
-  await eventually(async () => (await energy.textContent()) !== before, 'the energy to grow live')
+  const before = [await energy.textContent(), await cost.textContent()]
+  await eventually(async () => (await energy.textContent()) !== before[0], 'the energy to grow live')
+  await eventually(async () => /¥/.test(await cost.textContent()) && (await cost.textContent()) !== before[1], 'the cost to grow live')
   const curve = page.locator('[data-test=curve]')
   await eventually(async () => Number(await curve.getAttribute('data-points')) >= 3, 'the charging curve to grow')
   await accessible(page, 'the session page')
-  await page.screenshot({ path: screenshotPath('console-session-zh') })
+  await page.screenshot({ path: screenshotPath('console-session-live-zh') })
+  await page.locator('[data-test=stop-session]').click()
+  await eventually(async () => (await page.locator('[data-test=session-state]').textContent()).trim() === '已完成', 'the session to end', 30000)
+  await page.locator('[data-test=receipt-total]').waitFor()
+  await page.locator('[data-test=payment]').waitFor()
+  await eventually(async () => (await page.locator('[data-test=refund]').count()) === 1, 'the payment captured')
+  await page.locator('[data-test=refund]').click()
+  await page.fill('input[name=refund_amount]', '0.01')
+  await page.fill('input[name=refund_reason]', '测试部分退款')
+  await page.locator('[data-test=send-refund]').click()
+  await eventually(async () => (await page.locator('[data-test=refunded]').textContent()).trim() === '¥0.01', 'the refund shown')
+  await dialogsClosed(page)
+  await accessible(page, 'the ended session page')
+  await page.screenshot({ path: screenshotPath('console-session-receipt-zh'), fullPage: true })
   await page.getByRole('menuitem', { name: '充电桩' }).click()
 
   // English, remembered across a reload.
@@ -123,6 +186,17 @@ export async function readonlyStaffSeeButCannotChange(browser, node) {
   await page.getByRole('menuitem', { name: '充电桩' }).click()
   await page.locator('[data-test=status-WEB-1]').waitFor()
   assert.equal(await page.locator('[data-test=new-charger]').count(), 0, 'no button to register a charger')
+
+  await page.getByRole('menuitem', { name: '资费' }).click()
+  await page.getByRole('link', { name: 'nanshan-tou' }).click()
+  await page.locator('[data-test=projection]').waitFor()
+  assert.equal(await page.locator('[data-test=save-tariff]').count(), 0, 'no button to save a tariff')
+  assert.equal(await page.locator('[data-test=assign-tariff]').count(), 0, 'no button to assign it')
+  await page.getByRole('menuitem', { name: '充电订单' }).click()
+  await page.locator('.el-radio-button', { hasText: '已完成' }).click()
+  await page.locator('[data-test=session-1]').click()
+  await page.locator('[data-test=receipt-total]').waitFor()
+  assert.equal(await page.locator('[data-test=refund]').count(), 0, 'no button to refund')
 
   // Even a request made by hand with the browser's login is refused: without the CSRF header as
   // another site's form would send it, and with it because the role may not.

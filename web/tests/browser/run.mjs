@@ -1,12 +1,12 @@
 // The browser tests: each scenario in turn against real nodes; screenshots in web/screenshots/.
-import { browser as launch, startNode, stopAll } from './harness.mjs'
+import { browser as launch, screenshotPath, startNode, stopAll } from './harness.mjs'
 import { operatorRunsTheirNetwork, readonlyStaffSeeButCannotChange } from './console.mjs'
-import { driverFindsChargers } from './app.mjs'
+import { driverChargesFromTheApp } from './app.mjs'
 
 const scenarios = [
   ['an operator logs in, creates a site, registers a charger and sees it come online', operatorRunsTheirNetwork],
   ['a readonly account sees but cannot change', readonlyStaffSeeButCannotChange],
-  ['a driver on a phone logs in and finds chargers', driverFindsChargers],
+  ['a driver on a phone finds a charger, starts, watches the cost rise, stops and reads the receipt; another sees none of it', driverChargesFromTheApp],
 ]
 
 let failed = 0
@@ -19,6 +19,14 @@ try {
       await scenario(browser, node)
       console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
     } catch (error) {
+      // What each open page showed when it failed, for the reader of the log.
+      let shot = 0
+      for (const context of browser.contexts()) {
+        for (const page of context.pages()) {
+          await page.screenshot({ path: screenshotPath(`failed-${failed}-${shot++}`), fullPage: true }).catch(() => undefined)
+        }
+        await context.close().catch(() => undefined)
+      }
       failed += 1
       console.log(`FAIL ${name}\n     ${error.stack ?? error}`)
       console.log(`     the node's log: ${node.dir}/node.log`)

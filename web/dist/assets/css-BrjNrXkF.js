@@ -1,1 +1,0 @@
-import"./console-DHGDmsm4.js";import"./css-Dvuk6UmO.js";

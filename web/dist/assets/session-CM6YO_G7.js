@@ -1,1 +1,0 @@
-import{bt as e,s as t}from"./base-Dy6-sPJN.js";var n=e(null);async function r(){return n.value=await t(`staff`,`GET`,`/me`),n.value}var i=[`member_admin`,`admin`,`operator`];function a(){return i.includes(n.value?.role??``)}export{r as n,n as r,a as t};
