@@ -12,6 +12,7 @@ export const router = createRouter({
         { path: '', name: 'dashboard', component: () => import('./pages/DashboardPage.vue') },
         { path: 'sites', name: 'sites', component: () => import('./pages/SitesPage.vue') },
         { path: 'chargers', name: 'chargers', component: () => import('./pages/ChargersPage.vue') },
+        { path: 'chargers/:id', name: 'charger', component: () => import('./pages/ChargerDetailPage.vue') },
         { path: 'tariffs', name: 'tariffs', component: () => import('./pages/TariffsPage.vue') },
         { path: 'tariffs/new', name: 'tariff-new', component: () => import('./pages/TariffEditPage.vue') },
         { path: 'tariffs/:id', name: 'tariff', component: () => import('./pages/TariffEditPage.vue') },

@@ -130,6 +130,16 @@ export async function operatorRunsTheirNetwork(browser, node) {
     calibration_expires_at: '2027-06-30T00:00:00+08:00',
   })
 
+  // The charger's page: its connectors and history, a command with the charger's answer, and its
+  // commissioning.
+  await page.locator('[data-test=charger-WEB-1]').click()
+  await page.locator('[data-test=commissioning]').getByText('CN*M01*EWEB-1').waitFor()
+  await choose(page, 'command-kind', '读取配置')
+  await page.locator('[data-test=send-command]').click()
+  await page.locator('[data-test=command-answers]').getByText('HeartbeatInterval=300').waitFor()
+  await accessible(page, 'the charger page')
+  await page.screenshot({ path: screenshotPath('console-charger-zh'), fullPage: true })
+
   // Its session: energy, curve and cost grow live (pushed by the node, no reload); stopped from
   // here, it shows the receipt and the payment, of which part is refunded.
   await page.getByRole('menuitem', { name: '充电订单' }).click()

@@ -108,6 +108,8 @@ export function screenshotPath(name) {
 
 /** Runs axe-core on the page and fails on serious or critical violations. */
 export async function accessible(page, what) {
+  // Drop-downs and dialogs that are closing are measured mid-fade: wait until they are gone.
+  await eventually(async () => (await page.locator('.el-popper:visible, .el-overlay:visible').count()) === 0, `${what} to settle`)
   const source = readFileSync(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8')
   await page.evaluate(source)
   // Element Plus's messages fade in and out: caught mid-fade, their colours measure as what they

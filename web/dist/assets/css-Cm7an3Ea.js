@@ -1,0 +1,1 @@
+import"./console-BC7KfcQq.js";import"./css-BSsay6Wx.js";

@@ -1,1 +1,0 @@
-import"./console-LW1f2vu7.js";import"./css-DdNK3Ifr.js";
