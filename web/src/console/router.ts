@@ -16,6 +16,8 @@ export const router = createRouter({
         { path: 'tariffs', name: 'tariffs', component: () => import('./pages/TariffsPage.vue') },
         { path: 'tariffs/new', name: 'tariff-new', component: () => import('./pages/TariffEditPage.vue') },
         { path: 'tariffs/:id', name: 'tariff', component: () => import('./pages/TariffEditPage.vue') },
+        { path: 'drivers', name: 'drivers', component: () => import('./pages/DriversPage.vue') },
+        { path: 'tokens', name: 'tokens', component: () => import('./pages/TokensPage.vue') },
         { path: 'sessions', name: 'sessions', component: () => import('./pages/SessionsPage.vue') },
         { path: 'sessions/:id', name: 'session', component: () => import('./pages/SessionDetailPage.vue') },
       ],

@@ -220,3 +220,36 @@ export async function readonlyStaffSeeButCannotChange(browser, node) {
   assert.equal(asked.code, 'forbidden')
   await context.close()
 }
+
+export async function staffManageDriversAndWallets(browser, node) {
+  const context = await browser.newContext(DESKTOP)
+  const page = await context.newPage()
+  await logIn(page, node, 'admin', ADMIN_PASSWORD)
+  await page.getByRole('menuitem', { name: '司机' }).click()
+  await page.locator('[data-test=block-li-wei]').click()
+  await page.locator('[data-test=unblock-li-wei]').waitFor()
+  const refused = await fetch(`${node.url}/api/v1/driver/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'li-wei', password: 'li-wei-password-2026' }),
+  })
+  assert.equal(refused.status, 403, 'a blocked driver cannot log in')
+  await accessible(page, 'the drivers page')
+  await page.screenshot({ path: screenshotPath('console-drivers-zh') })
+  await page.locator('[data-test=unblock-li-wei]').click()
+  await page.locator('[data-test=block-li-wei]').waitFor()
+
+  const [driver] = (await node.api('GET', '/drivers')).filter((d) => d.username === 'li-wei')
+  const app = (await node.api('GET', `/drivers/${driver.id}`)).tokens[0].id_token
+  // Wallets are the operator's choice (no page for it yet).
+  await node.api('PUT', `/operators/${driver.operator_id}/wallets`, { enabled: true })
+  await page.getByRole('menuitem', { name: '卡与钱包' }).click()
+  await page.locator(`[data-test=wallet-${app}]`).click()
+  await page.locator('[data-test=wallet-balance]').waitFor()
+  await page.fill('input[name=wallet-amount]', '50')
+  await page.locator('[data-test=top-up]').click()
+  await eventually(async () => (await page.locator('[data-test=wallet-balance]').textContent()).trim() === '¥50.00', 'the balance topped up')
+  await accessible(page, 'the wallet')
+  await page.screenshot({ path: screenshotPath('console-wallet-zh') })
+  await context.close()
+}

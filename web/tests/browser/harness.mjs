@@ -108,15 +108,15 @@ export function screenshotPath(name) {
 
 /** Runs axe-core on the page and fails on serious or critical violations. */
 export async function accessible(page, what) {
-  // Drop-downs and dialogs that are closing are measured mid-fade: wait until they are gone.
-  await eventually(async () => (await page.locator('.el-popper:visible, .el-overlay:visible').count()) === 0, `${what} to settle`)
+  // Drop-downs, dialogs and messages that are opening or closing are measured mid-fade: wait until
+  // no transition runs.
+  await eventually(
+    () => page.evaluate(() => document.querySelectorAll('[class*="-enter-active"], [class*="-leave-active"]').length === 0),
+    `${what} to settle`,
+  )
   const source = readFileSync(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8')
   await page.evaluate(source)
-  // Element Plus's messages fade in and out: caught mid-fade, their colours measure as what they
-  // are not. They are left out; at rest they use the console's checked palette.
-  const result = await page.evaluate(() =>
-    globalThis.axe.run({ exclude: [['.el-message']] }, { resultTypes: ['violations'] }),
-  )
+  const result = await page.evaluate(() => globalThis.axe.run({ resultTypes: ['violations'] }))
   const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
   if (serious.length > 0) {
     const listed = serious.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} ${n.any?.[0]?.message ?? ''}`).join('; ')}`)

@@ -1,12 +1,13 @@
 // The browser tests: each scenario in turn against real nodes; screenshots in web/screenshots/.
 import { browser as launch, screenshotPath, startNode, stopAll } from './harness.mjs'
-import { operatorRunsTheirNetwork, readonlyStaffSeeButCannotChange } from './console.mjs'
+import { operatorRunsTheirNetwork, readonlyStaffSeeButCannotChange, staffManageDriversAndWallets } from './console.mjs'
 import { driverChargesFromTheApp } from './app.mjs'
 
 const scenarios = [
   ['an operator logs in, creates a site, registers a charger and sees it come online', operatorRunsTheirNetwork],
   ['a readonly account sees but cannot change', readonlyStaffSeeButCannotChange],
   ['a driver on a phone finds a charger, starts, watches the cost rise, stops and reads the receipt; another sees none of it', driverChargesFromTheApp],
+  ['staff block and unblock a driver and top up a wallet', staffManageDriversAndWallets],
 ]
 
 let failed = 0

@@ -1,0 +1,1 @@
+import"./console-CnKrut4f.js";import"./css-Dx6LCedC.js";

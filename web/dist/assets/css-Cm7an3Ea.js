@@ -1,1 +1,0 @@
-import"./console-BC7KfcQq.js";import"./css-BSsay6Wx.js";

@@ -1,1 +1,0 @@
-import{X as e,Y as t,bt as n,t as r}from"./base-IdqpL2kr.js";function i(i,a=5e3){let o=n(),s=n(``),c;async function l(){try{o.value=await i(),s.value=``}catch(e){s.value=r(e)}}return t(()=>{l(),c=setInterval(()=>void l(),a)}),e(()=>clearInterval(c)),{data:o,problem:s,refresh:l}}export{i as t};

@@ -1,1 +1,0 @@
-import{bt as e,s as t}from"./base-IdqpL2kr.js";var n=e(null);async function r(){return n.value=await t(`staff`,`GET`,`/me`),n.value}var i=[`member_admin`,`admin`,`operator`],a=[`member_admin`,`member_finance`,`member_readonly`];function o(){return i.includes(n.value?.role??``)}function s(){return a.includes(n.value?.role??``)}export{n as i,s as n,r,o as t};
