@@ -29,3 +29,13 @@ export function canWrite(): boolean {
 export function isMemberRole(): boolean {
   return MEMBER_ROLES.includes(me.value?.role ?? '')
 }
+
+/** Whether the account administers staff accounts (the member's administrator, or an operator's). */
+export function administersStaff(): boolean {
+  return ['member_admin', 'admin'].includes(me.value?.role ?? '')
+}
+
+/** Whether the account speaks for the member (operators, partners, governance). */
+export function isMemberAdmin(): boolean {
+  return me.value?.role === 'member_admin'
+}

@@ -251,5 +251,32 @@ export async function staffManageDriversAndWallets(browser, node) {
   await eventually(async () => (await page.locator('[data-test=wallet-balance]').textContent()).trim() === '¥50.00', 'the balance topped up')
   await accessible(page, 'the wallet')
   await page.screenshot({ path: screenshotPath('console-wallet-zh') })
+  await page.keyboard.press('Escape')
+
+  // A staff account and an API key, each working at once.
+  await page.getByRole('menuitem', { name: '员工与密钥' }).click()
+  await page.locator('[data-test=new-staff]').click()
+  await page.fill('input[name=staff-username]', 'op-chen')
+  await page.fill('input[name=staff-password]', 'op-chen-password-2026')
+  await choose(page, 'staff-role', '运营人员')
+  await page.locator('[data-test=save-staff]').click()
+  await page.locator('[data-test=staff]').getByText('op-chen').waitFor()
+  const login = await fetch(`${node.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'op-chen', password: 'op-chen-password-2026' }),
+  })
+  assert.equal(login.status, 200)
+  await accessible(page, 'the staff page')
+  await page.getByRole('tab', { name: 'API 密钥' }).click()
+  await page.fill('input[name=key-name]', 'billing-export')
+  await page.locator('[data-test=create-key]').click()
+  const key = (await page.locator('[data-test=new-key] code').textContent()).trim()
+  const withKey = await fetch(`${node.url}/api/v1/me`, { headers: { 'x-api-key': key } })
+  assert.equal(withKey.status, 200, 'the new key works')
+  await page.screenshot({ path: screenshotPath('console-staff-zh') })
+  await page.getByRole('menuitem', { name: '运营商' }).click()
+  await page.getByRole('cell', { name: '珠江充电 Pearl River' }).waitFor()
+  await accessible(page, 'the operators page')
   await context.close()
 }

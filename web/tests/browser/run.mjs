@@ -7,7 +7,7 @@ const scenarios = [
   ['an operator logs in, creates a site, registers a charger and sees it come online', operatorRunsTheirNetwork],
   ['a readonly account sees but cannot change', readonlyStaffSeeButCannotChange],
   ['a driver on a phone finds a charger, starts, watches the cost rise, stops and reads the receipt; another sees none of it', driverChargesFromTheApp],
-  ['staff block and unblock a driver and top up a wallet', staffManageDriversAndWallets],
+  ['staff manage drivers, wallets, staff accounts and API keys', staffManageDriversAndWallets],
 ]
 
 let failed = 0

@@ -1,0 +1,1 @@
+import"./console-CV9cLAX6.js";import"./css-D02El3rY.js";

@@ -1,1 +1,0 @@
-import"./console-CnKrut4f.js";import"./css-Dx6LCedC.js";

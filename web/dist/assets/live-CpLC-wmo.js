@@ -1,1 +1,0 @@
-import{X as e,Z as t,t as n,xt as r}from"./base-BiBOUfyL.js";function i(i,a=5e3){let o=r(),s=r(``),c;async function l(){try{o.value=await i(),s.value=``}catch(e){s.value=n(e)}}return e(()=>{l(),c=setInterval(()=>void l(),a)}),t(()=>clearInterval(c)),{data:o,problem:s,refresh:l}}export{i as t};

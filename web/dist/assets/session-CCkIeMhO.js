@@ -1,1 +1,0 @@
-import{s as e,xt as t}from"./base-BiBOUfyL.js";var n=t(null);async function r(){return n.value=await e(`staff`,`GET`,`/me`),n.value}var i=[`member_admin`,`admin`,`operator`],a=[`member_admin`,`member_finance`,`member_readonly`];function o(){return i.includes(n.value?.role??``)}function s(){return a.includes(n.value?.role??``)}export{n as i,s as n,r,o as t};
