@@ -278,5 +278,19 @@ export async function staffManageDriversAndWallets(browser, node) {
   await page.getByRole('menuitem', { name: '运营商' }).click()
   await page.getByRole('cell', { name: '珠江充电 Pearl River' }).waitFor()
   await accessible(page, 'the operators page')
+
+  // The ledger: this node's status, the blocks its feed filled with the tariff and chargers, and a
+  // proposal the chain refuses (the only validator cannot be removed), with the chain's reason.
+  await page.getByRole('menuitem', { name: '联盟账本' }).click()
+  await page.locator('[data-test=ledger-status]').getByText('CN-M01').first().waitFor()
+  await accessible(page, 'the ledger page')
+  await page.screenshot({ path: screenshotPath('console-ledger-zh') })
+  await page.getByRole('tab', { name: '区块' }).click()
+  await eventually(async () => (await page.locator('.el-tab-pane:visible .el-table__row').count()) > 0, 'blocks on the ledger', 30000)
+  await page.getByRole('tab', { name: '治理' }).click()
+  await page.fill('textarea[name=proposal]', '{"remove_member": {"party_id": "CN-M01"}}')
+  await page.locator('[data-test=propose]').click()
+  await page.locator('.el-form-item__error', { hasText: '联盟规则不允许此操作' }).getByText('last validator').waitFor()
+  await page.screenshot({ path: screenshotPath('console-governance-zh') })
   await context.close()
 }

@@ -56,7 +56,8 @@ export async function startNode(name, settings = {}) {
       CHARGEMESH_DATA_DIR: dir,
       CHARGEMESH_API__LISTEN: `127.0.0.1:${apiPort}`,
       CHARGEMESH_GATEWAY__LISTEN: `127.0.0.1:${gatewayPort}`,
-      CHARGEMESH_LEDGER__ENABLED: 'false',
+      // A one-member consortium of its own, made at first start; p2p on a port of its choosing.
+      CHARGEMESH_LEDGER__P2P_LISTEN: '127.0.0.1:0',
       CHARGEMESH_API__ADMIN_PASSWORD: ADMIN_PASSWORD,
       CHARGEMESH_LOG__FILTER: 'warn',
       ...settings,

@@ -7,7 +7,7 @@ const scenarios = [
   ['an operator logs in, creates a site, registers a charger and sees it come online', operatorRunsTheirNetwork],
   ['a readonly account sees but cannot change', readonlyStaffSeeButCannotChange],
   ['a driver on a phone finds a charger, starts, watches the cost rise, stops and reads the receipt; another sees none of it', driverChargesFromTheApp],
-  ['staff manage drivers, wallets, staff accounts and API keys', staffManageDriversAndWallets],
+  ['staff manage drivers, wallets, staff accounts and API keys, and read the ledger', staffManageDriversAndWallets],
 ]
 
 let failed = 0

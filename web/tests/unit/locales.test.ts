@@ -26,7 +26,9 @@ describe('translations', () => {
   it('translate every error code of the API', () => {
     for (const code of ['unauthorized', 'forbidden', 'not_found', 'invalid_request', 'invalid_tariff', 'not_expressible',
       'conflict', 'payment_declined', 'payment_unavailable', 'charger_not_connected', 'member_unreachable',
-      'ledger_disabled', 'too_many_attempts', 'internal']) {
+      'ledger_disabled', 'too_many_attempts', 'charger_refused', 'not_charging', 'not_reserved', 'no_active_token',
+      'not_anchored', 'already_disputed', 'dispute_window_closed', 'no_operator', 'token_inactive', 'token_of_another_member',
+      'governance', 'already_voted', 'unknown_proposal', 'internal']) {
       expect(Object.keys(en.errors)).toContain(code)
     }
   })

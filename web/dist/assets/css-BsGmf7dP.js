@@ -1,1 +1,0 @@
-import"./console-CV9cLAX6.js";import"./css-D02El3rY.js";

@@ -1,0 +1,1 @@
+import{Pt as e}from"./console-C-7Vtz6L.js";var t=t=>[``,...e].includes(t);export{t};

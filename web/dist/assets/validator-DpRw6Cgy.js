@@ -1,1 +1,0 @@
-import{Pt as e}from"./console-CV9cLAX6.js";var t=t=>[``,...e].includes(t);export{t};
