@@ -209,7 +209,17 @@ async fn member_processes_run_one_chain_through_a_kill_a_restart_and_a_new_valid
         members[3].submit(&client, &tx).await;
     }
     wait_agreed(&client, &everyone, 3 * MEMBERS + 8).await;
-    let status = members[3].get(&client, "/ledger/status").await;
+    // Which validators it has heard from is counted over a recent window, so it may take a few
+    // rounds after the restart to hear from enough of them.
+    let mut status = serde_json::Value::Null;
+    for _ in 0..100 {
+        status = members[3].get(&client, "/ledger/status").await;
+        if status["catching_up"] == false && status["validators_heard"].as_array().is_some_and(|heard| heard.len() >= 3)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(status["catching_up"], false, "{status}");
     assert!(status["validators_heard"].as_array().unwrap().len() >= 3, "{status}");
 

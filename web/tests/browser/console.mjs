@@ -197,6 +197,7 @@ export async function readonlyStaffSeeButCannotChange(browser, node) {
   await page.locator('[data-test=status-WEB-1]').waitFor()
   assert.equal(await page.locator('[data-test=new-charger]').count(), 0, 'no button to register a charger')
 
+  assert.equal(await page.getByRole('menuitem', { name: '支付对账' }).count(), 0, "the member's pages are not shown")
   await page.getByRole('menuitem', { name: '资费' }).click()
   await page.getByRole('link', { name: 'nanshan-tou' }).click()
   await page.locator('[data-test=projection]').waitFor()
@@ -278,6 +279,11 @@ export async function staffManageDriversAndWallets(browser, node) {
   await page.getByRole('menuitem', { name: '运营商' }).click()
   await page.getByRole('cell', { name: '珠江充电 Pearl River' }).waitFor()
   await accessible(page, 'the operators page')
+
+  // The books agree after the charges, the refund and the top-up.
+  await page.getByRole('menuitem', { name: '支付对账' }).click()
+  await page.locator('[data-test=books-agree]').waitFor()
+  await accessible(page, 'the payments page')
 
   // The ledger: this node's status, the blocks its feed filled with the tariff and chargers, and a
   // proposal the chain refuses (the only validator cannot be removed), with the chain's reason.

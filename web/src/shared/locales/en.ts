@@ -24,6 +24,7 @@ export default {
     required: 'Enter your username and password',
   },
   nav: {
+    payments: 'Payments',
     ledger: 'Ledger',
     staff: 'Staff & keys',
     operators: 'Operators',
@@ -374,6 +375,12 @@ export default {
     proposeButton: 'Propose',
     proposed: 'Proposed: it is on the ledger once a block holds it',
     voted: 'Voted',
+  },
+  payments: {
+    title: 'Payments',
+    agree: 'The books agree',
+    agreeDetail: 'Payments, refunds, wallet holds and the journal match.',
+    problems: '{n} disagreement(s) found',
   },
   sessionDetail: {
     stop: 'Stop charging',

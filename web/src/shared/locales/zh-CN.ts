@@ -26,6 +26,7 @@ const zhCN: typeof en = {
     required: '请输入用户名和密码',
   },
   nav: {
+    payments: '支付对账',
     ledger: '联盟账本',
     staff: '员工与密钥',
     operators: '运营商',
@@ -376,6 +377,12 @@ const zhCN: typeof en = {
     proposeButton: '提交提案',
     proposed: '已提交：区块收录后即记入账本',
     voted: '已投票',
+  },
+  payments: {
+    title: '支付对账',
+    agree: '账目一致',
+    agreeDetail: '支付、退款、钱包冻结与日记账相符。',
+    problems: '发现 {n} 处不一致',
   },
   sessionDetail: {
     stop: '停止充电',

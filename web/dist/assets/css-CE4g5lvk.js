@@ -1,0 +1,1 @@
+import"./console-DoYITlaA.js";import"./css-CFOyn4go.js";

@@ -1,1 +1,0 @@
-import"./console-C-7Vtz6L.js";import"./css-DY8XdTZZ.js";

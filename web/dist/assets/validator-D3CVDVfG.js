@@ -1,1 +1,0 @@
-import{Pt as e}from"./console-C-7Vtz6L.js";var t=t=>[``,...e].includes(t);export{t};
