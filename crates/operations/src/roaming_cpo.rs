@@ -3,13 +3,24 @@
 //! the member whose driver it is, and reports their charges back to the member.
 
 use super::Operations;
+use crate::billing;
 use crate::{Error, Outcome};
+use chargemesh_core::pricing::PricedCdr;
 use chargemesh_core::{IdToken, StationId};
 use chargemesh_store::chargers::{self, Charger};
 use chargemesh_store::federation::{self, RoamingCharge};
 use chargemesh_store::sessions::{self, Session};
 use chargemesh_store::tokens::{self, Token};
 use jiff::{SignedDuration, Timestamp};
+
+/// A member's driver's session while it runs, as the driver's member is told it.
+#[derive(Debug, Default)]
+pub struct RunningCharge {
+    /// The latest two readings of the register, latest first.
+    pub registers: Vec<(Timestamp, i64)>,
+    /// The cost so far; none without a tariff.
+    pub cost: Option<PricedCdr>,
+}
 
 /// How long after its driver's session a member may still have a connector unlocked (a cable
 /// stuck after the charge).
@@ -158,8 +169,23 @@ impl Operations {
         Ok(self.store.read(move |conn| Box::pin(federation::roaming_charges(conn, since))).await?)
     }
 
-    /// The latest two readings of the charger's register in session `id`, latest first: the power now.
-    pub async fn roaming_session_readings(&self, id: i64) -> Outcome<Vec<(Timestamp, i64)>> {
-        Ok(self.store.read(move |conn| Box::pin(sessions::latest_register_readings(conn, id))).await?)
+    /// What a running session of a member's driver shows its member: the latest two readings of the
+    /// charger's register, latest first (the power now), and the cost so far under the session's
+    /// tariff (none without one), priced by the one pricing function as the CDR will be.
+    pub async fn roaming_session_readings(&self, id: i64) -> Outcome<RunningCharge> {
+        let running = self
+            .store
+            .read(move |conn| {
+                Box::pin(async move {
+                    let registers = sessions::latest_register_readings(&mut *conn, id).await?;
+                    let cost = match sessions::get_session(&mut *conn, id).await? {
+                        Some(session) => billing::price_session(conn, &session).await?,
+                        None => None,
+                    };
+                    Ok(RunningCharge { registers, cost })
+                })
+            })
+            .await?;
+        Ok(running)
     }
 }

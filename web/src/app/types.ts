@@ -52,7 +52,13 @@ export interface RoamingDetail {
   cpo: string
   state: string
   created_at: string
-  session: { kwh?: number | string; total_cost?: { incl_vat?: number | string }; currency?: string; start_date_time?: string } | null
+  session: {
+    kwh?: number | string
+    total_cost?: { incl_vat?: number | string }
+    currency?: string
+    start_date_time?: string
+    end_date_time?: string | null
+  } | null
   cdr: object | null
 }
 

@@ -1,9 +1,9 @@
 // What the browser tests run against: real `chargemesh` nodes (each in its own process, its own
 // data directory, SQLite) and simulated chargers (`chargemesh-dev sim`), and Debian's Chromium
 // driven by playwright-core. Nothing of the API is mocked.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
-import { mkdtempSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
@@ -46,9 +46,9 @@ export async function eventually(check, what, millis = 20000) {
 }
 
 /** A node of its own, with the `admin` account's password known. */
-export async function startNode(name, settings = {}) {
+export async function startNode(name, { apiPort: chosenApi, ...settings } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `chargemesh-browser-${name}-`))
-  const [apiPort, gatewayPort] = [await freePort(), await freePort()]
+  const [apiPort, gatewayPort] = [chosenApi ?? (await freePort()), await freePort()]
   const log = openSync(join(dir, 'node.log'), 'a')
   const child = spawn(required('CHARGEMESH_BIN'), ['node'], {
     env: {
@@ -71,6 +71,32 @@ export async function startNode(name, settings = {}) {
   node.token = (await node.api('POST', '/auth/login', { username: 'admin', password: ADMIN_PASSWORD }, null)).token
   node.log = () => readFileSync(join(dir, 'node.log'), 'utf8')
   return node
+}
+
+/** Members of one consortium, each a node of its own: a genesis made by `chargemesh ledger genesis`
+ *  (keys and p2p addresses), each member's federation endpoint set to its node's API. */
+export async function startConsortium(count) {
+  const dir = mkdtempSync(join(tmpdir(), 'chargemesh-browser-consortium-'))
+  const p2p = await freePort()
+  const made = spawnSync(required('CHARGEMESH_BIN'), ['ledger', 'genesis', '--chain-name', 'browser-test', '--members', String(count), '--p2p-base-port', String(p2p), '--out', dir])
+  if (made.status !== 0) throw new Error(`ledger genesis failed: ${made.stderr}`)
+  const genesis = JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8'))
+  const apis = []
+  for (let i = 0; i < count; i++) apis.push(await freePort())
+  genesis.members.forEach((member, i) => (member.endpoint = `http://127.0.0.1:${apis[i]}/ocpi`))
+  writeFileSync(join(dir, 'genesis.json'), JSON.stringify(genesis))
+  return Promise.all(
+    genesis.members.map((member, i) =>
+      startNode(member.party_id.toLowerCase(), {
+        CHARGEMESH_LEDGER__PARTY_ID: member.party_id,
+        CHARGEMESH_LEDGER__GENESIS: join(dir, 'genesis.json'),
+        CHARGEMESH_LEDGER__KEY: join(dir, 'keys', `${member.party_id}.key`),
+        CHARGEMESH_LEDGER__P2P_LISTEN: member.p2p_endpoint,
+        CHARGEMESH_LEDGER__FEED_INTERVAL_MS: '500',
+        apiPort: apis[i],
+      }),
+    ),
+  )
 }
 
 /** Calls a node's API as its admin, or with `token` (`null`: none): the tests' own setup and

@@ -1,24 +1,32 @@
-// The browser tests: each scenario in turn against real nodes; screenshots in web/screenshots/.
-import { browser as launch, screenshotPath, startNode, stopAll } from './harness.mjs'
+// The browser tests: each scenario in turn against real nodes — one member's node, or a consortium
+// of two — started once for the scenarios that need them; screenshots in web/screenshots/.
+import { browser as launch, screenshotPath, startConsortium, startNode, stopAll } from './harness.mjs'
 import { operatorRunsTheirNetwork, readonlyStaffSeeButCannotChange, staffManageDriversAndWallets } from './console.mjs'
 import { driverChargesFromTheApp } from './app.mjs'
+import { driverChargesAtAnotherMember } from './roaming.mjs'
 
 const scenarios = [
-  ['an operator logs in, creates a site, registers a charger and sees it come online', operatorRunsTheirNetwork],
-  ['a readonly account sees but cannot change', readonlyStaffSeeButCannotChange],
-  ['a driver on a phone finds a charger, starts, watches the cost rise, stops and reads the receipt; another sees none of it', driverChargesFromTheApp],
-  ['staff manage drivers, wallets, staff accounts and API keys, and read the ledger', staffManageDriversAndWallets],
+  ['an operator logs in, creates a site, registers a charger and sees it come online', operatorRunsTheirNetwork, 'member'],
+  ['a readonly account sees but cannot change', readonlyStaffSeeButCannotChange, 'member'],
+  ['a driver on a phone finds a charger, starts, watches the cost rise, stops and reads the receipt; another sees none of it', driverChargesFromTheApp, 'member'],
+  ['staff manage drivers, wallets, staff accounts and API keys, and read the ledger', staffManageDriversAndWallets, 'member'],
+  ["a driver charges at another member's charger and reads the receipt with the ledger's record", driverChargesAtAnotherMember, 'consortium'],
 ]
+
+const started = {}
+const fixtures = { member: () => startNode('member'), consortium: () => startConsortium(2) }
+const fixture = (kind) => (started[kind] ??= fixtures[kind]())
+const logs = (nodes) => [nodes].flat().map((node) => `${node.dir}/node.log`).join(', ')
 
 let failed = 0
 const browser = await launch()
 try {
-  const node = await startNode('member')
-  for (const [name, scenario] of scenarios) {
-    const started = Date.now()
+  for (const [name, scenario, kind] of scenarios) {
+    const began = Date.now()
+    const nodes = await fixture(kind)
     try {
-      await scenario(browser, node)
-      console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+      await scenario(browser, nodes)
+      console.log(`ok   ${name} (${((Date.now() - began) / 1000).toFixed(1)} s)`)
     } catch (error) {
       // What each open page showed when it failed, for the reader of the log.
       let shot = 0
@@ -30,7 +38,7 @@ try {
       }
       failed += 1
       console.log(`FAIL ${name}\n     ${error.stack ?? error}`)
-      console.log(`     the node's log: ${node.dir}/node.log`)
+      console.log(`     the nodes' logs: ${logs(nodes)}`)
     }
   }
 } finally {

@@ -1,5 +1,5 @@
 //! Sessions and CDRs of other members' drivers, sent to the driver's member: the session while it
-//! runs (energy, the power now, and the cost once priced), the CDR once the session is priced — each through the
+//! runs (energy, the power now, and the cost so far), the CDR once the session is priced — each through the
 //! outbox, only when it changed, so a restart or a member that was down gets what it lacks.
 
 use super::sent::Sent;
@@ -7,6 +7,7 @@ use crate::Federation;
 use chargemesh_core::metering::average_power_watts;
 use chargemesh_core::pricing::PricedCdr;
 use chargemesh_operations::Outcome;
+use chargemesh_operations::roaming_cpo::RunningCharge;
 use chargemesh_protocol::ocpi::locations::Location;
 use chargemesh_protocol::ocpi::sessions::{
     AuthMethod, Cdr, CdrDimension, CdrDimensionType, CdrLocation, CdrToken, ChargingPeriod, Price, Session,
@@ -36,14 +37,16 @@ pub(crate) async fn publish(federation: &Federation, since: Timestamp, sent: &mu
         }
         let Some(location) = locations.iter().find(|l| at_station(l)) else { continue };
         let priced: Option<PricedCdr> = charge.cdr_body.as_deref().and_then(|body| serde_json::from_str(body).ok());
-        let readings = match charge.state {
+        let running = match charge.state {
             SessionState::Active => operations.roaming_session_readings(charge.session_id).await?,
-            _ => Vec::new(),
+            _ => RunningCharge::default(),
         };
-        let mut session = session(&charge, &party, &emsp, location, priced.as_ref());
+        // The cost: the CDR's once priced, the cost so far while it runs.
+        let cost = priced.as_ref().or(running.cost.as_ref());
+        let mut session = session(&charge, &party, &emsp, location, cost);
         session.charging_periods = match &priced {
             Some(priced) => priced_periods(priced),
-            None => live_periods(&charge, &readings),
+            None => live_periods(&charge, &running.registers),
         };
         let body = serde_json::to_string(&session).expect("a session serializes");
         let path = format!("/{VERSION}/emsp/sessions/{}/{}/{}", party.country_code, party.party_id, session.id);
@@ -73,10 +76,10 @@ fn session(
     party: &PartyRef,
     emsp: &PartyRef,
     location: &Location,
-    priced: Option<&PricedCdr>,
+    cost: Option<&PricedCdr>,
 ) -> Session {
-    let currency = priced.map_or("CNY", |p| p.currency.code()).to_owned();
-    let total_cost = priced.map(|p| Price {
+    let currency = cost.map_or("CNY", |p| p.currency.code()).to_owned();
+    let total_cost = cost.map(|p| Price {
         excl_vat: number(&p.currency.format(p.totals.excl_tax)),
         incl_vat: Some(number(&p.currency.format(p.totals.incl_tax))),
     });

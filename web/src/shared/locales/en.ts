@@ -124,6 +124,7 @@ export default {
     charge: 'Charge',
     energy: 'Energy',
     costSoFar: 'Cost so far',
+    cost: 'Cost',
     elapsed: 'Time',
     stop: 'Stop charging',
     stopping: 'The charger is stopping',
@@ -144,6 +145,10 @@ export default {
       reserving: 'Reserving',
       reserved: 'Reserved',
       cancelled: 'Cancelled',
+      unreachable: "The charger's member cannot be reached",
+      reservation_requested: 'Reserving',
+      cancelling: 'Cancelling',
+      reservation_cancelled: 'Reservation cancelled',
     },
     perKwh: '{price} / kWh',
     status: {

@@ -126,6 +126,7 @@ const zhCN: typeof en = {
     charge: '充电',
     energy: '电量',
     costSoFar: '当前费用',
+    cost: '费用',
     elapsed: '时长',
     stop: '停止充电',
     stopping: '充电桩正在停止',
@@ -146,6 +147,10 @@ const zhCN: typeof en = {
       reserving: '预约中',
       reserved: '已预约',
       cancelled: '已取消',
+      unreachable: '无法连接充电桩所属成员',
+      reservation_requested: '预约中',
+      cancelling: '取消中',
+      reservation_cancelled: '预约已取消',
     },
     perKwh: '{price} / 度',
     status: {

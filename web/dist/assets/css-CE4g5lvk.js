@@ -1,1 +1,0 @@
-import"./console-DoYITlaA.js";import"./css-CFOyn4go.js";

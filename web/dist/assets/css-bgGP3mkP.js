@@ -1,0 +1,1 @@
+import"./console-DYDr7EgH.js";import"./css-CctlUt6D.js";

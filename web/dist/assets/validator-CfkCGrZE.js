@@ -1,0 +1,1 @@
+import{Pt as e}from"./console-DYDr7EgH.js";var t=t=>[``,...e].includes(t);export{t};

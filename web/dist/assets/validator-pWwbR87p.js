@@ -1,1 +1,0 @@
-import{Pt as e}from"./console-DoYITlaA.js";var t=t=>[``,...e].includes(t);export{t};
