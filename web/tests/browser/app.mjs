@@ -1,24 +1,7 @@
 // The drivers' app on a phone (English): a driver finds a charger, starts, watches the cost rise,
 // stops and reads the receipt; another driver sees none of it.
 import assert from 'node:assert/strict'
-import { accessible, eventually, screenshotPath, simulate } from './harness.mjs'
-
-const PHONE = {
-  viewport: { width: 390, height: 844 },
-  deviceScaleFactor: 2,
-  isMobile: true,
-  hasTouch: true,
-  locale: 'en-GB',
-  timezoneId: 'Asia/Shanghai',
-  geolocation: { latitude: 22.53, longitude: 113.93 },
-  permissions: ['geolocation'],
-}
-
-async function phone(browser) {
-  const context = await browser.newContext(PHONE)
-  await context.addInitScript(() => localStorage.setItem('chargemesh.locale', 'en'))
-  return context
-}
+import { accessible, eventually, phone, screenshotPath, simulate } from './harness.mjs'
 
 async function logIn(page, node, username, password) {
   await page.goto(`${node.url}/app/`)

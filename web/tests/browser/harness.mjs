@@ -124,6 +124,22 @@ export function simulate(node, stations, cards, extra = []) {
   return child
 }
 
+/** A phone in English (the app's tests), at `geolocation` in Shenzhen. */
+export async function phone(browser, geolocation = { latitude: 22.53, longitude: 113.93 }) {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: 'en-GB',
+    timezoneId: 'Asia/Shanghai',
+    geolocation,
+    permissions: ['geolocation'],
+  })
+  await context.addInitScript(() => localStorage.setItem('chargemesh.locale', 'en'))
+  return context
+}
+
 export async function browser() {
   return chromium.launch({ executablePath: process.env.CHARGEMESH_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] })
 }

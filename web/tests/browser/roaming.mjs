@@ -1,18 +1,7 @@
 // One app charges everywhere: a driver of one member charges at another member's charger, watches
 // the cost rise, stops, and reads the receipt with the consortium ledger's record.
 import assert from 'node:assert/strict'
-import { accessible, eventually, screenshotPath, simulate } from './harness.mjs'
-
-const PHONE = {
-  viewport: { width: 390, height: 844 },
-  deviceScaleFactor: 2,
-  isMobile: true,
-  hasTouch: true,
-  locale: 'en-GB',
-  timezoneId: 'Asia/Shanghai',
-  geolocation: { latitude: 22.54, longitude: 114.05 },
-  permissions: ['geolocation'],
-}
+import { accessible, eventually, phone, screenshotPath, simulate } from './harness.mjs'
 
 /** Member B's charger, priced, in service, waiting for drivers' apps. */
 async function chargerOf(member) {
@@ -63,8 +52,7 @@ export async function driverChargesAtAnotherMember(browser, [home, away]) {
     60000,
   )
 
-  const context = await browser.newContext(PHONE)
-  await context.addInitScript(() => localStorage.setItem('chargemesh.locale', 'en'))
+  const context = await phone(browser, { latitude: 22.54, longitude: 114.05 })
   const page = await context.newPage()
   await page.goto(`${home.url}/app/`)
   await page.fill('input[name=username]', 'roamer')
@@ -93,12 +81,12 @@ export async function driverChargesAtAnotherMember(browser, [home, away]) {
   assert.notEqual(session.id_token, token.id_token)
   await context.close()
 
-  const other = await browser.newContext(PHONE)
+  const other = await phone(browser)
   const theirs = await other.newPage()
   await theirs.goto(`${home.url}/app/`)
   await theirs.fill('input[name=username]', 'stay-home')
   await theirs.fill('input[name=password]', 'stay-home-password-2026')
-  await theirs.getByRole('button', { name: /Log in|登录/ }).click()
+  await theirs.getByRole('button', { name: 'Log in' }).click()
   await theirs.waitForURL((url) => url.pathname === '/app/')
   assert.deepEqual(await theirs.evaluate(async () => (await fetch('/api/v1/driver/charges')).json()), [])
   await other.close()
