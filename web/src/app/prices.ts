@@ -56,3 +56,12 @@ export function dayPrices(elements: Element[]): DayPart[] {
   }
   return parts
 }
+
+/** A price per kWh as the node gives it (`1.3560 CNY`) as a driver reads it: `¥1.356`, at least two
+ *  decimals and no trailing zeros beyond them. */
+export function priceText(text: string | null): string {
+  if (!text) return ''
+  const [amount, currency = 'CNY'] = text.trim().split(/\s+/)
+  const trimmed = amount.includes('.') ? amount.replace(/0+$/, '').replace(/\.(\d)$/, '.$10').replace(/\.$/, '.00') : `${amount}.00`
+  return `${currency === 'CNY' ? '¥' : `${currency} `}${trimmed}`
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { dayPrices } from '../../src/app/prices'
+import { dayPrices, priceText } from '../../src/app/prices'
 
 const energy = (price: number, start?: string, end?: string) => ({
   price_components: [{ type: 'ENERGY', price, vat: 13 }],
@@ -20,5 +20,16 @@ describe("a charger's day of prices", () => {
     const day = dayPrices([energy(2, '10:00', '11:00'), energy(1)])
     expect(day.map((p) => p.label)).toEqual(['valley', 'peak', 'valley'])
     expect(dayPrices([energy(1)])).toEqual([{ start: 0, end: 1440, from: '00:00', to: '24:00', label: 'flat', price: '1.13' }])
+  })
+})
+
+describe('a price per kWh', () => {
+  it('reads as drivers read prices', () => {
+    expect(priceText('1.8200 CNY')).toBe('¥1.82')
+    expect(priceText('1.3560 CNY')).toBe('¥1.356')
+    expect(priceText('2.0000 CNY')).toBe('¥2.00')
+    expect(priceText('1.5000 CNY')).toBe('¥1.50')
+    expect(priceText('3 EUR')).toBe('EUR 3.00')
+    expect(priceText(null)).toBe('')
   })
 })

@@ -103,6 +103,9 @@ export default {
   app: {
     find: 'Chargers',
     onlyAvailable: 'Available now',
+    minPower: 'Power',
+    any: 'Any',
+    maxPrice: 'At most ¥/kWh now',
     charges: 'My charges',
     charger: 'Charger',
     back: 'Back',

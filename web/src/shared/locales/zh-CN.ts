@@ -105,6 +105,9 @@ const zhCN: typeof en = {
   app: {
     find: '找充电桩',
     onlyAvailable: '只看空闲',
+    minPower: '功率',
+    any: '不限',
+    maxPrice: '当前每度最高价',
     charges: '我的充电',
     charger: '充电桩',
     back: '返回',

@@ -1,0 +1,1 @@
+import"./console-DMtA07td.js";import"./css-C4FL_U9A.js";

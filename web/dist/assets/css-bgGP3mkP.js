@@ -1,1 +1,0 @@
-import"./console-DYDr7EgH.js";import"./css-CctlUt6D.js";

@@ -1,1 +1,0 @@
-import{Q as e,St as t,Z as n,t as r}from"./base-D-R_dEZZ.js";function i(i,a=5e3){let o=t(),s=t(``),c;async function l(){try{o.value=await i(),s.value=``}catch(e){s.value=r(e)}}return n(()=>{l(),c=setInterval(()=>void l(),a)}),e(()=>clearInterval(c)),{data:o,problem:s,refresh:l}}export{i as t};

@@ -1,1 +1,0 @@
-import{Pt as e}from"./base-D-R_dEZZ.js";var t=(e=``)=>e.replace(/[|\\{}()[\]^$+*?.]/g,`\\$&`).replace(/-/g,`\\x2d`),n=t=>e(t);export{t as n,n as t};

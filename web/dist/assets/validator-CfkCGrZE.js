@@ -1,1 +1,0 @@
-import{Pt as e}from"./console-DYDr7EgH.js";var t=t=>[``,...e].includes(t);export{t};
