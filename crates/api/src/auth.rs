@@ -33,7 +33,7 @@ impl Caller {
     pub(super) async fn authenticate(state: &ApiState, method: &Method, headers: &HeaderMap) -> ApiResult<Caller> {
         let presented = browser::presented(headers, Realm::Staff)
             .ok_or_else(|| ApiError::unauthorized("send `Authorization: Bearer <token>` or `X-Api-Key: <key>`"))?;
-        browser::check_origin(method, headers, &presented)?;
+        browser::check_browser_request(method, headers, &presented)?;
         let digest = passwords::digest(presented.secret);
         let found = state.operations.staff_of_credential(digest, Timestamp::now()).await?.ok_or_else(|| {
             ApiError::unauthorized(

@@ -42,7 +42,7 @@ pub fn presented(headers: &HeaderMap, realm: Realm) -> Option<Presented<'_>> {
 
 /// Refuses a cookie-authenticated request that another site could have made the browser send: one
 /// from another origin, or a change without the login's CSRF token.
-pub fn check_origin(method: &Method, headers: &HeaderMap, presented: &Presented<'_>) -> Result<(), ApiError> {
+pub fn check_browser_request(method: &Method, headers: &HeaderMap, presented: &Presented<'_>) -> Result<(), ApiError> {
     if !presented.by_cookie {
         return Ok(());
     }
@@ -127,7 +127,7 @@ mod tests {
         let map = headers(&[("authorization", "Bearer tok"), ("cookie", "cm_staff=cookie")]);
         let found = presented(&map, Realm::Staff).unwrap();
         assert_eq!((found.secret, found.by_cookie), ("tok", false));
-        assert!(check_origin(&Method::POST, &map, &found).is_ok());
+        assert!(check_browser_request(&Method::POST, &map, &found).is_ok());
     }
 
     #[test]
@@ -144,20 +144,20 @@ mod tests {
         let cookie = format!("cm_staff={secret}");
         let map = headers(&[("cookie", &cookie), ("host", "node:8080")]);
         let found = presented(&map, Realm::Staff).unwrap();
-        assert!(check_origin(&Method::GET, &map, &found).is_ok(), "reads need no token");
-        assert!(check_origin(&Method::POST, &map, &found).is_err());
+        assert!(check_browser_request(&Method::GET, &map, &found).is_ok(), "reads need no token");
+        assert!(check_browser_request(&Method::POST, &map, &found).is_err());
         let wrong = headers(&[("cookie", &cookie), ("x-csrf-token", &csrf_token("another"))]);
-        assert!(check_origin(&Method::POST, &wrong, &presented(&wrong, Realm::Staff).unwrap()).is_err());
+        assert!(check_browser_request(&Method::POST, &wrong, &presented(&wrong, Realm::Staff).unwrap()).is_err());
         let right = headers(&[("cookie", &cookie), ("x-csrf-token", &csrf_token(secret))]);
-        assert!(check_origin(&Method::DELETE, &right, &presented(&right, Realm::Staff).unwrap()).is_ok());
+        assert!(check_browser_request(&Method::DELETE, &right, &presented(&right, Realm::Staff).unwrap()).is_ok());
     }
 
     #[test]
     fn another_origin_is_refused_even_for_reads() {
         let map = headers(&[("cookie", "cm_staff=s"), ("host", "node:8080"), ("origin", "https://evil.example")]);
-        assert!(check_origin(&Method::GET, &map, &presented(&map, Realm::Staff).unwrap()).is_err());
+        assert!(check_browser_request(&Method::GET, &map, &presented(&map, Realm::Staff).unwrap()).is_err());
         let same = headers(&[("cookie", "cm_staff=s"), ("host", "node:8080"), ("origin", "http://node:8080")]);
-        assert!(check_origin(&Method::GET, &same, &presented(&same, Realm::Staff).unwrap()).is_ok());
+        assert!(check_browser_request(&Method::GET, &same, &presented(&same, Realm::Staff).unwrap()).is_ok());
     }
 
     #[test]

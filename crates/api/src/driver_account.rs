@@ -54,7 +54,7 @@ impl DriverCaller {
         let presented = browser::presented(headers, Realm::Driver).ok_or_else(|| {
             ApiError::unauthorized("send `Authorization: Bearer <token>` with the token of POST /api/v1/driver/login")
         })?;
-        browser::check_origin(method, headers, &presented)?;
+        browser::check_browser_request(method, headers, &presented)?;
         let digest = passwords::digest(presented.secret);
         let driver =
             state.operations.driver_of_credential(digest.clone(), Timestamp::now()).await?.ok_or_else(|| {

@@ -27,7 +27,7 @@ pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
     let not_a_page = ["/api/", "/ocpi/"].iter().any(|prefix| path.starts_with(prefix));
     if not_a_page || !matches!(method, Method::GET | Method::HEAD) {
-        return not_found(path);
+        return not_found();
     }
     if path == "/app" {
         return (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, "/app/")]).into_response();
@@ -39,7 +39,7 @@ pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     });
     match asset {
         Some(asset) => respond(asset, &headers),
-        None => not_found(path),
+        None => not_found(),
     }
 }
 
@@ -90,11 +90,8 @@ fn content_type(path: &str) -> &'static str {
 }
 
 /// The API's way of saying a path does not exist, for paths that are no page either.
-fn not_found(path: &str) -> Response {
-    let body = format!(
-        r#"{{"code":"not_found","message":"{} does not exist (the API is under /api/v1, the console at /, the driver app at /app/)"}}"#,
-        path.escape_default()
-    );
+fn not_found() -> Response {
+    let body = r#"{"code":"not_found","message":"no such path: the API is under /api/v1, the console at /, the driver app at /app/"}"#;
     (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 

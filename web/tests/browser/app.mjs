@@ -8,7 +8,7 @@ async function logIn(page, node, username, password) {
   await page.waitForURL(/\/app\/login/)
   await page.fill('input[name=username]', username)
   await page.fill('input[name=password]', password)
-  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.getByRole('button', { name: /^(Log in|登录)$/ }).click()
   await page.waitForURL((url) => url.pathname === '/app/')
 }
 
@@ -93,12 +93,17 @@ export async function driverChargesFromTheApp(browser, node) {
   await accessible(page, 'the app history')
   await context.close()
 
-  // Another driver of the same operator sees none of it.
-  const other = await phone(browser)
+  // Another driver of the same operator, in 简体中文, sees none of it.
+  const other = await phone(browser, undefined, 'zh-CN')
   const theirs = await other.newPage()
   await logIn(theirs, node, 'wang-wu', 'wang-wu-password-2026')
   await theirs.locator('[data-test=tab-charges]').click()
-  await theirs.getByText('No charges yet').waitFor()
+  await theirs.getByText('暂无充电记录').waitFor()
+  await accessible(theirs, 'the app history in 简体中文')
+  await theirs.screenshot({ path: screenshotPath('app-charges-zh') })
+  await theirs.locator('[data-test=tab-find]').click()
+  await theirs.locator('[data-test=charger]').first().waitFor()
+  await theirs.screenshot({ path: screenshotPath('app-find-zh') })
   const charges = await theirs.evaluate(async () => (await fetch('/api/v1/driver/charges')).json())
   assert.deepEqual(charges, [])
   await other.close()

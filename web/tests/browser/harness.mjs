@@ -124,8 +124,8 @@ export function simulate(node, stations, cards, extra = []) {
   return child
 }
 
-/** A phone in English (the app's tests), at `geolocation` in Shenzhen. */
-export async function phone(browser, geolocation = { latitude: 22.53, longitude: 113.93 }) {
+/** A phone in English (or `language`), at `geolocation` in Shenzhen. */
+export async function phone(browser, geolocation = { latitude: 22.53, longitude: 113.93 }, language = 'en') {
   const context = await browser.newContext({
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 2,
@@ -136,7 +136,7 @@ export async function phone(browser, geolocation = { latitude: 22.53, longitude:
     geolocation,
     permissions: ['geolocation'],
   })
-  await context.addInitScript(() => localStorage.setItem('chargemesh.locale', 'en'))
+  await context.addInitScript((chosen) => localStorage.setItem('chargemesh.locale', chosen), language)
   return context
 }
 

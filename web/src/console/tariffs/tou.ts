@@ -114,7 +114,7 @@ interface SavedElement {
 
 /** A saved version's elements read back as the time-of-use shape, when they are one (every element a
  *  labelled period priced by energy and service fee, restricted by time of day and season only). */
-export function fromElements(elements: SavedElement[], idlePrice?: string): TouModel | null {
+export function fromElements(elements: SavedElement[]): TouModel | null {
   const model = blankModel()
   model.schedules = []
   const bySeason = new Map<string, Schedule>()
@@ -149,7 +149,6 @@ export function fromElements(elements: SavedElement[], idlePrice?: string): TouM
   }
   if (model.schedules.length === 0) return null
   for (const schedule of model.schedules) schedule.slots = mergeAlike(schedule.slots.sort((a, b) => a.start - b.start))
-  if (idlePrice) model.idleFeePerHour = idlePrice
   return model
 }
 

@@ -1,1 +1,0 @@
-import"./console-DMtA07td.js";import"./css-C4FL_U9A.js";

@@ -1,0 +1,1 @@
+import"./console-9xz6PaM0.js";import"./css-DrKNW4EC.js";

@@ -1,0 +1,1 @@
+import{Pt as e}from"./console-9xz6PaM0.js";var t=t=>[``,...e].includes(t);export{t};
