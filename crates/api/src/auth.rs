@@ -222,7 +222,7 @@ pub async fn login(
 }
 
 /// An answer that also sets (or clears) a browser's login cookies.
-pub(super) fn with_cookies(cookies: [HeaderValue; 2], answer: impl IntoResponse) -> Response {
+pub(super) fn with_cookies(cookies: impl IntoIterator<Item = HeaderValue>, answer: impl IntoResponse) -> Response {
     let mut response = answer.into_response();
     for cookie in cookies {
         response.headers_mut().append(header::SET_COOKIE, cookie);

@@ -82,6 +82,8 @@ pub struct DriverLoginResponse {
     pub token: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
+    /// The account was made by this login (a phone number new to the node).
+    pub signed_up: bool,
     pub driver: Driver,
 }
 
@@ -122,18 +124,26 @@ pub async fn login(
         return Err(ApiError::forbidden("this account is blocked: ask your operator"));
     }
     attempt.succeeded(&state).await?;
+    login.succeeded(&state, driver.id, None, Some(driver.operator_id)).await;
+    open_login(&state, driver, request.cookie, false, now).await
+}
+
+/// Opens a login of `driver` and answers it: its token, or with `cookie` the browser's cookies.
+pub(super) async fn open_login(
+    state: &ApiState,
+    driver: chargemesh_store::drivers::Driver,
+    cookie: bool,
+    signed_up: bool,
+    now: Timestamp,
+) -> ApiResult<axum::response::Response> {
     let expires_at = now + SignedDuration::from_hours(24 * LOGIN_DAYS);
     let token = state.operations.open_driver_login(driver.id, expires_at, now).await?;
-    login.succeeded(&state, driver.id, None, Some(driver.operator_id)).await;
-    if request.cookie {
-        let cookies = browser::login_cookies(Realm::Driver, &token, expires_at, now, state.settings.secure_cookies);
-        return Ok(with_cookies(cookies, Json(DriverLoginResponse { token: None, expires_at, driver: driver.into() })));
-    }
-    Ok(axum::response::IntoResponse::into_response(Json(DriverLoginResponse {
-        token: Some(token),
-        expires_at,
-        driver: driver.into(),
-    })))
+    let (token, cookies) = if cookie {
+        (None, browser::login_cookies(Realm::Driver, &token, expires_at, now, state.settings.secure_cookies).to_vec())
+    } else {
+        (Some(token), Vec::new())
+    };
+    Ok(with_cookies(cookies, Json(DriverLoginResponse { token, expires_at, signed_up, driver: driver.into() })))
 }
 
 /// Ends the login this request was made with.
@@ -144,11 +154,19 @@ pub async fn logout(State(state): State<Arc<ApiState>>, caller: DriverCaller) ->
     Ok(with_cookies(forget, StatusCode::NO_CONTENT))
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DriverMe {
+    #[serde(flatten)]
+    pub account: DriverAccount,
+    /// The member whose driver this is (its chargers are the driver's "own"; others' are roaming).
+    pub member: String,
+}
+
 /// The driver's account and the tokens (app account, cards) they charge with.
-#[utoipa::path(get, path = "/api/v1/driver/me", tag = "driver", responses((status = 200, body = DriverAccount)),
+#[utoipa::path(get, path = "/api/v1/driver/me", tag = "driver", responses((status = 200, body = DriverMe)),
     security(("bearer" = [])))]
-pub async fn me(State(state): State<Arc<ApiState>>, caller: DriverCaller) -> ApiResult<Json<DriverAccount>> {
-    Ok(Json(account(&state, caller.driver).await?))
+pub async fn me(State(state): State<Arc<ApiState>>, caller: DriverCaller) -> ApiResult<Json<DriverMe>> {
+    Ok(Json(DriverMe { account: account(&state, caller.driver).await?, member: state.federation.member() }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -13,6 +13,7 @@ use super::extract::{Body, Path};
 use super::trail::Erased;
 use crate::views;
 use crate::views::drivers::{Driver, Login};
+use crate::views::favourites::Favourite;
 use crate::views::federation::RoamingStart;
 use crate::views::payments::{Movement, Payment};
 use crate::views::sessions::Session;
@@ -20,6 +21,7 @@ use crate::views::settlements::Settlement;
 use crate::views::tokens::Token;
 use axum::extract::State;
 use axum::{Extension, Json};
+use chargemesh_core::phone::PhoneNumber;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -44,6 +46,8 @@ pub struct PersonalData {
     pub roaming_settlements: Vec<Settlement>,
     /// Their wallets' journal.
     pub wallet_movements: Vec<Movement>,
+    /// The chargers they marked in the app.
+    pub favourites: Vec<Favourite>,
 }
 
 /// Everything this node holds about the calling driver, as one JSON document.
@@ -78,6 +82,7 @@ async fn personal_data(state: &ApiState, driver: chargemesh_store::drivers::Driv
         roaming_charges: views::all(records.roaming_charges),
         roaming_settlements: views::all(records.roaming_settlements),
         wallet_movements: views::all(records.wallet_movements),
+        favourites: views::all(records.favourites),
     })
 }
 
@@ -85,7 +90,12 @@ async fn personal_data(state: &ApiState, driver: chargemesh_store::drivers::Driv
 #[serde(deny_unknown_fields)]
 pub struct CloseRequest {
     /// The account's password, to confirm.
-    pub password: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Or, for an account named by its phone number, the code sent to it
+    /// (`POST /api/v1/driver/phone-code`).
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 /// What closing an account did: the anonymous ids its tokens were renamed to (its charges stay,
@@ -107,8 +117,18 @@ pub async fn close_mine(
     caller: DriverCaller,
     Body(request): Body<CloseRequest>,
 ) -> ApiResult<(Extension<Erased>, Json<Closed>)> {
-    if !password_matches(request.password, Some(caller.driver.password_hash.clone())).await {
-        return Err(ApiError::unauthorized("the password is wrong"));
+    let confirmed = match (request.password, request.code) {
+        (Some(password), None) => password_matches(password, Some(caller.driver.password_hash.clone())).await,
+        (None, Some(code)) => match PhoneNumber::parse(&caller.driver.username) {
+            Ok(phone) => state.operations.confirm_phone_code(&phone, &code).await?,
+            Err(_) => {
+                return Err(ApiError::invalid("this account is not named by a phone number: confirm with `password`"));
+            }
+        },
+        _ => return Err(ApiError::invalid("confirm with either `password` or `code` (the one sent to your phone)")),
+    };
+    if !confirmed {
+        return Err(ApiError::unauthorized("the password or code is wrong"));
     }
     close(&state, caller.driver).await
 }

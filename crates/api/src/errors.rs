@@ -117,6 +117,8 @@ fn refusal_status(code: &str) -> StatusCode {
         "payment_declined" => StatusCode::PAYMENT_REQUIRED,
         "member_unreachable" => StatusCode::BAD_GATEWAY,
         "ledger_disabled" => StatusCode::NOT_FOUND,
+        "signup_closed" => StatusCode::FORBIDDEN,
+        "sms_failed" => StatusCode::BAD_GATEWAY,
         _ => StatusCode::CONFLICT,
     }
 }

@@ -11,6 +11,7 @@ mod common_responses;
 mod config;
 mod driver_account;
 mod driver_charges;
+mod driver_favourites;
 mod driver_privacy;
 mod drivers;
 mod errors;
@@ -19,8 +20,10 @@ mod governance;
 mod ledger;
 pub mod login_throttle;
 mod operators;
+mod overview;
 mod partners;
 mod payments;
+mod phone_login;
 mod receipts;
 mod roaming;
 mod sessions;
@@ -65,6 +68,7 @@ pub struct ApiState {
         operators::create_operator, operators::list_operators, operators::update_operator, operators::delete_operator,
         operators::create_site, operators::list_sites, operators::get_site, operators::update_site, operators::delete_site,
         chargers::create_charger, chargers::list_chargers, chargers::get_charger, chargers::update_charger,
+        overview::overview, overview::live_overview,
         chargers::delete_charger, chargers::status_history, chargers::send_command, chargers::get_command,
         commissioning::put_commissioning, commissioning::get_commissioning, commissioning::decommission,
         sessions::list_sessions, sessions::get_session, sessions::live_session, receipts::get_receipt, receipts::get_receipt_page, receipts::get_cdr,
@@ -73,20 +77,22 @@ pub struct ApiState {
         tariffs::preview, tariffs::projection, tariffs::assign_site, tariffs::unassign_site, tariffs::assign_charger,
         tariffs::unassign_charger, tariffs::assign_connector, tariffs::unassign_connector,
         payments::get_payment, payments::refund, payments::get_wallet, payments::top_up, payments::withdraw,
-        payments::set_wallets, payments::reconciliation,
+        payments::set_wallets, payments::reconciliation, operators::set_driver_signup,
         ledger::summary, ledger::list_blocks, ledger::get_block, ledger::get_transaction, ledger::submit,
         ledger::list_members, ledger::list_chargers, ledger::get_charger, ledger::list_tariffs, ledger::get_cdr,
         ledger::list_disputes, ledger::resolve, ledger::list_obligations, ledger::list_clearing, ledger::confirm_paid, ledger::confirm_received,
         ledger::feed_status, ledger::status,
         governance::governance, governance::propose, governance::vote,
-        roaming::list_locations, roaming::list_tariffs, roaming::search, roaming::start, roaming::get_start, roaming::live_start, roaming::stop, roaming::unlock, roaming::start_reserved, roaming::cancel_reservation, roaming::dispute, roaming::outbox,
+        roaming::list_locations, roaming::list_tariffs, roaming::search, roaming::start, roaming::list_starts, roaming::get_start, roaming::live_start, roaming::stop, roaming::unlock, roaming::start_reserved, roaming::cancel_reservation, roaming::dispute, roaming::outbox,
         partners::create, partners::list, partners::revoke,
         drivers::create, drivers::list, drivers::get, drivers::update, driver_privacy::driver_data, driver_privacy::close_driver,
         driver_privacy::my_data, driver_privacy::close_mine,
+        phone_login::send_code, phone_login::log_in,
         driver_account::login, driver_account::logout, driver_account::me, driver_account::change_password,
         driver_charges::search, driver_charges::charger, driver_charges::start, driver_charges::history,
         driver_charges::get, driver_charges::live, driver_charges::stop, driver_charges::start_reserved,
         driver_charges::cancel_reservation, driver_charges::receipt,
+        driver_favourites::list, driver_favourites::add, driver_favourites::remove,
     ),
     modifiers(&Security, &CommonResponses)
 )]
@@ -123,6 +129,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/operators/{id}", patch(operators::update_operator).delete(operators::delete_operator))
         .route("/sites", get(operators::list_sites).post(operators::create_site))
         .route("/sites/{id}", get(operators::get_site).patch(operators::update_site).delete(operators::delete_site))
+        .route("/overview", get(overview::overview))
+        .route("/overview/live", get(overview::live_overview))
         .route("/chargers", get(chargers::list_chargers).post(chargers::create_charger))
         .route(
             "/chargers/{station_id}",
@@ -160,6 +168,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/tokens/{id_token}/wallet/top-ups", post(payments::top_up))
         .route("/tokens/{id_token}/wallet/withdrawals", post(payments::withdraw))
         .route("/operators/{id}/wallets", put(payments::set_wallets))
+        .route("/operators/{id}/driver-signup", put(operators::set_driver_signup))
         .route("/payments/reconciliation", get(payments::reconciliation))
         .route("/sessions/{id}/receipt.html", get(receipts::get_receipt_page))
         .route("/tokens", get(tokens::list_tokens))
@@ -188,7 +197,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/roaming/locations", get(roaming::list_locations))
         .route("/roaming/tariffs", get(roaming::list_tariffs))
         .route("/roaming/search", get(roaming::search))
-        .route("/roaming/starts", post(roaming::start))
+        .route("/roaming/starts", get(roaming::list_starts).post(roaming::start))
         .route("/roaming/starts/{id}", get(roaming::get_start))
         .route("/roaming/starts/{id}/live", get(roaming::live_start))
         .route("/roaming/starts/{id}/stop", post(roaming::stop))
@@ -206,10 +215,17 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/driver/me/data", get(driver_privacy::my_data))
         .route("/driver/me/close", post(driver_privacy::close_mine))
         .route("/driver/login", post(driver_account::login))
+        .route("/driver/phone-code", post(phone_login::send_code))
+        .route("/driver/phone-login", post(phone_login::log_in))
         .route("/driver/logout", post(driver_account::logout))
         .route("/driver/me", get(driver_account::me))
         .route("/driver/password", put(driver_account::change_password))
         .route("/driver/chargers", get(driver_charges::search))
+        .route("/driver/favourites", get(driver_favourites::list))
+        .route(
+            "/driver/favourites/{operator}/{evse_uid}",
+            put(driver_favourites::add).delete(driver_favourites::remove),
+        )
         .route("/driver/chargers/{operator}/{evse_uid}", get(driver_charges::charger))
         .route("/driver/charges", get(driver_charges::history).post(driver_charges::start))
         .route("/driver/charges/{id}", get(driver_charges::get))

@@ -114,6 +114,30 @@ pub async fn update_operator(
     Ok((Before::of(&before), Json(after.into())))
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriverSignupSetting {
+    /// Open: a phone number new to the node signs up in the driver app as a driver of this operator
+    /// (sign-up closes for any other operator). Closed: only accounts made by staff log in.
+    pub open: bool,
+}
+
+/// Opens or closes the driver app's sign-up for an operator (the member's administrators: it
+/// decides whose drivers strangers become).
+#[utoipa::path(put, path = "/api/v1/operators/{id}/driver-signup", tag = "operators", params(("id" = i64, Path)),
+    request_body = DriverSignupSetting, responses((status = 204), (status = 404, body = super::errors::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn set_driver_signup(
+    State(state): State<Arc<ApiState>>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    Body(setting): Body<DriverSignupSetting>,
+) -> ApiResult<(Extension<Before>, StatusCode)> {
+    let id = path_id(&id, "operator")?;
+    let before = state.operations.set_driver_signup(id, setting.open).await?;
+    Ok((Before::of(&serde_json::json!({"operator_id": id, "open": before})), StatusCode::NO_CONTENT))
+}
+
 /// Deletes an operator that has nothing left: no sites, chargers, tokens or staff (node administrators only).
 #[utoipa::path(delete, path = "/api/v1/operators/{id}", tag = "operators", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = super::errors::ErrorBody), (status = 409, body = super::errors::ErrorBody)),

@@ -468,3 +468,43 @@ pub async fn unlock(
 pub async fn outbox(State(state): State<Arc<ApiState>>, _caller: Caller) -> ApiResult<Json<Vec<PendingMessage>>> {
     Ok(Json(views::all(state.operations.undelivered_messages(100).await?)))
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StartsQuery {
+    /// Only starts made before this instant (the previous page's last `created_at`).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub before: Option<jiff::Timestamp>,
+    /// At most this many (1 to 200, default 50).
+    pub limit: Option<i64>,
+}
+
+/// A start with its settlement, as the list shows it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct StartRow {
+    pub start: RoamingStart,
+    /// Absent until the charger's member sent the CDR.
+    pub settlement: Option<Settlement>,
+}
+
+/// The caller's drivers' starts at other members' chargers, newest first, each with its settlement
+/// (checked against the ledger, charged, disputed, ...).
+#[utoipa::path(get, path = "/api/v1/roaming/starts", tag = "roaming", params(StartsQuery),
+    responses((status = 200, body = Vec<StartRow>), (status = 422, body = super::errors::ErrorBody)), security(("bearer" = [])))]
+pub async fn list_starts(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Query(query): Query<StartsQuery>,
+) -> ApiResult<Json<Vec<StartRow>>> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::invalid("limit must be from 1 to 200"));
+    }
+    let listed = state.operations.roaming_starts(caller.scope(), query.before, limit).await?;
+    Ok(Json(
+        listed
+            .into_iter()
+            .map(|(start, settlement)| StartRow { start: start.into(), settlement: settlement.map(Into::into) })
+            .collect(),
+    ))
+}

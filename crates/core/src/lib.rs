@@ -12,6 +12,7 @@ pub mod ids;
 pub mod metering;
 pub mod money;
 pub mod payment;
+pub mod phone;
 pub mod pricing;
 pub mod pseudonym;
 pub mod roaming_start;

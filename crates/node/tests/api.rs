@@ -451,3 +451,44 @@ async fn a_driver_charges_at_its_operators_charger_through_the_driver_api_and_se
     assert_eq!(response.status(), 403);
     node.stop().await;
 }
+
+/// The driver app's phone sign-up over HTTP: closed until the member's administrator opens it for
+/// an operator (the operators' list shows which), a number that is no mobile number is refused at
+/// its field, a number is not sent a second code within a minute, and a wrong code is refused.
+/// (Logging in with the code sent is in operations' tests, with a phone that keeps its messages, and
+/// in the browser tests, with the development provider's log.)
+#[tokio::test]
+async fn phone_sign_up_opens_per_operator_and_refuses_bad_numbers_floods_and_wrong_codes() {
+    let node = TestNode::start("phone-signup").await;
+    let admin = node.token();
+    let operator = node.provision("Phone Co", &[], &[]).await;
+    let ask = |phone: &str| node.request(Method::POST, "/driver/phone-code", "", Some(json!({"phone": phone})));
+
+    let (status, closed) = ask("13800138001").await;
+    assert_eq!((status.as_u16(), closed["code"].as_str()), (403, Some("signup_closed")), "{closed}");
+    let signup = format!("/operators/{operator}/driver-signup");
+    let (status, _) = node.request(Method::PUT, &signup, &admin, Some(json!({"open": true}))).await;
+    assert_eq!(status, 204);
+    let listed = node.get("/operators").await;
+    assert_eq!(listed[0]["driver_signup"], true, "{listed}");
+    assert_eq!(listed[0]["wallets_enabled"], false, "{listed}");
+
+    let (status, refused) = ask("0755-1234567").await;
+    assert_eq!((status.as_u16(), refused["code"].as_str()), (422, Some("invalid_phone")), "{refused}");
+    assert_eq!(refused["details"][0]["field"], "phone");
+
+    let (status, sent) = ask("+86 138 0013 8001").await;
+    assert_eq!(status, 202, "{sent}");
+    assert_eq!(sent["phone"], "+8613800138001");
+    let response =
+        node.client.post(node.api("/driver/phone-code")).json(&json!({"phone": "13800138001"})).send().await.unwrap();
+    assert_eq!(response.status(), 429);
+    let wait: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(response.json::<Value>().await.unwrap()["code"], "too_many_codes");
+
+    let wrong = json!({"phone": "13800138001", "code": "12345x", "cookie": true});
+    let (status, body) = node.request(Method::POST, "/driver/phone-login", "", Some(wrong)).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (401, Some("wrong_code")), "{body}");
+    node.stop().await;
+}

@@ -52,7 +52,15 @@ async fn exercise(node: TestNode) {
     let captured = node.get(&payment).await["payment"]["captured"].as_i64().unwrap();
     assert!(captured > 0);
 
-    // Their data: the account, the token, the charge and its payment, the login.
+    // A favourite charger (of another member), marked twice: kept once.
+    for _ in 0..2 {
+        let (status, _) = node.request(Method::PUT, "/driver/favourites/CN-M02/FT-1", &driver, None).await;
+        assert_eq!(status, 204);
+    }
+    let (status, marked) = node.request(Method::GET, "/driver/favourites", &driver, None).await;
+    assert_eq!((status.as_u16(), marked.as_array().map(Vec::len)), (200, Some(1)), "{marked}");
+
+    // Their data: the account, the token, the charge and its payment, the login, the favourite.
     let (status, data) = node.request(Method::GET, "/driver/me/data", &driver, None).await;
     assert_eq!(status, 200, "{data}");
     assert_eq!((data["account"]["username"].as_str(), data["account"]["id"].as_i64()), (Some("13800000077"), Some(id)));
@@ -62,6 +70,10 @@ async fn exercise(node: TestNode) {
         (Some(tx), Some(captured))
     );
     assert_eq!(data["logins"].as_array().unwrap().len(), 1, "{data}");
+    assert_eq!(
+        (data["favourites"][0]["operator"].as_str(), data["favourites"][0]["evse_uid"].as_str()),
+        (Some("CN-M02"), Some("FT-1"))
+    );
     let (status, for_staff) = node.request(Method::GET, &format!("/drivers/{id}/data"), &node.token(), None).await;
     assert_eq!((status.as_u16(), &for_staff["tokens"]), (200, &data["tokens"]));
 
@@ -79,6 +91,9 @@ async fn exercise(node: TestNode) {
     );
     assert_eq!(account["tokens"][0]["id_token"], anonymous.as_str());
     assert_eq!(node.request(Method::GET, &format!("/tokens/{app_token}"), &node.token(), None).await.0, 404);
+    let store = node.database().await;
+    let favourites = store.read(move |conn| Box::pin(chargemesh_store::favourites::of_driver(conn, id))).await.unwrap();
+    assert!(favourites.is_empty(), "the favourites went with the account");
     let everything = format!(
         "{}{}{}",
         node.get("/sessions?limit=500").await,

@@ -95,7 +95,10 @@ impl Changes {
     }
 
     pub(crate) fn note(&self, change: Change<'_>) {
-        for follower in self.followers.lock().expect("changes lock").iter() {
+        let mut followers = self.followers.lock().expect("changes lock");
+        // A follower only this list holds has gone (a console's live overview closed).
+        followers.retain(|follower| Arc::strong_count(follower) > 1);
+        for follower in followers.iter() {
             follower.note(change);
         }
     }
@@ -124,5 +127,15 @@ mod tests {
         assert!(!feed.take().is_empty());
         changes.note(Change::Everything);
         assert!(publisher.take().everything);
+    }
+
+    #[test]
+    fn a_follower_dropped_by_its_loop_is_forgotten() {
+        let changes = Changes::default();
+        let kept = changes.follow();
+        drop(changes.follow());
+        changes.note(Change::Session);
+        assert_eq!(changes.followers.lock().unwrap().len(), 1);
+        assert!(kept.take().sessions);
     }
 }

@@ -81,12 +81,15 @@ impl Operations {
             .store
             .read(move |conn| {
                 Box::pin(async move {
-                    let mut all = Vec::new();
-                    for charger in chargers::list_chargers(&mut *conn, scope).await? {
-                        let connectors = chargers::connectors(&mut *conn, &charger.station_id).await?;
-                        all.push((charger, connectors));
-                    }
-                    Ok(all)
+                    let listed = chargers::list_chargers(&mut *conn, scope).await?;
+                    let mut connectors = chargers::connectors_of_chargers(&mut *conn, scope).await?;
+                    Ok(listed
+                        .into_iter()
+                        .map(|charger| {
+                            let its = connectors.remove(&charger.station_id).unwrap_or_default();
+                            (charger, its)
+                        })
+                        .collect::<Vec<_>>())
                 })
             })
             .await?;

@@ -3,12 +3,14 @@
 //! with; and the driver's history of both.
 
 use super::{Error, Operations, Outcome};
+use chargemesh_core::access::Scope;
 use chargemesh_core::charger::{ChargerCommand, CommandOutcome};
 use chargemesh_core::{IdToken, StationId};
 use chargemesh_store::chargers::{self, Charger};
 use chargemesh_store::commands::CommandRecord;
 use chargemesh_store::federation::{self, RoamingStart};
 use chargemesh_store::sessions::{self, Session, SessionFilter};
+use chargemesh_store::settlements::{self, Settlement};
 use chargemesh_store::tokens::{self, Token};
 use jiff::Timestamp;
 
@@ -139,6 +141,29 @@ impl Operations {
     pub async fn roaming_start(&self, id: &str) -> Outcome<Option<RoamingStart>> {
         let key = id.to_owned();
         Ok(self.store.read(move |conn| Box::pin(async move { federation::get_start(conn, &key).await })).await?)
+    }
+
+    /// The newest `limit` starts of the drivers within `scope` at other members' chargers (made
+    /// before `before`, if given), each with its settlement once there is one.
+    pub async fn roaming_starts(
+        &self,
+        scope: Scope,
+        before: Option<Timestamp>,
+        limit: i64,
+    ) -> Outcome<Vec<(RoamingStart, Option<Settlement>)>> {
+        Ok(self
+            .store
+            .read(move |conn| {
+                Box::pin(async move {
+                    let mut listed = Vec::new();
+                    for start in federation::recent_starts(&mut *conn, scope, before, limit).await? {
+                        let settlement = settlements::of_start(&mut *conn, &start.id).await?;
+                        listed.push((start, settlement));
+                    }
+                    Ok(listed)
+                })
+            })
+            .await?)
     }
 
     /// Refuses a charger that is offline.

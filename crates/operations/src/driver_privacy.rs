@@ -5,6 +5,7 @@
 use super::{Error, Operations, Outcome};
 use chargemesh_store::Conn;
 use chargemesh_store::drivers::{self, Driver, DriverStatus, Login};
+use chargemesh_store::favourites::{self, Favourite};
 use chargemesh_store::federation::{self, RoamingStart};
 use chargemesh_store::payments::{self, Movement, Payment};
 use chargemesh_store::sessions::{self, Session, SessionFilter};
@@ -27,6 +28,8 @@ pub struct DriverRecords {
     pub roaming_settlements: Vec<Settlement>,
     /// Their wallets' journal.
     pub wallet_movements: Vec<Movement>,
+    /// The chargers they marked in the app.
+    pub favourites: Vec<Favourite>,
 }
 
 impl Operations {
@@ -83,8 +86,18 @@ async fn records_of(conn: &mut Conn, id: i64) -> chargemesh_store::Result<Driver
     for token in &tokens {
         wallet_movements.extend(payments::movements_of(&mut *conn, &wallet(&token.id_token)).await?);
     }
+    let favourites = favourites::of_driver(&mut *conn, id).await?;
     let logins = drivers::logins_of(conn, id).await?;
-    Ok(DriverRecords { tokens, logins, sessions, payments, roaming_charges, roaming_settlements, wallet_movements })
+    Ok(DriverRecords {
+        tokens,
+        logins,
+        sessions,
+        payments,
+        roaming_charges,
+        roaming_settlements,
+        wallet_movements,
+        favourites,
+    })
 }
 
 fn wallet(id_token: &str) -> String {

@@ -20,6 +20,23 @@ pub struct NewDriverAccount {
     pub payment_method: Option<String>,
 }
 
+/// The token a new driver account charges with from the app: `APP` and 16 characters.
+pub(crate) fn app_token(driver: &Driver, payment_method: Option<String>, now: Timestamp) -> Token {
+    Token {
+        id_token: format!("APP{}", hex::encode_upper(rand::random::<[u8; 8]>())),
+        operator_id: driver.operator_id,
+        kind: "app".into(),
+        status: chargemesh_core::authorization::TokenStatus::Active,
+        expires_at: None,
+        parent_id_token: None,
+        label: Some(format!("app account of {}", driver.username)),
+        payment_method,
+        emsp_party: None,
+        driver_id: Some(driver.id),
+        created_at: now,
+    }
+}
+
 impl Operations {
     /// Creates a driver account with an app token of its own (`APP` and 16 characters); a taken
     /// username is a conflict, an unknown operator not found.
@@ -34,19 +51,7 @@ impl Operations {
                     let driver =
                         drivers::create_driver(&mut *tx, operator_id, &username, &password_hash, name.as_deref(), now)
                             .await?;
-                    let token = Token {
-                        id_token: format!("APP{}", hex::encode_upper(rand::random::<[u8; 8]>())),
-                        operator_id,
-                        kind: "app".into(),
-                        status: chargemesh_core::authorization::TokenStatus::Active,
-                        expires_at: None,
-                        parent_id_token: None,
-                        label: Some(format!("app account of {username}")),
-                        payment_method,
-                        emsp_party: None,
-                        driver_id: Some(driver.id),
-                        created_at: now,
-                    };
+                    let token = app_token(&driver, payment_method, now);
                     tokens::upsert_token(tx, &token).await?;
                     Ok((driver, token))
                 })

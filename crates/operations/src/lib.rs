@@ -17,18 +17,21 @@ mod driver_privacy;
 mod drivers;
 mod energy;
 mod error;
+pub mod favourites;
 mod housekeeping;
 pub mod ledger;
 pub mod ledger_explorer;
 pub mod login_throttle;
 mod member_catalog;
 pub mod member_outbox;
+pub mod overview;
 mod ownership;
 pub mod partner_credentials;
 mod partners;
 pub mod passwords;
 pub mod payment_admin;
 pub mod payments;
+pub mod phone_signup;
 mod publication;
 pub mod roaming_cpo;
 pub mod roaming_emsp;
@@ -66,6 +69,8 @@ pub struct Operations {
     /// What changed, for the publisher and the ledger feed.
     changes: Arc<changes::Changes>,
     clock: Arc<dyn clock::Clock>,
+    /// How one-time codes reach drivers' phones.
+    text_messages: Arc<dyn phone_signup::TextMessages>,
 }
 
 /// What operations needs to know of the configuration.
@@ -105,7 +110,14 @@ impl Operations {
         let token_authority = Arc::default();
         let (changes, clock) = (Arc::default(), Arc::new(clock::SystemClock));
         let settings = Arc::new(settings);
-        Operations { store, settings, link, payments, session_updates, token_authority, changes, clock }
+        let text_messages = Arc::new(phone_signup::LoggedTextMessages);
+        Operations { store, settings, link, payments, session_updates, token_authority, changes, clock, text_messages }
+    }
+
+    /// These operations sending drivers' one-time codes with `sender` instead of writing them to the
+    /// log.
+    pub fn with_text_messages(self, text_messages: Arc<dyn phone_signup::TextMessages>) -> Operations {
+        Operations { text_messages, ..self }
     }
 
     /// These operations reading the time from `clock` instead of the system's.

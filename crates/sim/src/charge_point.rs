@@ -411,13 +411,42 @@ impl ChargePoint {
         power_w: i64,
         at: Timestamp,
     ) -> Result<(), SimError> {
+        self.send_meter_values(connector, transaction_id, [meter_wh, power_w], None, at).await
+    }
+
+    /// Meter values of a DC charger, which also reports the battery's state of charge (percent,
+    /// one decimal).
+    pub async fn meter_values_with_soc(
+        &mut self,
+        connector: u32,
+        transaction_id: i64,
+        [meter_wh, power_w]: [i64; 2],
+        soc_tenths: i64,
+        at: Timestamp,
+    ) -> Result<(), SimError> {
+        self.send_meter_values(connector, transaction_id, [meter_wh, power_w], Some(soc_tenths), at).await
+    }
+
+    async fn send_meter_values(
+        &mut self,
+        connector: u32,
+        transaction_id: i64,
+        [meter_wh, power_w]: [i64; 2],
+        soc_tenths: Option<i64>,
+        at: Timestamp,
+    ) -> Result<(), SimError> {
+        let mut sampled = vec![
+            json!({"value": meter_wh.to_string(), "context": "Sample.Periodic", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}),
+            json!({"value": power_w.to_string(), "context": "Sample.Periodic", "measurand": "Power.Active.Import", "unit": "W"}),
+        ];
+        if let Some(tenths) = soc_tenths {
+            let percent = format!("{}.{}", tenths / 10, tenths % 10);
+            sampled.push(json!({"value": percent, "context": "Sample.Periodic", "measurand": "SoC", "location": "EV", "unit": "Percent"}));
+        }
         let payload = json!({
             "connectorId": connector,
             "transactionId": transaction_id,
-            "meterValue": [{"timestamp": at.to_string(), "sampledValue": [
-                {"value": meter_wh.to_string(), "context": "Sample.Periodic", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-                {"value": power_w.to_string(), "context": "Sample.Periodic", "measurand": "Power.Active.Import", "unit": "W"},
-            ]}],
+            "meterValue": [{"timestamp": at.to_string(), "sampledValue": sampled}],
         });
         self.transaction_message("MeterValues", payload, None).await.map(|_| ())
     }

@@ -26,6 +26,15 @@ pub struct FleetConfig {
     pub misbehave_every: Option<u32>,
 }
 
+/// The simulated car's battery: 60 kWh, arriving at 20 %.
+const BATTERY_MWH: i64 = 60_000_000;
+const ARRIVAL_SOC_TENTHS: i64 = 200;
+
+/// The battery's state of charge, in tenths of a percent, after `charged_mwh`.
+fn battery_soc_tenths(charged_mwh: i64) -> i64 {
+    (ARRIVAL_SOC_TENTHS + charged_mwh * 1000 / BATTERY_MWH).min(1000)
+}
+
 /// The bad input a misbehaving charger sends, in turn.
 fn bad_input(turn: u64) -> String {
     match turn % 4 {
@@ -108,6 +117,7 @@ async fn charge_repeatedly(
         cp.status(1, "Charging").await?;
         sent(4);
         let mut reason = "EVDisconnected";
+        let mut charged_mwh = 0;
         for _ in 0..config.samples_per_session {
             cp.serve_for(config.sample_interval).await?;
             if cp.take_remote_stop(transaction) {
@@ -116,7 +126,10 @@ async fn charge_repeatedly(
                 break;
             }
             *meter_mwh += energy_per_sample_mwh;
-            cp.meter_values(1, transaction, *meter_mwh / 1_000, config.power_watts, Timestamp::now()).await?;
+            charged_mwh += energy_per_sample_mwh;
+            let readings = [*meter_mwh / 1_000, config.power_watts];
+            cp.meter_values_with_soc(1, transaction, readings, battery_soc_tenths(charged_mwh), Timestamp::now())
+                .await?;
             let turn = sent(1);
             if let Some(every) = config.misbehave_every.filter(|every| *every > 0)
                 && turn % u64::from(every) == 0

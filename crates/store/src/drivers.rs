@@ -82,6 +82,16 @@ pub async fn driver_by_username(conn: &mut Conn, username: &str) -> Result<Optio
     query(format!("{SELECT} WHERE d.username = $1")).bind(username).fetch_optional(conn).await?.map(driver).transpose()
 }
 
+/// The driver whose username is one of `usernames` (a phone number's spellings), the first found.
+pub async fn driver_by_usernames(conn: &mut Conn, usernames: &[String]) -> Result<Option<Driver>> {
+    for username in usernames {
+        if let Some(driver) = driver_by_username(&mut *conn, username).await? {
+            return Ok(Some(driver));
+        }
+    }
+    Ok(None)
+}
+
 /// The drivers of `operator_id` (all, for `None`), by id.
 pub async fn list_drivers(conn: &mut Conn, operator_id: Option<i64>) -> Result<Vec<Driver>> {
     query(format!("{SELECT} WHERE ($1 IS NULL OR d.operator_id = $1) ORDER BY d.id"))
@@ -218,6 +228,9 @@ pub async fn close_account(conn: &mut Conn, id: i64, renamed: &[(String, String)
     for (old, new) in renamed {
         crate::audit::erase(&mut *conn, old, new, None).await?;
     }
+    // What the app kept for the driver: their favourite chargers, the last code sent to their number.
+    query("DELETE FROM driver_favourites WHERE driver_id = $1").bind(id).execute(&mut *conn).await?;
+    query("DELETE FROM phone_codes WHERE phone = $1").bind(&driver.username).execute(&mut *conn).await?;
     query("DELETE FROM login_failures WHERE subject = $1 OR subject LIKE $2")
         .bind(format!("driver:{}", driver.username))
         .bind(format!("driver:{}@%", driver.username))

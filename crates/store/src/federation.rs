@@ -315,6 +315,28 @@ pub async fn set_start_pseudonym(conn: &mut Conn, id: &str, pseudonym: &str) -> 
     Ok(())
 }
 
+/// The newest `limit` starts of the drivers of `operator_id` (all, for `None`), made before `before`
+/// if given.
+pub async fn recent_starts(
+    conn: &mut Conn,
+    operator_id: Option<i64>,
+    before: Option<Timestamp>,
+    limit: i64,
+) -> Result<Vec<RoamingStart>> {
+    query(format!(
+        "{START_SELECT} WHERE ($1 IS NULL OR operator_id = $1) AND ($2 IS NULL OR created_at < $2) \
+         ORDER BY created_at DESC, id LIMIT $3"
+    ))
+    .bind(operator_id)
+    .bind(before.map(millis))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(roaming_start)
+    .collect()
+}
+
 /// The starts made with the tokens of driver account `driver_id`, newest first, made before
 /// `before` if given.
 pub async fn starts_of_driver(

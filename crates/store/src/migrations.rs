@@ -25,6 +25,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "dispute resolutions", include_str!("../migrations/0016_dispute_resolutions.sql")),
     (17, "change lookups", include_str!("../migrations/0017_change_lookups.sql")),
     (18, "roaming sessions", include_str!("../migrations/0018_roaming_sessions.sql")),
+    (19, "phone sign-up", include_str!("../migrations/0019_phone_signup.sql")),
+    (20, "day totals", include_str!("../migrations/0020_day_totals.sql")),
+    (21, "driver favourites", include_str!("../migrations/0021_driver_favourites.sql")),
 ];
 
 pub(crate) async fn apply(store: &Store) -> Result<()> {

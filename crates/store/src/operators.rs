@@ -8,6 +8,10 @@ use serde::Serialize;
 pub struct Operator {
     pub id: i64,
     pub name: String,
+    /// Keeps refundable wallet balances for its drivers.
+    pub wallets_enabled: bool,
+    /// Drivers who sign up in the app with their phone become this operator's (one per node).
+    pub driver_signup: bool,
     pub created_at: Timestamp,
 }
 
@@ -17,33 +21,33 @@ pub async fn create_operator(conn: &mut Conn, name: &str, now: Timestamp) -> Res
         .bind(millis(now))
         .fetch_one(conn)
         .await?;
-    Ok(Operator { id: row.try_get(0)?, name: name.to_owned(), created_at: now })
+    Ok(Operator {
+        id: row.try_get(0)?,
+        name: name.to_owned(),
+        wallets_enabled: false,
+        driver_signup: false,
+        created_at: now,
+    })
 }
 
 fn operator(row: Row) -> Result<Operator> {
     Ok(Operator {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
+        wallets_enabled: row.try_get::<i64, _>("wallets_enabled")? != 0,
+        driver_signup: row.try_get::<i64, _>("driver_signup")? != 0,
         created_at: instant(row.try_get("created_at")?)?,
     })
 }
 
+const SELECT_OPERATOR: &str = "SELECT id, name, wallets_enabled, driver_signup, created_at FROM operators";
+
 pub async fn list_operators(conn: &mut Conn) -> Result<Vec<Operator>> {
-    query("SELECT id, name, created_at FROM operators ORDER BY id")
-        .fetch_all(conn)
-        .await?
-        .into_iter()
-        .map(operator)
-        .collect()
+    query(format!("{SELECT_OPERATOR} ORDER BY id")).fetch_all(conn).await?.into_iter().map(operator).collect()
 }
 
 pub async fn get_operator(conn: &mut Conn, id: i64) -> Result<Option<Operator>> {
-    query("SELECT id, name, created_at FROM operators WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .map(operator)
-        .transpose()
+    query(format!("{SELECT_OPERATOR} WHERE id = $1")).bind(id).fetch_optional(conn).await?.map(operator).transpose()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -148,6 +152,25 @@ pub async fn set_wallets_enabled(conn: &mut Conn, id: i64, enabled: bool) -> Res
     let changed = query("UPDATE operators SET wallets_enabled = $2 WHERE id = $1")
         .bind(id)
         .bind(i64::from(enabled))
+        .execute(conn)
+        .await?;
+    Ok(changed > 0)
+}
+
+/// The operator new app sign-ups belong to, if sign-up is open.
+pub async fn signup_operator(conn: &mut Conn) -> Result<Option<Operator>> {
+    query(format!("{SELECT_OPERATOR} WHERE driver_signup <> 0")).fetch_optional(conn).await?.map(operator).transpose()
+}
+
+/// Opens app sign-up for operator `id` (closing it for every other) or closes it; false when there
+/// is no such operator.
+pub async fn set_driver_signup(conn: &mut Conn, id: i64, open: bool) -> Result<bool> {
+    if open {
+        query("UPDATE operators SET driver_signup = 0 WHERE id <> $1").bind(id).execute(&mut *conn).await?;
+    }
+    let changed = query("UPDATE operators SET driver_signup = $2 WHERE id = $1")
+        .bind(id)
+        .bind(i64::from(open))
         .execute(conn)
         .await?;
     Ok(changed > 0)

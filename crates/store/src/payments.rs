@@ -114,6 +114,27 @@ pub async fn payment_of_session(conn: &mut Conn, session_id: i64) -> Result<Opti
         .transpose()
 }
 
+/// The payments of `operator_id` (all, for `None`) whose driver owes money (a later charge was
+/// declined), newest first, at most `limit`, and how many there are.
+pub async fn owing(conn: &mut Conn, operator_id: Option<i64>, limit: i64) -> Result<(Vec<Payment>, i64)> {
+    let listed = query(format!(
+        "{PAYMENT_SELECT} WHERE p.state = 'owing' AND ($1 IS NULL OR p.operator_id = $1) ORDER BY p.updated_at DESC, p.id DESC LIMIT $2"
+    ))
+    .bind(operator_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(payment)
+    .collect::<Result<Vec<_>>>()?;
+    let count = query("SELECT COUNT(*) FROM payments WHERE state = 'owing' AND ($1 IS NULL OR operator_id = $1)")
+        .bind(operator_id)
+        .fetch_one(conn)
+        .await?
+        .try_get(0)?;
+    Ok((listed, count))
+}
+
 /// Payments with something to do: a hold to place, a hold on an ended session to capture, or a
 /// settled payment whose session's priced total changed since.
 pub async fn needing_work(conn: &mut Conn, limit: i64) -> Result<Vec<Payment>> {

@@ -417,3 +417,45 @@ pub async fn register_readings(conn: &mut Conn, session_id: i64) -> Result<Vec<R
     }
     Ok(one_reading_per_instant(readings))
 }
+
+/// What the chargers of `operator_id` (all, for `None`) did since `since`: sessions that ended since
+/// or are still running and metered since, their energy, and the priced totals of those that ended,
+/// by currency.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayTotals {
+    pub sessions: i64,
+    pub energy_mwh: i64,
+    /// (currency, total in minor units), by currency.
+    pub revenue: Vec<(String, i64)>,
+}
+
+pub async fn totals_since(conn: &mut Conn, operator_id: Option<i64>, since: Timestamp) -> Result<DayTotals> {
+    let mut totals = DayTotals::default();
+    // Two queries rather than one with OR, so that each can use the index on stopped_at.
+    for running in [false, true] {
+        let which = if running { "s.stopped_at IS NULL AND s.updated_at >= $2" } else { "s.stopped_at >= $2" };
+        let row = query(format!(
+            "SELECT COUNT(*) AS sessions, COALESCE(SUM(s.energy_mwh), 0) AS energy FROM sessions s \
+             JOIN chargers c ON c.station_id = s.station_id WHERE ($1 IS NULL OR c.operator_id = $1) AND {which}"
+        ))
+        .bind(operator_id)
+        .bind(millis(since))
+        .fetch_one(&mut *conn)
+        .await?;
+        totals.sessions += row.try_get::<i64, _>("sessions")?;
+        totals.energy_mwh += row.try_get::<i64, _>("energy")?;
+    }
+    totals.revenue = query(
+        "SELECT d.currency, SUM(d.total_minor) AS total FROM session_cdrs d JOIN sessions s ON s.id = d.session_id \
+         JOIN chargers c ON c.station_id = s.station_id WHERE ($1 IS NULL OR c.operator_id = $1) AND s.stopped_at >= $2 \
+         GROUP BY d.currency ORDER BY d.currency",
+    )
+    .bind(operator_id)
+    .bind(millis(since))
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| Ok((row.try_get("currency")?, row.try_get("total")?)))
+    .collect::<Result<_>>()?;
+    Ok(totals)
+}

@@ -19,6 +19,7 @@ export const router = createRouter({
         { path: 'drivers', name: 'drivers', component: () => import('./pages/DriversPage.vue') },
         { path: 'tokens', name: 'tokens', component: () => import('./pages/TokensPage.vue') },
         { path: 'payments', name: 'payments', component: () => import('./pages/PaymentsPage.vue') },
+        { path: 'roaming', name: 'roaming', component: () => import('./pages/RoamingPage.vue') },
         { path: 'ledger', name: 'ledger', component: () => import('./pages/LedgerPage.vue') },
         { path: 'staff', name: 'staff', component: () => import('./pages/StaffPage.vue') },
         { path: 'operators', name: 'operators', component: () => import('./pages/OperatorsPage.vue') },

@@ -39,3 +39,8 @@ export function administersStaff(): boolean {
 export function isMemberAdmin(): boolean {
   return me.value?.role === 'member_admin'
 }
+
+/** Whether the account confirms the member's clearing transfers (the member's finance or administrator). */
+export function isMemberFinance(): boolean {
+  return ['member_admin', 'member_finance'].includes(me.value?.role ?? '')
+}

@@ -34,6 +34,9 @@ export interface Site {
 export interface Operator {
   id: number
   name: string
+  wallets_enabled: boolean
+  driver_signup: boolean
+  created_at: string
 }
 
 export interface Session {
@@ -95,4 +98,45 @@ export interface SavedVersion {
   operator_id: number
   created_at: string
   tariff: { id: string; version: number; valid_from: string; tax: { rate: string; included: boolean }; elements: object[] }
+}
+
+/** A payment as the node keeps it (amounts in minor units). */
+export interface Payment {
+  id: number
+  session_id: number
+  operator_id: number
+  currency: string
+  state: string
+  captured: number
+  refunded: number
+  settled_total: number | null
+  updated_at: string
+}
+
+/** The dashboard's overview, pushed by the node. */
+export interface Overview {
+  chargers: { online: number; charging: number; faulted: number; offline: number }
+  today: { since: string; sessions: number; energy_mwh: number; revenue: { currency: string; total_minor: number }[] }
+  fault_count: number
+  faults: { station_id: string; connector_id: number; error: string; at: string }[]
+  owing_count: number
+  owing: Payment[]
+}
+
+/** What the ledger feed waits for and cannot submit. */
+export interface FeedStatus {
+  last_round_at: string | null
+  waiting: Record<string, string>
+  problems: Record<string, { code: string; message: string; since: string }>
+}
+
+/** A federation message not yet delivered. */
+export interface PendingMessage {
+  peer: string
+  method: string
+  path: string
+  attempts: number
+  last_error: string | null
+  created_at: string
+  next_attempt_at: string
 }

@@ -60,9 +60,16 @@ function safeJson(text: string): unknown {
 }
 
 /** A WebSocket of the API (same origin: the browser sends the login cookie with the upgrade). */
-export function live<T>(path: string, onMessage: (update: T) => void): () => void {
+export function live<T>(path: string, onMessage: (update: T) => void, onLost?: () => void): () => void {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
   const socket = new WebSocket(`${scheme}://${location.host}/api/v1${path}`)
+  let closing = false
   socket.onmessage = (event) => onMessage(JSON.parse(event.data as string) as T)
-  return () => socket.close()
+  socket.onclose = () => {
+    if (!closing) onLost?.()
+  }
+  return () => {
+    closing = true
+    socket.close()
+  }
 }

@@ -5,16 +5,17 @@ import { useRoute, useRouter } from 'vue-router'
 import { call, type Realm } from './api'
 import { describeError } from './i18n'
 
-export function useLogin(realm: Realm, path: string) {
+export function useLogin(realm: Realm) {
   const router = useRouter()
   const route = useRoute()
   const problem = ref('')
   const busy = ref(false)
-  async function logIn(username: string, password: string) {
+  /** Logs in at `path` with `credentials` (a username and password, or a phone and its code). */
+  async function logIn(path: string, credentials: Record<string, string | undefined>) {
     problem.value = ''
     busy.value = true
     try {
-      await call(realm, 'POST', path, { username, password, cookie: true })
+      await call(realm, 'POST', path, { ...credentials, cookie: true })
       const next = route.query.next
       await router.replace(typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') ? next : '/')
     } catch (error) {

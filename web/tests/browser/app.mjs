@@ -1,16 +1,7 @@
 // The drivers' app on a phone (English): a driver finds a charger, starts, watches the cost rise,
 // stops and reads the receipt; another driver sees none of it.
 import assert from 'node:assert/strict'
-import { accessible, eventually, phone, screenshotPath, simulate } from './harness.mjs'
-
-async function logIn(page, node, username, password) {
-  await page.goto(`${node.url}/app/`)
-  await page.waitForURL(/\/app\/login/)
-  await page.fill('input[name=username]', username)
-  await page.fill('input[name=password]', password)
-  await page.getByRole('button', { name: /^(Log in|登录)$/ }).click()
-  await page.waitForURL((url) => url.pathname === '/app/')
-}
+import { ADMIN_PASSWORD, DESKTOP, accessible, appLogIn, consoleLogIn, eventually, lastCode, phone, screenshotPath, simulate } from './harness.mjs'
 
 export async function driverChargesFromTheApp(browser, node) {
   // A charger that waits for drivers' apps (no card taps), at the site of the console's test.
@@ -38,8 +29,7 @@ export async function driverChargesFromTheApp(browser, node) {
   const page = await context.newPage()
   await page.goto(`${node.url}/app/`)
   await page.waitForURL(/\/app\/login/)
-  await accessible(page, 'the app login')
-  await page.screenshot({ path: screenshotPath('app-login-en') })
+  await page.getByRole('tab', { name: 'Username & password' }).click()
   await page.fill('input[name=username]', 'li-wei')
   await page.fill('input[name=password]', 'wrong-password-entirely')
   await page.getByRole('button', { name: 'Log in' }).click()
@@ -66,12 +56,29 @@ export async function driverChargesFromTheApp(browser, node) {
   await eventually(async () => (await found.count()) >= 2, 'both chargers again')
   await accessible(page, 'the app charger list')
   await page.screenshot({ path: screenshotPath('app-find-en') })
+  // The same chargers on a map, with the driver's position.
+  await page.getByRole('tab', { name: 'Map' }).click()
+  // Both chargers stand at one site: one marker says 2; the driver's position is the other.
+  await eventually(async () => (await page.locator('[data-test^=marker-]').count()) === 2, 'the site and the driver on the map')
+  assert.equal(await page.locator('[data-test=map] .count').textContent(), '2')
+  await accessible(page, 'the app map')
+  await page.screenshot({ path: screenshotPath('app-map-en') })
+  await page.getByRole('tab', { name: 'List' }).click()
   await found.filter({ hasText: '120 kW' }).click()
   await page.waitForURL(/\/app\/charger\//)
   await page.locator('[data-test=price-now]').waitFor()
   await eventually(async () => /Available/.test(await page.locator('[data-test=charger-status]').textContent()), 'the charger available')
+  // A favourite: marked here, the only one left when the list shows favourites only.
+  await page.locator('[data-test=favourite]').click()
+  await eventually(async () => (await page.locator('[data-test=favourite]').getAttribute('aria-pressed')) === 'true', 'the charger marked')
   await accessible(page, 'the app charger page')
   await page.screenshot({ path: screenshotPath('app-charger-en'), fullPage: true })
+  await page.goBack()
+  await page.locator('[data-test=only-favourites]').click()
+  await eventually(async () => (await found.count()) === 1, 'the favourite alone')
+  await found.first().click()
+  await page.waitForURL(/\/app\/charger\//)
+  await eventually(async () => /Available/.test(await page.locator('[data-test=charger-status]').textContent()), 'the favourite available')
   await page.locator('[data-test=start]').click()
   await page.waitForURL(/\/app\/charges\/session-\d+/)
 
@@ -80,6 +87,9 @@ export async function driverChargesFromTheApp(browser, node) {
   await eventually(async () => /¥/.test(await cost.textContent()), 'a cost so far')
   const first = await cost.textContent()
   await eventually(async () => (await cost.textContent()) !== first, 'the cost to rise', 30000)
+  // The simulated car reports its battery: how full it is, and when it will be full.
+  const battery = page.locator('[data-test=charge-battery]')
+  await eventually(async () => /^Battery \d+% · full around \d\d:\d\d$/.test((await battery.textContent()).trim()), 'the estimated finish')
   await accessible(page, 'the app charge page')
   await page.screenshot({ path: screenshotPath('app-charge-live-en') })
   await page.locator('[data-test=stop]').click()
@@ -96,7 +106,7 @@ export async function driverChargesFromTheApp(browser, node) {
   // Another driver of the same operator, in 简体中文, sees none of it.
   const other = await phone(browser, undefined, 'zh-CN')
   const theirs = await other.newPage()
-  await logIn(theirs, node, 'wang-wu', 'wang-wu-password-2026')
+  await appLogIn(theirs, node, 'wang-wu', 'wang-wu-password-2026')
   await theirs.locator('[data-test=tab-charges]').click()
   await theirs.getByText('暂无充电记录').waitFor()
   await accessible(theirs, 'the app history in 简体中文')
@@ -107,4 +117,56 @@ export async function driverChargesFromTheApp(browser, node) {
   const charges = await theirs.evaluate(async () => (await fetch('/api/v1/driver/charges')).json())
   assert.deepEqual(charges, [])
   await other.close()
+}
+
+/** A new driver signs up in the app (简体中文) with their phone number, once the member's
+ *  administrator opened sign-up for the operator in the console; a wrong code is refused first. */
+export async function driverSignsUpWithTheirPhone(browser, node) {
+  const [operator] = await node.api('GET', '/operators')
+  const staff = await browser.newContext(DESKTOP)
+  const console_ = await staff.newPage()
+  await consoleLogIn(console_, node, 'admin', ADMIN_PASSWORD)
+  await console_.getByRole('menuitem', { name: '运营商' }).click()
+  const signup = console_.locator(`[data-test=signup-${operator.id}]`)
+  await signup.click()
+  await eventually(async () => (await node.api('GET', '/operators')).find((o) => o.id === operator.id).driver_signup, 'sign-up open')
+  await accessible(console_, 'the operators page')
+  await console_.screenshot({ path: screenshotPath('console-operators-zh') })
+  await staff.close()
+
+  const context = await phone(browser, undefined, 'zh-CN')
+  const page = await context.newPage()
+  await page.goto(`${node.url}/app/`)
+  await page.waitForURL(/\/app\/login/)
+  await accessible(page, 'the app login')
+  await page.fill('input[name=phone]', '139 0000 0001')
+  await page.getByRole('button', { name: '获取验证码' }).click()
+  await page.getByRole('status').filter({ hasText: '+8613900000001' }).waitFor()
+  assert.match(await page.getByRole('button', { name: /秒后重发/ }).textContent(), /\d+ 秒后重发/)
+  const code = await eventually(() => lastCode(node), 'the code in the log')
+  await page.fill('input[name=code]', code === '000000' ? '111111' : '000000')
+  await page.getByRole('button', { name: '登录 / 注册' }).click()
+  await page.getByRole('alert').filter({ hasText: '验证码错误' }).waitFor()
+  await page.screenshot({ path: screenshotPath('app-login-zh') })
+  await page.fill('input[name=code]', code)
+  await page.fill('input[name=name]', '赵六')
+  await page.getByRole('button', { name: '登录 / 注册' }).click()
+  await page.waitForURL((url) => url.pathname === '/app/')
+  const me = await page.evaluate(async () => (await fetch('/api/v1/driver/me')).json())
+  assert.equal(me.username, '+8613900000001')
+  assert.equal(me.name, '赵六')
+  assert.equal(me.operator_id, operator.id)
+  await context.close()
+
+  // In English, a number that is no mobile number is refused before anything is sent.
+  const english = await phone(browser)
+  const second = await english.newPage()
+  await second.goto(`${node.url}/app/`)
+  await second.waitForURL(/\/app\/login/)
+  await second.fill('input[name=phone]', '0755 1234')
+  await second.getByRole('button', { name: 'Send code' }).click()
+  await second.getByRole('alert').filter({ hasText: 'That is not a mobile number' }).waitFor()
+  await accessible(second, 'the app login in English')
+  await second.screenshot({ path: screenshotPath('app-login-en') })
+  await english.close()
 }

@@ -1,17 +1,6 @@
 // The operators' console, as staff of an operator use it (zh-CN, desktop).
 import assert from 'node:assert/strict'
-import { ADMIN_PASSWORD, accessible, eventually, screenshotPath, simulate } from './harness.mjs'
-
-const DESKTOP = { viewport: { width: 1366, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' }
-
-async function logIn(page, node, username, password) {
-  await page.goto(`${node.url}/`)
-  await page.waitForURL(/\/login/)
-  await page.fill('input[name=username]', username)
-  await page.fill('input[name=password]', password)
-  await page.getByRole('button', { name: '登录' }).click()
-  await page.waitForURL((url) => !url.pathname.startsWith('/login'))
-}
+import { ADMIN_PASSWORD, DESKTOP, accessible, consoleLogIn as logIn, eventually, screenshotPath, simulate } from './harness.mjs'
 
 /** Waits until no dialog is open or closing (its fading overlay would be checked for contrast). */
 async function dialogsClosed(page) {
@@ -36,9 +25,8 @@ export async function operatorRunsTheirNetwork(browser, node) {
   assert.equal(login.sameSite, 'Strict')
   assert.equal(await page.evaluate(() => document.cookie.includes('cm_staff=')), false, 'scripts cannot read the login')
 
-  await page.getByText('在线').first().waitFor()
+  await page.locator('[data-test=count-online] .value').filter({ hasText: '0' }).waitFor()
   await accessible(page, 'the dashboard')
-  await page.screenshot({ path: screenshotPath('console-dashboard-zh') })
 
   // A site, whose name is shown as text however it looks.
   await page.getByRole('menuitem', { name: '场站' }).click()
@@ -56,6 +44,7 @@ export async function operatorRunsTheirNetwork(browser, node) {
   const [site] = await node.api('GET', '/sites')
   assert.equal(site.operator_id, operator.id)
   assert.deepEqual([site.latitude, site.longitude], [22.531, 113.934])
+  await page.locator(`[data-test=marker-${site.id}]`).waitFor()
   await accessible(page, 'the sites page')
   await page.screenshot({ path: screenshotPath('console-sites-zh') })
 
@@ -167,6 +156,19 @@ export async function operatorRunsTheirNetwork(browser, node) {
   await dialogsClosed(page)
   await accessible(page, 'the ended session page')
   await page.screenshot({ path: screenshotPath('console-session-receipt-zh'), fullPage: true })
+
+  // The dashboard, pushed by the node over a WebSocket: the charger counted, today's energy and
+  // revenue include the session just ended.
+  await page.getByRole('menuitem', { name: '概览' }).click()
+  // (The simulated driver taps the card again: the charger is online or charging again.)
+  const count = async (tile) => Number((await page.locator(`[data-test=count-${tile}] .value`).textContent()).trim())
+  await eventually(async () => (await count('online')) + (await count('charging')) === 1, 'the charger counted, online or charging')
+  assert.equal((await count('offline')) + (await count('faulted')), 0)
+  await eventually(async () => /[1-9]/.test(await page.locator('[data-test=energy-today] .value').textContent()), "today's energy")
+  assert.match(await page.locator('[data-test=revenue-today] .value').textContent(), /¥\d+\.\d\d/)
+  assert.notEqual(await page.locator('[data-test=revenue-today] .value').textContent(), '¥0.00')
+  await accessible(page, 'the dashboard with a day behind it')
+  await page.screenshot({ path: screenshotPath('console-dashboard-zh') })
   await page.getByRole('menuitem', { name: '充电桩' }).click()
 
   // English, remembered across a reload.

@@ -170,3 +170,33 @@ export async function accessible(page, what) {
 export function stopAll() {
   for (const child of children) child.kill('SIGKILL')
 }
+
+/** Logs in to the driver app at `node` with a username and password (the login page's second way). */
+export async function appLogIn(page, node, username, password) {
+  await page.goto(`${node.url}/app/`)
+  await page.waitForURL(/\/app\/login/)
+  await page.getByRole('tab', { name: /Username & password|账号密码登录/ }).click()
+  await page.fill('input[name=username]', username)
+  await page.fill('input[name=password]', password)
+  await page.getByRole('button', { name: /^(Log in|登录)$/ }).click()
+  await page.waitForURL((url) => url.pathname === '/app/')
+}
+
+/** The one-time code the node's development SMS provider last wrote to its log. */
+export function lastCode(node) {
+  const codes = [...node.log().matchAll(/验证码 (\d{6})/g)]
+  return codes.at(-1)?.[1]
+}
+
+/** A desktop browser in 简体中文, as an operator's staff use the console. */
+export const DESKTOP = { viewport: { width: 1366, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' }
+
+/** Logs in to the console at `node` (its login page in 简体中文). */
+export async function consoleLogIn(page, node, username, password) {
+  await page.goto(`${node.url}/`)
+  await page.waitForURL(/\/login/)
+  await page.fill('input[name=username]', username)
+  await page.fill('input[name=password]', password)
+  await page.getByRole('button', { name: '登录' }).click()
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'))
+}

@@ -1,7 +1,7 @@
 // One app charges everywhere: a driver of one member charges at another member's charger, watches
 // the cost rise, stops, and reads the receipt with the consortium ledger's record.
 import assert from 'node:assert/strict'
-import { accessible, eventually, phone, screenshotPath, simulate } from './harness.mjs'
+import { ADMIN_PASSWORD, DESKTOP, accessible, appLogIn, consoleLogIn, eventually, phone, screenshotPath, simulate } from './harness.mjs'
 
 /** Member B's charger, priced, in service, waiting for drivers' apps. */
 async function chargerOf(member) {
@@ -54,15 +54,25 @@ export async function driverChargesAtAnotherMember(browser, [home, away]) {
 
   const context = await phone(browser, { latitude: 22.54, longitude: 114.05 })
   const page = await context.newPage()
-  await page.goto(`${home.url}/app/`)
-  await page.fill('input[name=username]', 'roamer')
-  await page.fill('input[name=password]', 'roamer-password-2026')
-  await page.getByRole('button', { name: 'Log in' }).click()
-  await page.waitForURL((url) => url.pathname === '/app/')
+  await appLogIn(page, home, 'roamer', 'roamer-password-2026')
   await page.locator('[data-test=charger]', { hasText: 'CN-M02' }).click()
   await page.locator('[data-test=price-now]').waitFor()
   await eventually(async () => /Available/.test(await page.locator('[data-test=charger-status]').textContent()), 'the charger available')
   await page.screenshot({ path: screenshotPath('app-roaming-charger-en'), fullPage: true })
+  // Reserved first (the other member's charger holds it), then the reservation given up.
+  const chargerPage = page.url()
+  await page.locator('[data-test=reserve]').click()
+  await page.waitForURL(/\/app\/charges\/roaming-/)
+  const state = page.locator('[data-test=charge-state]')
+  await eventually(async () => /^Reserved$/.test((await state.textContent()).trim()), 'the charger reserved', 60000)
+  await accessible(page, 'the reserved charge')
+  await page.screenshot({ path: screenshotPath('app-reserved-en') })
+  await page.locator('[data-test=cancel-reservation]').click()
+  await eventually(async () => /Reservation cancelled/.test(await state.textContent()), 'the reservation cancelled', 60000)
+  await eventually(async () => {
+    await page.goto(chargerPage)
+    return /Available/.test(await page.locator('[data-test=charger-status]').textContent())
+  }, 'the charger available again', 60000)
   await page.locator('[data-test=start]').click()
   await page.waitForURL(/\/app\/charges\/roaming-/)
 
@@ -83,11 +93,29 @@ export async function driverChargesAtAnotherMember(browser, [home, away]) {
 
   const other = await phone(browser)
   const theirs = await other.newPage()
-  await theirs.goto(`${home.url}/app/`)
-  await theirs.fill('input[name=username]', 'stay-home')
-  await theirs.fill('input[name=password]', 'stay-home-password-2026')
-  await theirs.getByRole('button', { name: 'Log in' }).click()
-  await theirs.waitForURL((url) => url.pathname === '/app/')
+  await appLogIn(theirs, home, 'stay-home', 'stay-home-password-2026')
   assert.deepEqual(await theirs.evaluate(async () => (await fetch('/api/v1/driver/charges')).json()), [])
   await other.close()
+
+  // The home member's console: the charge among its drivers' roaming charges, settled against the
+  // ledger, with the ledger's record and proof; the clearing and federation tabs.
+  const staff = await browser.newContext(DESKTOP)
+  const console_ = await staff.newPage()
+  await consoleLogIn(console_, home, 'admin', ADMIN_PASSWORD)
+  await console_.getByRole('menuitem', { name: '漫游互联' }).click()
+  const row = console_.locator('[data-test=roaming-starts] tbody tr').first()
+  await eventually(async () => /CN-M02/.test(await row.textContent()), 'the roaming charge listed')
+  await eventually(async () => /已扣款|已核对/.test(await row.textContent()), 'the charge settled against the ledger', 60000)
+  await row.getByRole('button', { name: '账本记录' }).click()
+  await eventually(async () => /"proof"/.test(await console_.locator('[data-test=ledger-record]').textContent()), 'the record with its proof')
+  await eventually(async () => (await console_.locator('.el-drawer').boundingBox())?.x <= 700, 'the drawer opened')
+  await console_.screenshot({ path: screenshotPath('console-roaming-record-zh') })
+  await console_.keyboard.press('Escape')
+  await accessible(console_, 'the roaming page')
+  await console_.screenshot({ path: screenshotPath('console-roaming-zh') })
+  await console_.getByRole('tab', { name: '互联' }).click()
+  await console_.locator('[data-test=outbox-empty]').waitFor()
+  await console_.getByRole('tab', { name: '清分' }).click()
+  await accessible(console_, 'the clearing tab')
+  await staff.close()
 }

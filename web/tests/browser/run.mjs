@@ -2,13 +2,14 @@
 // of two — started once for the scenarios that need them; screenshots in web/screenshots/.
 import { browser as launch, screenshotPath, startConsortium, startNode, stopAll } from './harness.mjs'
 import { operatorRunsTheirNetwork, readonlyStaffSeeButCannotChange, staffManageDriversAndWallets } from './console.mjs'
-import { driverChargesFromTheApp } from './app.mjs'
+import { driverChargesFromTheApp, driverSignsUpWithTheirPhone } from './app.mjs'
 import { driverChargesAtAnotherMember } from './roaming.mjs'
 
 const scenarios = [
   ['an operator logs in, creates a site, registers a charger and sees it come online', operatorRunsTheirNetwork, 'member'],
   ['a readonly account sees but cannot change', readonlyStaffSeeButCannotChange, 'member'],
   ['a driver on a phone finds a charger, starts, watches the cost rise, stops and reads the receipt; another sees none of it', driverChargesFromTheApp, 'member'],
+  ['a new driver signs up in the app with their phone number once sign-up is open', driverSignsUpWithTheirPhone, 'member'],
   ['staff manage drivers, wallets, staff accounts and API keys, and read the ledger', staffManageDriversAndWallets, 'member'],
   ["a driver charges at another member's charger and reads the receipt with the ledger's record", driverChargesAtAnotherMember, 'consortium'],
 ]

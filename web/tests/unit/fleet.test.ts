@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chargerProblems, countFleet } from '../../src/console/fleet'
+import { condition } from '../../src/console/fleet'
 import { csrfToken } from '../../src/shared/api'
 import type { Charger, Connector } from '../../src/console/types'
 
@@ -31,15 +31,8 @@ describe('the fleet', () => {
     charger('D', false, [connector(1, 'Faulted', 'PowerMeterFailure')]),
   ]
 
-  it('counts each charger once: offline, then faulted, then charging, else online', () => {
-    expect(countFleet(fleet)).toEqual({ online: 1, charging: 1, faulted: 1, offline: 1 })
-  })
-
-  it('lists connector errors, newest first', () => {
-    expect(chargerProblems(fleet).map((p) => `${p.station}/${p.connector}:${p.error}`)).toEqual([
-      'C/2:GroundFailure',
-      'D/1:PowerMeterFailure',
-    ])
+  it('names each charger by its worst: offline, then faulted, then charging, else online', () => {
+    expect(fleet.map(condition)).toEqual(['online', 'charging', 'faulted', 'offline'])
   })
 })
 

@@ -28,7 +28,8 @@ describe('translations', () => {
       'conflict', 'payment_declined', 'payment_unavailable', 'charger_not_connected', 'member_unreachable',
       'ledger_disabled', 'too_many_attempts', 'charger_refused', 'not_charging', 'not_reserved', 'no_active_token',
       'not_anchored', 'already_disputed', 'dispute_window_closed', 'no_operator', 'token_inactive', 'token_of_another_member',
-      'governance', 'already_voted', 'unknown_proposal', 'internal']) {
+      'governance', 'already_voted', 'unknown_proposal', 'invalid_phone', 'too_many_codes', 'wrong_code',
+      'signup_closed', 'sms_failed', 'internal']) {
       expect(Object.keys(en.errors)).toContain(code)
     }
   })

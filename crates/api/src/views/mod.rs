@@ -5,6 +5,7 @@ pub mod chargers;
 pub mod commands;
 pub mod commissioning;
 pub mod drivers;
+pub mod favourites;
 pub mod federation;
 pub mod operators;
 pub mod partners;

@@ -8,13 +8,24 @@ use serde::Serialize;
 pub struct Operator {
     pub id: i64,
     pub name: String,
+    /// Keeps refundable wallet balances for its drivers (`PUT /api/v1/operators/{id}/wallets`).
+    pub wallets_enabled: bool,
+    /// Drivers who sign up in the app with their phone number become this operator's
+    /// (`PUT /api/v1/operators/{id}/driver-signup`; one operator of the node at most).
+    pub driver_signup: bool,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
 impl From<store::Operator> for Operator {
     fn from(row: store::Operator) -> Self {
-        Operator { id: row.id, name: row.name, created_at: row.created_at }
+        Operator {
+            id: row.id,
+            name: row.name,
+            wallets_enabled: row.wallets_enabled,
+            driver_signup: row.driver_signup,
+            created_at: row.created_at,
+        }
     }
 }
 

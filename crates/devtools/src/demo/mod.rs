@@ -84,8 +84,8 @@ pub async fn run(options: DemoOptions) -> Result<(), String> {
         let drivers = driver_names(&config.ledger.party_id).join(", ");
         let at = node.api_addr;
         println!(
-            "  {} — console http://{at}/ (admin / {PASSWORD}), driver app http://{at}/app/ ({drivers} / {PASSWORD}), \
-             API http://{at}/api/v1",
+            "  {} — console http://{at}/ (admin / {PASSWORD}), driver app http://{at}/app/ ({drivers} / {PASSWORD}, \
+             or sign up with any mobile number: its code is printed here), API http://{at}/api/v1",
             config.ledger.party_id
         );
         nodes.push(node);
@@ -191,6 +191,8 @@ async fn create_site(
     (longitude, latitude): (f64, f64),
 ) -> Result<Value, String> {
     let (_, operator) = api.call(Method::POST, "/operators", json!({"name": format!("{party} Charging")})).await?;
+    // New drivers may sign up in the app with their phone number as this operator's.
+    api.call(Method::PUT, &format!("/operators/{}/driver-signup", operator["id"]), json!({"open": true})).await?;
     let site = json!({"operator_id": operator["id"], "name": format!("{party} Shenzhen hub {}", i + 1),
         "time_zone": "Asia/Shanghai", "latitude": latitude, "longitude": longitude, "city": "Shenzhen"});
     let (_, site) = api.call(Method::POST, "/sites", site).await?;

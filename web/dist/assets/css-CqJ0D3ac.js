@@ -1,1 +1,0 @@
-import"./console-9xz6PaM0.js";import"./css-DrKNW4EC.js";

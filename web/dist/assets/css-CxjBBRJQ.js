@@ -1,0 +1,1 @@
+import"./console-BS1Lq7xQ.js";import"./css-CpSkBDnf.js";

@@ -1,1 +1,0 @@
-import{$ as e,et as t,t as n,wt as r}from"./base-BpcM8EvA.js";function i(i,a=5e3){let o=r(),s=r(``),c;async function l(){try{o.value=await i(),s.value=``}catch(e){s.value=n(e)}}return e(()=>{l(),c=setInterval(()=>void l(),a)}),t(()=>clearInterval(c)),{data:o,problem:s,refresh:l}}export{i as t};

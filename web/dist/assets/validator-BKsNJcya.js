@@ -1,0 +1,1 @@
+import{Pt as e}from"./console-BS1Lq7xQ.js";var t=t=>[``,...e].includes(t);export{t};

@@ -1,1 +1,0 @@
-import{Pt as e}from"./console-9xz6PaM0.js";var t=t=>[``,...e].includes(t);export{t};
