@@ -78,6 +78,7 @@ pub const ROUTES: &[Route] = &[
     route("PATCH", "/api/v1/chargers/{station_id}", "chargers.update", Staff(Write)),
     route("DELETE", "/api/v1/chargers/{station_id}", "chargers.delete", Staff(Write)),
     route("GET", "/api/v1/chargers/{station_id}/status-history", "chargers.status_history", Staff(Read)),
+    route("GET", "/api/v1/chargers/{station_id}/messages", "chargers.messages", Staff(Read)),
     route("POST", "/api/v1/chargers/{station_id}/commands", "chargers.command", Staff(Write)),
     route("PUT", "/api/v1/chargers/{station_id}/commissioning", "chargers.commission", Staff(Write)),
     route("GET", "/api/v1/chargers/{station_id}/commissioning", "chargers.get_commissioning", Staff(Read)),

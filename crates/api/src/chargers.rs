@@ -161,6 +161,38 @@ pub async fn status_history(
     Ok(Json(views::all(state.operations.charger_status_history(&station_id, limit).await?)))
 }
 
+/// A message a charger sent and the node's reply.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChargerMessage {
+    pub message_id: String,
+    pub action: String,
+    /// The node's reply as it keeps it to answer a repeat alike (JSON, e.g. `{"kind":"acknowledged"}`).
+    pub reply: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: jiff::Timestamp,
+}
+
+impl From<chargemesh_store::messages::ReceivedMessage> for ChargerMessage {
+    fn from(m: chargemesh_store::messages::ReceivedMessage) -> Self {
+        ChargerMessage { message_id: m.message_id, action: m.action, reply: m.reply, received_at: m.received_at }
+    }
+}
+
+/// The last messages the charger sent that the node keeps to answer repeats alike — status,
+/// authorization, transactions, meter values; not boots and heartbeats — for
+/// `gateway.message_memory_days`, with the node's replies, newest first.
+#[utoipa::path(get, path = "/api/v1/chargers/{station_id}/messages", tag = "chargers",
+    params(("station_id" = String, Path), HistoryQuery), responses((status = 200, body = Vec<ChargerMessage>)), security(("bearer" = [])))]
+pub async fn messages(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(station_id): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> ApiResult<Json<Vec<ChargerMessage>>> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(Json(views::all(state.operations.charger_messages(&station_id, caller.scope(), limit).await?)))
+}
+
 /// Sends a command to a connected charger and waits for its answer (or the command timeout).
 ///
 /// The body names the command and its arguments, e.g. `{"command": "reset", "hard": false}`,

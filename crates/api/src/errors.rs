@@ -22,7 +22,18 @@ pub struct ErrorBody {
 pub struct FieldProblem {
     /// Where, e.g. `elements[2].restrictions.start_time`.
     pub field: String,
+    /// What kind of problem, for a translation (tariff problems: `negative`, `gap`, `overlap`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    /// The problem in words (English), with the values involved.
     pub problem: String,
+}
+
+impl FieldProblem {
+    /// A problem at `field` without a code of its own.
+    pub fn at(field: impl Into<String>, problem: impl Into<String>) -> FieldProblem {
+        FieldProblem { field: field.into(), code: None, problem: problem.into() }
+    }
 }
 
 #[derive(Debug)]

@@ -69,7 +69,7 @@ pub struct ApiState {
         operators::create_site, operators::list_sites, operators::get_site, operators::update_site, operators::delete_site,
         chargers::create_charger, chargers::list_chargers, chargers::get_charger, chargers::update_charger,
         overview::overview, overview::live_overview,
-        chargers::delete_charger, chargers::status_history, chargers::send_command, chargers::get_command,
+        chargers::delete_charger, chargers::status_history, chargers::messages, chargers::send_command, chargers::get_command,
         commissioning::put_commissioning, commissioning::get_commissioning, commissioning::decommission,
         sessions::list_sessions, sessions::get_session, sessions::live_session, receipts::get_receipt, receipts::get_receipt_page, receipts::get_cdr,
         tokens::put_token, tokens::list_tokens, tokens::get_token, tokens::delete_token,
@@ -137,6 +137,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
             get(chargers::get_charger).patch(chargers::update_charger).delete(chargers::delete_charger),
         )
         .route("/chargers/{station_id}/status-history", get(chargers::status_history))
+        .route("/chargers/{station_id}/messages", get(chargers::messages))
         .route("/chargers/{station_id}/commands", post(chargers::send_command))
         .route(
             "/chargers/{station_id}/commissioning",

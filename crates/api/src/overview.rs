@@ -97,7 +97,7 @@ fn time_zone(query: &OverviewQuery) -> ApiResult<TimeZone> {
     let name = query.zone.as_deref().unwrap_or("Asia/Shanghai");
     TimeZone::get(name).map_err(|_| {
         let problem = format!("{name:?} is no IANA time zone, such as Asia/Shanghai");
-        ApiError::with_details("invalid_request", problem.clone(), vec![FieldProblem { field: "zone".into(), problem }])
+        ApiError::with_details("invalid_request", problem.clone(), vec![FieldProblem::at("zone", problem)])
     })
 }
 

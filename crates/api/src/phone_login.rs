@@ -40,11 +40,7 @@ pub struct CodeSent {
 fn phone_number(typed: &str) -> ApiResult<PhoneNumber> {
     PhoneNumber::parse(typed).map_err(|problem| {
         let problem = problem.to_string();
-        ApiError::with_details(
-            "invalid_phone",
-            format!("phone: {problem}"),
-            vec![FieldProblem { field: "phone".into(), problem }],
-        )
+        ApiError::with_details("invalid_phone", format!("phone: {problem}"), vec![FieldProblem::at("phone", problem)])
     })
 }
 

@@ -77,6 +77,9 @@ pub struct SearchQuery {
     max_price: Option<String>,
     /// Only this member's chargers (party id).
     operator: Option<String>,
+    /// The code printed on the charger: its EVSE id (`CN*M01*E123`) or uid, in any case, with or
+    /// without `*`, `-` and spaces.
+    code: Option<String>,
     /// At most this many results (default 50, at most 500).
     limit: Option<usize>,
 }
@@ -123,6 +126,7 @@ pub(super) fn criteria(query: SearchQuery) -> ApiResult<Criteria> {
         connector,
         max_price_micros,
         operator: query.operator,
+        code: query.code,
         limit: query.limit.unwrap_or(50).min(500),
     })
 }

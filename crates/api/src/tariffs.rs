@@ -83,7 +83,7 @@ fn invalid_tariff(prefix: &str, errors: TariffErrors) -> ApiError {
     let details: Vec<FieldProblem> = errors
         .0
         .iter()
-        .map(|e| FieldProblem { field: format!("{prefix}{}", e.field), problem: e.problem.clone() })
+        .map(|e| FieldProblem { field: format!("{prefix}{}", e.field), code: Some(e.code), problem: e.problem.clone() })
         .collect();
     let listed: Vec<String> = details.iter().map(|d| format!("{}: {}", d.field, d.problem)).collect();
     ApiError::with_details("invalid_tariff", format!("the tariff is not valid: {}", listed.join("; ")), details)
@@ -94,7 +94,7 @@ fn problem(field: &str, problem: impl Into<String>) -> ApiError {
     ApiError::with_details(
         "invalid_tariff",
         format!("the tariff is not valid: {field}: {problem}"),
-        vec![FieldProblem { field: field.into(), problem }],
+        vec![FieldProblem::at(field, problem)],
     )
 }
 
@@ -397,7 +397,7 @@ fn not_expressible(e: ProjectionError) -> ApiError {
     ApiError::with_details(
         "not_expressible",
         format!("the format cannot carry this tariff: {e}"),
-        vec![FieldProblem { field: e.field, problem: e.problem }],
+        vec![FieldProblem::at(e.field, e.problem)],
     )
 }
 

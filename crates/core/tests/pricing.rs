@@ -255,11 +255,12 @@ fn validation_names_the_field_of_each_problem() {
     assert_eq!(fields, vec!["schedules[1].slots[1].start", "schedules[1].slots[4].start"]);
     assert!(errors[0].problem.contains("overlaps"), "{}", errors[0].problem);
     assert!(errors[1].problem.contains("14:00–14:30"), "{}", errors[1].problem);
+    assert_eq!((errors[0].code, errors[1].code), ("overlap", "slot_gap"), "codes a console translates");
 
     let mut tariff = guangdong().build().unwrap();
     tariff.elements[0].components[0].price = p("-0.1");
     let errors = tariff.validate().unwrap_err().0;
-    assert_eq!(errors[0].field, "elements[0].components[0].price");
+    assert_eq!((errors[0].field.as_str(), errors[0].code), ("elements[0].components[0].price", "negative"));
 
     // A gap: no electricity price on weekends.
     let mut tariff = guangdong().build().unwrap();
@@ -267,7 +268,10 @@ fn validation_names_the_field_of_each_problem() {
         element.restrictions.weekdays = Weekday::WORKDAYS.to_vec();
     }
     let errors = tariff.validate().unwrap_err().0;
-    assert!(errors.iter().any(|e| e.problem.contains("energy has no price on Saturdays")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.code == "gap" && e.problem.contains("energy has no price on Saturdays")),
+        "{errors:?}"
+    );
 
     // An element every earlier one hides.
     let mut tariff = guangdong().build().unwrap();
@@ -275,7 +279,7 @@ fn validation_names_the_field_of_each_problem() {
     tariff.elements.push(hidden);
     let errors = tariff.validate().unwrap_err().0;
     assert_eq!(errors[0].field, format!("elements[{}]", tariff.elements.len() - 1));
-    assert!(errors[0].problem.contains("never applies"));
+    assert!(errors[0].code == "unreachable" && errors[0].problem.contains("never applies"));
 
     let unknown = serde_json::from_str::<Currency>("\"XYZ\"").unwrap_err();
     assert!(unknown.to_string().contains("unknown currency"));

@@ -58,6 +58,17 @@ enum Command {
         #[arg(long, value_name = "CHARGERS", default_value_t = 0)]
         simulate: usize,
     },
+    /// Registers the demonstration fleet of `node --simulate` (chargers SIM-0001…, cards DEMO-CARD-0001…,
+    /// one site, the Guangdong tariff) in a node's database, for a simulator run apart (`sim`), so that
+    /// node and chargers each have a process (and open-file limit) of their own.
+    Provision {
+        /// The node's TOML configuration file (its database); CHARGEMESH_* variables apply too.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// How many chargers.
+        #[arg(long)]
+        chargers: usize,
+    },
     /// Runs simulated OCPP 1.6J chargers against a node.
     Sim {
         /// Where chargers connect, without the station id.
@@ -213,6 +224,20 @@ async fn run(cli: Cli) -> Result<(), String> {
                 fleet.abort();
             }
             node.stop().await;
+            Ok(())
+        }
+        Command::Provision { config, chargers } => {
+            if chargers == 0 {
+                return Err("--chargers must be at least 1".into());
+            }
+            let config = Config::load(config.as_deref()).map_err(|e| format!("configuration: {e}"))?;
+            let database = Store::open(&config.database_url(), 1)
+                .await
+                .map_err(|e| format!("cannot open the node's database: {e}"))?;
+            let (stations, _) = provisioning::provision_demo_fleet(&database, chargers)
+                .await
+                .map_err(|e| format!("cannot register the demo fleet: {e}"))?;
+            println!("registered {} chargers ({} … {})", stations.len(), stations[0], stations[chargers - 1]);
             Ok(())
         }
         Command::Sim { url, stations, cards, auth_key, sample_secs, samples, power_kw, misbehave_every } => {

@@ -159,6 +159,7 @@ async fn commands_reach_the_charger_and_come_back_with_its_answer() {
 
     let mut cp = node.charger("CMD-1").await;
     cp.boot().await.unwrap();
+    cp.status(1, "Available").await.unwrap();
     let charger = tokio::spawn(async move {
         cp.serve_for(Duration::from_secs(5)).await.unwrap();
         cp
@@ -207,6 +208,14 @@ async fn commands_reach_the_charger_and_come_back_with_its_answer() {
             "DataTransfer",
         ]
     );
+    // What the charger sent, newest first, with the node's replies.
+    let messages = node.get("/chargers/CMD-1/messages?limit=10").await;
+    let status = &messages[0];
+    assert_eq!(
+        (status["action"].as_str(), status["reply"].as_str()),
+        (Some("StatusNotification"), Some(r#"{"kind":"acknowledged"}"#))
+    );
+    assert_eq!(node.request(reqwest::Method::GET, "/chargers/NOBODY/messages", &node.token(), None).await.0, 404);
     node.stop().await;
 }
 

@@ -7,6 +7,7 @@ use chargemesh_core::access::{Scope, scope_within};
 use chargemesh_core::charger::{ChargerCommand, Registration};
 use chargemesh_store::chargers::{self, Charger, ChargerUpdate, ConnectorState, NewCharger};
 use chargemesh_store::commands::{self, CommandRecord};
+use chargemesh_store::messages::{self, ReceivedMessage};
 use chargemesh_store::operators;
 
 /// A charger with its connectors' last reported status and whether it is connected now.
@@ -193,6 +194,16 @@ impl Operations {
         Ok(self
             .store
             .read(move |conn| Box::pin(async move { chargers::status_history(conn, &station_id, limit).await }))
+            .await?)
+    }
+
+    /// The last `limit` messages charger `station_id` (within `scope`) sent that the node still
+    /// remembers (`gateway.message_memory_days`), with the node's replies, newest first.
+    pub async fn charger_messages(&self, station_id: &str, scope: Scope, limit: i64) -> Outcome<Vec<ReceivedMessage>> {
+        let station_id = self.managed_charger(station_id, scope).await?.station_id;
+        Ok(self
+            .store
+            .read(move |conn| Box::pin(async move { messages::recent(conn, &station_id, limit).await }))
             .await?)
     }
 

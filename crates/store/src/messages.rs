@@ -1,7 +1,7 @@
 //! Replies already given to charger messages, so a repeated message gets the same answer and its
 //! effect happens once.
 
-use crate::{Conn, Result, millis, query};
+use crate::{Conn, Result, instant, millis, query};
 use jiff::Timestamp;
 
 /// A message seen before from the same station with the same id.
@@ -43,4 +43,36 @@ pub async fn remember(
 pub async fn forget_before(conn: &mut Conn, before: Timestamp) -> Result<u64> {
     let done = query("DELETE FROM charger_messages WHERE received_at < $1").bind(millis(before)).execute(conn).await?;
     Ok(done)
+}
+
+/// A message a charger sent, with the node's reply, as remembered.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReceivedMessage {
+    pub message_id: String,
+    pub action: String,
+    /// The node's reply, as kept to answer a repeat alike.
+    pub reply: String,
+    pub received_at: Timestamp,
+}
+
+/// The newest `limit` messages station `station_id` sent that are still remembered, newest first.
+pub async fn recent(conn: &mut Conn, station_id: &str, limit: i64) -> Result<Vec<ReceivedMessage>> {
+    query(
+        "SELECT message_id, action, reply, received_at FROM charger_messages WHERE station_id = $1 \
+         ORDER BY received_at DESC, message_id DESC LIMIT $2",
+    )
+    .bind(station_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| {
+        Ok(ReceivedMessage {
+            message_id: row.try_get("message_id")?,
+            action: row.try_get("action")?,
+            reply: row.try_get("reply")?,
+            received_at: instant(row.try_get("received_at")?)?,
+        })
+    })
+    .collect()
 }

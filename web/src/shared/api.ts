@@ -3,13 +3,20 @@
 
 export type Realm = 'staff' | 'driver'
 
+/** A problem the node found at one field of a request: `code` names its kind where it has one. */
+export interface FieldProblem {
+  field: string
+  code?: string
+  problem: string
+}
+
 /** An answer of the API that is not a success: its stable code, message and field problems. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: { field: string; problem: string }[] = [],
+    readonly details: FieldProblem[] = [],
   ) {
     super(message)
   }
@@ -45,7 +52,7 @@ export async function call<T>(realm: Realm, method: string, path: string, body?:
   const text = await response.text()
   const parsed = text ? safeJson(text) : undefined
   if (!response.ok) {
-    const error = parsed as { code?: string; message?: string; details?: { field: string; problem: string }[] }
+    const error = parsed as { code?: string; message?: string; details?: FieldProblem[] }
     throw new ApiError(response.status, error?.code ?? 'internal', error?.message ?? text, error?.details ?? [])
   }
   return parsed as T

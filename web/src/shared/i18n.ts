@@ -3,7 +3,7 @@ import { createI18n } from 'vue-i18n'
 import zhCN from './locales/zh-CN'
 import en from './locales/en'
 import type { Locale } from './format'
-import { ApiError } from './api'
+import { ApiError, type FieldProblem } from './api'
 
 const STORAGE_KEY = 'chargemesh.locale'
 
@@ -33,4 +33,11 @@ export function describeError(error: unknown): string {
     return error.message && error.code !== 'network' ? `${meaning}（${error.message}）` : meaning
   }
   return t('errors.internal')
+}
+
+/** A field problem in the page's language: the node says it in English, with the values involved;
+ *  in 简体中文 its kind is translated where the node names one. */
+export function describeFieldProblem(problem: FieldProblem): string {
+  const key = `fieldProblems.${problem.code}`
+  return i18n.global.locale.value !== 'en' && problem.code && i18n.global.te(key) ? i18n.global.t(key) : problem.problem
 }

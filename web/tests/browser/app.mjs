@@ -114,6 +114,11 @@ export async function driverChargesFromTheApp(browser, node) {
   await theirs.locator('[data-test=tab-find]').click()
   await theirs.locator('[data-test=charger]').first().waitFor()
   await theirs.screenshot({ path: screenshotPath('app-find-zh') })
+  // The code printed on the charger, typed as a driver would, leads to it.
+  await theirs.fill('input[name=charger-code]', 'cn m01 eweb 2')
+  await theirs.locator('[data-test=open-code]').click()
+  await theirs.waitForURL(/\/app\/charger\/.+\/WEB-2$/)
+  await theirs.goBack()
   const charges = await theirs.evaluate(async () => (await fetch('/api/v1/driver/charges')).json())
   assert.deepEqual(charges, [])
   await other.close()

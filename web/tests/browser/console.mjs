@@ -75,7 +75,7 @@ export async function operatorRunsTheirNetwork(browser, node) {
   await page.fill('input[name=peak-service]', '0.8')
   await page.locator('[data-test=validate-tariff]').click()
   const peakProblem = page.locator('[data-test=field-peak-electricity] .el-form-item__error')
-  await eventually(async () => /negative/.test(await peakProblem.textContent()), 'the problem shown at the peak price')
+  await eventually(async () => /不能为负数/.test(await peakProblem.textContent()), 'the problem shown at the peak price, in 简体中文')
   await page.screenshot({ path: screenshotPath('console-tariff-problem-zh') })
   await page.fill('input[name=peak-electricity]', '1.02')
   await page.locator('[data-test=validate-tariff]').click()
@@ -126,6 +126,7 @@ export async function operatorRunsTheirNetwork(browser, node) {
   await choose(page, 'command-kind', '读取配置')
   await page.locator('[data-test=send-command]').click()
   await page.locator('[data-test=command-answers]').getByText('HeartbeatInterval=300').waitFor()
+  await page.locator('[data-test=charger-messages]').getByText('MeterValues').first().waitFor()
   await accessible(page, 'the charger page')
   await page.screenshot({ path: screenshotPath('console-charger-zh'), fullPage: true })
 

@@ -45,9 +45,9 @@ export async function eventually(check, what, millis = 20000) {
   }
 }
 
-/** A node of its own, with the `admin` account's password known. */
-export async function startNode(name, { apiPort: chosenApi, ...settings } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), `chargemesh-browser-${name}-`))
+/** A node of its own (in `dir`, or a new folder), with the `admin` account's password known. */
+export async function startNode(name, { apiPort: chosenApi, dir: chosenDir, ...settings } = {}) {
+  const dir = chosenDir ?? mkdtempSync(join(tmpdir(), `chargemesh-browser-${name}-`))
   const [apiPort, gatewayPort] = [chosenApi ?? (await freePort()), await freePort()]
   const log = openSync(join(dir, 'node.log'), 'a')
   const child = spawn(required('CHARGEMESH_BIN'), ['node'], {
@@ -74,7 +74,7 @@ export async function startNode(name, { apiPort: chosenApi, ...settings } = {}) 
 }
 
 /** Members of one consortium, each a node of its own: a genesis made by `chargemesh ledger genesis`
- *  (keys and p2p addresses), each member's federation endpoint set to its node's API. */
+ *  (keys), each member's federation endpoint set to its node's API and its validator given a free port. */
 export async function startConsortium(count) {
   const dir = mkdtempSync(join(tmpdir(), 'chargemesh-browser-consortium-'))
   const p2p = await freePort()
@@ -84,6 +84,8 @@ export async function startConsortium(count) {
   const apis = []
   for (let i = 0; i < count; i++) apis.push(await freePort())
   genesis.members.forEach((member, i) => (member.endpoint = `http://127.0.0.1:${apis[i]}/ocpi`))
+  // Each validator's port found free on its own: the ports after a free base port may be taken.
+  for (const member of genesis.members) member.p2p_endpoint = `127.0.0.1:${await freePort()}`
   writeFileSync(join(dir, 'genesis.json'), JSON.stringify(genesis))
   return Promise.all(
     genesis.members.map((member, i) =>
@@ -154,7 +156,12 @@ export async function accessible(page, what) {
   // Drop-downs, dialogs and messages that are opening or closing are measured mid-fade: wait until
   // no transition runs.
   await eventually(
-    () => page.evaluate(() => document.querySelectorAll('[class*="-enter-active"], [class*="-leave-active"]').length === 0),
+    () =>
+      page.evaluate(
+        () =>
+          document.querySelectorAll('[class*="-enter-active"], [class*="-leave-active"]').length === 0 &&
+          [...document.querySelectorAll('.el-message, .el-overlay, .van-toast')].every((shown) => getComputedStyle(shown).opacity === '1'),
+      ),
     `${what} to settle`,
   )
   const source = readFileSync(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8')

@@ -100,7 +100,11 @@ impl TouPreset {
     pub fn build(&self) -> Result<Tariff, TariffErrors> {
         let mut errors = Vec::new();
         if self.schedules.is_empty() {
-            errors.push(TariffError { field: "schedules".into(), problem: "at least one schedule is needed".into() });
+            errors.push(TariffError {
+                field: "schedules".into(),
+                code: "no_schedule",
+                problem: "at least one schedule is needed".into(),
+            });
         }
         let mut elements = Vec::new();
         // Where each element comes from, so that its problems are named by the preset's fields.
@@ -111,6 +115,7 @@ impl TouPreset {
                 let Some(prices) = self.prices(slot.period) else {
                     errors.push(TariffError {
                         field: format!("schedules[{i}].slots[{j}].period"),
+                        code: "period_unpriced",
                         problem: format!("no prices are given for the {} period", slot.period.as_str()),
                     });
                     continue;
@@ -158,7 +163,7 @@ impl TouPreset {
         tariff.validate().map_err(|errors| {
             let mut named: Vec<TariffError> = Vec::new();
             for error in errors.0 {
-                let error = TariffError { field: preset_field(&error.field, &origins), problem: error.problem };
+                let error = TariffError { field: preset_field(&error.field, &origins), ..error };
                 if !named.contains(&error) {
                     named.push(error);
                 }
@@ -202,17 +207,20 @@ fn slot_errors(schedule: usize, slots: &[TouSlot]) -> Vec<TariffError> {
         if slot.end <= slot.start {
             errors.push(TariffError {
                 field: format!("{field}.end"),
+                code: "not_after_start",
                 problem: format!("{} is not after start {}", slot.end, slot.start),
             });
         }
         if slot.start < expected {
             errors.push(TariffError {
                 field: format!("{field}.start"),
+                code: "overlap",
                 problem: format!("{} overlaps the previous slot, which ends at {expected}", slot.start),
             });
         } else if slot.start > expected {
             errors.push(TariffError {
                 field: format!("{field}.start"),
+                code: "slot_gap",
                 problem: format!("{} leaves {expected}–{} without a period", slot.start, slot.start),
             });
         }
@@ -221,6 +229,7 @@ fn slot_errors(schedule: usize, slots: &[TouSlot]) -> Vec<TariffError> {
     if expected.minutes() != TimeOfDay::MINUTES_PER_DAY {
         errors.push(TariffError {
             field: format!("schedules[{schedule}].slots"),
+            code: "not_ending_at_24",
             problem: format!("the slots end at {expected}; the last must end at 24:00"),
         });
     }

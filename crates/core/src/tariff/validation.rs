@@ -10,6 +10,9 @@ use std::fmt;
 pub struct TariffError {
     /// Where, e.g. `elements[2].restrictions.start_time`.
     pub field: String,
+    /// What kind of problem, stable for translations: `negative`, `gap`, `overlap`, ...
+    pub code: &'static str,
+    /// The problem in words (English), with the values involved.
     pub problem: String,
 }
 
@@ -28,46 +31,60 @@ impl Tariff {
     /// Checks the tariff; a tariff that passes can be priced and published.
     pub fn validate(&self) -> Result<(), TariffErrors> {
         let mut errors = Vec::new();
-        let mut error = |field: String, problem: String| errors.push(TariffError { field, problem });
+        let mut error =
+            |field: String, code: &'static str, problem: String| errors.push(TariffError { field, code, problem });
         if self.id.trim().is_empty() {
-            error("id".into(), "must not be empty".into());
+            error("id".into(), "empty", "must not be empty".into());
         }
         if self.owner.trim().is_empty() {
-            error("owner".into(), "must not be empty".into());
+            error("owner".into(), "empty", "must not be empty".into());
         }
         if self.version == 0 {
-            error("version".into(), "versions count from 1".into());
+            error("version".into(), "version_zero", "versions count from 1".into());
         }
         if self.tax.rate.ten_thousandths_percent() < 0 || self.tax.rate.ten_thousandths_percent() > 1_000_000 {
-            error("tax.rate".into(), format!("{} % is not a tax rate from 0 to 100 %", self.tax.rate));
+            error(
+                "tax.rate".into(),
+                "tax_rate_range",
+                format!("{} % is not a tax rate from 0 to 100 %", self.tax.rate),
+            );
         }
         for (field, price) in [("min_price", self.min_price), ("max_price", self.max_price)] {
             if let Some(price) = price
                 && price < Price::ZERO
             {
-                error(field.into(), format!("{price} is negative"));
+                error(field.into(), "negative", format!("{price} is negative"));
             }
         }
         if let (Some(min), Some(max)) = (self.min_price, self.max_price)
             && min > max
         {
-            error("min_price".into(), format!("{min} is above max_price {max}"));
+            error("min_price".into(), "min_above_max", format!("{min} is above max_price {max}"));
         }
         if self.elements.is_empty() {
-            error("elements".into(), "a tariff needs at least one element".into());
+            error("elements".into(), "no_elements", "a tariff needs at least one element".into());
         }
         for (i, element) in self.elements.iter().enumerate() {
             let at = format!("elements[{i}]");
             if element.components.is_empty() {
-                error(format!("{at}.components"), "an element needs at least one price component".into());
+                error(
+                    format!("{at}.components"),
+                    "no_components",
+                    "an element needs at least one price component".into(),
+                );
             }
             for (j, component) in element.components.iter().enumerate() {
                 if component.price < Price::ZERO {
-                    error(format!("{at}.components[{j}].price"), format!("{} is negative", component.price));
+                    error(
+                        format!("{at}.components[{j}].price"),
+                        "negative",
+                        format!("{} is negative", component.price),
+                    );
                 }
                 if element.components[..j].iter().any(|c| c.kind == component.kind) {
                     error(
                         format!("{at}.components[{j}].kind"),
+                        "priced_twice",
                         format!("{} is priced twice in this element", component.kind.as_str()),
                     );
                 }
@@ -79,25 +96,30 @@ impl Tariff {
             {
                 error(
                     format!("{at}.end_time"),
+                    "empty_window",
                     format!("the window from {start} to {end} is empty; leave both out for all day"),
                 );
             }
             if r.start_time.is_some_and(|t| t.minutes() == TimeOfDay::MINUTES_PER_DAY) {
-                error(format!("{at}.start_time"), "24:00 can only end a window; start at 00:00".into());
+                error(format!("{at}.start_time"), "start_at_24", "24:00 can only end a window; start at 00:00".into());
             }
             if let (Some(start), Some(end)) = (r.start_date, r.end_date)
                 && start >= end
             {
-                error(format!("{at}.end_date"), format!("{end} is not after start_date {start}"));
+                error(format!("{at}.end_date"), "not_after_start", format!("{end} is not after start_date {start}"));
             }
             let mut bound = |name: &str, min: Option<i64>, max: Option<i64>| {
                 if min.is_some_and(|v| v < 0) {
-                    error(format!("{at}.min_{name}"), "must not be negative".into());
+                    error(format!("{at}.min_{name}"), "negative", "must not be negative".into());
                 }
                 if let (Some(min), Some(max)) = (min, max)
                     && min >= max
                 {
-                    error(format!("{at}.max_{name}"), format!("{max} is not above min_{name} {min}"));
+                    error(
+                        format!("{at}.max_{name}"),
+                        "max_not_above_min",
+                        format!("{max} is not above min_{name} {min}"),
+                    );
                 }
             };
             bound("energy", r.min_energy.map(|e| e.mwh()), r.max_energy.map(|e| e.mwh()));
@@ -105,7 +127,7 @@ impl Tariff {
             bound("duration_seconds", r.min_duration_seconds, r.max_duration_seconds);
             for (k, weekday) in r.weekdays.iter().enumerate() {
                 if r.weekdays[..k].contains(weekday) {
-                    error(format!("{at}.weekdays[{k}]"), format!("{weekday:?} is listed twice"));
+                    error(format!("{at}.weekdays[{k}]"), "listed_twice", format!("{weekday:?} is listed twice"));
                 }
             }
         }
@@ -149,6 +171,7 @@ impl Tariff {
             {
                 errors.push(TariffError {
                     field: "elements".into(),
+                    code: "gap",
                     problem: format!(
                         "{} has no price {}; add an element for that time",
                         kind.as_str(),
@@ -160,6 +183,7 @@ impl Tariff {
                 if !reachable[i] {
                     errors.push(TariffError {
                         field: format!("elements[{i}]"),
+                        code: "unreachable",
                         problem: format!(
                             "its {} price never applies: earlier elements cover all of its times (overlapping periods)",
                             kind.as_str()

@@ -25,7 +25,15 @@ pub struct Criteria {
     pub max_price_micros: Option<i64>,
     /// The member operating the charger (party id).
     pub operator: Option<String>,
+    /// The code printed on the charger: its EVSE id (`CN*M01*E123`) or uid, however a driver types
+    /// it (case, spaces, `*` and `-` do not matter).
+    pub code: Option<String>,
     pub limit: usize,
+}
+
+/// A charger's code as compared: letters and digits only, upper case.
+fn code_key(code: &str) -> String {
+    code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -147,7 +155,10 @@ pub fn select(
             let meets = (!criteria.available_now || evse.status == EvseStatus::Available)
                 && criteria.min_power_kw.is_none_or(|min| power_kw >= min)
                 && criteria.connector.is_none_or(|wanted| evse.connectors.iter().any(|c| c.standard == wanted))
-                && criteria.max_price_micros.is_none_or(|max| price.as_ref().is_some_and(|(micros, _)| *micros <= max));
+                && criteria.max_price_micros.is_none_or(|max| price.as_ref().is_some_and(|(micros, _)| *micros <= max))
+                && criteria.code.as_deref().map(code_key).is_none_or(|wanted| {
+                    code_key(&evse.uid) == wanted || evse.evse_id.as_deref().is_some_and(|id| code_key(id) == wanted)
+                });
             if !meets {
                 continue;
             }
@@ -316,7 +327,11 @@ mod tests {
         assert!(select(&locations, &tariffs, &cheap, now).is_empty());
         let strong = Criteria { min_power_kw: Some(120), ..near.clone() };
         assert!(select(&locations, &tariffs, &strong, now).is_empty());
-        let other = Criteria { operator: Some("CN-M03".into()), ..near };
+        let other = Criteria { operator: Some("CN-M03".into()), ..near.clone() };
         assert!(select(&locations, &tariffs, &other, now).is_empty());
+        // The code on the charger, typed loosely.
+        let typed = Criteria { code: Some(" ev busy ".into()), ..near };
+        let by_code: Vec<String> = select(&locations, &tariffs, &typed, now).into_iter().map(|f| f.evse_uid).collect();
+        assert_eq!(by_code, ["EV-busy"]);
     }
 }

@@ -1,6 +1,7 @@
 // A tariff version as the editor sends it, and the node's answer to it read back into the editor's
 // fields.
 import { ApiError } from '../../shared/api'
+import { describeFieldProblem } from '../../shared/i18n'
 import { PERIODS, fieldKey, toDraft, type TouModel } from './tou'
 
 export interface Header {
@@ -44,5 +45,5 @@ export function touBody(model: TouModel) {
 /** The node's field problems keyed by editor field; `null` when the error is not about fields. */
 export function fieldProblems(error: unknown): Record<string, string> | null {
   if (!(error instanceof ApiError) || error.details.length === 0) return null
-  return Object.fromEntries(error.details.map((d) => [fieldKey(d.field), d.problem]))
+  return Object.fromEntries(error.details.map((d) => [fieldKey(d.field), describeFieldProblem(d)]))
 }

@@ -1,1 +1,0 @@
-import"./console-BS1Lq7xQ.js";import"./css-CpSkBDnf.js";

@@ -1,0 +1,1 @@
+import"./console-BOXUqR_F.js";import"./css-O6PiqCKv.js";

@@ -1,0 +1,1 @@
+import{Pt as e}from"./console-BOXUqR_F.js";var t=t=>[``,...e].includes(t);export{t};
