@@ -44,6 +44,7 @@ use Need::{MemberAdmin, MemberFinance, MemberRead, OperatorAdmin, Read, Write};
 /// document and this table must name the same routes (a test holds them to it).
 pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/auth/login", "auth.login", Public),
+    route("GET", "/api/v1/map", "map.settings", Public),
     route("POST", "/api/v1/auth/logout", "auth.logout", Staff(Read)),
     route("GET", "/api/v1/me", "me.get", Staff(Read)),
     route("PUT", "/api/v1/me/password", "me.change_password", Staff(Read)),

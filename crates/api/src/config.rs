@@ -22,6 +22,12 @@ pub struct ApiConfig {
     /// The console and driver app are reached over HTTPS (a TLS proxy in front of the node): their
     /// login cookies are marked `Secure`, so a browser never sends them over plain HTTP.
     pub secure_cookies: bool,
+    /// Map tiles under the console's and the app's markers: an HTTPS URL template with `{z}`, `{x}`
+    /// and `{y}` (Web Mercator tiles, e.g. AMap's in China, OpenStreetMap's elsewhere). Empty: markers
+    /// on a plain ground. Tiles must match the coordinates kept (GCJ-02 in China: AMap's do).
+    pub map_tiles: String,
+    /// The credit the tile provider requires, shown on the map.
+    pub map_attribution: String,
 }
 
 impl Default for ApiConfig {
@@ -34,6 +40,36 @@ impl Default for ApiConfig {
             metrics_token: String::new(),
             header_timeout_secs: 5,
             secure_cookies: false,
+            map_tiles: String::new(),
+            map_attribution: String::new(),
         }
+    }
+}
+
+impl ApiConfig {
+    /// What is wrong with these settings, named by their keys.
+    pub fn validate(&self) -> Result<(), String> {
+        let tiles = &self.map_tiles;
+        if !tiles.is_empty()
+            && (!(tiles.starts_with("https://") || tiles.starts_with("http://"))
+                || !["{z}", "{x}", "{y}"].iter().all(|part| tiles.contains(part)))
+        {
+            return Err("api.map_tiles must be an http(s) URL template with {z}, {x} and {y}, or empty".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiConfig;
+
+    #[test]
+    fn map_tiles_are_a_url_template_or_nothing() {
+        let with = |tiles: &str| ApiConfig { map_tiles: tiles.into(), ..ApiConfig::default() }.validate();
+        assert!(with("").is_ok());
+        assert!(with("https://tile.openstreetmap.org/{z}/{x}/{y}.png").is_ok());
+        assert!(with("https://tile.openstreetmap.org/{z}/{x}.png").is_err(), "no {{y}}");
+        assert!(with("ftp://tiles/{z}/{x}/{y}").is_err());
     }
 }

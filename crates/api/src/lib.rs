@@ -19,6 +19,7 @@ mod extract;
 mod governance;
 mod ledger;
 pub mod login_throttle;
+mod map;
 mod operators;
 mod overview;
 mod partners;
@@ -61,7 +62,7 @@ pub struct ApiState {
 #[openapi(
     info(title = "chargemesh operator and driver API", description = "Operators, sites, chargers, sessions, tokens and commands of one chargemesh node; and, under /api/v1/driver, its drivers' own API: chargers of the whole consortium, charges, live sessions, history and receipts."),
     paths(
-        auth::login, auth::logout, auth::me, auth::change_password,
+        auth::login, auth::logout, auth::me, auth::change_password, map::settings,
         api_keys::create, api_keys::list, api_keys::revoke,
         staff::create, staff::list, staff::get, staff::update, staff::delete,
         audit::list, audit::export,
@@ -116,6 +117,7 @@ pub fn openapi_json() -> String {
 pub fn router(state: Arc<ApiState>) -> Router {
     let v1 = Router::new()
         .route("/auth/login", post(auth::login))
+        .route("/map", get(map::settings))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
         .route("/me/password", put(auth::change_password))

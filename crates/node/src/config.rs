@@ -98,6 +98,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        self.api.validate()?;
         self.payments.validate()?;
         self.gateway.validate()?;
         self.ledger.validate()?;

@@ -76,6 +76,24 @@ async fn requests_need_valid_credentials_and_errors_are_json() {
 
 /// `/metrics` behind `api.metrics_token`: refused without it, served with it.
 #[tokio::test]
+async fn the_pages_learn_the_map_tiles_configured() {
+    let mut config = common::test_config("api-map");
+    config.api.map_tiles = "https://webrd01.is.autonavi.com/appmaptile?style=8&x={x}&y={y}&z={z}".into();
+    config.api.map_attribution = "© AMap".into();
+    let node = TestNode::start_with(config).await;
+    let (status, settings) = node.request(Method::GET, "/map", "", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (settings["tiles"].as_str().map(|t| t.contains("{z}")), settings["attribution"].as_str()),
+        (Some(true), Some("© AMap"))
+    );
+    node.stop().await;
+    let node = TestNode::start("api-map-none").await;
+    assert_eq!(node.get("/map").await, json!({}), "no tiles: markers on a plain ground");
+    node.stop().await;
+}
+
+#[tokio::test]
 async fn metrics_can_require_a_token() {
     let mut config = common::test_config("metrics-token");
     config.api.metrics_token = "scrape-secret-1".into();

@@ -15,8 +15,16 @@ export interface Marker<T extends Place> {
   y: number
 }
 
+/** How the box maps the plane: pixels per radian, and the plane's point at the box's middle. */
+export interface Projection {
+  scale: number
+  middleX: number
+  middleY: number
+}
+
 export interface Fitted<T extends Place> {
   markers: Marker<T>[]
+  projection: Projection | null
   /** A round distance and its length in the box, for a scale bar; null for a single spot. */
   scale: { metres: number; pixels: number } | null
 }
@@ -28,7 +36,7 @@ const ROUND = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_0
 
 /** Where each place lies in a `width` × `height` box, keeping the map's proportions. */
 export function fit<T extends Place>(places: T[], width: number, height: number, margin = 24): Fitted<T> {
-  if (places.length === 0) return { markers: [], scale: null }
+  if (places.length === 0) return { markers: [], projection: null, scale: null }
   const xs = places.map((p) => radians(p.longitude))
   const ys = places.map((p) => mercatorY(p.latitude))
   const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)]
@@ -52,6 +60,40 @@ export function fit<T extends Place>(places: T[], width: number, height: number,
   const metres = [...ROUND].reverse().find((m) => m / metresPerPixel <= width / 4)
   return {
     markers: [...markers.values()],
+    projection: { scale, middleX, middleY },
     scale: spread && metres ? { metres, pixels: metres / metresPerPixel } : null,
   }
+}
+
+/** A map tile placed in the box. */
+export interface Tile {
+  href: string
+  x: number
+  y: number
+  size: number
+}
+
+/** The Web Mercator tiles (URL `template` with {z}, {x}, {y}) that cover the box, at the zoom whose
+ *  tiles are shown between their size and twice it. */
+export function tiles(projection: Projection, width: number, height: number, template: string): Tile[] {
+  const { scale, middleX, middleY } = projection
+  const zoom = Math.max(0, Math.min(19, Math.floor(Math.log2((scale * 2 * Math.PI) / 256))))
+  const count = 2 ** zoom
+  const span = (2 * Math.PI) / count
+  const column = (x: number) => Math.floor((x + Math.PI) / span)
+  const row = (y: number) => Math.floor((Math.PI - y) / span)
+  const [left, right] = [column(middleX - width / 2 / scale), column(middleX + width / 2 / scale)]
+  const [top, bottom] = [row(middleY + height / 2 / scale), row(middleY - height / 2 / scale)]
+  const placed: Tile[] = []
+  for (let ty = Math.max(0, top); ty <= Math.min(count - 1, bottom); ty++) {
+    for (let tx = Math.max(0, left); tx <= Math.min(count - 1, right); tx++) {
+      placed.push({
+        href: template.replace('{z}', String(zoom)).replace('{x}', String(tx)).replace('{y}', String(ty)),
+        x: width / 2 + (tx * span - Math.PI - middleX) * scale,
+        y: height / 2 - (Math.PI - ty * span - middleY) * scale,
+        size: span * scale,
+      })
+    }
+  }
+  return placed
 }

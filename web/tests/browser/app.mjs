@@ -61,6 +61,9 @@ export async function driverChargesFromTheApp(browser, node) {
   // Both chargers stand at one site: one marker says 2; the driver's position is the other.
   await eventually(async () => (await page.locator('[data-test^=marker-]').count()) === 2, 'the site and the driver on the map')
   assert.equal(await page.locator('[data-test=map] .count').textContent(), '2')
+  await eventually(async () => (await page.locator('[data-test=map] image').count()) > 0, 'the tiles placed under the markers')
+  assert.match(await page.getAttribute('[data-test=map] image >> nth=0', 'href'), /^https:\/\/tiles\.invalid\/\d+\/\d+\/\d+\.png$/)
+  await page.locator('[data-test=map] .credit').filter({ hasText: '© test tiles' }).waitFor()
   await accessible(page, 'the app map')
   await page.screenshot({ path: screenshotPath('app-map-en') })
   await page.getByRole('tab', { name: 'List' }).click()

@@ -15,7 +15,9 @@ const scenarios = [
 ]
 
 const started = {}
-const fixtures = { member: () => startNode('member'), consortium: () => startConsortium(2) }
+// The member's maps name a tile server (unreachable here: the tiles are placed, not loaded).
+const TILES = { CHARGEMESH_API__MAP_TILES: 'https://tiles.invalid/{z}/{x}/{y}.png', CHARGEMESH_API__MAP_ATTRIBUTION: '© test tiles' }
+const fixtures = { member: () => startNode('member', TILES), consortium: () => startConsortium(2) }
 const fixture = (kind) => (started[kind] ??= fixtures[kind]())
 const logs = (nodes) => [nodes].flat().map((node) => `${node.dir}/node.log`).join(', ')
 

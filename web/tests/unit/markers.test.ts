@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fit } from '../../src/shared/markers'
+import { fit, tiles } from '../../src/shared/markers'
 
 describe('places on the map', () => {
   const shenzhen = [
@@ -41,6 +41,27 @@ describe('places on the map', () => {
     )
     expect(twin.markers.map((m) => [m.places.map((p) => p.id), m.x, m.y])).toEqual([[['a', 'b'], 320, 200]])
     expect(twin.scale).toBeNull()
-    expect(fit([], 640, 400)).toEqual({ markers: [], scale: null })
+    expect(fit([], 640, 400)).toEqual({ markers: [], projection: null, scale: null })
+  })
+
+  it('lie on the tiles that cover the box, each place on the tile that holds it', () => {
+    const { markers, projection } = fit(shenzhen, 640, 400)
+    const laid = tiles(projection!, 640, 400, 'https://tiles.example/{z}/{x}/{y}.png')
+    expect(laid.length).toBeGreaterThan(0)
+    const size = laid[0].size
+    expect(size).toBeGreaterThanOrEqual(256)
+    expect(size).toBeLessThan(512)
+    // Futian (114.055, 22.541) lies in tile x = floor((114.055 + 180) / 360 * 2^z), y by Mercator.
+    const zoom = Number(laid[0].href.split('/')[3])
+    const count = 2 ** zoom
+    const x = Math.floor(((114.055 + 180) / 360) * count)
+    const rad = (22.541 * Math.PI) / 180
+    const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * count)
+    const tile = laid.find((t) => t.href.endsWith(`/${zoom}/${x}/${y}.png`))!
+    const futian = markers.find((m) => m.places[0].id === 'futian')!
+    expect(futian.x).toBeGreaterThanOrEqual(tile.x)
+    expect(futian.x).toBeLessThan(tile.x + tile.size)
+    expect(futian.y).toBeGreaterThanOrEqual(tile.y)
+    expect(futian.y).toBeLessThan(tile.y + tile.size)
   })
 })

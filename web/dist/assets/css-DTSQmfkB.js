@@ -1,0 +1,1 @@
+import"./console-CCnqszXn.js";import"./css-Dug55PGO.js";

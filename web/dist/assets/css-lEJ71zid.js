@@ -1,1 +1,0 @@
-import"./console-BOXUqR_F.js";import"./css-O6PiqCKv.js";

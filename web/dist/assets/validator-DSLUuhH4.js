@@ -1,1 +1,0 @@
-import{Pt as e}from"./console-BOXUqR_F.js";var t=t=>[``,...e].includes(t);export{t};
