@@ -323,18 +323,7 @@ pub async fn recent_starts(
     before: Option<Timestamp>,
     limit: i64,
 ) -> Result<Vec<RoamingStart>> {
-    query(format!(
-        "{START_SELECT} WHERE ($1 IS NULL OR operator_id = $1) AND ($2 IS NULL OR created_at < $2) \
-         ORDER BY created_at DESC, id LIMIT $3"
-    ))
-    .bind(operator_id)
-    .bind(before.map(millis))
-    .bind(limit)
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(roaming_start)
-    .collect()
+    newest_starts(conn, "($1 IS NULL OR operator_id = $1)", operator_id, before, limit).await
 }
 
 /// The starts made with the tokens of driver account `driver_id`, newest first, made before
@@ -345,11 +334,22 @@ pub async fn starts_of_driver(
     before: Option<Timestamp>,
     limit: i64,
 ) -> Result<Vec<RoamingStart>> {
+    let of_driver = "id_token IN (SELECT id_token FROM tokens WHERE driver_id = $1)";
+    newest_starts(conn, of_driver, Some(driver_id), before, limit).await
+}
+
+/// The newest `limit` starts that meet `condition` on `$1` = `whose`, made before `before` if given.
+async fn newest_starts(
+    conn: &mut Conn,
+    condition: &str,
+    whose: Option<i64>,
+    before: Option<Timestamp>,
+    limit: i64,
+) -> Result<Vec<RoamingStart>> {
     query(format!(
-        "{START_SELECT} WHERE id_token IN (SELECT id_token FROM tokens WHERE driver_id = $1) \
-         AND ($2 IS NULL OR created_at < $2) ORDER BY created_at DESC, id LIMIT $3"
+        "{START_SELECT} WHERE {condition} AND ($2 IS NULL OR created_at < $2) ORDER BY created_at DESC, id LIMIT $3"
     ))
-    .bind(driver_id)
+    .bind(whose)
     .bind(before.map(millis))
     .bind(limit)
     .fetch_all(conn)
