@@ -73,6 +73,7 @@ pub const ROUTES: &[Route] = &[
     route("DELETE", "/api/v1/sites/{id}/tariff", "sites.unassign_tariff", Staff(Write)),
     route("GET", "/api/v1/overview", "overview.get", Staff(Read)),
     route("GET", "/api/v1/overview/live", "overview.live", Staff(Read)),
+    route("GET", "/api/v1/fleet", "fleet.get", Staff(Read)),
     route("GET", "/api/v1/chargers", "chargers.list", Staff(Read)),
     route("POST", "/api/v1/chargers", "chargers.create", Staff(Write)),
     route("GET", "/api/v1/chargers/{station_id}", "chargers.get", Staff(Read)),

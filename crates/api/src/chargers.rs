@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chargemesh_core::StationId;
 use chargemesh_core::charger::ChargerCommand;
+use chargemesh_core::fleet::Condition;
 use chargemesh_operations::charger_admin::{ChargerSettings, ManagedCharger};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -24,14 +25,19 @@ pub struct ChargerView {
     pub charger: Charger,
     /// Whether the charger holds a connection to this node right now.
     pub connected: bool,
+    /// `online`, `charging`, `faulted` or `offline`: its worst, as the dashboard counts it.
+    #[schema(value_type = String)]
+    pub condition: Condition,
     pub connectors: Vec<ConnectorState>,
 }
 
 impl From<ManagedCharger> for ChargerView {
     fn from(managed: ManagedCharger) -> Self {
+        let condition = managed.condition();
         ChargerView {
             charger: managed.charger.into(),
             connected: managed.connected,
+            condition,
             connectors: views::all(managed.connectors),
         }
     }

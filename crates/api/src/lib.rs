@@ -16,6 +16,7 @@ mod driver_privacy;
 mod drivers;
 mod errors;
 mod extract;
+mod fleet;
 mod governance;
 mod ledger;
 pub mod login_throttle;
@@ -69,7 +70,7 @@ pub struct ApiState {
         operators::create_operator, operators::list_operators, operators::update_operator, operators::delete_operator,
         operators::create_site, operators::list_sites, operators::get_site, operators::update_site, operators::delete_site,
         chargers::create_charger, chargers::list_chargers, chargers::get_charger, chargers::update_charger,
-        overview::overview, overview::live_overview,
+        overview::overview, overview::live_overview, fleet::page,
         chargers::delete_charger, chargers::status_history, chargers::messages, chargers::send_command, chargers::get_command,
         commissioning::put_commissioning, commissioning::get_commissioning, commissioning::decommission,
         sessions::list_sessions, sessions::get_session, sessions::live_session, receipts::get_receipt, receipts::get_receipt_page, receipts::get_cdr,
@@ -133,6 +134,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/sites/{id}", get(operators::get_site).patch(operators::update_site).delete(operators::delete_site))
         .route("/overview", get(overview::overview))
         .route("/overview/live", get(overview::live_overview))
+        .route("/fleet", get(fleet::page))
         .route("/chargers", get(chargers::list_chargers).post(chargers::create_charger))
         .route(
             "/chargers/{station_id}",

@@ -9,8 +9,8 @@ use crate::views::{self, payments::Payment};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use chargemesh_core::access::Scope;
-use chargemesh_operations::overview::{ConnectorFault, FleetCounts};
+use chargemesh_core::fleet::FleetCounts;
+use chargemesh_operations::overview::ConnectorFault;
 use futures::{SinkExt, StreamExt};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -22,7 +22,7 @@ use yawc::{Frame, OpCode, Options};
 /// A live overview is sent again at most this often, however busy the fleet: the console stays
 /// current without its watching slowing the node.
 const AT_MOST_EVERY: Duration = Duration::from_secs(1);
-/// And at least this often, for what no change is noted for (today's revenue, payments owing).
+/// And at least this often, for what no change is noted for (payments owing).
 const AT_LEAST_EVERY: Duration = Duration::from_secs(30);
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -101,16 +101,16 @@ fn time_zone(query: &OverviewQuery) -> ApiResult<TimeZone> {
     })
 }
 
-async fn read(state: &ApiState, scope: Scope, zone: TimeZone) -> ApiResult<Overview> {
-    let found = state.operations.overview(scope, zone).await?;
-    Ok(Overview {
+fn render(found: chargemesh_operations::overview::Overview) -> Overview {
+    let day = found.day;
+    Overview {
         chargers: found.fleet.into(),
         today: Today {
-            since: found.day_started_at,
-            sessions: found.today.sessions,
-            energy_mwh: found.today.energy_mwh,
-            revenue: found
-                .today
+            since: day.started_at,
+            sessions: day.totals.sessions,
+            energy_mwh: day.totals.energy_mwh,
+            revenue: day
+                .totals
                 .revenue
                 .into_iter()
                 .map(|(currency, total_minor)| Revenue { currency, total_minor })
@@ -118,9 +118,9 @@ async fn read(state: &ApiState, scope: Scope, zone: TimeZone) -> ApiResult<Overv
         },
         fault_count: found.fault_count,
         faults: views::all(found.faults),
-        owing_count: found.owing_count,
-        owing: views::all(found.owing),
-    })
+        owing_count: day.owing_count,
+        owing: views::all(day.owing),
+    }
 }
 
 /// The dashboard's overview, computed on the node: a few numbers however large the fleet.
@@ -131,11 +131,12 @@ pub async fn overview(
     caller: Caller,
     Query(query): Query<OverviewQuery>,
 ) -> ApiResult<Json<Overview>> {
-    Ok(Json(read(&state, caller.scope(), time_zone(&query)?).await?))
+    Ok(Json(render(state.operations.overview(caller.scope(), time_zone(&query)?).await?)))
 }
 
 /// The overview as a WebSocket: sent at once, then again whenever a charger's status or a session
-/// changes (at most once a second) and every 30 seconds.
+/// changes (at most once a second) and every 30 seconds; today's figures and payments owing in it are
+/// read again at most every 10 seconds, and dashboards of the same scope and zone share each reading.
 #[utoipa::path(get, path = "/api/v1/overview/live", tag = "chargers", params(OverviewQuery),
     responses((status = 101, description = "WebSocket of Overview messages"), (status = 422, body = super::errors::ErrorBody)),
     security(("bearer" = [])))]
@@ -148,15 +149,14 @@ pub async fn live_overview(
     let (scope, zone) = (caller.scope(), time_zone(&query)?);
     // Following before the first read, so that no change falls between the two.
     let changes = state.operations.follow_changes();
-    let first = read(&state, scope, zone.clone()).await?;
+    let mut found = state.operations.overview(scope, zone.clone()).await?;
     let options = Options::default().with_read_buffer_capacity(1024).with_write_buffer_capacity(16 * 1024);
     let (response, socket) =
         upgrade.upgrade(options).map_err(|e| ApiError::invalid(format!("not a WebSocket upgrade: {e}")))?;
     tokio::spawn(async move {
         let Ok(mut socket) = socket.await else { return };
-        let mut next = first;
         loop {
-            let text = serde_json::to_string(&next).expect("overviews serialize");
+            let text = serde_json::to_string(&render(found)).expect("overviews serialize");
             if socket.send(Frame::text(text)).await.is_err() {
                 return;
             }
@@ -175,8 +175,10 @@ pub async fn live_overview(
             }
             tokio::time::sleep_until(sent_at + AT_MOST_EVERY).await;
             changes.take();
-            match read(&state, scope, zone.clone()).await {
-                Ok(overview) => next = overview,
+            // Every change noted until now is taken: an overview read from now on shows it.
+            let taken_at = state.operations.now();
+            match state.operations.live_overview(scope, zone.clone(), taken_at).await {
+                Ok(next) => found = next,
                 Err(_) => return,
             }
         }

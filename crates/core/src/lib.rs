@@ -8,6 +8,7 @@ pub mod authorization;
 pub mod charger;
 mod decimal;
 pub mod energy;
+pub mod fleet;
 pub mod ids;
 pub mod metering;
 pub mod money;

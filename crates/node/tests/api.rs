@@ -519,3 +519,72 @@ async fn phone_sign_up_opens_per_operator_and_refuses_bad_numbers_floods_and_wro
     assert_eq!((status.as_u16(), body["code"].as_str()), (401, Some("wrong_code")), "{body}");
     node.stop().await;
 }
+
+#[tokio::test]
+async fn the_fleet_is_counted_searched_filtered_and_paged_on_the_node() {
+    let node = TestNode::start("api-fleet").await;
+    let red = node.provision("Red Charging", &["F-1", "F-2", "F-3", "F-4", "F-5"], &[]).await;
+    node.provision("Blue Charging", &["BLUE-1"], &[]).await;
+    let mut held = Vec::new();
+    for (station, status) in [("F-2", "Available"), ("F-3", "Charging"), ("F-4", "Available")] {
+        let mut cp = node.charger(station).await;
+        cp.boot().await.unwrap();
+        cp.status(1, status).await.unwrap();
+        held.push(cp);
+    }
+    let fault = json!({"connectorId": 2, "errorCode": "GroundFailure", "status": "Faulted"});
+    held[2].call("StatusNotification", fault).await.unwrap();
+    let (status, body) = node
+        .post(
+            "/staff",
+            json!({"username": "red-ops", "password": "a-long-password-1", "role": "operator", "operator_id": red}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let ops = node.login("red-ops", "a-long-password-1").await;
+    let fleet = |query: &'static str| {
+        let (node, ops) = (&node, &ops);
+        async move {
+            let (status, body) = node.request(Method::GET, &format!("/fleet{query}"), ops, None).await;
+            assert_eq!(status, 200, "{body}");
+            let ids: Vec<String> =
+                body["chargers"].as_array().unwrap().iter().map(|c| c["station_id"].as_str().unwrap().into()).collect();
+            (body, ids)
+        }
+    };
+
+    let (all, ids) = fleet("?limit=2").await;
+    assert_eq!(all["counts"], json!({"online": 1, "charging": 1, "faulted": 1, "offline": 2}));
+    assert_eq!((all["total"].as_u64(), ids), (Some(5), vec!["F-1".to_owned(), "F-2".into()]));
+    assert_eq!(
+        (all["chargers"][1]["condition"].as_str(), all["chargers"][1]["connected"].as_bool()),
+        (Some("online"), Some(true))
+    );
+    assert_eq!(fleet("?offset=4").await.1, ["F-5"]);
+    let (offline, ids) = fleet("?condition=offline").await;
+    assert_eq!((offline["total"].as_u64(), ids), (Some(2), vec!["F-1".to_owned(), "F-5".into()]));
+    assert_eq!(offline["counts"], all["counts"], "the counts are of every condition");
+    let (found, ids) = fleet("?q=f-4&condition=faulted").await;
+    assert_eq!((ids, found["counts"]["faulted"].as_i64()), (vec!["F-4".to_owned()], Some(1)));
+    assert_eq!(found["chargers"][0]["connectors"].as_array().unwrap().len(), 2);
+    assert_eq!(fleet("?q=BLUE").await.0["total"], 0, "another operator's chargers are not found");
+
+    let (status, body) = node.request(Method::GET, "/fleet?condition=broken", &ops, None).await;
+    assert_eq!((status.as_u16(), body["details"][0]["field"].as_str()), (422, Some("condition")), "{body}");
+    let (status, _) = node.request(Method::GET, "/fleet?limit=ten", &ops, None).await;
+    assert_eq!(status, 422);
+
+    // The dashboard counts the same way and lists the fault.
+    let (status, overview) = node.request(Method::GET, "/overview", &ops, None).await;
+    assert_eq!(status, 200, "{overview}");
+    assert_eq!(overview["chargers"], all["counts"]);
+    assert_eq!(
+        (overview["fault_count"].as_i64(), overview["faults"][0]["error"].as_str()),
+        (Some(1), Some("GroundFailure"))
+    );
+    assert_eq!(overview["faults"][0]["station_id"], "F-4");
+    let everyone = node.get("/fleet").await;
+    assert_eq!(everyone["total"], 6, "the member's administrator sees every operator's chargers");
+    drop(held);
+    node.stop().await;
+}

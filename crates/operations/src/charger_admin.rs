@@ -5,6 +5,7 @@ use super::{Error, Operations, Outcome, passwords};
 use chargemesh_core::StationId;
 use chargemesh_core::access::{Scope, scope_within};
 use chargemesh_core::charger::{ChargerCommand, Registration};
+use chargemesh_core::fleet::Condition;
 use chargemesh_store::chargers::{self, Charger, ChargerUpdate, ConnectorState, NewCharger};
 use chargemesh_store::commands::{self, CommandRecord};
 use chargemesh_store::messages::{self, ReceivedMessage};
@@ -16,6 +17,13 @@ pub struct ManagedCharger {
     pub charger: Charger,
     pub connected: bool,
     pub connectors: Vec<ConnectorState>,
+}
+
+impl ManagedCharger {
+    pub fn condition(&self) -> Condition {
+        let has = |status: &str| self.connectors.iter().any(|c| c.status == status);
+        Condition::of(self.connected, has("Faulted"), has("Charging"))
+    }
 }
 
 /// What an operator sets on a charger; what is absent stays (or takes its default when registering).
@@ -71,7 +79,7 @@ impl Operations {
         Ok(self.live(charger, connectors))
     }
 
-    fn live(&self, charger: Charger, connectors: Vec<ConnectorState>) -> ManagedCharger {
+    pub(crate) fn live(&self, charger: Charger, connectors: Vec<ConnectorState>) -> ManagedCharger {
         let connected = StationId::parse(&charger.station_id).is_ok_and(|s| self.link.is_connected(&s));
         ManagedCharger { charger, connected, connectors }
     }

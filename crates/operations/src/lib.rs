@@ -18,6 +18,7 @@ mod drivers;
 mod energy;
 mod error;
 pub mod favourites;
+pub mod fleet;
 mod housekeeping;
 pub mod ledger;
 pub mod ledger_explorer;
@@ -71,6 +72,7 @@ pub struct Operations {
     clock: Arc<dyn clock::Clock>,
     /// How one-time codes reach drivers' phones.
     text_messages: Arc<dyn phone_signup::TextMessages>,
+    shared_overviews: Arc<overview::SharedOverviews>,
 }
 
 /// What operations needs to know of the configuration.
@@ -111,7 +113,19 @@ impl Operations {
         let (changes, clock) = (Arc::default(), Arc::new(clock::SystemClock));
         let settings = Arc::new(settings);
         let text_messages = Arc::new(phone_signup::LoggedTextMessages);
-        Operations { store, settings, link, payments, session_updates, token_authority, changes, clock, text_messages }
+        let shared_overviews = Arc::default();
+        Operations {
+            store,
+            settings,
+            link,
+            payments,
+            session_updates,
+            token_authority,
+            changes,
+            clock,
+            text_messages,
+            shared_overviews,
+        }
     }
 
     /// These operations sending drivers' one-time codes with `sender` instead of writing them to the

@@ -4,23 +4,16 @@
 //! call, computed on the node, so that a console watching ten thousand chargers downloads a few
 //! numbers rather than the fleet.
 
-use super::charger_admin::ManagedCharger;
 use super::{Operations, Outcome};
 use chargemesh_core::access::Scope;
-use chargemesh_store::chargers::ConnectorState;
+use chargemesh_core::fleet::FleetCounts;
+use chargemesh_store::chargers::{self, ConnectorState};
 use chargemesh_store::payments::{self, Payment};
 use chargemesh_store::sessions::{self, DayTotals};
-use jiff::Timestamp;
 use jiff::tz::TimeZone;
-
-/// How many chargers are in each condition; each charger counts once, by its worst.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FleetCounts {
-    pub online: i64,
-    pub charging: i64,
-    pub faulted: i64,
-    pub offline: i64,
-}
+use jiff::{SignedDuration, Timestamp};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// A connector reporting an error.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,131 +25,109 @@ pub struct ConnectorFault {
     pub at: Timestamp,
 }
 
+impl ConnectorFault {
+    fn of(station_id: String, connector: ConnectorState) -> ConnectorFault {
+        let error = connector.error_code.filter(|code| code != "NoError").unwrap_or(connector.status);
+        ConnectorFault { station_id, connector_id: connector.connector_id, error, at: connector.status_at }
+    }
+}
+
+/// What the day brought so far and who owes money: sums over the day's sessions, read again by a
+/// live dashboard at most every [`DAY_READ_EVERY`] (the fleet's counts, cheap, at every change).
 #[derive(Debug, Clone)]
-pub struct Overview {
-    pub fleet: FleetCounts,
-    /// Since the start of today in the zone asked for.
-    pub day_started_at: Timestamp,
-    pub today: DayTotals,
-    /// The newest faults, at most [`LISTED`].
-    pub faults: Vec<ConnectorFault>,
-    pub fault_count: i64,
+pub struct Day {
+    /// The start of today in the zone asked for.
+    pub started_at: Timestamp,
+    pub read_at: Timestamp,
+    pub totals: DayTotals,
     /// The newest payments owing, at most [`LISTED`].
     pub owing: Vec<Payment>,
     pub owing_count: i64,
 }
 
+#[derive(Debug, Clone)]
+pub struct Overview {
+    /// When the fleet was read.
+    pub read_at: Timestamp,
+    pub fleet: FleetCounts,
+    /// The newest faults, at most [`LISTED`].
+    pub faults: Vec<ConnectorFault>,
+    pub fault_count: i64,
+    pub day: Day,
+}
+
 /// How many faults and payments owing the overview lists; it counts them all.
 pub const LISTED: usize = 10;
 
-const FAULTED: &str = "Faulted";
+/// How long a live dashboard shows the day's figures before they are read again.
+pub const DAY_READ_EVERY: SignedDuration = SignedDuration::from_secs(10);
 
-/// The connectors of charger `station_id` that report an error.
-fn faults_of<'a>(station_id: &'a str, connectors: &'a [ConnectorState]) -> impl Iterator<Item = ConnectorFault> + 'a {
-    connectors
-        .iter()
-        .filter(|c| c.status == FAULTED || c.error_code.as_deref().is_some_and(|code| code != "NoError"))
-        .map(move |c| ConnectorFault {
-            station_id: station_id.to_owned(),
-            connector_id: c.connector_id,
-            error: c.error_code.clone().filter(|code| code != "NoError").unwrap_or_else(|| c.status.clone()),
-            at: c.status_at,
-        })
-}
+/// The newest overview of each scope and time zone, shared by the live dashboards that show it: ten
+/// open consoles cost the node one reading a second, not ten. (A few entries: one per operator and
+/// zone that a console has shown.)
+#[derive(Default)]
+pub(crate) struct SharedOverviews(Mutex<HashMap<(Scope, String), Arc<NewestOverview>>>);
 
-/// A charger's condition: offline when not connected, faulted when a connector reports Faulted,
-/// charging when one charges, online otherwise.
-fn count_in<'a>(counts: &'a mut FleetCounts, connected: bool, connectors: &[ConnectorState]) -> &'a mut i64 {
-    let has = |status: &str| connectors.iter().any(|c| c.status == status);
-    if !connected {
-        &mut counts.offline
-    } else if has(FAULTED) {
-        &mut counts.faulted
-    } else if has("Charging") {
-        &mut counts.charging
-    } else {
-        &mut counts.online
-    }
-}
-
-fn count_fleet(chargers: &[ManagedCharger]) -> FleetCounts {
-    let mut counts = FleetCounts::default();
-    for charger in chargers {
-        *count_in(&mut counts, charger.connected, &charger.connectors) += 1;
-    }
-    counts
-}
+/// The newest overview of one scope and zone; held while it is read again, so that one dashboard
+/// reads while the others wait for it.
+type NewestOverview = tokio::sync::Mutex<Option<Overview>>;
 
 impl Operations {
+    /// The overview for a live dashboard that has taken every change noted before `not_before`: one
+    /// read at or after that instant, shared with the other dashboards of the same scope and zone
+    /// (one reads while the others wait for it), its day's figures at most [`DAY_READ_EVERY`] old.
+    pub async fn live_overview(&self, scope: Scope, zone: TimeZone, not_before: Timestamp) -> Outcome<Overview> {
+        let key = (scope, zone.iana_name().unwrap_or("UTC").to_owned());
+        let slot = Arc::clone(self.shared_overviews.0.lock().expect("overviews lock").entry(key).or_default());
+        let mut newest = slot.lock().await;
+        if let Some(shared) = newest.as_ref().filter(|overview| overview.read_at >= not_before) {
+            return Ok(shared.clone());
+        }
+        let fresh = self.overview_after(scope, zone, newest.take().map(|overview| overview.day)).await?;
+        *newest = Some(fresh.clone());
+        Ok(fresh)
+    }
+
     /// The overview of the chargers within `scope`, "today" beginning at midnight in `zone`.
     pub async fn overview(&self, scope: Scope, zone: TimeZone) -> Outcome<Overview> {
-        let day_started_at = self
-            .now()
+        self.overview_after(scope, zone, None).await
+    }
+
+    /// The overview with the fleet read anew, the day's figures taken from `previous` while they are
+    /// younger than [`DAY_READ_EVERY`] and of the same day.
+    async fn overview_after(&self, scope: Scope, zone: TimeZone, previous: Option<Day>) -> Outcome<Overview> {
+        let now = self.now();
+        let day_started_at = now
             .to_zoned(zone)
             .start_of_day()
-            .map_err(|e| super::Error::invalid(format!("today has no start in that time zone: {e}")))?;
-        let day_started_at = day_started_at.timestamp();
-        let chargers = self.managed_chargers(scope).await?;
-        let (today, (owing, owing_count)) = self
+            .map_err(|e| super::Error::invalid(format!("today has no start in that time zone: {e}")))?
+            .timestamp();
+        let mut fleet = FleetCounts::default();
+        for (_, condition) in self.conditions(scope, None).await? {
+            fleet.add(condition);
+        }
+        let (fault_count, faults) =
+            self.store.read(move |conn| Box::pin(chargers::connector_faults(conn, scope, LISTED as i64))).await?;
+        let faults =
+            faults.into_iter().map(|(station_id, connector)| ConnectorFault::of(station_id, connector)).collect();
+        let day = match previous {
+            Some(day) if day.started_at == day_started_at && now.duration_since(day.read_at) < DAY_READ_EVERY => day,
+            _ => self.day(scope, day_started_at, now).await?,
+        };
+        Ok(Overview { read_at: now, fleet, faults, fault_count, day })
+    }
+
+    async fn day(&self, scope: Scope, started_at: Timestamp, now: Timestamp) -> Outcome<Day> {
+        let (totals, (owing, owing_count)) = self
             .store
             .read(move |conn| {
                 Box::pin(async move {
-                    let today = sessions::totals_since(&mut *conn, scope, day_started_at).await?;
+                    let totals = sessions::totals_since(&mut *conn, scope, started_at).await?;
                     let owing = payments::owing(&mut *conn, scope, LISTED as i64).await?;
-                    Ok((today, owing))
+                    Ok((totals, owing))
                 })
             })
             .await?;
-        let mut faults: Vec<ConnectorFault> =
-            chargers.iter().flat_map(|c| faults_of(&c.charger.station_id, &c.connectors)).collect();
-        faults.sort_by_key(|fault| std::cmp::Reverse(fault.at));
-        let fault_count = faults.len() as i64;
-        faults.truncate(LISTED);
-        Ok(Overview { fleet: count_fleet(&chargers), day_started_at, today, faults, fault_count, owing, owing_count })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn connectors(of: &[(&str, Option<&str>)]) -> Vec<ConnectorState> {
-        let at: Timestamp = "2026-12-06T08:00:00Z".parse().unwrap();
-        of.iter()
-            .enumerate()
-            .map(|(i, (status, error))| ConnectorState {
-                connector_id: i as i64 + 1,
-                status: (*status).into(),
-                error_code: error.map(str::to_owned),
-                info: None,
-                vendor_error_code: None,
-                status_at: at + jiff::SignedDuration::from_secs(i as i64),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn each_charger_counts_once_by_its_worst_and_errors_are_listed() {
-        let fleet = [
-            ("A", false, connectors(&[("Faulted", Some("GroundFailure"))])),
-            ("B", true, connectors(&[("Charging", None), ("Faulted", Some("OverVoltage"))])),
-            ("C", true, connectors(&[("Available", Some("NoError")), ("Charging", None)])),
-            ("D", true, connectors(&[("Available", Some("HighTemperature"))])),
-        ];
-        let mut counts = FleetCounts::default();
-        for (_, connected, connectors) in &fleet {
-            *count_in(&mut counts, *connected, connectors) += 1;
-        }
-        assert_eq!(counts, FleetCounts { online: 1, charging: 1, faulted: 1, offline: 1 });
-        let faults: Vec<(String, String)> =
-            fleet.iter().flat_map(|(s, _, c)| faults_of(s, c)).map(|f| (f.station_id, f.error)).collect();
-        assert_eq!(
-            faults,
-            [
-                ("A".into(), "GroundFailure".into()),
-                ("B".into(), "OverVoltage".into()),
-                ("D".into(), "HighTemperature".into())
-            ]
-        );
+        Ok(Day { started_at, read_at: now, totals, owing, owing_count })
     }
 }

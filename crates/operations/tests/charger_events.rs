@@ -382,3 +382,50 @@ async fn a_charge_is_priced_by_the_version_in_force_when_it_started_and_settling
     store.write(move |tx| Box::pin(async move { billing::settle(tx, &ended, Timestamp::now()).await })).await.unwrap();
     assert_eq!(body(store.clone()).await, saved, "the same session priced again gives the same CDR");
 }
+
+#[tokio::test]
+async fn live_overviews_are_shared_and_read_the_days_figures_again_every_ten_seconds_and_at_midnight() {
+    let (operations, _store) = operations().await;
+    let noon: Timestamp = "2026-07-01T12:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::at(noon));
+    let operations = operations.with_clock(clock.clone());
+    let utc = jiff::tz::TimeZone::UTC;
+    let live = |not_before: Timestamp| operations.live_overview(None, utc.clone(), not_before);
+    let first = live(noon).await.unwrap();
+    assert_eq!((first.day.totals.sessions, first.fleet.offline, first.read_at), (0, 1, noon));
+    start(&operations, noon).await;
+    clock.advance(SignedDuration::from_secs(9));
+    let soon = live(operations.now()).await.unwrap();
+    assert_eq!(
+        (soon.read_at, soon.day.read_at),
+        (operations.now(), noon),
+        "the fleet read anew, the day's figures kept"
+    );
+    assert_eq!(soon.day.totals.sessions, 0);
+    let shared = live(noon + SignedDuration::from_secs(5)).await.unwrap();
+    assert_eq!(shared.read_at, soon.read_at, "a dashboard that took its changes before the last reading shares it");
+    clock.advance(SignedDuration::from_secs(1));
+    assert_eq!(
+        live(operations.now()).await.unwrap().day.totals.sessions,
+        1,
+        "the day's figures read after ten seconds"
+    );
+
+    clock.advance(SignedDuration::from_secs(11 * 3600 + 59 * 60 + 48));
+    assert_eq!(live(operations.now()).await.unwrap().day.totals.sessions, 1);
+    clock.advance(SignedDuration::from_secs(3));
+    let tomorrow = live(operations.now()).await.unwrap();
+    assert_eq!(
+        tomorrow.day.started_at,
+        "2026-07-02T00:00:00Z".parse::<Timestamp>().unwrap(),
+        "a new day is read at once"
+    );
+    assert_eq!(tomorrow.day.totals.sessions, 0, "the charge was last metered yesterday");
+    let other_zone =
+        operations.live_overview(None, jiff::tz::TimeZone::get("Asia/Shanghai").unwrap(), noon).await.unwrap();
+    assert_eq!(
+        other_zone.day.started_at,
+        "2026-07-01T16:00:00Z".parse::<Timestamp>().unwrap(),
+        "each zone has its own"
+    );
+}

@@ -154,6 +154,131 @@ pub async fn list_chargers(conn: &mut Conn, operator_id: Option<i64>) -> Result<
     .collect()
 }
 
+/// A charger in brief: enough to count and filter a fleet by condition without reading it whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChargerBrief {
+    pub station_id: String,
+    /// A connector reports `Faulted`.
+    pub faulted: bool,
+    /// A connector reports `Charging`.
+    pub charging: bool,
+}
+
+/// `text` as a `LIKE` pattern matching it anywhere, its wildcards taken literally (escaped with `\`).
+fn containing(text: &str) -> String {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
+        .collect();
+    format!("%{escaped}%")
+}
+
+/// The chargers of `operator_id` (all, for `None`) in brief, in station order; with `matching`, only
+/// those whose station id, vendor, model or site name contains it (ASCII letters in either case).
+pub async fn charger_briefs(
+    conn: &mut Conn,
+    operator_id: Option<i64>,
+    matching: Option<&str>,
+) -> Result<Vec<ChargerBrief>> {
+    let has = |status: &str| {
+        format!(
+            "CASE WHEN EXISTS (SELECT 1 FROM connectors k WHERE k.station_id = c.station_id AND k.status = '{status}') \
+             THEN 1 ELSE 0 END"
+        )
+    };
+    query(format!(
+        "SELECT c.station_id, {} AS faulted, {} AS charging FROM chargers c LEFT JOIN sites s ON s.id = c.site_id \
+         WHERE ($1 IS NULL OR c.operator_id = $1) AND ($2 IS NULL OR lower(c.station_id) LIKE $2 ESCAPE '\\' \
+         OR lower(coalesce(c.vendor, '')) LIKE $2 ESCAPE '\\' OR lower(coalesce(c.model, '')) LIKE $2 ESCAPE '\\' \
+         OR lower(coalesce(s.name, '')) LIKE $2 ESCAPE '\\') ORDER BY c.station_id",
+        has("Faulted"),
+        has("Charging")
+    ))
+    .bind(operator_id)
+    .bind(matching.map(containing))
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| {
+        Ok(ChargerBrief {
+            station_id: row.try_get("station_id")?,
+            faulted: row.try_get::<i64, _>("faulted")? != 0,
+            charging: row.try_get::<i64, _>("charging")? != 0,
+        })
+    })
+    .collect()
+}
+
+/// `$1, $2, …` for `count` parameters.
+fn placeholders(count: usize) -> String {
+    (1..=count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The chargers named, in station order, with their connectors: one page of a fleet.
+pub async fn chargers_named(conn: &mut Conn, station_ids: &[String]) -> Result<Vec<(Charger, Vec<ConnectorState>)>> {
+    if station_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listed = station_ids
+        .iter()
+        .fold(
+            query(format!(
+                "SELECT {CHARGER_COLUMNS} FROM chargers c WHERE c.station_id IN ({}) ORDER BY c.station_id",
+                placeholders(station_ids.len())
+            )),
+            |q, id| q.bind(id.as_str()),
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+    let rows = station_ids
+        .iter()
+        .fold(
+            query(format!(
+                "SELECT station_id, connector_id, status, error_code, info, vendor_error_code, status_at FROM connectors \
+                 WHERE station_id IN ({}) ORDER BY station_id, connector_id",
+                placeholders(station_ids.len())
+            )),
+            |q, id| q.bind(id.as_str()),
+        )
+        .fetch_all(conn)
+        .await?;
+    let mut connectors = connectors_by_station(rows)?;
+    listed
+        .into_iter()
+        .map(|row| {
+            let charger = charger(row)?;
+            let its = connectors.remove(&charger.station_id).unwrap_or_default();
+            Ok((charger, its))
+        })
+        .collect()
+}
+
+/// Connectors reporting an error (`Faulted`, or an error code other than `NoError`) of the chargers
+/// of `operator_id` (all, for `None`): how many, and the newest `limit` with their station.
+pub async fn connector_faults(
+    conn: &mut Conn,
+    operator_id: Option<i64>,
+    limit: i64,
+) -> Result<(i64, Vec<(String, ConnectorState)>)> {
+    const FAULTS: &str = "FROM connectors k JOIN chargers c ON c.station_id = k.station_id \
+        WHERE ($1 IS NULL OR c.operator_id = $1) \
+        AND (k.status = 'Faulted' OR (k.error_code IS NOT NULL AND k.error_code <> 'NoError'))";
+    let count = query(format!("SELECT count(*) AS n {FAULTS}")).bind(operator_id).fetch_one(&mut *conn).await?;
+    let newest = query(format!(
+        "SELECT k.station_id, k.connector_id, k.status, k.error_code, k.info, k.vendor_error_code, k.status_at \
+         {FAULTS} ORDER BY k.status_at DESC, k.station_id, k.connector_id LIMIT $2"
+    ))
+    .bind(operator_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| Ok((row.try_get("station_id")?, connector_state(row)?)))
+    .collect::<Result<_>>()?;
+    Ok((count.try_get("n")?, newest))
+}
+
 /// What an operator may change about a charger.
 #[derive(Debug, Clone, Default)]
 pub struct ChargerUpdate {
@@ -329,6 +454,10 @@ pub async fn connectors_of_chargers(
     .bind(operator_id)
     .fetch_all(conn)
     .await?;
+    connectors_by_station(rows)
+}
+
+fn connectors_by_station(rows: Vec<Row>) -> Result<std::collections::HashMap<String, Vec<ConnectorState>>> {
     let mut by_station: std::collections::HashMap<String, Vec<ConnectorState>> = std::collections::HashMap::new();
     for row in rows {
         let station: String = row.try_get("station_id")?;

@@ -287,6 +287,60 @@ async fn connector_status_and_registration(store: &Store) {
     });
 }
 
+/// A fleet read in brief (searched by id, vendor, model or site, wildcards literal), a page of it
+/// with connectors, and the connectors reporting errors, newest first.
+async fn fleet_briefs_pages_and_faults(store: &Store) {
+    let operator_id = charger(store).await;
+    in_write!(store, |tx| {
+        let new = NewCharger {
+            station_id: "ST-2".into(),
+            operator_id: Some(operator_id),
+            site_id: None,
+            registration: Registration::Accepted,
+            auth_key_hash: None,
+        };
+        chargers::create_charger(&mut *tx, &new, at(NOW)).await?;
+        let report = |connector, status, error_code: Option<&str>, at_text| StatusReport {
+            connector,
+            status,
+            error_code: error_code.map(str::to_owned),
+            info: None,
+            vendor_id: None,
+            vendor_error_code: None,
+            at: Some(at(at_text)),
+        };
+        for (station, report) in [
+            ("ST-1", report(1, ConnectorStatus::Charging, None, "2026-07-01T10:00:00Z")),
+            ("ST-1", report(2, ConnectorStatus::Faulted, Some("GroundFailure"), "2026-07-01T10:01:00Z")),
+            ("ST-2", report(1, ConnectorStatus::Available, Some("HighTemperature"), "2026-07-01T10:02:00Z")),
+            ("ST-2", report(2, ConnectorStatus::Available, Some("NoError"), "2026-07-01T10:03:00Z")),
+        ] {
+            chargers::record_status(&mut *tx, station, &report, at(NOW)).await?;
+        }
+    });
+    in_read!(store, |conn| {
+        let briefs = chargers::charger_briefs(&mut *conn, None, None).await.unwrap();
+        let seen: Vec<_> = briefs.iter().map(|b| (b.station_id.as_str(), b.faulted, b.charging)).collect();
+        assert_eq!(seen, [("ST-1", true, true), ("ST-2", false, false)]);
+        for (text, expected) in
+            [("nansh", vec!["ST-1"]), ("TERRA", vec!["ST-1"]), ("st-2", vec!["ST-2"]), ("%", vec![])]
+        {
+            let found = chargers::charger_briefs(&mut *conn, Some(operator_id), Some(text)).await.unwrap();
+            assert_eq!(found.iter().map(|b| b.station_id.as_str()).collect::<Vec<_>>(), expected, "{text}");
+        }
+        assert!(chargers::charger_briefs(&mut *conn, Some(operator_id + 1), None).await.unwrap().is_empty());
+        let page = chargers::chargers_named(&mut *conn, &["ST-2".into(), "ST-1".into()]).await.unwrap();
+        let seen: Vec<_> = page.iter().map(|(c, k)| (c.station_id.as_str(), k.len())).collect();
+        assert_eq!(seen, [("ST-1", 2), ("ST-2", 2)]);
+        assert!(chargers::chargers_named(&mut *conn, &[]).await.unwrap().is_empty());
+        let (count, newest) = chargers::connector_faults(&mut *conn, Some(operator_id), 1).await.unwrap();
+        assert_eq!(count, 2);
+        let seen: Vec<_> = newest.iter().map(|(s, k)| (s.as_str(), k.error_code.as_deref())).collect();
+        assert_eq!(seen, [("ST-2", Some("HighTemperature"))]);
+        assert_eq!(chargers::connector_faults(&mut *conn, Some(operator_id + 1), 10).await.unwrap().0, 0);
+    });
+}
+
 /// A token written again replaces the stored one.
 async fn tokens_replaced_and_listed(store: &Store) {
     let operator_id = operator(store).await;
@@ -1088,6 +1142,7 @@ macro_rules! backend_cases {
 backend_cases!(
     operators_sites_and_chargers,
     connector_status_and_registration,
+    fleet_briefs_pages_and_faults,
     tokens_replaced_and_listed,
     driver_accounts_and_logins,
     wrong_passwords_counted_and_waited,

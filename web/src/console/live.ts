@@ -12,12 +12,17 @@ export function useRefreshed<T>(load: () => Promise<T>, everyMillis = 5000): {
   const data = ref<T>()
   const problem = ref('')
   let timer: ReturnType<typeof setInterval> | undefined
+  // Only the newest load is shown: an older answer arriving late (the query changed meanwhile) is dropped.
+  let latest = 0
   async function refresh() {
+    const mine = ++latest
     try {
-      data.value = await load()
+      const loaded = await load()
+      if (mine !== latest) return
+      data.value = loaded
       problem.value = ''
     } catch (error) {
-      problem.value = describeError(error)
+      if (mine === latest) problem.value = describeError(error)
     }
   }
   onMounted(() => {

@@ -17,7 +17,25 @@ export interface Charger {
   model: string | null
   last_seen_at: string | null
   connected: boolean
+  /** Its worst, as the dashboard counts it (the node decides). */
+  condition: ChargerCondition
   connectors: Connector[]
+}
+
+export interface FleetCounts {
+  online: number
+  charging: number
+  faulted: number
+  offline: number
+}
+
+export type ChargerCondition = keyof FleetCounts
+
+/** A page of the fleet, searched and filtered on the node (GET /fleet). */
+export interface FleetPage {
+  counts: FleetCounts
+  total: number
+  chargers: Charger[]
 }
 
 export interface Site {

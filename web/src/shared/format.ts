@@ -15,6 +15,11 @@ export function money(amount: string | null | undefined, currency: string, local
   return `${negative ? '-' : ''}${symbol}${grouped}.${cents}`
 }
 
+/** A count grouped as the locale groups thousands, e.g. 10,000. */
+export function count(n: number | null | undefined, locale: Locale): string {
+  return n === null || n === undefined ? '—' : new Intl.NumberFormat(locale).format(n)
+}
+
 /** Energy in milliwatt-hours as kWh with three decimals. */
 export function kwh(mwh: number | null | undefined, locale: Locale): string {
   if (mwh === null || mwh === undefined) return '—'

@@ -107,6 +107,15 @@ export async function operatorRunsTheirNetwork(browser, node) {
   simulate(node, ['WEB-1'], [card], ['--sample-secs', '1', '--samples', '600'])
   await page.getByRole('menuitem', { name: '充电桩' }).click()
   await eventually(async () => ['在线', '充电中'].includes((await status.textContent()).trim()), 'the charger shown online', 30000)
+  // Searched and filtered on the node: offline chargers hold none now; a search finds it by its site.
+  await page.locator('[data-test=condition-offline]').click()
+  await status.waitFor({ state: 'detached' })
+  assert.match(await page.locator('[data-test=condition-offline]').textContent(), /离线（0）/)
+  await page.locator('[data-test=condition-all]').click()
+  await page.fill('input[aria-label="按桩编号、厂商、型号或场站搜索"]', '没有这个')
+  await status.waitFor({ state: 'detached' })
+  await page.fill('input[aria-label="按桩编号、厂商、型号或场站搜索"]', '南山')
+  await status.waitFor()
   await accessible(page, 'the chargers page')
   await page.screenshot({ path: screenshotPath('console-chargers-zh') })
   // In service: what drivers of the whole consortium find (the commissioning page is still to come).

@@ -3,12 +3,15 @@
 // registers it, `chargemesh-dev sim` runs it), then
 //   A. the node alone for a while: its MeterValues handler time and rate, from its /metrics;
 //   B. the same with the console open in Chromium, the dashboard (pushed overview) in one tab and the
-//      charger list (refreshed every 5 s) in another: the handler time and rate again, and how long
-//      the pages take from the data arriving to the next painted frame.
+//      charger list (a page of 50 read from the node every 5 s) in another: the handler time and rate
+//      again, and how long the pages take from the data arriving to the next painted frame.
+//   C. what ten open consoles ask of the node without a browser drawing them: ten pushed overviews
+//      and ten charger lists read every 5 s, from one blank page.
+// In each phase the node's own CPU time is read from /proc: what open consoles cost the node.
 // Pass the release binaries in CHARGEMESH_BIN / CHARGEMESH_DEV_BIN; CHARGEMESH_SPEED_CHARGERS and
 // CHARGEMESH_SPEED_SECONDS change the fleet and each phase's length.
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, openSync } from 'node:fs'
+import { mkdtempSync, openSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ADMIN_PASSWORD, DESKTOP, browser as launch, consoleLogIn, eventually, startNode, stopAll } from './harness.mjs'
@@ -26,14 +29,29 @@ async function handled(node) {
   return { sum: value('sum'), count: value('count'), at: Date.now() }
 }
 
-/** Runs `during` for the phase's length and answers the handler's mean time and rate meanwhile. */
+const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim() || 100)
+
+/** The CPU seconds (user and system) process `pid` has used so far. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+}
+
+/** Runs `during` for the phase's length and answers the handler's mean time and rate meanwhile, and
+ *  the node's CPU use (in cores). */
 async function phase(node, during = async () => {}) {
   const before = await handled(node)
+  const cpuBefore = cpuSeconds(node.child.pid)
   await during()
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000))
   const after = await handled(node)
+  const seconds = (after.at - before.at) / 1000
   const count = after.count - before.count
-  return { perSecond: count / ((after.at - before.at) / 1000), meanMs: count ? ((after.sum - before.sum) / count) * 1000 : NaN }
+  return {
+    perSecond: count / seconds,
+    meanMs: count ? ((after.sum - before.sum) / count) * 1000 : NaN,
+    cores: (cpuSeconds(node.child.pid) - cpuBefore) / seconds,
+  }
 }
 
 /** In the page, before its scripts: each overview pushed and each charger list read is timed from
@@ -52,7 +70,7 @@ function timeRenders() {
   const nativeFetch = window.fetch.bind(window)
   window.fetch = async (...args) => {
     const response = await nativeFetch(...args)
-    if (String(args[0]).endsWith('/api/v1/chargers')) {
+    if (String(args[0]).includes('/api/v1/fleet?')) {
       const text = response.text.bind(response)
       response.text = async () => {
         const body = await text()
@@ -102,15 +120,50 @@ try {
     await list.goto(`${node.url}/chargers`)
     await list.locator('[data-test=chargers] tbody tr').first().waitFor({ timeout: 60_000 })
   })
+  // What one dashboard update and one page of the list cost the node, under the same load.
+  const timed = async (path) => {
+    const took = []
+    for (let i = 0; i < 20; i++) {
+      const started = performance.now()
+      const response = await fetch(`${node.url}/api/v1${path}`, { headers: { authorization: `Bearer ${node.token}` } })
+      await response.arrayBuffer()
+      took.push(performance.now() - started)
+    }
+    return stats(took).replace('renders', 'requests')
+  }
+  const overviewTime = await timed('/overview')
+  const pageTime = await timed('/fleet?limit=50')
   const renders = [...(await dashboard.evaluate(() => window.__renders)), ...(await list.evaluate(() => window.__renders))]
   const of = (what) => renders.filter(([kind]) => kind === what).map(([, ms]) => ms)
   const shown = await list.locator('[data-test=charger-pages] .el-pagination__total').textContent()
 
   console.log(`fleet: ${CHARGERS} simulated chargers charging (MeterValues every 5 s each), ${SECONDS} s per phase`)
-  console.log(`A, node alone:        ${alone.perSecond.toFixed(0)} MeterValues/s, handler mean ${alone.meanMs.toFixed(2)} ms`)
-  console.log(`B, console open:      ${watched.perSecond.toFixed(0)} MeterValues/s, handler mean ${watched.meanMs.toFixed(2)} ms`)
+  const line = (p) => `${p.perSecond.toFixed(0)} MeterValues/s, handler mean ${p.meanMs.toFixed(2)} ms, node CPU ${p.cores.toFixed(2)} cores`
+  console.log(`A, node alone:        ${line(alone)}`)
+  console.log(`B, console open:      ${line(watched)}`)
   console.log(`dashboard (pushed overview), arrival to painted: ${stats(of('overview'))}`)
-  console.log(`charger list (${shown.trim()}, every 5 s), body read to painted: ${stats(of('chargers'))}`)
+  console.log(`GET /api/v1/overview meanwhile: ${overviewTime}`)
+  console.log(`GET /api/v1/fleet?limit=50 meanwhile: ${pageTime}`)
+  console.log(`charger list (${shown.trim()}, a page of 50 every 5 s), body read to painted: ${stats(of('chargers'))}`)
+
+  await dashboard.close()
+  await list.close()
+  const quiet = await context.newPage()
+  // The driver app's sign-in page: served with the pages' content policy, which lets a page reach its own node.
+  await quiet.goto(`${node.url}/app/`)
+  const CONSOLES = 10
+  const ten = await phase(node, () =>
+    quiet.evaluate((consoles) => {
+      window.__pushed = 0
+      for (let i = 0; i < consoles; i++) {
+        const socket = new WebSocket(`ws://${location.host}/api/v1/overview/live?zone=Asia/Shanghai`)
+        socket.onmessage = () => window.__pushed++
+        setInterval(() => fetch('/api/v1/fleet?offset=0&limit=50').then((r) => r.json()), 5000)
+      }
+    }, CONSOLES),
+  )
+  const pushed = await quiet.evaluate(() => window.__pushed)
+  console.log(`C, ${CONSOLES} consoles' data: ${line(ten)}; ${pushed} overviews pushed`)
   await context.close()
 } finally {
   await browser.close()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { dateTime, duration, kwh, minor, money, parseMinor } from '../../src/shared/format'
+import { count, dateTime, duration, kwh, minor, money, parseMinor } from '../../src/shared/format'
 
 describe('money', () => {
   it('shows two decimals without going through floating point', () => {
@@ -18,6 +18,15 @@ describe('energy', () => {
     expect(kwh(1_234_000_000, 'zh-CN')).toBe('1,234.000 kWh')
     expect(kwh(999, 'en')).toBe('0.001 kWh')
     expect(kwh(0, 'en')).toBe('0.000 kWh')
+  })
+})
+
+describe('counts', () => {
+  it('group thousands as the locale does', () => {
+    expect(count(10000, 'en')).toBe('10,000')
+    expect(count(10000, 'zh-CN')).toBe('10,000')
+    expect(count(0, 'en')).toBe('0')
+    expect(count(undefined, 'en')).toBe('—')
   })
 })
 

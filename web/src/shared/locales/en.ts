@@ -94,8 +94,10 @@ export default {
     vendorModel: 'Vendor / model',
     lastSeen: 'Last seen',
     authKey: 'Auth key (profile 1, 16–40 characters)',
-    filter: 'Search by station id, vendor or site',
-    onlyOnline: 'Connected only',
+    filter: 'Search by station id, vendor, model or site',
+    anyCondition: 'All ({count})',
+    inCondition: '{condition} ({count})',
+    conditionFilter: 'Condition',
     connectors: 'Connectors',
   },
   status: {

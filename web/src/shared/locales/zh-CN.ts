@@ -96,8 +96,10 @@ const zhCN: typeof en = {
     vendorModel: '厂商 / 型号',
     lastSeen: '最后通信',
     authKey: '认证密钥（安全等级 1，16–40 个字符）',
-    filter: '按桩编号、厂商或场站搜索',
-    onlyOnline: '只看在线',
+    filter: '按桩编号、厂商、型号或场站搜索',
+    anyCondition: '全部（{count}）',
+    inCondition: '{condition}（{count}）',
+    conditionFilter: '状态',
     connectors: '充电枪',
   },
   status: {

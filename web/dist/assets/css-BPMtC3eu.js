@@ -1,0 +1,1 @@
+import"./console-D7f5P3CG.js";import"./css-sLimHkQf.js";

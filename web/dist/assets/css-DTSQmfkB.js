@@ -1,1 +1,0 @@
-import"./console-CCnqszXn.js";import"./css-Dug55PGO.js";

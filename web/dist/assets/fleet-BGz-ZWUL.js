@@ -1,1 +1,0 @@
-function e(e){return e.connected?e.connectors.some(e=>e.status===`Faulted`)?`faulted`:e.connectors.some(e=>e.status===`Charging`)?`charging`:`online`:`offline`}export{e as t};

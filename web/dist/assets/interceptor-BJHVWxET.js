@@ -1,0 +1,1 @@
+import{d as e,u as t}from"./app-D0UkxQT9.js";function n(n,{args:r=[],done:i,canceled:a,error:o}){if(n){let s=n.apply(null,r);t(s)?s.then(e=>{e?i():a&&a()}).catch(o||e):s?i():a&&a()}else i()}export{n as t};

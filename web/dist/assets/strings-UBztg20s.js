@@ -1,0 +1,1 @@
+import{Lt as e}from"./base-Burhl9ka.js";var t=(e=``)=>e.replace(/[|\\{}()[\]^$+*?.]/g,`\\$&`).replace(/-/g,`\\x2d`),n=t=>e(t);export{t as n,n as t};
