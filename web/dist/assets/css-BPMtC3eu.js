@@ -1,1 +1,0 @@
-import"./console-D7f5P3CG.js";import"./css-sLimHkQf.js";

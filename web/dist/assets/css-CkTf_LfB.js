@@ -1,0 +1,1 @@
+import"./console-sBeM6bmx.js";import"./css-DgdNBQE7.js";

@@ -1,0 +1,1 @@
+import{Pt as e}from"./console-sBeM6bmx.js";var t=t=>[``,...e].includes(t);export{t};

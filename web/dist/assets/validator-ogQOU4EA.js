@@ -1,1 +1,0 @@
-import{Pt as e}from"./console-D7f5P3CG.js";var t=t=>[``,...e].includes(t);export{t};
