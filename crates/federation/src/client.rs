@@ -27,8 +27,7 @@ pub struct Peers {
 }
 
 impl Peers {
-    pub fn new(ledger: Arc<LedgerNode>) -> Peers {
-        let http = reqwest::Client::builder().timeout(TIMEOUT).build().expect("an HTTP client without TLS builds");
+    pub fn new(ledger: Arc<LedgerNode>, http: reqwest::Client) -> Peers {
         Peers { http, ledger }
     }
 
@@ -72,7 +71,7 @@ impl Peers {
         };
         let body = body.unwrap_or_default();
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| SendError::Transport(e.to_string()))?;
-        let mut request = self.http.request(method.clone(), parsed);
+        let mut request = self.http.request(method.clone(), parsed).timeout(TIMEOUT);
         let (key, member, now) = (self.ledger.member_key(), &self.ledger.party_id, jiff::Timestamp::now());
         for (name, value) in crate::signature::sign(key, member, method.as_str(), &signed_path, body.as_bytes(), now) {
             request = request.header(name, value);

@@ -2,6 +2,7 @@
 //! work they were not woken for.
 
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -17,6 +18,10 @@ pub struct FederationConfig {
     pub outbox_interval_ms: u64,
     /// How often received CDRs are checked against the ledger and charged to their drivers.
     pub settlement_interval_ms: u64,
+    /// A PEM file of CA certificates trusted besides the system's when reaching members and partners
+    /// over HTTPS (a consortium's own CA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_ca: Option<PathBuf>,
 }
 
 impl Default for FederationConfig {
@@ -26,6 +31,7 @@ impl Default for FederationConfig {
             publish_everything_interval_ms: 300_000,
             outbox_interval_ms: 200,
             settlement_interval_ms: 1_000,
+            extra_ca: None,
         }
     }
 }

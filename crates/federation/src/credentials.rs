@@ -75,7 +75,7 @@ pub async fn register(
     if theirs.token.is_empty() || theirs.token.len() > 64 || theirs.roles.is_empty() {
         return reply::invalid("token: 1 to 64 characters; roles: at least one");
     }
-    if let Err(why) = fetch_versions(&theirs).await {
+    if let Err(why) = fetch_versions(&federation.http, &theirs).await {
         return reply::error(
             StatusCode::BAD_REQUEST,
             status::UNABLE_TO_USE_CLIENT_API,
@@ -97,15 +97,15 @@ pub async fn register(
 }
 
 /// The partner's versions list, read with its token: it must answer OCPI success.
-async fn fetch_versions(theirs: &Credentials) -> Result<(), String> {
+async fn fetch_versions(client: &reqwest::Client, theirs: &Credentials) -> Result<(), String> {
     use base64::Engine as _;
     if !(theirs.url.starts_with("http://") || theirs.url.starts_with("https://")) {
         return Err("the url is not an http(s) URL".into());
     }
     let token = base64::engine::general_purpose::STANDARD.encode(&theirs.token);
-    let client = reqwest::Client::builder().timeout(FETCH_TIMEOUT).build().map_err(|e| e.to_string())?;
     let response = client
         .get(&theirs.url)
+        .timeout(FETCH_TIMEOUT)
         .header("authorization", format!("Token {token}"))
         .send()
         .await

@@ -11,6 +11,7 @@ mod config;
 pub mod cpo;
 mod credentials;
 pub mod emsp;
+pub mod http;
 mod outbox;
 mod paging;
 mod reply;
@@ -38,12 +39,19 @@ pub struct Federation {
     peers: Option<Arc<client::Peers>>,
     /// The base URL of this node's OCPI endpoints (`…/ocpi`).
     pub base_url: String,
+    /// The client for members and partners (HTTPS, see [`http::client`]).
+    http: reqwest::Client,
 }
 
 impl Federation {
     /// The OCPI base URL is the member's `endpoint` in the ledger's registry; without a ledger (or
     /// before this member is registered), this node's API address.
-    pub fn new(operations: Operations, ledger: Option<Arc<LedgerNode>>, api_addr: SocketAddr) -> Federation {
+    pub fn new(
+        operations: Operations,
+        ledger: Option<Arc<LedgerNode>>,
+        api_addr: SocketAddr,
+        http: reqwest::Client,
+    ) -> Federation {
         let registered = ledger
             .as_ref()
             .and_then(|ledger| ledger.snapshot().state().member(&ledger.party_id).map(|m| m.record.endpoint.clone()));
@@ -52,8 +60,8 @@ impl Federation {
             .unwrap_or_else(|| format!("http://{api_addr}/ocpi"))
             .trim_end_matches('/')
             .to_owned();
-        let peers = ledger.clone().map(|ledger| Arc::new(client::Peers::new(ledger)));
-        Federation { operations, ledger, peers, base_url }
+        let peers = ledger.clone().map(|ledger| Arc::new(client::Peers::new(ledger, http.clone())));
+        Federation { operations, ledger, peers, base_url, http }
     }
 
     /// This node's party as OCPI names it; without a ledger, `CN-CMS` (a stand-alone node).

@@ -37,6 +37,8 @@ pub enum StartError {
     Write { path: String, source: std::io::Error },
     #[error("cannot start the ledger: {0}")]
     Ledger(String),
+    #[error("cannot prepare federation: {0}")]
+    Federation(String),
 }
 
 /// The sockets a node serves chargers and its API on, bound before it starts.
@@ -97,7 +99,10 @@ impl Node {
         let api_addr =
             api_listener.local_addr().map_err(|source| StartError::Listen { addr: config.api.listen, source })?;
         let gateway_router = chargemesh_gateway::router(gateway);
-        let federation = Arc::new(chargemesh_federation::Federation::new(operations.clone(), ledger.clone(), api_addr));
+        let http = chargemesh_federation::http::client(config.federation.extra_ca.as_deref())
+            .map_err(StartError::Federation)?;
+        let federation =
+            Arc::new(chargemesh_federation::Federation::new(operations.clone(), ledger.clone(), api_addr, http));
         let api_state = Arc::new(chargemesh_api::ApiState {
             operations: operations.clone(),
             metrics: telemetry::metrics(),
