@@ -27,6 +27,10 @@ fn unique(name: &str) -> String {
 
 async fn sqlite_store() -> Store {
     let path = std::env::temp_dir().join(format!("{}.db", unique("chargemesh_store")));
+    // A process id is used again across runs: a file left by an earlier test of the same name goes.
+    for leftover in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{leftover}", path.display()));
+    }
     Store::open(&format!("sqlite://{}?mode=rwc", path.display()), 4).await.expect("SQLite store opens")
 }
 
