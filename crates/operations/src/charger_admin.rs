@@ -4,7 +4,7 @@ use super::changes::Change;
 use super::{Error, Operations, Outcome, passwords};
 use chargemesh_core::StationId;
 use chargemesh_core::access::{Scope, scope_within};
-use chargemesh_core::charger::{ChargerCommand, Registration};
+use chargemesh_core::charger::{ChargerCommand, ConnectorStatus, Registration};
 use chargemesh_core::fleet::Condition;
 use chargemesh_store::chargers::{self, Charger, ChargerUpdate, ConnectorState, NewCharger};
 use chargemesh_store::commands::{self, CommandRecord};
@@ -21,8 +21,8 @@ pub struct ManagedCharger {
 
 impl ManagedCharger {
     pub fn condition(&self) -> Condition {
-        let has = |status: &str| self.connectors.iter().any(|c| c.status == status);
-        Condition::of(self.connected, has("Faulted"), has("Charging"))
+        let has = |status: ConnectorStatus| self.connectors.iter().any(|c| c.status == status.as_str());
+        Condition::of(self.connected, has(ConnectorStatus::Faulted), has(ConnectorStatus::Charging))
     }
 }
 
@@ -80,8 +80,13 @@ impl Operations {
     }
 
     pub(crate) fn live(&self, charger: Charger, connectors: Vec<ConnectorState>) -> ManagedCharger {
-        let connected = StationId::parse(&charger.station_id).is_ok_and(|s| self.link.is_connected(&s));
+        let connected = self.is_connected(&charger.station_id);
         ManagedCharger { charger, connected, connectors }
+    }
+
+    /// Whether the charger holds a connection to this node right now.
+    pub(crate) fn is_connected(&self, station_id: &str) -> bool {
+        StationId::parse(station_id).is_ok_and(|s| self.link.is_connected(&s))
     }
 
     /// The chargers within `scope`, with live status.

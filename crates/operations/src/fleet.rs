@@ -3,7 +3,6 @@
 
 use super::charger_admin::ManagedCharger;
 use super::{Operations, Outcome};
-use chargemesh_core::StationId;
 use chargemesh_core::access::Scope;
 use chargemesh_core::fleet::{Condition, FleetCounts};
 use chargemesh_store::chargers::{self, ChargerBrief};
@@ -29,8 +28,7 @@ pub struct FleetPage {
 
 impl Operations {
     fn condition_of(&self, brief: &ChargerBrief) -> Condition {
-        let connected = StationId::parse(&brief.station_id).is_ok_and(|s| self.link.is_connected(&s));
-        Condition::of(connected, brief.faulted, brief.charging)
+        Condition::of(self.is_connected(&brief.station_id), brief.faulted, brief.charging)
     }
 
     /// Each charger within `scope` (matching the text, when given) with its condition, in station order.
